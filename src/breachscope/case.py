@@ -1,0 +1,246 @@
+"""The case store: one DuckDB database per investigation, plus a work area.
+
+Every stage reads and writes here and nowhere else, so any stage can be re-run alone and a scan
+can resume after a crash. Scan results are keyed by *content* (sha256): a file copied in three
+places of a dump is scanned once and counted in every place it appears, because ``files`` maps
+each path to its content.
+
+Tables
+- ``meta``: ``schema_version`` and case-level settings.
+- ``runs``: one row per command run (what, when, which version, outcome).
+- ``files``: one row per path in the dump (``ARCHIVE!/MEMBER`` for archive members).
+- ``contents``: one row per distinct content: sniffed type, status, reason, document class.
+  A content row with status other than ``pending`` means "done, do not scan again".
+- ``columns``: how each table column was classified (for review and tuning).
+- ``findings``: detected values, per content, with location.
+- ``records``: per-person groups of findings in one place (a table row...).
+- ``people``, ``person_records``: the resolved people, rebuilt by the resolve stage.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from breachscope import __version__
+
+SCHEMA_VERSION = 1
+DB_NAME = "case.duckdb"
+WORK_DIR = "work"
+
+_SCHEMA_V1 = """
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE SEQUENCE IF NOT EXISTS run_ids START 1;
+CREATE TABLE IF NOT EXISTS runs (
+    run_id INTEGER PRIMARY KEY, command VARCHAR, version VARCHAR,
+    started_at TIMESTAMP, finished_at TIMESTAMP, status VARCHAR,
+    n_files INTEGER, n_scanned INTEGER, n_failed INTEGER
+);
+CREATE TABLE IF NOT EXISTS files (
+    path VARCHAR PRIMARY KEY, sha256 VARCHAR NOT NULL, size BIGINT, mtime DOUBLE,
+    parent VARCHAR, depth INTEGER, run_id INTEGER
+);
+CREATE TABLE IF NOT EXISTS contents (
+    sha256 VARCHAR PRIMARY KEY, size BIGINT, type VARCHAR, doc_class VARCHAR,
+    status VARCHAR, reason VARCHAR, n_units INTEGER, seconds DOUBLE, run_id INTEGER
+);
+CREATE TABLE IF NOT EXISTS columns (
+    sha256 VARCHAR, unit VARCHAR, col_index INTEGER, header VARCHAR, label VARCHAR,
+    confidence DOUBLE, reason VARCHAR
+);
+CREATE TABLE IF NOT EXISTS findings (
+    sha256 VARCHAR, location VARCHAR, entity VARCHAR, value VARCHAR,
+    confidence DOUBLE, detector VARCHAR
+);
+CREATE TABLE IF NOT EXISTS records (
+    record_id VARCHAR PRIMARY KEY, sha256 VARCHAR, location VARCHAR,
+    last_name VARCHAR, first_name VARCHAR, full_name VARCHAR, birth_date VARCHAR, sex VARCHAR,
+    nir VARCHAR, phones VARCHAR[], emails VARCHAR[], address VARCHAR, postal_code VARCHAR,
+    city VARCHAR, ibans VARCHAR[], patient_id VARCHAR, care_unit VARCHAR, visit_date VARCHAR,
+    role_hint VARCHAR, entities VARCHAR[]
+);
+CREATE TABLE IF NOT EXISTS people (
+    person_id VARCHAR PRIMARY KEY, role VARCHAR, last_name VARCHAR, first_name VARCHAR,
+    birth_date VARCHAR, nir VARCHAR, phones VARCHAR[], emails VARCHAR[], postal_code VARCHAR,
+    city VARCHAR, categories VARCHAR[], sensitive BOOLEAN, severity VARCHAR,
+    severity_score DOUBLE
+);
+CREATE TABLE IF NOT EXISTS person_records (person_id VARCHAR, record_id VARCHAR);
+CREATE INDEX IF NOT EXISTS findings_sha ON findings (sha256);
+CREATE INDEX IF NOT EXISTS files_sha ON files (sha256);
+"""
+
+# Migrations from version N to N+1, applied in order to an existing case.
+_MIGRATIONS: dict[int, str] = {}
+
+
+class CaseError(Exception):
+    """The case store cannot be used (not a case, newer schema, locked...)."""
+
+
+class Case:
+    """An open case directory. Use as a context manager, or call :meth:`close`."""
+
+    def __init__(self, directory: Path, *, create: bool = True) -> None:
+        self.dir = Path(directory)
+        db_path = self.dir / DB_NAME
+        if not db_path.exists() and not create:
+            raise CaseError(f"no case at {self.dir} (expected {DB_NAME}); run `breachscope scan`")
+        self.dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.db = duckdb.connect(str(db_path))
+        except duckdb.Error as exc:
+            raise CaseError(f"cannot open case store {db_path}: {exc}") from exc
+        self._migrate()
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def __enter__(self) -> Case:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.db.close()
+
+    @property
+    def work_dir(self) -> Path:
+        """Scratch space for archive members; nothing is ever written outside it."""
+        path = self.dir / WORK_DIR
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def clear_work_dir(self) -> None:
+        shutil.rmtree(self.dir / WORK_DIR, ignore_errors=True)
+
+    def _migrate(self) -> None:
+        has_meta = self.db.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'"
+        ).fetchone()[0]
+        version = 0
+        if has_meta:
+            row = self.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            version = int(row[0]) if row else 0
+        if version > SCHEMA_VERSION:
+            raise CaseError(
+                f"case schema {version} is newer than this breachscope ({SCHEMA_VERSION}): upgrade"
+            )
+        if version == 0:
+            self.db.execute(_SCHEMA_V1)
+            version = 1
+        while version < SCHEMA_VERSION:
+            self.db.execute(_MIGRATIONS[version])
+            version += 1
+        self.db.execute(
+            "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
+        )
+
+    @property
+    def schema_version(self) -> int:
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        return int(row[0])
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        self.db.execute("BEGIN TRANSACTION")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # -- runs --------------------------------------------------------------------------------
+
+    def start_run(self, command: str) -> int:
+        run_id = self.db.execute("SELECT nextval('run_ids')").fetchone()[0]
+        self.db.execute(
+            "INSERT INTO runs (run_id, command, version, started_at, status) "
+            "VALUES (?, ?, ?, ?, 'running')",
+            [run_id, command, __version__, _now()],
+        )
+        return int(run_id)
+
+    def finish_run(
+        self, run_id: int, status: str, *, n_files: int = 0, n_scanned: int = 0, n_failed: int = 0
+    ) -> None:
+        self.db.execute(
+            "UPDATE runs SET finished_at = ?, status = ?, n_files = ?, n_scanned = ?, "
+            "n_failed = ? WHERE run_id = ?",
+            [_now(), status, n_files, n_scanned, n_failed, run_id],
+        )
+
+    # -- files and contents ------------------------------------------------------------------
+
+    def content_status(self, sha256: str) -> str | None:
+        row = self.db.execute("SELECT status FROM contents WHERE sha256 = ?", [sha256]).fetchone()
+        return row[0] if row else None
+
+    def known_file(self, path: str) -> tuple[str, int, float | None] | None:
+        """(sha256, size, mtime) recorded for a path, to skip re-hashing unchanged files."""
+        row = self.db.execute(
+            "SELECT sha256, size, mtime FROM files WHERE path = ?", [path]
+        ).fetchone()
+        return (row[0], row[1], row[2]) if row else None
+
+    def add_file(
+        self, path: str, sha256: str, size: int, *, mtime: float | None, parent: str | None,
+        depth: int, run_id: int,
+    ) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [path, sha256, size, mtime, parent, depth, run_id],
+        )
+
+    def copy_members(self, old_prefix: str, new_prefix: str, run_id: int) -> int:
+        """Record the members of an archive already expanded at ``old_prefix`` under
+        ``new_prefix`` too (same archive content found at another path)."""
+        old = old_prefix + "!/"
+        new = new_prefix + "!/"
+        before = self.db.execute("SELECT count(*) FROM files").fetchone()[0]
+        self.db.execute(
+            """
+            INSERT OR REPLACE INTO files
+            SELECT ? || substr(path, ?), sha256, size, mtime,
+                   CASE WHEN parent IS NULL THEN NULL ELSE ? || substr(parent, ?) END,
+                   depth, ?
+            FROM files WHERE starts_with(path, ?)
+            """,
+            [new_prefix, len(old_prefix) + 1, new_prefix, len(old_prefix) + 1, run_id, old],
+        )
+        return self.db.execute("SELECT count(*) FROM files").fetchone()[0] - before
+
+    def path_for_content(self, sha256: str, exclude: str | None = None) -> str | None:
+        row = self.db.execute(
+            "SELECT path FROM files WHERE sha256 = ? AND path IS DISTINCT FROM ? "
+            "ORDER BY length(path), path LIMIT 1",
+            [sha256, exclude],
+        ).fetchone()
+        return row[0] if row else None
+
+    def set_content(
+        self, sha256: str, *, size: int, file_type: str, status: str, reason: str | None,
+        n_units: int = 0, seconds: float = 0.0, run_id: int,
+    ) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO contents "
+            "(sha256, size, type, doc_class, status, reason, n_units, seconds, run_id) "
+            "VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?)",
+            [sha256, size, file_type, status, reason, n_units, seconds, run_id],
+        )
+
+    def counts(self) -> dict[str, int]:
+        out = {}
+        for table in ("files", "contents", "findings", "records", "people"):
+            out[table] = self.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        return out
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)

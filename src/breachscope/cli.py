@@ -1,0 +1,177 @@
+"""Command line: parse, call the library, print. The contract is ../shared/design/CONTRACT.md."""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from breachscope import __version__
+from breachscope.case import Case, CaseError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Qualify a leaked hospital data dump: what personal and health data, about whom.",
+)
+
+EXIT_OK = 0
+EXIT_FAILED = 1  # the command ran but could not complete (case store unusable...)
+EXIT_USAGE = 2  # bad arguments (also Typer's own usage errors)
+
+
+class Executor(str, Enum):
+    local = "local"
+    ray = "ray"
+
+
+class What(str, Enum):
+    files = "files"
+    findings = "findings"
+    people = "people"
+
+
+class Format(str, Enum):
+    csv = "csv"
+    jsonl = "jsonl"
+    parquet = "parquet"
+
+
+def _fail(message: str, code: int = EXIT_FAILED) -> typer.Exit:
+    typer.echo(f"breachscope: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"breachscope {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
+    ] = False,
+) -> None:
+    """breachscope command line."""
+
+
+@app.command()
+def scan(
+    paths: Annotated[list[Path], typer.Argument(help="Files, directories or archives.")],
+    case: Annotated[Path, typer.Option("--case", help="Case directory (created if missing).")],
+    workers: Annotated[int, typer.Option(help="Parallel worker processes.")] = max(
+        1, os.cpu_count() or 1
+    ),
+    executor: Annotated[Executor, typer.Option(help="Where per-file tasks run.")] = (
+        Executor.local
+    ),
+    address: Annotated[str | None, typer.Option(help="Ray cluster address.")] = None,
+) -> None:
+    """Scan files, directories and archives into the case; re-running resumes."""
+    from breachscope.ingest.walk import total_size
+    from breachscope.pipeline import scan as run_scan
+    from breachscope.progress import ScanProgress
+
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise _fail(f"no such file or directory: {', '.join(missing)}", EXIT_USAGE)
+    if executor is Executor.ray:
+        raise _fail(
+            "the ray executor is not available in this version; use --executor local", EXIT_USAGE
+        )
+    try:
+        with Case(case) as store, ScanProgress(total_size(paths)) as progress:
+            summary = run_scan(paths, store, workers=workers, on_progress=progress)
+    except CaseError as exc:
+        raise _fail(str(exc)) from exc
+    except KeyboardInterrupt:
+        raise _fail("interrupted; run the same command again to resume", 130) from None
+    typer.echo(
+        f"scanned {summary.n_scanned} new of {summary.n_files} files "
+        f"({summary.n_failed} failed) in {summary.seconds:.1f} s: "
+        f"{summary.n_findings} findings, {summary.n_people} people in case {case}"
+    )
+
+
+@app.command()
+def export(
+    case: Annotated[Path, typer.Option("--case", help="Case directory.")],
+    what: Annotated[What, typer.Option("--what", help="What to export.")],
+    fmt: Annotated[Format, typer.Option("--format", help="Output format.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output file.")],
+) -> None:
+    """Export files, findings or people as CSV, JSON Lines or Parquet."""
+    from breachscope.report.exports import export as run_export
+
+    try:
+        with Case(case, create=False) as store:
+            n = run_export(store, what.value, fmt.value, output)
+    except CaseError as exc:
+        raise _fail(str(exc)) from exc
+    typer.echo(f"wrote {n} {what.value} to {output}")
+
+
+@app.command()
+def report(
+    case: Annotated[Path, typer.Option("--case", help="Case directory.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output directory.")],
+    claim: Annotated[
+        str | None, typer.Option(help="The attacker's claim, e.g. '900 000 patients, 20 GB'.")
+    ] = None,
+) -> None:
+    """Write report.html (self-contained) and summary.json."""
+    from breachscope.report.html import write_report
+
+    try:
+        with Case(case, create=False) as store:
+            summary = write_report(store, output, claim)
+    except CaseError as exc:
+        raise _fail(str(exc)) from exc
+    typer.echo(
+        f"{summary['people']['total']} people, {summary['files']['total']} files: "
+        f"report at {output / 'report.html'}"
+    )
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="Where to put the demo.")] = Path(
+        "breachscope-demo"
+    ),
+    seed: Annotated[int, typer.Option(help="Random seed of the synthetic leak.")] = 7,
+    patients: Annotated[int, typer.Option(help="Number of synthetic patients.")] = 300,
+    workers: Annotated[int, typer.Option(help="Parallel worker processes.")] = max(
+        1, os.cpu_count() or 1
+    ),
+) -> None:
+    """Generate a synthetic hospital leak, scan it and write the report."""
+    from breachscope.demo import generate_leak
+    from breachscope.pipeline import scan as run_scan
+    from breachscope.progress import ScanProgress
+    from breachscope.report.html import write_report
+
+    truth = generate_leak(out, seed=seed, n_patients=patients)
+    leak = out / "leak"
+    case_dir = out / "case"
+    typer.echo(f"synthetic leak written to {leak} ({truth.n_people} people in its ground truth)")
+    from breachscope.ingest.walk import total_size
+
+    with Case(case_dir) as store:
+        with ScanProgress(total_size([leak])) as progress:
+            summary = run_scan([leak], store, workers=workers, on_progress=progress)
+        write_report(store, out / "report", claim=f"{truth.n_people * 3} patients")
+    typer.echo(
+        f"scanned {summary.n_files} files: {summary.n_findings} findings, "
+        f"{summary.n_people} people (truth: {truth.n_people})"
+    )
+    typer.echo(f"report: {(out / 'report' / 'report.html').resolve()}")
+
+
+def run() -> None:  # pragma: no cover - console entry point alias
+    sys.exit(app())

@@ -1,0 +1,55 @@
+"""What detection produces: findings and records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Entity labels (ARCHITECTURE.md vocabulary).
+IDENTITY_ENTITIES = {"PERSON", "LAST_NAME", "FIRST_NAME", "BIRTH_DATE", "SEX", "AGE"}
+CONTACT_ENTITIES = {"ADDRESS", "POSTAL_CODE", "CITY", "PHONE", "EMAIL"}
+NATIONAL_ID_ENTITIES = {"NIR", "ID_DOCUMENT"}
+FINANCIAL_ENTITIES = {"IBAN", "PAYMENT_CARD"}
+HEALTH_ENTITIES = {
+    "VISIT_DATE", "CARE_UNIT", "ICD10_CODE", "DIAGNOSIS", "MEDICATION", "PROCEDURE",
+}
+CARE_ADMIN_ENTITIES = {"PATIENT_ID", "STAY_ID"}
+PROFESSIONAL_ENTITIES = {"RPPS", "FINESS"}
+CREDENTIAL_ENTITIES = {"CREDENTIAL"}
+
+
+@dataclass(slots=True)
+class Finding:
+    """One detected value. ``value`` is normalized as CONTRACT.md says (NIR 15 chars, PHONE
+    E.164, EMAIL lower case, IBAN upper no spaces, dates YYYY-MM-DD, names as found trimmed).
+    ``location`` is human readable within the file: ``row 12, column TEL``, ``line 45``."""
+
+    entity: str
+    value: str
+    location: str
+    confidence: float
+    detector: str
+
+
+@dataclass(slots=True)
+class Record:
+    """The findings that belong to one person in one place (a table row, a document's patient
+    block). Fields hold normalized values; multi-valued fields are lists."""
+
+    location: str
+    last_name: str | None = None
+    first_name: str | None = None
+    full_name: str | None = None
+    birth_date: str | None = None
+    sex: str | None = None
+    nir: str | None = None
+    phones: list[str] = field(default_factory=list)
+    emails: list[str] = field(default_factory=list)
+    address: str | None = None
+    postal_code: str | None = None
+    city: str | None = None
+    ibans: list[str] = field(default_factory=list)
+    patient_id: str | None = None
+    care_unit: str | None = None
+    visit_date: str | None = None
+    role_hint: str = "UNKNOWN"  # PATIENT, STAFF or UNKNOWN, from the unit's evidence
+    entities: set[str] = field(default_factory=set)  # every entity seen for this person here

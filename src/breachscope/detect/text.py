@@ -1,0 +1,186 @@
+"""Free-text detection: regex candidates, then validation by the normalizers.
+
+Every pattern is compiled once and run with ``finditer`` over the whole unit, so the cost is
+a few regex passes per text whatever its size. Candidates are tried in a fixed order (e-mail,
+IBAN, NIR, phone, birth date) and a candidate overlapping an already accepted span is
+dropped, so that the digits of an IBAN or of an e-mail's local part are not reported again
+as a NIR or a phone number.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Callable, Iterator
+
+from breachscope.detect.model import Finding
+from breachscope.detect.validators import (
+    normalize_email,
+    normalize_iban,
+    normalize_nir,
+    normalize_phone,
+    nir_is_strict,
+    parse_date,
+)
+from breachscope.extract.units import TextUnit
+
+_SEP = r"[ .\-\u00a0\u202f]?"  # one optional separator: space, dot, dash, (narrow) nbsp
+
+_EMAIL_CANDIDATE = re.compile(
+    r"(?<![\w.+\-])[A-Za-z0-9._%+\-']+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,24}\b"
+)
+# Two letters, two check digits, then groups of up to four alphanumerics (spaces between
+# groups allowed). The match may run into a following word: see _iban_in.
+_IBAN_CANDIDATE = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,8}(?: ?[A-Z0-9]{1,4})?\b")
+_NIR_CANDIDATE = re.compile(
+    rf"(?<![0-9A-Za-z])[1-478](?:{_SEP}\d){{4}}{_SEP}(?:\d{_SEP}\d|2{_SEP}[ABab])"
+    rf"(?:{_SEP}\d){{8}}(?![0-9A-Za-z])"
+)
+# French national (0X + 8 digits) or international (+33 / 0033, optional "(0)") numbers, and
+# other international numbers starting with + or 00. Not preceded by a digit (even across
+# one separator) nor followed by one: such numbers are pieces of a longer run.
+_PHONE_CANDIDATE = re.compile(
+    rf"(?<![\d+])(?<!\d[ .\-])"
+    rf"(?:(?:\+|00){_SEP}33{_SEP}(?:\(0\){_SEP})?[1-9]|0[1-9])(?:{_SEP}\d){{8}}"
+    rf"|(?<![\d+])(?<!\d[ .\-])(?:\+|00)[1-9][\d .\-()]{{6,16}}\d"
+)
+_PHONE_AFTER = re.compile(r"[ .\-]?\d")
+# Reference numbers that look like phone numbers: "lot 0612345678", "commande n° 01...".
+_PHONE_REFERENCE_BEFORE = re.compile(
+    r"(?:\blot|\bcommande|\bcde|\bcmd|\border|\br[ée]f(?:[ée]rence)?|\bfacture|\bbon|\bsiret"
+    r"|\bsiren|\bfiness|\brpps|\badeli|\bdossier|\bipp|\bnda|\bticket)\b"
+    r"(?:\s*(?:n°|no\b\.?|num(?:[ée]ro)?\b\.?|#|:|de\s+lot\b))*\s*[:.]?\s*$",
+    re.IGNORECASE,
+)
+
+_DATE_TEXT = (
+    r"(?:\d{1,2}[/.\-]\d{1,2}[/.\-](?:\d{4}|\d{2})(?!\d)"
+    r"|\d{4}-\d{1,2}-\d{1,2}(?!\d)"
+    r"|\d{1,2}(?:er)?[\s\-]+[A-Za-zÀ-ÿ]{3,9}\.?[\s\-]+\d{4}(?!\d))"
+)
+_BIRTH_CUE = (
+    r"(?:\bn[ée]e?\s*(?:\(e\))?\s+le"
+    r"|\bDDN"
+    r"|\bD\.D\.N\.?"
+    r"|\bdate\s+de\s+naissance"
+    r"|\bdate\s+naiss\.?"
+    r"|\bnaissance"
+    r"|\bdate\s+of\s+birth|\bDOB"
+    r"|\bborn(?:\s+on)?)"
+)
+_BIRTH_DATE = re.compile(
+    rf"{_BIRTH_CUE}\s*[:=\-–]?\s*(?:le\s+)?(?P<date>{_DATE_TEXT})", re.IGNORECASE
+)
+
+
+def _line_starts(text: str) -> list[int]:
+    return [0, *(m.end() for m in re.finditer("\n", text))]
+
+
+class _Spans:
+    """Accepted, non-overlapping character spans kept sorted, to drop in O(log n) the
+    candidates overlapping an earlier finding."""
+
+    def __init__(self) -> None:
+        self._starts: list[int] = []
+        self._ends: list[int] = []
+
+    def overlaps(self, start: int, end: int) -> bool:
+        i = bisect_right(self._starts, start)
+        if i > 0 and self._ends[i - 1] > start:
+            return True
+        return i < len(self._starts) and self._starts[i] < end
+
+    def add(self, start: int, end: int) -> None:
+        i = bisect_right(self._starts, start)
+        self._starts.insert(i, start)
+        self._ends.insert(i, end)
+
+
+def _iban_in(candidate: str) -> tuple[str, int] | None:
+    """The longest valid IBAN at the start of ``candidate`` and its length in characters.
+
+    The candidate regex may swallow the next word (``... 189 CODE``), so shorter prefixes
+    are tried, longest first; IBANs are 15 to 34 characters.
+    """
+    positions = [i + 1 for i, c in enumerate(candidate) if c != " "]
+    for n in range(min(34, len(positions)), 14, -1):
+        value = normalize_iban(candidate[: positions[n - 1]])
+        if value is not None:
+            return value, positions[n - 1]
+    return None
+
+
+def _emails(text: str) -> Iterator[tuple[int, int, str, float, str]]:
+    for m in _EMAIL_CANDIDATE.finditer(text):
+        value = normalize_email(m.group())
+        if value is not None:
+            yield m.start(), m.end(), value, 0.95, "regex+email"
+
+
+def _ibans(text: str) -> Iterator[tuple[int, int, str, float, str]]:
+    for m in _IBAN_CANDIDATE.finditer(text):
+        found = _iban_in(m.group())
+        if found is not None:
+            value, length = found
+            yield m.start(), m.start() + length, value, 0.99, "regex+iban_mod97"
+
+
+def _nirs(text: str) -> Iterator[tuple[int, int, str, float, str]]:
+    for m in _NIR_CANDIDATE.finditer(text):
+        value = normalize_nir(m.group())
+        if value is not None:
+            confidence = 0.99 if nir_is_strict(value) else 0.9
+            yield m.start(), m.end(), value, confidence, "regex+nir_key"
+
+
+def _phones(text: str) -> Iterator[tuple[int, int, str, float, str]]:
+    for m in _PHONE_CANDIDATE.finditer(text):
+        start, end = m.span()
+        if _PHONE_AFTER.match(text, end):
+            continue  # part of a longer digit run
+        line_start = text.rfind("\n", 0, start) + 1
+        if _PHONE_REFERENCE_BEFORE.search(text[max(line_start, start - 30) : start]):
+            continue
+        value = normalize_phone(m.group())
+        if value is not None:
+            yield start, end, value, 0.9, "phonenumbers"
+
+
+def _birth_dates(text: str) -> Iterator[tuple[int, int, str, float, str]]:
+    for m in _BIRTH_DATE.finditer(text):
+        value = parse_date(m.group("date"))
+        if value is not None:
+            yield m.start("date"), m.end("date"), value, 0.9, "context+date"
+
+
+_SCANNERS: tuple[tuple[str, Callable[[str], Iterator[tuple[int, int, str, float, str]]]], ...] = (
+    ("EMAIL", _emails),
+    ("IBAN", _ibans),
+    ("NIR", _nirs),
+    ("PHONE", _phones),
+    ("BIRTH_DATE", _birth_dates),
+)
+
+
+def scan_text(unit: TextUnit) -> list[Finding]:
+    """Findings in a text unit, each located at ``line N`` (``page 3, line 4`` when the unit
+    has a name), in text order."""
+    text = unit.text
+    if not text:
+        return []
+    starts = _line_starts(text)
+    prefix = f"{unit.name}, " if unit.name else ""
+    accepted = _Spans()
+    found: list[tuple[int, Finding]] = []
+    for entity, scanner in _SCANNERS:
+        for start, end, value, confidence, detector in scanner(text):
+            if accepted.overlaps(start, end):
+                continue
+            accepted.add(start, end)
+            line = unit.first_line + bisect_right(starts, start) - 1
+            found.append(
+                (start, Finding(entity, value, f"{prefix}line {line}", confidence, detector))
+            )
+    found.sort(key=lambda pair: pair[0])
+    return [finding for _, finding in found]

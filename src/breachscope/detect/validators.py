@@ -1,0 +1,255 @@
+"""Normalizers: each takes a raw string and returns the normalized value (CONTRACT.md form)
+or ``None`` when the string is not a valid value of that kind.
+
+They are pure, cheap and side-effect free so that table detection can run them over a
+column sample and then over every distinct cell value.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, timedelta
+
+import phonenumbers
+from stdnum import iban as stdnum_iban
+from stdnum.fr import nir as stdnum_nir
+
+# --------------------------------------------------------------------------- names
+
+
+_FOLD_EXTRA = str.maketrans({"Œ": "OE", "œ": "oe", "Æ": "AE", "æ": "ae", "ß": "ss", "ø": "o",
+                             "Ø": "O", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D"})
+_FOLD_SEPARATORS = re.compile(r"[\s\-‐‑‒–—'’‘`´]+")
+
+
+def fold(text: str) -> str:
+    """Accent- and case-fold a name: ``"Lefèvre-D'Arc "`` → ``"LEFEVRE D ARC"``.
+
+    NFKD decomposition then dropping combining marks removes accents; ligatures that NFKD
+    keeps (œ, æ) are spelled out. Spaces, hyphens and apostrophes all become one space, so
+    ``Jean-Pierre`` and ``JEAN PIERRE`` fold alike (people grouping relies on it).
+    """
+    decomposed = unicodedata.normalize("NFKD", text.translate(_FOLD_EXTRA))
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return _FOLD_SEPARATORS.sub(" ", stripped.upper()).strip()
+
+
+# --------------------------------------------------------------------------- NIR
+
+_NIR_SEPARATORS = re.compile(r"[\s.\-]")
+_NIR_SEX_DIGITS = frozenset("123478")
+
+
+def normalize_nir(raw: str) -> str | None:
+    """A NIR (or NIA, same structure) with a valid key, as 15 characters.
+
+    Accepts spaces, dots and dashes between characters and the Corsican départements
+    ``2A``/``2B`` (``stdnum.fr.nir`` computes their key with 19/18). The sex digit must be one
+    seen in real data (1, 2, 3, 4, 7, 8); see :func:`nir_is_strict` for the strict form.
+    """
+    compact = _NIR_SEPARATORS.sub("", raw).upper()
+    if len(compact) != 15 or compact[0] not in _NIR_SEX_DIGITS:
+        return None
+    if not stdnum_nir.is_valid(compact):
+        return None
+    return compact
+
+
+def nir_is_strict(nir: str) -> bool:
+    """True for the health insurance's strict form (sex 1/2, month 01–12): a *certain* NIR.
+
+    Other sex digits and months 20–42 / 50–99 occur in real files (pseudo months, NIA,
+    temporary numbers): those are only *probable*.
+    """
+    return nir[0] in "12" and nir[3:5].isdigit() and 1 <= int(nir[3:5]) <= 12
+
+
+# --------------------------------------------------------------------------- IBAN
+
+
+def normalize_iban(raw: str) -> str | None:
+    """An IBAN with a valid mod-97 check and country format, upper case without spaces."""
+    try:
+        return str(stdnum_iban.validate(raw.replace("-", " ")))
+    except Exception:  # stdnum raises ValidationError subclasses, and ValueError on junk
+        return None
+
+
+# --------------------------------------------------------------------------- phone
+
+_PHONE_CHARS = re.compile(r"[\d\s.\-()+/]+")
+_NON_DIGITS = re.compile(r"\D")
+
+
+def normalize_phone(raw: str) -> str | None:
+    """A valid phone number in E.164 (``+33612345678``), French unless it says otherwise.
+
+    National numbers must be the usual 10 digits starting with 0 (so a bare 9-digit run or a
+    4-digit extension is never a phone); international ones start with ``+`` or ``00``
+    (``+33 (0)6 ...`` is understood). Letters (``poste``, ``ext``) make it invalid: an
+    extension is not the number.
+    """
+    text = raw.strip()
+    if not text or not _PHONE_CHARS.fullmatch(text):
+        return None
+    digits = _NON_DIGITS.sub("", text)
+    international = text.startswith("+") or digits.startswith("00")
+    if not international and (len(digits) != 10 or digits[0] != "0"):
+        return None
+    if international and not 8 <= len(digits) <= 17:
+        return None
+    try:
+        number = phonenumbers.parse(text, "FR")
+    except phonenumbers.NumberParseException:
+        return None
+    if number.extension or not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+# --------------------------------------------------------------------------- e-mail
+
+_EMAIL = re.compile(
+    r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}"
+)
+
+
+def normalize_email(raw: str) -> str | None:
+    """An e-mail address in lower case. Pragmatic RFC 5322 subset: dot-atom local part, and a
+    domain of at least two labels ending with an alphabetic TLD."""
+    text = raw.strip().lower()
+    if text.startswith("mailto:"):
+        text = text[7:]
+    if text.startswith("<") and text.endswith(">"):
+        text = text[1:-1]
+    if len(text) > 254 or not _EMAIL.fullmatch(text):
+        return None
+    return text
+
+
+# --------------------------------------------------------------------------- dates
+
+_MONTHS = {
+    "JANVIER": 1, "JANV": 1, "JAN": 1, "JANUARY": 1,
+    "FEVRIER": 2, "FEVR": 2, "FEV": 2, "FEB": 2, "FEBRUARY": 2,
+    "MARS": 3, "MAR": 3, "MARCH": 3,
+    "AVRIL": 4, "AVR": 4, "APR": 4, "APRIL": 4,
+    "MAI": 5, "MAY": 5,
+    "JUIN": 6, "JUN": 6, "JUNE": 6,
+    "JUILLET": 7, "JUIL": 7, "JUL": 7, "JULY": 7,
+    "AOUT": 8, "AOU": 8, "AUG": 8, "AUGUST": 8,
+    "SEPTEMBRE": 9, "SEPT": 9, "SEP": 9, "SEPTEMBER": 9,
+    "OCTOBRE": 10, "OCT": 10, "OCTOBER": 10,
+    "NOVEMBRE": 11, "NOV": 11, "NOVEMBER": 11,
+    "DECEMBRE": 12, "DEC": 12, "DECEMBER": 12,
+}
+_TIME = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+_DMY = re.compile(r"(\d{1,2})([/.\-])(\d{1,2})\2(\d{4}|\d{2})" + _TIME)
+_YMD = re.compile(r"(\d{4})([/\-])(\d{1,2})\2(\d{1,2})" + _TIME)
+_COMPACT_YMD = re.compile(r"((?:18|19|20)\d{2})(\d{2})(\d{2})")
+_TEXT_DATE = re.compile(r"(\d{1,2})(?:ER)?[\s\-]+([A-Z]{3,9})\.?[\s\-]+(\d{4})")
+_EXCEL_SERIAL = re.compile(r"(\d{1,5})(?:\.0*)?")
+_EXCEL_EPOCH = date(1899, 12, 30)  # serial 61 is 1900-03-01; Excel's fake 1900-02-29 is 60
+MIN_YEAR = 1850
+MAX_YEAR = 2100
+
+
+def _make_date(year: int, month: int, day: int) -> date | None:
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        return None
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _two_digit_year(yy: int, month: int, day: int, today: date) -> date | None:
+    """``yy`` is 20yy unless that date is in the future, then 19yy."""
+    recent = _make_date(2000 + yy, month, day)
+    if recent is not None and recent <= today:
+        return recent
+    return _make_date(1900 + yy, month, day)
+
+
+def _excel_serial(serial: int) -> date | None:
+    """Excel's 1900 date system: 1 is 1900-01-01 and 60 the non-existent 1900-02-29."""
+    if not 1 <= serial <= 80000 or serial == 60:
+        return None
+    return _EXCEL_EPOCH + timedelta(days=serial + (1 if serial < 60 else 0))
+
+
+def parse_date(
+    raw: str,
+    *,
+    allow_excel_serial: bool = False,
+    allow_compact: bool = False,
+    today: date | None = None,
+) -> str | None:
+    """A calendar date as ``YYYY-MM-DD``, from the formats found in French files.
+
+    Day-first numeric dates (``/``, ``-`` or ``.``, 4- or 2-digit year), ISO dates with an
+    optional time part, French (and English) month names with accents or abbreviations
+    (``1er février 1960``, ``3 FEVR. 1971``). Excel serial numbers only when
+    ``allow_excel_serial`` (a column known to hold dates), ``YYYYMMDD`` (HL7, HPRIM) only when
+    ``allow_compact``: on their own they are just numbers. Impossible dates give ``None``.
+    """
+    text = raw.strip()
+    if not text or len(text) > 40:
+        return None
+    today = today or date.today()
+    result: date | None = None
+    if m := _DMY.fullmatch(text):
+        day, month, year_text = int(m.group(1)), int(m.group(3)), m.group(4)
+        if len(year_text) == 2:
+            result = _two_digit_year(int(year_text), month, day, today)
+        else:
+            result = _make_date(int(year_text), month, day)
+    elif m := _YMD.fullmatch(text):
+        result = _make_date(int(m.group(1)), int(m.group(3)), int(m.group(4)))
+    elif text[0].isdigit() and (m := _TEXT_DATE.fullmatch(fold(text).replace(" .", "."))):
+        month = _MONTHS.get(m.group(2))
+        if month is not None:
+            result = _make_date(int(m.group(3)), month, int(m.group(1)))
+    elif allow_compact and (m := _COMPACT_YMD.fullmatch(text)):
+        result = _make_date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    elif allow_excel_serial and (m := _EXCEL_SERIAL.fullmatch(text)):
+        result = _excel_serial(int(m.group(1)))
+    return result.isoformat() if result is not None else None
+
+
+# --------------------------------------------------------------------------- postal code, sex
+
+_POSTAL = re.compile(r"\d{5}")
+
+
+def normalize_postal_code(raw: str, *, pad: bool = False) -> str | None:
+    """A French postal code, 5 digits: département 01–95 (Corsica is numeric, 20xxx), overseas
+    97x and 98x. ``pad`` restores the leading zero a spreadsheet drops (``1000`` → ``01000``);
+    use it only on a column already known to hold postal codes."""
+    text = raw.strip().replace(" ", "")
+    if text.endswith(".0"):
+        text = text[:-2]
+    if pad and len(text) == 4 and text.isdigit():
+        text = "0" + text
+    if not _POSTAL.fullmatch(text):
+        return None
+    department = int(text[:2])
+    if 1 <= department <= 95 or department in (97, 98):
+        return text
+    return None
+
+
+_SEX = {
+    "M": "M", "H": "M", "HOMME": "M", "MASCULIN": "M", "MASC": "M", "MALE": "M", "MAN": "M",
+    "1": "M", "MR": "M", "M.": "M", "MONSIEUR": "M",
+    "F": "F", "FEMME": "F", "FEMININ": "F", "FEM": "F", "FEMALE": "F", "WOMAN": "F", "2": "F",
+    "MME": "F", "MLLE": "F", "MADAME": "F", "MADEMOISELLE": "F",
+}
+
+
+def normalize_sex(raw: str) -> str | None:
+    """``"M"`` or ``"F"`` from the usual codings (M/H/Homme/Masculin/1, F/Femme/Féminin/2, and
+    civilities). Anything else (``I`` for unknown, ``3``...) gives ``None``."""
+    return _SEX.get(fold(raw))

@@ -1,0 +1,121 @@
+"""Helpers shared by the table extractors (delimited text, spreadsheets): finding the header
+row under title lines and naming columns. Rows here are lists of already-trimmed strings."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+
+#: How many leading non-empty rows are examined to find the header.
+HEADER_SEARCH_ROWS = 30
+
+#: A hostile file can have one row with a million delimiters: columns beyond this are dropped.
+MAX_COLUMNS = 1024
+
+_DATE_LIKE = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}([ T].*)?$")
+_NUMBER_LIKE = re.compile(r"^[-+]?[\d\s.,]+%?$")
+_SPACES = re.compile(r"\s+")
+
+
+def span(row: Sequence[str]) -> int:
+    """Index after the last non-empty cell (0 for an empty row)."""
+    for i in range(len(row) - 1, -1, -1):
+        if row[i]:
+            return i + 1
+    return 0
+
+
+def is_label(cell: str) -> bool:
+    """Does this cell read like a column label (``NOM``, ``Date de naissance``, ``Tél. 1``)
+    rather than a value (a number, a date, an e-mail, a long sentence)?"""
+    if not cell or len(cell) > 80 or "@" in cell:
+        return False
+    if _NUMBER_LIKE.match(cell) or _DATE_LIKE.match(cell):
+        return False
+    letters = sum(ch.isalpha() for ch in cell)
+    digits = sum(ch.isdigit() for ch in cell)
+    return letters > 0 and digits <= letters
+
+
+def _typical_width(rows: Sequence[Sequence[str]]) -> int:
+    spans = [span(r) for r in rows]
+    spans = [s for s in spans if s >= 2] or [s for s in spans if s] or [0]
+    counts = Counter(spans)
+    best = max(counts.values())
+    return max(s for s, c in counts.items() if c == best)
+
+
+def _is_header_like(row: Sequence[str], width: int) -> bool:
+    cells = [c for c in row if c]
+    if not cells:
+        return False
+    need = 1 if width <= 1 else max(2, -(-width * 6 // 10))  # ceil(0.6 * width)
+    if len(cells) < need:
+        return False
+    labels = sum(is_label(c) for c in cells)
+    if labels < len(cells) * 0.8:
+        return False
+    return len(set(cells)) == len(cells)  # labels are distinct; repeated values are data
+
+
+def find_header(rows: Sequence[Sequence[str]]) -> tuple[int | None, int]:
+    """Look at the first rows of a table (blank rows included) and return
+    ``(header_index, data_start)``: the index of the header row (None when no row looks like
+    one) and the index of the first data row. Rows before ``data_start`` that are not the
+    header are titles (``Export du 12/02/2024``) or blank.
+
+    A header is the first row whose cells are mostly non-empty, distinct text labels, wide
+    enough for the table (at least 60 % of its typical width), and not followed by a
+    much wider row (a title above the real header is narrower than what follows it)."""
+    head = [r for r in rows[: HEADER_SEARCH_ROWS * 2] if span(r)][:HEADER_SEARCH_ROWS]
+    if not head:
+        return None, len(rows)
+    width = _typical_width(head)
+    for i, row in enumerate(rows[: HEADER_SEARCH_ROWS * 2]):
+        row_span = span(row)
+        if not row_span or not _is_header_like(row, width):
+            continue
+        following = next((span(r) for r in rows[i + 1 :] if span(r)), None)
+        if following is not None and following > row_span + max(1, row_span // 4):
+            continue
+        return i, i + 1
+    # No header: data starts at the first row that is not a narrow title line.
+    for i, row in enumerate(rows):
+        row_span = span(row)
+        if row_span and (width <= 2 or sum(1 for c in row if c) >= 2):
+            return None, i
+    return None, len(rows)
+
+
+def clean_label(cell: str) -> str:
+    """A header cell on one line with single spaces (``Date de\\nnaissance``)."""
+    return _SPACES.sub(" ", cell).strip()
+
+
+def column_names(header: Sequence[str], width: int) -> list[str]:
+    """Column names for a table ``width`` wide: the header's labels, ``colN`` (1-based) for
+    missing or empty ones, ``NAME_2``... for repeated ones."""
+    names: list[str] = []
+    seen: set[str] = set()
+    for i in range(width):
+        name = clean_label(header[i]) if i < len(header) else ""
+        name = name or f"col{i + 1}"
+        base, n = name, 1
+        while name in seen:
+            n += 1
+            name = f"{base}_{n}"
+        seen.add(name)
+        names.append(name)
+    return names
+
+
+def table_width(header: Sequence[str], rows: Sequence[Sequence[str]]) -> int:
+    """Columns needed to keep every non-empty cell: the header's width, widened when data rows
+    carry non-empty cells beyond it (an unquoted delimiter in an address shifts a row), capped
+    at :data:`MAX_COLUMNS`."""
+    width = span(header)
+    for row in rows:
+        if len(row) > width:
+            width = max(width, span(row))
+    return min(width, MAX_COLUMNS)

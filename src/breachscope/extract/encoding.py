@@ -1,0 +1,148 @@
+"""Turn the bytes of a text file into ``str``, whatever the encoding the exporter used.
+
+Order of decisions (first that applies wins):
+
+1. a byte-order mark: UTF-8 (``utf-8-sig``), UTF-32 LE/BE, UTF-16 LE/BE;
+2. UTF-16 without BOM, recognised by its NUL-byte pattern (Windows tools write it);
+3. strict UTF-8 (plain ASCII lands here too);
+4. charset-normalizer's best guess, restricted to the single-byte encodings a French
+   hospital's software actually writes (Windows-1252, ISO-8859-15, DOS code page 850,
+   Mac Roman) — unrestricted, it happily answers ``cp037`` or ``cp1250`` for French text;
+5. Windows-1252, the de-facto default for Western exports (``é è ç œ €``).
+
+The encoding names returned are Python codec names (``utf-8``, ``utf-8-sig``, ``utf-16-le``,
+``cp1252``...).
+"""
+
+from __future__ import annotations
+
+import codecs
+
+from charset_normalizer import from_bytes
+
+#: Encodings charset-normalizer may choose between when the bytes are not UTF-8.
+WESTERN_ENCODINGS = ["cp1252", "iso8859_15", "cp850", "mac_roman"]
+
+#: How many bytes the statistical guess looks at (it is slow on big inputs).
+GUESS_SAMPLE = 64 * 1024
+
+_BOMS: list[tuple[bytes, str]] = [
+    (codecs.BOM_UTF32_LE, "utf-32-le"),  # before UTF-16 LE: same first two bytes
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+]
+
+# C0 control characters that do not occur in text (everything below 0x20 except
+# TAB, LF, VT, FF, CR, and ESC which some printer-formatted exports contain).
+_CONTROL_BYTES = bytes(sorted(set(range(0x20)) - {0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x1B}))
+_HIGH_BYTES = bytes(range(0x80, 0x100))
+
+
+def _bom(data: bytes) -> tuple[str, int] | None:
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return name, len(bom)
+    return None
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """``utf-16-le``/``utf-16-be`` when the NUL bytes sit on one parity only (ASCII-heavy
+    UTF-16, which is what text in Latin script looks like), else None."""
+    sample = data[:4096]
+    if len(sample) < 4:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    even_nul = even.count(0) / len(even)
+    odd_nul = odd.count(0) / len(odd)
+    if odd_nul >= 0.4 and even_nul <= 0.05:
+        return "utf-16-le"
+    if even_nul >= 0.4 and odd_nul <= 0.05:
+        return "utf-16-be"
+    return None
+
+
+def _trim_partial_utf8(data: bytes) -> bytes:
+    """Drop an incomplete multi-byte UTF-8 sequence cut at the end of a sample."""
+    for back in range(1, min(4, len(data)) + 1):
+        byte = data[-back]
+        if byte < 0x80:
+            return data
+        if byte >= 0xC0:  # lead byte: how long should the sequence be?
+            need = 2 if byte < 0xE0 else 3 if byte < 0xF0 else 4
+            return data[:-back] if need > back else data
+    return data
+
+
+def _is_utf8(data: bytes, partial: bool) -> bool:
+    if partial:
+        data = _trim_partial_utf8(data)
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def guess_encoding(data: bytes, *, partial: bool = False) -> str:
+    """The codec name :func:`decode_bytes` would use for ``data``. ``partial`` says that
+    ``data`` is the head of a longer file (a multi-byte sequence may be cut at its end)."""
+    bom = _bom(data)
+    if bom:
+        return bom[0]
+    utf16 = _utf16_without_bom(data)
+    if utf16:
+        return utf16
+    if _is_utf8(data, partial):
+        return "utf-8"
+    guess = from_bytes(data[:GUESS_SAMPLE], cp_isolation=WESTERN_ENCODINGS).best()
+    if guess is None or guess.encoding in ("cp1252", "latin_1", "iso8859_1", "iso8859_15"):
+        # ISO-8859-1/15 and Windows-1252 agree on letters; cp1252 also has œ, €, quotes.
+        return "cp1252"
+    return guess.encoding
+
+
+def decode_bytes(data: bytes, *, partial: bool = False) -> tuple[str, str]:
+    """Decode ``data``; return ``(text, encoding name)``. A byte-order mark is not part of the
+    text. Never raises on bad bytes: undecodable bytes become U+FFFD.
+    ``partial=True`` when ``data`` is only the head of a file (a cut multi-byte character at
+    the end is dropped rather than replaced)."""
+    if not data:
+        return "", "utf-8"
+    encoding = guess_encoding(data, partial=partial)
+    bom = _bom(data)
+    body = data[bom[1]:] if bom else data
+    codec = encoding.removesuffix("-sig") if bom else encoding
+    if partial:
+        if codec.startswith("utf-8"):
+            body = _trim_partial_utf8(body)
+        elif codec.startswith("utf-16"):
+            body = body[: len(body) - len(body) % 2]
+        elif codec.startswith("utf-32"):
+            body = body[: len(body) - len(body) % 4]
+    try:
+        return body.decode(codec), encoding
+    except UnicodeDecodeError:
+        return body.decode(codec, errors="replace"), encoding
+
+
+def looks_like_text(sample: bytes) -> bool:
+    """Whether ``sample`` (the head of a file) is text in some encoding rather than binary.
+
+    Text has a BOM or the UTF-16 NUL pattern, or has no NUL byte and almost no C0 control
+    characters. Random or compressed bytes have ~10% control bytes and NULs."""
+    if not sample:
+        return False
+    if _bom(sample) or _utf16_without_bom(sample):
+        return True
+    if b"\x00" in sample:
+        return False
+    controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
+    if controls > max(1, len(sample) // 200):  # > 0.5 %
+        return False
+    if _is_utf8(sample, partial=True):
+        return True
+    # Not UTF-8: a single-byte encoding. Latin-script text is mostly ASCII.
+    high = len(sample) - len(sample.translate(None, _HIGH_BYTES))
+    return high <= len(sample) * 0.3

@@ -1,0 +1,60 @@
+"""The units an extractor produces: what detection reads.
+
+An extractor turns one file into units and knows nothing about detection.
+- A :class:`TextUnit` is a piece of prose or lines with a location prefix (``page 3``,
+  ``line 45``...). Line numbers inside it are counted from ``first_line``.
+- A :class:`TableUnit` is a table with a header and columns of string cells, whatever the
+  source (CSV, a spreadsheet sheet, a JSON list of objects, later an SQL table). ``row_numbers``
+  gives, for each data row, the number a person would see in the source (the spreadsheet row,
+  the CSV line), so that a finding's location reads ``row 12, column TEL``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(slots=True)
+class TextUnit:
+    """Free text. ``name`` locates the unit in its file (``""`` for a whole text file,
+    ``page 3``, ``sheet Notes``); lines inside are numbered from ``first_line``."""
+
+    text: str
+    name: str = ""
+    first_line: int = 1
+
+    kind: str = field(default="text", init=False)
+
+
+@dataclass(slots=True)
+class TableUnit:
+    """A table: ``header[i]`` names column i, ``rows[r][i]`` is a cell as a string
+    (``""`` when empty). ``name`` is the sheet or table name (``""`` for a lone CSV).
+    ``row_numbers[r]`` is the human row number of data row r in the source."""
+
+    header: list[str]
+    rows: list[list[str]]
+    name: str = ""
+    row_numbers: list[int] = field(default_factory=list)
+
+    kind: str = field(default="table", init=False)
+
+    def __post_init__(self) -> None:
+        width = len(self.header)
+        self.rows = [
+            (row + [""] * (width - len(row)))[:width] if len(row) != width else row
+            for row in self.rows
+        ]
+        if not self.row_numbers:
+            self.row_numbers = list(range(2, len(self.rows) + 2))
+
+    def column(self, index: int) -> list[str]:
+        return [row[index] for row in self.rows]
+
+
+Unit = TextUnit | TableUnit
+
+
+class ExtractionError(Exception):
+    """The file could not be read; the message is the reason recorded for the file.
+    It must never contain cell values or other personal data."""

@@ -1,0 +1,138 @@
+"""What a file is, from its content: the extension of a file in a leak means nothing (files
+are renamed, truncated, or random bytes named ``.csv``). The extension only breaks ties
+between text formats, and tells a truncated ``.xlsx`` from a truncated zip.
+
+:func:`sniff_type` returns one of :data:`TYPES`. It reads at most :data:`HEAD_SIZE` bytes for
+text decisions (plus a zip's central directory for zip-based formats).
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+from breachscope.extract.delimited import sniff_delimiter
+from breachscope.extract.encoding import decode_bytes, looks_like_text
+
+TYPES = (
+    "empty", "zip", "xlsx", "docx", "pptx", "ole", "pdf", "png", "jpeg", "gzip", "7z", "rar",
+    "json", "csv", "text", "binary",
+)
+
+HEAD_SIZE = 64 * 1024
+
+_MAGIC: list[tuple[bytes, str]] = [
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "ole"),
+    (b"\x89PNG\r\n\x1a\n", "png"),
+    (b"\xff\xd8\xff", "jpeg"),
+    (b"\x1f\x8b", "gzip"),
+    (b"7z\xbc\xaf\x27\x1c", "7z"),
+    (b"Rar!\x1a\x07", "rar"),
+]
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
+_OOXML_PARTS = {"xl/workbook.xml": "xlsx", "word/document.xml": "docx",
+                "ppt/presentation.xml": "pptx"}
+_OOXML_DIRS = {b"xl/": "xlsx", b"word/": "docx", b"ppt/": "pptx"}
+_OOXML_EXTENSIONS = {".xlsx": "xlsx", ".xlsm": "xlsx", ".docx": "docx", ".docm": "docx",
+                     ".pptx": "pptx", ".pptm": "pptx"}
+_JSON_EXTENSIONS = {".json", ".jsonl", ".ndjson", ".geojson"}
+_DELIMITED_EXTENSIONS = {".csv", ".tsv", ".tab", ".psv"}
+
+
+def sniff_type(path: Path) -> str:
+    """The type of the file at ``path``, decided by its content (see :data:`TYPES`)."""
+    path = Path(path)
+    with path.open("rb") as handle:
+        head = handle.read(HEAD_SIZE)
+        complete = len(head) < HEAD_SIZE or not handle.read(1)
+    if not head:
+        return "empty"
+    if head.startswith(_ZIP_MAGIC):
+        return _sniff_zip(path, head)
+    if b"%PDF-" in head[:1024]:
+        return "pdf"
+    for magic, name in _MAGIC:
+        if head.startswith(magic):
+            return name
+    if not looks_like_text(head):
+        return "binary"
+    return _sniff_text(head, complete, path.suffix.lower())
+
+
+def _sniff_zip(path: Path, head: bytes) -> str:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        # Truncated or corrupt: the local headers at the start still name the parts.
+        if b"[Content_Types].xml" in head or b"_rels/.rels" in head:
+            for marker, name in _OOXML_DIRS.items():
+                if marker in head:
+                    return name
+        return _OOXML_EXTENSIONS.get(path.suffix.lower(), "zip")
+    if "[Content_Types].xml" in names:
+        for part, name in _OOXML_PARTS.items():
+            if part in names:
+                return name
+    return "zip"
+
+
+def _sniff_text(head: bytes, complete: bool, suffix: str) -> str:
+    text, _ = decode_bytes(head, partial=not complete)
+    stripped = text.lstrip("\ufeff \t\r\n")
+    if not stripped:
+        return "text"
+    if stripped[0] in "{[" and (suffix in _JSON_EXTENSIONS or _looks_like_json(text, complete)):
+        return "json"
+    if suffix in _DELIMITED_EXTENSIONS:
+        return "csv"
+    sniffed = sniff_delimiter(text)
+    if sniffed:
+        _delimiter, consistency, records = sniffed
+        if records >= 2 and consistency >= 0.8:
+            return "csv"
+    return "text"
+
+
+def _looks_like_json(text: str, complete: bool) -> bool:
+    """JSON, NDJSON, or (for a long file) a head that is a valid prefix of either."""
+    text = text.strip()
+    try:
+        json.loads(text)
+        return True
+    except RecursionError:
+        return True  # nested deeper than Python parses: still JSON to extraction
+    except ValueError:
+        pass
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not complete and len(lines) > 1:
+        lines = lines[:-1]  # the last line may be cut
+    if len(lines) > 1 and all(_parses(line) for line in lines[:50]):
+        return True
+    if complete:
+        return False
+    # A single long document cut at HEAD_SIZE: valid if parsing fails only at the end,
+    # after cutting back to a structural character (a cut inside a string fails early).
+    for cut_char in ("\n", ",", "}", "]"):
+        cut = text.rfind(cut_char)
+        if cut <= 0:
+            continue
+        prefix = text[: cut + 1] if cut_char in "}]" else text[:cut]
+        try:
+            json.loads(prefix)
+            return True
+        except json.JSONDecodeError as exc:
+            if exc.pos >= len(prefix.rstrip()) - 1:
+                return True
+        except (ValueError, RecursionError):
+            return True
+    return False
+
+
+def _parses(line: str) -> bool:
+    try:
+        json.loads(line)
+    except (ValueError, RecursionError):
+        return False
+    return True

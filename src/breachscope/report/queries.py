@@ -1,0 +1,52 @@
+"""The SQL behind exports and the report: one place that says what a file, a finding and a
+person look like outside the case store (CONTRACT.md columns)."""
+
+from __future__ import annotations
+
+FILES_SQL = """
+SELECT f.path AS file,
+       CASE WHEN starts_with(f.sha256, 'unread:') THEN NULL ELSE f.sha256 END AS sha256,
+       f.size AS size,
+       c.type AS type,
+       c.doc_class AS doc_class,
+       coalesce(c.status, 'pending') AS status,
+       c.reason AS reason,
+       coalesce(nf.n, 0) AS n_findings,
+       coalesce(np.n, 0) AS n_people
+FROM files f
+LEFT JOIN contents c USING (sha256)
+LEFT JOIN (SELECT sha256, count(*) AS n FROM findings GROUP BY sha256) nf USING (sha256)
+LEFT JOIN (
+    SELECT r.sha256, count(DISTINCT pr.person_id) AS n
+    FROM records r JOIN person_records pr USING (record_id) GROUP BY r.sha256
+) np USING (sha256)
+ORDER BY f.path
+"""
+
+FINDINGS_SQL = """
+SELECT f.path AS file, x.location, x.entity, x.value, x.confidence, x.detector
+FROM findings x JOIN files f USING (sha256)
+ORDER BY f.path, x.rowid
+"""
+
+PEOPLE_SQL = """
+WITH person_files AS (
+    SELECT pr.person_id, string_agg(DISTINCT fl.path, ';' ORDER BY fl.path) AS files
+    FROM person_records pr
+    JOIN records r USING (record_id)
+    JOIN files fl ON fl.sha256 = r.sha256
+    GROUP BY pr.person_id
+)
+SELECT p.person_id, p.role, p.last_name, p.first_name, p.birth_date, p.nir,
+       array_to_string(p.phones, ';') AS phones,
+       array_to_string(p.emails, ';') AS emails,
+       p.postal_code, p.city,
+       array_to_string(p.categories, ';') AS categories,
+       coalesce(p.sensitive, false) AS sensitive,
+       p.severity,
+       pf.files
+FROM people p LEFT JOIN person_files pf USING (person_id)
+ORDER BY p.person_id
+"""
+
+QUERIES = {"files": FILES_SQL, "findings": FINDINGS_SQL, "people": PEOPLE_SQL}
