@@ -1,0 +1,7 @@
+"""Synthetic French hospital leak with its exact ground truth (demo, tests, benchmarks)."""
+
+from breachscope.demo.generator import generate_leak
+from breachscope.demo.identifiers import fold_name
+from breachscope.demo.truth import Decoy, Truth, TruthFile, TruthFinding, TruthPerson
+
+__all__ = ["Decoy", "Truth", "TruthFile", "TruthFinding", "TruthPerson", "fold_name", "generate_leak"]

@@ -180,12 +180,12 @@ def _name_label(tokens: tuple[str, ...]) -> str | None:
     has_first = _any(tokens, FIRST_NAME_WORDS) or _phrase(tokens, "FIRST NAME") or _phrase(
         tokens, "GIVEN NAME")
     has_last = _any(tokens, LAST_NAME_WORDS)
-    if (has_first and "NOM" in tokens) or _any(tokens, PERSON_WORDS) or _phrase(
-        tokens, "NOM COMPLET"
-    ) or _phrase(tokens, "FULL NAME"):
-        return "PERSON"
     if has_first:
-        return "FIRST_NAME"
+        return "PERSON" if "NOM" in tokens else "FIRST_NAME"
+    if _any(tokens, PERSON_WORDS) or _phrase(tokens, "NOM COMPLET") or _phrase(
+        tokens, "FULL NAME"
+    ):
+        return "PERSON"
     if has_last or _phrase(tokens, "LAST NAME") or _phrase(tokens, "FAMILY NAME"):
         return "LAST_NAME"
     return None

@@ -15,11 +15,11 @@ from collections.abc import Callable, Iterator
 
 from breachscope.detect.model import Finding
 from breachscope.detect.validators import (
+    nir_is_strict,
     normalize_email,
     normalize_iban,
     normalize_nir,
     normalize_phone,
-    nir_is_strict,
     parse_date,
 )
 from breachscope.extract.units import TextUnit
@@ -184,3 +184,13 @@ def scan_text(unit: TextUnit) -> list[Finding]:
             )
     found.sort(key=lambda pair: pair[0])
     return [finding for _, finding in found]
+
+
+def find_phones(text: str) -> list[str]:
+    """The phone numbers (E.164) found in a piece of text, such as a messy table cell."""
+    return [value for _, _, value, _, _ in _phones(text)]
+
+
+def find_emails(text: str) -> list[str]:
+    """The e-mail addresses (lower case) found in a piece of text."""
+    return [value for _, _, value, _, _ in _emails(text)]

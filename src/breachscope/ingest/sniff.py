@@ -125,7 +125,7 @@ def _looks_like_json(text: str, complete: bool) -> bool:
         except json.JSONDecodeError as exc:
             if exc.pos >= len(prefix.rstrip()) - 1:
                 return True
-        except (ValueError, RecursionError):
+        except RecursionError:
             return True
     return False
 

@@ -1,0 +1,262 @@
+"""Column classification: what each column of a table holds.
+
+Two kinds of evidence are combined: the header (:mod:`breachscope.detect.headers`) and
+statistics over a sample of the column's values (how many validate as a NIR, a phone
+number..., how many look like names). The rules, in short:
+
+- a validator-backed label (NIR, IBAN, PHONE, EMAIL) needs most sampled values to validate,
+  whatever the header says; without a useful header the values alone can give it;
+- a date column is a birth date only with a birth header, or, when its header says nothing,
+  when its years are plausible birth years spread over decades in a table that has names
+  (lower confidence); admission/visit headers give VISIT_DATE; other date columns no label;
+- name labels come from the header, checked against values that look like names.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from breachscope.detect import headers as h
+from breachscope.detect.validators import (
+    normalize_email,
+    normalize_iban,
+    normalize_nir,
+    normalize_phone,
+    normalize_postal_code,
+    normalize_sex,
+    parse_date,
+)
+from breachscope.extract.units import TableUnit
+
+SAMPLE_SIZE = 200
+VALIDATOR_THRESHOLD = 0.6  # share of sampled values that must validate, with a header
+VALUES_ONLY_THRESHOLD = 0.8  # ... and without one
+NAME_LABELS = frozenset({"LAST_NAME", "FIRST_NAME", "PERSON"})
+PLACEHOLDERS = frozenset({
+    "", "-", "--", "?", "NULL", "NONE", "NAN", "N/A", "NA", "#N/A", "NC", "N.C.", "NR",
+    "INCONNU", "UNKNOWN", "/", ".", "0000-00-00", "00/00/0000",
+})
+
+
+@dataclass(slots=True)
+class ColumnLabel:
+    """What column ``index`` holds: ``label`` is an entity of the vocabulary or ``None``;
+    ``reason`` says why, for review (it never quotes cell values)."""
+
+    index: int
+    header: str
+    label: str | None
+    confidence: float
+    reason: str
+
+
+def is_placeholder(value: str) -> bool:
+    return value.upper() in PLACEHOLDERS
+
+
+_NAME_VALUE = re.compile(r"[^\W\d_](?:[^\W\d_]|[ '’.\-])*")
+
+
+def person_shaped(value: str) -> bool:
+    """``DUPONT Marie`` or ``Jean-Pierre LE GALL``: an all-capitals word (the last name, by
+    French administrative habit) and a capitalized one (the first name)."""
+    parts = value.split()
+    if len(parts) < 2:
+        return False
+    has_upper = any(len(p) >= 2 and p.isupper() and _NAME_VALUE.fullmatch(p) for p in parts)
+    has_capitalized = any(p[0].isupper() and any(c.islower() for c in p[1:]) for p in parts)
+    return has_upper and has_capitalized
+
+
+@dataclass(slots=True)
+class ColumnStats:
+    """Shares (0..1) of a column's sampled non-empty values having each property."""
+
+    n: int
+    valid: dict[str, float]  # per validator name: share that validates
+    alpha: float  # letters, spaces, hyphens, apostrophes only
+    upper: float  # alphabetic and all upper case
+    multiword: float  # two words or more
+    person_shape: float  # "DUPONT Marie" / "Marie DUPONT"
+    mean_words: float
+    mean_length: float
+    distinct: float  # distinct values / sampled values
+    birth_years_plausible: bool  # every parsed year in [1900, this year], spread over decades
+
+
+_SAMPLE_VALIDATORS: dict[str, Callable[[str], str | None]] = {
+    "NIR": normalize_nir,
+    "IBAN": normalize_iban,
+    "PHONE": normalize_phone,
+    "EMAIL": normalize_email,
+    "DATE": parse_date,
+    "DATE_LOOSE": lambda v: parse_date(v, allow_excel_serial=True, allow_compact=True),
+    "POSTAL_CODE": lambda v: normalize_postal_code(v, pad=True),
+    "SEX": normalize_sex,
+}
+
+
+def sample_values(values: list[str], size: int = SAMPLE_SIZE) -> list[str]:
+    """Up to ``size`` non-empty values spread evenly over the column (exports are often
+    sorted, so the first rows are not representative)."""
+    filled = [v.strip() for v in values if v.strip() and not is_placeholder(v.strip())]
+    if len(filled) <= size:
+        return filled
+    step = len(filled) / size
+    return [filled[int(i * step)] for i in range(size)]
+
+
+def column_stats(sample: list[str], today: date | None = None) -> ColumnStats:
+    n = len(sample)
+    if n == 0:
+        return ColumnStats(0, dict.fromkeys(_SAMPLE_VALIDATORS, 0.0), 0, 0, 0, 0, 0, 0, 0, False)
+    valid = {
+        name: sum(1 for v in sample if check(v) is not None) / n
+        for name, check in _SAMPLE_VALIDATORS.items()
+    }
+    alpha_values = [v for v in sample if _NAME_VALUE.fullmatch(v)]
+    words = [len(v.split()) for v in sample]
+    return ColumnStats(
+        n=n,
+        valid=valid,
+        alpha=len(alpha_values) / n,
+        upper=sum(1 for v in alpha_values if v.isupper()) / n,
+        multiword=sum(1 for w in words if w >= 2) / n,
+        person_shape=sum(1 for v in sample if person_shaped(v)) / n,
+        mean_words=sum(words) / n,
+        mean_length=sum(len(v) for v in sample) / n,
+        distinct=len(set(sample)) / n,
+        birth_years_plausible=_plausible_birth_years(sample, today or date.today()),
+    )
+
+
+def _plausible_birth_years(sample: list[str], today: date) -> bool:
+    years = [int(d[:4]) for d in (parse_date(v, today=today) for v in sample) if d]
+    if len(years) < 3 or not all(1900 <= y <= today.year for y in years):
+        return False
+    return len({y // 10 for y in years}) >= 3 and max(years) - min(years) >= 20
+
+
+def _looks_like_names(stats: ColumnStats) -> bool:
+    """Short alphabetic values: not free text, not codes."""
+    return stats.alpha >= 0.6 and stats.mean_words <= 4 and stats.mean_length <= 40
+
+
+_VALIDATED = {"NIR": 0.99, "IBAN": 0.99, "EMAIL": 0.97, "PHONE": 0.95}
+_VALUES_ONLY_ORDER = ("NIR", "IBAN", "EMAIL", "PHONE")
+_VALUE_NAMES = {"NIR": "NIRs", "IBAN": "IBANs", "EMAIL": "e-mail addresses",
+                "PHONE": "phone numbers"}
+
+
+def _pct(share: float) -> str:
+    return f"{round(share * 100)}%"
+
+
+def _from_header(
+    label: str, stats: ColumnStats, quoted: str
+) -> tuple[str | None, float, str]:
+    """Check the header's label against the values; returns (label, confidence, reason)."""
+    if label in _VALIDATED:
+        share = stats.valid[label]
+        if share >= VALIDATOR_THRESHOLD:
+            return label, _VALIDATED[label], (
+                f"header {quoted} and {_pct(share)} of values are valid {_VALUE_NAMES[label]}"
+            )
+        return None, 0.0, (
+            f"header {quoted} but only {_pct(share)} of values are valid {_VALUE_NAMES[label]}"
+        )
+    if label in ("BIRTH_DATE", "VISIT_DATE"):
+        share = stats.valid["DATE_LOOSE"]
+        if share >= VALIDATOR_THRESHOLD:
+            confidence = 0.95 if label == "BIRTH_DATE" else 0.9
+            return label, confidence, f"header {quoted} and {_pct(share)} of values are dates"
+        return None, 0.0, f"header {quoted} but only {_pct(share)} of values are dates"
+    if label == "POSTAL_CODE":
+        share = stats.valid["POSTAL_CODE"]
+        if share >= VALIDATOR_THRESHOLD:
+            return label, 0.9, f"header {quoted} and {_pct(share)} of values are postal codes"
+        return None, 0.0, f"header {quoted} but only {_pct(share)} of values are postal codes"
+    if label == "SEX":
+        share = stats.valid["SEX"]
+        if share >= VALUES_ONLY_THRESHOLD:
+            return label, 0.9, f"header {quoted} and {_pct(share)} of values are sex codes"
+        return None, 0.0, f"header {quoted} but only {_pct(share)} of values are sex codes"
+    if label in NAME_LABELS or label == "CITY":
+        return _name_from_header(label, stats, quoted)
+    confidence = {"PATIENT_ID": 0.9, "STAY_ID": 0.9}.get(label, 0.85)
+    return label, confidence, f"header {quoted}"
+
+
+def _name_from_header(
+    label: str, stats: ColumnStats, quoted: str
+) -> tuple[str | None, float, str]:
+    if not _looks_like_names(stats):
+        return None, 0.0, f"header {quoted} but values do not look like names"
+    if label == "CITY":
+        return label, 0.85, f"header {quoted} and values look like place names"
+    if label == "LAST_NAME" and stats.person_shape >= VALUES_ONLY_THRESHOLD:
+        return "PERSON", 0.85, f"header {quoted} but values are 'LAST First' full names"
+    if label == "PERSON" and stats.multiword < 0.5:
+        return "LAST_NAME", 0.7, f"header {quoted} but values are single words"
+    detail = " (mostly upper case)" if label == "LAST_NAME" and stats.upper >= 0.8 else ""
+    return label, 0.9, f"header {quoted} and values look like names{detail}"
+
+
+def _from_values(stats: ColumnStats) -> tuple[str | None, float, str]:
+    for label in _VALUES_ONLY_ORDER:
+        share = stats.valid[label]
+        if share >= VALUES_ONLY_THRESHOLD:
+            return label, 0.9, f"{_pct(share)} of values are valid {_VALUE_NAMES[label]}"
+    return None, 0.0, "no header evidence and no validator matches the values"
+
+
+def classify_columns(table: TableUnit, *, today: date | None = None) -> list[ColumnLabel]:
+    """One :class:`ColumnLabel` per column of ``table``, in column order."""
+    all_tokens = [h.header_tokens(name) for name in table.header]
+    staff_table = any(h.is_staff_header(t) for t in all_tokens) and not any(
+        h.is_patient_header(t) for t in all_tokens
+    )
+    results: list[ColumnLabel] = []
+    undated: list[tuple[int, ColumnStats]] = []  # date-like columns whose header says nothing
+    for index, (name, tokens) in enumerate(zip(table.header, all_tokens, strict=True)):
+        stats = column_stats(sample_values(table.column(index)), today)
+        quoted = f"'{name.strip()}'"
+        header_guess = h.header_label(tokens, staff_table=staff_table)
+        if stats.n == 0:
+            label, confidence, reason = None, 0.0, "empty column"
+        elif header_guess is not None:
+            label, confidence, reason = _from_header(header_guess, stats, quoted)
+            if label is None and header_guess not in _VALIDATED:
+                label2, confidence2, reason2 = _from_values(stats)
+                if label2 is not None:
+                    label, confidence, reason = label2, confidence2, f"{reason}; {reason2}"
+        else:
+            label, confidence, reason = _from_values(stats)
+            if label is None and not h.is_date_header(tokens):
+                undated.append((index, stats))
+            elif label is None:
+                reason = f"header {quoted} gives no type of date"
+        results.append(ColumnLabel(index, name, label, confidence, reason))
+    _infer_birth_date(results, undated)
+    return results
+
+
+def _infer_birth_date(results: list[ColumnLabel], undated: list[tuple[int, ColumnStats]]) -> None:
+    """Label as BIRTH_DATE (low confidence) the one header-less date column whose years look
+    like birth years, when the table has names and no birth date column already."""
+    labels = {c.label for c in results}
+    if "BIRTH_DATE" in labels or not labels & NAME_LABELS:
+        return
+    for index, stats in undated:
+        share = stats.valid["DATE"]
+        if share >= VALUES_ONLY_THRESHOLD and stats.birth_years_plausible:
+            results[index].label = "BIRTH_DATE"
+            results[index].confidence = 0.6
+            results[index].reason = (
+                f"{_pct(share)} of values are dates with plausible birth years over several "
+                "decades, in a table with names (no header evidence)"
+            )
+            return

@@ -1,0 +1,77 @@
+"""Building a :class:`Record` (one person in one place) from the values of a table row."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from breachscope.detect.model import Record
+
+
+def _is_upper_word(word: str) -> bool:
+    letters = word.replace("-", "").replace("'", "").replace("’", "")
+    return len(letters) >= 2 and letters.isalpha() and letters.isupper()
+
+
+def split_full_name(full_name: str) -> tuple[str | None, str | None]:
+    """``(last, first)`` from a full name when the split is not a guess, else ``(None, None)``.
+
+    ``DUPONT, Marie`` splits on the comma; otherwise the all-capitals words are the last name
+    (French administrative habit): ``DUPONT Marie``, ``Jean-Pierre LE GALL``. ``Marie Dupont``
+    or ``DUPONT MARIE`` are ambiguous and stay unsplit.
+    """
+    text = " ".join(full_name.split())
+    if text.count(",") == 1:
+        last, first = (part.strip() for part in text.split(","))
+        return (last, first) if last and first else (None, None)
+    words = text.split(" ")
+    upper = [_is_upper_word(w) for w in words]
+    if len(words) < 2 or all(upper) or not any(upper):
+        return None, None
+    first_upper, last_upper = upper.index(True), len(upper) - 1 - upper[::-1].index(True)
+    if not all(upper[first_upper : last_upper + 1]):
+        return None, None  # capitals not in one block: "Marie DUPONT Jeanne MARTIN"
+    last = " ".join(words[first_upper : last_upper + 1])
+    first = " ".join(w for w, u in zip(words, upper, strict=True) if not u)
+    return last, first
+
+
+_SINGLE_FIELDS = {
+    "BIRTH_DATE": "birth_date", "SEX": "sex", "NIR": "nir", "ADDRESS": "address",
+    "POSTAL_CODE": "postal_code", "CITY": "city", "PATIENT_ID": "patient_id",
+    "CARE_UNIT": "care_unit", "VISIT_DATE": "visit_date", "LAST_NAME": "last_name",
+    "FIRST_NAME": "first_name",
+}
+_LIST_FIELDS = {"PHONE": "phones", "EMAIL": "emails", "IBAN": "ibans"}
+
+
+def build_record(
+    location: str, values: Sequence[tuple[str, Sequence[str]]], role_hint: str
+) -> Record | None:
+    """A record from ``(label, normalized values)`` pairs of one row (columns in order), or
+    ``None`` when the row does not identify a person: it needs a NIR, a last and a first name,
+    or a full name."""
+    record = Record(location=location, role_hint=role_hint)
+    for label, found in values:
+        if not found:
+            continue
+        record.entities.add(label)
+        if label == "PERSON":
+            if record.full_name is None:
+                record.full_name = found[0]
+            continue
+        if label in _LIST_FIELDS:
+            target: list[str] = getattr(record, _LIST_FIELDS[label])
+            target.extend(v for v in found if v not in target)
+        elif label in _SINGLE_FIELDS and getattr(record, _SINGLE_FIELDS[label]) is None:
+            setattr(record, _SINGLE_FIELDS[label], found[0])
+    if record.full_name and record.last_name is None and record.first_name is None:
+        record.last_name, record.first_name = split_full_name(record.full_name)
+    identified = record.nir or (record.last_name and record.first_name) or record.full_name
+    return record if identified else None
+
+
+def row_values(
+    labels: Mapping[int, str], normalized: Mapping[int, list[tuple[str, ...]]], row: int
+) -> list[tuple[str, tuple[str, ...]]]:
+    """The ``(label, values)`` pairs of row ``row``, labelled columns in column order."""
+    return [(labels[i], normalized[i][row]) for i in sorted(labels)]

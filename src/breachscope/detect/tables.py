@@ -1,0 +1,185 @@
+"""Table detection: classify the columns, validate them column-wise, build one record per
+row that identifies a person, and tell a patient table from a staff one.
+
+Each labelled column is normalized value by value through a cache keyed on the raw cell:
+leaked exports repeat values (units, dates, cities), so a 100k-row column costs one
+validation per distinct value plus a dictionary lookup per row.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from breachscope.detect.columns import ColumnLabel, classify_columns, is_placeholder
+from breachscope.detect.headers import header_tokens, is_patient_header, is_staff_header
+from breachscope.detect.model import Finding, Record
+from breachscope.detect.records import build_record, row_values
+from breachscope.detect.text import find_emails, find_phones
+from breachscope.detect.validators import (
+    normalize_email,
+    normalize_iban,
+    normalize_nir,
+    normalize_phone,
+    normalize_postal_code,
+    normalize_sex,
+    nir_is_strict,
+    parse_date,
+)
+from breachscope.extract.units import TableUnit
+
+Normalizer = Callable[[str], tuple[str, ...]]
+
+
+@dataclass(slots=True)
+class TableDetection:
+    """What one table holds. ``role_hint`` is ``PATIENT``, ``STAFF`` or ``UNKNOWN`` and is
+    also set on every record."""
+
+    columns: list[ColumnLabel]
+    findings: list[Finding]
+    records: list[Record]
+    role_hint: str
+
+
+def _one(normalize: Callable[[str], str | None]) -> Normalizer:
+    def run(cell: str) -> tuple[str, ...]:
+        value = normalize(cell)
+        return (value,) if value is not None else ()
+
+    return run
+
+
+_MULTI_SEPARATORS = re.compile(r"\s*[/;,|\n]\s*")
+
+
+def _many(normalize: Callable[[str], str | None], find: Callable[[str], list[str]]) -> Normalizer:
+    """Cells holding several values (``06 12 34 56 78 / 01 23 45 67 89``): the whole cell,
+    else its separated parts, else whatever the text scanner finds in it."""
+
+    def run(cell: str) -> tuple[str, ...]:
+        value = normalize(cell)
+        if value is not None:
+            return (value,)
+        parts = [normalize(part) for part in _MULTI_SEPARATORS.split(cell) if part]
+        found = [p for p in parts if p is not None] or find(cell)
+        return tuple(dict.fromkeys(found))
+
+    return run
+
+
+def _as_found(cell: str) -> tuple[str, ...]:
+    value = cell.strip()
+    return (value,) if value else ()
+
+
+def _name_as_found(cell: str) -> tuple[str, ...]:
+    value = cell.strip()
+    return (value,) if any(c.isalpha() for c in value) else ()
+
+
+def _date(cell: str) -> str | None:
+    return parse_date(cell, allow_excel_serial=True, allow_compact=True)
+
+
+def _postal_code(cell: str) -> str | None:
+    return normalize_postal_code(cell, pad=True)
+
+
+_NORMALIZERS: dict[str, tuple[Normalizer, str]] = {
+    "NIR": (_one(normalize_nir), "column+nir_key"),
+    "IBAN": (_one(normalize_iban), "column+iban_mod97"),
+    "PHONE": (_many(normalize_phone, find_phones), "column+phonenumbers"),
+    "EMAIL": (_many(normalize_email, find_emails), "column+email"),
+    "BIRTH_DATE": (_one(_date), "column+date"),
+    "VISIT_DATE": (_one(_date), "column+date"),
+    "POSTAL_CODE": (_one(_postal_code), "column+postal_code"),
+    "SEX": (_one(normalize_sex), "column+sex"),
+    "LAST_NAME": (_name_as_found, "column+header"),
+    "FIRST_NAME": (_name_as_found, "column+header"),
+    "PERSON": (_name_as_found, "column+header"),
+    "CITY": (_name_as_found, "column+header"),
+}
+
+
+def _normalize_column(cells: list[str], normalize: Normalizer) -> list[tuple[str, ...]]:
+    cache: dict[str, tuple[str, ...]] = {}
+    out: list[tuple[str, ...]] = []
+    for cell in cells:
+        values = cache.get(cell)
+        if values is None:
+            stripped = cell.strip()
+            values = () if not stripped or is_placeholder(stripped) else normalize(stripped)
+            cache[cell] = values
+        out.append(values)
+    return out
+
+
+def role_hint(table: TableUnit, columns: list[ColumnLabel]) -> str:
+    """``PATIENT``, ``STAFF`` or ``UNKNOWN`` from the headers and column labels.
+
+    Patient evidence: IPP, patient, file or stay numbers, visit dates. Staff evidence: job
+    title, grade, employee number, extension, RPPS/ADELI. A NIR alone is weak patient
+    evidence: payroll files hold the staff's NIR too, so it does not outweigh staff evidence.
+    """
+    tokens = [header_tokens(name) for name in table.header]
+    labels = {c.label for c in columns}
+    patient = any(is_patient_header(t) for t in tokens) or bool(
+        labels & {"PATIENT_ID", "STAY_ID", "VISIT_DATE"}
+    )
+    if patient:
+        return "PATIENT"
+    if any(is_staff_header(t) for t in tokens):
+        return "STAFF"
+    return "PATIENT" if "NIR" in labels else "UNKNOWN"
+
+
+def _column_name(column: ColumnLabel) -> str:
+    return column.header.strip() or str(column.index + 1)
+
+
+def detect_table(table: TableUnit, *, today: date | None = None) -> TableDetection:
+    """Findings for every valid cell of a labelled column (``row 12, column TEL``, prefixed
+    by the table's name when it has one) and a record per row identifying a person."""
+    columns = classify_columns(table, today=today)
+    role = role_hint(table, columns)
+    prefix = f"{table.name}, " if table.name else ""
+    row_numbers = table.row_numbers
+    labels: dict[int, str] = {}
+    normalized: dict[int, list[tuple[str, ...]]] = {}
+    findings: list[Finding] = []
+    for column in columns:
+        if column.label is None:
+            continue
+        normalize, detector = _NORMALIZERS.get(column.label, (_as_found, "column+header"))
+        values = _normalize_column(table.column(column.index), normalize)
+        labels[column.index], normalized[column.index] = column.label, values
+        where = f", column {_column_name(column)}"
+        for r, found in enumerate(values):
+            for value in found:
+                confidence = column.confidence
+                if column.label == "NIR" and not nir_is_strict(value):
+                    confidence = min(confidence, 0.9)
+                findings.append(Finding(
+                    column.label, value, f"{prefix}row {row_numbers[r]}{where}", confidence,
+                    detector,
+                ))
+    records: list[Record] = []
+    if labels:
+        for r in range(len(table.rows)):
+            record = build_record(
+                f"{prefix}row {row_numbers[r]}", row_values(labels, normalized, r), role
+            )
+            if record is not None:
+                records.append(record)
+    return TableDetection(columns, findings, records, role)
+
+
+__all__ = ["TableDetection", "detect_table", "role_hint"]
+
+# Re-exported for callers validating single cells the way tables do.
+normalize_cell_phone = _NORMALIZERS["PHONE"][0]
+normalize_cell_email = _NORMALIZERS["EMAIL"][0]
+_ = (normalize_email, normalize_phone)

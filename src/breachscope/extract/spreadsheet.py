@@ -1,0 +1,182 @@
+"""OOXML spreadsheets (``.xlsx``, ``.xlsm``) → one :class:`TableUnit` per sheet.
+
+- openpyxl in ``read_only`` (streamed rows, bounded memory) and ``data_only`` mode: formulas
+  are never evaluated, only the values Excel cached are read; macros and external links are
+  not loaded.
+- Every worksheet; ``name`` is ``sheet <SheetName>``; ``row_numbers`` are Excel row numbers.
+- The header is found under title rows (a title in A1, a blank row, the header in row 4):
+  the first row with at least two distinct, mostly text cells, wide enough for the sheet and
+  not followed by a much wider row. Without one, columns are ``col1..colN``. Non-blank rows
+  above the header become a :class:`TextUnit` named like the sheet whose line numbers are
+  the Excel row numbers.
+- Cells become strings: dates ``YYYY-MM-DD`` (a time is kept only when it is not midnight),
+  integers and integral floats as digits (a NIR stored as a number gives its 15 digits, no
+  exponent, no ``.0``; a zero-padded number format such as ``00000`` or ``0#########``
+  restores the leading zeros of postal codes and phone numbers), other floats ``repr``,
+  booleans ``TRUE``/``FALSE``, empty cells ``""``. Fully empty rows are skipped.
+- Errors (not a zip, truncated, broken XML...) become :class:`ExtractionError` with a reason
+  that names the failure, never a cell value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import warnings
+import zipfile
+import zlib
+from collections.abc import Iterator
+from itertools import islice
+from pathlib import Path
+from xml.etree.ElementTree import ParseError
+
+from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
+
+from breachscope.extract._table import (
+    HEADER_SEARCH_ROWS,
+    column_names,
+    find_header,
+    span,
+    table_width,
+)
+from breachscope.extract.units import ExtractionError, TableUnit, TextUnit
+
+#: Refuse workbooks whose parts inflate beyond this (zip bombs dressed as spreadsheets).
+MAX_UNCOMPRESSED = 4 * 1024**3
+#: ...or inflate more than this ratio once past :data:`RATIO_FLOOR` bytes.
+MAX_RATIO = 200
+RATIO_FLOOR = 100 * 1024**2
+
+# Exceptions whose message describes the file's structure, never its content.
+_SAFE_MESSAGES = (zipfile.BadZipFile, zlib.error, EOFError, ParseError, InvalidFileException,
+                  KeyError)
+_PADDED_FORMAT = re.compile(r"^[0#]*0[0#]*$")
+
+
+def partition_xlsx(path: Path) -> list[TableUnit | TextUnit]:
+    """Read every worksheet of the workbook at ``path``."""
+    path = Path(path)
+    _check_archive(path)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl warns about unsupported extensions
+            workbook = load_workbook(path, read_only=True, data_only=True, keep_links=False,
+                                     keep_vba=False)
+            try:
+                units: list[TableUnit | TextUnit] = []
+                for sheet in workbook.worksheets:
+                    units.extend(_partition_sheet(sheet))
+            finally:
+                workbook.close()
+    except ExtractionError:
+        raise
+    except MemoryError:
+        raise
+    except Exception as exc:
+        raise ExtractionError(f"corrupt xlsx: {_describe(exc)}") from None
+    return units
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, _SAFE_MESSAGES) and str(exc):
+        return str(exc).strip("'\"")[:120]
+    return type(exc).__name__
+
+
+def _check_archive(path: Path) -> None:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except zipfile.BadZipFile as exc:
+        raise ExtractionError(f"corrupt xlsx: {_describe(exc)}") from None
+    inflated = sum(m.file_size for m in members)
+    compressed = sum(m.compress_size for m in members) or 1
+    if inflated > MAX_UNCOMPRESSED or (
+        inflated > RATIO_FLOOR and inflated / compressed > MAX_RATIO
+    ):
+        raise ExtractionError(
+            f"xlsx refused: {inflated // 1024**2} MiB uncompressed "
+            f"(ratio {inflated // compressed})"
+        )
+
+
+def _partition_sheet(sheet) -> list[TableUnit | TextUnit]:  # type: ignore[no-untyped-def]
+    name = f"sheet {sheet.title}"
+    if hasattr(sheet, "reset_dimensions"):
+        sheet.reset_dimensions()  # the stored dimension is often wrong: read every row
+    rows = _string_rows(sheet)
+    head = list(islice(rows, HEADER_SEARCH_ROWS))
+    if not head:
+        return []
+    header_index, data_start = find_header([cells for _, cells in head])
+    header = head[header_index][1] if header_index is not None else []
+
+    units: list[TableUnit | TextUnit] = []
+    title_end = header_index if header_index is not None else data_start
+    if title_end:
+        lines = [""] * (head[title_end - 1][0])
+        for number, cells in head[:title_end]:
+            lines[number - 1] = " ".join(c for c in cells if c)
+        units.append(TextUnit(text="\n".join(lines), name=name, first_line=1))
+
+    data: list[list[str]] = []
+    numbers: list[int] = []
+    for number, cells in [*head[data_start:], *rows]:
+        data.append(cells)
+        numbers.append(number)
+    width = table_width(header, data) or 1
+    units.append(TableUnit(header=column_names(header, width), rows=[r[:width] for r in data],
+                           name=name, row_numbers=numbers))
+    return units
+
+
+def _string_rows(sheet) -> Iterator[tuple[int, list[str]]]:  # type: ignore[no-untyped-def]
+    """Non-empty rows as ``(excel row number, cells)``, trailing empty cells dropped."""
+    number = 0
+    for row in sheet.iter_rows():
+        number += 1
+        for cell in row:
+            real = getattr(cell, "row", None)
+            if real:
+                number = real
+                break
+        cells = [_cell_text(cell) for cell in row]
+        end = span(cells)
+        if end:
+            yield number, cells[:end]
+
+
+def _cell_text(cell) -> str:  # type: ignore[no-untyped-def]
+    value = cell.value
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ", timespec="seconds")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.time):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, int):
+        return _padded(value, cell.number_format)
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e17:
+            return _padded(int(value), cell.number_format)
+        return repr(value)
+    return str(value)
+
+
+def _padded(value: int, number_format: str | None) -> str:
+    """``value`` as digits, with the leading zeros a ``00000``-like format displays."""
+    digits = str(value)
+    if value >= 0 and number_format:
+        fmt = number_format.replace(" ", "").replace("\\", "").replace('"', "")
+        if _PADDED_FORMAT.match(fmt):
+            return digits.zfill(len(fmt) - fmt.index("0"))
+    return digits

@@ -1,0 +1,31 @@
+"""Shared fixtures: a demo leak generated once per test session (the same generator as
+`breachscope demo`), and helpers to run the CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from breachscope.cli import app
+
+
+@pytest.fixture(scope="session")
+def demo_leak(tmp_path_factory: pytest.TempPathFactory):
+    from breachscope.demo import generate_leak
+
+    out = tmp_path_factory.mktemp("demo")
+    truth = generate_leak(out, seed=11, n_patients=250, n_staff=30)
+    return out, truth
+
+
+@pytest.fixture()
+def cli():
+    runner = CliRunner()
+
+    def invoke(*args: str | Path):
+        result = runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+        return result
+
+    return invoke

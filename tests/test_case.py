@@ -1,0 +1,46 @@
+import duckdb
+import pytest
+
+from breachscope.case import SCHEMA_VERSION, Case, CaseError
+
+
+def test_new_case_has_schema_and_tables(tmp_path):
+    with Case(tmp_path / "c") as case:
+        assert case.schema_version == SCHEMA_VERSION
+        assert case.counts() == {"files": 0, "contents": 0, "findings": 0, "records": 0,
+                                 "people": 0}
+        run = case.start_run("scan")
+        case.finish_run(run, "completed", n_files=3)
+    # reopening keeps data and does not re-create
+    with Case(tmp_path / "c", create=False) as case:
+        assert case.db.execute("SELECT status, n_files FROM runs").fetchall() == [
+            ("completed", 3)]
+
+
+def test_missing_case_is_an_error_when_not_creating(tmp_path):
+    with pytest.raises(CaseError):
+        Case(tmp_path / "nope", create=False)
+
+
+def test_newer_schema_is_refused(tmp_path):
+    with Case(tmp_path / "c"):
+        pass
+    db = duckdb.connect(str(tmp_path / "c" / "case.duckdb"))
+    db.execute("UPDATE meta SET value = '999' WHERE key = 'schema_version'")
+    db.close()
+    with pytest.raises(CaseError, match="newer"):
+        Case(tmp_path / "c")
+
+
+def test_copy_members_rewrites_prefix(tmp_path):
+    with Case(tmp_path / "c") as case:
+        case.add_file("a.zip", "s1", 10, mtime=None, parent=None, depth=0, run_id=1)
+        case.add_file("a.zip!/x.csv", "s2", 5, mtime=None, parent="a.zip", depth=1, run_id=1)
+        case.add_file("a.zip!/in.zip!/y.csv", "s3", 5, mtime=None, parent="a.zip!/in.zip",
+                      depth=2, run_id=1)
+        assert case.copy_members("a.zip", "copy/b.zip", run_id=2) == 2
+        rows = case.db.execute(
+            "SELECT path, parent FROM files WHERE starts_with(path, 'copy/') ORDER BY path"
+        ).fetchall()
+        assert rows == [("copy/b.zip!/in.zip!/y.csv", "copy/b.zip!/in.zip"),
+                        ("copy/b.zip!/x.csv", "copy/b.zip")]
