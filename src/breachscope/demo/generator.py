@@ -90,7 +90,7 @@ _EXTRA_FIRST_NAMES_F = (
 _EXTRA_FIRST_NAMES_M = (
     "Jean-Pierre", "Jean-François", "Pierre-Yves", "Jean-Baptiste", "Jean-Marie", "Loïc",
     "Joël", "Jérôme", "Frédéric", "Gaëtan", "Benoît", "Noël", "Raphaël", "Mathéo", "Yann",
-    "Éric", "Hervé", "Anthony", "Kévin", "Médhi",
+    "Éric", "Hervé", "Anthony", "Kévin", "Mehdi",
 )
 
 # (postal code, city, weight): the hospital's catchment area.
@@ -561,7 +561,7 @@ def _patients_xlsx(plan: _Plan, rng: random.Random, ledger: _Ledger) -> bytes:
     decoyed = {p.truth_id for p in rng.sample(candidates, n_decoys)}
     people = sorted(plan.sheet_patients,
                     key=lambda p: (fold_name(p.last_name), fold_name(p.first_name), p.truth_id))
-    for p in people:
+    for row, p in enumerate(people, start=5):
         assert p.nir is not None and p.birth_date is not None
         nir = corrupt_nir_key(p.nir) if p.truth_id in decoyed else p.nir
         mobile = p.mobile if rng.random() < 0.9 else None
@@ -572,7 +572,7 @@ def _patients_xlsx(plan: _Plan, rng: random.Random, ledger: _Ledger) -> bytes:
             if mobile else None,
             _styled_email(email, rng) if email else None,
         ])
-        ws.cell(ws.max_row, 4).number_format = "DD/MM/YYYY"
+        ws.cell(row, 4).number_format = "DD/MM/YYYY"  # ws.max_row is slow: count rows
         if p.truth_id in decoyed:
             ledger.decoy(PATIENTS_XLSX, "NIR", nir, "wrong key")
         ledger.expose(p, PATIENTS_XLSX, birth=True, phone=mobile, email=email,

@@ -118,10 +118,8 @@ def random_phone(rng: random.Random, *, mobile: bool) -> str:
             head = rng.choice(_LANDLINE_PREFIXES)
         national = head + "".join(str(rng.randrange(10)) for _ in range(9 - len(head)))
         e164 = "+33" + national
-        parsed = phonenumbers.parse(e164)
-        if not phonenumbers.is_valid_number(parsed):
-            continue
-        kind = phonenumbers.number_type(parsed)
+        # number_type is UNKNOWN for a number phonenumbers does not consider valid.
+        kind = phonenumbers.number_type(phonenumbers.parse(e164))
         wanted = (
             phonenumbers.PhoneNumberType.MOBILE
             if mobile

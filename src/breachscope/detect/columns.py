@@ -87,11 +87,32 @@ class ColumnStats:
     birth_years_plausible: bool  # every parsed year in [1900, this year], spread over decades
 
 
+_MULTI_SEPARATORS = re.compile(r"\s*[/;,|\n]\s*")
+
+
+def normalize_multi(cell: str, normalize: Callable[[str], str | None]) -> list[str]:
+    """The values of a cell that may hold several (``06 12 34 56 78 / 01 23 45 67 89``):
+    the whole cell if it is one valid value, else its valid ``/ ; , |``-separated parts."""
+    value = normalize(cell)
+    if value is not None:
+        return [value]
+    parts = (normalize(part) for part in _MULTI_SEPARATORS.split(cell) if part)
+    return list(dict.fromkeys(p for p in parts if p is not None))
+
+
+def _first_of_many(normalize: Callable[[str], str | None]) -> Callable[[str], str | None]:
+    def run(cell: str) -> str | None:
+        found = normalize_multi(cell, normalize)
+        return found[0] if found else None
+
+    return run
+
+
 _SAMPLE_VALIDATORS: dict[str, Callable[[str], str | None]] = {
     "NIR": normalize_nir,
     "IBAN": normalize_iban,
-    "PHONE": normalize_phone,
-    "EMAIL": normalize_email,
+    "PHONE": _first_of_many(normalize_phone),
+    "EMAIL": _first_of_many(normalize_email),
     "DATE": parse_date,
     "DATE_LOOSE": lambda v: parse_date(v, allow_excel_serial=True, allow_compact=True),
     "POSTAL_CODE": lambda v: normalize_postal_code(v, pad=True),

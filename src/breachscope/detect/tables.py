@@ -8,24 +8,28 @@ validation per distinct value plus a dictionary lookup per row.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from breachscope.detect.columns import ColumnLabel, classify_columns, is_placeholder
+from breachscope.detect.columns import (
+    ColumnLabel,
+    classify_columns,
+    is_placeholder,
+    normalize_multi,
+)
 from breachscope.detect.headers import header_tokens, is_patient_header, is_staff_header
 from breachscope.detect.model import Finding, Record
 from breachscope.detect.records import build_record, row_values
 from breachscope.detect.text import find_emails, find_phones
 from breachscope.detect.validators import (
+    nir_is_strict,
     normalize_email,
     normalize_iban,
     normalize_nir,
     normalize_phone,
     normalize_postal_code,
     normalize_sex,
-    nir_is_strict,
     parse_date,
 )
 from breachscope.extract.units import TableUnit
@@ -52,20 +56,12 @@ def _one(normalize: Callable[[str], str | None]) -> Normalizer:
     return run
 
 
-_MULTI_SEPARATORS = re.compile(r"\s*[/;,|\n]\s*")
-
-
 def _many(normalize: Callable[[str], str | None], find: Callable[[str], list[str]]) -> Normalizer:
     """Cells holding several values (``06 12 34 56 78 / 01 23 45 67 89``): the whole cell,
-    else its separated parts, else whatever the text scanner finds in it."""
+    else its separated parts, else whatever the text scanner finds in it (``Fax: 01...``)."""
 
     def run(cell: str) -> tuple[str, ...]:
-        value = normalize(cell)
-        if value is not None:
-            return (value,)
-        parts = [normalize(part) for part in _MULTI_SEPARATORS.split(cell) if part]
-        found = [p for p in parts if p is not None] or find(cell)
-        return tuple(dict.fromkeys(found))
+        return tuple(normalize_multi(cell, normalize) or dict.fromkeys(find(cell)))
 
     return run
 
@@ -177,9 +173,3 @@ def detect_table(table: TableUnit, *, today: date | None = None) -> TableDetecti
     return TableDetection(columns, findings, records, role)
 
 
-__all__ = ["TableDetection", "detect_table", "role_hint"]
-
-# Re-exported for callers validating single cells the way tables do.
-normalize_cell_phone = _NORMALIZERS["PHONE"][0]
-normalize_cell_email = _NORMALIZERS["EMAIL"][0]
-_ = (normalize_email, normalize_phone)

@@ -26,7 +26,7 @@ import warnings
 import zipfile
 import zlib
 from collections.abc import Iterator
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 from xml.etree.ElementTree import ParseError
 
@@ -122,7 +122,7 @@ def _partition_sheet(sheet) -> list[TableUnit | TextUnit]:  # type: ignore[no-un
 
     data: list[list[str]] = []
     numbers: list[int] = []
-    for number, cells in [*head[data_start:], *rows]:
+    for number, cells in chain(head[data_start:], rows):
         data.append(cells)
         numbers.append(number)
     width = table_width(header, data) or 1
