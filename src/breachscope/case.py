@@ -71,8 +71,6 @@ CREATE TABLE IF NOT EXISTS people (
     severity_score DOUBLE
 );
 CREATE TABLE IF NOT EXISTS person_records (person_id VARCHAR, record_id VARCHAR);
-CREATE INDEX IF NOT EXISTS findings_sha ON findings (sha256);
-CREATE INDEX IF NOT EXISTS files_sha ON files (sha256);
 """
 
 # Migrations from version N to N+1, applied in order to an existing case.
@@ -202,7 +200,6 @@ class Case:
         """Record the members of an archive already expanded at ``old_prefix`` under
         ``new_prefix`` too (same archive content found at another path)."""
         old = old_prefix + "!/"
-        new = new_prefix + "!/"
         before = self.db.execute("SELECT count(*) FROM files").fetchone()[0]
         self.db.execute(
             """
@@ -233,6 +230,16 @@ class Case:
             "(sha256, size, type, doc_class, status, reason, n_units, seconds, run_id) "
             "VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?)",
             [sha256, size, file_type, status, reason, n_units, seconds, run_id],
+        )
+
+    def people_stale(self) -> bool:
+        """True when records changed since people were last resolved (or never were)."""
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'people_stale'").fetchone()
+        return row is None or row[0] == "1"
+
+    def set_people_stale(self, stale: bool) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO meta VALUES ('people_stale', ?)", ["1" if stale else "0"]
         )
 
     def counts(self) -> dict[str, int]:

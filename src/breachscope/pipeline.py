@@ -8,6 +8,7 @@ import multiprocessing
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,47 +33,110 @@ class ScanSummary:
 
 
 ProgressCallback = Callable[[Entry | None, ContentResult | None, int], None]
+Task = Callable[[str, str], ContentResult]  # (path, type) → result, run in a worker process
+
+
+class _TaskRunner:
+    """Runs per-content tasks on a process pool and stores each result as it arrives.
+
+    If a worker process dies (a crash in a native parser, the kernel's OOM killer...), the pool
+    is broken and every task in it is lost. The tasks that were in flight are then retried one
+    at a time in a fresh pool, so the content that kills its worker again is recorded `failed`
+    alone and every other content is still scanned."""
+
+    def __init__(self, case: Case, run_id: int, workers: int,
+                 on_stored: Callable[[Entry, ContentResult], None], task: Task) -> None:
+        self.task = task
+        self.case = case
+        self.run_id = run_id
+        self.workers = max(1, workers)
+        self.on_stored = on_stored
+        self.ctx = multiprocessing.get_context("spawn")
+        self.pool = self._new_pool()
+        self.in_flight: dict[Future[ContentResult], Entry] = {}
+        self.suspects: list[Entry] = []
+
+    def _new_pool(self, workers: int | None = None) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=workers or self.workers, mp_context=self.ctx)
+
+    def submit(self, entry: Entry) -> None:
+        self.drain(block_until=2 * self.workers - 1)
+        try:
+            fut = self.pool.submit(self.task, str(entry.real), entry.file_type)
+        except BrokenProcessPool:
+            self._recover()
+            fut = self.pool.submit(self.task, str(entry.real), entry.file_type)
+        self.in_flight[fut] = entry
+
+    def drain(self, block_until: int = 0) -> None:
+        while len(self.in_flight) > block_until:
+            done, _ = wait(list(self.in_flight), return_when=FIRST_COMPLETED)
+            broken = False
+            for fut in done:
+                entry = self.in_flight.pop(fut)
+                try:
+                    result = fut.result()
+                except BrokenProcessPool:
+                    self.suspects.append(entry)
+                    broken = True
+                    continue
+                self._store(entry, result)
+            if broken:
+                self._recover()
+
+    def _recover(self) -> None:
+        """Replace the broken pool; retry every lost task alone to find the culprit."""
+        self.suspects.extend(self.in_flight.values())
+        self.in_flight.clear()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        suspects, self.suspects = self.suspects, []
+        for entry in suspects:
+            solo = self._new_pool(1)
+            try:
+                result = solo.submit(self.task, str(entry.real), entry.file_type).result()
+            except BrokenProcessPool:
+                result = ContentResult(
+                    "failed", "worker process died while reading it (crash or out of memory)")
+            finally:
+                solo.shutdown(wait=False, cancel_futures=True)
+            self._store(entry, result)
+        self.pool = self._new_pool()
+
+    def _store(self, entry: Entry, result: ContentResult) -> None:
+        store_result(self.case, entry, result, self.run_id)
+        if entry.temporary:
+            entry.real.unlink(missing_ok=True)
+        self.on_stored(entry, result)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def scan(
     sources: list[Path], case: Case, *, workers: int = 2,
-    on_progress: ProgressCallback | None = None,
+    on_progress: ProgressCallback | None = None, task: Task = process_content,
 ) -> ScanSummary:
     """Scan ``sources`` into ``case``. ``on_progress(entry, result, top_bytes_done)`` is called
-    after each content is stored (and with ``None`` values as the walk moves on)."""
+    after each content is stored (and with ``None`` values as the walk moves on). ``task`` is
+    the per-content function run in worker processes (a module-level function)."""
     started = time.perf_counter()
     run_id = case.start_run("scan")
     walker = Walker(case, run_id)
-    n_scanned = n_failed = 0
-    ctx = multiprocessing.get_context("spawn")
-    in_flight: dict[Future[ContentResult], Entry] = {}
+    counts = {"scanned": 0, "failed": 0}
 
-    def drain(block_until: int) -> None:
-        nonlocal n_scanned, n_failed
-        while len(in_flight) > block_until:
-            done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
-            for fut in done:
-                entry = in_flight.pop(fut)
-                try:
-                    result = fut.result()
-                except Exception as exc:  # the worker process died (crash, killed)
-                    result = ContentResult("failed", f"worker died: {type(exc).__name__}")
-                store_result(case, entry, result, run_id)
-                if entry.temporary:
-                    entry.real.unlink(missing_ok=True)
-                n_scanned += 1
-                n_failed += result.status == "failed"
-                if on_progress:
-                    on_progress(entry, result, walker.stats.top_bytes_done)
+    def on_stored(entry: Entry, result: ContentResult) -> None:
+        counts["scanned"] += 1
+        counts["failed"] += result.status == "failed"
+        if on_progress:
+            on_progress(entry, result, walker.stats.top_bytes_done)
 
+    runner = _TaskRunner(case, run_id, workers, on_stored, task)
     try:
-        with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=ctx) as pool:
-            for entry in walker.walk(sources):
-                drain(block_until=2 * max(1, workers) - 1)
-                in_flight[pool.submit(process_content, str(entry.real), entry.file_type)] = entry
-                if on_progress:
-                    on_progress(None, None, walker.stats.top_bytes_done)
-            drain(block_until=0)
+        for entry in walker.walk(sources):
+            runner.submit(entry)
+            if on_progress:
+                on_progress(None, None, walker.stats.top_bytes_done)
+        runner.drain()
         for archive in walker.stats.pending_archives:
             case.set_content(
                 archive.sha256, size=archive.size, file_type=archive.file_type,
@@ -80,19 +144,23 @@ def scan(
             )
         if on_progress:
             on_progress(None, None, walker.stats.top_bytes_done)
-        rebuild_people(case)
-        assess_case(case)
+        if case.people_stale():
+            rebuild_people(case)
+            assess_case(case)
+            case.set_people_stale(False)
     except BaseException:
-        case.finish_run(run_id, "interrupted", n_files=walker.stats.files, n_scanned=n_scanned,
-                        n_failed=n_failed)
+        case.finish_run(run_id, "interrupted", n_files=walker.stats.files,
+                        n_scanned=counts["scanned"], n_failed=counts["failed"])
         raise
+    finally:
+        runner.close()
     case.clear_work_dir()
-    case.finish_run(run_id, "completed", n_files=walker.stats.files, n_scanned=n_scanned,
-                    n_failed=n_failed)
-    counts = case.counts()
+    case.finish_run(run_id, "completed", n_files=walker.stats.files,
+                    n_scanned=counts["scanned"], n_failed=counts["failed"])
+    totals = case.counts()
     return ScanSummary(
-        run_id, walker.stats.files, n_scanned, n_failed, counts["findings"], counts["people"],
-        time.perf_counter() - started,
+        run_id, walker.stats.files, counts["scanned"], counts["failed"], totals["findings"],
+        totals["people"], time.perf_counter() - started,
     )
 
 
@@ -100,6 +168,7 @@ def store_result(case: Case, entry: Entry, result: ContentResult, run_id: int) -
     """Write one content's results and its status in a single transaction (resume unit)."""
     sha = entry.sha256
     with case.transaction() as db:
+        case.set_people_stale(True)
         for table in ("findings", "records", "columns"):
             db.execute(f"DELETE FROM {table} WHERE sha256 = ?", [sha])
         if result.findings:

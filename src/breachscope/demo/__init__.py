@@ -4,4 +4,12 @@ from breachscope.demo.generator import generate_leak
 from breachscope.demo.identifiers import fold_name
 from breachscope.demo.truth import Decoy, Truth, TruthFile, TruthFinding, TruthPerson
 
-__all__ = ["Decoy", "Truth", "TruthFile", "TruthFinding", "TruthPerson", "fold_name", "generate_leak"]
+__all__ = [
+    "Decoy",
+    "Truth",
+    "TruthFile",
+    "TruthFinding",
+    "TruthPerson",
+    "fold_name",
+    "generate_leak",
+]

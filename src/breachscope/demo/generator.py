@@ -163,7 +163,9 @@ _STAFF_JOBS = (  # (job, weight, services where it exists or None for any care s
     ("Psychologue", 2, ("Psychiatrie adulte", "Addictologie")),
     ("Kinésithérapeute", 2, ("Gériatrie", "Chirurgie orthopédique")),
     ("Préparateur en pharmacie", 2, ("Pharmacie",)),
+    ("Cadre supérieur de santé", 1, ("Direction des soins",)),
 )
+_CARE_SERVICES = _STAFF_SERVICES[:10]  # where any care job may work
 
 _MOTIFS = (
     "douleur thoracique", "chute à domicile", "malaise sans perte de connaissance",
@@ -327,7 +329,7 @@ def _make_patients(n: int, rng: random.Random, fake: Faker, reg: _Registry) -> l
         p.ipp = ipp
         if rng.random() < 0.78:
             p.mobile = reg.phone(rng, mobile=True)
-        if rng.random() < 0.35 or p.mobile is None and rng.random() < 0.7:
+        if rng.random() < 0.35 or (p.mobile is None and rng.random() < 0.7):
             p.landline = reg.phone(rng, mobile=False)
         if rng.random() < 0.4 and p.age_at(REFERENCE_DATE) >= 14:
             p.email = _patient_email(rng, reg, p)
@@ -356,7 +358,7 @@ def _make_staff(n: int, rng: random.Random, fake: Faker, reg: _Registry) -> list
         reg.identities.add((*pair, None))
         p = _Person(f"S{i:05d}", "STAFF", last, first, sex)
         job = rng.choices([j[0] for j in _STAFF_JOBS], weights=[j[1] for j in _STAFF_JOBS])[0]
-        services = dict((j[0], j[2]) for j in _STAFF_JOBS)[job] or _STAFF_SERVICES[:9]
+        services = next(j[2] for j in _STAFF_JOBS if j[0] == job) or _CARE_SERVICES
         p.job, p.service = job, rng.choice(services)
         while True:
             ext = str(rng.randint(2000, 7999))
@@ -540,7 +542,7 @@ def _zip(members: list[tuple[str, bytes]], date_time: tuple[int, ...]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name, content in members:
-            info = zipfile.ZipInfo(name, date_time=date_time)  # type: ignore[arg-type]
+            info = zipfile.ZipInfo(name, date_time=date_time)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             archive.writestr(info, content)
@@ -806,8 +808,8 @@ def generate_leak(
     Files already in ``out_dir / "leak"`` are overwritten when the generator writes the same
     path, never deleted otherwise. The result depends on the arguments only.
     """
-    if n_patients < 0 or n_staff < 0:
-        raise ValueError("n_patients and n_staff must be >= 0")
+    if n_patients < 0 or not 0 <= n_staff <= 5000:
+        raise ValueError("n_patients must be >= 0 and n_staff between 0 and 5000")
     out_dir = Path(out_dir)
     leak = out_dir / "leak"
     rng = random.Random(seed)

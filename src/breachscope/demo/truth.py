@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+
 def _as_dict(obj: Any) -> dict[str, Any]:
     """A flat dataclass as a dict (``dataclasses.asdict`` deep-copies and is slow)."""
     return {f.name: getattr(obj, f.name) for f in fields(obj)}

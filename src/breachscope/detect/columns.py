@@ -108,13 +108,24 @@ def _first_of_many(normalize: Callable[[str], str | None]) -> Callable[[str], st
     return run
 
 
+EXCEL_SERIAL_MIN = 3653  # 1910-01-01: smaller integers in a date column are counts, not dates
+
+
+def parse_column_date(cell: str) -> str | None:
+    """A date from a column known to hold dates: Excel serial numbers (from 1910 on) and
+    ``YYYYMMDD`` are then accepted besides the written formats."""
+    if cell.isdigit() and int(cell) < EXCEL_SERIAL_MIN:
+        return None
+    return parse_date(cell, allow_excel_serial=True, allow_compact=True)
+
+
 _SAMPLE_VALIDATORS: dict[str, Callable[[str], str | None]] = {
     "NIR": normalize_nir,
     "IBAN": normalize_iban,
     "PHONE": _first_of_many(normalize_phone),
     "EMAIL": _first_of_many(normalize_email),
     "DATE": parse_date,
-    "DATE_LOOSE": lambda v: parse_date(v, allow_excel_serial=True, allow_compact=True),
+    "DATE_LOOSE": parse_column_date,
     "POSTAL_CODE": lambda v: normalize_postal_code(v, pad=True),
     "SEX": normalize_sex,
 }
@@ -123,11 +134,21 @@ _SAMPLE_VALIDATORS: dict[str, Callable[[str], str | None]] = {
 def sample_values(values: list[str], size: int = SAMPLE_SIZE) -> list[str]:
     """Up to ``size`` non-empty values spread evenly over the column (exports are often
     sorted, so the first rows are not representative)."""
-    filled = [v.strip() for v in values if v.strip() and not is_placeholder(v.strip())]
-    if len(filled) <= size:
-        return filled
-    step = len(filled) / size
-    return [filled[int(i * step)] for i in range(size)]
+    if len(values) > 8 * size:  # long column: look at evenly spread rows first
+        spread = _spread(values, 8 * size)
+        filled = [s for s in (v.strip() for v in spread) if s and not is_placeholder(s)]
+        if len(filled) >= size:
+            return _spread(filled, size)
+    filled = [s for s in (v.strip() for v in values) if s and not is_placeholder(s)]
+    return _spread(filled, size)
+
+
+def _spread(values: list[str], size: int) -> list[str]:
+    """``size`` values evenly spaced in ``values`` (all of them when there are fewer)."""
+    if len(values) <= size:
+        return values
+    step = len(values) / size
+    return [values[int(i * step)] for i in range(size)]
 
 
 def column_stats(sample: list[str], today: date | None = None) -> ColumnStats:
@@ -259,7 +280,7 @@ def classify_columns(table: TableUnit, *, today: date | None = None) -> list[Col
             if label is None and not h.is_date_header(tokens):
                 undated.append((index, stats))
             elif label is None:
-                reason = f"header {quoted} gives no type of date"
+                reason = f"header {quoted} is about a date, but not a birth or visit date"
         results.append(ColumnLabel(index, name, label, confidence, reason))
     _infer_birth_date(results, undated)
     return results

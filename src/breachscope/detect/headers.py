@@ -52,6 +52,11 @@ VISIT_WORDS = frozenset({
     "APPOINTMENT", "ENCOUNTER", "SEJOUR", "INTERVENTION", "ACTE", "EXAMEN", "PASSAGE",
     "OPERATION", "PRELEVEMENT", "URGENCES",
 })
+# "Durée de séjour", "mode de sortie", "service d'entrée": about the stay, not its date.
+_NOT_A_VISIT_DATE = frozenset({
+    "DUREE", "NB", "NOMBRE", "MODE", "TYPE", "MOTIF", "LIEU", "HEURE", "PROVENANCE",
+    "DESTINATION", "CODE", "SERVICE", "UNITE", "UF", "UM", "SECTEUR", "POLE", "STATUT",
+})
 # Dates that in a staff table are the employment's, not a stay's.
 EMPLOYMENT_DATE_WORDS = frozenset({"ENTREE", "SORTIE", "ARRIVEE"})
 DATE_WORDS = frozenset({"DATE", "DT", "JOUR", "DAY", "DATETIME", "TIMESTAMP", "LE"})
@@ -147,7 +152,7 @@ def header_label(tokens: tuple[str, ...], *, staff_table: bool = False) -> str |
         label = "STAY_ID"
     elif _any(tokens, PATIENT_ID_WORDS) or ("PATIENT" in tokens and _any(tokens, _NUMBER_WORDS)):
         label = "PATIENT_ID"
-    elif _any(tokens, VISIT_WORDS):
+    elif _any(tokens, VISIT_WORDS) and not _any(tokens, _NOT_A_VISIT_DATE):
         employment = staff_table and _any(tokens, EMPLOYMENT_DATE_WORDS)
         label = None if employment else "VISIT_DATE"
     elif _any(tokens, SEX_WORDS):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from breachscope.detect.model import Record
 
@@ -39,7 +39,7 @@ _SINGLE_FIELDS = {
     "BIRTH_DATE": "birth_date", "SEX": "sex", "NIR": "nir", "ADDRESS": "address",
     "POSTAL_CODE": "postal_code", "CITY": "city", "PATIENT_ID": "patient_id",
     "CARE_UNIT": "care_unit", "VISIT_DATE": "visit_date", "LAST_NAME": "last_name",
-    "FIRST_NAME": "first_name",
+    "FIRST_NAME": "first_name", "PERSON": "full_name",
 }
 _LIST_FIELDS = {"PHONE": "phones", "EMAIL": "emails", "IBAN": "ibans"}
 
@@ -49,29 +49,40 @@ def build_record(
 ) -> Record | None:
     """A record from ``(label, normalized values)`` pairs of one row (columns in order), or
     ``None`` when the row does not identify a person: it needs a NIR, a last and a first name,
-    or a full name."""
-    record = Record(location=location, role_hint=role_hint)
+    or a full name. With several columns of one single-valued label (birth name and used
+    name), the first filled one wins."""
+    single: dict[str, str] = {}
+    multi: dict[str, list[str]] = {}
+    entities: set[str] = set()
     for label, found in values:
         if not found:
             continue
-        record.entities.add(label)
-        if label == "PERSON":
-            if record.full_name is None:
-                record.full_name = found[0]
-            continue
+        entities.add(label)
         if label in _LIST_FIELDS:
-            target: list[str] = getattr(record, _LIST_FIELDS[label])
+            target = multi.setdefault(_LIST_FIELDS[label], [])
             target.extend(v for v in found if v not in target)
-        elif label in _SINGLE_FIELDS and getattr(record, _SINGLE_FIELDS[label]) is None:
-            setattr(record, _SINGLE_FIELDS[label], found[0])
-    if record.full_name and record.last_name is None and record.first_name is None:
-        record.last_name, record.first_name = split_full_name(record.full_name)
-    identified = record.nir or (record.last_name and record.first_name) or record.full_name
-    return record if identified else None
+        elif label in _SINGLE_FIELDS:
+            single.setdefault(_SINGLE_FIELDS[label], found[0])
+    full_name = single.get("full_name")
+    if full_name and "last_name" not in single and "first_name" not in single:
+        last, first = split_full_name(full_name)
+        if last and first:
+            single["last_name"], single["first_name"] = last, first
+    identified = "nir" in single or ("last_name" in single and "first_name" in single)
+    if not identified and full_name is None:
+        return None
+    return Record(location=location, role_hint=role_hint, entities=entities, **single, **multi)
 
 
-def row_values(
-    labels: Mapping[int, str], normalized: Mapping[int, list[tuple[str, ...]]], row: int
-) -> list[tuple[str, tuple[str, ...]]]:
-    """The ``(label, values)`` pairs of row ``row``, labelled columns in column order."""
-    return [(labels[i], normalized[i][row]) for i in sorted(labels)]
+def build_records(
+    columns: Sequence[tuple[str, list[tuple[str, ...]]]], locations: Sequence[str],
+    role_hint: str,
+) -> list[Record]:
+    """One record per row that identifies a person. ``columns`` holds, per labelled column
+    in column order, its label and its normalized values row by row."""
+    records: list[Record] = []
+    for r, location in enumerate(locations):
+        row = [(label, values[r]) for label, values in columns if values[r]]
+        if row and (record := build_record(location, row, role_hint)) is not None:
+            records.append(record)
+    return records

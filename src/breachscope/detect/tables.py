@@ -17,10 +17,11 @@ from breachscope.detect.columns import (
     classify_columns,
     is_placeholder,
     normalize_multi,
+    parse_column_date,
 )
 from breachscope.detect.headers import header_tokens, is_patient_header, is_staff_header
 from breachscope.detect.model import Finding, Record
-from breachscope.detect.records import build_record, row_values
+from breachscope.detect.records import build_records
 from breachscope.detect.text import find_emails, find_phones
 from breachscope.detect.validators import (
     nir_is_strict,
@@ -30,7 +31,6 @@ from breachscope.detect.validators import (
     normalize_phone,
     normalize_postal_code,
     normalize_sex,
-    parse_date,
 )
 from breachscope.extract.units import TableUnit
 
@@ -76,10 +76,6 @@ def _name_as_found(cell: str) -> tuple[str, ...]:
     return (value,) if any(c.isalpha() for c in value) else ()
 
 
-def _date(cell: str) -> str | None:
-    return parse_date(cell, allow_excel_serial=True, allow_compact=True)
-
-
 def _postal_code(cell: str) -> str | None:
     return normalize_postal_code(cell, pad=True)
 
@@ -89,8 +85,8 @@ _NORMALIZERS: dict[str, tuple[Normalizer, str]] = {
     "IBAN": (_one(normalize_iban), "column+iban_mod97"),
     "PHONE": (_many(normalize_phone, find_phones), "column+phonenumbers"),
     "EMAIL": (_many(normalize_email, find_emails), "column+email"),
-    "BIRTH_DATE": (_one(_date), "column+date"),
-    "VISIT_DATE": (_one(_date), "column+date"),
+    "BIRTH_DATE": (_one(parse_column_date), "column+date"),
+    "VISIT_DATE": (_one(parse_column_date), "column+date"),
     "POSTAL_CODE": (_one(_postal_code), "column+postal_code"),
     "SEX": (_one(normalize_sex), "column+sex"),
     "LAST_NAME": (_name_as_found, "column+header"),
@@ -136,40 +132,38 @@ def _column_name(column: ColumnLabel) -> str:
     return column.header.strip() or str(column.index + 1)
 
 
+def _column_findings(
+    column: ColumnLabel, values: list[tuple[str, ...]], row_locations: list[str], detector: str
+) -> list[Finding]:
+    label, confidence = column.label or "", column.confidence
+    where = f", column {_column_name(column)}"
+    findings = [
+        Finding(label, value, row_locations[r] + where, confidence, detector)
+        for r, found in enumerate(values)
+        for value in found
+    ]
+    if label == "NIR":  # a probable (non-strict) NIR is not certain, whatever the column
+        for finding in findings:
+            if not nir_is_strict(finding.value):
+                finding.confidence = min(confidence, 0.9)
+    return findings
+
+
 def detect_table(table: TableUnit, *, today: date | None = None) -> TableDetection:
     """Findings for every valid cell of a labelled column (``row 12, column TEL``, prefixed
     by the table's name when it has one) and a record per row identifying a person."""
     columns = classify_columns(table, today=today)
     role = role_hint(table, columns)
     prefix = f"{table.name}, " if table.name else ""
-    row_numbers = table.row_numbers
-    labels: dict[int, str] = {}
-    normalized: dict[int, list[tuple[str, ...]]] = {}
+    row_locations = [f"{prefix}row {n}" for n in table.row_numbers]
+    labelled: list[tuple[str, list[tuple[str, ...]]]] = []
     findings: list[Finding] = []
     for column in columns:
         if column.label is None:
             continue
         normalize, detector = _NORMALIZERS.get(column.label, (_as_found, "column+header"))
         values = _normalize_column(table.column(column.index), normalize)
-        labels[column.index], normalized[column.index] = column.label, values
-        where = f", column {_column_name(column)}"
-        for r, found in enumerate(values):
-            for value in found:
-                confidence = column.confidence
-                if column.label == "NIR" and not nir_is_strict(value):
-                    confidence = min(confidence, 0.9)
-                findings.append(Finding(
-                    column.label, value, f"{prefix}row {row_numbers[r]}{where}", confidence,
-                    detector,
-                ))
-    records: list[Record] = []
-    if labels:
-        for r in range(len(table.rows)):
-            record = build_record(
-                f"{prefix}row {row_numbers[r]}", row_values(labels, normalized, r), role
-            )
-            if record is not None:
-                records.append(record)
+        labelled.append((column.label, values))
+        findings.extend(_column_findings(column, values, row_locations, detector))
+    records = build_records(labelled, row_locations, role) if labelled else []
     return TableDetection(columns, findings, records, role)
-
-

@@ -37,14 +37,13 @@ _NIR_CANDIDATE = re.compile(
     rf"(?:{_SEP}\d){{8}}(?![0-9A-Za-z])"
 )
 # French national (0X + 8 digits) or international (+33 / 0033, optional "(0)") numbers, and
-# other international numbers starting with + or 00. Not preceded by a digit (even across
-# one separator) nor followed by one: such numbers are pieces of a longer run.
+# other international numbers starting with + or 00, not glued to another digit.
 _PHONE_CANDIDATE = re.compile(
-    rf"(?<![\d+])(?<!\d[ .\-])"
-    rf"(?:(?:\+|00){_SEP}33{_SEP}(?:\(0\){_SEP})?[1-9]|0[1-9])(?:{_SEP}\d){{8}}"
-    rf"|(?<![\d+])(?<!\d[ .\-])(?:\+|00)[1-9][\d .\-()]{{6,16}}\d"
+    rf"(?<![\d+])(?:(?:\+|00){_SEP}33{_SEP}(?:\(0\){_SEP})?[1-9]|0[1-9])(?:{_SEP}\d){{8}}"
+    rf"|(?<![\d+])(?:\+|00)[1-9][\d .\-()]{{6,16}}\d"
 )
-_PHONE_AFTER = re.compile(r"[ .\-]?\d")
+_GROUP_AFTER = re.compile(r"([ .\-\u00a0\u202f]?)(\d+)")
+_GROUP_BEFORE = re.compile(r"(\d+)([ .\-\u00a0\u202f])$")
 # Reference numbers that look like phone numbers: "lot 0612345678", "commande n° 01...".
 _PHONE_REFERENCE_BEFORE = re.compile(
     r"(?:\blot|\bcommande|\bcde|\bcmd|\border|\br[ée]f(?:[ée]rence)?|\bfacture|\bbon|\bsiret"
@@ -134,11 +133,25 @@ def _nirs(text: str) -> Iterator[tuple[int, int, str, float, str]]:
             yield m.start(), m.end(), value, confidence, "regex+nir_key"
 
 
+def _in_longer_run(text: str, start: int, end: int, number: str) -> bool:
+    """True when the number continues a run of digit groups: ``06 12 34 56 78 90``,
+    ``9 06 12 34 56 78``, ``0612345678901``. A neighbouring group only counts when it is
+    glued on, or short (1–2 digits) and written with the number's own separator: in
+    ``né le 12/03/1954 06 12 34 56 78`` the year is another token."""
+    separators = {c for c in number if not c.isdigit()}
+    after = _GROUP_AFTER.match(text, end)
+    if after and (not after.group(1) or (len(after.group(2)) <= 2 and after.group(1) in
+                                         separators)):
+        return True
+    before = _GROUP_BEFORE.search(text, max(0, start - 24), start)
+    return bool(before and len(before.group(1)) <= 2 and before.group(2) in separators)
+
+
 def _phones(text: str) -> Iterator[tuple[int, int, str, float, str]]:
     for m in _PHONE_CANDIDATE.finditer(text):
         start, end = m.span()
-        if _PHONE_AFTER.match(text, end):
-            continue  # part of a longer digit run
+        if _in_longer_run(text, start, end, m.group()):
+            continue
         line_start = text.rfind("\n", 0, start) + 1
         if _PHONE_REFERENCE_BEFORE.search(text[max(line_start, start - 30) : start]):
             continue

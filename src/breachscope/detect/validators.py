@@ -80,6 +80,7 @@ def normalize_iban(raw: str) -> str | None:
 
 _PHONE_CHARS = re.compile(r"[\d\s.\-()+/]+")
 _NON_DIGITS = re.compile(r"\D")
+_ANY_SPACE = re.compile(r"\s+")
 
 
 def normalize_phone(raw: str) -> str | None:
@@ -90,7 +91,7 @@ def normalize_phone(raw: str) -> str | None:
     (``+33 (0)6 ...`` is understood). Letters (``poste``, ``ext``) make it invalid: an
     extension is not the number.
     """
-    text = raw.strip()
+    text = _ANY_SPACE.sub(" ", raw).strip()  # phonenumbers does not know narrow nbsp
     if not text or not _PHONE_CHARS.fullmatch(text):
         return None
     digits = _NON_DIGITS.sub("", text)

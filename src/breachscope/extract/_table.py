@@ -56,7 +56,7 @@ def _is_header_like(row: Sequence[str], width: int) -> bool:
     labels = sum(is_label(c) for c in cells)
     if labels < len(cells) * 0.8:
         return False
-    return len(set(cells)) == len(cells)  # labels are distinct; repeated values are data
+    return len(set(cells)) * 2 >= len(cells)  # labels are mostly distinct; ``Oui;Oui;Oui`` is data
 
 
 def find_header(rows: Sequence[Sequence[str]]) -> tuple[int | None, int]:
@@ -65,7 +65,7 @@ def find_header(rows: Sequence[Sequence[str]]) -> tuple[int | None, int]:
     one) and the index of the first data row. Rows before ``data_start`` that are not the
     header are titles (``Export du 12/02/2024``) or blank.
 
-    A header is the first row whose cells are mostly non-empty, distinct text labels, wide
+    A header is the first row whose cells are mostly non-empty, mostly distinct text labels, wide
     enough for the table (at least 60 % of its typical width), and not followed by a
     much wider row (a title above the real header is narrower than what follows it)."""
     head = [r for r in rows[: HEADER_SEARCH_ROWS * 2] if span(r)][:HEADER_SEARCH_ROWS]

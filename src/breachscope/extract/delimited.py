@@ -70,7 +70,7 @@ def sniff_delimiter(text: str) -> tuple[str, float, int] | None:
     with the usual count (earlier ones are titles), that have exactly the usual count, and how
     many records that share is over. None when no candidate occurs at all."""
     records = _record_counts(text, SNIFF_RECORDS)
-    best: tuple[tuple[float, int, int], str, float, int] | None = None
+    best: tuple[tuple[float, int], str, float, int] | None = None
     for delim in CANDIDATE_DELIMITERS:
         counts = [r[delim] for r in records]
         nonzero = Counter(c for c in counts if c)
@@ -81,13 +81,31 @@ def sniff_delimiter(text: str) -> tuple[str, float, int] | None:
         if first > MAX_TITLE_LINES:
             continue
         tail = counts[first:]
-        consistency = sum(1 for c in tail if c == usual) / len(tail)
-        key = (round(consistency, 2), min(len(tail), 2), usual)
+        matches = sum(1 for c in tail if c == usual)
+        consistency = matches / len(tail)
+        # Choose on the share of all records (a delimiter seen once at the end of a text
+        # is not "consistent"); report the share after the titles.
+        key = (round(matches / len(counts), 2), usual)
         if best is None or key > best[0]:
             best = (key, delim, consistency, len(tail))
     if best is None:
         return None
     return best[1], best[2], best[3]
+
+
+def choose_delimiter(text: str) -> str | None:
+    """The delimiter to split ``text`` with: the most consistent candidate, provided it is
+    consistent in half the records or at least present in half of them (ragged exports).
+    None: one column."""
+    sniffed = sniff_delimiter(text)
+    if sniffed is None:
+        return None
+    delimiter, consistency, _records = sniffed
+    if consistency >= 0.5:
+        return delimiter
+    records = _record_counts(text, SNIFF_RECORDS)
+    present = sum(1 for r in records if r[delimiter])
+    return delimiter if present * 2 >= len(records) else None
 
 
 def _clean(cell: str) -> str:
@@ -147,12 +165,14 @@ def _parse(text: str, delimiter: str, quoting: int) -> tuple[list[list[str]], li
 
 def partition_delimited(path: Path) -> list[TableUnit | TextUnit]:
     """Read a delimited text file into one :class:`TableUnit` (name ``""``), preceded by a
-    :class:`TextUnit` holding the title lines above the header when there are any."""
+    :class:`TextUnit` holding the title lines above the header when there are any. A file
+    with nothing but whitespace gives no unit."""
     text, _encoding = decode_bytes(Path(path).read_bytes())
     text = text.replace("\x00", "")
-    sniffed = sniff_delimiter(text[: 64 * 1024])
-    delimiter = sniffed[0] if sniffed and sniffed[1] >= 0.5 else None
+    delimiter = choose_delimiter(text[: 64 * 1024])
     rows, numbers = _read_rows(text, delimiter)
+    if not any(span(row) for row in rows):
+        return []
 
     header_index, data_start = find_header(rows)
     header = rows[header_index] if header_index is not None else []

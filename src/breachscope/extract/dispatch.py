@@ -17,7 +17,7 @@ from breachscope.extract.text import partition_text
 from breachscope.extract.units import ExtractionError, Unit
 
 
-class UnsupportedType(Exception):  # noqa: N818 - the name says what it is
+class UnsupportedType(Exception):
     """No extractor exists (yet) for this file type; the message is the reason to record."""
 
 

@@ -59,9 +59,11 @@ def partition_xlsx(path: Path) -> list[TableUnit | TextUnit]:
     path = Path(path)
     _check_archive(path)
     try:
-        with warnings.catch_warnings():
+        # A file object, not the path: openpyxl would refuse a name not ending in .xlsx, and
+        # a workbook in a leak may be named anything.
+        with warnings.catch_warnings(), path.open("rb") as handle:
             warnings.simplefilter("ignore")  # openpyxl warns about unsupported extensions
-            workbook = load_workbook(path, read_only=True, data_only=True, keep_links=False,
+            workbook = load_workbook(handle, read_only=True, data_only=True, keep_links=False,
                                      keep_vba=False)
             try:
                 units: list[TableUnit | TextUnit] = []

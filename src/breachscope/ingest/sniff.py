@@ -33,7 +33,7 @@ _MAGIC: list[tuple[bytes, str]] = [
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
 _OOXML_PARTS = {"xl/workbook.xml": "xlsx", "word/document.xml": "docx",
                 "ppt/presentation.xml": "pptx"}
-_OOXML_DIRS = {b"xl/": "xlsx", b"word/": "docx", b"ppt/": "pptx"}
+_OOXML_DIRS = {"xl/": "xlsx", "word/": "docx", "ppt/": "pptx"}
 _OOXML_EXTENSIONS = {".xlsx": "xlsx", ".xlsm": "xlsx", ".docx": "docx", ".docm": "docx",
                      ".pptx": "pptx", ".pptm": "pptx"}
 _JSON_EXTENSIONS = {".json", ".jsonl", ".ndjson", ".geojson"}
@@ -45,7 +45,7 @@ def sniff_type(path: Path) -> str:
     path = Path(path)
     with path.open("rb") as handle:
         head = handle.read(HEAD_SIZE)
-        complete = len(head) < HEAD_SIZE or not handle.read(1)
+    complete = len(head) < HEAD_SIZE or path.stat().st_size <= HEAD_SIZE
     if not head:
         return "empty"
     if head.startswith(_ZIP_MAGIC):
@@ -66,9 +66,9 @@ def _sniff_zip(path: Path, head: bytes) -> str:
             names = set(archive.namelist())
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         # Truncated or corrupt: the local headers at the start still name the parts.
-        if b"[Content_Types].xml" in head or b"_rels/.rels" in head:
-            for marker, name in _OOXML_DIRS.items():
-                if marker in head:
+        for member in _local_names(head):
+            for prefix, name in _OOXML_DIRS.items():
+                if member.startswith(prefix):
                     return name
         return _OOXML_EXTENSIONS.get(path.suffix.lower(), "zip")
     if "[Content_Types].xml" in names:
@@ -78,6 +78,19 @@ def _sniff_zip(path: Path, head: bytes) -> str:
     return "zip"
 
 
+def _local_names(head: bytes) -> list[str]:
+    """Member names of the zip local file headers found in ``head``."""
+    names = []
+    start = head.find(b"PK\x03\x04")
+    while start != -1 and len(names) < 100:
+        header = head[start : start + 30]
+        if len(header) == 30:
+            length = int.from_bytes(header[26:28], "little")
+            names.append(head[start + 30 : start + 30 + length].decode("cp437", "replace"))
+        start = head.find(b"PK\x03\x04", start + 4)
+    return names
+
+
 def _sniff_text(head: bytes, complete: bool, suffix: str) -> str:
     text, _ = decode_bytes(head, partial=not complete)
     stripped = text.lstrip("\ufeff \t\r\n")
@@ -85,9 +98,10 @@ def _sniff_text(head: bytes, complete: bool, suffix: str) -> str:
         return "text"
     if stripped[0] in "{[" and (suffix in _JSON_EXTENSIONS or _looks_like_json(text, complete)):
         return "json"
-    if suffix in _DELIMITED_EXTENSIONS:
-        return "csv"
     sniffed = sniff_delimiter(text)
+    if suffix in _DELIMITED_EXTENSIONS:
+        # The name breaks the tie: one column, or a delimiter in about half the records.
+        return "csv" if sniffed is None or sniffed[1] >= 0.5 else "text"
     if sniffed:
         _delimiter, consistency, records = sniffed
         if records >= 2 and consistency >= 0.8:

@@ -1,0 +1,217 @@
+from __future__ import annotations
+
+import time
+
+import pytest
+from detect_helpers import make_nir
+
+from breachscope.detect.model import Finding
+from breachscope.detect.text import scan_text
+from breachscope.extract.units import TextUnit
+
+NIR = make_nir("2540375123456")
+IBAN = "FR7630006000011234567890189"
+
+
+def entities(text: str, entity: str | None = None) -> list[str]:
+    return [f.value for f in scan_text(TextUnit(text)) if entity is None or f.entity == entity]
+
+
+def only(text: str, entity: str) -> Finding:
+    found = [f for f in scan_text(TextUnit(text)) if f.entity == entity]
+    assert len(found) == 1, found
+    return found[0]
+
+
+# ----------------------------------------------------------------------------- birth dates
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Mme DUPONT Marie, née le 12 mars 1954, demeurant à Paris",
+        "M. DUPONT né le 12/03/1954",
+        "Patient(e) né(e) le 12.03.1954",
+        "DDN : 12/03/1954",
+        "DDN 1954-03-12",
+        "Date de naissance : 12-03-1954",
+        "Naissance : 12/03/54",
+        "Patient born on 12/03/1954",
+        "NEE LE 12 MARS 1954",
+    ],
+)
+def test_birth_date_with_cue(text: str) -> None:
+    finding = only(text, "BIRTH_DATE")
+    assert finding.value == "1954-03-12"
+    assert finding.detector == "context+date"
+    assert finding.confidence == pytest.approx(0.9)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "12 mars 1954",
+        "Consultation du 12/03/1954 en cardiologie",
+        "RDV le 12/03/2024",
+        "née en 1954",
+        "né le 31/02/1954",  # not a calendar date
+        "né à Paris. Le 12/03/1954 il est venu",  # cue is not right before the date
+    ],
+)
+def test_no_birth_date_without_cue(text: str) -> None:
+    assert entities(text, "BIRTH_DATE") == []
+
+
+def test_first_of_month_with_cue() -> None:
+    assert only("née le 1er février 1960", "BIRTH_DATE").value == "1960-02-01"
+
+
+# ----------------------------------------------------------------------------- NIR / IBAN
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"NIR : {NIR}.",
+        f"N° SS {NIR[0]} {NIR[1:3]} {NIR[3:5]} {NIR[5:7]} {NIR[7:10]} {NIR[10:13]} {NIR[13:]}",
+        f"sécu {NIR[:13]} {NIR[13:]} ok",
+        f"({NIR[0]}.{NIR[1:3]}.{NIR[3:5]}.{NIR[5:7]}.{NIR[7:10]}.{NIR[10:13]}.{NIR[13:]})",
+    ],
+)
+def test_nir_in_text(text: str) -> None:
+    finding = only(text, "NIR")
+    assert finding.value == NIR
+    assert finding.detector == "regex+nir_key"
+    assert finding.confidence == pytest.approx(0.99)
+
+
+def test_nir_corsica_and_probable_in_text() -> None:
+    corsica = make_nir("1600220A12345".replace("20A", "2A0"))
+    assert corsica[5:7] == "2A"
+    text = f"INS {corsica[:5]} {corsica[5:7]} {corsica[7:]} / NIA {make_nir('7543075123456')}"
+    found = [f for f in scan_text(TextUnit(text)) if f.entity == "NIR"]
+    assert [f.value for f in found] == [corsica, make_nir("7543075123456")]
+    assert [f.confidence for f in found] == [pytest.approx(0.99), pytest.approx(0.9)]
+
+
+def test_nir_wrong_key_and_longer_runs_not_reported() -> None:
+    wrong = NIR[:13] + f"{(int(NIR[13:]) % 97) + 1:02d}"
+    assert entities(f"NIR {wrong}", "NIR") == []
+    assert entities(f"ref 9{NIR}", "NIR") == []
+    assert entities(f"ref {NIR}7", "NIR") == []
+
+
+def test_iban_in_text() -> None:
+    finding = only("Virement IBAN : FR76 3000 6000 0112 3456 7890 189 BIC AGRIFRPP", "IBAN")
+    assert finding.value == IBAN
+    assert finding.detector == "regex+iban_mod97"
+    assert only(f"RIB {IBAN} CODE BANQUE", "IBAN").value == IBAN
+    broken = IBAN[:10] + "9" + IBAN[11:]
+    assert entities(f"IBAN {broken}", "IBAN") == []
+
+
+def test_iban_digits_not_reported_as_nir_or_phone() -> None:
+    assert entities("IBAN FR76 3000 6000 0112 3456 7890 189") == [IBAN]
+
+
+# ----------------------------------------------------------------------------- phones
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["06 12 34 56 78", "06.12.34.56.78", "0612345678", "+33 6 12 34 56 78",
+     "+33 (0)6 12 34 56 78", "0033612345678", "06-12-34-56-78"],
+)
+def test_phone_formats_in_text(raw: str) -> None:
+    finding = only(f"Joindre Mme X au {raw}, merci.", "PHONE")
+    assert finding.value == "+33612345678"
+    assert finding.detector == "phonenumbers"
+    assert finding.confidence == pytest.approx(0.9)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "lot 0612345678",
+        "Lot n° 0612345678",
+        "n° de lot : 06 12 34 56 78",
+        "commande 0612345678",
+        "Commande n°0612345678",
+        "réf. 0123456789",
+        "Réf : 01 23 45 67 89",
+        "code 06 12 34 56 78 90",  # longer run
+        "0612345678901",
+        "9 06 12 34 56 78",
+        "612345678",  # 9-digit run
+        "id 123456789",
+        "poste 1234",
+        "composer le 12345",
+    ],
+)
+def test_not_phones(text: str) -> None:
+    assert entities(text, "PHONE") == []
+
+
+def test_phone_with_extension_reports_only_the_number() -> None:
+    assert entities("Standard 01 23 45 67 89 poste 1234", "PHONE") == ["+33123456789"]
+
+
+def test_two_phones_on_a_line() -> None:
+    text = "Tél : 06 12 34 56 78 / 01 23 45 67 89"
+    assert entities(text, "PHONE") == ["+33612345678", "+33123456789"]
+
+
+# ----------------------------------------------------------------------------- e-mails
+
+
+def test_email_in_text_and_phone_like_local_part() -> None:
+    text = "Écrire à Marie.Dupont@Example.FR ou 0612345678@sfr.fr."
+    assert entities(text) == ["marie.dupont@example.fr", "0612345678@sfr.fr"]
+    assert only(text[:35], "EMAIL").detector == "regex+email"
+    assert only(text[:35], "EMAIL").confidence == pytest.approx(0.95)
+
+
+def test_not_emails() -> None:
+    assert entities("user@localhost and @handle and a@b") == []
+
+
+# ----------------------------------------------------------------------------- locations
+
+
+def test_locations_count_lines_from_first_line_and_prefix_name() -> None:
+    text = "Compte rendu\n\nTél 06 12 34 56 78\nnée le 12/03/1954\n"
+    found = scan_text(TextUnit(text, name="page 3", first_line=4))
+    assert [(f.entity, f.location) for f in found] == [
+        ("PHONE", "page 3, line 6"),
+        ("BIRTH_DATE", "page 3, line 7"),
+    ]
+    unnamed = scan_text(TextUnit(text))
+    assert [f.location for f in unnamed] == ["line 3", "line 4"]
+
+
+def test_findings_in_text_order() -> None:
+    text = f"a@b.fr {NIR}, 06 12 34 56 78 né le 01/01/1950 {IBAN}"
+    assert [f.entity for f in scan_text(TextUnit(text))] == [
+        "EMAIL", "NIR", "PHONE", "BIRTH_DATE", "IBAN",
+    ]
+
+
+def test_empty_text() -> None:
+    assert scan_text(TextUnit("")) == []
+
+
+def test_large_text_is_fast() -> None:
+    line = "Le patient DUPONT est venu le 12/03/2023 pour un contrôle, lot 0612345678.\n"
+    special = f"Tél 06 12 34 56 78, mail x{{}}@chu.fr, NIR {NIR}, née le 12/03/1954\n"
+    text = "".join(line * 9 + special.format(i) for i in range(10_000))  # 100k lines, ~8 MB
+    start = time.perf_counter()
+    found = scan_text(TextUnit(text))
+    elapsed = time.perf_counter() - start
+    assert len(found) == 40_000
+    assert found[-1].location == "line 100000"
+    assert elapsed < 10, elapsed
+
+
+def test_phone_after_a_date_or_nir_is_its_own_token() -> None:
+    assert entities("DUPONT Marie 12/03/1954 06 12 34 56 78", "PHONE") == ["+33612345678"]
+    assert entities(f"{NIR} 06 12 34 56 78", "PHONE") == ["+33612345678"]

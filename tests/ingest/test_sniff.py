@@ -1,0 +1,125 @@
+import gzip
+import json
+import os
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from breachscope.ingest.sniff import TYPES, sniff_type
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def _xlsx(path: Path) -> Path:
+    wb = openpyxl.Workbook()
+    wb.active.append(["NOM", "NIR"])
+    wb.active.append(["DUPONT", 185027512345678])
+    wb.save(path)
+    return path
+
+
+def test_empty(tmp_path: Path) -> None:
+    assert sniff_type(_write(tmp_path / "vide.csv", b"")) == "empty"
+
+
+def test_zip(tmp_path: Path) -> None:
+    path = tmp_path / "archive.xlsx"  # the extension lies: content decides
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("export.csv", "a;b\n1;2\n")
+    assert sniff_type(path) == "zip"
+
+
+def test_xlsx_whatever_its_name(tmp_path: Path) -> None:
+    assert sniff_type(_xlsx(tmp_path / "export.xlsx")) == "xlsx"
+    assert sniff_type(_xlsx(tmp_path / "export.bin")) == "xlsx"
+
+
+def test_truncated_xlsx_is_still_xlsx(tmp_path: Path) -> None:
+    path = _xlsx(tmp_path / "cut.dat")
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    assert sniff_type(path) == "xlsx"  # local headers at the start name xl/ parts
+    # A tiny truncated head: only the extension can tell.
+    assert sniff_type(_write(tmp_path / "cut.xlsx", data[:30])) == "xlsx"
+    assert sniff_type(_write(tmp_path / "cut.zip", data[:30])) == "zip"
+
+
+def test_docx_and_pptx(tmp_path: Path) -> None:
+    for part, expected in (("word/document.xml", "docx"), ("ppt/presentation.xml", "pptx")):
+        path = tmp_path / f"doc.{expected}"
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("[Content_Types].xml", "<Types/>")
+            archive.writestr(part, "<x/>")
+        assert sniff_type(path) == expected
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(500), "ole"),
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n" + bytes(100), "pdf"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(100), "png"),
+        (b"\xff\xd8\xff\xe0" + bytes(100), "jpeg"),
+        (gzip.compress(b"hello" * 100), "gzip"),
+        (b"7z\xbc\xaf\x27\x1c" + bytes(100), "7z"),
+        (b"Rar!\x1a\x07\x01\x00" + bytes(100), "rar"),
+    ],
+)
+def test_magic_numbers(tmp_path: Path, data: bytes, expected: str) -> None:
+    assert sniff_type(_write(tmp_path / "fichier.csv", data)) == expected
+
+
+def test_random_bytes_named_csv_are_binary(tmp_path: Path) -> None:
+    assert sniff_type(_write(tmp_path / "patients.csv", os.urandom(100_000))) == "binary"
+
+
+def test_json_and_ndjson(tmp_path: Path) -> None:
+    doc = json.dumps({"patients": [{"nom": "DUPONT"}]}, indent=2).encode()
+    assert sniff_type(_write(tmp_path / "a.txt", doc)) == "json"
+    ndjson = b'{"nom": "A"}\n{"nom": "B"}\n'
+    assert sniff_type(_write(tmp_path / "b.log", ndjson)) == "json"
+    # A long document cut by the 64 KiB head is still recognised.
+    big = json.dumps([{"nom": f"NOM{i}", "ville": "Paris, 75001"} for i in range(10_000)])
+    assert sniff_type(_write(tmp_path / "big.dat", big.encode())) == "json"
+    big_pretty = json.dumps([{"nom": f"N{i}"} for i in range(10_000)], indent=2)
+    assert sniff_type(_write(tmp_path / "big2.dat", big_pretty.encode())) == "json"
+    # Invalid JSON keeps its type when its name says JSON, so extraction can fail it.
+    assert sniff_type(_write(tmp_path / "broken.json", b'{"nom": ')) == "json"
+
+
+def test_log_with_brackets_is_not_json(tmp_path: Path) -> None:
+    log = b"[2024-02-12 10:00:01] INFO login ok\n[2024-02-12 10:00:02] WARN retry\n"
+    assert sniff_type(_write(tmp_path / "app.log", log)) == "text"
+
+
+def test_csv_variants(tmp_path: Path) -> None:
+    cp1252 = "Export du 12/02/2024\nNOM;PRÉNOM;VILLE\nLEFÈVRE;Hélène;Besançon\nGARÇON;Zoé;Nîmes\n"
+    assert sniff_type(_write(tmp_path / "a.txt", cp1252.encode("cp1252"))) == "csv"
+    tabs = "IPP\tNom\tUnité\n1\tA\tCardio\n2\tB\tPsy\n".encode("utf-16")
+    assert sniff_type(_write(tmp_path / "b.xls", tabs)) == "csv"  # fake .xls, really TSV
+    commas = b"\xef\xbb\xbfnom,tel\nA,06\nB,07\n"
+    assert sniff_type(_write(tmp_path / "c", commas)) == "csv"
+    one_column = b"nom\nDUPONT\nMARTIN\n"
+    assert sniff_type(_write(tmp_path / "d.csv", one_column)) == "csv"  # extension breaks tie
+    assert sniff_type(_write(tmp_path / "d.txt", one_column)) == "text"
+
+
+def test_prose_is_text(tmp_path: Path) -> None:
+    prose = (
+        "Compte rendu d'hospitalisation\n\n"
+        "Madame Lefèvre, 74 ans, a été admise le 12/02/2024 pour une douleur thoracique.\n"
+        "Antécédents: hypertension, diabète de type 2, tabagisme sevré.\n"
+        "Examen: TA 14/9, FC 88, SpO2 97 %, auscultation normale, pas d'oedème.\n"
+        "ECG: sus-décalage en territoire inférieur.\n"
+        "Conclusion: syndrome coronarien aigu; coronarographie prévue.\n"
+    )
+    assert sniff_type(_write(tmp_path / "cr.csv", prose.encode("cp1252"))) == "text"
+
+
+def test_every_answer_is_a_known_type(tmp_path: Path) -> None:
+    assert {"empty", "zip", "xlsx", "json", "csv", "text", "binary"} <= set(TYPES)
