@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -24,18 +24,18 @@ EXIT_FAILED = 1  # the command ran but could not complete (case store unusable..
 EXIT_USAGE = 2  # bad arguments (also Typer's own usage errors)
 
 
-class Executor(str, Enum):
+class Executor(StrEnum):
     local = "local"
     ray = "ray"
 
 
-class What(str, Enum):
+class What(StrEnum):
     files = "files"
     findings = "findings"
     people = "people"
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     csv = "csv"
     jsonl = "jsonl"
     parquet = "parquet"

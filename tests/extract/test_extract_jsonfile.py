@@ -62,7 +62,7 @@ def test_nested_patients_and_stays(tmp_path: Path) -> None:
         ("LEFÈVRE", "2024-02-01", "Cardiologie"),
         ("MARTIN", "2023-11-20", "Urgences"),
     ]
-    assert stays.row_numbers == [1, 2, 1]
+    assert stays.row_numbers == ['1.1', '1.2', '2.1']  # stay 2 of patient 1 is '1.2'
 
     acts = tables["table patients.sejours.actes"]
     act = dict(zip(acts.header, acts.rows[0], strict=True))

@@ -5,7 +5,7 @@ from pathlib import Path
 from breachscope.case import Case
 from breachscope.ingest.walk import Walker
 
-CSV = "nom;prenom\nDUPONT;Marie\n".encode()
+CSV = b"nom;prenom\nDUPONT;Marie\n"
 
 
 def make_zip(entries: dict[str, bytes], *, encrypted: set[str] = frozenset()) -> bytes:

@@ -100,6 +100,10 @@ def normalize_phone(raw: str) -> str | None:
         return None
     if international and not 8 <= len(digits) <= 17:
         return None
+    national = _french_national(digits, international)
+    if national is not None:  # the usual case: skip phonenumbers' parser (most of its cost)
+        number = phonenumbers.PhoneNumber(country_code=33, national_number=int(national))
+        return "+33" + national if phonenumbers.is_valid_number(number) else None
     try:
         number = phonenumbers.parse(text, "FR")
     except phonenumbers.NumberParseException:
@@ -107,6 +111,22 @@ def normalize_phone(raw: str) -> str | None:
     if number.extension or not phonenumbers.is_valid_number(number):
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _french_national(digits: str, international: bool) -> str | None:
+    """The 9-digit French national significant number of an already screened digit string
+    (``0612345678``, ``33612345678``, ``0033612345678``, ``330612345678`` from
+    ``+33 (0)6...``), or None when it is not plainly French."""
+    if not international:
+        return digits[1:]
+    if digits.startswith("00"):
+        digits = digits[2:]
+    if not digits.startswith("33"):
+        return None
+    rest = digits[2:]
+    if len(rest) == 10 and rest[0] == "0":
+        rest = rest[1:]
+    return rest if len(rest) == 9 and rest[0] != "0" else None
 
 
 # --------------------------------------------------------------------------- e-mail

@@ -18,8 +18,8 @@ start with all the parent row's columns, named as in the parent table, followed 
 child's columns prefixed with the child's key path: ``patients[i].sejours[j]`` gives table
 ``table patients.sejours`` with columns ``nom``, ``prenom``, ..., ``sejours.date``,
 ``sejours.unite``, so a visit row still says whose visit it is. Its rows from all patients
-are in that one table; ``row_numbers`` are positions in each patient's own ``sejours`` list,
-so they repeat from one patient to the next. A list of scalars inside a row object is one
+are in that one table; their ``row_numbers`` are dotted position paths, ``12.3`` being the
+3rd stay of the 12th patient, so every row of the file has a unique, findable label. A list of scalars inside a row object is one
 cell, its values joined with ``"; "``.
 
 *Outside tables*: the scalar leaves of an object (nested objects flattened) form a one-row
@@ -57,9 +57,9 @@ _WHITESPACE = " \t\r\n\ufeff"
 class _Table:
     columns: dict[str, None] = field(default_factory=dict)
     rows: list[dict[str, str]] = field(default_factory=list)
-    numbers: list[int] = field(default_factory=list)
+    numbers: list[int | str] = field(default_factory=list)
 
-    def add(self, row: dict[str, str], number: int) -> None:
+    def add(self, row: dict[str, str], number: int | str) -> None:
         if len(self.columns) + len(row) > MAX_COLUMNS:
             kept: dict[str, str] = {}
             overflow = []
@@ -198,7 +198,7 @@ class _Walker:
     def _list(self, items: list[Any], path: str, depth: int) -> None:
         objects = [(i, v) for i, v in enumerate(items, start=1) if isinstance(v, dict)]
         if objects:
-            self.stack.append(("rows", objects, path, [], "", depth + 1))
+            self.stack.append(("rows", objects, path, [], "", depth + 1, ""))
         scalars = _Table()
         for i, value in enumerate(items, start=1):
             if isinstance(value, list):
@@ -213,7 +213,8 @@ class _Walker:
 
     # -- inside tables ----------------------------------------------------------------
     def _rows(self, objects: list[tuple[int, dict[str, Any]]], table_path: str,
-              inherited: list[tuple[str, str]], prefix: str, depth: int) -> None:
+              inherited: list[tuple[str, str]], prefix: str, depth: int,
+              parent_label: str) -> None:
         table = self.tables.setdefault(table_path, _Table())
         children: list[tuple[Any, ...]] = []
         for number, obj in objects:
@@ -236,10 +237,11 @@ class _Walker:
                             row[prefix + name] = "; ".join(texts)
                     else:
                         row[prefix + name] = _scalar(value)
-            table.add(row, number)
+            label: int | str = f"{parent_label}.{number}" if parent_label else number
+            table.add(row, label)
             for name, objs in pending:
                 children.append(("rows", objs, _join(table_path, name), list(row.items()),
-                                 f"{prefix}{name}.", depth + 1))
+                                 f"{prefix}{name}.", depth + 1, str(label)))
         self.stack.extend(reversed(children))
 
     def _flatten_list(self, items: list[Any], path: str

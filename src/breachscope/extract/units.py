@@ -30,12 +30,14 @@ class TextUnit:
 class TableUnit:
     """A table: ``header[i]`` names column i, ``rows[r][i]`` is a cell as a string
     (``""`` when empty). ``name`` is the sheet or table name (``""`` for a lone CSV).
-    ``row_numbers[r]`` is the human row number of data row r in the source."""
+    ``row_numbers[r]`` labels data row r as a person finds it in the source: the spreadsheet
+    row, the CSV line, or for a list nested in a JSON list a dotted position path (``12.3``:
+    the 3rd stay of the 12th patient)."""
 
     header: list[str]
     rows: list[list[str]]
     name: str = ""
-    row_numbers: list[int] = field(default_factory=list)
+    row_numbers: list[int | str] = field(default_factory=list)
 
     kind: str = field(default="table", init=False)
 

@@ -8,6 +8,7 @@ filesystem path, so ``../`` or absolute member names cannot write outside the wo
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import stat
@@ -81,10 +82,8 @@ def top_level_files(sources: Iterable[Path]) -> Iterator[tuple[str, Path, Path]]
 def total_size(sources: Iterable[Path]) -> int:
     total = 0
     for _name, real, _root in top_level_files(sources):
-        try:
+        with contextlib.suppress(OSError):
             total += real.stat().st_size
-        except OSError:
-            pass
     return total
 
 

@@ -38,10 +38,10 @@ WITH person_files AS (
     GROUP BY pr.person_id
 )
 SELECT p.person_id, p.role, p.last_name, p.first_name, p.birth_date, p.nir,
-       array_to_string(p.phones, ';') AS phones,
-       array_to_string(p.emails, ';') AS emails,
+       nullif(array_to_string(p.phones, ';'), '') AS phones,
+       nullif(array_to_string(p.emails, ';'), '') AS emails,
        p.postal_code, p.city,
-       array_to_string(p.categories, ';') AS categories,
+       nullif(array_to_string(p.categories, ';'), '') AS categories,
        coalesce(p.sensitive, false) AS sensitive,
        p.severity,
        pf.files
