@@ -7,8 +7,8 @@ from breachscope.case import SCHEMA_VERSION, Case, CaseError
 def test_new_case_has_schema_and_tables(tmp_path):
     with Case(tmp_path / "c") as case:
         assert case.schema_version == SCHEMA_VERSION
-        assert case.counts() == {"files": 0, "contents": 0, "findings": 0, "records": 0,
-                                 "people": 0}
+        assert case.counts() == {"files": 0, "contents": 0, "findings": 0,
+                                 "findings_distinct": 0, "records": 0, "people": 0}
         run = case.start_run("scan")
         case.finish_run(run, "completed", n_files=3)
     # reopening keeps data and does not re-create

@@ -243,9 +243,14 @@ class Case:
         )
 
     def counts(self) -> dict[str, int]:
+        """Row counts; ``findings`` counts each finding in every place its content appears
+        (as exports and reports do), ``findings_distinct`` once per content."""
         out = {}
-        for table in ("files", "contents", "findings", "records", "people"):
+        for table in ("files", "contents", "records", "people"):
             out[table] = self.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        out["findings_distinct"] = self.db.execute("SELECT count(*) FROM findings").fetchone()[0]
+        out["findings"] = self.db.execute(
+            "SELECT count(*) FROM findings JOIN files USING (sha256)").fetchone()[0]
         return out
 
 

@@ -19,8 +19,8 @@ child's columns prefixed with the child's key path: ``patients[i].sejours[j]`` g
 ``table patients.sejours`` with columns ``nom``, ``prenom``, ..., ``sejours.date``,
 ``sejours.unite``, so a visit row still says whose visit it is. Its rows from all patients
 are in that one table; their ``row_numbers`` are dotted position paths, ``12.3`` being the
-3rd stay of the 12th patient, so every row of the file has a unique, findable label. A list of scalars inside a row object is one
-cell, its values joined with ``"; "``.
+3rd stay of the 12th patient, so every row of the file has a unique, findable label. A list
+of scalars inside a row object is one cell, its values joined with ``"; "``.
 
 *Outside tables*: the scalar leaves of an object (nested objects flattened) form a one-row
 table ``object <path>`` (``object $`` for the root object); a list of scalars is a one-column
