@@ -10,6 +10,8 @@ DEV=0
 # System packages: none are needed yet. OCR and office formats will add Debian packages here
 # (tesseract-ocr, tesseract-ocr-fra...), installed only when missing.
 APT_PACKAGES=()
+# Test tools: Info-ZIP's zip makes real ZipCrypto archives for the archive tests.
+[ "$DEV" = 1 ] && APT_PACKAGES+=(zip)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

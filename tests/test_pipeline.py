@@ -3,21 +3,29 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 from breachscope.case import Case
 from breachscope.pipeline import scan
+from breachscope.settings import ScanSettings
 from breachscope.worker import ContentResult, process_content
 
 KILL_MARKER = b"BREACHSCOPE-TEST-KILL-WORKER"
+HANG_MARKER = b"BREACHSCOPE-TEST-HANG-WORKER"
 
 
-def crashing_task(path: str, file_type: str) -> ContentResult:
+def crashing_task(path: str, file_type: str | None, work_dir: str, settings: ScanSettings,
+                  depth: int = 0) -> ContentResult:
     """Like the real task, but the worker process dies abruptly on a marked file (as a
-    segfault in a native parser or the OOM killer would kill it)."""
-    if Path(path).read_bytes().startswith(KILL_MARKER):
+    segfault in a native parser or the OOM killer would kill it), and hangs on another."""
+    head = Path(path).read_bytes()[:64]
+    if head.startswith(KILL_MARKER):
         os._exit(139)
-    return process_content(path, file_type)
+    if head.startswith(HANG_MARKER):
+        while True:  # a parser stuck in native code ignores Python signals: only a kill works
+            time.sleep(0.1)
+    return process_content(path, file_type, work_dir, settings, depth)
 
 
 def test_a_worker_that_dies_fails_its_file_alone(tmp_path):
@@ -36,3 +44,37 @@ def test_a_worker_that_dies_fails_its_file_alone(tmp_path):
     assert rows["killer.txt"].startswith("failed:worker process died")
     assert all(rows[f"list{i}.csv"] == "scanned:" for i in range(5))
     assert summary.n_people == 5
+
+
+def test_a_stuck_worker_is_killed_at_the_hard_limit(tmp_path, monkeypatch):
+    import breachscope.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "GRACE", 0.5)
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    (dump / "hang.txt").write_bytes(HANG_MARKER + b"\n")
+    (dump / "ok.csv").write_text("Nom;Prénom\nDUPONT;Jean\n", encoding="utf-8")
+    settings = ScanSettings(timeout=1, archive_timeout=1)
+    with Case(tmp_path / "case") as case:
+        started = time.perf_counter()
+        summary = scan([dump], case, workers=2, settings=settings, task=crashing_task)
+        elapsed = time.perf_counter() - started
+        rows = dict(case.db.execute(
+            "SELECT f.path, c.status || ':' || coalesce(c.reason, '') "
+            "FROM files f JOIN contents c USING (sha256)").fetchall())
+    assert rows["hang.txt"] == "failed:hard time limit exceeded: worker stopped"
+    assert rows["ok.csv"] == "scanned:"
+    assert summary.n_people == 1
+    assert elapsed < 30
+
+
+def test_a_slow_parser_hits_the_per_file_time_limit(tmp_path, monkeypatch):
+    """The soft limit inside the worker: the file fails, the worker lives on."""
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    (dump / "ok.csv").write_text("Nom;Prénom\nDUPONT;Jean\n", encoding="utf-8")
+    with Case(tmp_path / "case") as case:
+        summary = scan([dump], case, workers=1, settings=ScanSettings(timeout=1e-6))
+        status = case.db.execute("SELECT status, reason FROM contents").fetchone()
+    assert status == ("failed", "time limit exceeded (1e-06 s)")
+    assert summary.n_failed == 1

@@ -84,16 +84,17 @@ class CaseError(Exception):
 class Case:
     """An open case directory. Use as a context manager, or call :meth:`close`."""
 
-    def __init__(self, directory: Path, *, create: bool = True) -> None:
+    def __init__(
+        self, directory: Path, *, create: bool = True, key: str | None = None,
+        memory_limit: str = "1GB",
+    ) -> None:
         self.dir = Path(directory)
         db_path = self.dir / DB_NAME
         if not db_path.exists() and not create:
             raise CaseError(f"no case at {self.dir} (expected {DB_NAME}); run `breachscope scan`")
         self.dir.mkdir(parents=True, exist_ok=True)
-        try:
-            self.db = duckdb.connect(str(db_path))
-        except duckdb.Error as exc:
-            raise CaseError(f"cannot open case store {db_path}: {exc}") from exc
+        self.encrypted = key is not None
+        self.db = _connect(db_path, key, memory_limit, self.dir / "spill")
         self._migrate()
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -252,6 +253,62 @@ class Case:
         out["findings"] = self.db.execute(
             "SELECT count(*) FROM findings JOIN files USING (sha256)").fetchone()[0]
         return out
+
+
+def _connect(
+    db_path: Path, key: str | None, memory_limit: str, spill_dir: Path
+) -> duckdb.DuckDBPyConnection:
+    """Open the store. DuckDB never installs or loads extensions by itself here (that would
+    mean the network); with a key, the store is an encrypted DuckDB database (AES-GCM), which
+    needs the httpfs extension that the ``duckdb-ext-httpfs`` package ships for offline use."""
+    config = {
+        "autoinstall_known_extensions": "false",
+        "autoload_known_extensions": "false",
+        "memory_limit": memory_limit,
+        "temp_directory": str(spill_dir),
+    }
+    try:
+        if key is None:
+            db = duckdb.connect(str(db_path), config=config)
+        else:
+            db = duckdb.connect(":memory:", config=config)
+            db.execute(f"LOAD '{_httpfs_extension()}'")
+            db.execute("SET temp_file_encryption = true")
+            db.execute(f"ATTACH {_sql_string(str(db_path))} AS case_store "
+                       f"(ENCRYPTION_KEY {_sql_string(key)})")
+            db.execute("USE case_store")
+    except duckdb.Error as exc:
+        message = str(exc)
+        if key:
+            message = message.replace(_sql_string(key), "'***'").replace(key, "***")
+        if "without a key" in message:
+            raise CaseError(
+                f"the case store {db_path} is encrypted: give its key with --key-file "
+                "or the BREACHSCOPE_CASE_KEY environment variable") from None
+        if "Wrong encryption key" in message:
+            raise CaseError(f"wrong key for the encrypted case store {db_path}") from None
+        raise CaseError(f"cannot open case store {db_path}: {message}") from None
+    return db
+
+
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _httpfs_extension() -> str:
+    """Path of the httpfs extension shipped by the ``duckdb-ext-httpfs`` package for this
+    DuckDB version and platform."""
+    try:
+        import duckdb_ext
+    except ImportError:
+        raise CaseError(
+            "an encrypted case needs the duckdb-ext-httpfs package (pip install breachscope)"
+        ) from None
+    version = "v" + duckdb.__version__
+    for base in duckdb_ext.__path__:
+        for candidate in Path(base).glob(f"extensions/{version}/*/httpfs.duckdb_extension"):
+            return str(candidate).replace("'", "''")
+    raise CaseError(f"no httpfs extension for DuckDB {version} in duckdb-ext-httpfs")
 
 
 def _now() -> dt.datetime:

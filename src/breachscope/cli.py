@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from enum import StrEnum
@@ -12,6 +13,16 @@ import typer
 
 from breachscope import __version__
 from breachscope.case import Case, CaseError
+from breachscope.ingest.archives import ArchiveLimits
+from breachscope.settings import (
+    DEFAULT_ARCHIVE_TIMEOUT,
+    DEFAULT_MEMORY_LIMIT_MB,
+    DEFAULT_TIMEOUT,
+    ScanSettings,
+)
+
+DEFAULT_LIMITS = ArchiveLimits()
+GB = 1024**3
 
 app = typer.Typer(
     add_completion=False,
@@ -61,6 +72,26 @@ def main(
     """breachscope command line."""
 
 
+KeyFileOption = Annotated[
+    Path | None,
+    typer.Option("--key-file", help="File holding the case store's encryption key "
+                 "(or set BREACHSCOPE_CASE_KEY). A new case is created encrypted."),
+]
+
+
+def _key(key_file: Path | None) -> str | None:
+    """The case key, from --key-file or the environment; never printed."""
+    if key_file is not None:
+        try:
+            key = key_file.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise _fail(f"cannot read key file {key_file}: {exc.strerror}", EXIT_USAGE) from None
+        if not key:
+            raise _fail(f"key file {key_file} is empty", EXIT_USAGE)
+        return key
+    return os.environ.get("BREACHSCOPE_CASE_KEY") or None
+
+
 @app.command()
 def scan(
     paths: Annotated[list[Path], typer.Argument(help="Files, directories or archives.")],
@@ -72,13 +103,42 @@ def scan(
         Executor.local
     ),
     address: Annotated[str | None, typer.Option(help="Ray cluster address.")] = None,
+    timeout: Annotated[float, typer.Option(help="Time limit per file, in seconds.")] = (
+        DEFAULT_TIMEOUT
+    ),
+    archive_timeout: Annotated[
+        float, typer.Option(help="Time limit to expand one archive tree, in seconds.")
+    ] = DEFAULT_ARCHIVE_TIMEOUT,
+    memory_limit: Annotated[
+        int, typer.Option(help="Memory limit of each worker process, in MB.")
+    ] = DEFAULT_MEMORY_LIMIT_MB,
+    max_archive_gb: Annotated[
+        float, typer.Option(help="Most bytes expanded from one archive tree, in GB.")
+    ] = DEFAULT_LIMITS.max_total_bytes / GB,
+    max_member_gb: Annotated[
+        float, typer.Option(help="Largest archive member expanded, in GB.")
+    ] = DEFAULT_LIMITS.max_member_bytes / GB,
+    max_ratio: Annotated[
+        float, typer.Option(help="Highest compression ratio of a member.")
+    ] = DEFAULT_LIMITS.max_ratio,
+    max_members: Annotated[
+        int, typer.Option(help="Most members read from one archive.")
+    ] = DEFAULT_LIMITS.max_members,
+    max_depth: Annotated[int, typer.Option(help="Deepest archive nesting.")] = (
+        DEFAULT_LIMITS.max_depth
+    ),
+    passwords: Annotated[
+        Path | None, typer.Option(help="File of known archive passwords, one per line.")
+    ] = None,
+    key_file: KeyFileOption = None,
 ) -> None:
     """Scan files, directories and archives into the case; re-running resumes."""
+    from breachscope.ingest.archives import load_passwords
     from breachscope.ingest.walk import total_size
     from breachscope.pipeline import scan as run_scan
     from breachscope.progress import ScanProgress
 
-    missing = [str(p) for p in paths if not p.exists()]
+    missing = [str(p) for p in paths if not p.exists() and not p.is_symlink()]
     if missing:
         raise _fail(f"no such file or directory: {', '.join(missing)}", EXIT_USAGE)
     if executor is Executor.ray:
@@ -86,8 +146,23 @@ def scan(
             "the ray executor is not available in this version; use --executor local", EXIT_USAGE
         )
     try:
-        with Case(case) as store, ScanProgress(total_size(paths)) as progress:
-            summary = run_scan(paths, store, workers=workers, on_progress=progress)
+        known_passwords = tuple(load_passwords(passwords)) if passwords else ()
+    except OSError as exc:
+        raise _fail(f"cannot read passwords file {passwords}: {exc.strerror}", EXIT_USAGE) from None
+    settings = ScanSettings(
+        timeout=timeout, archive_timeout=archive_timeout, memory_limit_mb=memory_limit,
+        archive=dataclasses.replace(
+            DEFAULT_LIMITS, max_total_bytes=int(max_archive_gb * GB),
+            max_member_bytes=int(max_member_gb * GB), max_ratio=max_ratio,
+            max_members=max_members, max_depth=max_depth,
+        ),
+        passwords=known_passwords,
+    )
+    try:
+        with Case(case, key=_key(key_file)) as store, \
+                ScanProgress(total_size(paths)) as progress:
+            summary = run_scan(paths, store, workers=workers, settings=settings,
+                               on_progress=progress)
     except CaseError as exc:
         raise _fail(str(exc)) from exc
     except KeyboardInterrupt:
@@ -105,12 +180,13 @@ def export(
     what: Annotated[What, typer.Option("--what", help="What to export.")],
     fmt: Annotated[Format, typer.Option("--format", help="Output format.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Output file.")],
+    key_file: KeyFileOption = None,
 ) -> None:
     """Export files, findings or people as CSV, JSON Lines or Parquet."""
     from breachscope.report.exports import export as run_export
 
     try:
-        with Case(case, create=False) as store:
+        with Case(case, create=False, key=_key(key_file)) as store:
             n = run_export(store, what.value, fmt.value, output)
     except CaseError as exc:
         raise _fail(str(exc)) from exc
@@ -124,12 +200,13 @@ def report(
     claim: Annotated[
         str | None, typer.Option(help="The attacker's claim, e.g. '900 000 patients, 20 GB'.")
     ] = None,
+    key_file: KeyFileOption = None,
 ) -> None:
     """Write report.html (self-contained) and summary.json."""
     from breachscope.report.html import write_report
 
     try:
-        with Case(case, create=False) as store:
+        with Case(case, create=False, key=_key(key_file)) as store:
             summary = write_report(store, output, claim)
     except CaseError as exc:
         raise _fail(str(exc)) from exc

@@ -1,24 +1,34 @@
-"""The scan: ingest → extract+detect (worker pool, one content per task) → store → resolve →
-assess. The main process walks and records; workers parse; only the main process writes the
-case store, one transaction per content, so a crash loses at most the contents in flight."""
+"""The scan: ingest → (worker processes: sniff, expand or extract + detect) → store → resolve →
+assess.
+
+The main process walks, hashes and records; it never parses the dump. Workers run under a
+memory limit and each task under a time limit (pebble kills a worker that overruns and replaces
+it). Only the main process writes the case store, one transaction per content, so a crash loses
+at most the contents in flight, which the next run redoes.
+"""
 
 from __future__ import annotations
 
 import multiprocessing
 import time
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyarrow as pa
+from pebble import ProcessExpired, ProcessPool
 
 from breachscope.assess.categories import assess_case
 from breachscope.case import Case
 from breachscope.ingest.walk import Entry, Walker
+from breachscope.offline import forbid_network
 from breachscope.resolve.people import rebuild_people
-from breachscope.worker import ContentResult, process_content
+from breachscope.settings import ScanSettings
+from breachscope.worker import ContentResult, init_worker, process_content
+
+GRACE = 30.0  # seconds the hard limit adds to a task's own time limit
 
 
 @dataclass
@@ -33,92 +43,112 @@ class ScanSummary:
 
 
 ProgressCallback = Callable[[Entry | None, ContentResult | None, int], None]
-Task = Callable[[str, str], ContentResult]  # (path, type) → result, run in a worker process
+Task = Callable[..., ContentResult]  # process_content's signature, run in a worker process
 
 
 class _TaskRunner:
-    """Runs per-content tasks on a process pool and stores each result as it arrives.
+    """Runs per-content tasks on a pebble process pool and stores each result as it arrives.
 
-    If a worker process dies (a crash in a native parser, the kernel's OOM killer...), the pool
-    is broken and every task in it is lost. The tasks that were in flight are then retried one
-    at a time in a fresh pool, so the content that kills its worker again is recorded `failed`
-    alone and every other content is still scanned."""
+    A task that overruns its hard time limit, or whose worker process dies (a crash in a native
+    parser, the kernel's OOM killer), fails alone: pebble replaces the worker and the other
+    tasks go on."""
 
-    def __init__(self, case: Case, run_id: int, workers: int,
+    def __init__(self, case: Case, walker: Walker, settings: ScanSettings, workers: int,
                  on_stored: Callable[[Entry, ContentResult], None], task: Task) -> None:
-        self.task = task
         self.case = case
-        self.run_id = run_id
+        self.walker = walker
+        self.settings = settings
         self.workers = max(1, workers)
         self.on_stored = on_stored
-        self.ctx = multiprocessing.get_context("spawn")
-        self.pool = self._new_pool()
+        self.task = task
+        self.work_dir = str(case.work_dir)
+        self.pool = ProcessPool(
+            max_workers=self.workers, initializer=init_worker,
+            initargs=(settings.memory_limit_mb,), context=multiprocessing.get_context("spawn"),
+        )
         self.in_flight: dict[Future[ContentResult], Entry] = {}
-        self.suspects: list[Entry] = []
-
-    def _new_pool(self, workers: int | None = None) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=workers or self.workers, mp_context=self.ctx)
+        self.queue: deque[Entry] = deque()  # members waiting for a free slot
 
     def submit(self, entry: Entry) -> None:
-        self.drain(block_until=2 * self.workers - 1)
-        try:
-            fut = self.pool.submit(self.task, str(entry.real), entry.file_type)
-        except BrokenProcessPool:
-            self._recover()
-            fut = self.pool.submit(self.task, str(entry.real), entry.file_type)
+        self.queue.append(entry)
+        self._pump()
+
+    def _pump(self) -> None:
+        limit = 2 * self.workers
+        while self.queue or len(self.in_flight) >= limit:
+            while self.queue and len(self.in_flight) < limit:
+                self._schedule(self.queue.popleft())
+            if len(self.in_flight) >= limit:
+                self._wait_one()
+            elif not self.queue:
+                break
+
+    def _schedule(self, entry: Entry) -> None:
+        unknown = entry.file_type is None
+        hard = (max(self.settings.timeout, self.settings.archive_timeout) if unknown
+                else self.settings.timeout) + GRACE
+        fut = self.pool.schedule(
+            self.task, args=(str(entry.real), entry.file_type, self.work_dir, self.settings,
+                             entry.depth), timeout=hard)
         self.in_flight[fut] = entry
 
-    def drain(self, block_until: int = 0) -> None:
-        while len(self.in_flight) > block_until:
-            done, _ = wait(list(self.in_flight), return_when=FIRST_COMPLETED)
-            broken = False
-            for fut in done:
-                entry = self.in_flight.pop(fut)
-                try:
-                    result = fut.result()
-                except BrokenProcessPool:
-                    self.suspects.append(entry)
-                    broken = True
-                    continue
-                self._store(entry, result)
-            if broken:
-                self._recover()
+    def _wait_one(self) -> None:
+        done, _ = wait(list(self.in_flight), return_when=FIRST_COMPLETED)
+        for fut in done:
+            entry = self.in_flight.pop(fut)
+            self._store(entry, self._result(fut))
 
-    def _recover(self) -> None:
-        """Replace the broken pool; retry every lost task alone to find the culprit."""
-        self.suspects.extend(self.in_flight.values())
-        self.in_flight.clear()
-        self.pool.shutdown(wait=False, cancel_futures=True)
-        suspects, self.suspects = self.suspects, []
-        for entry in suspects:
-            solo = self._new_pool(1)
-            try:
-                result = solo.submit(self.task, str(entry.real), entry.file_type).result()
-            except BrokenProcessPool:
-                result = ContentResult(
-                    "failed", "worker process died while reading it (crash or out of memory)")
-            finally:
-                solo.shutdown(wait=False, cancel_futures=True)
-            self._store(entry, result)
-        self.pool = self._new_pool()
+    def _result(self, fut: Future[ContentResult]) -> ContentResult:
+        try:
+            return fut.result()
+        except FutureTimeout:
+            return ContentResult("failed", "hard time limit exceeded: worker stopped")
+        except ProcessExpired as exc:
+            return ContentResult(
+                "failed", f"worker process died while reading it (exit code {exc.exitcode}: "
+                "crash or out of memory)")
+        except MemoryError:
+            return ContentResult("failed", "memory limit exceeded")
+        except Exception as exc:
+            return ContentResult("failed", f"worker error: {type(exc).__name__}")
 
     def _store(self, entry: Entry, result: ContentResult) -> None:
-        store_result(self.case, entry, result, self.run_id)
+        if _is_archive(result):  # expanded by the worker: its members are now to scan
+            self.queue.extend(self.walker.members(entry, result))
+        else:
+            store_result(self.case, entry, result, self.walker.run_id)
         if entry.temporary:
             entry.real.unlink(missing_ok=True)
         self.on_stored(entry, result)
 
+    def drain(self) -> None:
+        while self.queue or self.in_flight:
+            while self.queue and len(self.in_flight) < 2 * self.workers:
+                self._schedule(self.queue.popleft())
+            if self.in_flight:
+                self._wait_one()
+
     def close(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
+        self.pool.stop()
+        self.pool.join(timeout=10)
+
+
+def _is_archive(result: ContentResult) -> bool:
+    from breachscope.ingest.archives import ARCHIVE_TYPES
+
+    return result.file_type in ARCHIVE_TYPES
 
 
 def scan(
     sources: list[Path], case: Case, *, workers: int = 2,
+    settings: ScanSettings | None = None,
     on_progress: ProgressCallback | None = None, task: Task = process_content,
 ) -> ScanSummary:
     """Scan ``sources`` into ``case``. ``on_progress(entry, result, top_bytes_done)`` is called
     after each content is stored (and with ``None`` values as the walk moves on). ``task`` is
     the per-content function run in worker processes (a module-level function)."""
+    forbid_network()
+    settings = settings or ScanSettings()
     started = time.perf_counter()
     run_id = case.start_run("scan")
     walker = Walker(case, run_id)
@@ -130,7 +160,7 @@ def scan(
         if on_progress:
             on_progress(entry, result, walker.stats.top_bytes_done)
 
-    runner = _TaskRunner(case, run_id, workers, on_stored, task)
+    runner = _TaskRunner(case, walker, settings, workers, on_stored, task)
     try:
         for entry in walker.walk(sources):
             runner.submit(entry)
@@ -171,22 +201,16 @@ def store_result(case: Case, entry: Entry, result: ContentResult, run_id: int) -
         case.set_people_stale(True)
         for table in ("findings", "records", "columns"):
             db.execute(f"DELETE FROM {table} WHERE sha256 = ?", [sha])
-        if result.findings:
-            findings = pa.table({
-                "sha256": [sha] * len(result.findings),
-                "location": [f.location for f in result.findings],
-                "entity": [f.entity for f in result.findings],
-                "value": [f.value for f in result.findings],
-                "confidence": [float(f.confidence) for f in result.findings],
-                "detector": [f.detector for f in result.findings],
-            })
-            db.register("new_findings", findings)
-            db.execute("INSERT INTO findings SELECT * FROM new_findings")
-            db.unregister("new_findings")
-        if result.records:
-            db.register("new_records", _records_table(sha, result))
-            db.execute("INSERT INTO records SELECT * FROM new_records")
-            db.unregister("new_records")
+        if result.findings_file:
+            db.execute(
+                "INSERT INTO findings SELECT ?, location, entity, value, confidence, detector "
+                "FROM read_parquet(?)", [sha, result.findings_file])
+        if result.records_file:
+            db.execute(
+                "INSERT INTO records SELECT left(?, 20) || ':' || idx, ?, location, last_name, "
+                "first_name, full_name, birth_date, sex, nir, phones, emails, address, "
+                "postal_code, city, ibans, patient_id, care_unit, visit_date, role_hint, "
+                "entities FROM read_parquet(?)", [sha, sha, result.records_file])
         if result.columns:
             db.executemany(
                 "INSERT INTO columns VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -194,33 +218,10 @@ def store_result(case: Case, entry: Entry, result: ContentResult, run_id: int) -
                  for c in result.columns],
             )
         case.set_content(
-            sha, size=entry.size, file_type=entry.file_type, status=result.status,
-            reason=result.reason, n_units=result.n_units, seconds=result.seconds, run_id=run_id,
+            sha, size=entry.size, file_type=result.file_type or entry.file_type or "unknown",
+            status=result.status, reason=result.reason, n_units=result.n_units,
+            seconds=result.seconds, run_id=run_id,
         )
-
-
-def _records_table(sha: str, result: ContentResult) -> pa.Table:
-    recs = result.records
-    strings = pa.list_(pa.string())
-    return pa.table({
-        "record_id": [f"{sha[:20]}:{i}" for i in range(len(recs))],
-        "sha256": [sha] * len(recs),
-        "location": [r.location for r in recs],
-        "last_name": [r.last_name for r in recs],
-        "first_name": [r.first_name for r in recs],
-        "full_name": [r.full_name for r in recs],
-        "birth_date": [r.birth_date for r in recs],
-        "sex": [r.sex for r in recs],
-        "nir": [r.nir for r in recs],
-        "phones": pa.array([list(r.phones) for r in recs], strings),
-        "emails": pa.array([list(r.emails) for r in recs], strings),
-        "address": [r.address for r in recs],
-        "postal_code": [r.postal_code for r in recs],
-        "city": [r.city for r in recs],
-        "ibans": pa.array([list(r.ibans) for r in recs], strings),
-        "patient_id": [r.patient_id for r in recs],
-        "care_unit": [r.care_unit for r in recs],
-        "visit_date": [r.visit_date for r in recs],
-        "role_hint": [r.role_hint for r in recs],
-        "entities": pa.array([sorted(r.entities) for r in recs], strings),
-    })
+    for path in (result.findings_file, result.records_file):
+        if path:
+            Path(path).unlink(missing_ok=True)

@@ -1,18 +1,35 @@
-"""The per-file task: extract one content into units, detect in them, return plain results.
+"""The per-file task, run in a worker process: the only code that parses untrusted bytes.
 
-It runs in a worker process and touches neither the case store nor the network; the main
-process writes what it returns. Any failure becomes a status and a reason: one bad file never
-stops a scan.
+A task gets one content. It sniffs its type, then either
+- expands it if it is an archive: every member, nested archives included, is streamed into the
+  work area under a unique name, under the archive limits, and described in the result; or
+- extracts units from it and runs detection, streaming findings and records into Parquet
+  files in the work area (so neither this process nor the main one holds them all in memory).
+
+It never touches the case store. Any failure becomes a status and a reason. The worker process
+itself runs under a memory limit (address space), with the network forbidden, and each content
+under a time limit; the main process adds a hard time limit that kills a stuck worker.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import itertools
+import os
+import resource
+import signal
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 
 from breachscope.detect.model import Finding, Record
 from breachscope.masking import scrub
+from breachscope.settings import ScanSettings
+
+FLUSH_ROWS = 50_000  # findings or records buffered before a Parquet row group is written
 
 
 @dataclass(slots=True)
@@ -26,45 +43,309 @@ class ColumnRow:
 
 
 @dataclass(slots=True)
+class ExpandedMember:
+    """One member of an expanded archive. ``name`` is relative to the top archive and nested
+    with ``!/`` (``2019/exports.zip!/export.csv``); ``parent`` is the relative name of the
+    archive holding it (``""`` for the top archive itself)."""
+
+    name: str
+    parent: str
+    depth: int
+    status: str  # ok (to scan), scanned (a nested archive, expanded), skipped, failed, encrypted
+    reason: str | None = None
+    sha256: str | None = None
+    size: int = 0
+    file_type: str | None = None
+    blob: str | None = None  # where its bytes are, for an ``ok`` member
+    is_archive: bool = False
+
+
+@dataclass(slots=True)
 class ContentResult:
     status: str  # scanned, failed, skipped, encrypted
     reason: str | None = None
+    file_type: str | None = None
     n_units: int = 0
     seconds: float = 0.0
-    findings: list[Finding] = field(default_factory=list)
-    records: list[Record] = field(default_factory=list)
+    findings_file: str | None = None
+    records_file: str | None = None
+    n_findings: int = 0
+    n_records: int = 0
     columns: list[ColumnRow] = field(default_factory=list)
+    members: list[ExpandedMember] = field(default_factory=list)
 
 
-def process_content(path: str, file_type: str) -> ContentResult:
-    """Extract and detect one content. Never raises for a bad file."""
-    from breachscope.detect.dispatch import detect_units
+class TaskTimeout(BaseException):
+    """The content took longer than the per-file time limit (a BaseException, so that a
+    parser's broad ``except Exception`` cannot swallow it)."""
+
+
+# -- worker process set-up -----------------------------------------------------------------
+
+def init_worker(memory_limit_mb: int) -> None:
+    """Pool initializer: cap this process's address space, forbid the network."""
+    from breachscope.offline import forbid_network
+
+    if memory_limit_mb > 0:
+        limit = memory_limit_mb * 1024 * 1024
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    forbid_network()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process handles Ctrl-C
+
+
+def _on_alarm(signum: int, frame: FrameType | None) -> None:
+    raise TaskTimeout
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    if seconds <= 0:
+        yield
+        return
+    previous = signal.signal(signal.SIGALRM, _on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+# -- the task ------------------------------------------------------------------------------
+
+def process_content(
+    path: str, file_type: str | None, work_dir: str, settings: ScanSettings, depth: int = 0
+) -> ContentResult:
+    """Sniff, then expand or scan one content. Never raises for a bad file."""
+    from breachscope.ingest.archives import ARCHIVE_TYPES
+    from breachscope.ingest.sniff import sniff_type
+
+    started = time.perf_counter()
+    try:
+        if file_type is None:
+            file_type = sniff_type(Path(path))
+        if file_type in ARCHIVE_TYPES:
+            result = _expand(Path(path), file_type, Path(work_dir), settings, depth)
+        else:
+            with _time_limit(settings.timeout):
+                result = _scan(Path(path), file_type, Path(work_dir))
+    except TaskTimeout:
+        result = ContentResult("failed", f"time limit exceeded ({settings.timeout:g} s)")
+    except MemoryError:
+        result = ContentResult(
+            "failed", f"memory limit exceeded ({settings.memory_limit_mb} MB per worker)")
+    result.file_type = result.file_type or file_type
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _scan(path: Path, file_type: str, work_dir: Path) -> ContentResult:
+    from breachscope.detect.dispatch import StreamingDetector
     from breachscope.extract.dispatch import UnsupportedType, partition
     from breachscope.extract.units import ExtractionError
 
-    started = time.perf_counter()
     if file_type == "empty":
         return ContentResult("skipped", "empty file")
+    sink = _ResultSink(work_dir)
+    detector = StreamingDetector()
+    n_units = 0
+    columns: list[ColumnRow] = []
     try:
-        units = partition(Path(path), file_type)
+        for unit in partition(path, file_type):
+            n_units += 1
+            detected = detector.detect(unit)
+            sink.add(detected.findings, detected.records)
+            columns.extend(
+                ColumnRow(name, c.index, c.header, c.label, c.confidence, c.reason)
+                for name, c in detected.columns
+            )
     except UnsupportedType as exc:
-        return ContentResult("skipped", scrub(str(exc)), seconds=time.perf_counter() - started)
+        sink.discard()
+        return ContentResult("skipped", scrub(str(exc)))
     except ExtractionError as exc:
-        return ContentResult("failed", scrub(str(exc)), seconds=time.perf_counter() - started)
-    except Exception as exc:  # a parser bug on hostile bytes must not stop the scan
-        reason = scrub(f"extractor error: {type(exc).__name__}: {exc}")
-        return ContentResult("failed", reason, seconds=time.perf_counter() - started)
-    try:
-        detected = detect_units(units)
-    except Exception as exc:
-        reason = scrub(f"detector error: {type(exc).__name__}: {exc}")
-        return ContentResult("failed", reason, n_units=len(units),
-                             seconds=time.perf_counter() - started)
-    columns = [
-        ColumnRow(unit, c.index, c.header, c.label, c.confidence, c.reason)
-        for unit, c in detected.columns
-    ]
+        sink.discard()
+        return ContentResult("failed", scrub(str(exc)), n_units=n_units)
+    except (TaskTimeout, MemoryError):
+        sink.discard()
+        raise
+    except Exception as exc:  # a parser or detector bug on hostile bytes must not stop the scan
+        sink.discard()
+        return ContentResult("failed", scrub(f"error: {type(exc).__name__}: {exc}"),
+                             n_units=n_units)
+    sink.close()
     return ContentResult(
-        "scanned", None, len(units), time.perf_counter() - started,
-        detected.findings, detected.records, columns,
+        "scanned", None, file_type, n_units, 0.0, sink.findings_file, sink.records_file,
+        sink.n_findings, sink.n_records, columns,
     )
+
+
+class _ResultSink:
+    """Findings and records streamed to Parquet files in batches; identical findings at the
+    same location in consecutive units (overlapping pieces of one huge line) kept once."""
+
+    _ids = itertools.count()
+
+    def __init__(self, work_dir: Path) -> None:
+        tag = f"{os.getpid()}-{next(self._ids)}"
+        self.dir = work_dir / "results"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.findings_path = self.dir / f"{tag}-findings.parquet"
+        self.records_path = self.dir / f"{tag}-records.parquet"
+        self.findings: list[Finding] = []
+        self.records: list[Record] = []
+        self.n_findings = self.n_records = 0
+        self._writers: dict[str, object] = {}
+        self._previous_keys: set[tuple[str, str, str]] = set()
+
+    def add(self, findings: list[Finding], records: list[Record]) -> None:
+        keys = {(f.location, f.entity, f.value) for f in findings}
+        if self._previous_keys:
+            findings = [f for f in findings
+                        if (f.location, f.entity, f.value) not in self._previous_keys]
+        self._previous_keys = keys
+        self.findings.extend(findings)
+        self.records.extend(records)
+        if len(self.findings) >= FLUSH_ROWS or len(self.records) >= FLUSH_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        from breachscope.results import findings_table, records_table
+
+        if self.findings:
+            self._write("findings", self.findings_path, findings_table(self.findings))
+            self.n_findings += len(self.findings)
+            self.findings = []
+        if self.records:
+            first = self.n_records
+            self._write("records", self.records_path, records_table(self.records, first))
+            self.n_records += len(self.records)
+            self.records = []
+
+    def _write(self, kind: str, path: Path, table: object) -> None:
+        import pyarrow.parquet as pq
+
+        writer = self._writers.get(kind)
+        if writer is None:
+            writer = self._writers[kind] = pq.ParquetWriter(path, table.schema)  # type: ignore[attr-defined]
+        writer.write_table(table)  # type: ignore[attr-defined]
+
+    def close(self) -> None:
+        self._flush()
+        for writer in self._writers.values():
+            writer.close()  # type: ignore[attr-defined]
+
+    @property
+    def findings_file(self) -> str | None:
+        return str(self.findings_path) if self.n_findings else None
+
+    @property
+    def records_file(self) -> str | None:
+        return str(self.records_path) if self.n_records else None
+
+    def discard(self) -> None:
+        with contextlib.suppress(Exception):
+            self.close()
+        self.findings_path.unlink(missing_ok=True)
+        self.records_path.unlink(missing_ok=True)
+        self.n_findings = self.n_records = 0
+
+
+# -- archives ------------------------------------------------------------------------------
+
+def _expand(
+    path: Path, file_type: str, work_dir: Path, settings: ScanSettings, depth: int
+) -> ContentResult:
+    """Expand an archive tree (nested archives included) into uniquely named blobs."""
+    from breachscope.ingest.archives import ByteBudget
+
+    if depth >= settings.archive.max_depth:
+        return ContentResult(
+            "skipped", f"archive nested deeper than {settings.archive.max_depth} levels")
+    blob_dir = work_dir / "blobs"
+    blob_dir.mkdir(parents=True, exist_ok=True)
+    members: list[ExpandedMember] = []
+    expander = _Expander(blob_dir, settings, members,
+                         ByteBudget(settings.archive.max_total_bytes))
+    status, reason = expander.expand(path, file_type, prefix="", parent="", depth=depth)
+    return ContentResult(status, reason, file_type, members=members)
+
+
+class _Expander:
+    _ids = itertools.count()
+
+    def __init__(self, blob_dir: Path, settings: ScanSettings, out: list[ExpandedMember],
+                 budget: object) -> None:
+        self.blob_dir = blob_dir
+        self.settings = settings
+        self.out = out
+        self.budget = budget
+
+    def expand(
+        self, path: Path, file_type: str, *, prefix: str, parent: str, depth: int
+    ) -> tuple[str, str | None]:
+        from breachscope.ingest.archives import ArchiveError, LimitExceeded, iter_members
+        from breachscope.ingest.sniff import sniff_type
+
+        try:
+            for member in iter_members(
+                path, file_type, limits=self.settings.archive, budget=self.budget,
+                passwords=self.settings.passwords,
+            ):
+                name = prefix + member.name
+                base = ExpandedMember(name, parent, depth + 1, member.status,
+                                      member.reason or None, size=member.size)
+                if member.status != "ok":
+                    self.out.append(base)
+                    continue
+                blob = self.blob_dir / f"{os.getpid()}-{next(self._ids)}"
+                try:
+                    base.sha256, base.size = _stream_to(blob, member.chunks())
+                except LimitExceeded as exc:
+                    blob.unlink(missing_ok=True)
+                    base.status, base.reason = "skipped", scrub(str(exc))
+                    self.out.append(base)
+                    continue
+                except ArchiveError as exc:
+                    blob.unlink(missing_ok=True)
+                    base.status, base.reason = "failed", scrub(str(exc))
+                    self.out.append(base)
+                    continue
+                base.file_type = sniff_type(blob)
+                if base.file_type in _archive_types():
+                    base.is_archive = True
+                    if depth + 1 >= self.settings.archive.max_depth:
+                        base.status = "skipped"
+                        base.reason = (f"archive nested deeper than "
+                                       f"{self.settings.archive.max_depth} levels")
+                    else:
+                        base.status, base.reason = self.expand(
+                            blob, base.file_type, prefix=name + "!/", parent=name,
+                            depth=depth + 1)
+                    blob.unlink(missing_ok=True)
+                else:
+                    base.blob = str(blob)
+                self.out.append(base)
+        except LimitExceeded as exc:  # the listing itself stopped: members so far are kept
+            return "skipped", scrub(str(exc))
+        except ArchiveError as exc:
+            return "failed", scrub(str(exc))
+        return "scanned", None
+
+
+def _archive_types() -> set[str]:
+    from breachscope.ingest.archives import ARCHIVE_TYPES
+
+    return set(ARCHIVE_TYPES)
+
+
+def _stream_to(target: Path, chunks: Iterator[bytes]) -> tuple[str, int]:
+    """Write chunks to ``target``; return (sha256, bytes written)."""
+    digest = hashlib.sha256()
+    written = 0
+    with target.open("wb") as out:
+        for chunk in chunks:
+            digest.update(chunk)
+            out.write(chunk)
+            written += len(chunk)
+    return digest.hexdigest(), written

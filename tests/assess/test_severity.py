@@ -1,6 +1,27 @@
-from breachscope.assess.categories import record_categories
+"""Severity, categories and sensitive care: the Python rules (the documented reference) and
+the SQL that assesses every person in DuckDB, checked against them."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections import defaultdict
+
+import pyarrow as pa
+import pytest
+
+from breachscope.assess.categories import (
+    CATEGORY_ORDER,
+    ENTITY_CATEGORY,
+    assess_people,
+    record_categories,
+    sensitive_unit_regex,
+)
 from breachscope.assess.sensitive import is_sensitive_unit
-from breachscope.assess.severity import level, severity
+from breachscope.assess.severity import install_severity_macros, level, severity
+from breachscope.case import Case
+from breachscope.detect.validators import fold
+from breachscope.resolve.people import install_fold_macro, rebuild_people
 
 
 def test_levels_follow_enisa_thresholds():
@@ -30,3 +51,126 @@ def test_sensitive_units():
     assert is_sensitive_unit("CEGIDD")
     assert not is_sensitive_unit("CARDIOLOGIE")
     assert not is_sensitive_unit("URGENCES")
+
+
+# --------------------------------------------------------------------------- SQL = Python
+
+
+@pytest.fixture()
+def case(tmp_path):
+    with Case(tmp_path / "case") as c:
+        yield c
+
+
+def test_sql_severity_agrees_with_python_on_every_combination(case):
+    install_severity_macros(case.db)
+    grid = []
+    for n in range(len(CATEGORY_ORDER) + 1):
+        for cats in itertools.combinations(CATEGORY_ORDER, n):
+            for flags in itertools.product([False, True], repeat=6):
+                grid.append((list(cats), *flags))
+    assert len(grid) == 64 * 64
+    rows = case.db.execute(
+        """
+        SELECT severity_score(c, s, f, b, n, a, k), severity_level(severity_score(c, s, f, b,
+            n, a, k))
+        FROM unnest(?) WITH ORDINALITY AS t(g, i),
+            LATERAL (SELECT g.c AS c, g.s AS s, g.f AS f, g.b AS b, g.n AS n, g.a AS a,
+                     g.k AS k)
+        ORDER BY i
+        """,
+        [[dict(zip("csfbnak", g, strict=True)) for g in grid]],
+    ).fetchall()
+    for (cats, sens, full, birth, nir, address, contact), got in zip(grid, rows, strict=True):
+        expected = severity(set(cats), sens, has_full_name=full, has_birth_date=birth,
+                            has_nir=nir, has_address=address, has_contact=contact)
+        assert got == expected, (cats, sens, full, birth, nir, address, contact)
+
+
+UNITS = [
+    "Psychiatrie adulte", "PÉDOPSYCHIATRIE", "pedo-psy", "CMP Lille", "cmp", "CMPX", "XCMP",
+    "CATTP", "Addictologie", "CSAPA", "csapa-nord", "CAARUD", "Alcoologie", "toxicomanie",
+    "CeGIDD", "VIH", "sida", "IST", "istres", "consultation IST/VIH", "Orthogénie", "IVG",
+    "ivg_2", "Planning familial", "planning-familial", "Génétique", "Santé sexuelle",
+    "sante-sexuelle", "Cardiologie", "Urgences", "Médecine interne", "", "CMP2", "2CMP",
+    "CMP_", "CMPé", "éCMP", "CMPЖ", "Ж IST Ж", "VIH’", "l'IVG", "(CEGIDD)", "CSAPA\tB",
+]
+
+
+def test_sql_sensitive_regex_agrees_with_python(case):
+    install_fold_macro(case.db)
+    got = [r[0] for r in case.db.execute(
+        "SELECT regexp_matches(fold(u), ?) FROM unnest(?) WITH ORDINALITY AS t(u, i) "
+        "ORDER BY i", [sensitive_unit_regex(), UNITS]).fetchall()]
+    expected = [is_sensitive_unit(fold(u)) for u in UNITS]
+    assert got == expected
+    assert sum(expected) > 20
+
+
+_RECORD_FIELDS = {
+    "record_id": pa.string(), "last_name": pa.string(), "first_name": pa.string(),
+    "birth_date": pa.string(), "nir": pa.string(), "phones": pa.list_(pa.string()),
+    "emails": pa.list_(pa.string()), "address": pa.string(), "care_unit": pa.string(),
+    "role_hint": pa.string(), "entities": pa.list_(pa.string()),
+}
+
+
+def _random_records(seed: int, n: int) -> list[dict]:
+    rng = random.Random(seed)
+    entities = [*ENTITY_CATEGORY, "UNMAPPED"]
+    return [{
+        "record_id": f"r{i:05d}",
+        "last_name": rng.choice(["Martin", "Petit", "Durand", "", None]),
+        "first_name": rng.choice(["Jean", "Zoé", "", None]),
+        "birth_date": rng.choice(["1950-01-01", "", None]),
+        "nir": rng.choice(["150017512345611", None, None, None]),
+        "phones": rng.choice([["+33100000001"], [], None]),
+        "emails": rng.choice([["a@x.fr"], [], None]),
+        "address": rng.choice(["1 rue de la Paix", "", None]),
+        "care_unit": rng.choice(UNITS + [None] * 10),
+        "role_hint": rng.choice(["PATIENT", "STAFF", "UNKNOWN", None]),
+        "entities": rng.sample(entities, rng.randrange(0, 6)) if rng.random() < 0.95 else None,
+    } for i in range(n)]
+
+
+def _reference_assessment(db) -> dict[str, tuple]:
+    """The former Python loop of assess_people, over the people the case resolved."""
+    cats, sensitive, address = defaultdict(set), defaultdict(bool), defaultdict(bool)
+    for pid, entities, role_hint, unit, addr in db.execute(
+        "SELECT pr.person_id, r.entities, r.role_hint, r.care_unit, r.address "
+        "FROM person_records pr JOIN records r USING (record_id)"
+    ).fetchall():
+        cats[pid] |= record_categories(entities or [], role_hint)
+        if unit and role_hint != "STAFF" and is_sensitive_unit(fold(unit)):
+            sensitive[pid] = True
+        address[pid] |= bool(addr)
+    out = {}
+    for pid, last, first, birth, nir, phones, emails in db.execute(
+        "SELECT person_id, last_name, first_name, birth_date, nir, phones, emails FROM people"
+    ).fetchall():
+        score, lvl = severity(
+            cats[pid], sensitive[pid], has_full_name=bool(last and first),
+            has_birth_date=bool(birth), has_nir=bool(nir), has_address=address[pid],
+            has_contact=bool(phones or emails))
+        out[pid] = ([c for c in CATEGORY_ORDER if c in cats[pid]], sensitive[pid], lvl, score)
+    return out
+
+
+def test_assess_people_in_sql_matches_the_python_rules(case):
+    records = _random_records(4, 2000)
+    table = pa.table({k: pa.array([r[k] for r in records], t)
+                      for k, t in _RECORD_FIELDS.items()})
+    case.db.register("new_records", table)
+    case.db.execute(f"INSERT INTO records ({', '.join(_RECORD_FIELDS)}) "
+                    f"SELECT {', '.join(_RECORD_FIELDS)} FROM new_records")
+    case.db.unregister("new_records")
+    assert rebuild_people(case) > 100
+    assess_people(case)
+    got = {r[0]: tuple(r[1:]) for r in case.db.execute(
+        "SELECT person_id, categories, sensitive, severity, severity_score FROM people"
+    ).fetchall()}
+    expected = _reference_assessment(case.db)
+    assert got == expected
+    levels = {v[2] for v in got.values()}
+    assert len(levels) >= 3
+    assert any(v[1] for v in got.values()) and not all(v[1] for v in got.values())

@@ -23,7 +23,7 @@ def test_cp1252_semicolons_with_title_line(tmp_path: Path) -> None:
     )
     path = tmp_path / "export.csv"
     path.write_bytes(content.encode("cp1252"))
-    units = partition_delimited(path)
+    units = list(partition_delimited(path))
 
     table = _table(units)
     assert table.name == ""
@@ -42,7 +42,7 @@ def test_cp1252_semicolons_with_title_line(tmp_path: Path) -> None:
 def test_utf8_bom_commas(tmp_path: Path) -> None:
     path = tmp_path / "patients.csv"
     path.write_bytes(codecs.BOM_UTF8 + "nom,prénom,tél\nÉric,Noël,0612345678\n".encode())
-    table = _table(partition_delimited(path))
+    table = _table(list(partition_delimited(path)))
     assert table.header == ["nom", "prénom", "tél"]  # no BOM glued to the first label
     assert table.rows == [["Éric", "Noël", "0612345678"]]
     assert table.row_numbers == [2]
@@ -52,7 +52,7 @@ def test_utf16_tabs(tmp_path: Path) -> None:
     path = tmp_path / "liste.txt"
     path.write_bytes("IPP\tNom\tUnité\n000123\tMÜLLER\tCardiologie\n000124\tRené\tPsychiatrie\n"
                      .encode("utf-16"))
-    table = _table(partition_delimited(path))
+    table = _table(list(partition_delimited(path)))
     assert table.header == ["IPP", "Nom", "Unité"]
     assert table.column(0) == ["000123", "000124"]  # leading zeros kept
     assert table.column(2) == ["Cardiologie", "Psychiatrie"]
@@ -66,7 +66,7 @@ def test_quoted_newlines_delimiters_and_quotes(tmp_path: Path) -> None:
         'PETIT,"1 place, Nantes",ok\n',
         encoding="utf-8",
     )
-    table = _table(partition_delimited(path))
+    table = _table(list(partition_delimited(path)))
     assert table.rows == [
         ["DURAND", "3 rue des Lilas\nBât. B, 2e étage", 'dit "urgent"'],
         ["PETIT", "1 place, Nantes", "ok"],
@@ -77,7 +77,7 @@ def test_quoted_newlines_delimiters_and_quotes(tmp_path: Path) -> None:
 def test_no_header_synthesizes_columns(tmp_path: Path) -> None:
     path = tmp_path / "raw.csv"
     path.write_text("DUPONT;1985-02-01;0612345678\nMARTIN;1990-12-31;0698765432\n")
-    table = _table(partition_delimited(path))
+    table = _table(list(partition_delimited(path)))
     assert table.header == ["col1", "col2", "col3"]
     assert table.row_numbers == [1, 2]
     assert table.rows[1] == ["MARTIN", "1990-12-31", "0698765432"]
@@ -86,7 +86,7 @@ def test_no_header_synthesizes_columns(tmp_path: Path) -> None:
 def test_ragged_rows_padded_and_extra_cells_kept(tmp_path: Path) -> None:
     path = tmp_path / "ragged.csv"
     path.write_text("a;b;c\n1;2\n4;5;6;7\n", encoding="utf-8")
-    table = _table(partition_delimited(path))
+    table = _table(list(partition_delimited(path)))
     assert table.header == ["a", "b", "c", "col4"]
     assert table.rows == [["1", "2", "", ""], ["4", "5", "6", "7"]]
 
@@ -94,7 +94,7 @@ def test_ragged_rows_padded_and_extra_cells_kept(tmp_path: Path) -> None:
 def test_excel_text_trick_and_duplicate_headers(tmp_path: Path) -> None:
     path = tmp_path / "x.csv"
     path.write_text('TEL;TEL;\n="0612345678";="0102030405";\n', encoding="utf-8")
-    table = _table(partition_delimited(path))
+    table = _table(list(partition_delimited(path)))
     assert table.header == ["TEL", "TEL_2"]
     assert table.rows == [["0612345678", "0102030405"]]
 
@@ -103,7 +103,7 @@ def test_unbalanced_quote_does_not_swallow_the_file(tmp_path: Path) -> None:
     lines = ["nom;ville"] + ['"DUPONT;Paris'] + [f"NOM{i};Lyon" for i in range(300)]
     path = tmp_path / "broken.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    table = _table(partition_delimited(path))
+    table = _table(list(partition_delimited(path)))
     assert len(table.rows) == 301
     assert table.rows[-1] == ["NOM299", "Lyon"]
     assert table.row_numbers[-1] == 302
@@ -120,12 +120,12 @@ def test_sniff_delimiter() -> None:
 def test_blank_file_gives_no_unit(tmp_path: Path) -> None:
     path = tmp_path / "blank.csv"
     path.write_text(" \n\n;;\n", encoding="utf-8")
-    assert partition_delimited(path) == []
+    assert list(partition_delimited(path)) == []
 
 
 def test_header_only(tmp_path: Path) -> None:
     path = tmp_path / "header.csv"
     path.write_text("NOM;PRENOM;NIR\n", encoding="utf-8")
-    (table,) = partition_delimited(path)
+    (table,) = list(partition_delimited(path))
     assert table.header == ["NOM", "PRENOM", "NIR"]
     assert table.rows == []

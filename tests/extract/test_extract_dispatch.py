@@ -12,16 +12,16 @@ from breachscope.extract.units import ExtractionError, TableUnit, TextUnit
 def test_dispatch_by_type(tmp_path: Path) -> None:
     csv_path = tmp_path / "a.csv"
     csv_path.write_text("nom;tel\nDUPONT;0612345678\n")
-    (table,) = partition(csv_path, "csv")
+    (table,) = list(partition(csv_path, "csv"))
     assert isinstance(table, TableUnit) and table.rows == [["DUPONT", "0612345678"]]
 
     json_path = tmp_path / "a.json"
     json_path.write_text(json.dumps([{"nom": "DUPONT"}]))
-    assert partition(json_path, "json")[0].name == "table $"
+    assert next(partition(json_path, "json")).name == "table $"
 
     text_path = tmp_path / "a.txt"
     text_path.write_text("bonjour\n")
-    (unit,) = partition(text_path, "text")
+    (unit,) = list(partition(text_path, "text"))
     assert isinstance(unit, TextUnit) and unit.text.startswith("bonjour")
 
     xlsx_path = tmp_path / "a.xlsx"
@@ -29,7 +29,7 @@ def test_dispatch_by_type(tmp_path: Path) -> None:
     wb.active.append(["nom", "tel"])
     wb.active.append(["DUPONT", "0612345678"])
     wb.save(xlsx_path)
-    (sheet,) = partition(xlsx_path, "xlsx")
+    (sheet,) = list(partition(xlsx_path, "xlsx"))
     assert sheet.rows == [["DUPONT", "0612345678"]]
 
 
@@ -45,12 +45,12 @@ def test_parse_failures_become_extraction_errors(tmp_path: Path) -> None:
     bad_xlsx = tmp_path / "bad.xlsx"
     bad_xlsx.write_bytes(b"PK\x03\x04" + os.urandom(200))
     with pytest.raises(ExtractionError, match=r"^corrupt xlsx: "):
-        partition(bad_xlsx, "xlsx")
+        list(partition(bad_xlsx, "xlsx"))
 
     bad_json = tmp_path / "bad.json"
     bad_json.write_text('[{"nom": "DUPONT"},\n{"nom": }]')
     with pytest.raises(ExtractionError, match=r"^invalid JSON at line 2$"):
-        partition(bad_json, "json")
+        list(partition(bad_json, "json"))
 
     with pytest.raises(ExtractionError, match=r"^cannot read file"):
-        partition(tmp_path / "missing.csv", "csv")
+        list(partition(tmp_path / "missing.csv", "csv"))

@@ -39,7 +39,7 @@ def _tables(units: list) -> dict[str, TableUnit]:
 def test_nested_patients_and_stays(tmp_path: Path) -> None:
     path = tmp_path / "patients.json"
     path.write_text(json.dumps(PATIENTS, ensure_ascii=False), encoding="utf-8")
-    units = partition_json(path)
+    units = list(partition_json(path))
     tables = _tables(units)
 
     patients = tables["table patients"]
@@ -80,7 +80,7 @@ def test_nested_patients_and_stays(tmp_path: Path) -> None:
 def test_top_level_list(tmp_path: Path) -> None:
     path = tmp_path / "list.json"
     path.write_text(json.dumps([{"nom": "A", "sejours": [{"unite": "X"}]}, {"nom": "B"}]))
-    tables = _tables(partition_json(path))
+    tables = _tables(list(partition_json(path)))
     assert tables["table $"].rows == [["A"], ["B"]]
     assert tables["table sejours"].header == ["nom", "sejours.unite"]
     assert tables["table sejours"].rows == [["A", "X"]]
@@ -93,7 +93,7 @@ def test_ndjson(tmp_path: Path) -> None:
         {"ipp": "000124", "patient": {"nom": "PETIT"}, "ok": False, "score": 2.0, "x": None},
     ]
     path.write_text("\n".join(json.dumps(x) for x in lines) + "\n\n", encoding="utf-8")
-    (table,) = _tables(partition_json(path)).values()
+    (table,) = _tables(list(partition_json(path))).values()
     assert table.name == "table records"
     assert table.header == ["ipp", "ok", "score", "patient.nom", "x"]
     assert table.rows == [["000123", "true", "1.5", "DURAND", ""],
@@ -105,7 +105,7 @@ def test_invalid_json_reason_has_line_not_content(tmp_path: Path) -> None:
     path = tmp_path / "bad.json"
     path.write_text('{\n  "nom": "DUPONT",\n  "nir": 1850275123456\n  "x": 1\n}')
     with pytest.raises(ExtractionError) as info:
-        partition_json(path)
+        list(partition_json(path))
     assert str(info.value) == "invalid JSON at line 4"
 
 
@@ -113,7 +113,7 @@ def test_invalid_ndjson_line(tmp_path: Path) -> None:
     path = tmp_path / "bad.ndjson"
     path.write_text('{"a": 1}\n{"a": 2}\n{"a": DUPONT}\n')
     with pytest.raises(ExtractionError, match=r"^invalid JSON at line 3$"):
-        partition_json(path)
+        list(partition_json(path))
 
 
 def test_deep_nesting_is_guarded(tmp_path: Path) -> None:
@@ -122,10 +122,10 @@ def test_deep_nesting_is_guarded(tmp_path: Path) -> None:
         deep = {"n": deep, "v": str(i)}
     path = tmp_path / "deep.json"
     path.write_text(json.dumps([deep]))
-    units = partition_json(path)
+    units = list(partition_json(path))
     skipped = [u for u in units if isinstance(u, TextUnit) and "nested too deep" in u.name]
     assert skipped and "185027512345678" in skipped[0].text
 
     path.write_text("[" * 100_000 + "]" * 100_000)
     with pytest.raises(ExtractionError, match="nested too deeply"):
-        partition_json(path)
+        list(partition_json(path))

@@ -31,7 +31,7 @@ def _workbook(path: Path) -> Path:
 
 
 def test_two_sheets_title_rows_dates_and_nir(tmp_path: Path) -> None:
-    units = partition_xlsx(_workbook(tmp_path / "export.xlsx"))
+    units = list(partition_xlsx(_workbook(tmp_path / "export.xlsx")))
     tables = {u.name: u for u in units if isinstance(u, TableUnit)}
     assert set(tables) == {"sheet Patients", "sheet Personnel"}
 
@@ -65,7 +65,7 @@ def test_sheet_without_header(tmp_path: Path) -> None:
     ws.append(["MARTIN", dt.date(1990, 12, 31), 698765432])
     path = tmp_path / "raw.xlsx"
     wb.save(path)
-    (table,) = partition_xlsx(path)
+    (table,) = list(partition_xlsx(path))
     assert table.header == ["col1", "col2", "col3"]
     assert table.rows[0] == ["DUPONT", "1985-02-01", "612345678"]
     assert table.row_numbers == [1, 2]
@@ -76,7 +76,7 @@ def test_truncated_xlsx_fails_with_a_reason(tmp_path: Path) -> None:
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
     with pytest.raises(ExtractionError) as info:
-        partition_xlsx(path)
+        list(partition_xlsx(path))
     assert str(info.value) == "corrupt xlsx: File is not a zip file"
 
 
@@ -88,6 +88,6 @@ def test_zip_without_workbook_fails(tmp_path: Path) -> None:
         archive.writestr("[Content_Types].xml", "<Types/>")
         archive.writestr("secret.txt", "DUPONT Jean 185027512345678")
     with pytest.raises(ExtractionError) as info:
-        partition_xlsx(path)
+        list(partition_xlsx(path))
     assert str(info.value).startswith("corrupt xlsx")
     assert "DUPONT" not in str(info.value)

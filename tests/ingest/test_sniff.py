@@ -1,6 +1,10 @@
+import bz2
 import gzip
+import io
 import json
+import lzma
 import os
+import tarfile
 import zipfile
 from pathlib import Path
 
@@ -123,3 +127,58 @@ def test_prose_is_text(tmp_path: Path) -> None:
 
 def test_every_answer_is_a_known_type(tmp_path: Path) -> None:
     assert {"empty", "zip", "xlsx", "json", "csv", "text", "binary"} <= set(TYPES)
+
+
+def _tar(entries: dict[str, bytes], mode: str = "w", fmt: int = tarfile.GNU_FORMAT) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode=mode, format=fmt) as tf:
+        for name, data in entries.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def test_tar_and_compressed_streams(tmp_path: Path) -> None:
+    for fmt in (tarfile.GNU_FORMAT, tarfile.USTAR_FORMAT, tarfile.PAX_FORMAT):
+        data = _tar({"export.csv": b"a;b\n1;2\n"}, fmt=fmt)
+        assert sniff_type(_write(tmp_path / "x.csv", data)) == "tar"
+    # A tar whose first member is a PDF is a tar (the PDF marker is within the first KiB).
+    pdf_first = _tar({"scan.pdf": b"%PDF-1.7\n" + bytes(100)})
+    assert sniff_type(_write(tmp_path / "scans", pdf_first)) == "tar"
+    # An old-style (v7) header: no ustar magic, only a checksum to go by.
+    header = bytearray(_tar({"old.txt": b"hello\n"})[:512])
+    header[257:265] = bytes(8)
+    header[148:156] = b" " * 8
+    header[148:156] = b"%06o\x00 " % sum(header)
+    assert tarfile.TarInfo.frombuf(bytes(header), "utf-8", "strict").name == "old.txt"
+    assert sniff_type(_write(tmp_path / "v7", bytes(header) + b"hello\n".ljust(512, b"\0")
+                             + bytes(1024))) == "tar"
+    # A text file with 512 bytes and no valid checksum is not a tar.
+    assert sniff_type(_write(tmp_path / "t.txt", b"nom;prenom\n" * 60)) != "tar"
+    tar_gz = _tar({"a.csv": b"x"}, mode="w:gz")
+    assert sniff_type(_write(tmp_path / "a.tar.gz", tar_gz)) == "gzip"
+    assert sniff_type(_write(tmp_path / "a.bz2", bz2.compress(b"hello"))) == "bzip2"
+    assert sniff_type(_write(tmp_path / "a.xz", lzma.compress(b"hello"))) == "xz"
+    assert sniff_type(_write(tmp_path / "bzh.txt", b"BZh is not a bzip2 here\n")) == "text"
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b'<?xml version="1.0" encoding="UTF-8"?>\n<patients><p nom="A"/></patients>', "xml"),
+        (b"\xef\xbb\xbf  \n<dossier>\n  <nom>DUPONT</nom>\n</dossier>\n", "xml"),
+        (b'<!DOCTYPE note SYSTEM "note.dtd">\n<note>x</note>', "xml"),
+        (b"<ns:root xmlns:ns='urn:x'/>", "xml"),
+        ('<?xml version="1.0" encoding="ISO-8859-1"?><a>Hélène</a>'.encode("latin-1"), "xml"),
+        (b"<!DOCTYPE html>\n<html><body>x</body></html>", "html"),
+        (b"<!doctype HTML PUBLIC>\n<html>", "html"),
+        (b"<html lang='fr'><head><title>x</title></head></html>", "html"),
+        (b'<?xml version="1.0"?>\n<!-- xhtml -->\n<html xmlns="http://www.w3.org/1999/xhtml">',
+         "html"),
+        (b"< not a tag\n", "text"),
+        (b"<3 merci pour tout\n", "text"),
+    ],
+)
+def test_xml_and_html(tmp_path: Path, data: bytes, expected: str) -> None:
+    assert sniff_type(_write(tmp_path / "f.dat", data)) == expected

@@ -3,14 +3,10 @@ a document class. Reads records and people, writes back into ``people`` and ``co
 
 from __future__ import annotations
 
-from collections import defaultdict
-
-import pyarrow as pa
-
-from breachscope.assess.sensitive import is_sensitive_unit
-from breachscope.assess.severity import severity
+from breachscope.assess.sensitive import SENSITIVE_UNIT_PATTERNS
+from breachscope.assess.severity import install_severity_macros
 from breachscope.case import Case
-from breachscope.detect.validators import fold
+from breachscope.resolve.people import install_fold_macro
 
 ENTITY_CATEGORY = {
     **dict.fromkeys(
@@ -30,6 +26,7 @@ STAFF_NOT_HEALTH = {"CARE_UNIT", "VISIT_DATE"}
 
 
 def record_categories(entities: list[str], role_hint: str) -> set[str]:
+    """The categories one record exposes (the reference for the SQL of :func:`assess_people`)."""
     cats = set()
     for entity in entities:
         if role_hint == "STAFF" and entity in STAFF_NOT_HEALTH:
@@ -40,56 +37,86 @@ def record_categories(entities: list[str], role_hint: str) -> set[str]:
     return cats
 
 
+def _entity_category_values() -> str:
+    rows = [f"('{entity}', '{cat}', {CATEGORY_ORDER.index(cat)})"
+            for entity, cat in ENTITY_CATEGORY.items()]
+    return "(VALUES " + ", ".join(rows) + ") AS m(entity, category, rank)"
+
+
+def sensitive_unit_regex() -> str:
+    """:data:`SENSITIVE_UNIT_PATTERNS` for DuckDB (RE2): Python's ``\\b`` is Unicode-aware and
+    RE2's is ASCII-only, so each ``\\b`` (always next to a letter of the pattern) becomes "start,
+    end, or a character that is neither a letter, a digit nor ``_``"."""
+    return SENSITIVE_UNIT_PATTERNS.pattern.replace("\\b", r"(?:^|$|[^\pL\pN_])")
+
+
 def assess_people(case: Case) -> None:
-    rows = case.db.execute(
-        """
-        SELECT pr.person_id, r.entities, r.role_hint, r.care_unit, r.address
-        FROM person_records pr JOIN records r USING (record_id)
-        """
-    ).fetchall()
-    cats: dict[str, set[str]] = defaultdict(set)
-    sensitive: dict[str, bool] = defaultdict(bool)
-    has_address: dict[str, bool] = defaultdict(bool)
-    for person_id, entities, role_hint, care_unit, address in rows:
-        cats[person_id] |= record_categories(entities or [], role_hint)
-        if care_unit and role_hint != "STAFF" and is_sensitive_unit(fold(care_unit)):
-            sensitive[person_id] = True
-        has_address[person_id] |= bool(address)
-    people = case.db.execute(
-        "SELECT person_id, last_name, first_name, birth_date, nir, phones, emails FROM people"
-    ).fetchall()
-    out: dict[str, list] = defaultdict(list)
-    for person_id, last, first, birth, nir, phones, emails in people:
-        person_cats = cats[person_id]
-        score, lvl = severity(
-            person_cats, sensitive[person_id],
-            has_full_name=bool(last and first), has_birth_date=bool(birth), has_nir=bool(nir),
-            has_address=has_address[person_id], has_contact=bool(phones or emails),
-        )
-        out["person_id"].append(person_id)
-        out["categories"].append([c for c in CATEGORY_ORDER if c in person_cats])
-        out["sensitive"].append(sensitive[person_id])
-        out["severity"].append(lvl)
-        out["severity_score"].append(score)
-    if not people:
-        return
-    table = pa.table({
-        "person_id": pa.array(out["person_id"], pa.string()),
-        "categories": pa.array(out["categories"], pa.list_(pa.string())),
-        "sensitive": pa.array(out["sensitive"], pa.bool_()),
-        "severity": pa.array(out["severity"], pa.string()),
-        "severity_score": pa.array(out["severity_score"], pa.float64()),
-    })
-    with case.transaction() as db:
-        db.register("assessed", table)
+    """Categories, sensitive flag and severity of every person, in SQL.
+
+    The same rules as :func:`record_categories`, :func:`~breachscope.assess.sensitive.
+    is_sensitive_unit` on the folded unit and :func:`~breachscope.assess.severity.severity`
+    (those stay the reference: the tests check the SQL against them). The people are written
+    back whole (delete and insert in one transaction): DuckDB updates list columns of a
+    keyed table very slowly."""
+    db = case.db
+    install_fold_macro(db)
+    install_severity_macros(db)
+    staff_not_health = ", ".join(f"'{e}'" for e in sorted(STAFF_NOT_HEALTH))
+    sensitive_re = sensitive_unit_regex().replace("'", "''")
+    try:
         db.execute(
-            """
-            UPDATE people SET categories = a.categories, sensitive = a.sensitive,
-                severity = a.severity, severity_score = a.severity_score
-            FROM assessed a WHERE people.person_id = a.person_id
+            f"""
+            CREATE OR REPLACE TEMP TABLE _bs_assessed AS
+            WITH per_record AS (
+                SELECT pr.person_id, r.entities, r.role_hint, r.care_unit, r.address
+                FROM person_records pr JOIN records r USING (record_id)
+            ),
+            cats AS (
+                SELECT person_id, list(category ORDER BY rank) AS categories
+                FROM (
+                    SELECT DISTINCT x.person_id, m.category, m.rank
+                    FROM (SELECT person_id, role_hint, unnest(entities) AS entity
+                          FROM per_record) x
+                    JOIN {_entity_category_values()} USING (entity)
+                    WHERE NOT (x.role_hint IS NOT DISTINCT FROM 'STAFF'
+                               AND x.entity IN ({staff_not_health}))
+                )
+                GROUP BY person_id
+            ),
+            units AS (   -- a few distinct units: fold and match each once
+                SELECT care_unit, regexp_matches(fold(care_unit), '{sensitive_re}') AS sensitive
+                FROM (SELECT DISTINCT care_unit FROM records WHERE care_unit <> '')
+            ),
+            flags AS (
+                SELECT x.person_id,
+                    bool_or(coalesce(u.sensitive AND x.role_hint IS DISTINCT FROM 'STAFF',
+                                     false)) AS sensitive,
+                    bool_or(coalesce(x.address <> '', false)) AS has_address
+                FROM per_record x LEFT JOIN units u USING (care_unit)
+                GROUP BY x.person_id
+            ),
+            assessed AS (
+                SELECT p.person_id, coalesce(c.categories, []) AS categories,
+                    coalesce(f.sensitive, false) AS sensitive,
+                    severity_score(
+                        coalesce(c.categories, []), coalesce(f.sensitive, false),
+                        coalesce(p.last_name <> '' AND p.first_name <> '', false),
+                        coalesce(p.birth_date <> '', false), coalesce(p.nir <> '', false),
+                        coalesce(f.has_address, false),
+                        coalesce(len(p.phones) > 0 OR len(p.emails) > 0, false)) AS score
+                FROM people p LEFT JOIN cats c USING (person_id)
+                    LEFT JOIN flags f USING (person_id)
+            )
+            SELECT p.* REPLACE (a.categories AS categories, a.sensitive AS sensitive,
+                                severity_level(a.score) AS severity, a.score AS severity_score)
+            FROM people p JOIN assessed a USING (person_id)
             """
         )
-        db.unregister("assessed")
+        with case.transaction():
+            db.execute("DELETE FROM people")
+            db.execute("INSERT INTO people BY NAME SELECT * FROM _bs_assessed")
+    finally:
+        db.execute("DROP TABLE IF EXISTS temp._bs_assessed")
 
 
 def assess_documents(case: Case) -> None:

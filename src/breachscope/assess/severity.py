@@ -15,6 +15,8 @@ The full reasoning lives in docs/severity.md; the resolution issue refines EI an
 
 from __future__ import annotations
 
+import duckdb
+
 CIRCUMSTANCES_PUBLISHED_MALICIOUS = 1.0
 
 
@@ -63,3 +65,35 @@ def severity(
     )
     score = round(dpc * ei + circumstances, 2)
     return score, level(score)
+
+
+# The same formula as SQL macros, for assessing every person inside DuckDB
+# (``assess.categories.assess_people``); the functions above are the reference and the tests
+# check that both agree on every combination. ``categories`` is a VARCHAR[].
+SEVERITY_MACROS_SQL = f"""
+CREATE OR REPLACE TEMP MACRO severity_dpc(categories, sensitive) AS CASE
+    WHEN list_contains(categories, 'HEALTH') THEN CASE WHEN sensitive THEN 4.0 ELSE 3.0 END
+    WHEN list_contains(categories, 'FINANCIAL') THEN 3.0
+    WHEN list_contains(categories, 'NATIONAL_ID')
+        OR list_contains(categories, 'CREDENTIALS') THEN 2.0
+    ELSE 1.0 END::DOUBLE;
+CREATE OR REPLACE TEMP MACRO severity_ei(full_name, birth_date, nir, address, contact) AS CASE
+    WHEN nir OR (full_name AND (birth_date OR address)) THEN 1.0
+    WHEN full_name AND contact THEN 0.75
+    WHEN full_name THEN 0.5
+    ELSE 0.25 END::DOUBLE;
+CREATE OR REPLACE TEMP MACRO severity_score(categories, sensitive, full_name, birth_date, nir,
+        address, contact) AS
+    round(severity_dpc(categories, sensitive)
+          * severity_ei(full_name, birth_date, nir, address, contact)
+          + {CIRCUMSTANCES_PUBLISHED_MALICIOUS!r}::DOUBLE, 2);
+CREATE OR REPLACE TEMP MACRO severity_level(score) AS CASE
+    WHEN score < 2 THEN 'low' WHEN score < 3 THEN 'medium' WHEN score < 4 THEN 'high'
+    ELSE 'very high' END;
+"""
+
+
+def install_severity_macros(db: duckdb.DuckDBPyConnection) -> None:
+    """Define ``severity_dpc``, ``severity_ei``, ``severity_score`` and ``severity_level``
+    (temporary macros, arguments are booleans that must not be NULL) on this connection."""
+    db.execute(SEVERITY_MACROS_SQL)

@@ -149,10 +149,15 @@ def _column_findings(
     return findings
 
 
-def detect_table(table: TableUnit, *, today: date | None = None) -> TableDetection:
+def detect_table(table: TableUnit, *, today: date | None = None,
+                 columns: list[ColumnLabel] | None = None) -> TableDetection:
     """Findings for every valid cell of a labelled column (``row 12, column TEL``, prefixed
-    by the table's name when it has one) and a record per row identifying a person."""
-    columns = classify_columns(table, today=today)
+    by the table's name when it has one) and a record per row identifying a person.
+
+    ``columns``: labels already chosen for this table (a later chunk of a table whose first
+    chunk was classified); without them the columns are classified from this unit."""
+    if columns is None:
+        columns = classify_columns(table, today=today)
     role = role_hint(table, columns)
     prefix = f"{table.name}, " if table.name else ""
     row_locations = [f"{prefix}row {n}" for n in table.row_numbers]

@@ -5,13 +5,21 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+
+from breachscope.extract.units import TableUnit, TextUnit
 
 #: How many leading non-empty rows are examined to find the header.
 HEADER_SEARCH_ROWS = 30
 
-#: A hostile file can have one row with a million delimiters: columns beyond this are dropped.
+#: A hostile file can have one row with a million delimiters: columns beyond this are not
+#: table columns (their cells are kept as text, see :func:`table_chunks`).
 MAX_COLUMNS = 1024
+
+#: Rows per :class:`TableUnit`: a long table is emitted as consecutive chunks.
+CHUNK_ROWS = 20_000
+#: ...and characters per chunk (rows of huge cells make smaller chunks).
+CHUNK_CHARS = 16 * 1024 * 1024
 
 _DATE_LIKE = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}([ T].*)?$")
 _NUMBER_LIKE = re.compile(r"^[-+]?[\d\s.,]+%?$")
@@ -119,3 +127,45 @@ def table_width(header: Sequence[str], rows: Sequence[Sequence[str]]) -> int:
         if len(row) > width:
             width = max(width, span(row))
     return min(width, MAX_COLUMNS)
+
+
+def table_chunks(name: str, header: Sequence[str],
+                 items: Iterable[tuple[int, list[str]] | Iterable[TableUnit | TextUnit]],
+                 ) -> Iterator[TableUnit | TextUnit]:
+    """Stream a table's data rows as :class:`TableUnit` chunks of at most :data:`CHUNK_ROWS`
+    rows (and about :data:`CHUNK_CHARS` characters), all with the same ``name`` and column
+    names.
+
+    ``items`` are data rows ``(row number, cells)`` (blank rows already left out) or, between
+    them, iterables of units produced in place (a line too long for a table, read as text):
+    those are yielded as they come. The width is the header's, widened by the first chunk's
+    rows (capped at :data:`MAX_COLUMNS`); non-empty cells of any row beyond it are not dropped:
+    they become a :class:`TextUnit` (same ``name``, ``first_line`` = the row number) after the
+    chunk. A table without data rows still gives one (empty) unit."""
+    names: list[str] | None = None
+    batch: list[tuple[int, list[str]]] = []
+    chars = 0
+
+    def flush() -> Iterator[TableUnit | TextUnit]:
+        nonlocal names
+        if names is None:
+            names = column_names(header, table_width(header, [c for _, c in batch]) or 1)
+        width = len(names)
+        yield TableUnit(header=names, rows=[cells[:width] for _, cells in batch], name=name,
+                        row_numbers=[number for number, _ in batch])
+        for number, cells in batch:
+            if len(cells) > width and span(cells) > width:
+                extra = " ".join(c for c in cells[width:] if c)
+                yield TextUnit(text=extra, name=name, first_line=number)
+
+    for item in items:
+        if isinstance(item, tuple):
+            batch.append(item)
+            chars += sum(map(len, item[1]))
+            if len(batch) >= CHUNK_ROWS or chars > CHUNK_CHARS:
+                yield from flush()
+                batch, chars = [], 0
+        else:
+            yield from item
+    if batch or names is None:
+        yield from flush()

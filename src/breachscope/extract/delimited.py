@@ -1,6 +1,9 @@
-"""Delimited text (CSV, TSV, ``;``-separated exports) → one :class:`TableUnit`.
+"""Delimited text (CSV, TSV, ``;``-separated exports) → a table, streamed in chunks.
 
-- The text is decoded by :mod:`breachscope.extract.encoding` (BOMs, UTF-16, cp1252...).
+- The file is read as a stream (:mod:`breachscope.extract.stream`): the encoding is guessed
+  from the head (BOMs, UTF-16, cp1252...), the text decoded incrementally; memory does not
+  grow with the file. The table is emitted as :class:`TableUnit` chunks of at most
+  :data:`~breachscope.extract._table.CHUNK_ROWS` rows with the same name (``""``) and header.
 - The delimiter is the candidate among ``;`` ``,`` TAB ``|`` whose count per record is the most
   consistent over the first records, counting outside quoted fields (``csv.Sniffer`` guesses
   wrong on French exports: decimal commas, free-text columns).
@@ -10,20 +13,31 @@
   (``Export du 12/02/2024``); without one, columns are named ``col1..colN``. Non-blank title
   lines are kept as a :class:`TextUnit` (``first_line`` 1) so nothing in the file is lost.
 - ``row_numbers`` are the physical line numbers (1-based) where each data row starts.
-- Ragged rows are padded; cells beyond the header are kept under ``colN`` names.
+- Ragged rows are padded; cells beyond the header are kept under ``colN`` names (the width
+  is fixed by the first chunk; cells beyond it in later rows become text units).
+- A quoted field that never closes (it swallows more than :data:`MAX_FIELD_LINES` lines or
+  grows past ``csv.field_size_limit()``) is a stray quote: its first line is read as it is,
+  quotes included, and parsing resumes on the next line.
+- A physical line longer than the field size limit (a gigantic cell, a one-line dump) is
+  never given to the CSV parser: it is streamed as text units (its line number kept, cut
+  with overlap like any long text line), so what it holds is still found, and the table
+  goes on after it.
 """
 
 from __future__ import annotations
 
 import csv
-import io
 import re
-from collections import Counter
+from collections import Counter, deque
+from collections.abc import Iterator
+from itertools import chain
 from pathlib import Path
+from typing import Any
 
-from breachscope.extract._table import column_names, find_header, span, table_width
-from breachscope.extract.encoding import decode_bytes
-from breachscope.extract.units import ExtractionError, TableUnit, TextUnit
+from breachscope.extract._table import HEADER_SEARCH_ROWS, find_header, span, table_chunks
+from breachscope.extract.stream import decoded_chunks, segments, stream_encoding
+from breachscope.extract.text import text_units
+from breachscope.extract.units import TableUnit, TextUnit
 
 CANDIDATE_DELIMITERS = (";", ",", "\t", "|")
 
@@ -38,6 +52,11 @@ SNIFF_RECORDS = 100
 MAX_TITLE_LINES = 10
 #: A quoted field spanning more lines than this is taken for an unbalanced quote.
 MAX_FIELD_LINES = 100
+#: Characters of the head used to choose the delimiter.
+SNIFF_CHARS = 64 * 1024
+#: Lines longer than this are read as text, never parsed as CSV (the csv module refuses
+#: fields longer than ``csv.field_size_limit()``, 128 KiB by default).
+MAX_LINE_CHARS = 1 << 20
 
 
 def _record_counts(text: str, max_records: int) -> list[dict[str, int]]:
@@ -117,82 +136,194 @@ def _clean(cell: str) -> str:
     return cell
 
 
-def _read_rows(text: str, delimiter: str | None) -> tuple[list[list[str]], list[int]]:
-    """All records as trimmed cells, with the physical line each starts on."""
-    if delimiter is None:  # a single column: one cell per line
-        rows, numbers = [], []
-        for number, line in enumerate(_LINE_BREAKS.split(text), start=1):
-            rows.append([_clean(line)])
-            numbers.append(number)
-        return rows, numbers
+class _Feed:
+    """Physical lines for :func:`csv.reader`, numbered, with their raw text kept until the
+    record they belong to is complete (to re-read a broken record). Lines pushed back are
+    given again first. The feed *pauses* (``StopIteration``, the reader is re-polled later)
+    in front of a line too long for the parser: :attr:`giant` then holds its number and
+    start, the rest of it is still in :attr:`pieces`."""
+
+    def __init__(self, pieces: Iterator[tuple[str, bool]], max_line: int) -> None:
+        self.pieces = pieces
+        self.max_line = max_line
+        self.number = 0
+        self.taken: list[tuple[int, str]] = []
+        self.pushback: deque[tuple[int, str]] = deque()
+        self.giant: tuple[int, str, bool] | None = None
+
+    def __iter__(self) -> _Feed:
+        return self
+
+    def next_line(self) -> tuple[int, str] | None:
+        """The next line, None at the end or in front of a giant line."""
+        if self.pushback:
+            return self.pushback.popleft()
+        if self.giant is not None:
+            return None
+        parts: list[str] = []
+        size = 0
+        for piece, ended in self.pieces:
+            parts.append(piece)
+            size += len(piece)
+            if size > self.max_line:
+                self.number += 1
+                self.giant = (self.number, "".join(parts), ended)
+                return None
+            if ended:
+                self.number += 1
+                return self.number, parts[0] if len(parts) == 1 else "".join(parts)
+        return None
+
+    def __next__(self) -> str:
+        line = self.next_line()
+        if line is None:
+            raise StopIteration
+        self.taken.append(line)
+        return line[1] + "\n"
+
+    def take(self) -> list[tuple[int, str]]:
+        taken, self.taken = self.taken, []
+        return taken
+
+    def giant_units(self) -> Iterator[TextUnit]:
+        """The pending giant line as text units; the feed resumes after it."""
+        assert self.giant is not None
+        number, start, ended = self.giant
+        self.giant = None
+
+        def rest() -> Iterator[tuple[str, bool]]:
+            yield start, ended
+            if not ended:
+                for piece, end in self.pieces:
+                    yield piece, end
+                    if end:
+                        return
+
+        return text_units(rest(), "", number)
+
+
+def _raw_cells(line: str, delimiter: str) -> list[str] | None:
+    """A line split on the delimiter with quotes taken literally (a surrounding pair of
+    quotes removed), None when even that fails."""
     try:
-        rows, numbers = _parse(text, delimiter, csv.QUOTE_MINIMAL)
-        if not any(c.count("\n") > MAX_FIELD_LINES for row in rows for c in row):
-            return rows, numbers
+        record = next(csv.reader([line], delimiter=delimiter, quoting=csv.QUOTE_NONE,
+                                 skipinitialspace=True, strict=False), [])
     except csv.Error:
-        pass
-    # An unbalanced quote swallowed the rest of the file into one field: read the lines as
-    # they are, quotes included.
-    try:
-        rows, numbers = _parse(text, delimiter, csv.QUOTE_NONE)
-    except csv.Error as exc:
-        raise ExtractionError(f"unreadable delimited text: {type(exc).__name__}") from None
-    unquoted = [[c[1:-1] if len(c) > 1 and c[0] == c[-1] == '"' else c for c in row]
-                for row in rows]
-    return unquoted, numbers
+        return None
+    cells = [_clean(c) for c in record]
+    return [c[1:-1] if len(c) > 1 and c[0] == c[-1] == '"' else c for c in cells]
 
 
-def _parse(text: str, delimiter: str, quoting: int) -> tuple[list[list[str]], list[int]]:
-    # newline="" splits lines on \n, \r and \r\n without translating them, as csv wants.
-    reader = csv.reader(
-        io.StringIO(text, newline=""),
-        delimiter=delimiter,
-        quotechar='"',
-        doublequote=True,
-        skipinitialspace=True,
-        quoting=quoting,
-        strict=False,
-    )
-    rows: list[list[str]] = []
-    numbers: list[int] = []
-    previous = 0
-    for record in reader:
-        rows.append([_clean(c) for c in record])
-        numbers.append(previous + 1)
-        previous = reader.line_num
-    return rows, numbers
+#: Items of the record stream: ``("row", line number, cells, raw lines)`` or
+#: ``("units", iterator of units)``.
+_Item = tuple[Any, ...]
 
 
-def partition_delimited(path: Path) -> list[TableUnit | TextUnit]:
-    """Read a delimited text file into one :class:`TableUnit` (name ``""``), preceded by a
+def _records(feed: _Feed, delimiter: str | None) -> Iterator[_Item]:
+    """Every record of the file as trimmed cells with the physical line it starts on, and in
+    their place the text units of the lines that cannot be a record."""
+    if delimiter is None:  # a single column: one cell per line
+        while True:
+            line = feed.next_line()
+            if line is not None:
+                yield ("row", line[0], [_clean(line[1])], [line])
+            elif feed.giant is not None:
+                yield ("units", feed.giant_units())
+            else:
+                return
+
+    reader = csv.reader(feed, delimiter=delimiter, quotechar='"', doublequote=True,
+                        skipinitialspace=True, quoting=csv.QUOTE_MINIMAL, strict=False)
+    while True:
+        try:
+            record = next(reader, None)
+        except csv.Error:  # a field past the size limit: a stray quote, most likely
+            yield from _reread(feed, feed.take(), delimiter, first_only=True)
+            continue
+        lines = feed.take()
+        if record is None:
+            if lines:  # cannot happen (the reader returns what it has), but never lose lines
+                yield from _reread(feed, lines, delimiter, first_only=False)
+            if feed.giant is None and not feed.pushback:
+                return
+            if feed.giant is not None:
+                yield ("units", feed.giant_units())
+            continue
+        if feed.giant is not None and lines and feed.pushback == deque():
+            # The record was cut by a giant line: its lines are read as they are.
+            yield from _reread(feed, lines, delimiter, first_only=False)
+            continue
+        cells = [_clean(c) for c in record]
+        if len(lines) > 1 and any(c.count("\n") > MAX_FIELD_LINES for c in cells):
+            yield from _reread(feed, lines, delimiter, first_only=True)
+            continue
+        yield ("row", lines[0][0] if lines else feed.number, cells, lines)
+
+
+def _reread(feed: _Feed, lines: list[tuple[int, str]], delimiter: str,
+            first_only: bool) -> Iterator[_Item]:
+    """Read a broken record's lines as they are, quotes taken literally: only its first line
+    when ``first_only`` (the others are parsed again), else all of them."""
+    if not lines:
+        return
+    if first_only:
+        feed.pushback.extendleft(reversed(lines[1:]))
+        lines = lines[:1]
+    for number, line in lines:
+        cells = _raw_cells(line, delimiter)
+        if cells is None:
+            yield ("units", iter([TextUnit(text=line, name="", first_line=number)]))
+        else:
+            yield ("row", number, cells, [(number, line)])
+
+
+def partition_delimited(path: Path) -> Iterator[TableUnit | TextUnit]:
+    """Stream a delimited text file as :class:`TableUnit` chunks (name ``""``), preceded by a
     :class:`TextUnit` holding the title lines above the header when there are any. A file
     with nothing but whitespace gives no unit."""
-    text, _encoding = decode_bytes(Path(path).read_bytes())
-    text = text.replace("\x00", "")
-    delimiter = choose_delimiter(text[: 64 * 1024])
-    rows, numbers = _read_rows(text, delimiter)
-    if not any(span(row) for row in rows):
-        return []
+    path = Path(path)
+    encoding, bom_length, _head = stream_encoding(path)
+    chunks = decoded_chunks(path, encoding, bom_length)
+    first = next(chunks, "")
+    delimiter = choose_delimiter(first[:SNIFF_CHARS])
+    max_line = max(1024, min(csv.field_size_limit(), MAX_LINE_CHARS) - 1)
+    feed = _Feed(segments(chain([first], chunks)), max_line)
+    del first
+    records = _records(feed, delimiter)
 
-    header_index, data_start = find_header(rows)
-    header = rows[header_index] if header_index is not None else []
-    body = [(row, n) for row, n in zip(rows[data_start:], numbers[data_start:], strict=True)
-            if span(row)]
-    width = table_width(header, [row for row, _ in body]) or 1
-    units: list[TableUnit | TextUnit] = []
+    # The head: enough records to find the header under title lines (leading blank lines
+    # are left out of it: they are neither titles nor data).
+    head: list[tuple[int, list[str], list[tuple[int, str]]]] = []
+    for item in records:
+        if item[0] == "units":
+            yield from item[1]
+        elif head or span(item[2]):
+            head.append(item[1:])
+            if len(head) > HEADER_SEARCH_ROWS * 2:
+                break
+    if not head:
+        return
 
+    header_index, data_start = find_header([cells for _, cells, _ in head])
+    header = head[header_index][1] if header_index is not None else []
     title_end = header_index if header_index is not None else data_start
-    if any(span(r) for r in rows[:title_end]):
-        last_line = numbers[title_end] - 1 if title_end < len(numbers) else len(numbers)
-        lines = _LINE_BREAKS.split(text)[:last_line]
-        units.append(TextUnit(text="\n".join(lines), name="", first_line=1))
+    if any(span(cells) for _, cells, _ in head[:title_end]):
+        lines: dict[int, str] = {}
+        for _number, _cells, raw in head[:title_end]:
+            lines.update(raw)
+        last = head[title_end][0] - 1 if title_end < len(head) else max(lines)
+        text = "\n".join(lines.get(n, "") for n in range(1, last + 1))
+        yield TextUnit(text=text, name="", first_line=1)
 
-    units.append(
-        TableUnit(
-            header=column_names(header, width),
-            rows=[row[:width] for row, _ in body],
-            name="",
-            row_numbers=[n for _, n in body],
-        )
-    )
-    return units
+    def body() -> Iterator[tuple[int, list[str]] | Iterator[TableUnit | TextUnit]]:
+        for number, cells, _raw in head[data_start:]:
+            if span(cells):
+                yield (number, cells)
+        head.clear()
+        for item in records:
+            if item[0] == "units":
+                yield item[1]
+            elif span(item[2]):
+                yield (item[1], item[2])
+
+    yield from table_chunks("", header, body())

@@ -1,31 +1,61 @@
 """One entry point for extraction: :func:`partition` picks the ``partition_*`` function for
-a sniffed file type (see :mod:`breachscope.ingest.sniff`) and turns every parse failure into
-an :class:`ExtractionError` whose message is a short reason, safe to record and print (it
-never quotes the file's content)."""
+a sniffed file type (see :mod:`breachscope.ingest.sniff`) and streams its units.
+
+Every extractor is a generator: units come out as the file is read, so memory does not grow
+with the file for CSV/TSV, XLSX, text, XML and HTML (JSON is parsed whole, up to
+:data:`MAX_JSON_BYTES`; a bigger JSON file is streamed as text). Every parse failure, whether
+it happens before the first unit or in the middle of the file, surfaces as an
+:class:`ExtractionError` whose message is a short reason, safe to record and print (it never
+quotes the file's content). Units already yielded before a failure stay valid.
+"""
 
 from __future__ import annotations
 
 import csv
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+from breachscope.extract._table import CHUNK_ROWS
 from breachscope.extract.delimited import partition_delimited
-from breachscope.extract.jsonfile import partition_json
+from breachscope.extract.htmlfile import partition_html
+from breachscope.extract.jsonfile import MAX_JSON_BYTES, JSONTooLarge, partition_json
 from breachscope.extract.spreadsheet import partition_xlsx
 from breachscope.extract.text import partition_text
 from breachscope.extract.units import ExtractionError, Unit
+from breachscope.extract.xmlfile import partition_xml
+
+__all__ = [
+    "CHUNK_ROWS",
+    "MAX_JSON_BYTES",
+    "PARTITIONERS",
+    "ExtractionError",
+    "UnsupportedType",
+    "partition",
+    "supported_types",
+]
 
 
 class UnsupportedType(Exception):
     """No extractor exists (yet) for this file type; the message is the reason to record."""
 
 
-PARTITIONERS: dict[str, Callable[[Path], list]] = {
+def _json_or_text(path: Path) -> Iterator[Unit]:
+    """JSON, or for a file too large to parse whole, its text streamed (identifiers are
+    still found, as text)."""
+    try:
+        yield from partition_json(path)
+    except JSONTooLarge:
+        yield from partition_text(path)
+
+
+PARTITIONERS: dict[str, Callable[[Path], Iterable[Unit]]] = {
     "csv": partition_delimited,
     "xlsx": partition_xlsx,
-    "json": partition_json,
+    "json": _json_or_text,
     "text": partition_text,
+    "xml": partition_xml,
+    "html": partition_html,
 }
 
 
@@ -33,16 +63,22 @@ def supported_types() -> frozenset[str]:
     return frozenset(PARTITIONERS)
 
 
-def partition(path: Path, file_type: str) -> list[Unit]:
-    """Extract the units of the file at ``path`` whose sniffed type is ``file_type``.
+def partition(path: Path, file_type: str) -> Iterator[Unit]:
+    """Stream the units of the file at ``path`` whose sniffed type is ``file_type``.
 
-    Raises :class:`UnsupportedType` (``unsupported type: pdf``) for types without an
-    extractor and :class:`ExtractionError` when the file cannot be read or parsed."""
+    Raises :class:`UnsupportedType` (``unsupported type: pdf``) at once for types without an
+    extractor; the returned iterator raises :class:`ExtractionError` when the file cannot be
+    read or parsed, possibly after some units."""
     partitioner = PARTITIONERS.get(file_type)
     if partitioner is None:
         raise UnsupportedType(f"unsupported type: {file_type}")
+    return _guarded(partitioner, Path(path), file_type)
+
+
+def _guarded(partitioner: Callable[[Path], Iterable[Unit]], path: Path,
+             file_type: str) -> Iterator[Unit]:
     try:
-        return list(partitioner(Path(path)))
+        yield from partitioner(path)
     except ExtractionError:
         raise
     except MemoryError:

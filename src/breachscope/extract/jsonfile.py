@@ -30,6 +30,11 @@ table ``table <path>``; a long string (``LONG_TEXT`` characters or more, or seve
 Cells: strings trimmed, integers (and integral floats) as digits, other floats ``repr``,
 booleans ``true``/``false``, ``null`` as ``""``.
 
+Size: the document is parsed whole (``json``), so memory grows with the file: files over
+``MAX_JSON_BYTES`` (256 MiB) are refused with :class:`JSONTooLarge` (the dispatcher then
+streams them as text, so identifiers are still found). Tables are emitted in chunks of at most
+``CHUNK_ROWS`` rows.
+
 Depth: the walk uses an explicit stack. Anything nested deeper than ``MAX_DEPTH`` is not
 turned into tables: its scalar values are gathered into a :class:`TextUnit` named
 ``<path> (nested too deep)`` so nothing is silently dropped. A document too deep for Python's
@@ -39,15 +44,19 @@ parser fails with ``ExtractionError("JSON nested too deeply")``.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from breachscope.extract._table import MAX_COLUMNS
+from breachscope.extract._table import CHUNK_ROWS, MAX_COLUMNS
 from breachscope.extract.encoding import decode_bytes
 from breachscope.extract.units import ExtractionError, TableUnit, TextUnit
 
 MAX_DEPTH = 64
+#: JSON is parsed whole (Python objects take several times the file's size): bigger files
+#: are refused (:class:`JSONTooLarge`), and read as text by the dispatcher.
+MAX_JSON_BYTES = 256 * 1024 * 1024
 LONG_TEXT = 200
 OVERFLOW_COLUMN = "_overflow"
 _WHITESPACE = " \t\r\n\ufeff"
@@ -79,10 +88,13 @@ class _Table:
         self.rows.append(row)
         self.numbers.append(number)
 
-    def unit(self, name: str) -> TableUnit:
+    def units(self, name: str) -> Iterator[TableUnit]:
+        """The table as chunks of at most ``CHUNK_ROWS`` rows (same name and header)."""
         header = list(self.columns)
-        return TableUnit(header=header, rows=[[r.get(c, "") for c in header] for r in self.rows],
-                         name=name, row_numbers=self.numbers)
+        for start in range(0, max(len(self.rows), 1), CHUNK_ROWS):
+            rows = self.rows[start : start + CHUNK_ROWS]
+            yield TableUnit(header=header, rows=[[r.get(c, "") for c in header] for r in rows],
+                            name=name, row_numbers=self.numbers[start : start + CHUNK_ROWS])
 
 
 def _load(text: str) -> tuple[Any, str]:
@@ -146,7 +158,7 @@ class _Walker:
         # Jobs: ("node", value, path, depth) or ("rows", items, table, inherited, prefix, depth)
         self.stack: list[tuple[Any, ...]] = []
 
-    def run(self, root: Any, root_name: str) -> list[TableUnit | TextUnit]:
+    def run(self, root: Any, root_name: str) -> Iterator[TableUnit | TextUnit]:
         self.stack.append(("node", root, root_name, 0))
         while self.stack:
             job = self.stack.pop()
@@ -154,8 +166,11 @@ class _Walker:
                 self._node(*job[1:])
             else:
                 self._rows(*job[1:])
-        tables = [t.unit(f"table {name}") for name, t in self.tables.items() if t.rows]
-        return tables + self.units
+        for name in list(self.tables):
+            table = self.tables.pop(name)
+            if table.rows:
+                yield from table.units(f"table {name}")
+        yield from self.units
 
     # -- outside tables -------------------------------------------------------------
     def _node(self, value: Any, path: str, depth: int) -> None:
@@ -192,7 +207,7 @@ class _Walker:
         if leaves:
             table = _Table()
             table.add(leaves, 1)
-            self.units.append(table.unit(f"object {path}"))
+            self.units.extend(table.units(f"object {path}"))
         self.stack.extend(reversed(later))
 
     def _list(self, items: list[Any], path: str, depth: int) -> None:
@@ -209,7 +224,7 @@ class _Walker:
                 column = "value" if path in ("$", "records") else path.rsplit(".", 1)[-1]
                 scalars.add({column: _scalar(value)}, i)
         if scalars.rows:
-            self.units.append(scalars.unit(f"table {path}"))
+            self.units.extend(scalars.units(f"table {path}"))
 
     # -- inside tables ----------------------------------------------------------------
     def _rows(self, objects: list[tuple[int, dict[str, Any]]], table_path: str,
@@ -275,8 +290,21 @@ class _Walker:
             self.units.append(TextUnit(text="\n".join(texts), name=f"{path} ({reason})"))
 
 
-def partition_json(path: Path) -> list[TextUnit | TableUnit]:
-    """Read a JSON or NDJSON file into tables (lists of objects) and texts (long strings)."""
-    text, _encoding = decode_bytes(Path(path).read_bytes())
+class JSONTooLarge(ExtractionError):
+    """The file is over :data:`MAX_JSON_BYTES`: it is not parsed (the caller may read it as
+    text instead)."""
+
+
+def partition_json(path: Path) -> Iterator[TextUnit | TableUnit]:
+    """Read a JSON or NDJSON file into tables (lists of objects, emitted in chunks of at most
+    ``CHUNK_ROWS`` rows) and texts (long strings). The document is parsed whole: files over
+    :data:`MAX_JSON_BYTES` raise :class:`JSONTooLarge`."""
+    path = Path(path)
+    size = path.stat().st_size
+    if size > MAX_JSON_BYTES:
+        raise JSONTooLarge(f"JSON file too large to parse ({size // 2**20} MB > "
+                           f"{MAX_JSON_BYTES // 2**20} MB)")
+    text, _encoding = decode_bytes(path.read_bytes())
     root, root_name = _load(text)
-    return _Walker().run(root, root_name)
+    del text
+    yield from _Walker().run(root, root_name)

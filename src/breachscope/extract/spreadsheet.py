@@ -1,8 +1,12 @@
-"""OOXML spreadsheets (``.xlsx``, ``.xlsm``) → one :class:`TableUnit` per sheet.
+"""OOXML spreadsheets (``.xlsx``, ``.xlsm``) → a table per sheet, streamed in chunks.
 
 - openpyxl in ``read_only`` (streamed rows, bounded memory) and ``data_only`` mode: formulas
   are never evaluated, only the values Excel cached are read; macros and external links are
-  not loaded.
+  not loaded. Each sheet's rows are emitted as :class:`TableUnit` chunks of at most
+  ``CHUNK_ROWS`` rows, same name and header.
+- openpyxl parses the workbook's XML with ``defusedxml`` when it is installed (a dependency
+  of breachscope): an entity declaration (billion laughs, XXE) is refused, never expanded.
+  :func:`partition_xlsx` refuses to read a workbook without it (``openpyxl.xml.DEFUSEDXML``).
 - Every worksheet; ``name`` is ``sheet <SheetName>``; ``row_numbers`` are Excel row numbers.
 - The header is found under title rows (a title in A1, a blank row, the header in row 4):
   the first row with at least two distinct, mostly text cells, wide enough for the sheet and
@@ -30,16 +34,12 @@ from itertools import chain, islice
 from pathlib import Path
 from xml.etree.ElementTree import ParseError
 
+import openpyxl.xml
+from defusedxml import DefusedXmlException
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
-from breachscope.extract._table import (
-    HEADER_SEARCH_ROWS,
-    column_names,
-    find_header,
-    span,
-    table_width,
-)
+from breachscope.extract._table import HEADER_SEARCH_ROWS, find_header, span, table_chunks
 from breachscope.extract.units import ExtractionError, TableUnit, TextUnit
 
 #: Refuse workbooks whose parts inflate beyond this (zip bombs dressed as spreadsheets).
@@ -54,9 +54,12 @@ _SAFE_MESSAGES = (zipfile.BadZipFile, zlib.error, EOFError, ParseError, InvalidF
 _PADDED_FORMAT = re.compile(r"^[0#]*0[0#]*$")
 
 
-def partition_xlsx(path: Path) -> list[TableUnit | TextUnit]:
-    """Read every worksheet of the workbook at ``path``."""
+def partition_xlsx(path: Path) -> Iterator[TableUnit | TextUnit]:
+    """Stream every worksheet of the workbook at ``path``: per sheet, the title rows as text
+    and the data as :class:`TableUnit` chunks of at most ``CHUNK_ROWS`` rows."""
     path = Path(path)
+    if not openpyxl.xml.DEFUSEDXML:  # pragma: no cover - defusedxml is a dependency
+        raise ExtractionError("xlsx not read: defusedxml is not installed")
     _check_archive(path)
     try:
         # A file object, not the path: openpyxl would refuse a name not ending in .xlsx, and
@@ -66,18 +69,33 @@ def partition_xlsx(path: Path) -> list[TableUnit | TextUnit]:
             workbook = load_workbook(handle, read_only=True, data_only=True, keep_links=False,
                                      keep_vba=False)
             try:
-                units: list[TableUnit | TextUnit] = []
                 for sheet in workbook.worksheets:
-                    units.extend(_partition_sheet(sheet))
+                    yield from _partition_sheet(sheet)
             finally:
                 workbook.close()
     except ExtractionError:
         raise
     except MemoryError:
         raise
+    except GeneratorExit:
+        raise
     except Exception as exc:
+        if _refused(exc):
+            raise ExtractionError("xlsx refused: XML entity declaration (possible XML bomb)"
+                                  ) from None
         raise ExtractionError(f"corrupt xlsx: {_describe(exc)}") from None
-    return units
+
+
+def _refused(exc: BaseException | None) -> bool:
+    """Whether defusedxml refused an entity or DTD somewhere in ``exc``'s chain (openpyxl
+    wraps parse errors in its own ``ValueError``)."""
+    for _ in range(10):
+        if exc is None:
+            return False
+        if isinstance(exc, DefusedXmlException):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def _describe(exc: BaseException) -> str:
@@ -103,34 +121,25 @@ def _check_archive(path: Path) -> None:
         )
 
 
-def _partition_sheet(sheet) -> list[TableUnit | TextUnit]:  # type: ignore[no-untyped-def]
+def _partition_sheet(sheet) -> Iterator[TableUnit | TextUnit]:  # type: ignore[no-untyped-def]
     name = f"sheet {sheet.title}"
     if hasattr(sheet, "reset_dimensions"):
         sheet.reset_dimensions()  # the stored dimension is often wrong: read every row
     rows = _string_rows(sheet)
     head = list(islice(rows, HEADER_SEARCH_ROWS))
     if not head:
-        return []
+        return
     header_index, data_start = find_header([cells for _, cells in head])
     header = head[header_index][1] if header_index is not None else []
 
-    units: list[TableUnit | TextUnit] = []
     title_end = header_index if header_index is not None else data_start
     if title_end:
         lines = [""] * (head[title_end - 1][0])
         for number, cells in head[:title_end]:
             lines[number - 1] = " ".join(c for c in cells if c)
-        units.append(TextUnit(text="\n".join(lines), name=name, first_line=1))
+        yield TextUnit(text="\n".join(lines), name=name, first_line=1)
 
-    data: list[list[str]] = []
-    numbers: list[int] = []
-    for number, cells in chain(head[data_start:], rows):
-        data.append(cells)
-        numbers.append(number)
-    width = table_width(header, data) or 1
-    units.append(TableUnit(header=column_names(header, width), rows=[r[:width] for r in data],
-                           name=name, row_numbers=numbers))
-    return units
+    yield from table_chunks(name, header, chain(head[data_start:], rows))
 
 
 def _string_rows(sheet) -> Iterator[tuple[int, list[str]]]:  # type: ignore[no-untyped-def]

@@ -1,28 +1,93 @@
-"""Read archive members as streams, one format per function behind :func:`iter_members`.
+"""Read archive members as streams, with hostile-input limits checked while streaming.
 
-Members are only ever read, never extracted by the archive library: the walker streams their
-bytes into content-addressed blobs, so member names cannot choose where anything is written.
+Members are only ever read, never extracted by an archive library: the caller streams their
+bytes into content-addressed blobs, so member names cannot choose where anything is written
+(a member name is a label).
+
+Formats (:data:`ARCHIVE_TYPES`): zip (zip64, ZipCrypto and WinZip AES with known passwords),
+tar (plain), and single-file gzip / bzip2 / xz, whose content is iterated as a tar when it is
+one (``.tar.gz``, ``.tgz``, ``.tar.bz2``, ``.tar.xz``).
+
+Everything is decompressed here, in bounded steps (never more than :data:`CHUNK` bytes of
+output per step), so the limits of :class:`ArchiveLimits` are checked as bytes are produced: a
+zip bomb is stopped after a few MiB of output, not after gigabytes. The zip central directory
+is read as a stream too (its size is set by the attacker), so memory stays constant whatever
+the number of members.
 """
 
 from __future__ import annotations
 
+import bz2
+import lzma
 import stat
-import zipfile
-from collections.abc import Callable, Iterator
+import struct
+import tarfile
+import zlib
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
+from typing import BinaryIO, ClassVar, Union
 
-ARCHIVE_TYPES = {"zip"}
-CHUNK = 1 << 20
+ARCHIVE_TYPES = {"zip", "tar", "gzip", "bzip2", "xz"}
+CHUNK = 1 << 20  # bytes of output per step; a member is never held in memory whole
+_INPUT = 1 << 16  # compressed bytes read per step
+_SLACK = _INPUT  # compressed bytes a decompressor may hold unaccounted (ratio denominator)
+
+
+@dataclass(frozen=True)
+class ArchiveLimits:
+    """Limits against decompression bombs; all are checked while bytes are produced."""
+
+    max_member_bytes: int = 2 * 1024**3  # one member, uncompressed
+    max_total_bytes: int = 20 * 1024**3  # all expanded from one top-level archive, nested too
+    max_ratio: float = 200.0  # uncompressed / compressed, once a member passed the floor
+    ratio_floor_bytes: int = 8 * 1024**2
+    max_members: int = 200_000  # per archive
+    max_depth: int = 8  # nesting (enforced by the caller)
+
+
+DEFAULT_LIMITS = ArchiveLimits()
 
 
 class ArchiveError(Exception):
-    """The archive itself cannot be read; the message is the recorded reason."""
+    """The archive (or a member) cannot be read; the message is the recorded reason."""
+
+
+class LimitExceeded(ArchiveError):
+    """A limit of :class:`ArchiveLimits` was hit; the message says which, with numbers."""
+
+
+class ByteBudget:
+    """Bytes that may still be expanded from one top-level archive, nested archives included.
+
+    Share one budget between the nested :func:`iter_members` calls of one top-level archive.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+
+    @property
+    def remaining(self) -> int:
+        return max(self.limit - self.used, 0)
+
+    def consume(self, n: int) -> None:
+        self.used += n
+        if self.used > self.limit:
+            raise LimitExceeded(
+                f"archive expands beyond the {_human(self.limit)} total limit "
+                "(nested archives included)"
+            )
 
 
 @dataclass(slots=True)
 class Member:
-    """A member: ``status`` is ``ok`` or the status to record (``encrypted``, ``skipped``)."""
+    """A member: ``status`` is ``ok`` or the status to record (``encrypted``, ``skipped``,
+    ``failed``). ``name`` is a label (forward slashes, no leading ``/``), never a path.
+    ``chunks()`` yields the bytes of an ``ok`` member and raises :class:`LimitExceeded` or
+    :class:`ArchiveError` mid-stream; call it fully before asking for the next member, while
+    the iterator of :func:`iter_members` is still open (a tar is read as one stream)."""
 
     name: str
     size: int
@@ -31,42 +96,825 @@ class Member:
     chunks: Callable[[], Iterator[bytes]]
 
 
-def iter_members(path: Path, file_type: str) -> Iterator[Member]:
+def load_passwords(path: Path) -> list[bytes]:
+    """Known archive passwords: one per line, UTF-8, blank lines ignored."""
+    text = Path(path).read_text(encoding="utf-8-sig")
+    lines = (line.removesuffix("\r") for line in text.split("\n"))
+    return [line.encode("utf-8") for line in lines if line.strip()]
+
+
+def iter_members(
+    path: Path,
+    file_type: str,
+    *,
+    limits: ArchiveLimits = DEFAULT_LIMITS,
+    budget: ByteBudget | None = None,
+    passwords: Sequence[bytes] = (),
+) -> Iterator[Member]:
+    """The members of the archive at ``path`` (``file_type`` from :func:`sniff_type`).
+
+    Raises :class:`ArchiveError` when the archive itself cannot be read (possibly after some
+    members were yielded: a corrupt central directory or tar header stops the listing).
+    """
+    path = Path(path)
+    if budget is None:
+        budget = ByteBudget(limits.max_total_bytes)
     if file_type == "zip":
-        yield from _zip_members(path)
-    else:  # pragma: no cover - the walker only calls us for ARCHIVE_TYPES
+        yield from _zip_members(path, limits, budget, list(passwords))
+    elif file_type == "tar":
+        yield from _tar_file_members(path, limits, budget)
+    elif file_type in _STREAM_KINDS:
+        yield from _compressed_members(path, file_type, limits, budget)
+    else:
         raise ArchiveError(f"unsupported archive type: {file_type}")
 
 
-def _zip_members(path: Path) -> Iterator[Member]:
-    try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise ArchiveError(f"corrupt zip: {exc}") from exc
-    with archive:
-        for info in archive.infolist():
-            if info.is_dir():
+# -- limits ----------------------------------------------------------------------------------
+
+
+class _Meter:
+    """Checks one member's limits as its bytes are produced.
+
+    ``consumed`` returns the compressed bytes read so far (for the ratio), or is None when the
+    bytes are not decompressed here. ``charge`` is False when the bytes were already charged
+    to the budget (a member of a compressed tar: the whole stream is charged).
+    """
+
+    def __init__(self, limits: ArchiveLimits, budget: ByteBudget,
+                 consumed: Callable[[], int] | None, *, charge: bool = True) -> None:
+        self.limits = limits
+        self.budget = budget
+        self.consumed = consumed
+        self.start = consumed() if consumed else 0
+        self.charge = charge
+        self.produced = 0
+
+    def count(self, n: int) -> None:
+        self.produced += n
+        limits = self.limits
+        if self.produced > limits.max_member_bytes:
+            raise LimitExceeded(
+                f"member expands beyond the {_human(limits.max_member_bytes)} per-member limit")
+        if self.charge:
+            self.budget.consume(n)
+        if self.consumed is not None and self.produced >= limits.ratio_floor_bytes:
+            used = self.consumed() - self.start
+            if self.produced > limits.max_ratio * (used + _SLACK):
+                raise LimitExceeded(
+                    f"member expands beyond ratio {limits.max_ratio:g} "
+                    f"({_human(self.produced)} from {_human(used)})")
+
+
+def _metered(read: Callable[[int], bytes], meter: _Meter) -> Iterator[bytes]:
+    while chunk := read(CHUNK):
+        meter.count(len(chunk))
+        yield chunk
+
+
+def _human(n: float) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            break
+        n /= 1024
+    if unit == "bytes":
+        return f"{int(n)} bytes"
+    return f"{n:.1f} {unit}".replace(".0 ", " ")
+
+
+def _too_many(limits: ArchiveLimits) -> Member:
+    return Member("(more members not read)", 0, "skipped",
+                  f"archive has more than {limits.max_members} members; the rest were not read",
+                  _none)
+
+
+def _declared_too_big(size: int, limits: ArchiveLimits) -> str:
+    return (f"member declares {_human(size)}, beyond the "
+            f"{_human(limits.max_member_bytes)} per-member limit")
+
+
+# -- bounded decompression -------------------------------------------------------------------
+
+_STREAM_KINDS = {"gzip": b"\x1f\x8b", "bzip2": b"BZh", "xz": b"\xfd7zXZ\x00"}
+
+
+class _Decoder:
+    """Decompresses the bytes of ``source`` in steps of at most ``n`` bytes of output.
+
+    ``kind`` is ``stored``, ``deflate`` (raw, as in zip), ``bzip2``, ``lzma-zip`` (a zip LZMA
+    member) or a stream format (``gzip``, ``bzip2``, ``xz``, concatenated streams followed).
+    ``consumed`` counts the compressed bytes read (a decompressor may hold up to
+    :data:`_INPUT` of them not yet used).
+    """
+
+    def __init__(self, source: Callable[[int], bytes], kind: str, *, multi: bool = False) -> None:
+        self.source = source
+        self.kind = kind
+        self.multi = multi  # follow concatenated streams (gzip -c a >> f; pbzip2; xz)
+        self.fed = 0
+        self.pending = b""  # input read but not given to (zlib: not used by) the decompressor
+        self.done = False
+        self.error: ArchiveError | None = None
+        self.dec = self._new() if kind != "stored" else None
+
+    @property
+    def consumed(self) -> int:
+        return self.fed - len(self.pending)
+
+    def _new(self) -> _AnyDecompressor:
+        kind = self.kind
+        if kind == "deflate":
+            return zlib.decompressobj(-zlib.MAX_WBITS)
+        if kind == "gzip":
+            return zlib.decompressobj(16 + zlib.MAX_WBITS)
+        if kind == "bzip2":
+            return bz2.BZ2Decompressor()
+        if kind == "xz":
+            return lzma.LZMADecompressor(lzma.FORMAT_AUTO)
+        if kind == "lzma-zip":
+            return _ZipLzma(self._take)
+        raise ArchiveError(f"unsupported compression: {kind}")  # pragma: no cover
+
+    def _take(self, n: int) -> bytes:
+        """Up to ``n`` input bytes: pending first, then the source."""
+        if self.pending:
+            data, self.pending = self.pending[:n], self.pending[n:]
+            return data
+        data = self.source(n)
+        self.fed += len(data)
+        return data
+
+    def read(self, n: int) -> bytes:
+        if self.error is not None:  # a decompressor is unusable after an error
+            raise self.error
+        try:
+            return self._read(n)
+        except ArchiveError as exc:
+            self.error = exc
+            raise
+        except (zlib.error, lzma.LZMAError, OSError, EOFError, ValueError,
+                RuntimeError) as exc:
+            self.error = ArchiveError(f"corrupt compressed data: {exc}")
+            raise self.error from exc
+
+    def _read(self, n: int) -> bytes:
+        while not self.done:
+            dec = self.dec
+            if dec is None:  # stored
+                data = self._take(n)
+                if not data:
+                    self.done = True
+                return data
+            if dec.eof:
+                self._next_stream()
                 continue
-            name = _member_label(info.filename)
-            mode = info.external_attr >> 16
-            if stat.S_ISLNK(mode):
-                yield Member(name, 0, "skipped", "symbolic link in archive not followed", _none)
-            elif info.flag_bits & 0x1:
-                yield Member(name, info.file_size, "encrypted", "password-protected member", _none)
+            if isinstance(dec, _ZLIB_TYPE):
+                if not self.pending:
+                    self.pending = self.source(_INPUT)
+                    self.fed += len(self.pending)
+                    if not self.pending:
+                        if out := dec.flush():  # at most a window of output
+                            return out
+                        raise ArchiveError("compressed data ends early (truncated?)")
+                out = dec.decompress(self.pending, n)
+                self.pending = dec.unconsumed_tail
+                if dec.eof:
+                    self.pending = dec.unused_data
             else:
-                yield Member(name, info.file_size, "ok", "", _zip_reader(archive, info))
+                data = b""
+                if dec.needs_input:
+                    data = self._take(_INPUT)
+                    if not data:
+                        if self.kind == "lzma-zip":  # may end without an end marker
+                            self.done = True
+                            return b""
+                        raise ArchiveError("compressed data ends early (truncated?)")
+                out = dec.decompress(data, n)
+                if dec.eof:
+                    self.pending = dec.unused_data + self.pending
+            if out:
+                return out
+        return b""
+
+    def _next_stream(self) -> None:
+        """After the end of one stream: start the next concatenated one, or stop."""
+        magic = _STREAM_KINDS.get(self.kind)
+        if not self.multi or magic is None:
+            self.done = True
+            return
+        if self.kind == "xz":  # stream padding: zero bytes between streams
+            self.pending = self.pending.lstrip(b"\x00")
+        while len(self.pending) < len(magic):
+            more = self.source(_INPUT)
+            if not more:
+                break
+            self.fed += len(more)
+            self.pending += more.lstrip(b"\x00") if self.kind == "xz" else more
+        if self.pending.startswith(magic):
+            self.dec = self._new()
+        else:  # trailing garbage or padding after the last stream: ignored
+            self.done = True
 
 
-def _zip_reader(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Callable[[], Iterator[bytes]]:
+_ZLIB_TYPE = type(zlib.decompressobj())
+_AnyDecompressor = Union["zlib._Decompress", bz2.BZ2Decompressor, lzma.LZMADecompressor,
+                         "_ZipLzma"]
+
+
+class _ZipLzma:
+    """A zip LZMA member: a 4-byte header and the LZMA properties, then a raw LZMA1 stream."""
+
+    def __init__(self, take: Callable[[int], bytes]) -> None:
+        self.take = take
+        self.dec: lzma.LZMADecompressor | None = None
+
+    def _start(self, data: bytes) -> bytes:
+        head = data
+        while len(head) < 4:
+            more = self.take(_INPUT)
+            if not more:
+                raise ArchiveError("corrupt zip LZMA member header")
+            head += more
+        size = struct.unpack("<H", head[2:4])[0]
+        while len(head) < 4 + size:
+            more = self.take(_INPUT)
+            if not more:
+                raise ArchiveError("corrupt zip LZMA member header")
+            head += more
+        props = head[4 : 4 + size]
+        if size < 5 or props[0] >= 9 * 5 * 5:
+            raise ArchiveError("corrupt zip LZMA member header")
+        lc_lp_pb, dict_size = props[0], struct.unpack("<I", props[1:5])[0]
+        pb, rest = divmod(lc_lp_pb, 45)
+        lp, lc = divmod(rest, 9)
+        self.dec = lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=[{
+            "id": lzma.FILTER_LZMA1, "dict_size": dict_size, "lc": lc, "lp": lp, "pb": pb}])
+        return head[4 + size :]
+
+    @property
+    def eof(self) -> bool:
+        return self.dec is not None and self.dec.eof
+
+    @property
+    def needs_input(self) -> bool:
+        return self.dec is None or self.dec.needs_input
+
+    @property
+    def unused_data(self) -> bytes:
+        return self.dec.unused_data if self.dec is not None else b""
+
+    def decompress(self, data: bytes, n: int) -> bytes:
+        if self.dec is None:
+            data = self._start(data)
+        return self.dec.decompress(data, n)
+
+
+# -- zip -------------------------------------------------------------------------------------
+
+_ZIP_METHODS = {0: "stored", 8: "deflate", 12: "bzip2", 14: "lzma-zip"}
+_ZIP_METHOD_NAMES = {1: "shrink", 6: "implode", 9: "deflate64", 19: "lz77", 93: "zstandard",
+                     95: "xz", 96: "jpeg", 97: "wavpack", 98: "ppmd",
+                     99: "AES without its parameters"}
+_EOCD = struct.Struct("<4s4H2LH")
+_EOCD64_LOCATOR = struct.Struct("<4sLQL")
+_EOCD64 = struct.Struct("<4sQ2H2L4Q")
+_CENTRAL = struct.Struct("<4s4B4HL2L5H2L")
+_LOCAL = struct.Struct("<4s2B4HL2L2H")
+_AES_SALT = {1: 8, 2: 12, 3: 16}
+_AES_HMAC = 10
+
+
+@dataclass(slots=True)
+class _ZipEntry:
+    name: str
+    flags: int
+    method: int
+    raw_time: int
+    crc: int
+    csize: int
+    usize: int
+    offset: int  # of the local header, from the start of the archive data
+    mode: int  # unix mode bits from the external attributes
+    aes_strength: int = 0  # WinZip AES (method 99): key strength and version
+    aes_version: int = 0
+
+
+def _zip_members(path: Path, limits: ArchiveLimits, budget: ByteBudget,
+                 passwords: list[bytes]) -> Iterator[Member]:
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise ArchiveError(f"cannot read zip: {exc.strerror}") from exc
+    with handle:
+        start, entries = _zip_directory(handle)
+        count = 0
+        preferred: list[int] = []  # the password that worked last is tried first
+        for entry in entries:
+            name = _member_label(entry.name)
+            if entry.name.replace("\\", "/").endswith("/"):
+                continue  # a directory
+            count += 1
+            if count > limits.max_members:
+                yield _too_many(limits)
+                return
+            if stat.S_ISLNK(entry.mode):
+                yield Member(name, 0, "skipped", "symbolic link in archive not followed", _none)
+                continue
+            if entry.usize > limits.max_member_bytes:
+                yield Member(name, entry.usize, "skipped",
+                             _declared_too_big(entry.usize, limits), _none)
+                continue
+            kind = _ZIP_METHODS.get(entry.method)
+            if kind is None:
+                method = _ZIP_METHOD_NAMES.get(entry.method, "unknown")
+                yield Member(name, entry.usize, "failed",
+                             f"unsupported zip compression method {entry.method} ({method})",
+                             _none)
+                continue
+            password, reason = None, ""
+            if entry.flags & 0x1:
+                if entry.flags & 0x40:
+                    yield Member(name, entry.usize, "encrypted",
+                                 "password-protected member (unsupported strong encryption)",
+                                 _none)
+                    continue
+                found = _zip_password(path, start, entry, passwords, preferred)
+                if found is None:
+                    reason = "password-protected member"
+                    if passwords:
+                        reason += "; no known password opened it"
+                    yield Member(name, entry.usize, "encrypted", reason, _none)
+                    continue
+                index, password = found
+                preferred[:] = [index]
+                reason = f"opened with password #{index + 1} of the list"
+            budget.consume(0)  # an exhausted budget ends the archive (overlapping-entry bombs)
+            yield Member(name, entry.usize, "ok", reason,
+                         _zip_reader(path, start, entry, kind, password, limits, budget))
+
+
+def _zip_directory(fh: BinaryIO) -> tuple[int, Iterator[_ZipEntry]]:
+    """(offset of the archive data in the file, entries of the central directory as a stream).
+
+    The start offset is non-zero when data was prepended (a self-extracting archive).
+    """
+    fh.seek(0, 2)
+    size = fh.tell()
+    tail_len = min(size, _EOCD.size + 0xFFFF + _EOCD64_LOCATOR.size)
+    fh.seek(size - tail_len)
+    tail = fh.read(tail_len)
+    pos = tail.rfind(b"PK\x05\x06")
+    while pos != -1 and len(tail) - pos < _EOCD.size:
+        pos = tail.rfind(b"PK\x05\x06", 0, pos)
+    if pos == -1:
+        raise ArchiveError("corrupt zip: no end of central directory (truncated?)")
+    (_sig, _disk, _cd_disk, _n_disk, _n_total, cd_size, cd_offset,
+     _comment) = _EOCD.unpack_from(tail, pos)
+    eocd_at = size - tail_len + pos
+    directory_end = eocd_at
+    locator_at = pos - _EOCD64_LOCATOR.size
+    if locator_at >= 0 and tail[locator_at : locator_at + 4] == b"PK\x06\x07":
+        _sig, _disk, _eocd64_offset, _disks = _EOCD64_LOCATOR.unpack_from(tail, locator_at)
+        eocd64_at = eocd_at - _EOCD64_LOCATOR.size - _EOCD64.size
+        fh.seek(eocd64_at)
+        record = fh.read(_EOCD64.size)
+        if len(record) == _EOCD64.size and record[:4] == b"PK\x06\x06":
+            (_sig, _size, _made, _need, _disk, _cd_disk, _n_disk, _n_total, cd_size,
+             cd_offset) = _EOCD64.unpack(record)
+            directory_end = eocd64_at
+    start = directory_end - cd_size - cd_offset
+    if start < 0 or cd_size < 0:
+        raise ArchiveError("corrupt zip: central directory outside the file")
+    return start, _central_entries(fh, start + cd_offset, cd_size)
+
+
+def _central_entries(fh: BinaryIO, at: int, length: int) -> Iterator[_ZipEntry]:
+    """Entries of the central directory (``length`` bytes at ``at``), read in blocks."""
+    buf = b""
+    i = 0  # position in buf
+    done = 0  # bytes of the directory before buf[i]
+    index = 0
+    while done < length:
+        index += 1
+        if len(buf) - i < _CENTRAL.size:
+            buf, i = _refill(fh, buf, i, at + done, length - done, _CENTRAL.size)
+        if len(buf) - i < _CENTRAL.size or buf[i : i + 4] != b"PK\x01\x02":
+            raise ArchiveError(f"corrupt zip: bad central directory entry #{index}")
+        (_sig, _made_v, _made_os, _need_v, _need_os, flags, method, raw_time, _date, crc,
+         csize, usize, n_name, n_extra, n_comment, _disk, _iattr, eattr,
+         offset) = _CENTRAL.unpack_from(buf, i)
+        total = _CENTRAL.size + n_name + n_extra + n_comment
+        if len(buf) - i < total:
+            buf, i = _refill(fh, buf, i, at + done, length - done, total)
+            if len(buf) - i < total:
+                raise ArchiveError(f"corrupt zip: bad central directory entry #{index}")
+        name_at = i + _CENTRAL.size
+        raw_name = buf[name_at : name_at + n_name]
+        extra = buf[name_at + n_name : name_at + n_name + n_extra]
+        name = (raw_name.decode("utf-8", "replace") if flags & 0x800
+                else raw_name.decode("cp437"))
+        entry = _ZipEntry(name, flags, method, raw_time, crc, csize, usize, offset, eattr >> 16)
+        _read_extra(entry, extra, raw_name)
+        i += total
+        done += total
+        yield entry
+
+
+def _refill(fh: BinaryIO, buf: bytes, i: int, at: int, left: int, need: int) -> tuple[bytes, int]:
+    """``buf[i:]`` (the file's bytes at ``at``) extended to at least ``need`` bytes if the
+    ``left`` bytes of the directory allow; returns the new buffer, indexed from 0."""
+    rest = buf[i:]
+    want = min(max(need, _INPUT), left) - len(rest)
+    if want > 0:
+        fh.seek(at + len(rest))
+        rest += fh.read(want)
+    return rest, 0
+
+
+def _read_extra(entry: _ZipEntry, extra: bytes, raw_name: bytes) -> None:
+    """Zip64 sizes and offset, WinZip AES parameters, Info-ZIP Unicode path."""
+    i = 0
+    while i + 4 <= len(extra):
+        tag, size = struct.unpack_from("<2H", extra, i)
+        body = extra[i + 4 : i + 4 + size]
+        i += 4 + size
+        if tag == 0x0001:
+            fields = [v for v in ("usize", "csize", "offset")
+                      if getattr(entry, v) == 0xFFFFFFFF]
+            for k, field_name in enumerate(fields):
+                if 8 * k + 8 <= len(body):
+                    setattr(entry, field_name, struct.unpack_from("<Q", body, 8 * k)[0])
+        elif tag == 0x9901 and len(body) >= 7:
+            version, _vendor, strength, method = struct.unpack_from("<H2sBH", body)
+            if entry.method == 99:
+                entry.aes_version, entry.aes_strength, entry.method = version, strength, method
+        elif (tag == 0x7075 and len(body) >= 5 and body[0] == 1
+              and struct.unpack_from("<L", body, 1)[0] == zlib.crc32(raw_name)):
+            entry.name = body[5:].decode("utf-8", "replace")
+
+
+class _ZipCrypto:
+    """Traditional PKWARE encryption (ZipCrypto), decryption only."""
+
+    _TABLE: ClassVar[list[int]] = []
+
+    def __init__(self, password: bytes) -> None:
+        if not self._TABLE:
+            for i in range(256):
+                c = i
+                for _ in range(8):
+                    c = (c >> 1) ^ 0xEDB88320 if c & 1 else c >> 1
+                self._TABLE.append(c)
+        self.k0, self.k1, self.k2 = 305419896, 591751049, 878082192
+        for byte in password:
+            self._update(byte)
+
+    def _update(self, byte: int) -> None:
+        table = self._TABLE
+        self.k0 = (self.k0 >> 8) ^ table[(self.k0 ^ byte) & 0xFF]
+        self.k1 = ((self.k1 + (self.k0 & 0xFF)) * 134775813 + 1) & 0xFFFFFFFF
+        self.k2 = (self.k2 >> 8) ^ table[(self.k2 ^ (self.k1 >> 24)) & 0xFF]
+
+    def decrypt(self, data: bytes) -> bytes:
+        out = bytearray(len(data))
+        table = self._TABLE
+        k0, k1, k2 = self.k0, self.k1, self.k2
+        for i, c in enumerate(data):
+            k = k2 | 2
+            c ^= ((k * (k ^ 1)) >> 8) & 0xFF
+            out[i] = c
+            k0 = (k0 >> 8) ^ table[(k0 ^ c) & 0xFF]
+            k1 = ((k1 + (k0 & 0xFF)) * 134775813 + 1) & 0xFFFFFFFF
+            k2 = (k2 >> 8) ^ table[(k2 ^ (k1 >> 24)) & 0xFF]
+        self.k0, self.k1, self.k2 = k0, k1, k2
+        return bytes(out)
+
+
+class _ZipSource:
+    """The (decrypted) compressed bytes of one zip member, read from the file."""
+
+    def __init__(self, fh: BinaryIO, start: int, entry: _ZipEntry, password: bytes | None):
+        self.fh = fh
+        self.entry = entry
+        self.aes = None
+        fh.seek(start + entry.offset)
+        local = fh.read(_LOCAL.size)
+        if len(local) < _LOCAL.size or local[:4] != b"PK\x03\x04":
+            raise ArchiveError("corrupt zip member: bad local header")
+        n_name, n_extra = _LOCAL.unpack(local)[-2:]
+        fh.seek(start + entry.offset + _LOCAL.size + n_name + n_extra)
+        self.left = entry.csize
+        self.crypto: _ZipCrypto | None = None
+        if password is None:
+            return
+        if entry.aes_version:
+            from pyzipper.zipfile_aes import AESZipDecrypter
+
+            salt = _AES_SALT.get(entry.aes_strength)
+            if salt is None:
+                raise ArchiveError("corrupt zip member: unknown AES key strength")
+            header = self._raw(salt + 2)
+            info = SimpleNamespace(filename=entry.name, wz_aes_strength=entry.aes_strength)
+            self.left -= _AES_HMAC
+            try:
+                self.aes = AESZipDecrypter(info, password, header)
+            except RuntimeError as exc:
+                raise _BadPassword from exc
+        else:
+            self.crypto = _ZipCrypto(password)
+            header = self.crypto.decrypt(self._raw(12))
+            # The check byte: from the time when sizes are in a data descriptor, else the CRC.
+            check = (entry.raw_time >> 8) & 0xFF if entry.flags & 0x8 else entry.crc >> 24
+            if header[11] != check:
+                raise _BadPassword
+
+    def _raw(self, n: int) -> bytes:
+        n = max(min(n, self.left), 0)
+        data = self.fh.read(n) if n else b""
+        if len(data) < n:
+            raise ArchiveError("corrupt zip member: data ends early (truncated?)")
+        self.left -= n
+        return data
+
+    def read(self, n: int) -> bytes:
+        data = self._raw(n)
+        if self.crypto is not None:
+            return self.crypto.decrypt(data)
+        if self.aes is not None:
+            return self.aes.decrypt(data)
+        return data
+
+    def finish(self) -> None:
+        """Checks the WinZip AES authentication code after the data."""
+        if self.aes is not None:
+            code = self.fh.read(_AES_HMAC)
+            try:
+                self.aes.check_hmac(code)
+            except Exception as exc:  # pyzipper raises its own BadZipFile
+                raise ArchiveError("corrupt zip member: authentication code mismatch") from exc
+
+
+class _BadPassword(Exception):
+    pass
+
+
+def _zip_password(path: Path, start: int, entry: _ZipEntry, passwords: list[bytes],
+                  preferred: list[int]) -> tuple[int, bytes] | None:
+    """(index in the list, bytes) of the first password that opens ``entry``, or None.
+
+    A password is tried as given (UTF-8), then, for ZipCrypto, in the Windows code pages old
+    zip tools used for accented passwords."""
+    order = preferred + [i for i in range(len(passwords)) if i not in preferred]
+    kind = _ZIP_METHODS.get(entry.method, "stored")
+    for index in order:
+        for password in _password_variants(passwords[index], aes=bool(entry.aes_version)):
+            try:
+                with path.open("rb") as fh:
+                    source = _ZipSource(fh, start, entry, password)
+                    if kind == "deflate":  # ZipCrypto's check byte lets 1 in 256 wrong ones in
+                        zlib.decompressobj(-zlib.MAX_WBITS).decompress(source.read(4096), 1)
+            except (_BadPassword, zlib.error):
+                continue
+            except (ArchiveError, OSError):
+                return None  # the member itself is damaged; reading it will say so
+            return index, password
+    return None
+
+
+def _password_variants(password: bytes, *, aes: bool) -> list[bytes]:
+    variants = [password]
+    if aes:
+        return variants
+    try:
+        text = password.decode("utf-8")
+    except UnicodeDecodeError:
+        return variants
+    for codepage in ("cp1252", "cp437", "cp850"):
+        try:
+            encoded = text.encode(codepage)
+        except UnicodeEncodeError:
+            continue
+        if encoded not in variants:
+            variants.append(encoded)
+    return variants
+
+
+def _zip_reader(path: Path, start: int, entry: _ZipEntry, kind: str, password: bytes | None,
+                limits: ArchiveLimits, budget: ByteBudget) -> Callable[[], Iterator[bytes]]:
     def chunks() -> Iterator[bytes]:
         try:
-            with archive.open(info) as stream:
-                while chunk := stream.read(CHUNK):
-                    yield chunk
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
-            raise ArchiveError(f"corrupt zip member: {exc}") from exc
+            fh = path.open("rb")
+        except OSError as exc:
+            raise ArchiveError(f"cannot read zip: {exc.strerror}") from exc
+        with fh:
+            try:
+                source = _ZipSource(fh, start, entry, password)
+            except _BadPassword as exc:
+                raise ArchiveError("password no longer opens the member") from exc
+            decoder = _Decoder(source.read, kind)
+            meter = _Meter(limits, budget, None if kind == "stored" else lambda: decoder.consumed)
+            crc = 0
+            for chunk in _metered(decoder.read, meter):
+                crc = zlib.crc32(chunk, crc)
+                yield chunk
+            source.finish()
+            if entry.aes_version != 2 and crc != entry.crc:  # AE-2 stores no CRC
+                raise ArchiveError("corrupt zip member: CRC mismatch")
 
     return chunks
+
+
+# -- tar and compressed streams ----------------------------------------------------------------
+
+_SUFFIXES = {
+    "gzip": {".gz": "", ".gzip": "", ".tgz": ".tar", ".taz": ".tar"},
+    "bzip2": {".bz2": "", ".bz": "", ".tbz2": ".tar", ".tbz": ".tar"},
+    "xz": {".xz": "", ".txz": ".tar", ".lzma": ""},
+}
+
+
+class _FileSource:
+    """A file read from the start, counting the bytes read."""
+
+    def __init__(self, fh: BinaryIO) -> None:
+        self.fh = fh
+        self.consumed = 0
+
+    def read(self, n: int) -> bytes:
+        data = self.fh.read(n)
+        self.consumed += len(data)
+        return data
+
+
+class _GuardedStream:
+    """The decompressed bytes of a compressed tar, as a file for :mod:`tarfile`: every byte
+    (headers and skipped data included) is charged to the budget, and the whole stream's
+    ratio is checked, so nothing tarfile reads past can expand unchecked."""
+
+    def __init__(self, decoder: _Decoder, limits: ArchiveLimits, budget: ByteBudget) -> None:
+        self.decoder = decoder
+        self.limits = limits
+        self.budget = budget
+        self.produced = 0
+
+    def read(self, n: int = -1) -> bytes:
+        if n is None or n < 0:
+            n = CHUNK
+        data = self.decoder.read(min(n, CHUNK))
+        self.produced += len(data)
+        self.budget.consume(len(data))
+        limits = self.limits
+        if self.produced >= limits.ratio_floor_bytes:
+            used = self.decoder.consumed
+            # A backstop: more lenient than the member check, which names the member.
+            if self.produced > limits.max_ratio * (used + 4 * _SLACK):
+                raise LimitExceeded(
+                    f"compressed archive expands beyond ratio {limits.max_ratio:g} "
+                    f"({_human(self.produced)} from {_human(used)})")
+        return data
+
+
+def _open(path: Path) -> BinaryIO:
+    try:
+        return path.open("rb")
+    except OSError as exc:
+        raise ArchiveError(f"cannot read archive: {exc.strerror}") from exc
+
+
+def _tar_file_members(path: Path, limits: ArchiveLimits, budget: ByteBudget) -> Iterator[Member]:
+    with _open(path) as fh:
+        yield from _tar_members(_FileSource(fh), None, limits, budget)
+
+
+def _compressed_members(path: Path, kind: str, limits: ArchiveLimits,
+                        budget: ByteBudget) -> Iterator[Member]:
+    """A single compressed file: its content as one member, or the members of its tar."""
+    with _open(path) as fh:
+        if _is_tar(_head(_Decoder(_FileSource(fh).read, kind, multi=True), 512)):
+            fh.seek(0)
+            decoder = _Decoder(_FileSource(fh).read, kind, multi=True)
+            stream = _GuardedStream(decoder, limits, budget)
+            yield from _tar_members(stream, lambda: decoder.consumed, limits, budget)
+            return
+        fh.seek(0)
+        name = _stream_member_name(path, kind, fh)
+        size = 0
+        if kind == "gzip" and fh.seek(0, 2) >= 18:  # ISIZE: the size modulo 4 GiB
+            fh.seek(-4, 2)
+            size = int.from_bytes(fh.read(4), "little")
+
+    def chunks() -> Iterator[bytes]:
+        with _open(path) as handle:
+            decoder = _Decoder(_FileSource(handle).read, kind, multi=True)
+            yield from _metered(decoder.read, _Meter(limits, budget, lambda: decoder.consumed))
+
+    yield Member(name, size, "ok", "", chunks)
+
+
+def _head(decoder: _Decoder, n: int) -> bytes:
+    """The first ``n`` decompressed bytes (fewer if the stream is short or damaged)."""
+    head = b""
+    try:
+        while len(head) < n and (data := decoder.read(n - len(head))):
+            head += data
+    except ArchiveError:
+        pass  # reading the member will report it
+    return head
+
+
+def _is_tar(head: bytes) -> bool:
+    from breachscope.ingest.sniff import is_tar_header
+
+    return is_tar_header(head)
+
+
+def _stream_member_name(path: Path, kind: str, fh: BinaryIO) -> str:
+    """``liste.csv.gz`` → ``liste.csv``; without a known suffix, the name a gzip header
+    carries, else ``content``."""
+    suffix = path.suffix.lower()
+    replacement = _SUFFIXES[kind].get(suffix)
+    if replacement is not None and len(path.name) > len(suffix):
+        return _member_label(path.name[: -len(suffix)] + replacement)
+    if kind == "gzip":
+        head = fh.read(_INPUT)
+        if len(head) >= 10 and head[3] & 0x08:  # FNAME
+            pos = 10
+            if head[3] & 0x04:  # FEXTRA
+                pos += 2 + int.from_bytes(head[10:12], "little")
+            end = head.find(b"\x00", pos)
+            if end > pos:
+                raw = head[pos:end][:1024]
+                try:
+                    original = raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    original = raw.decode("latin-1")
+                label = _member_label(original)
+                if label != "(unnamed)":
+                    return label
+    return "content"
+
+
+def _tar_members(fileobj: _FileSource | _GuardedStream, consumed: Callable[[], int] | None,
+                 limits: ArchiveLimits, budget: ByteBudget) -> Iterator[Member]:
+    """Members of a tar read as a stream (``r|``). ``consumed`` is the compressed position for
+    a compressed tar (whose stream already charges the budget), None for a plain tar."""
+    try:
+        archive = tarfile.open(fileobj=fileobj, mode="r|")  # noqa: SIM115 - closed below
+    except tarfile.TarError as exc:
+        raise ArchiveError(f"corrupt tar: {exc}") from exc
+    count = 0
+    with archive:
+        while True:
+            try:
+                info = archive.next()
+            except (tarfile.TarError, EOFError) as exc:
+                raise ArchiveError(f"corrupt tar: {exc}") from exc
+            if info is None:
+                return
+            archive.members.clear()  # tarfile keeps every header met; we never need them
+            if info.isdir():
+                continue
+            count += 1
+            if count > limits.max_members:
+                yield _too_many(limits)
+                return
+            name = _member_label(info.name)
+            if info.issym() or info.islnk():
+                yield Member(name, 0, "skipped", "link in archive not followed", _none)
+            elif info.ischr() or info.isblk() or info.isfifo():
+                yield Member(name, 0, "skipped", "device or pipe in archive not read", _none)
+            elif info.size > limits.max_member_bytes:
+                yield Member(name, info.size, "skipped",
+                             _declared_too_big(info.size, limits), _none)
+            else:
+                budget.consume(0)  # an exhausted budget ends the archive
+                yield Member(name, info.size, "ok", "",
+                             _tar_reader(archive, info, consumed, limits, budget))
+
+
+def _tar_reader(archive: tarfile.TarFile, info: tarfile.TarInfo,
+                consumed: Callable[[], int] | None, limits: ArchiveLimits,
+                budget: ByteBudget) -> Callable[[], Iterator[bytes]]:
+    def chunks() -> Iterator[bytes]:
+        try:
+            stream = archive.extractfile(info)
+        except (tarfile.TarError, EOFError, OSError) as exc:
+            raise ArchiveError(f"corrupt tar member: {exc}") from exc
+        if stream is None:  # pragma: no cover - only regular members get here
+            return
+        meter = _Meter(limits, budget, consumed, charge=consumed is None)
+
+        def read(n: int) -> bytes:
+            try:
+                return stream.read(n)
+            except (tarfile.TarError, EOFError, OSError) as exc:
+                raise ArchiveError(f"corrupt tar member: {exc}") from exc
+
+        yield from _metered(read, meter)
+
+    return chunks
+
+
+# -- helpers ---------------------------------------------------------------------------------
 
 
 def _member_label(raw: str) -> str:

@@ -9,6 +9,7 @@ text decisions (plus a zip's central directory for zip-based formats).
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from pathlib import Path
 
@@ -16,8 +17,8 @@ from breachscope.extract.delimited import sniff_delimiter
 from breachscope.extract.encoding import decode_bytes, looks_like_text
 
 TYPES = (
-    "empty", "zip", "xlsx", "docx", "pptx", "ole", "pdf", "png", "jpeg", "gzip", "7z", "rar",
-    "json", "csv", "text", "binary",
+    "empty", "zip", "xlsx", "docx", "pptx", "ole", "pdf", "png", "jpeg", "gzip", "bzip2", "xz",
+    "tar", "7z", "rar", "json", "xml", "html", "csv", "text", "binary",
 )
 
 HEAD_SIZE = 64 * 1024
@@ -27,6 +28,7 @@ _MAGIC: list[tuple[bytes, str]] = [
     (b"\x89PNG\r\n\x1a\n", "png"),
     (b"\xff\xd8\xff", "jpeg"),
     (b"\x1f\x8b", "gzip"),
+    (b"\xfd7zXZ\x00", "xz"),
     (b"7z\xbc\xaf\x27\x1c", "7z"),
     (b"Rar!\x1a\x07", "rar"),
 ]
@@ -50,11 +52,15 @@ def sniff_type(path: Path) -> str:
         return "empty"
     if head.startswith(_ZIP_MAGIC):
         return _sniff_zip(path, head)
+    if is_tar_header(head):  # before PDF: a tar's first member may be a PDF
+        return "tar"
     if b"%PDF-" in head[:1024]:
         return "pdf"
     for magic, name in _MAGIC:
         if head.startswith(magic):
             return name
+    if head[:3] == b"BZh" and head[3:4].isdigit() and head[3:4] != b"0":
+        return "bzip2"
     if not looks_like_text(head):
         return "binary"
     return _sniff_text(head, complete, path.suffix.lower())
@@ -91,11 +97,52 @@ def _local_names(head: bytes) -> list[str]:
     return names
 
 
+def is_tar_header(block: bytes) -> bool:
+    """Whether ``block`` starts with a tar header: the ustar magic at offset 257, or an
+    old-style (v7) header whose checksum is right."""
+    if len(block) < 512:
+        return False
+    if block[257:262] == b"ustar" and block[262:263] in (b"\x00", b" "):
+        return _tar_checksum_ok(block)
+    if block[0] == 0:  # no name: an end-of-archive block, or not a tar
+        return False
+    return _tar_checksum_ok(block)
+
+
+def _tar_checksum_ok(block: bytes) -> bool:
+    field = block[148:156].replace(b"\x00", b" ").strip()
+    if not field or any(c not in b"01234567" for c in field):
+        return False
+    expected = int(field, 8)
+    header = block[:148] + b" " * 8 + block[156:512]
+    unsigned = sum(header)
+    signed = sum(c - 256 if c > 127 else c for c in header)
+    return expected in (unsigned, signed)
+
+
+_XML_START = re.compile(r"<(\?xml[\s?]|!DOCTYPE\s|[A-Za-z_:][\w.:-]*[\s/>])", re.IGNORECASE)
+_HTML_START = re.compile(r"<(!DOCTYPE\s+html|html|head|body)[\s>]", re.IGNORECASE)
+_XML_PROLOG = re.compile(r"(<\?xml[^>]*\?>|<!--.*?-->|\s+)+", re.DOTALL)
+
+
+def _markup(text: str) -> str | None:
+    """``xml`` or ``html`` for text that starts like markup, else None."""
+    if not _XML_START.match(text):
+        return None
+    prolog = _XML_PROLOG.match(text)
+    body = text[prolog.end() :] if prolog else text
+    if _HTML_START.match(body):
+        return "html"
+    return "xml"
+
+
 def _sniff_text(head: bytes, complete: bool, suffix: str) -> str:
     text, _ = decode_bytes(head, partial=not complete)
     stripped = text.lstrip("\ufeff \t\r\n")
     if not stripped:
         return "text"
+    if stripped[0] == "<" and (markup := _markup(stripped)):
+        return markup
     if stripped[0] in "{[" and (suffix in _JSON_EXTENSIONS or _looks_like_json(text, complete)):
         return "json"
     sniffed = sniff_delimiter(text)

@@ -1,9 +1,11 @@
-"""Walk the sources of a scan: files, directories and archives, nested at any depth.
+"""Walk the sources of a scan and decide, content by content, what needs scanning.
 
-The walker records every path it meets in the case store (``files``) and yields only the
-contents that still need scanning. Archive members are streamed into the case's work area under
-their content hash (``work/blobs/<sha256>``): a member's name is only ever a label, never a
-filesystem path, so ``../`` or absolute member names cannot write outside the work area.
+The walker runs in the main process and never parses a file: it lists directories, hashes
+files (reading bytes is not parsing them) and records every path in the case store. Archives
+are expanded by worker processes (``worker.process_content``), which describe their members;
+the walker then records those members under their contract names
+(``outer.zip!/dir/inner.zip!/file.csv``) and yields the ones that still need scanning.
+A member's name is only ever a label, never a filesystem path.
 """
 
 from __future__ import annotations
@@ -17,23 +19,33 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from breachscope.case import Case
-from breachscope.ingest.archives import ARCHIVE_TYPES, ArchiveError, iter_members
-from breachscope.ingest.sniff import sniff_type
+from breachscope.worker import ContentResult
 
 CHUNK = 1 << 20
-MAX_DEPTH = 8  # nesting of archives; deeper members are recorded `skipped`
 
 
 @dataclass(slots=True)
 class Entry:
-    """One content to scan: ``path`` is its contract name, ``real`` where its bytes are."""
+    """One content to process: ``path`` is its contract name, ``real`` where its bytes are."""
 
     path: str
     real: Path
     sha256: str
     size: int
+    file_type: str | None  # None until a worker has sniffed it
+    temporary: bool  # a blob in the work area, to delete once processed
+    depth: int = 0
+
+
+@dataclass(slots=True)
+class PendingArchive:
+    """An expanded archive, marked done only once all its members are stored."""
+
+    sha256: str
+    size: int
     file_type: str
-    temporary: bool  # a blob in the work area, to delete once scanned
+    status: str
+    reason: str | None
 
 
 @dataclass
@@ -42,17 +54,6 @@ class WalkStats:
     bytes_read: int = 0
     top_bytes_done: int = 0
     pending_archives: list[PendingArchive] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class PendingArchive:
-    """An expanded archive, marked done only once all its members are scanned."""
-
-    sha256: str
-    size: int
-    file_type: str
-    status: str
-    reason: str | None
 
 
 def hash_file(path: Path) -> str:
@@ -64,19 +65,18 @@ def hash_file(path: Path) -> str:
 
 
 def top_level_files(sources: Iterable[Path]) -> Iterator[tuple[str, Path, Path]]:
-    """(contract name, real path, root) for every regular file under the sources. Symbolic
-    links are followed only when their target stays inside the source folder."""
+    """(contract name, real path, root) for every file under the sources, in a stable order.
+    Directory symbolic links are not descended into."""
     for source in sources:
-        if source.is_file():
-            yield source.name, source, source.parent
+        if not source.is_dir():
+            yield source.name, source, source.resolve().parent
             continue
         root = source.resolve()
         for dirpath, dirnames, filenames in os.walk(source, followlinks=False):
             dirnames.sort()
             for name in sorted(filenames):
                 real = Path(dirpath) / name
-                rel = real.relative_to(source).as_posix()
-                yield rel, real, root
+                yield real.relative_to(source).as_posix(), real, root
 
 
 def total_size(sources: Iterable[Path]) -> int:
@@ -88,15 +88,13 @@ def total_size(sources: Iterable[Path]) -> int:
 
 
 class Walker:
-    """Records files and yields the contents that need scanning, once per content."""
+    """Records files and yields the contents that need processing, once per content."""
 
     def __init__(self, case: Case, run_id: int) -> None:
         self.case = case
         self.run_id = run_id
         self.stats = WalkStats()
-        self.seen: set[str] = set()  # contents yielded (or being expanded) in this run
-        self.blob_dir = case.work_dir / "blobs"
-        self.blob_dir.mkdir(parents=True, exist_ok=True)
+        self.seen: set[str] = set()  # contents handed out (or done) in this run
 
     # -- top level ---------------------------------------------------------------------------
 
@@ -111,11 +109,11 @@ class Walker:
             if stat.S_ISLNK(st.st_mode):
                 target = real.resolve()
                 if not target.is_relative_to(root) or not target.is_file():
-                    self._unreadable(name, None, 0, "skipped", "symbolic link leaving the dump")
+                    self.unreadable(name, None, 0, "skipped", "symbolic link leaving the dump")
                     return
                 st = target.stat()
             elif not stat.S_ISREG(st.st_mode):
-                self._unreadable(name, None, 0, "skipped", "not a regular file")
+                self.unreadable(name, None, 0, "skipped", "not a regular file")
                 return
             known = self.case.known_file(name)
             if known and known[1] == st.st_size and known[2] == st.st_mtime:
@@ -123,42 +121,58 @@ class Walker:
             else:
                 sha = hash_file(real)
         except OSError as exc:
-            self._unreadable(name, None, 0, "failed", f"cannot read: {exc.strerror}")
+            self.unreadable(name, None, 0, "failed", f"cannot read: {exc.strerror}")
             return
         self.stats.bytes_read += st.st_size
         self.case.add_file(
             name, sha, st.st_size, mtime=st.st_mtime, parent=None, depth=0, run_id=self.run_id
         )
-        yield from self._content(name, real, sha, st.st_size, depth=0, temporary=False)
+        entry = Entry(name, real, sha, st.st_size, None, temporary=False)
+        if self._needs_processing(entry):
+            yield entry
         self.stats.top_bytes_done += st.st_size
 
-    # -- any content -------------------------------------------------------------------------
+    # -- archive members ---------------------------------------------------------------------
 
-    def _content(
-        self, name: str, real: Path, sha: str, size: int, *, depth: int, temporary: bool
-    ) -> Iterator[Entry]:
-        status = self.case.content_status(sha)
+    def members(self, archive: Entry, result: ContentResult) -> Iterator[Entry]:
+        """Record the members a worker expanded from ``archive``; yield those to scan."""
+        self.stats.pending_archives.append(PendingArchive(
+            archive.sha256, archive.size, result.file_type or "unknown", result.status,
+            result.reason))
+        for m in result.members:
+            self.stats.files += 1
+            path = f"{archive.path}!/{m.name}"
+            parent = f"{archive.path}!/{m.parent}" if m.parent else archive.path
+            depth = archive.depth + m.depth
+            if m.sha256 is None:  # never read whole: encrypted, link, limit, corrupt
+                self.unreadable(path, parent, depth, m.status, m.reason or m.status,
+                                size=m.size)
+                continue
+            self.case.add_file(path, m.sha256, m.size, mtime=None, parent=parent, depth=depth,
+                               run_id=self.run_id)
+            self.stats.bytes_read += m.size
+            if m.is_archive:
+                self.stats.pending_archives.append(PendingArchive(
+                    m.sha256, m.size, m.file_type or "unknown", m.status, m.reason))
+                continue
+            entry = Entry(path, Path(m.blob or ""), m.sha256, m.size, m.file_type,
+                          temporary=True, depth=depth)
+            if self._needs_processing(entry):
+                yield entry
+            else:
+                entry.real.unlink(missing_ok=True)
+
+    # -- shared ------------------------------------------------------------------------------
+
+    def _needs_processing(self, entry: Entry) -> bool:
+        status = self.case.content_status(entry.sha256)
         if status is not None and status != "pending":
-            if temporary:
-                real.unlink(missing_ok=True)
-            self._reuse_members(name, sha)
-            return
-        if sha in self.seen:
-            if temporary:
-                real.unlink(missing_ok=True)
-            return
-        self.seen.add(sha)
-        if temporary:
-            blob = self.blob_dir / sha
-            real.rename(blob)
-            real = blob
-        file_type = sniff_type(real)
-        if file_type in ARCHIVE_TYPES:
-            yield from self._expand(name, real, sha, size, file_type, depth)
-            if temporary:
-                real.unlink(missing_ok=True)
-            return
-        yield Entry(name, real, sha, size, file_type, temporary)
+            self._reuse_members(entry.path, entry.sha256)
+            return False
+        if entry.sha256 in self.seen:
+            return False
+        self.seen.add(entry.sha256)
+        return True
 
     def _reuse_members(self, name: str, sha: str) -> None:
         """An archive already expanded elsewhere: record its members under this name too."""
@@ -166,48 +180,9 @@ class Walker:
         if other is not None:
             self.case.copy_members(other, name, self.run_id)
 
-    def _expand(
-        self, name: str, real: Path, sha: str, size: int, file_type: str, depth: int
-    ) -> Iterator[Entry]:
-        """Stream each member to a blob and scan it as content. The archive's own content row
-        is written by the pipeline once every member has been scanned (resume safety)."""
-        reason = None
-        status = "scanned"
-        if depth >= MAX_DEPTH:
-            status, reason = "skipped", f"archive nested deeper than {MAX_DEPTH} levels"
-        else:
-            try:
-                for member in iter_members(real, file_type):
-                    member_name = f"{name}!/{member.name}"
-                    if member.status != "ok":
-                        self._unreadable(
-                            member_name, name, depth + 1, member.status, member.reason,
-                            size=member.size,
-                        )
-                        continue
-                    tmp = self.blob_dir / f"tmp-{os.getpid()}-{self.stats.files}"
-                    self.stats.files += 1
-                    try:
-                        member_sha, written = _stream_to(tmp, member.chunks())
-                    except ArchiveError as exc:
-                        tmp.unlink(missing_ok=True)
-                        self._unreadable(member_name, name, depth + 1, "failed", str(exc),
-                                         size=member.size)
-                        continue
-                    self.stats.bytes_read += written
-                    self.case.add_file(
-                        member_name, member_sha, written, mtime=None, parent=name,
-                        depth=depth + 1, run_id=self.run_id,
-                    )
-                    yield from self._content(
-                        member_name, tmp, member_sha, written, depth=depth + 1, temporary=True
-                    )
-            except ArchiveError as exc:
-                status, reason = "failed", str(exc)
-        self.stats.pending_archives.append(PendingArchive(sha, size, file_type, status, reason))
-
-    def _unreadable(
-        self, name: str, parent: str | None, depth: int, status: str, reason: str, *, size: int = 0
+    def unreadable(
+        self, name: str, parent: str | None, depth: int, status: str, reason: str, *,
+        size: int = 0,
     ) -> None:
         """A path whose content cannot be hashed: keyed by a pseudo id derived from its name."""
         pseudo = "unread:" + hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()
@@ -215,15 +190,3 @@ class Walker:
                            run_id=self.run_id)
         self.case.set_content(pseudo, size=size, file_type="unknown", status=status,
                               reason=reason, run_id=self.run_id)
-
-
-def _stream_to(target: Path, chunks: Iterator[bytes]) -> tuple[str, int]:
-    """Write chunks to ``target``; return (sha256, bytes written)."""
-    digest = hashlib.sha256()
-    written = 0
-    with target.open("wb") as out:
-        for chunk in chunks:
-            digest.update(chunk)
-            out.write(chunk)
-            written += len(chunk)
-    return digest.hexdigest(), written

@@ -1,12 +1,25 @@
-"""People v0: records grouped into people by exact normalized keys.
+"""People v0: records grouped into people by exact normalized keys, entirely in DuckDB.
 
-Two records are the same person when they share one key (connected components, union-find):
+Two records are the same person when they share one key (connected components):
 - the NIR;
 - folded last name + folded first name + birth date;
 - folded last name + folded first name + an e-mail, or + a phone (twins and households have
   different first names, so a shared name *and* contact is one person).
 A record with a name and nothing else can only join other such records with the same name.
-Folding removes accents and case and collapses hyphens, apostrophes and spaces.
+When ``last_name`` is empty, ``full_name`` is the last name (and the first name is empty).
+Folding removes accents and case and collapses hyphens, apostrophes and spaces: the SQL macro
+``fold`` (:func:`install_fold_macro`) reproduces :func:`breachscope.detect.validators.fold`.
+
+Everything runs as SQL over the case store, so the main process keeps a bounded memory whatever
+the size of the dump (DuckDB spills to disk under its ``memory_limit``):
+1. every record gets a number ``rn`` in ``record_id`` order and its keys are listed;
+2. each key links its records to the smallest of them (its anchor): an edge table;
+3. label propagation over the edges: each record's label becomes the smallest label among the
+   records it shares a key with, plus a pointer jump (label of the label), repeated until no
+   label changes (3–5 rounds in practice, logarithmic in the longest chain);
+4. a person is a label; its ``person_id`` is ``'P' || left(sha256(smallest record_id), 12)``
+   (stable as long as its first record is), its fields the most common value of its records
+   (ties: the value of the smallest record_id), phones and e-mails the sorted distinct union.
 
 This is deliberately exact: probabilistic linkage (typos, married names, swapped day/month)
 replaces it in the resolution issue, behind the same tables (``people``, ``person_records``).
@@ -14,144 +27,217 @@ replaces it in the resolution issue, behind the same tables (``people``, ``perso
 
 from __future__ import annotations
 
-import hashlib
-from collections import Counter, defaultdict
-from collections.abc import Iterable
+import functools
+import logging
+import time
+import unicodedata
+from itertools import chain
 
-import pyarrow as pa
+import duckdb
 
 from breachscope.case import Case
-from breachscope.detect.validators import fold
+from breachscope.detect.validators import _FOLD_EXTRA, _FOLD_SEPARATORS
 
-RECORD_COLUMNS = (
-    "record_id", "last_name", "first_name", "full_name", "birth_date", "nir", "phones",
-    "emails", "postal_code", "city", "role_hint",
+# Characters whose *compatibility* decomposition (NFKD, which Python's fold uses) differs from
+# the canonical one (DuckDB's strip_accents): Latin, Greek, Armenian, punctuation, letter-like
+# symbols, ligatures, full-width forms. Other compatibility characters (CJK, Arabic
+# presentation forms...) are not expected in names and fold differently in SQL.
+log = logging.getLogger(__name__)
+
+_COMPAT_RANGES = (
+    range(0xA0, 0x300), range(0x370, 0x400), range(0x587, 0x588), range(0x1E00, 0x2190),
+    range(0x3000, 0x3001), range(0xFB00, 0xFB18), range(0xFF01, 0xFF5F),
 )
+_TMP = ("_bs_rec", "_bs_keys", "_bs_edges", "_bs_lab", "_bs_lab_next", "_bs_root")
 
 
-class _UnionFind:
-    def __init__(self) -> None:
-        self.parent: dict[str, str] = {}
-
-    def find(self, x: str) -> str:
-        parent = self.parent
-        root = parent.setdefault(x, x)
-        while root != parent[root]:
-            root = parent[root]
-        while x != root:  # path compression
-            parent[x], x = root, parent[x]
-        return root
-
-    def union(self, a: str, b: str) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
+def _sql_str(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
-def record_keys(rec: dict) -> list[tuple]:
-    """The exact keys of one record (see module docstring)."""
-    keys: list[tuple] = []
-    if rec["nir"]:
-        keys.append(("nir", rec["nir"]))
-    last, first = _name_parts(rec)
-    if last:
-        name = (fold(last), fold(first or ""))
-        if rec["birth_date"]:
-            keys.append(("name+birth", *name, rec["birth_date"]))
-        keys.extend(("name+email", *name, e) for e in rec["emails"] or ())
-        keys.extend(("name+phone", *name, p) for p in rec["phones"] or ())
-        if not keys:
-            keys.append(("name", *name))
-    return keys
+def _re2_class(chars: list[str]) -> str:
+    return "[" + "".join(f"\\x{{{ord(c):x}}}" for c in chars) + "]"
 
 
-def _name_parts(rec: dict) -> tuple[str | None, str | None]:
-    if rec["last_name"]:
-        return rec["last_name"], rec["first_name"]
-    if rec["full_name"]:
-        return rec["full_name"], None
-    return None, None
+@functools.cache
+def fold_macro_sql() -> str:
+    """``CREATE OR REPLACE TEMP MACRO fold(s)``, built from the Python fold's own tables."""
+    mapping = {chr(k): v for k, v in _FOLD_EXTRA.items()}
+    for cp in chain(*_COMPAT_RANGES):
+        c = chr(cp)
+        nfkd = unicodedata.normalize("NFKD", c)
+        if c not in mapping and nfkd != unicodedata.normalize("NFD", c):
+            mapping[c] = "".join(x for x in nfkd if not unicodedata.combining(x))
+    single = {c: v for c, v in mapping.items() if len(v) == 1}
+    multi = {c: v for c, v in mapping.items() if len(v) != 1}
+    expr = f"translate(s, {_sql_str(''.join(single))}, {_sql_str(''.join(single.values()))})"
+    for c, v in multi.items():
+        expr = f"replace({expr}, {_sql_str(c)}, {_sql_str(v)})"
+    # translate() is slow (it builds its map per row): only names with such a character pay.
+    expr = f"CASE WHEN regexp_matches(s, '{_re2_class(list(mapping))}') THEN {expr} ELSE s END"
+    # Python's \s is Unicode whitespace (RE2's is ASCII): list the separators explicitly.
+    separators = [chr(cp) for cp in range(0x10000)
+                  if not 0xD800 <= cp < 0xE000 and _FOLD_SEPARATORS.fullmatch(chr(cp))]
+    sep = _re2_class(separators) + "+"
+    return (f"CREATE OR REPLACE TEMP MACRO fold(s) AS "
+            f"trim(regexp_replace(upper(strip_accents({expr})), '{sep}', ' ', 'g'))")
 
 
-def group_records(records: Iterable[dict]) -> dict[str, list[dict]]:
-    """Group records into people; returns {root record id: records}."""
-    uf = _UnionFind()
-    by_key: dict[tuple, str] = {}
-    recs = list(records)
-    for rec in recs:
-        rid = rec["record_id"]
-        uf.find(rid)
-        for key in record_keys(rec):
-            first = by_key.setdefault(key, rid)
-            if first != rid:
-                uf.union(first, rid)
-    groups: dict[str, list[dict]] = defaultdict(list)
-    for rec in recs:
-        groups[uf.find(rec["record_id"])].append(rec)
-    return groups
+def install_fold_macro(db: duckdb.DuckDBPyConnection) -> None:
+    """Define the ``fold(s)`` macro on this connection (temporary: not stored in the case)."""
+    db.execute(fold_macro_sql())
 
 
-def _most_common(values: Iterable[str | None]) -> str | None:
-    counts = Counter(v for v in values if v)
-    return counts.most_common(1)[0][0] if counts else None
+_STEP_RECORDS = """
+CREATE OR REPLACE TEMP TABLE _bs_rec AS
+SELECT row_number() OVER (ORDER BY record_id) AS rn, record_id, nir, birth_date, phones, emails,
+    CASE WHEN last_name <> '' THEN fold(last_name)
+         WHEN full_name <> '' THEN fold(full_name) END AS fold_last,
+    CASE WHEN last_name <> '' THEN fold(coalesce(first_name, ''))
+         WHEN full_name <> '' THEN '' END AS fold_first
+FROM records
+"""
+
+# A key is one string: kind, folded last, folded first and value separated by U+001F, which
+# fold never leaves in a name (it is whitespace), so two keys are equal only when all parts are.
+# A NULL inside a phone or e-mail list is kept apart from '' (no trailing separator).
+_STEP_KEYS = """
+CREATE OR REPLACE TEMP TABLE _bs_keys AS
+WITH named AS (
+    SELECT rn, nir, birth_date, phones, emails,
+        'n' || chr(31) || fold_last || chr(31) || fold_first AS name
+    FROM _bs_rec
+)
+SELECT rn, 'nir' || chr(31) || nir AS key FROM named WHERE nir <> ''
+UNION ALL
+SELECT rn, 'b' || name || chr(31) || birth_date FROM named
+    WHERE name IS NOT NULL AND birth_date <> ''
+UNION ALL
+SELECT rn, 'e' || name || coalesce(chr(31) || email, '')
+    FROM (SELECT rn, name, unnest(emails) AS email FROM named WHERE name IS NOT NULL)
+UNION ALL
+SELECT rn, 'p' || name || coalesce(chr(31) || phone, '')
+    FROM (SELECT rn, name, unnest(phones) AS phone FROM named WHERE name IS NOT NULL)
+UNION ALL
+SELECT rn, name FROM named
+    WHERE name IS NOT NULL AND coalesce(nir, '') = '' AND coalesce(birth_date, '') = ''
+        AND coalesce(len(emails), 0) = 0 AND coalesce(len(phones), 0) = 0
+"""
+
+# Each record of a key is linked to the key's smallest record (its anchor).
+_STEP_EDGES = """
+CREATE OR REPLACE TEMP TABLE _bs_edges AS
+SELECT DISTINCT rn AS a, anchor AS b
+FROM (SELECT rn, min(rn) OVER (PARTITION BY key) AS anchor FROM _bs_keys)
+WHERE rn <> anchor
+"""
+
+_STEP_LABELS = """
+CREATE OR REPLACE TEMP TABLE _bs_lab AS
+SELECT a AS v, a AS lbl FROM _bs_edges
+UNION
+SELECT b, b FROM _bs_edges
+"""
+
+# One round: the smallest label over a record's neighbours, then a pointer jump (a label is a
+# record of the same component, whose own label is as good and often smaller).
+_STEP_PROPAGATE = """
+CREATE OR REPLACE TEMP TABLE _bs_lab_next AS
+WITH m AS MATERIALIZED (
+    SELECT v, min(lbl) AS lbl FROM (
+        SELECT e.a AS v, l.lbl FROM _bs_edges e JOIN _bs_lab l ON l.v = e.b
+        UNION ALL
+        SELECT e.b AS v, l.lbl FROM _bs_edges e JOIN _bs_lab l ON l.v = e.a
+        UNION ALL
+        SELECT v, lbl FROM _bs_lab
+    ) GROUP BY v
+)
+SELECT m.v, p.lbl FROM m JOIN m AS p ON p.v = m.lbl
+"""
+
+_STEP_ROOTS = """
+CREATE OR REPLACE TEMP TABLE _bs_root AS
+WITH rooted AS (
+    SELECT r.rn, r.record_id, coalesce(l.lbl, r.rn) AS root
+    FROM _bs_rec r LEFT JOIN _bs_lab l ON l.v = r.rn
+)
+SELECT rooted.rn, rooted.record_id, rooted.root, ids.person_id
+FROM rooted JOIN (
+    SELECT rn AS root, 'P' || left(sha256(record_id), 12) AS person_id
+    FROM rooted WHERE rn = root
+) ids USING (root)
+"""
+
+# Single-valued person fields: the most common non-empty value, ties to the smallest record.
+_MODE_FIELDS = ("last_name", "first_name", "birth_date", "nir", "postal_code", "city")
+
+_STEP_PEOPLE = f"""
+INSERT INTO people (person_id, role, last_name, first_name, birth_date, nir, postal_code, city,
+    phones, emails)
+WITH base AS (
+    SELECT x.person_id, x.rn, r.role_hint, r.phones, r.emails,
+        nullif(coalesce(nullif(r.last_name, ''),
+                        CASE WHEN coalesce(r.first_name, '') = '' THEN r.full_name END),
+               '') AS last_name,
+        {", ".join(f"nullif(r.{f}, '') AS {f}" for f in _MODE_FIELDS[1:])}
+    FROM _bs_root x JOIN records r USING (record_id)
+),
+votes AS (
+    SELECT person_id, field, value, count(*) AS n, min(rn) AS first_rn
+    FROM (UNPIVOT (SELECT person_id, rn, {", ".join(_MODE_FIELDS)} FROM base)
+          ON {", ".join(_MODE_FIELDS)} INTO NAME field VALUE value)
+    GROUP BY ALL
+),
+modes AS (
+    SELECT person_id,
+        {", ".join(f"max_by(value, [n, -first_rn]) FILTER (WHERE field = '{f}') AS {f}"
+                   for f in _MODE_FIELDS)}
+    FROM votes GROUP BY person_id
+),
+lists AS (
+    SELECT person_id,
+        CASE WHEN bool_or(role_hint = 'PATIENT') THEN 'PATIENT'
+             WHEN bool_or(role_hint = 'STAFF') THEN 'STAFF' ELSE 'UNKNOWN' END AS role,
+        coalesce(list_sort(list_distinct(flatten(list(phones)))), []) AS phones,
+        coalesce(list_sort(list_distinct(flatten(list(emails)))), []) AS emails
+    FROM base GROUP BY person_id
+)
+SELECT l.person_id, l.role, {", ".join(f"m.{f}" for f in _MODE_FIELDS)}, l.phones, l.emails
+FROM lists l LEFT JOIN modes m USING (person_id)
+"""
 
 
-def _role(recs: list[dict]) -> str:
-    hints = {r["role_hint"] for r in recs}
-    if "PATIENT" in hints:
-        return "PATIENT"
-    if "STAFF" in hints:
-        return "STAFF"
-    return "UNKNOWN"
-
-
-def rebuild_people(case: Case) -> int:
+def rebuild_people(case: Case, *, max_rounds: int = 100) -> int:
     """Recompute ``people`` and ``person_records`` from all records; returns the count."""
-    cols = ", ".join(RECORD_COLUMNS)
-    cursor = case.db.execute(f"SELECT {cols} FROM records ORDER BY record_id")
-    records = [dict(zip(RECORD_COLUMNS, row, strict=True)) for row in cursor.fetchall()]
-    groups = group_records(records)
-    people: dict[str, list] = defaultdict(list)
-    links_person: list[str] = []
-    links_record: list[str] = []
-    for root, recs in groups.items():
-        person_id = "P" + hashlib.sha256(root.encode()).hexdigest()[:12]
-        last = _most_common(r["last_name"] or (r["full_name"] if not r["first_name"] else None)
-                            for r in recs)
-        people["person_id"].append(person_id)
-        people["role"].append(_role(recs))
-        people["last_name"].append(last)
-        people["first_name"].append(_most_common(r["first_name"] for r in recs))
-        people["birth_date"].append(_most_common(r["birth_date"] for r in recs))
-        people["nir"].append(_most_common(r["nir"] for r in recs))
-        people["phones"].append(sorted({p for r in recs for p in r["phones"] or ()}))
-        people["emails"].append(sorted({e for r in recs for e in r["emails"] or ()}))
-        people["postal_code"].append(_most_common(r["postal_code"] for r in recs))
-        people["city"].append(_most_common(r["city"] for r in recs))
-        for r in recs:
-            links_person.append(person_id)
-            links_record.append(r["record_id"])
-    strings = pa.list_(pa.string())
-    table = pa.table({
-        **{k: pa.array(v, pa.string()) for k, v in people.items()
-           if k not in ("phones", "emails")},
-        "phones": pa.array(people["phones"], strings),
-        "emails": pa.array(people["emails"], strings),
-    }) if people else None
-    links = pa.table({"person_id": pa.array(links_person, pa.string()),
-                      "record_id": pa.array(links_record, pa.string())})
-    with case.transaction() as db:
-        db.execute("DELETE FROM people")
-        db.execute("DELETE FROM person_records")
-        if table is not None:
-            db.register("new_people", table)
-            db.execute(
-                "INSERT INTO people (person_id, role, last_name, first_name, birth_date, nir, "
-                "postal_code, city, phones, emails) SELECT person_id, role, last_name, "
-                "first_name, birth_date, nir, postal_code, city, phones, emails FROM new_people"
-            )
-            db.unregister("new_people")
-        db.register("new_links", links)
-        db.execute("INSERT INTO person_records SELECT * FROM new_links")
-        db.unregister("new_links")
-    return len(groups)
+    db = case.db
+    install_fold_macro(db)
+    start = time.perf_counter()
+    try:
+        for step in (_STEP_RECORDS, _STEP_KEYS, _STEP_EDGES, _STEP_LABELS):
+            db.execute(step)
+        total = db.execute("SELECT sum(lbl) FROM _bs_lab").fetchone()[0]
+        log.debug("people: keys and edges in %.1f s", time.perf_counter() - start)
+        rounds = 0
+        while True:
+            rounds += 1
+            if rounds > max_rounds:
+                raise RuntimeError(f"people: labels still changing after {max_rounds} rounds")
+            db.execute(_STEP_PROPAGATE)
+            new_total = db.execute("SELECT sum(lbl) FROM _bs_lab_next").fetchone()[0]
+            db.execute("DROP TABLE _bs_lab")
+            db.execute("ALTER TABLE _bs_lab_next RENAME TO _bs_lab")
+            # Labels only decrease, so an unchanged sum means no label changed.
+            if new_total == total:
+                break
+            total = new_total
+        log.debug("people: %d label rounds, %.1f s", rounds, time.perf_counter() - start)
+        db.execute(_STEP_ROOTS)
+        with case.transaction():
+            db.execute("DELETE FROM people")
+            db.execute("DELETE FROM person_records")
+            db.execute(_STEP_PEOPLE)
+            db.execute("INSERT INTO person_records SELECT person_id, record_id FROM _bs_root")
+        return db.execute("SELECT count(*) FROM people").fetchone()[0]
+    finally:
+        for table in _TMP:
+            db.execute(f"DROP TABLE IF EXISTS temp.{table}")

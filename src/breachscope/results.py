@@ -1,0 +1,58 @@
+"""Arrow tables for what detection produced, the format in which workers hand findings and
+records to the main process (through Parquet files in the work area)."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from breachscope.detect.model import Finding, Record
+
+_STRINGS = pa.list_(pa.string())
+
+FINDINGS_SCHEMA = pa.schema([
+    ("location", pa.string()), ("entity", pa.string()), ("value", pa.string()),
+    ("confidence", pa.float64()), ("detector", pa.string()),
+])
+
+RECORDS_SCHEMA = pa.schema([
+    ("idx", pa.int64()), ("location", pa.string()), ("last_name", pa.string()),
+    ("first_name", pa.string()), ("full_name", pa.string()), ("birth_date", pa.string()),
+    ("sex", pa.string()), ("nir", pa.string()), ("phones", _STRINGS), ("emails", _STRINGS),
+    ("address", pa.string()), ("postal_code", pa.string()), ("city", pa.string()),
+    ("ibans", _STRINGS), ("patient_id", pa.string()), ("care_unit", pa.string()),
+    ("visit_date", pa.string()), ("role_hint", pa.string()), ("entities", _STRINGS),
+])
+
+
+def findings_table(findings: list[Finding]) -> pa.Table:
+    return pa.table({
+        "location": [f.location for f in findings],
+        "entity": [f.entity for f in findings],
+        "value": [f.value for f in findings],
+        "confidence": [float(f.confidence) for f in findings],
+        "detector": [f.detector for f in findings],
+    }, schema=FINDINGS_SCHEMA)
+
+
+def records_table(records: list[Record], first_index: int = 0) -> pa.Table:
+    return pa.table({
+        "idx": list(range(first_index, first_index + len(records))),
+        "location": [r.location for r in records],
+        "last_name": [r.last_name for r in records],
+        "first_name": [r.first_name for r in records],
+        "full_name": [r.full_name for r in records],
+        "birth_date": [r.birth_date for r in records],
+        "sex": [r.sex for r in records],
+        "nir": [r.nir for r in records],
+        "phones": [list(r.phones) for r in records],
+        "emails": [list(r.emails) for r in records],
+        "address": [r.address for r in records],
+        "postal_code": [r.postal_code for r in records],
+        "city": [r.city for r in records],
+        "ibans": [list(r.ibans) for r in records],
+        "patient_id": [r.patient_id for r in records],
+        "care_unit": [r.care_unit for r in records],
+        "visit_date": [r.visit_date for r in records],
+        "role_hint": [r.role_hint for r in records],
+        "entities": [sorted(r.entities) for r in records],
+    }, schema=RECORDS_SCHEMA)

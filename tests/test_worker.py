@@ -1,0 +1,75 @@
+"""The worker task: archive trees expanded into the work area, content scanned to Parquet."""
+
+from __future__ import annotations
+
+import duckdb
+from tests_helpers import make_zip
+
+from breachscope.settings import ScanSettings
+from breachscope.worker import process_content
+
+CSV = "Nom;Prénom;N° Sécu\nDUPONT;Marie;2 54 03 75 123 456 55\n".encode()
+
+
+def test_archive_tree_is_expanded_inside_the_work_area(tmp_path):
+    inner = make_zip({"deep/c.csv": CSV, "a_again.csv": CSV})
+    outer = make_zip({
+        "inner.zip": inner,
+        "../../escape.txt": b"should never land outside",
+        "/etc/abs.txt": b"absolute",
+        "secret.csv": b"nom\nX\n",
+    }, encrypted={"secret.csv"})
+    archive = tmp_path / "backup.zip"
+    archive.write_bytes(outer)
+    work = tmp_path / "case" / "work"
+    result = process_content(str(archive), None, str(work), ScanSettings())
+    assert (result.status, result.file_type) == ("scanned", "zip")
+    members = {m.name: m for m in result.members}
+    assert set(members) == {"inner.zip", "inner.zip!/deep/c.csv", "inner.zip!/a_again.csv",
+                            "../../escape.txt", "etc/abs.txt", "secret.csv"}
+    assert members["inner.zip"].is_archive and members["inner.zip"].blob is None
+    assert members["inner.zip!/deep/c.csv"].parent == "inner.zip"
+    assert members["inner.zip!/deep/c.csv"].depth == 2
+    assert members["secret.csv"].status == "encrypted"
+    assert members["secret.csv"].sha256 is None
+    for m in result.members:
+        if m.blob:
+            assert str(m.blob).startswith(str(work))
+    assert not (tmp_path / "escape.txt").exists()
+    assert not (tmp_path.parent / "escape.txt").exists()
+
+
+def test_content_is_scanned_into_parquet(tmp_path):
+    path = tmp_path / "list.csv"
+    path.write_bytes(CSV)
+    result = process_content(str(path), None, str(tmp_path / "work"), ScanSettings())
+    assert (result.status, result.file_type, result.n_records) == ("scanned", "csv", 1)
+    rows = duckdb.sql(f"SELECT entity, value FROM read_parquet('{result.findings_file}') "
+                      "WHERE entity = 'NIR'").fetchall()
+    assert rows == [("NIR", "254037512345655")]
+
+
+def test_corrupt_zip_fails_with_a_reason(tmp_path):
+    data = make_zip({"a.csv": CSV * 50})
+    path = tmp_path / "broken.zip"
+    path.write_bytes(data[: len(data) // 2])
+    result = process_content(str(path), None, str(tmp_path / "work"), ScanSettings())
+    assert result.status == "failed"
+    assert "zip" in result.reason
+
+
+def test_too_deep_nesting_is_skipped(tmp_path):
+    data = CSV
+    for _ in range(4):
+        data = make_zip({"next.zip" if data is not CSV else "list.csv": data})
+    path = tmp_path / "deep.zip"
+    path.write_bytes(data)
+    settings = ScanSettings()
+    import dataclasses
+
+    shallow = dataclasses.replace(settings, archive=dataclasses.replace(settings.archive,
+                                                                        max_depth=2))
+    result = process_content(str(path), None, str(tmp_path / "work"), shallow)
+    reasons = {m.name: (m.status, m.reason) for m in result.members}
+    assert reasons["next.zip!/next.zip"][0] == "skipped"
+    assert "deeper than 2" in reasons["next.zip!/next.zip"][1]

@@ -1,0 +1,31 @@
+"""Helpers shared by tests (a uniquely named module, importable from every test folder)."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+
+def make_zip(entries: dict[str, bytes], *, encrypted: set[str] = frozenset()) -> bytes:
+    """A zip of ``entries``; members in ``encrypted`` get the encryption flag bit, as a
+    password zip has it (their bytes stay readable: the flag alone must stop the reader)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in entries.items():
+            zf.writestr(name, data)
+    data = bytearray(buf.getvalue())
+    for name in encrypted:
+        _set_encrypted_flag(data, name)
+    return bytes(data)
+
+
+def _set_encrypted_flag(data: bytearray, name: str) -> None:
+    with zipfile.ZipFile(io.BytesIO(bytes(data))) as zf:
+        local = zf.getinfo(name).header_offset
+    data[local + 6] |= 1
+    pos = data.find(b"PK\x01\x02")
+    while pos != -1:
+        n = int.from_bytes(data[pos + 28 : pos + 30], "little")
+        if data[pos + 46 : pos + 46 + n] == name.encode():
+            data[pos + 8] |= 1
+        pos = data.find(b"PK\x01\x02", pos + 4)
