@@ -30,7 +30,7 @@ INTERESTING = [
 ]
 
 
-class Timeout(Exception):
+class Timeout(BaseException):  # not an Exception: extraction must not wrap it
     pass
 
 

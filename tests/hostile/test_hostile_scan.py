@@ -357,6 +357,30 @@ def _found(findings: list[dict[str, str]]) -> dict[str, set[str]]:
 # ------------------------------------------------------------------------------------ tests
 
 
+def test_corpus_is_what_it_claims(hostile_corpus: CorpusTruth):
+    """The corpus itself (no CLI): valid distinct NIRs, the bombs and nesting as described."""
+    import io
+    import zipfile
+
+    from stdnum.fr import nir as stdnum_nir
+
+    nirs = [n for v in hostile_corpus.nirs.values() for n in v] + hostile_corpus.forbidden_nirs
+    assert len(nirs) == len(set(nirs)) and all(stdnum_nir.is_valid(n) for n in nirs)
+    dump = Path(hostile_corpus.dump)
+    with zipfile.ZipFile(dump / "bombs/single_bomb.zip") as z:
+        info = z.getinfo("bomb.bin")
+        assert info.file_size == 3 * GIB and info.compress_size < 4 << 20
+    data, levels = (dump / "bombs/nested_bomb.zip").read_bytes(), 0
+    while data:
+        levels += 1
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            assert z.getinfo(f"zeros_{levels:02d}.bin").file_size == GIB
+            inner = [n for n in z.namelist() if n.endswith(".zip")]
+            data = z.read(inner[0]) if inner else b""
+    assert levels == 12
+    assert not any(os.path.lexists(p) for p in hostile_corpus.sentinel_paths)
+
+
 def test_scan_accepts_the_isolation_options():
     missing = [o for o in HOSTILE_OPTIONS if o not in scan_options()]
     assert not missing, f"breachscope scan lacks {missing}"

@@ -1,0 +1,55 @@
+"""Encryption at rest: a case created with a key cannot be read without it."""
+
+from __future__ import annotations
+
+import csv
+
+import duckdb
+import pytest
+
+NIR = "254037512345655"
+
+
+@pytest.fixture()
+def encrypted_case(tmp_path, cli):
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    (dump / "list.csv").write_text(f"Nom;Prénom;N° Sécu\nDUPONT;Marie;{NIR}\n",
+                                   encoding="utf-8")
+    key_file = tmp_path / "case.key"
+    key_file.write_text("correct horse battery staple\n", encoding="utf-8")
+    case = tmp_path / "case"
+    res = cli("scan", dump, "--case", case, "--key-file", key_file)
+    assert res.exit_code == 0, res.output
+    return case, key_file
+
+
+def test_store_is_unreadable_without_the_key(encrypted_case, tmp_path, cli):
+    case, key_file = encrypted_case
+    raw = (case / "case.duckdb").read_bytes()
+    assert NIR.encode() not in raw and b"DUPONT" not in raw
+    with pytest.raises(duckdb.Error):
+        duckdb.connect(str(case / "case.duckdb")).execute("SELECT * FROM findings").fetchall()
+    out = tmp_path / "people.csv"
+    res = cli("export", "--case", case, "--what", "people", "--format", "csv", "-o", out)
+    assert res.exit_code == 1
+    assert "encrypted" in res.output
+    wrong = tmp_path / "wrong.key"
+    wrong.write_text("nope", encoding="utf-8")
+    res = cli("export", "--case", case, "--what", "people", "--format", "csv", "-o", out,
+              "--key-file", wrong)
+    assert res.exit_code == 1
+    assert "wrong key" in res.output and "nope" not in res.output
+
+
+def test_key_opens_it_from_file_or_environment(encrypted_case, tmp_path, cli, monkeypatch):
+    case, key_file = encrypted_case
+    out = tmp_path / "people.csv"
+    res = cli("export", "--case", case, "--what", "people", "--format", "csv", "-o", out,
+              "--key-file", key_file)
+    assert res.exit_code == 0, res.output
+    [person] = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert person["nir"] == NIR
+    monkeypatch.setenv("BREACHSCOPE_CASE_KEY", "correct horse battery staple")
+    res = cli("report", "--case", case, "-o", tmp_path / "report")
+    assert res.exit_code == 0, res.output
