@@ -6,7 +6,7 @@ from __future__ import annotations
 from breachscope.assess.sensitive import SENSITIVE_UNIT_PATTERNS
 from breachscope.assess.severity import install_severity_macros
 from breachscope.case import Case
-from breachscope.resolve.people import install_fold_macro
+from breachscope.resolve.people import install_fold_macro, replace_people
 
 ENTITY_CATEGORY = {
     **dict.fromkeys(
@@ -37,10 +37,21 @@ def record_categories(entities: list[str], role_hint: str) -> set[str]:
     return cats
 
 
-def _entity_category_values() -> str:
-    rows = [f"('{entity}', '{cat}', {CATEGORY_ORDER.index(cat)})"
-            for entity, cat in ENTITY_CATEGORY.items()]
-    return "(VALUES " + ", ".join(rows) + ") AS m(entity, category, rank)"
+def _record_mask_sql() -> str:
+    """SQL: the categories of one record (columns ``entities``, ``role_hint``) as a bit mask,
+    bit i for ``CATEGORY_ORDER[i]``; the rules of :func:`record_categories`."""
+    whens = " ".join(f"WHEN '{entity}' THEN {1 << CATEGORY_ORDER.index(cat)}"
+                     for entity, cat in ENTITY_CATEGORY.items())
+    staff = ", ".join(f"'{e}'" for e in sorted(STAFF_NOT_HEALTH))
+    bit = (f"CASE WHEN role_hint IS NOT DISTINCT FROM 'STAFF' AND e IN ({staff}) THEN 0 "
+           f"ELSE CASE e {whens} ELSE 0 END END")
+    return f"coalesce(list_aggregate(list_transform(entities, lambda e: {bit}), 'bit_or'), 0)"
+
+
+def _categories_sql(mask: str) -> str:
+    """SQL: the category list (in ``CATEGORY_ORDER``) of a bit mask."""
+    return " || ".join(f"CASE WHEN {mask} & {1 << i} <> 0 THEN ['{cat}'] ELSE [] END"
+                       for i, cat in enumerate(CATEGORY_ORDER))
 
 
 def sensitive_unit_regex() -> str:
@@ -55,66 +66,48 @@ def assess_people(case: Case) -> None:
 
     The same rules as :func:`record_categories`, :func:`~breachscope.assess.sensitive.
     is_sensitive_unit` on the folded unit and :func:`~breachscope.assess.severity.severity`
-    (those stay the reference: the tests check the SQL against them). The people are written
-    back whole (delete and insert in one transaction): DuckDB updates list columns of a
-    keyed table very slowly."""
+    (those stay the reference: the tests check the SQL against them). ``people`` is written
+    back whole (:func:`~breachscope.resolve.people.replace_people`)."""
     db = case.db
     install_fold_macro(db)
     install_severity_macros(db)
-    staff_not_health = ", ".join(f"'{e}'" for e in sorted(STAFF_NOT_HEALTH))
     sensitive_re = sensitive_unit_regex().replace("'", "''")
     try:
         db.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE _bs_assessed AS
-            WITH per_record AS (
-                SELECT pr.person_id, r.entities, r.role_hint, r.care_unit, r.address
-                FROM person_records pr JOIN records r USING (record_id)
-            ),
-            cats AS (
-                SELECT person_id, list(category ORDER BY rank) AS categories
-                FROM (
-                    SELECT DISTINCT x.person_id, m.category, m.rank
-                    FROM (SELECT person_id, role_hint, unnest(entities) AS entity
-                          FROM per_record) x
-                    JOIN {_entity_category_values()} USING (entity)
-                    WHERE NOT (x.role_hint IS NOT DISTINCT FROM 'STAFF'
-                               AND x.entity IN ({staff_not_health}))
-                )
-                GROUP BY person_id
-            ),
-            units AS (   -- a few distinct units: fold and match each once
+            WITH units AS (   -- a few distinct units: fold and match each once
                 SELECT care_unit, regexp_matches(fold(care_unit), '{sensitive_re}') AS sensitive
                 FROM (SELECT DISTINCT care_unit FROM records WHERE care_unit <> '')
             ),
-            flags AS (
-                SELECT x.person_id,
-                    bool_or(coalesce(u.sensitive AND x.role_hint IS DISTINCT FROM 'STAFF',
+            per_person AS (
+                SELECT pr.person_id, bit_or({_record_mask_sql()}) AS mask,
+                    bool_or(coalesce(u.sensitive AND r.role_hint IS DISTINCT FROM 'STAFF',
                                      false)) AS sensitive,
-                    bool_or(coalesce(x.address <> '', false)) AS has_address
-                FROM per_record x LEFT JOIN units u USING (care_unit)
-                GROUP BY x.person_id
+                    bool_or(coalesce(r.address <> '', false)) AS address
+                FROM person_records pr JOIN records r USING (record_id)
+                    LEFT JOIN units u USING (care_unit)
+                GROUP BY pr.person_id
             ),
             assessed AS (
-                SELECT p.person_id, coalesce(c.categories, []) AS categories,
-                    coalesce(f.sensitive, false) AS sensitive,
+                SELECT p.*, {_categories_sql("coalesce(a.mask, 0)")} AS new_categories,
+                    coalesce(a.sensitive, false) AS new_sensitive,
                     severity_score(
-                        coalesce(c.categories, []), coalesce(f.sensitive, false),
+                        new_categories, new_sensitive,
                         coalesce(p.last_name <> '' AND p.first_name <> '', false),
                         coalesce(p.birth_date <> '', false), coalesce(p.nir <> '', false),
-                        coalesce(f.has_address, false),
-                        coalesce(len(p.phones) > 0 OR len(p.emails) > 0, false)) AS score
-                FROM people p LEFT JOIN cats c USING (person_id)
-                    LEFT JOIN flags f USING (person_id)
+                        coalesce(a.address, false),
+                        coalesce(len(p.phones) > 0 OR len(p.emails) > 0, false)) AS new_score
+                FROM people p LEFT JOIN per_person a USING (person_id)
             )
-            SELECT p.* REPLACE (a.categories AS categories, a.sensitive AS sensitive,
-                                severity_level(a.score) AS severity, a.score AS severity_score)
-            FROM people p JOIN assessed a USING (person_id)
+            SELECT * EXCLUDE (new_categories, new_sensitive, new_score)
+                REPLACE (new_categories AS categories, new_sensitive AS sensitive,
+                         severity_level(new_score) AS severity, new_score AS severity_score)
+            FROM assessed
             """
         )
         with case.transaction():
-            db.execute("DELETE FROM people")
-            db.execute("INSERT INTO people BY NAME SELECT * FROM _bs_assessed")
+            replace_people(db, "SELECT * FROM _bs_assessed")
     finally:
         db.execute("DROP TABLE IF EXISTS temp._bs_assessed")
 

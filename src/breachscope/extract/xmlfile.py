@@ -20,8 +20,10 @@ Layout:
   the records in their table. The columns are fixed when the first chunk is emitted; values
   under tags first seen after it become a text unit at the record's line.
 - Any other text (mixed content, leaves of complex elements, long texts) becomes
-  :class:`TextUnit` pieces named with the element path, laid out on their source lines (a
-  finding reads ``doc/body/p, line 120``).
+  :class:`TextUnit` pieces named with the element path (for a leaf, its parent's path, so
+  that a document's paragraphs make one unit rather than thousands), laid out on their source
+  lines (a finding reads ``doc/body, line 120``). Paths stop growing past :data:`MAX_DEPTH`
+  levels.
 - A malformed or truncated file: what was read is emitted, then the rest of the file is
   streamed as text from the line of the error.
 """
@@ -40,6 +42,8 @@ from breachscope.extract.text import MAX_CHARS, OVERLAP, PlacedText, partition_t
 from breachscope.extract.units import TableUnit, TextUnit
 
 BLOCK_BYTES = 64 * 1024
+#: Element paths name at most this many levels (deeper elements share their ancestor's).
+MAX_DEPTH = 64
 
 
 def _local(tag: str) -> str:
@@ -121,7 +125,9 @@ class _Collector:
         if self.stack:
             parent = self.stack[-1]
             parent.has_children = True
-            path = f"{parent.path}/{local}"
+            # Paths stop growing past MAX_DEPTH: a million nested elements must not make a
+            # million ever longer strings.
+            path = f"{parent.path}/{local}" if len(self.stack) < MAX_DEPTH else parent.path
             if len(self.stack) >= 2:  # the grandparent is not a record
                 self._demote(self.stack[-2])
         else:
@@ -154,8 +160,9 @@ class _Collector:
                 len(parent.leaves) < MAX_COLUMNS
             ):
                 parent.leaves.append((frame.tag, text, frame.attrib, frame.line))
-            else:
-                self._place(frame.line, _with_attributes(text, frame.attrib), frame.path)
+            else:  # named by its parent: a document's paragraphs make one text, not thousands
+                self._place(frame.line, _with_attributes(text, frame.attrib),
+                            parent.path if parent is not None else frame.path)
             return
         if frame.leaves:  # a record
             row: dict[str, str] = {}
@@ -181,7 +188,7 @@ class _Collector:
         if frame.leaves is None:
             return
         for child, value, attrib, line in frame.leaves:
-            self._place(line, _with_attributes(value, attrib), f"{frame.path}/{child}")
+            self._place(line, _with_attributes(value, attrib), frame.path)
         frame.leaves = None
 
     def _place(self, line: int, text: str, path: str) -> None:

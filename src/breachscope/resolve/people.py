@@ -38,12 +38,12 @@ import duckdb
 from breachscope.case import Case
 from breachscope.detect.validators import _FOLD_EXTRA, _FOLD_SEPARATORS
 
+log = logging.getLogger(__name__)
+
 # Characters whose *compatibility* decomposition (NFKD, which Python's fold uses) differs from
 # the canonical one (DuckDB's strip_accents): Latin, Greek, Armenian, punctuation, letter-like
 # symbols, ligatures, full-width forms. Other compatibility characters (CJK, Arabic
 # presentation forms...) are not expected in names and fold differently in SQL.
-log = logging.getLogger(__name__)
-
 _COMPAT_RANGES = (
     range(0xA0, 0x300), range(0x370, 0x400), range(0x587, 0x588), range(0x1E00, 0x2190),
     range(0x3000, 0x3001), range(0xFB00, 0xFB18), range(0xFF01, 0xFF5F),
@@ -155,13 +155,14 @@ WITH m AS MATERIALIZED (
 SELECT m.v, p.lbl FROM m JOIN m AS p ON p.v = m.lbl
 """
 
+# Records outside the label table share no key with any other: they are people by themselves.
 _STEP_ROOTS = """
 CREATE OR REPLACE TEMP TABLE _bs_root AS
 WITH rooted AS (
-    SELECT r.rn, r.record_id, coalesce(l.lbl, r.rn) AS root
+    SELECT r.rn, r.record_id, coalesce(l.lbl, r.rn) AS root, l.v IS NOT NULL AS shared
     FROM _bs_rec r LEFT JOIN _bs_lab l ON l.v = r.rn
 )
-SELECT rooted.rn, rooted.record_id, rooted.root, ids.person_id
+SELECT rooted.*, ids.person_id
 FROM rooted JOIN (
     SELECT rn AS root, 'P' || left(sha256(record_id), 12) AS person_id
     FROM rooted WHERE rn = root
@@ -170,12 +171,12 @@ FROM rooted JOIN (
 
 # Single-valued person fields: the most common non-empty value, ties to the smallest record.
 _MODE_FIELDS = ("last_name", "first_name", "birth_date", "nir", "postal_code", "city")
+_ROLE = ("CASE WHEN bool_or(role_hint = 'PATIENT') THEN 'PATIENT' "
+         "WHEN bool_or(role_hint = 'STAFF') THEN 'STAFF' ELSE 'UNKNOWN' END")
 
-_STEP_PEOPLE = f"""
-INSERT INTO people (person_id, role, last_name, first_name, birth_date, nir, postal_code, city,
-    phones, emails)
+_SELECT_PEOPLE = f"""
 WITH base AS (
-    SELECT x.person_id, x.rn, r.role_hint, r.phones, r.emails,
+    SELECT x.root, x.rn, x.shared, r.role_hint, r.phones, r.emails,
         nullif(coalesce(nullif(r.last_name, ''),
                         CASE WHEN coalesce(r.first_name, '') = '' THEN r.full_name END),
                '') AS last_name,
@@ -183,28 +184,50 @@ WITH base AS (
     FROM _bs_root x JOIN records r USING (record_id)
 ),
 votes AS (
-    SELECT person_id, field, value, count(*) AS n, min(rn) AS first_rn
-    FROM (UNPIVOT (SELECT person_id, rn, {", ".join(_MODE_FIELDS)} FROM base)
+    SELECT root, field, value, count(*) AS n, min(rn) AS first_rn
+    FROM (UNPIVOT (SELECT root, rn, {", ".join(_MODE_FIELDS)} FROM base WHERE shared)
           ON {", ".join(_MODE_FIELDS)} INTO NAME field VALUE value)
     GROUP BY ALL
 ),
 modes AS (
-    SELECT person_id,
-        {", ".join(f"max_by(value, [n, -first_rn]) FILTER (WHERE field = '{f}') AS {f}"
-                   for f in _MODE_FIELDS)}
-    FROM votes GROUP BY person_id
+    SELECT root,
+        {", ".join(f"max_by(value, (n::HUGEINT << 64) - first_rn) "
+                   f"FILTER (WHERE field = '{f}') AS {f}" for f in _MODE_FIELDS)}
+    FROM votes GROUP BY root
 ),
 lists AS (
-    SELECT person_id,
-        CASE WHEN bool_or(role_hint = 'PATIENT') THEN 'PATIENT'
-             WHEN bool_or(role_hint = 'STAFF') THEN 'STAFF' ELSE 'UNKNOWN' END AS role,
+    SELECT root, {_ROLE} AS role,
         coalesce(list_sort(list_distinct(flatten(list(phones)))), []) AS phones,
         coalesce(list_sort(list_distinct(flatten(list(emails)))), []) AS emails
-    FROM base GROUP BY person_id
+    FROM base WHERE shared GROUP BY root
+),
+people AS (
+    SELECT l.root, l.role, {", ".join(f"m.{f}" for f in _MODE_FIELDS)}, l.phones, l.emails
+    FROM lists l LEFT JOIN modes m USING (root)
+    UNION ALL
+    SELECT root, CASE WHEN role_hint IN ('PATIENT', 'STAFF') THEN role_hint
+                      ELSE 'UNKNOWN' END,
+        {", ".join(_MODE_FIELDS)},
+        coalesce(list_sort(list_distinct(phones)), []),
+        coalesce(list_sort(list_distinct(emails)), [])
+    FROM base WHERE NOT shared
 )
-SELECT l.person_id, l.role, {", ".join(f"m.{f}" for f in _MODE_FIELDS)}, l.phones, l.emails
-FROM lists l LEFT JOIN modes m USING (person_id)
+SELECT ids.person_id, people.* EXCLUDE (root)
+FROM people JOIN (SELECT root, person_id FROM _bs_root WHERE rn = root) ids USING (root)
 """
+
+
+def replace_people(db: duckdb.DuckDBPyConnection, select_sql: str) -> None:
+    """Replace every row of ``people`` by the rows of ``select_sql`` (matched by column name),
+    inside the caller's transaction. The table is dropped and re-created from its own DDL:
+    deleting a million rows from a keyed table costs DuckDB far more than building it anew."""
+    ddl = db.execute(
+        "SELECT sql FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND schema_name = current_schema() AND table_name = 'people'"
+    ).fetchone()[0]
+    db.execute("DROP TABLE people")
+    db.execute(ddl)
+    db.execute(f"INSERT INTO people BY NAME {select_sql}")
 
 
 def rebuild_people(case: Case, *, max_rounds: int = 100) -> int:
@@ -233,9 +256,8 @@ def rebuild_people(case: Case, *, max_rounds: int = 100) -> int:
         log.debug("people: %d label rounds, %.1f s", rounds, time.perf_counter() - start)
         db.execute(_STEP_ROOTS)
         with case.transaction():
-            db.execute("DELETE FROM people")
+            replace_people(db, _SELECT_PEOPLE)
             db.execute("DELETE FROM person_records")
-            db.execute(_STEP_PEOPLE)
             db.execute("INSERT INTO person_records SELECT person_id, record_id FROM _bs_root")
         return db.execute("SELECT count(*) FROM people").fetchone()[0]
     finally:
