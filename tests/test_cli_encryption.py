@@ -25,7 +25,7 @@ def encrypted_case(tmp_path, cli):
 
 
 def test_store_is_unreadable_without_the_key(encrypted_case, tmp_path, cli):
-    case, key_file = encrypted_case
+    case, _key_file = encrypted_case
     raw = (case / "case.duckdb").read_bytes()
     assert NIR.encode() not in raw and b"DUPONT" not in raw
     with pytest.raises(duckdb.Error):
