@@ -233,6 +233,21 @@ class Case:
             [sha256, size, file_type, status, reason, n_units, seconds, run_id],
         )
 
+    def finish_container(
+        self, sha256: str, *, size: int, file_type: str, status: str, reason: str | None,
+        run_id: int,
+    ) -> None:
+        """Mark an archive (or a message with attachments) done, now that all its members are
+        stored; a message's own row, stored `pending` with its findings, keeps its counts."""
+        exists = self.db.execute(
+            "SELECT count(*) FROM contents WHERE sha256 = ?", [sha256]).fetchone()[0]
+        if exists:
+            self.db.execute("UPDATE contents SET status = ?, reason = ? WHERE sha256 = ?",
+                            [status, reason, sha256])
+        else:
+            self.set_content(sha256, size=size, file_type=file_type, status=status,
+                             reason=reason, run_id=run_id)
+
     def people_stale(self) -> bool:
         """True when records changed since people were last resolved (or never were)."""
         row = self.db.execute("SELECT value FROM meta WHERE key = 'people_stale'").fetchone()

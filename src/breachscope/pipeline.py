@@ -115,6 +115,9 @@ class _TaskRunner:
     def _store(self, entry: Entry, result: ContentResult) -> None:
         if _is_archive(result):  # expanded by the worker: its members are now to scan
             self.queue.extend(self.walker.members(entry, result))
+        elif result.members:  # scanned, with attachments: done once they are too
+            store_result(self.case, entry, result, self.walker.run_id, status="pending")
+            self.queue.extend(self.walker.members(entry, result))
         else:
             store_result(self.case, entry, result, self.walker.run_id)
         if entry.temporary:
@@ -167,10 +170,10 @@ def scan(
             if on_progress:
                 on_progress(None, None, walker.stats.top_bytes_done)
         runner.drain()
-        for archive in walker.stats.pending_archives:
-            case.set_content(
-                archive.sha256, size=archive.size, file_type=archive.file_type,
-                status=archive.status, reason=archive.reason, run_id=run_id,
+        for container in walker.stats.pending_archives:
+            case.finish_container(
+                container.sha256, size=container.size, file_type=container.file_type,
+                status=container.status, reason=container.reason, run_id=run_id,
             )
         if on_progress:
             on_progress(None, None, walker.stats.top_bytes_done)
@@ -194,8 +197,11 @@ def scan(
     )
 
 
-def store_result(case: Case, entry: Entry, result: ContentResult, run_id: int) -> None:
-    """Write one content's results and its status in a single transaction (resume unit)."""
+def store_result(
+    case: Case, entry: Entry, result: ContentResult, run_id: int, *, status: str | None = None
+) -> None:
+    """Write one content's results and its status in a single transaction (resume unit).
+    ``status="pending"`` stores the results but leaves the content to redo after a crash."""
     sha = entry.sha256
     with case.transaction() as db:
         case.set_people_stale(True)
@@ -219,7 +225,7 @@ def store_result(case: Case, entry: Entry, result: ContentResult, run_id: int) -
             )
         case.set_content(
             sha, size=entry.size, file_type=result.file_type or entry.file_type or "unknown",
-            status=result.status, reason=result.reason, n_units=result.n_units,
+            status=status or result.status, reason=result.reason, n_units=result.n_units,
             seconds=result.seconds, run_id=run_id,
         )
     for path in (result.findings_file, result.records_file):

@@ -20,12 +20,14 @@ import os
 import resource
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
 from breachscope.detect.model import Finding, Record
+from breachscope.extract.units import EmbeddedFile
+from breachscope.ingest.archives import ByteBudget
 from breachscope.masking import scrub
 from breachscope.settings import ScanSettings
 
@@ -129,7 +131,7 @@ def process_content(
             result = _expand(Path(path), file_type, Path(work_dir), settings, depth)
         else:
             with _time_limit(settings.timeout):
-                result = _scan(Path(path), file_type, Path(work_dir))
+                result = _scan(Path(path), file_type, Path(work_dir), settings, depth)
     except TaskTimeout:
         result = ContentResult("failed", f"time limit exceeded ({settings.timeout:g} s)")
     except MemoryError:
@@ -140,7 +142,9 @@ def process_content(
     return result
 
 
-def _scan(path: Path, file_type: str, work_dir: Path) -> ContentResult:
+def _scan(
+    path: Path, file_type: str, work_dir: Path, settings: ScanSettings, depth: int
+) -> ContentResult:
     from breachscope.detect.dispatch import StreamingDetector
     from breachscope.extract.dispatch import UnsupportedType, partition
     from breachscope.extract.units import ExtractionError
@@ -151,8 +155,15 @@ def _scan(path: Path, file_type: str, work_dir: Path) -> ContentResult:
     detector = StreamingDetector()
     n_units = 0
     columns: list[ColumnRow] = []
+    members: list[ExpandedMember] = []
+    expander: _Expander | None = None
     try:
         for unit in partition(path, file_type):
+            if isinstance(unit, EmbeddedFile):  # an attachment: scanned as a member
+                if expander is None:
+                    expander = _new_expander(work_dir, settings, members)
+                expander.take(unit.name, "", depth + 1, _counted(unit.chunks, expander.budget))
+                continue
             n_units += 1
             detected = detector.detect(unit)
             sink.add(detected.findings, detected.records)
@@ -176,7 +187,7 @@ def _scan(path: Path, file_type: str, work_dir: Path) -> ContentResult:
     sink.close()
     return ContentResult(
         "scanned", None, file_type, n_units, 0.0, sink.findings_file, sink.records_file,
-        sink.n_findings, sink.n_records, columns,
+        sink.n_findings, sink.n_records, columns, members,
     )
 
 
@@ -257,25 +268,43 @@ def _expand(
     path: Path, file_type: str, work_dir: Path, settings: ScanSettings, depth: int
 ) -> ContentResult:
     """Expand an archive tree (nested archives included) into uniquely named blobs."""
-    from breachscope.ingest.archives import ByteBudget
-
     if depth >= settings.archive.max_depth:
         return ContentResult(
             "skipped", f"archive nested deeper than {settings.archive.max_depth} levels")
-    blob_dir = work_dir / "blobs"
-    blob_dir.mkdir(parents=True, exist_ok=True)
     members: list[ExpandedMember] = []
-    expander = _Expander(blob_dir, settings, members,
-                         ByteBudget(settings.archive.max_total_bytes))
+    expander = _new_expander(work_dir, settings, members)
     status, reason = expander.expand(path, file_type, prefix="", parent="", depth=depth)
     return ContentResult(status, reason, file_type, members=members)
+
+
+def _new_expander(
+    work_dir: Path, settings: ScanSettings, members: list[ExpandedMember]
+) -> _Expander:
+    from breachscope.ingest.archives import ByteBudget
+
+    blob_dir = work_dir / "blobs"
+    blob_dir.mkdir(parents=True, exist_ok=True)
+    return _Expander(blob_dir, settings, members, ByteBudget(settings.archive.max_total_bytes))
+
+
+def _counted(
+    chunks: Callable[[], Iterator[bytes]], budget: ByteBudget
+) -> Callable[[], Iterator[bytes]]:
+    """Embedded files count against the same byte budget as archive members."""
+
+    def counted() -> Iterator[bytes]:
+        for chunk in chunks():
+            budget.consume(len(chunk))
+            yield chunk
+
+    return counted
 
 
 class _Expander:
     _ids = itertools.count()
 
     def __init__(self, blob_dir: Path, settings: ScanSettings, out: list[ExpandedMember],
-                 budget: object) -> None:
+                 budget: ByteBudget) -> None:
         self.blob_dir = blob_dir
         self.settings = settings
         self.out = out
@@ -284,53 +313,57 @@ class _Expander:
     def expand(
         self, path: Path, file_type: str, *, prefix: str, parent: str, depth: int
     ) -> tuple[str, str | None]:
+        """Expand one archive; ``depth`` is the archive's own nesting depth in the dump."""
         from breachscope.ingest.archives import ArchiveError, LimitExceeded, iter_members
-        from breachscope.ingest.sniff import sniff_type
 
         try:
             for member in iter_members(
                 path, file_type, limits=self.settings.archive, budget=self.budget,
                 passwords=self.settings.passwords,
             ):
-                name = prefix + member.name
-                base = ExpandedMember(name, parent, depth + 1, member.status,
-                                      member.reason or None, size=member.size)
-                if member.status != "ok":
-                    self.out.append(base)
-                    continue
-                blob = self.blob_dir / f"{os.getpid()}-{next(self._ids)}"
-                try:
-                    base.sha256, base.size = _stream_to(blob, member.chunks())
-                except LimitExceeded as exc:
-                    blob.unlink(missing_ok=True)
-                    base.status, base.reason = "skipped", scrub(str(exc))
-                    self.out.append(base)
-                    continue
-                except ArchiveError as exc:
-                    blob.unlink(missing_ok=True)
-                    base.status, base.reason = "failed", scrub(str(exc))
-                    self.out.append(base)
-                    continue
-                base.file_type = sniff_type(blob)
-                if base.file_type in _archive_types():
-                    base.is_archive = True
-                    if depth + 1 >= self.settings.archive.max_depth:
-                        base.status = "skipped"
-                        base.reason = (f"archive nested deeper than "
-                                       f"{self.settings.archive.max_depth} levels")
-                    else:
-                        base.status, base.reason = self.expand(
-                            blob, base.file_type, prefix=name + "!/", parent=name,
-                            depth=depth + 1)
-                    blob.unlink(missing_ok=True)
-                else:
-                    base.blob = str(blob)
-                self.out.append(base)
+                self.take(prefix + member.name, parent, depth + 1, member.chunks,
+                          status=member.status, reason=member.reason, size=member.size)
         except LimitExceeded as exc:  # the listing itself stopped: members so far are kept
             return "skipped", scrub(str(exc))
         except ArchiveError as exc:
             return "failed", scrub(str(exc))
         return "scanned", None
+
+    def take(
+        self, name: str, parent: str, depth: int, chunks: Callable[[], Iterator[bytes]], *,
+        status: str = "ok", reason: str | None = None, size: int = 0,
+    ) -> None:
+        """Stream one member (or embedded file) into a blob; expand it if it is an archive."""
+        from breachscope.ingest.archives import ArchiveError, LimitExceeded
+        from breachscope.ingest.sniff import sniff_type
+
+        base = ExpandedMember(name, parent, depth, status, reason or None, size=size)
+        self.out.append(base)
+        if status != "ok":
+            return
+        blob = self.blob_dir / f"{os.getpid()}-{next(self._ids)}"
+        try:
+            base.sha256, base.size = _stream_to(blob, chunks())
+        except LimitExceeded as exc:
+            blob.unlink(missing_ok=True)
+            base.status, base.reason = "skipped", scrub(str(exc))
+            return
+        except (ArchiveError, OSError) as exc:
+            blob.unlink(missing_ok=True)
+            base.status, base.reason = "failed", scrub(str(exc))
+            return
+        base.file_type = sniff_type(blob)
+        if base.file_type not in _archive_types():
+            base.blob = str(blob)
+            return
+        base.is_archive = True
+        if depth >= self.settings.archive.max_depth:
+            base.status = "skipped"
+            base.reason = f"archive nested deeper than {self.settings.archive.max_depth} levels"
+        else:
+            base.status, base.reason = self.expand(
+                blob, base.file_type, prefix=name + "!/", parent=name, depth=depth)
+        blob.unlink(missing_ok=True)
 
 
 def _archive_types() -> set[str]:

@@ -56,6 +56,12 @@ class StreamingDetector:
         if isinstance(unit, TableUnit):
             self._previous = None
             return self._table(unit)
+        if getattr(unit, "kind", None) == "record":  # a RecordUnit (structured messages)
+            from breachscope.detect.structured import detect_record_unit
+
+            self._previous = None
+            findings, records = detect_record_unit(unit)  # type: ignore[arg-type]
+            return DetectionResult(findings, records)
         raise TypeError(f"not a unit: {type(unit).__name__}")
 
     def _text(self, unit: TextUnit) -> DetectionResult:

@@ -3,6 +3,9 @@
 An extractor turns one file into units and knows nothing about detection.
 - A :class:`TextUnit` is a piece of prose or lines with a location prefix (``page 3``,
   ``line 45``...). Line numbers inside it are counted from ``first_line``.
+- A :class:`RecordUnit` is one person from a structured message (HL7, FHIR, CDA...).
+- An :class:`EmbeddedFile` is not a unit but a file inside the file (a mail attachment):
+  extractors yield it among their units and the worker scans it as an archive member.
 - A :class:`TableUnit` is a table with a header and columns of string cells, whatever the
   source (CSV, a spreadsheet sheet, a JSON list of objects, later an SQL table). ``row_numbers``
   gives, for each data row, the number a person would see in the source (the spreadsheet row,
@@ -11,6 +14,7 @@ An extractor turns one file into units and knows nothing about detection.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 
@@ -54,7 +58,45 @@ class TableUnit:
         return [row[index] for row in self.rows]
 
 
-Unit = TextUnit | TableUnit
+@dataclass(slots=True)
+class FieldValue:
+    """One value whose meaning the source's structure states (``PID-5`` is the patient's
+    name, ``Patient.birthDate`` the birth date): ``entity`` is a vocabulary label, ``value`` is
+    as found, ``location`` where it is inside the unit (``segment PID-5``)."""
+
+    entity: str
+    value: str
+    location: str
+
+
+@dataclass(slots=True)
+class RecordUnit:
+    """One person as a structured message describes them: an HL7 PID segment with its PV1,
+    a FHIR Patient, a CDA ``recordTarget``, an HPRIM P record. Detection validates each field
+    (NIR key, phone, dates...) and makes one record of it. ``name`` locates the unit in its
+    file (``message 3``, ``entry 2 (Patient)``)."""
+
+    fields: list[FieldValue]
+    name: str = ""
+    role_hint: str = "PATIENT"
+
+    kind: str = field(default="record", init=False)
+
+
+@dataclass(slots=True)
+class EmbeddedFile:
+    """A file inside a file that is not an archive: a mail attachment, an attached message,
+    an object embedded in a document. The worker streams it into the work area and it is
+    scanned as a member named ``PARENT!/name`` (``mail/msg_0001.eml!/liste.csv``).
+    ``chunks`` yields its bytes; it may be called once."""
+
+    name: str
+    chunks: Callable[[], Iterator[bytes]]
+
+    kind: str = field(default="embedded", init=False)
+
+
+Unit = TextUnit | TableUnit | RecordUnit
 
 
 class ExtractionError(Exception):

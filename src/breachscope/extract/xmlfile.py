@@ -187,7 +187,7 @@ class _Collector:
         """``frame`` has grandchildren: it is not a record; its leaves become text."""
         if frame.leaves is None:
             return
-        for child, value, attrib, line in frame.leaves:
+        for _child, value, attrib, line in frame.leaves:
             self._place(line, _with_attributes(value, attrib), frame.path)
         frame.leaves = None
 

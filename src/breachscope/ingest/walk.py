@@ -135,7 +135,9 @@ class Walker:
     # -- archive members ---------------------------------------------------------------------
 
     def members(self, archive: Entry, result: ContentResult) -> Iterator[Entry]:
-        """Record the members a worker expanded from ``archive``; yield those to scan."""
+        """Record the members a worker found in ``archive`` (an archive, or a message with
+        attachments); yield those to scan. The container's own status is written only once
+        every member is stored (``pending_archives``), so an interrupted scan redoes it."""
         self.stats.pending_archives.append(PendingArchive(
             archive.sha256, archive.size, result.file_type or "unknown", result.status,
             result.reason))
@@ -143,7 +145,7 @@ class Walker:
             self.stats.files += 1
             path = f"{archive.path}!/{m.name}"
             parent = f"{archive.path}!/{m.parent}" if m.parent else archive.path
-            depth = archive.depth + m.depth
+            depth = m.depth
             if m.sha256 is None:  # never read whole: encrypted, link, limit, corrupt
                 self.unreadable(path, parent, depth, m.status, m.reason or m.status,
                                 size=m.size)
