@@ -209,3 +209,21 @@ def test_html_visible_text_only(tmp_path: Path) -> None:
     findings = detect_units(units).findings
     assert ("NIR", "line 8") in {(f.entity, f.location) for f in findings}
     assert ("BIRTH_DATE", "line 7") in {(f.entity, f.location) for f in findings}
+
+
+def test_deeply_nested_xml_stays_small(tmp_path: Path) -> None:
+    """Found while stress-testing: element paths grew with depth (quadratic memory)."""
+    path = tmp_path / "deep.xml"
+    path.write_bytes(b"<a>" * 100_000 + NIR_A.encode() + b"</a>" * 100_000)
+    units = list(partition(path, "xml"))
+    assert NIR_A in _all_text(units)
+    assert max(len(u.name) for u in units) < 200
+
+
+def test_thousands_of_leaves_make_few_text_units(tmp_path: Path) -> None:
+    path = tmp_path / "wide.xml"
+    children = "".join(f"<c{i}>v{i}</c{i}>" for i in range(5000))
+    path.write_text(f"<r><p>{children}</p></r>")
+    units = list(partition(path, "xml"))
+    assert len(units) <= 3
+    assert "v4999" in _all_text(units)
