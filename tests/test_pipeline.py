@@ -13,6 +13,7 @@ from breachscope.worker import ContentResult, process_content
 
 KILL_MARKER = b"BREACHSCOPE-TEST-KILL-WORKER"
 HANG_MARKER = b"BREACHSCOPE-TEST-HANG-WORKER"
+HOG_MARKER = b"BREACHSCOPE-TEST-HOG-MEMORY"
 
 
 def crashing_task(path: str, file_type: str | None, work_dir: str, settings: ScanSettings,
@@ -22,6 +23,9 @@ def crashing_task(path: str, file_type: str | None, work_dir: str, settings: Sca
     head = Path(path).read_bytes()[:64]
     if head.startswith(KILL_MARKER):
         os._exit(139)
+    if head.startswith(HOG_MARKER):  # a parser asking for far more memory than allowed
+        hog = bytearray(1 << 30)
+        del hog
     if head.startswith(HANG_MARKER):
         while True:  # a parser stuck in native code ignores Python signals: only a kill works
             time.sleep(0.1)
@@ -78,3 +82,19 @@ def test_a_slow_parser_hits_the_per_file_time_limit(tmp_path, monkeypatch):
         status = case.db.execute("SELECT status, reason FROM contents").fetchone()
     assert status == ("failed", "time limit exceeded (1e-06 s)")
     assert summary.n_failed == 1
+
+
+def test_memory_hog_fails_at_the_worker_memory_limit(tmp_path):
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    (dump / "hog.txt").write_bytes(HOG_MARKER + b"\n")
+    (dump / "ok.csv").write_text("Nom;Prénom\nDUPONT;Jean\n", encoding="utf-8")
+    with Case(tmp_path / "case") as case:
+        summary = scan([dump], case, workers=1, settings=ScanSettings(memory_limit_mb=600),
+                       task=crashing_task)
+        rows = dict(case.db.execute(
+            "SELECT f.path, c.status || ':' || coalesce(c.reason, '') "
+            "FROM files f JOIN contents c USING (sha256)").fetchall())
+    assert rows["hog.txt"] == "failed:memory limit exceeded"
+    assert rows["ok.csv"] == "scanned:"
+    assert summary.n_people == 1
