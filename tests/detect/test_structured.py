@@ -30,3 +30,12 @@ def test_a_unit_without_identity_makes_no_record():
     findings, records = detect_record_unit(RecordUnit(name="message 1", fields=[
         FieldValue("CARE_UNIT", "Urgences", "segment PV1-3")]))
     assert records == [] and len(findings) == 1
+
+
+def test_ocr_confidence_caps_findings():
+    from breachscope.detect.dispatch import StreamingDetector
+    from breachscope.extract.units import TextUnit
+
+    unit = TextUnit("Tel : 06 12 34 56 78", name="page 1", confidence=0.62)
+    [finding] = StreamingDetector().detect(unit).findings
+    assert (finding.entity, finding.confidence) == ("PHONE", 0.62)

@@ -66,6 +66,9 @@ class StreamingDetector:
 
     def _text(self, unit: TextUnit) -> DetectionResult:
         findings = scan_text(unit)
+        if unit.confidence is not None:  # OCR text: no more certain than its reading
+            for finding in findings:
+                finding.confidence = round(min(finding.confidence, unit.confidence), 3)
         keys = {(f.entity, f.value, f.location) for f in findings}
         if self._previous == (unit.name, unit.first_line) and self._previous_keys:
             findings = [f for f in findings

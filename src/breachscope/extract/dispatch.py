@@ -12,6 +12,7 @@ quotes the file's content). Units already yielded before a failure stay valid.
 from __future__ import annotations
 
 import csv
+import importlib
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -58,9 +59,48 @@ PARTITIONERS: dict[str, Callable[[Path], Iterable[Unit]]] = {
     "html": partition_html,
 }
 
+# Extractors loaded on first use (heavier libraries, optional system tools): "module:function"
+# under breachscope.extract. A module that is not there makes its type unsupported.
+LAZY_PARTITIONERS: dict[str, str] = {
+    "xls": "xls:partition_xls",
+    "ods": "ods:partition_ods",
+    "docx": "docx:partition_docx",
+    "odt": "odt:partition_odt",
+    "rtf": "rtf:partition_rtf",
+    "doc": "doc:partition_doc",
+    "pdf": "pdf:partition_pdf",
+    "png": "image:partition_image",
+    "jpeg": "image:partition_image",
+    "tiff": "image:partition_image",
+    "sql": "sqldump:partition_sql",
+    "sqlite": "sqlite:partition_sqlite",
+    "eml": "mail:partition_eml",
+    "mbox": "mail:partition_mbox",
+    "msg": "mail:partition_msg",
+    "hl7": "hl7:partition_hl7",
+    "hprim": "hprim:partition_hprim",
+    "fhir": "fhir:partition_fhir",
+    "cda": "cda:partition_cda",
+}
+
 
 def supported_types() -> frozenset[str]:
-    return frozenset(PARTITIONERS)
+    return frozenset(t for t in {*PARTITIONERS, *LAZY_PARTITIONERS} if _partitioner(t))
+
+
+def _partitioner(file_type: str) -> Callable[[Path], Iterable[Unit]] | None:
+    found = PARTITIONERS.get(file_type)
+    if found is not None or file_type not in LAZY_PARTITIONERS:
+        return found
+    module_name, _, function = LAZY_PARTITIONERS[file_type].partition(":")
+    try:
+        module = importlib.import_module(f"breachscope.extract.{module_name}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"breachscope.extract.{module_name}":
+            raise
+        return None
+    found = PARTITIONERS[file_type] = getattr(module, function)
+    return found
 
 
 def partition(path: Path, file_type: str) -> Iterator[Unit]:
@@ -69,7 +109,7 @@ def partition(path: Path, file_type: str) -> Iterator[Unit]:
     Raises :class:`UnsupportedType` (``unsupported type: pdf``) at once for types without an
     extractor; the returned iterator raises :class:`ExtractionError` when the file cannot be
     read or parsed, possibly after some units."""
-    partitioner = PARTITIONERS.get(file_type)
+    partitioner = _partitioner(file_type)
     if partitioner is None:
         raise UnsupportedType(f"unsupported type: {file_type}")
     return _guarded(partitioner, Path(path), file_type)

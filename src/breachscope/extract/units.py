@@ -26,6 +26,9 @@ class TextUnit:
     text: str
     name: str = ""
     first_line: int = 1
+    # Text read by OCR carries the engine's mean word confidence (0–1): findings in it are
+    # no more certain than the reading itself.
+    confidence: float | None = None
 
     kind: str = field(default="text", init=False)
 

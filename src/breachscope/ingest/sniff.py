@@ -17,8 +17,10 @@ from breachscope.extract.delimited import sniff_delimiter
 from breachscope.extract.encoding import decode_bytes, looks_like_text
 
 TYPES = (
-    "empty", "zip", "xlsx", "docx", "pptx", "ole", "pdf", "png", "jpeg", "gzip", "bzip2", "xz",
-    "tar", "7z", "rar", "json", "xml", "html", "csv", "text", "binary",
+    "empty", "zip", "xlsx", "docx", "pptx", "ods", "odt", "ole", "xls", "doc", "msg", "rtf",
+    "pdf", "png", "jpeg", "tiff", "sqlite", "gzip", "bzip2", "xz", "tar", "7z", "rar", "eml",
+    "mbox", "hl7", "hprim", "sql", "fhir", "cda", "json", "xml", "html", "csv", "text",
+    "binary",
 )
 
 HEAD_SIZE = 64 * 1024
@@ -31,7 +33,13 @@ _MAGIC: list[tuple[bytes, str]] = [
     (b"\xfd7zXZ\x00", "xz"),
     (b"7z\xbc\xaf\x27\x1c", "7z"),
     (b"Rar!\x1a\x07", "rar"),
+    (b"II*\x00", "tiff"),
+    (b"MM\x00*", "tiff"),
+    (b"SQLite format 3\x00", "sqlite"),
+    (b"{\\rtf", "rtf"),
 ]
+_ODF_MIMETYPES = {"application/vnd.oasis.opendocument.spreadsheet": "ods",
+                  "application/vnd.oasis.opendocument.text": "odt"}
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
 _OOXML_PARTS = {"xl/workbook.xml": "xlsx", "word/document.xml": "docx",
                 "ppt/presentation.xml": "pptx"}
@@ -58,7 +66,7 @@ def sniff_type(path: Path) -> str:
         return "pdf"
     for magic, name in _MAGIC:
         if head.startswith(magic):
-            return name
+            return _sniff_ole(path) if name == "ole" else name
     if head[:3] == b"BZh" and head[3:4].isdigit() and head[3:4] != b"0":
         return "bzip2"
     if not looks_like_text(head):
@@ -81,7 +89,38 @@ def _sniff_zip(path: Path, head: bytes) -> str:
         for part, name in _OOXML_PARTS.items():
             if part in names:
                 return name
+    if "mimetype" in names:
+        return _ODF_MIMETYPES.get(_zip_mimetype(path), "zip")
     return "zip"
+
+
+def _zip_mimetype(path: Path) -> str:
+    """The OpenDocument ``mimetype`` member (a few bytes; read at most 200)."""
+    try:
+        with zipfile.ZipFile(path) as archive, archive.open("mimetype") as member:
+            return member.read(200).decode("ascii", "replace").strip()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError, NotImplementedError):
+        return ""
+
+
+def _sniff_ole(path: Path) -> str:
+    """Old Office compound files: ``xls``, ``doc`` or ``msg`` by their streams, else ``ole``.
+    olefile only reads the directory here."""
+    import olefile
+
+    try:
+        with olefile.OleFileIO(str(path)) as ole:
+            names = {"/".join(entry) for entry in ole.listdir(streams=True, storages=True)}
+    except Exception:  # a damaged compound file is still an old Office file
+        return "ole"
+    if "Workbook" in names or "Book" in names:
+        return "xls"
+    if "WordDocument" in names:
+        return "doc"
+    if any(name.startswith("__substg1.0_") or name.startswith("__properties_version1.0")
+           for name in names):
+        return "msg"
+    return "ole"
 
 
 def _local_names(head: bytes) -> list[str]:
@@ -141,10 +180,14 @@ def _sniff_text(head: bytes, complete: bool, suffix: str) -> str:
     stripped = text.lstrip("\ufeff \t\r\n")
     if not stripped:
         return "text"
+    if structured := _sniff_message(stripped):
+        return structured
     if stripped[0] == "<" and (markup := _markup(stripped)):
-        return markup
+        return "cda" if markup == "xml" and _CDA.search(stripped[:4096]) else markup
     if stripped[0] in "{[" and (suffix in _JSON_EXTENSIONS or _looks_like_json(text, complete)):
-        return "json"
+        return "fhir" if _FHIR.search(stripped[:4096]) else "json"
+    if _SQL_DUMP.search(stripped[:HEAD_SIZE]):
+        return "sql"
     sniffed = sniff_delimiter(text)
     if suffix in _DELIMITED_EXTENSIONS:
         # The name breaks the tie: one column, or a delimiter in about half the records.
@@ -154,6 +197,35 @@ def _sniff_text(head: bytes, complete: bool, suffix: str) -> str:
         if records >= 2 and consistency >= 0.8:
             return "csv"
     return "text"
+
+
+_HL7_START = re.compile(r"(?:MSH|FHS|BHS)\|[\^~\\&#]{3,5}\|")
+_HPRIM_START = re.compile(r"H\|[~\^\\&]{3,4}\|")
+_MBOX_START = re.compile(r"From \S+.*\d{4}\s*\r?\n")
+_MAIL_HEADER = re.compile(r"([A-Za-z][A-Za-z0-9-]{1,40}):[ \t]")
+_MAIL_FIELDS = {"from", "to", "subject", "date", "message-id", "received", "mime-version",
+                "return-path", "delivered-to", "content-type", "x-mailer", "cc", "reply-to"}
+_SQL_DUMP = re.compile(
+    r"^\s*(?:-- (?:MySQL|MariaDB|PostgreSQL) (?:dump|database dump)|CREATE TABLE\b|"
+    r"INSERT INTO\b|COPY [\w.\"]+ (?:\([^)]*\) )?FROM stdin;)", re.IGNORECASE | re.MULTILINE)
+_FHIR = re.compile(r'"resourceType"\s*:\s*"[A-Z][A-Za-z]+"')
+_CDA = re.compile(r"<ClinicalDocument\b[^>]*urn:hl7-org:v3")
+
+
+def _sniff_message(text: str) -> str | None:
+    """Health messages and mail, recognised by how they must begin."""
+    if _HL7_START.match(text):
+        return "hl7"
+    if _HPRIM_START.match(text):
+        return "hprim"
+    if _MBOX_START.match(text):
+        return "mbox"
+    header_block = text.split("\n\n", 1)[0].split("\r\n\r\n", 1)[0]
+    lines = header_block.splitlines()[:40]
+    names = [m.group(1).lower() for line in lines if (m := _MAIL_HEADER.match(line))]
+    if lines and _MAIL_HEADER.match(lines[0]) and len(set(names) & _MAIL_FIELDS) >= 3:
+        return "eml"
+    return None
 
 
 def _looks_like_json(text: str, complete: bool) -> bool:

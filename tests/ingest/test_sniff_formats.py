@@ -1,0 +1,69 @@
+"""Sniffing of the formats hospital leaks hold beyond tables: messages, mail, dumps, ODF."""
+
+from __future__ import annotations
+
+import sqlite3
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from breachscope.ingest.sniff import sniff_type
+
+SAMPLES = {
+    "hl7": "MSH|^~\\&|SIH|CHA|DPI|CHA|20240211||ADT^A01|1|P|2.5\rPID|1||12345^^^CHA^PI\r",
+    "hprim": "H|~^\\&|||LAB||ORU|||||H2.2^C|20240211\rP|1|01|02|02|DUPONT~MARIE||19500101|F\r",
+    "mbox": "From jean@example.org Sat Feb 10 10:00:00 2024\nFrom: jean@example.org\n"
+            "To: a@b.fr\nSubject: liste\n\nbody\n",
+    "eml": "Received: from mx by mx\nFrom: Secretariat <sec@ch-armentieres.fr>\n"
+           "To: dr.martin@ch-armentieres.fr\nSubject: Liste des patients\n"
+           "Date: Sat, 10 Feb 2024 10:00:00 +0100\nMIME-Version: 1.0\n\nBonjour,\n",
+    "sql": "-- MySQL dump 10.13  Distrib 8.0.36\n--\nCREATE TABLE `patient` (\n  `id` int\n);\n",
+    "fhir": '{"resourceType": "Patient", "id": "p1", "name": [{"family": "DUPONT"}]}',
+    "cda": '<?xml version="1.0"?>\n<ClinicalDocument xmlns="urn:hl7-org:v3"><id/>'
+           "</ClinicalDocument>",
+    "rtf": "{\\rtf1\\ansi Compte rendu\\par}",
+}
+
+
+@pytest.mark.parametrize("expected", sorted(SAMPLES))
+def test_text_formats(tmp_path: Path, expected: str) -> None:
+    path = tmp_path / "sample.bin"
+    path.write_text(SAMPLES[expected], encoding="utf-8")
+    assert sniff_type(path) == expected
+
+
+def test_postgres_copy_dump(tmp_path: Path) -> None:
+    path = tmp_path / "dump"
+    path.write_text("SET statement_timeout = 0;\nCOPY public.patient (id, nom) FROM stdin;\n"
+                    "1\tDUPONT\n\\.\n", encoding="utf-8")
+    assert sniff_type(path) == "sql"
+
+
+def test_binary_formats(tmp_path: Path) -> None:
+    db = tmp_path / "base"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE patient (nom TEXT)")
+    assert sniff_type(db) == "sqlite"
+    tiff = tmp_path / "scan"
+    tiff.write_bytes(b"II*\x00" + bytes(100))
+    assert sniff_type(tiff) == "tiff"
+
+
+@pytest.mark.parametrize(("mimetype", "expected"), [
+    ("application/vnd.oasis.opendocument.spreadsheet", "ods"),
+    ("application/vnd.oasis.opendocument.text", "odt"),
+    ("application/epub+zip", "zip"),
+])
+def test_opendocument(tmp_path: Path, mimetype: str, expected: str) -> None:
+    path = tmp_path / "doc"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("mimetype", mimetype)
+        zf.writestr("content.xml", "<office:document-content/>")
+    assert sniff_type(path) == expected
+
+
+def test_prose_and_csv_are_not_mail(tmp_path: Path) -> None:
+    path = tmp_path / "note.txt"
+    path.write_text("Note: patient vu ce matin.\nSuite: rien a signaler\n", encoding="utf-8")
+    assert sniff_type(path) == "text"
