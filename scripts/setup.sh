@@ -7,9 +7,9 @@ cd "$(dirname "$0")/.."
 DEV=0
 [ "${1:-}" = "--dev" ] && DEV=1
 
-# System packages: none are needed yet. OCR and office formats will add Debian packages here
-# (tesseract-ocr, tesseract-ocr-fra...), installed only when missing.
-APT_PACKAGES=()
+# System packages, installed only when missing: Tesseract OCR with French and orientation
+# data (scans), antiword (Word 97-2003), unar and bsdtar (RAR archives).
+APT_PACKAGES=(tesseract-ocr tesseract-ocr-fra tesseract-ocr-osd antiword unar libarchive-tools)
 # Test tools: Info-ZIP's zip makes real ZipCrypto archives for the archive tests.
 [ "$DEV" = 1 ] && APT_PACKAGES+=(zip)
 missing=()

@@ -98,3 +98,35 @@ def test_memory_hog_fails_at_the_worker_memory_limit(tmp_path):
     assert rows["hog.txt"] == "failed:memory limit exceeded"
     assert rows["ok.csv"] == "scanned:"
     assert summary.n_people == 1
+
+
+def emitting_task(path: str, file_type: str | None, work_dir: str, settings: ScanSettings,
+                  depth: int = 0) -> ContentResult:
+    """The real task, after announcing three OCR pages and reading them."""
+    from breachscope import events
+
+    events.emit("ocr_pages_total", 3)
+    for _ in range(3):
+        events.emit("ocr_pages_done", 1)
+    return process_content(path, file_type, work_dir, settings, depth)
+
+
+class RecordingProgress:
+    def __init__(self) -> None:
+        self.events: list[tuple[str, int]] = []
+
+    def __call__(self, entry, result, top_bytes_done) -> None:
+        pass
+
+    def on_event(self, event: str, count: int) -> None:
+        self.events.append((event, count))
+
+
+def test_worker_progress_events_reach_the_progress_display(tmp_path):
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    (dump / "a.txt").write_text("rien\n", encoding="utf-8")
+    progress = RecordingProgress()
+    with Case(tmp_path / "case") as case:
+        scan([dump], case, workers=1, on_progress=progress, task=emitting_task)
+    assert progress.events == [("ocr_pages_total", 3)] + [("ocr_pages_done", 1)] * 3

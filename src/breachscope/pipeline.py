@@ -10,6 +10,7 @@ at most the contents in flight, which the next run redoes.
 from __future__ import annotations
 
 import multiprocessing
+import queue
 import time
 from collections import deque
 from collections.abc import Callable
@@ -62,9 +63,12 @@ class _TaskRunner:
         self.on_stored = on_stored
         self.task = task
         self.work_dir = str(case.work_dir)
+        context = multiprocessing.get_context("spawn")
+        self.events = context.Queue()
+        self.on_event: Callable[[str, int], None] | None = None
         self.pool = ProcessPool(
             max_workers=self.workers, initializer=init_worker,
-            initargs=(settings.memory_limit_mb,), context=multiprocessing.get_context("spawn"),
+            initargs=(settings.memory_limit_mb, self.events), context=context,
         )
         self.in_flight: dict[Future[ContentResult], Entry] = {}
         self.queue: deque[Entry] = deque()  # members waiting for a free slot
@@ -93,7 +97,10 @@ class _TaskRunner:
         self.in_flight[fut] = entry
 
     def _wait_one(self) -> None:
-        done, _ = wait(list(self.in_flight), return_when=FIRST_COMPLETED)
+        done: set[Future[ContentResult]] = set()
+        while not done:
+            done, _ = wait(list(self.in_flight), timeout=0.5, return_when=FIRST_COMPLETED)
+            self._pass_events()
         for fut in done:
             entry = self.in_flight.pop(fut)
             self._store(entry, self._result(fut))
@@ -130,8 +137,20 @@ class _TaskRunner:
                 self._schedule(self.queue.popleft())
             if self.in_flight:
                 self._wait_one()
+        self._pass_events()
+
+    def _pass_events(self) -> None:
+        """Hand the workers' progress events (counts only) to the progress display."""
+        while True:
+            try:
+                event, count = self.events.get_nowait()
+            except queue.Empty:
+                return
+            if self.on_event is not None:
+                self.on_event(event, count)
 
     def close(self) -> None:
+        self.events.cancel_join_thread()
         self.pool.stop()
         self.pool.join(timeout=10)
 
@@ -164,6 +183,7 @@ def scan(
             on_progress(entry, result, walker.stats.top_bytes_done)
 
     runner = _TaskRunner(case, walker, settings, workers, on_stored, task)
+    runner.on_event = getattr(on_progress, "on_event", None)
     try:
         for entry in walker.walk(sources):
             runner.submit(entry)

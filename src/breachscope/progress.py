@@ -33,6 +33,8 @@ class ScanProgress:
         self.total_bytes = total_bytes
         self.files_done = 0
         self.failed = 0
+        self.ocr_total = 0
+        self.ocr_done = 0
         self._progress: Progress | None = None
         self._task: TaskID | None = None
 
@@ -43,7 +45,8 @@ class ScanProgress:
                 BarColumn(),
                 DownloadColumn(),
                 TransferSpeedColumn(),
-                TextColumn("{task.fields[files]} files, {task.fields[failed]} unreadable"),
+                TextColumn("{task.fields[files]} files, {task.fields[failed]} unreadable"
+                           "{task.fields[ocr]}"),
                 TimeElapsedColumn(),
                 TextColumn("ETA"),
                 TimeRemainingColumn(),
@@ -52,7 +55,7 @@ class ScanProgress:
             )
             self._progress.start()
             self._task = self._progress.add_task(
-                "scan", total=self.total_bytes or None, files=0, failed=0
+                "scan", total=self.total_bytes or None, files=0, failed=0, ocr=""
             )
         return self
 
@@ -73,3 +76,13 @@ class ScanProgress:
             self._progress.update(
                 self._task, completed=top_bytes_done, files=self.files_done, failed=self.failed
             )
+
+    def on_event(self, event: str, count: int) -> None:
+        """Worker events: OCR pages found and read, shown as pages left."""
+        if event == "ocr_pages_total":
+            self.ocr_total += count
+        elif event == "ocr_pages_done":
+            self.ocr_done += count
+        if self._progress is not None and self._task is not None and self.ocr_total:
+            left = max(0, self.ocr_total - self.ocr_done)
+            self._progress.update(self._task, ocr=f", OCR: {left} pages left")

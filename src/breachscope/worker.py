@@ -84,9 +84,13 @@ class TaskTimeout(BaseException):
 
 # -- worker process set-up -----------------------------------------------------------------
 
-def init_worker(memory_limit_mb: int) -> None:
-    """Pool initializer: cap this process's address space, forbid the network."""
+def init_worker(memory_limit_mb: int, events: object = None) -> None:
+    """Pool initializer: cap this process's address space, forbid the network, and connect
+    progress events (``breachscope.events``) to the main process."""
+    from breachscope import events as progress_events
     from breachscope.offline import forbid_network
+
+    progress_events.attach(events)
 
     if memory_limit_mb > 0:
         limit = memory_limit_mb * 1024 * 1024
