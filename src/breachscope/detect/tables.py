@@ -8,6 +8,7 @@ validation per distinct value plus a dictionary lookup per row.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -22,7 +23,7 @@ from breachscope.detect.columns import (
 from breachscope.detect.headers import header_tokens, is_patient_header, is_staff_header
 from breachscope.detect.model import Finding, Record
 from breachscope.detect.records import build_records
-from breachscope.detect.text import find_emails, find_phones
+from breachscope.detect.text import find_emails, find_phones, scan_text
 from breachscope.detect.validators import (
     nir_is_strict,
     normalize_email,
@@ -32,7 +33,7 @@ from breachscope.detect.validators import (
     normalize_postal_code,
     normalize_sex,
 )
-from breachscope.extract.units import TableUnit
+from breachscope.extract.units import TableUnit, TextUnit
 
 Normalizer = Callable[[str], tuple[str, ...]]
 
@@ -170,5 +171,36 @@ def detect_table(table: TableUnit, *, today: date | None = None,
         values = _normalize_column(table.column(column.index), normalize)
         labelled.append((column.label, values))
         findings.extend(_column_findings(column, values, row_locations, detector))
+    for column in columns:
+        if column.label is None:
+            findings.extend(_free_text_findings(column, table.column(column.index),
+                                                row_locations))
     records = build_records(labelled, row_locations, role) if labelled else []
     return TableDetection(columns, findings, records, role)
+
+
+# A cell worth a full text scan: an '@', or 8+ digits in a row allowing usual separators.
+_MAY_HOLD_IDENTIFIER = re.compile(r"@|\d(?:[ .\-/]?\d){7,}")
+
+
+def _free_text_findings(
+    column: ColumnLabel, cells: list[str], row_locations: list[str]
+) -> list[Finding]:
+    """Identifiers inside the cells of a column that has no label: a comment, a free-text
+    note, or prose that happened to look like a table (a report with commas read as CSV).
+    Only validated identifiers are kept (the text scanner's checksums and cues)."""
+    where = f", column {_column_name(column)}"
+    cache: dict[str, list[Finding]] = {}
+    findings: list[Finding] = []
+    for r, cell in enumerate(cells):
+        if not cell or not _MAY_HOLD_IDENTIFIER.search(cell):
+            continue
+        found = cache.get(cell)
+        if found is None:
+            found = cache[cell] = scan_text(TextUnit(cell))
+        multiline = "\n" in cell
+        for f in found:
+            line = f", {f.location}" if multiline else ""
+            findings.append(Finding(f.entity, f.value, row_locations[r] + where + line,
+                                    f.confidence, "cell+" + f.detector))
+    return findings
