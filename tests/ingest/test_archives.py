@@ -169,7 +169,7 @@ def hostile_tar() -> list[tuple[tarfile.TarInfo, bytes | None]]:
 
 
 def test_archive_types() -> None:
-    assert {"zip", "tar", "gzip", "bzip2", "xz"} == ARCHIVE_TYPES  # no rar/7z yet
+    assert {"zip", "tar", "gzip", "bzip2", "xz", "7z", "rar"} == ARCHIVE_TYPES
 
 
 def test_nested_zip_members_are_named_and_readable(tmp_path: Path) -> None:

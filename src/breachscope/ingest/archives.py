@@ -5,8 +5,11 @@ bytes into content-addressed blobs, so member names cannot choose where anything
 (a member name is a label).
 
 Formats (:data:`ARCHIVE_TYPES`): zip (zip64, ZipCrypto and WinZip AES with known passwords),
-tar (plain), and single-file gzip / bzip2 / xz, whose content is iterated as a tar when it is
-one (``.tar.gz``, ``.tgz``, ``.tar.bz2``, ``.tar.xz``).
+tar (plain), single-file gzip / bzip2 / xz, whose content is iterated as a tar when it is
+one (``.tar.gz``, ``.tgz``, ``.tar.bz2``, ``.tar.xz``), 7z (py7zr: headers parsed by py7zr,
+data decoded here in bounded steps; AES with known passwords, encrypted headers too) and RAR
+1.5-5 (headers parsed by rarfile, each member decoded by the ``unar`` tool into a pipe read
+here in bounded steps; the tool is killed when a limit trips).
 
 Everything is decompressed here, in bounded steps (never more than :data:`CHUNK` bytes of
 output per step), so the limits of :class:`ArchiveLimits` are checked as bytes are produced: a
@@ -29,7 +32,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import BinaryIO, ClassVar, Union
 
-ARCHIVE_TYPES = {"zip", "tar", "gzip", "bzip2", "xz"}
+ARCHIVE_TYPES = {"zip", "tar", "gzip", "bzip2", "xz", "7z", "rar"}
 CHUNK = 1 << 20  # bytes of output per step; a member is never held in memory whole
 _INPUT = 1 << 16  # compressed bytes read per step
 _SLACK = _INPUT  # compressed bytes a decompressor may hold unaccounted (ratio denominator)
@@ -125,6 +128,10 @@ def iter_members(
         yield from _tar_file_members(path, limits, budget)
     elif file_type in _STREAM_KINDS:
         yield from _compressed_members(path, file_type, limits, budget)
+    elif file_type == "7z":
+        yield from _7z_members(path, limits, budget, list(passwords))
+    elif file_type == "rar":
+        yield from _rar_members(path, limits, budget, list(passwords))
     else:
         raise ArchiveError(f"unsupported archive type: {file_type}")
 
@@ -148,6 +155,7 @@ class _Meter:
         self.start = consumed() if consumed else 0
         self.charge = charge
         self.produced = 0
+        self.slack = _SLACK  # compressed bytes possibly read but not yet used
 
     def count(self, n: int) -> None:
         self.produced += n
@@ -159,7 +167,7 @@ class _Meter:
             self.budget.consume(n)
         if self.consumed is not None and self.produced >= limits.ratio_floor_bytes:
             used = self.consumed() - self.start
-            if self.produced > limits.max_ratio * (used + _SLACK):
+            if self.produced > limits.max_ratio * (used + self.slack):
                 raise LimitExceeded(
                     f"member expands beyond ratio {limits.max_ratio:g} "
                     f"({_human(self.produced)} from {_human(used)})")
@@ -924,3 +932,564 @@ def _member_label(raw: str) -> str:
 
 def _none() -> Iterator[bytes]:
     return iter(())
+
+
+# -- 7z --------------------------------------------------------------------------------------
+#
+# py7zr parses the headers (header encryption included); the data is decoded here, folder by
+# folder in archive order, with py7zr's folder decompressor asked for at most CHUNK bytes per
+# step. A folder is a "solid block": its members are one compressed stream, so a member can
+# only be reached by decoding those before it. Unread bytes are decoded and discarded under
+# the same limits; once a member of a block is stopped by a limit or fails, the rest of that
+# block is not read (recorded with the reason), never decoded past the limit.
+
+_7Z_ENCRYPTED_NAMES = "(encrypted file names)"
+
+
+def _7z_members(path: Path, limits: ArchiveLimits, budget: ByteBudget,
+                passwords: list[bytes]) -> Iterator[Member]:
+    with _open(path) as fh:
+        archive, opened_with = _7z_open(fh, passwords)
+        if archive is None:
+            reason = "password-protected archive (file names encrypted)"
+            if passwords:
+                reason += "; no known password opened it"
+            yield Member(_7Z_ENCRYPTED_NAMES, 0, "encrypted", reason, _none)
+            return
+        yield from _7z_walk(fh, archive, opened_with, limits, budget, passwords)
+
+
+def _7z_open(fh: BinaryIO, passwords: list[bytes]) -> tuple[object | None, int | None]:
+    """(py7zr archive, index of the password that opened its header, if one was needed)."""
+    import py7zr
+
+    try:
+        return _7z_call(lambda: py7zr.SevenZipFile(fh, "r")), None
+    except _7zPassword:
+        pass
+    for index, password in enumerate(passwords):
+        text = _password_text(password)
+        if text is None:
+            continue
+        fh.seek(0)
+        try:
+            return _7z_call(lambda text=text: py7zr.SevenZipFile(fh, "r", password=text)), index
+        except (_7zPassword, ArchiveError):
+            continue
+    return None, None
+
+
+class _7zPassword(Exception):
+    pass
+
+
+def _7z_call(fn: Callable[[], object]) -> object:
+    """Calls py7zr, turning its errors (hostile input reaches any of them) into ours."""
+    from py7zr.exceptions import PasswordRequired, UnsupportedCompressionMethodError
+
+    try:
+        return fn()
+    except PasswordRequired as exc:
+        raise _7zPassword from exc
+    except UnsupportedCompressionMethodError as exc:
+        raise ArchiveError("unsupported 7z compression method") from exc
+    except MemoryError:
+        raise
+    except Exception as exc:
+        raise ArchiveError(f"corrupt 7z: {_short(exc)}") from exc
+
+
+def _short(exc: BaseException) -> str:
+    """An exception as a reason: its type, and its message when short and printable (py7zr
+    messages name fields, never file content)."""
+    text = str(exc)
+    if 0 < len(text) <= 120 and text.isprintable():
+        return text
+    return type(exc).__name__
+
+
+def _password_text(password: bytes) -> str | None:
+    try:
+        return password.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _7z_walk(fh: BinaryIO, archive: object, opened_with: int | None, limits: ArchiveLimits,
+             budget: ByteBudget, passwords: list[bytes]) -> Iterator[Member]:
+    header = archive.header  # type: ignore[attr-defined]
+    streams = getattr(header, "main_streams", None)
+    folders = list(streams.unpackinfo.folders) if streams is not None else []
+    positions = list(streams.packinfo.packpositions) if streams is not None else []
+    start = archive.afterheader  # type: ignore[attr-defined]
+    blocks: dict[int, _7zBlock] = {}
+    offsets: dict[int, int] = {}  # folder index -> bytes of the folder before the next file
+    preferred: list[int] = [] if opened_with is None else [opened_with]
+    count = 0
+    for index, folder in enumerate(folders):
+        if index + 1 >= len(positions):
+            raise ArchiveError("corrupt 7z: pack positions missing")
+        blocks[id(folder)] = _7zBlock(fh, folder, index, start + positions[index],
+                                      positions[index + 1] - positions[index], limits, budget)
+    for f in archive.files:  # type: ignore[attr-defined]
+        name = _member_label(str(f.filename))
+        if f.is_directory:
+            continue
+        count += 1
+        if count > limits.max_members:
+            yield _too_many(limits)
+            return
+        size = int(f.uncompressed or 0)
+        if f.emptystream or f.folder is None:
+            status, reason = ("skipped", "symbolic link in archive not followed") \
+                if f.is_symlink else ("ok", "")
+            yield Member(name, 0, status, reason, _none)
+            continue
+        block = blocks.get(id(f.folder))
+        if block is None:
+            raise ArchiveError("corrupt 7z: member outside every folder")
+        offset = offsets.get(block.index, 0)
+        offsets[block.index] = offset + size
+        if block.broken is None:
+            block.prepare(passwords, preferred, first_size=size, first_crc=f.crc32)
+        if block.broken is None:
+            try:
+                block.skip_to(offset)
+            except LimitExceeded as exc:
+                block.broken = ("skipped", f"not read: in a solid block that expands beyond "
+                                           f"the limits while skipping ({exc})")
+            except ArchiveError as exc:
+                block.broken = ("failed", f"not read: solid block damaged ({exc})")
+        if block.broken is not None:
+            status, reason = block.broken
+            yield Member(name, size, status, reason, _none)
+            continue
+        if f.is_symlink or f.is_junction:
+            yield Member(name, 0, "skipped", "symbolic link in archive not followed", _none)
+            continue
+        if size > limits.max_member_bytes:
+            yield Member(name, size, "skipped", _declared_too_big(size, limits), _none)
+            block.broken = ("skipped", "not read: follows a member beyond the limits in the "
+                                       "same solid block")
+            continue
+        budget.consume(0)  # an exhausted budget ends the archive
+        yield Member(name, size, "ok", block.reason, _7z_reader(block, offset, size, f.crc32))
+
+
+def _7z_reader(block: _7zBlock, offset: int, size: int,
+               crc: int | None) -> Callable[[], Iterator[bytes]]:
+    def chunks() -> Iterator[bytes]:
+        if block.broken is not None:
+            raise ArchiveError(block.broken[1])
+        try:
+            block.skip_to(offset)
+            meter = _Meter(block.limits, block.budget, lambda: block.consumed)
+            left, digest = size, 0
+            while left:
+                data = block.read(min(CHUNK, left))
+                left -= len(data)
+                meter.count(len(data))
+                digest = zlib.crc32(data, digest)
+                yield data
+            if crc is not None and digest != crc:
+                raise ArchiveError("corrupt 7z member: CRC mismatch")
+        except LimitExceeded as exc:
+            block.broken = ("skipped", "not read: in the same solid block as a member "
+                                       f"stopped by a limit ({exc})")
+            raise
+        except ArchiveError as exc:
+            block.broken = ("failed", f"not read: solid block damaged ({exc})")
+            raise
+
+    return chunks
+
+
+_7Z_UNBOUNDED = {0x32, 0x35, 0x37, 0x38}  # deflate, zstd, brotli, deflate64 in py7zr
+
+
+class _7zBlock:
+    """One 7z folder decoded in order, at most ``n`` bytes per step.
+
+    py7zr's decompressor reads a block of input at every call; it is fed only when its
+    decoders need input (otherwise the compressed position would run ahead of the output and
+    the ratio could not be measured). Deflate, Deflate64, zstd and brotli decoders in py7zr
+    ignore the output bound, so those folders are fed 4 KiB at a time (one step then yields at
+    most about 4 MiB of deflate output; zstd and brotli can give more, up to the worker memory
+    limit)."""
+
+    def __init__(self, fh: BinaryIO, folder: object, index: int, start: int, packsize: int,
+                 limits: ArchiveLimits, budget: ByteBudget) -> None:
+        self.fh = fh
+        self.folder = folder
+        self.index = index
+        self.start = start
+        self.packsize = packsize
+        self.limits = limits
+        self.budget = budget
+        self.broken: tuple[str, str] | None = None
+        self.reason = ""
+        self.password: str | None = getattr(folder, "password", None)
+        self.dec: object | None = None
+        self.pos = start  # file position of the next compressed byte
+        self.produced = 0
+        self.stalls = 0
+        self.prepared = False
+
+    @property
+    def consumed(self) -> int:
+        return self.pos - self.start
+
+    def prepare(self, passwords: list[bytes], preferred: list[int], *, first_size: int,
+                first_crc: int | None) -> None:
+        """Once per folder: find its password if it needs one, and make its decoder."""
+        if self.prepared:
+            return
+        self.prepared = True
+        from py7zr.compressor import SupportedMethods
+
+        coders = self.folder.coders  # type: ignore[attr-defined]
+        try:
+            encrypted = SupportedMethods.needs_password(coders)
+        except Exception:
+            encrypted = False
+        if encrypted:
+            order = preferred + [i for i in range(len(passwords)) if i not in preferred]
+            for index in order:
+                text = _password_text(passwords[index])
+                if text is not None and self._opens(text, first_size, first_crc):
+                    self.password = text
+                    preferred[:] = [index]
+                    self.reason = f"opened with password #{index + 1} of the list"
+                    break
+            else:
+                reason = "password-protected member"
+                if passwords:
+                    reason += "; no known password opened it"
+                self.broken = ("encrypted", reason)
+                return
+        try:
+            self._reset()
+        except ArchiveError as exc:
+            self.broken = ("failed", str(exc))
+
+    def _opens(self, password: str, first_size: int, first_crc: int | None) -> bool:
+        """Whether ``password`` decodes the folder's first member (whole, CRC checked, when
+        under 1 MiB; else its first 64 KiB without error)."""
+        self.password = password
+        whole = first_size <= CHUNK and first_crc is not None
+        want = first_size if whole else min(first_size, _INPUT)
+        try:
+            self._reset()
+            data = b""
+            while len(data) < want:
+                data += self.read(want - len(data))
+        except (ArchiveError, _7zPassword):
+            return False
+        finally:
+            self.dec = None
+        return not whole or zlib.crc32(data) == first_crc
+
+    def _reset(self) -> None:
+        from py7zr.compressor import SevenZipDecompressor, SupportedMethods
+
+        folder = self.folder
+        coders = folder.coders  # type: ignore[attr-defined]
+        try:
+            ids = {SupportedMethods.get_filter_id(c) for c in coders}
+        except Exception:
+            ids = set()
+        blocksize = 4096 if ids & _7Z_UNBOUNDED else _INPUT
+        self.pos, self.produced, self.stalls = self.start, 0, 0
+        self.dec = _7z_call(lambda: SevenZipDecompressor(
+            coders, self.packsize, folder.unpacksizes,  # type: ignore[attr-defined]
+            getattr(folder, "crc", None), self.password, blocksize))
+
+    def _read_input(self, n: int) -> bytes:
+        """The decompressor's input: nothing while one of its decoders still holds input."""
+        if any(getattr(d, "needs_input", True) is False
+               for d in self.dec.chain):  # type: ignore[attr-defined]
+            return b""
+        self.fh.seek(self.pos)
+        data = self.fh.read(n)
+        self.pos += len(data)
+        return data
+
+    def read(self, n: int) -> bytes:
+        """Up to ``n`` decoded bytes; raises at the end of the folder's data."""
+        dec = self.dec
+        if dec is None:
+            raise ArchiveError("7z folder cannot be decoded")
+        before = self.pos
+        out = _7z_call(lambda: dec.decompress(_Input(self._read_input), n))  # type: ignore
+        if not out:
+            self.stalls = self.stalls + 1 if self.pos == before else 0
+            if self.stalls > 3 or (self.consumed >= self.packsize and self.stalls):
+                raise ArchiveError("corrupt 7z: compressed data ends early (truncated?)")
+        self.produced += len(out)
+        return bytes(out)
+
+    def skip_to(self, offset: int) -> None:
+        """Decode and discard up to ``offset`` bytes of the folder (members not read)."""
+        if self.produced > offset:
+            raise ArchiveError("7z member read out of order")
+        if self.produced == offset:
+            return
+        meter = _Meter(self.limits, self.budget, lambda: self.consumed)
+        while self.produced < offset:
+            meter.count(len(self.read(min(CHUNK, offset - self.produced))))
+
+
+class _Input:
+    """The file object py7zr's decompressor reads from (``read`` only)."""
+
+    def __init__(self, read: Callable[[int], bytes]) -> None:
+        self.read = read
+
+
+# -- rar -------------------------------------------------------------------------------------
+#
+# rarfile (pure Python) parses the headers: names, sizes, CRCs, flags, encryption. The data is
+# decoded by The Unarchiver's ``unar`` (Debian package ``unar``: RAR 1.5 to 5, solid,
+# encrypted), one process per member writing it to a pipe, read here in CHUNK steps under the
+# limits; the process is killed as soon as a limit trips or the reader stops. unar is given
+# the archive as ``/dev/fd/N`` so that it cannot pick sibling files of the dump as volumes,
+# never extracts to disk (``-o -``) and does not expand nested archives (``-nr``).
+
+UNAR = "unar"
+_RAR_ENCRYPTED_NAMES = "(encrypted file names)"
+
+
+def _rarfile():
+    import rarfile
+
+    if not rarfile._have_crypto:  # header decryption through pycryptodomex (pyzipper's)
+        try:
+            from Cryptodome.Cipher import AES
+
+            rarfile.AES, rarfile._have_crypto = AES, 2
+        except ImportError:  # pragma: no cover
+            pass
+    return rarfile
+
+
+def _rar_members(path: Path, limits: ArchiveLimits, budget: ByteBudget,
+                 passwords: list[bytes]) -> Iterator[Member]:
+    rarfile = _rarfile()
+    with _open(path) as fh:
+        try:
+            archive = rarfile.RarFile(fh)
+            infos = archive.infolist()
+            opened_with: int | None = None
+            if not infos and archive.needs_password():  # file names encrypted (-hp)
+                archive = None
+                for index, password in enumerate(passwords):
+                    text = _password_text(password)
+                    if text is None:
+                        continue
+                    fh.seek(0)
+                    try:
+                        candidate = rarfile.RarFile(fh)
+                        candidate.setpassword(text)
+                    except (rarfile.Error, ValueError, struct.error):
+                        continue
+                    if candidate.infolist():
+                        archive, infos, opened_with = candidate, candidate.infolist(), index
+                        break
+                if archive is None:
+                    reason = "password-protected archive (file names encrypted)"
+                    if passwords:
+                        reason += "; no known password opened it"
+                    yield Member(_RAR_ENCRYPTED_NAMES, 0, "encrypted", reason, _none)
+                    return
+            error = archive._file_parser._parse_error if archive._file_parser else None
+        except MemoryError:
+            raise
+        except Exception as exc:
+            raise ArchiveError(f"corrupt rar: {_short(exc)}") from exc
+        if error and not infos:
+            raise ArchiveError(f"corrupt rar: {error}")
+        size = fh.seek(0, 2)
+        solid = archive.is_solid()
+    yield from _rar_walk(path, infos, size, solid, opened_with, limits, budget, passwords)
+    if error:
+        raise ArchiveError(f"corrupt rar: {error}")
+
+
+def _rar_walk(path: Path, infos: list, file_size: int, solid: bool, opened_with: int | None,
+              limits: ArchiveLimits, budget: ByteBudget,
+              passwords: list[bytes]) -> Iterator[Member]:
+    rarfile = _rarfile()
+    preferred: list[int] = [] if opened_with is None else [opened_with]
+    count = 0
+    solid_broken: tuple[str, str] | None = None
+    for index, info in enumerate(infos):
+        if info.is_dir():
+            continue
+        count += 1
+        if count > limits.max_members:
+            yield _too_many(limits)
+            return
+        name = _member_label(info.filename)
+        size = int(info.file_size or 0)
+        if info.file_redir or info.is_symlink():
+            yield Member(name, 0, "skipped", "link in archive not followed", _none)
+            continue
+        if info.flags & rarfile.RAR_FILE_SPLIT_BEFORE or info.flags & rarfile.RAR_FILE_SPLIT_AFTER:
+            yield Member(name, size, "failed",
+                         "member continues in another volume of a multi-volume RAR (not read)",
+                         _none)
+            continue
+        if solid and solid_broken is not None:
+            yield Member(name, size, *solid_broken, _none)
+            continue
+        if size > limits.max_member_bytes:
+            yield Member(name, size, "skipped", _declared_too_big(size, limits), _none)
+            solid_broken = ("skipped", "not read: follows a member beyond the limits in a "
+                                       "solid archive")
+            continue
+        if size == 0:  # nothing to decode (and nothing a password would show)
+            yield Member(name, 0, "ok", "", _none)
+            continue
+        password, reason = None, ""
+        if info.needs_password():
+            found = _rar_password(path, index, info, passwords, preferred)
+            if found is None:
+                reason = "password-protected member"
+                if passwords:
+                    reason += "; no known password opened it"
+                yield Member(name, size, "encrypted", reason, _none)
+                continue
+            slot, password = found
+            preferred[:] = [slot]
+            reason = f"opened with password #{slot + 1} of the list"
+        elif opened_with is not None:
+            password = _password_text(passwords[opened_with])
+        budget.consume(0)
+        state: dict[str, tuple[str, str]] = {}
+        yield Member(name, size, "ok", reason,
+                     _rar_reader(path, index, info, password, file_size, limits, budget, state))
+        if state:
+            solid_broken = state["broken"]
+
+
+def _rar_command(index: int, password: str | None, fd: int) -> list[str]:
+    command = [UNAR, "-q", "-o", "-", "-nr", "-k", "skip", "-i"]
+    command += ["-p", password] if password is not None else ["-p", ""]
+    return [*command, f"/dev/fd/{fd}", str(index)]
+
+
+def _rar_stream(path: Path, index: int, password: str | None) -> Iterator[bytes]:
+    """The bytes unar writes for member ``index``; the process is killed when the caller
+    stops reading. Raises ArchiveError when unar fails."""
+    import subprocess
+
+    try:
+        fh = path.open("rb")
+    except OSError as exc:
+        raise ArchiveError(f"cannot read rar: {exc.strerror}") from exc
+    with fh:
+        fd = fh.fileno()
+        try:
+            proc = subprocess.Popen(
+                _rar_command(index, password, fd), stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, pass_fds=(fd,),
+                close_fds=True, start_new_session=True)
+        except OSError as exc:
+            raise ArchiveError(f"cannot run {UNAR} to read rar (is unar installed?): "
+                               f"{exc.strerror}") from exc
+        try:
+            assert proc.stdout is not None
+            while chunk := proc.stdout.read(CHUNK):
+                yield chunk
+            code = proc.wait()
+            if code != 0:
+                raise ArchiveError(f"corrupt rar member: {UNAR} failed (exit status {code})")
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            if proc.stdout is not None:
+                proc.stdout.close()
+
+
+def _rar_reader(path: Path, index: int, info: object, password: str | None, file_size: int,
+                limits: ArchiveLimits, budget: ByteBudget,
+                state: dict[str, tuple[str, str]]) -> Callable[[], Iterator[bytes]]:
+    size = int(info.file_size or 0)  # type: ignore[attr-defined]
+    packed = min(int(info.compress_size or 0), file_size)  # type: ignore[attr-defined]
+    crc = _rar_crc(info)
+
+    def chunks() -> Iterator[bytes]:
+        produced = 0
+        # The compressed bytes behind the output: the member's packed size (unar reads it
+        # whole; rarfile checked it against the file while walking the headers).
+        meter = _Meter(limits, budget, lambda: packed)
+        meter.start, meter.slack = 0, 0
+        digest = 0
+        stream = _rar_stream(path, index, password)
+        try:
+            for chunk in stream:
+                produced += len(chunk)
+                if produced > size:
+                    raise ArchiveError("corrupt rar member: more data than declared")
+                meter.count(len(chunk))
+                digest = zlib.crc32(chunk, digest)
+                yield chunk
+            if produced != size:
+                raise ArchiveError("corrupt rar member: data ends early (truncated?)")
+            if crc is not None and digest != crc:
+                raise ArchiveError("corrupt rar member: CRC mismatch")
+        except LimitExceeded as exc:
+            state["broken"] = ("skipped", "not read: follows a member stopped by a limit in "
+                                          f"a solid archive ({exc})")
+            raise
+        except ArchiveError as exc:
+            state["broken"] = ("failed", f"not read: solid archive damaged ({exc})")
+            raise
+        finally:
+            stream.close()
+
+    return chunks
+
+
+def _rar_crc(info: object) -> int | None:
+    """The member's plain CRC-32, or None when it has none to check (RAR5 with only a BLAKE2
+    hash, or an encrypted RAR5 member whose checksum is keyed by the password). unar exits 0
+    even when a wrong password gives nothing: the declared size is checked as well."""
+    rarfile = _rarfile()
+    if getattr(info, "_md_class", None) is not rarfile.CRC32Context:
+        return None
+    crc = getattr(info, "CRC", None)
+    return int(crc) if crc is not None else None
+
+
+def _rar_password(path: Path, index: int, info: object, passwords: list[bytes],
+                  preferred: list[int]) -> tuple[int, str] | None:
+    """(index in the list, password) of the first password that opens member ``index``: the
+    whole member is decoded and its CRC checked when under 1 MiB, else its first 64 KiB."""
+    size = int(info.file_size or 0)  # type: ignore[attr-defined]
+    crc = _rar_crc(info)
+    whole = size <= CHUNK and crc is not None
+    order = preferred + [i for i in range(len(passwords)) if i not in preferred]
+    for slot in order:
+        text = _password_text(passwords[slot])
+        if text is None:
+            continue
+        data, digest = 0, 0
+        stream = _rar_stream(path, index, text)
+        try:
+            for chunk in stream:
+                data += len(chunk)
+                digest = zlib.crc32(chunk, digest)
+                if not whole and data >= _INPUT:
+                    break
+        except ArchiveError:
+            continue
+        finally:
+            stream.close()
+        if data == 0 and size:
+            continue
+        if whole and (data != size or digest != crc):
+            continue
+        return slot, text
+    return None
