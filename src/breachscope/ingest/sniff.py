@@ -207,7 +207,8 @@ _MAIL_FIELDS = {"from", "to", "subject", "date", "message-id", "received", "mime
                 "return-path", "delivered-to", "content-type", "x-mailer", "cc", "reply-to"}
 _SQL_DUMP = re.compile(
     r"^\s*(?:-- (?:MySQL|MariaDB|PostgreSQL) (?:dump|database dump)|CREATE TABLE\b|"
-    r"INSERT INTO\b|COPY [\w.\"]+ (?:\([^)]*\) )?FROM stdin;)", re.IGNORECASE | re.MULTILINE)
+    r"INSERT\s+(?:INTO\s+)?[\[`\"\w]|COPY [\w.\"]+ (?:\([^)]*\) )?FROM stdin;)",
+    re.IGNORECASE | re.MULTILINE)
 _FHIR = re.compile(r'"resourceType"\s*:\s*"[A-Z][A-Za-z]+"')
 _CDA = re.compile(r"<ClinicalDocument\b[^>]*urn:hl7-org:v3")
 
