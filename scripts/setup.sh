@@ -10,8 +10,9 @@ DEV=0
 # System packages, installed only when missing: Tesseract OCR with French and orientation
 # data (scans), antiword (Word 97-2003), unar and bsdtar (RAR archives).
 APT_PACKAGES=(tesseract-ocr tesseract-ocr-fra tesseract-ocr-osd antiword unar libarchive-tools)
-# Test tools: Info-ZIP's zip makes real ZipCrypto archives for the archive tests.
-[ "$DEV" = 1 ] && APT_PACKAGES+=(zip)
+# Test tools: Info-ZIP's zip makes real ZipCrypto archives for the archive tests; DejaVu fonts
+# draw the scanned-page samples that OCR reads.
+[ "$DEV" = 1 ] && APT_PACKAGES+=(zip fonts-dejavu-core)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

@@ -178,19 +178,27 @@ def _scan(
     except UnsupportedType as exc:
         sink.discard()
         return ContentResult("skipped", scrub(str(exc)))
-    except ExtractionError as exc:
-        sink.discard()
-        return ContentResult("failed", scrub(str(exc)), n_units=n_units)
     except (TaskTimeout, MemoryError):
         sink.discard()
         raise
-    except Exception as exc:  # a parser or detector bug on hostile bytes must not stop the scan
+    except Exception as exc:  # ExtractionError, or a bug on hostile bytes: never stop the scan
+        reason = str(exc) if isinstance(exc, ExtractionError) else (
+            f"error: {type(exc).__name__}: {exc}")
+        # What was read before the failure (the good pages of a damaged PDF) is kept.
+        return _partial(sink, "failed", scrub(reason), file_type, n_units, columns, members)
+    return _partial(sink, "scanned", None, file_type, n_units, columns, members)
+
+
+def _partial(
+    sink: _ResultSink, status: str, reason: str | None, file_type: str, n_units: int,
+    columns: list[ColumnRow], members: list[ExpandedMember],
+) -> ContentResult:
+    try:
+        sink.close()
+    except Exception:  # a result file that cannot be written: keep the status, drop results
         sink.discard()
-        return ContentResult("failed", scrub(f"error: {type(exc).__name__}: {exc}"),
-                             n_units=n_units)
-    sink.close()
     return ContentResult(
-        "scanned", None, file_type, n_units, 0.0, sink.findings_file, sink.records_file,
+        status, reason, file_type, n_units, 0.0, sink.findings_file, sink.records_file,
         sink.n_findings, sink.n_records, columns, members,
     )
 

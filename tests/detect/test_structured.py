@@ -39,3 +39,27 @@ def test_ocr_confidence_caps_findings():
     unit = TextUnit("Tel : 06 12 34 56 78", name="page 1", confidence=0.62)
     [finding] = StreamingDetector().detect(unit).findings
     assert (finding.entity, finding.confidence) == ("PHONE", 0.62)
+
+
+def test_icd10_codes_are_normalized():
+    from breachscope.detect.structured import normalize_icd10
+
+    assert normalize_icd10("I251") == "I25.1"
+    assert normalize_icd10("f32.1") == "F32.1"
+    assert normalize_icd10("B20") == "B20"
+    assert normalize_icd10(" Z51.00 ") == "Z51.00"
+    assert normalize_icd10("A17.0+") == "A17.0"
+    assert normalize_icd10("123456") is None and normalize_icd10("JNJD002") is None
+
+
+def test_hl7_timestamps_and_absolute_locations():
+    unit = RecordUnit(name="entry 1 (Patient)", fields=[
+        FieldValue("NIR", "254037512345655", "identifier[0].value"),
+        FieldValue("VISIT_DATE", "202403011030+0100", "/entry 2 (Encounter), period.start"),
+        FieldValue("ICD10_CODE", "F321", "/entry 3 (Condition), code.coding[0].code"),
+    ])
+    findings, [record] = detect_record_unit(unit)
+    got = {(f.entity, f.value, f.location) for f in findings}
+    assert ("VISIT_DATE", "2024-03-01", "entry 2 (Encounter), period.start") in got
+    assert ("ICD10_CODE", "F32.1", "entry 3 (Condition), code.coding[0].code") in got
+    assert record.visit_date == "2024-03-01"

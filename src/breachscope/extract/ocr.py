@@ -1,0 +1,279 @@
+"""OCR of one page image with Tesseract: orientation, deskew, recognition, confidence.
+
+Used by :mod:`breachscope.extract.pdf` (pages without a text layer) and
+:mod:`breachscope.extract.image` (PNG, JPEG, TIFF frames).
+
+- Tesseract (Debian's ``tesseract-ocr`` with ``-fra`` and ``-osd``) runs as a separate
+  program: an argument list (no shell), a time limit (:data:`OCR_TIMEOUT`), one thread
+  (``OMP_THREAD_LIMIT=1``: scan workers are already parallel), its input and outputs in a
+  temporary directory removed afterwards. It reads a PNG we wrote from decoded pixels, never
+  the file from the dump.
+- Steps: the page is bounded to :data:`MAX_OCR_PIXELS` (downscaled beyond), made greyscale;
+  Tesseract's orientation and script detection (``--psm 0``) tells whether the page lies
+  sideways or upside down, and the page is turned upright when it is sure enough
+  (:data:`MIN_ORIENTATION_CONFIDENCE`); a small skew (a page put askew on the scanner glass)
+  is estimated and corrected (:func:`estimate_skew`); then the page is read in French and
+  English (``-l fra+eng``) in automatic layout mode.
+- The text is Tesseract's plain-text output; its TSV output (same run) gives each word's
+  confidence, whose mean over the page (0–1) becomes ``TextUnit.confidence``: detection caps
+  its findings' confidence with it.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from breachscope.events import emit
+from breachscope.extract.text import split_text
+from breachscope.extract.units import ExtractionError, TextUnit
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
+
+#: Pixels given to Tesseract for one page at most: a bigger render or image is downscaled
+#: (an A4 page at 300 dpi is 8.7 megapixels).
+MAX_OCR_PIXELS = 40_000_000
+#: Seconds one Tesseract run may take (the worker's per-file limit still applies around it).
+OCR_TIMEOUT = 180.0
+#: Languages wanted, in order; those installed are used.
+LANGUAGES = ("fra", "eng")
+#: Orientation confidence (Tesseract's OSD score) below which a page is left as it is:
+#: turning a page that was upright ruins its reading, so only a clear verdict turns it.
+MIN_ORIENTATION_CONFIDENCE = 2.0
+#: Skews estimated (degrees) below this are left alone; the search covers ±MAX_SKEW.
+MIN_SKEW = 0.5
+MAX_SKEW = 6.0
+#: Longest side of the thumbnail on which the skew is estimated.
+SKEW_THUMBNAIL = 1000
+
+
+@functools.cache
+def tesseract_path() -> str | None:
+    return shutil.which("tesseract")
+
+
+@functools.cache
+def _installed_languages() -> frozenset[str]:
+    binary = tesseract_path()
+    if binary is None:
+        return frozenset()
+    try:
+        done = subprocess.run([binary, "--list-langs"], capture_output=True, timeout=30,
+                              env=_environment(), check=False)
+    except (OSError, subprocess.SubprocessError):
+        return frozenset()
+    lines = done.stdout.decode("utf-8", "replace").splitlines()
+    return frozenset(line.strip() for line in lines[1:] if line.strip())
+
+
+def ocr_unavailable_reason() -> str | None:
+    """Why OCR cannot run here (``None`` when it can)."""
+    if tesseract_path() is None:
+        return "OCR unavailable: tesseract is not installed"
+    if not set(LANGUAGES) & _installed_languages():
+        return "OCR unavailable: no French or English tesseract language data"
+    return None
+
+
+def _environment() -> dict[str, str]:
+    env = dict(os.environ)
+    env["OMP_THREAD_LIMIT"] = "1"
+    return env
+
+
+def _run(args: list[str], what: str) -> subprocess.CompletedProcess[bytes]:
+    binary = tesseract_path()
+    if binary is None:
+        raise ExtractionError("OCR unavailable: tesseract is not installed")
+    try:
+        # On a timeout (ours, or the worker's alarm interrupting the wait) subprocess.run
+        # kills the child before the exception propagates.
+        return subprocess.run([binary, *args], capture_output=True, timeout=OCR_TIMEOUT,
+                              env=_environment(), stdin=subprocess.DEVNULL, check=False)
+    except subprocess.TimeoutExpired:
+        raise ExtractionError(f"{what} time limit exceeded ({OCR_TIMEOUT:g} s)") from None
+    except OSError as exc:
+        raise ExtractionError(f"cannot run tesseract: {exc.strerror or type(exc).__name__}") \
+            from None
+
+
+# -- page preparation ----------------------------------------------------------------------
+
+def to_greyscale(image: Image) -> Image:
+    """The page in 8-bit grey (1-bit pages stay as they are), transparent areas white."""
+    from PIL import Image as PILImage
+
+    if image.mode in ("1", "L"):
+        return image
+    if image.mode == "P":
+        image = image.convert("RGBA")
+    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = image.convert("RGBA")
+        background = PILImage.new("RGBA", rgba.size, (255, 255, 255, 255))
+        background.alpha_composite(rgba)
+        return background.convert("L")
+    if image.mode.startswith("I;16") or image.mode in ("I", "F"):
+        # 16/32-bit greys: scale to 8 bits on the actual range (a plain convert clips).
+        low, high = image.getextrema()
+        span = (high - low) or 1
+        return image.point(lambda v: (v - low) * 255 / span).convert("L")
+    return image.convert("L")
+
+
+def bounded(image: Image, max_pixels: int = MAX_OCR_PIXELS) -> Image:
+    """``image`` downscaled (aspect kept) so that it has at most ``max_pixels``."""
+    from PIL import Image as PILImage
+
+    width, height = image.size
+    if width * height <= max_pixels:
+        return image
+    factor = (max_pixels / (width * height)) ** 0.5
+    size = (max(1, int(width * factor)), max(1, int(height * factor)))
+    mode = "L" if image.mode == "1" else image.mode
+    return image.convert(mode).resize(size, PILImage.Resampling.BOX)
+
+
+def _row_profile_score(ink: Image, angle: float) -> float:
+    """How sharply the rows of ``ink`` (white ink on black) alternate between text and gaps
+    once turned by ``angle``: the sum of squared differences between consecutive row means."""
+    from PIL import Image as PILImage
+
+    turned = ink.rotate(angle, resample=PILImage.Resampling.BILINEAR, fillcolor=0)
+    rows = turned.resize((1, turned.height), PILImage.Resampling.BOX).tobytes()  # 8-bit
+    return float(sum((b - a) ** 2 for a, b in itertools.pairwise(rows)))
+
+
+def estimate_skew(image: Image) -> float:
+    """The angle (degrees, counter-clockwise as PIL's ``rotate``) that makes the text lines
+    of ``image`` horizontal, within ±:data:`MAX_SKEW`; 0.0 when unsure.
+
+    A projection-profile estimate, written here rather than taken from a library: the
+    ``deskew`` package needs numpy and scikit-image (tens of megabytes) for the same result
+    on typed pages. The page is shrunk to :data:`SKEW_THUMBNAIL` pixels on its longest side
+    and inverted (ink bright); for each candidate angle (coarse 0.5° steps, then 0.1° around
+    the best) the thumbnail is turned and its row means taken: when the lines are level,
+    rows alternate between dark gaps and bright text and the profile is sharpest."""
+    from PIL import Image as PILImage
+
+    grey = image.convert("L")
+    grey.thumbnail((SKEW_THUMBNAIL, SKEW_THUMBNAIL), PILImage.Resampling.BOX)
+    ink = grey.point(lambda v: 255 if v < 128 else 0)
+    if ink.getbbox() is None:  # blank page
+        return 0.0
+
+    def best(candidates: list[float]) -> tuple[float, float]:
+        scores = [(_row_profile_score(ink, a), -abs(a), a) for a in candidates]
+        top = max(scores)
+        return top[2], top[0]
+
+    steps = int(MAX_SKEW / 0.5)
+    coarse, score = best([i * 0.5 for i in range(-steps, steps + 1)])
+    fine, score = best([coarse + i * 0.1 for i in range(-5, 6)])
+    level = _row_profile_score(ink, 0.0)
+    # Keep the page as it is unless the turn clearly sharpens the profile (noise, pictures).
+    if abs(fine) < MIN_SKEW or abs(fine) > MAX_SKEW or score < level * 1.05:
+        return 0.0
+    return round(fine, 2)
+
+
+def _save(image: Image, path: Path) -> None:
+    image.save(path, "PNG", compress_level=1)
+
+
+def _orientation(page: Path) -> int:
+    """Degrees to turn the page clockwise to make it upright, per Tesseract's OSD; 0 when
+    OSD has too little text or is unsure."""
+    if "osd" not in _installed_languages():
+        return 0
+    done = _run([str(page), "stdout", "--psm", "0"], "OCR orientation")
+    if done.returncode != 0:
+        return 0  # typically "Too few characters": leave the page as it is
+    rotate, confidence = 0, 0.0
+    for line in done.stdout.decode("ascii", "replace").splitlines():
+        key, _, value = line.partition(":")
+        try:
+            if key.strip() == "Rotate":
+                rotate = int(value.strip())
+            elif key.strip() == "Orientation confidence":
+                confidence = float(value.strip())
+        except ValueError:
+            return 0
+    if rotate % 90 or confidence < MIN_ORIENTATION_CONFIDENCE:
+        return 0
+    return rotate % 360
+
+
+def _mean_confidence(tsv: str) -> float | None:
+    """Mean word confidence (0–1) from Tesseract's TSV output; ``None`` without words."""
+    total, count = 0.0, 0
+    for line in tsv.splitlines()[1:]:
+        cells = line.split("\t")
+        if len(cells) < 12 or cells[0] != "5" or not cells[11].strip():
+            continue
+        try:
+            confidence = float(cells[10])
+        except ValueError:
+            continue
+        if confidence >= 0:
+            total += confidence
+            count += 1
+    return round(total / count / 100, 3) if count else None
+
+
+def ocr_page(image: Image, name: str) -> Iterator[TextUnit]:
+    """Read one page image; its text as units named ``name`` (lines numbered from 1 in
+    Tesseract's layout) carrying the page's mean word confidence. Nothing for a page
+    without words. Raises :class:`ExtractionError` when Tesseract is missing or fails."""
+
+    try:
+        yield from _ocr_page(image, name)
+    finally:
+        emit("ocr_pages_done", 1)  # progress bar: one page less to read
+
+
+def _ocr_page(image: Image, name: str) -> Iterator[TextUnit]:
+    from PIL import Image as PILImage
+
+    reason = ocr_unavailable_reason()
+    if reason:
+        raise ExtractionError(reason)
+    languages = "+".join(lang for lang in LANGUAGES if lang in _installed_languages())
+    page = bounded(to_greyscale(image))
+    with tempfile.TemporaryDirectory(prefix="breachscope-ocr-") as work:
+        input_path = Path(work, "page.png")
+        _save(page, input_path)
+        rotate = _orientation(input_path)
+        if rotate:
+            page = page.rotate(-rotate, expand=True)  # PIL turns counter-clockwise
+        skew = estimate_skew(page)
+        if skew:
+            grey = page.convert("L")
+            page = grey.rotate(skew, resample=PILImage.Resampling.BICUBIC, expand=True,
+                               fillcolor=255)
+        if rotate or skew:
+            _save(page, input_path)
+        del page
+        out = Path(work, "out")
+        done = _run([str(input_path), str(out), "-l", languages, "--psm", "3", "txt", "tsv"],
+                    "OCR")
+        if done.returncode != 0:
+            raise ExtractionError(f"OCR failed (tesseract exit status {done.returncode})")
+        try:
+            text = out.with_suffix(".txt").read_text("utf-8", errors="replace")
+            tsv = out.with_suffix(".tsv").read_text("utf-8", errors="replace")
+        except OSError:
+            raise ExtractionError("OCR failed (no tesseract output)") from None
+    confidence = _mean_confidence(tsv)
+    if confidence is None:
+        return
+    for unit in split_text(text.replace("\f", "").rstrip(), name=name):
+        unit.confidence = confidence
+        yield unit

@@ -1,0 +1,54 @@
+"""DOC (Word 97-2003) extraction through antiword."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+from samples.office import DOC_SAMPLE, NIR, make_doc
+
+from breachscope.extract import doc
+from breachscope.extract.doc import partition_doc
+from breachscope.extract.units import ExtractionError
+from breachscope.ingest.sniff import sniff_type
+
+pytestmark = pytest.mark.skipif(doc.antiword() is None, reason="antiword is not installed")
+
+
+def test_sample_lines(tmp_path: Path) -> None:
+    path = tmp_path / "compte-rendu.doc"
+    make_doc(path)
+    assert sniff_type(path) == "doc"
+    (unit,) = list(partition_doc(path))
+    lines = unit.text.split("\n")
+    expected = DOC_SAMPLE.with_name("consultation.txt").read_text(encoding="utf-8").split("\n")
+    # Line N is paragraph N of the document (the source text's line N).
+    assert lines[4] == expected[4] == "Patiente : Jeanne DUPONT, née le 12/03/1954"
+    assert lines[5] == f"NIR : {NIR}"
+    assert lines[6] == "Tél. : 06 12 34 56 78"
+    assert unit.first_line == 1
+
+
+@pytest.mark.parametrize("damage", ["truncated", "random", "zip"])
+def test_damaged_doc_fails_with_a_reason(tmp_path: Path, damage: str) -> None:
+    data = DOC_SAMPLE.read_bytes()
+    if damage == "truncated":
+        data = data[: len(data) // 2]
+    elif damage == "random":
+        rng = random.Random(7)
+        data = data[:8] + bytes(rng.randrange(256) for _ in range(8192))
+    else:
+        data = b"PK\x03\x04" + b"\x00" * 200
+    path = tmp_path / "abime.doc"
+    path.write_bytes(data)
+    with pytest.raises(ExtractionError) as info:
+        list(partition_doc(path))
+    assert str(info.value).startswith("doc not read"), str(info.value)
+    assert "DUPONT" not in str(info.value) and "abime" not in str(info.value)
+
+
+def test_missing_antiword_is_a_reason(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(doc, "antiword", lambda: None)
+    with pytest.raises(ExtractionError, match="antiword is not installed"):
+        list(partition_doc(DOC_SAMPLE))
