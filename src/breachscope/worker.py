@@ -155,6 +155,8 @@ def _scan(
 
     if file_type == "empty":
         return ContentResult("skipped", "empty file")
+    if file_type == "office_encrypted":
+        return ContentResult("encrypted", "password-protected Office document")
     sink = _ResultSink(work_dir)
     detector = StreamingDetector()
     n_units = 0

@@ -67,3 +67,24 @@ def test_prose_and_csv_are_not_mail(tmp_path: Path) -> None:
     path = tmp_path / "note.txt"
     path.write_text("Note: patient vu ce matin.\nSuite: rien a signaler\n", encoding="utf-8")
     assert sniff_type(path) == "text"
+
+
+def test_truncated_opendocument_keeps_its_type(tmp_path: Path) -> None:
+    whole = tmp_path / "whole"
+    with zipfile.ZipFile(whole, "w") as zf:
+        zf.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        zf.writestr("content.xml", "<office:document-content/>" * 2000,
+                    compress_type=zipfile.ZIP_DEFLATED)
+    data = whole.read_bytes()
+    cut = tmp_path / "cut.bin"
+    cut.write_bytes(data[: len(data) // 2])
+    assert sniff_type(cut) == "ods"
+
+
+def test_damaged_compound_file_falls_back_on_its_extension(tmp_path: Path) -> None:
+    path = tmp_path / "liste.xls"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600))
+    assert sniff_type(path) == "xls"
+    other = tmp_path / "blob.bin"
+    other.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600))
+    assert sniff_type(other) == "ole"

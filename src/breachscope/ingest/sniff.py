@@ -18,6 +18,7 @@ from breachscope.extract.encoding import decode_bytes, looks_like_text
 
 TYPES = (
     "empty", "zip", "xlsx", "docx", "pptx", "ods", "odt", "ole", "xls", "doc", "msg", "rtf",
+    "office_encrypted",
     "pdf", "png", "jpeg", "tiff", "sqlite", "gzip", "bzip2", "xz", "tar", "7z", "rar", "eml",
     "mbox", "hl7", "hprim", "sql", "fhir", "cda", "json", "xml", "html", "csv", "text",
     "binary",
@@ -45,7 +46,8 @@ _OOXML_PARTS = {"xl/workbook.xml": "xlsx", "word/document.xml": "docx",
                 "ppt/presentation.xml": "pptx"}
 _OOXML_DIRS = {"xl/": "xlsx", "word/": "docx", "ppt/": "pptx"}
 _OOXML_EXTENSIONS = {".xlsx": "xlsx", ".xlsm": "xlsx", ".docx": "docx", ".docm": "docx",
-                     ".pptx": "pptx", ".pptm": "pptx"}
+                     ".pptx": "pptx", ".pptm": "pptx", ".ods": "ods", ".odt": "odt"}
+_OLE_EXTENSIONS = {".xls": "xls", ".doc": "doc", ".msg": "msg"}
 _JSON_EXTENSIONS = {".json", ".jsonl", ".ndjson", ".geojson"}
 _DELIMITED_EXTENSIONS = {".csv", ".tsv", ".tab", ".psv"}
 
@@ -84,6 +86,9 @@ def _sniff_zip(path: Path, head: bytes) -> str:
             for prefix, name in _OOXML_DIRS.items():
                 if member.startswith(prefix):
                     return name
+        mimetype = _ODF_MIMETYPES.get(_local_mimetype(head))
+        if mimetype:
+            return mimetype
         return _OOXML_EXTENSIONS.get(path.suffix.lower(), "zip")
     if "[Content_Types].xml" in names:
         for part, name in _OOXML_PARTS.items():
@@ -103,16 +108,30 @@ def _zip_mimetype(path: Path) -> str:
         return ""
 
 
+def _local_mimetype(head: bytes) -> str:
+    """The stored ``mimetype`` member an OpenDocument file starts with, from its first local
+    header (for a truncated file whose central directory is gone)."""
+    if head[30:38] != b"mimetype" or head[8:10] != b"\x00\x00":  # stored, named mimetype
+        return ""
+    size = int.from_bytes(head[18:22], "little")
+    start = 30 + int.from_bytes(head[26:28], "little") + int.from_bytes(head[28:30], "little")
+    return head[start : start + min(size, 200)].decode("ascii", "replace").strip()
+
+
 def _sniff_ole(path: Path) -> str:
-    """Old Office compound files: ``xls``, ``doc`` or ``msg`` by their streams, else ``ole``.
-    olefile only reads the directory here."""
+    """Old Office compound files: ``xls``, ``doc`` or ``msg`` by their streams, else ``ole``;
+    ``office_encrypted`` for a password-protected OOXML document (an ``EncryptedPackage``).
+    olefile only reads the directory here. A damaged compound file falls back on its
+    extension, so that its extractor can fail it with a reason."""
     import olefile
 
     try:
         with olefile.OleFileIO(str(path)) as ole:
             names = {"/".join(entry) for entry in ole.listdir(streams=True, storages=True)}
-    except Exception:  # a damaged compound file is still an old Office file
-        return "ole"
+    except Exception:
+        return _OLE_EXTENSIONS.get(path.suffix.lower(), "ole")
+    if "EncryptedPackage" in names:
+        return "office_encrypted"
     if "Workbook" in names or "Book" in names:
         return "xls"
     if "WordDocument" in names:
