@@ -88,3 +88,17 @@ def test_damaged_compound_file_falls_back_on_its_extension(tmp_path: Path) -> No
     other = tmp_path / "blob.bin"
     other.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600))
     assert sniff_type(other) == "ole"
+
+
+def test_health_messages_in_their_real_world_wrappings(tmp_path: Path) -> None:
+    mllp = tmp_path / "mllp"
+    mllp.write_bytes(b"\x0b" + SAMPLES["hl7"].encode() + b"\x1c\r")
+    assert sniff_type(mllp) == "hl7"
+    late = tmp_path / "late.json"
+    late.write_text('{"id": "' + "x" * 5000 + '", "resourceType": "Bundle"}', encoding="utf-8")
+    assert sniff_type(late) == "fhir"
+    prefixed = tmp_path / "cda.xml"
+    prefixed.write_text('<?xml version="1.0"?>\n<!-- ' + "c" * 5000 + ' -->\n'
+                        '<hl7:ClinicalDocument xmlns:hl7="urn:hl7-org:v3"/>',
+                        encoding="utf-8")
+    assert sniff_type(prefixed) == "cda"

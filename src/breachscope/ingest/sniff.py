@@ -196,15 +196,15 @@ def _markup(text: str) -> str | None:
 
 def _sniff_text(head: bytes, complete: bool, suffix: str) -> str:
     text, _ = decode_bytes(head, partial=not complete)
-    stripped = text.lstrip("\ufeff \t\r\n")
+    stripped = text.lstrip("\ufeff \t\r\n\x0b")  # \x0b: an MLLP frame start (HL7)
     if not stripped:
         return "text"
     if structured := _sniff_message(stripped):
         return structured
     if stripped[0] == "<" and (markup := _markup(stripped)):
-        return "cda" if markup == "xml" and _CDA.search(stripped[:4096]) else markup
+        return "cda" if markup == "xml" and _CDA.search(stripped) else markup
     if stripped[0] in "{[" and (suffix in _JSON_EXTENSIONS or _looks_like_json(text, complete)):
-        return "fhir" if _FHIR.search(stripped[:4096]) else "json"
+        return "fhir" if _FHIR.search(stripped) else "json"
     if _SQL_DUMP.search(stripped[:HEAD_SIZE]):
         return "sql"
     sniffed = sniff_delimiter(text)
@@ -229,7 +229,7 @@ _SQL_DUMP = re.compile(
     r"INSERT\s+(?:INTO\s+)?[\[`\"\w]|COPY [\w.\"]+ (?:\([^)]*\) )?FROM stdin;)",
     re.IGNORECASE | re.MULTILINE)
 _FHIR = re.compile(r'"resourceType"\s*:\s*"[A-Z][A-Za-z]+"')
-_CDA = re.compile(r"<ClinicalDocument\b[^>]*urn:hl7-org:v3")
+_CDA = re.compile(r"<(?:[\w.-]+:)?ClinicalDocument\b[^>]*urn:hl7-org:v3")
 
 
 def _sniff_message(text: str) -> str | None:
