@@ -9,6 +9,8 @@ as a NIR or a phone number.
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
@@ -167,13 +169,32 @@ def _birth_dates(text: str) -> Iterator[tuple[int, int, str, float, str]]:
             yield m.start("date"), m.end("date"), value, 0.9, "context+date"
 
 
-_SCANNERS: tuple[tuple[str, Callable[[str], Iterator[tuple[int, int, str, float, str]]]], ...] = (
+Scanner = Callable[[str], Iterator[tuple[int, int, str, float, str]]]
+
+_CORE_SCANNERS: tuple[tuple[str, Scanner], ...] = (
     ("EMAIL", _emails),
     ("IBAN", _ibans),
     ("NIR", _nirs),
     ("PHONE", _phones),
     ("BIRTH_DATE", _birth_dates),
 )
+
+
+def _plugin_scanners() -> tuple[tuple[str, Scanner], ...]:
+    """Scanners of the modules in ``breachscope.detect.scanners``: each module exposes
+    ``SCANNERS``, a list of ``(entity, scanner)`` run after the core ones, in module name
+    order; a scanner yields ``(start, end, normalized value, confidence, detector)``. A span
+    already taken by an earlier scanner is not reported twice."""
+    from breachscope.detect import scanners
+
+    found: list[tuple[str, Scanner]] = []
+    for info in sorted(pkgutil.iter_modules(scanners.__path__), key=lambda i: i.name):
+        module = importlib.import_module(f"{scanners.__name__}.{info.name}")
+        found.extend(getattr(module, "SCANNERS", ()))
+    return tuple(found)
+
+
+_SCANNERS = _CORE_SCANNERS + _plugin_scanners()
 
 
 def scan_text(unit: TextUnit) -> list[Finding]:

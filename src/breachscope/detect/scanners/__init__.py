@@ -1,0 +1,2 @@
+"""Free-text scanners beyond the core identifiers, one module per concern, discovered by
+:mod:`breachscope.detect.text` (each module exposes ``SCANNERS``)."""
