@@ -9,7 +9,6 @@ import gzip
 import io
 import lzma
 import os
-import shutil
 import struct
 import subprocess
 import tarfile
@@ -376,7 +375,6 @@ def test_zipcrypto_accented_password_from_a_windows_tool(tmp_path: Path) -> None
     assert (member.status, read_all(member)) == ("ok", CSV)
 
 
-@pytest.mark.skipif(shutil.which("zip") is None, reason="Info-ZIP zip not installed")
 def test_zipcrypto_from_info_zip(tmp_path: Path) -> None:
     (tmp_path / "liste.csv").write_bytes(CSV * 100)
     subprocess.run(["zip", "-q", "-P", "s3cret", "enc.zip", "liste.csv"], cwd=tmp_path,

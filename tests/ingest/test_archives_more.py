@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import shutil
 import time
 import zipfile
 from pathlib import Path
@@ -33,7 +32,7 @@ CSV = b"nom;prenom;nir\nDUPONT;Marie;285027512345678\n"
 MiB = 1 << 20
 RAR_DIR = Path(__file__).resolve().parent.parent / "data" / "rar"
 STEST = b"".join(b"%03d\n" % i for i in range(512))  # rarfile's stest1.txt / stest2.txt
-needs_unar = pytest.mark.skipif(shutil.which("unar") is None, reason="unar not installed")
+
 
 
 def read_all(member: Member) -> bytes:
@@ -201,7 +200,6 @@ def test_corrupt_7z_raises(tmp_path: Path) -> None:
 # -- rar -------------------------------------------------------------------------------------
 
 
-@needs_unar
 def test_rar4_solid_and_rar5_subdirs() -> None:
     path = RAR_DIR / "rar3-solid.rar"
     assert sniff_type(path) == "rar"
@@ -215,7 +213,6 @@ def test_rar4_solid_and_rar5_subdirs() -> None:
     }
 
 
-@needs_unar
 def test_rar_links_are_skipped() -> None:
     assert listing(RAR_DIR / "rar3-symlink-unix.rar", "rar") == {
         "data_link": ("skipped", "link in archive not followed", None),
@@ -224,7 +221,6 @@ def test_rar_links_are_skipped() -> None:
     }
 
 
-@needs_unar
 def test_rar_passwords() -> None:
     path = RAR_DIR / "rar5-psw.rar"
     assert listing(path, "rar") == {
@@ -237,7 +233,6 @@ def test_rar_passwords() -> None:
         "stest2.txt": ("ok", "opened with password #2 of the list", STEST)}
 
 
-@needs_unar
 def test_rar_encrypted_headers() -> None:
     path = RAR_DIR / "rar5-hpsw.rar"
     assert listing(path, "rar") == {"(encrypted file names)": (
@@ -247,7 +242,6 @@ def test_rar_encrypted_headers() -> None:
                      "stest2.txt": ("ok", "opened with password #2 of the list", STEST)}
 
 
-@needs_unar
 def test_rar_member_limits_while_streaming(tmp_path: Path) -> None:
     limits = ArchiveLimits(max_member_bytes=1000)
     found = list(iter_members(RAR_DIR / "rar3-solid.rar", "rar", limits=limits))
@@ -267,7 +261,6 @@ def test_rar_member_limits_while_streaming(tmp_path: Path) -> None:
         read_all(next(members))
 
 
-@needs_unar
 def test_damaged_rar_raises(tmp_path: Path) -> None:
     data = (RAR_DIR / "rar5-subdirs.rar").read_bytes()
     noise = tmp_path / "noise.rar"
