@@ -24,7 +24,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import warnings
 import zipfile
@@ -39,6 +38,7 @@ from defusedxml import DefusedXmlException
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
+from breachscope.extract._office import cell_text
 from breachscope.extract._table import HEADER_SEARCH_ROWS, find_header, span, table_chunks
 from breachscope.extract.units import ExtractionError, TableUnit, TextUnit
 
@@ -159,28 +159,14 @@ def _string_rows(sheet) -> Iterator[tuple[int, list[str]]]:  # type: ignore[no-u
 
 
 def _cell_text(cell) -> str:  # type: ignore[no-untyped-def]
+    """The cell as text (:func:`~breachscope.extract._office.cell_text`), integers with the
+    leading zeros their number format displays."""
     value = cell.value
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value.strip()
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, dt.datetime):
-        if value.time() == dt.time(0):
-            return value.date().isoformat()
-        return value.isoformat(sep=" ", timespec="seconds")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, dt.time):
-        return value.isoformat(timespec="seconds")
-    if isinstance(value, int):
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e17:
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
         return _padded(value, cell.number_format)
-    if isinstance(value, float):
-        if value.is_integer() and abs(value) < 1e17:
-            return _padded(int(value), cell.number_format)
-        return repr(value)
-    return str(value)
+    return cell_text(value)
 
 
 def _padded(value: int, number_format: str | None) -> str:
