@@ -54,3 +54,14 @@ def test_parse_failures_become_extraction_errors(tmp_path: Path) -> None:
 
     with pytest.raises(ExtractionError, match=r"^cannot read file"):
         list(partition(tmp_path / "missing.csv", "csv"))
+
+
+def test_truncated_json_is_read_as_text_and_still_fails(tmp_path: Path) -> None:
+    path = tmp_path / "export.json"
+    path.write_text('{"patients": [{"nom": "DUPONT", "nir": "254037512345655"}, {"nom": "MA',
+                    encoding="utf-8")
+    units = []
+    with pytest.raises(ExtractionError, match="invalid JSON"):
+        for unit in partition(path, "json"):
+            units.append(unit)
+    assert any("254037512345655" in getattr(u, "text", "") for u in units)

@@ -43,11 +43,20 @@ class UnsupportedType(Exception):
 
 def _json_or_text(path: Path) -> Iterator[Unit]:
     """JSON, or for a file too large to parse whole, its text streamed (identifiers are
-    still found, as text)."""
+    still found, as text). A truncated or invalid JSON file (common in leaks) is also read as
+    text, then still fails with the parse error as its reason."""
+    yielded = False
     try:
-        yield from partition_json(path)
+        for unit in partition_json(path):
+            yielded = True
+            yield unit
     except JSONTooLarge:
         yield from partition_text(path)
+    except ExtractionError:
+        if yielded:
+            raise
+        yield from partition_text(path)
+        raise
 
 
 PARTITIONERS: dict[str, Callable[[Path], Iterable[Unit]]] = {
