@@ -3,7 +3,7 @@ a document class. Reads records and people, writes back into ``people`` and ``co
 
 from __future__ import annotations
 
-from breachscope.assess.sensitive import SENSITIVE_UNIT_PATTERNS
+from breachscope.assess.sensitive import SENSITIVE_UNIT_PATTERNS, sensitive_code_regex
 from breachscope.assess.severity import install_severity_macros
 from breachscope.case import Case
 from breachscope.resolve.people import install_fold_macro, replace_people
@@ -65,13 +65,23 @@ def assess_people(case: Case) -> None:
     """Categories, sensitive flag and severity of every person, in SQL.
 
     The same rules as :func:`record_categories`, :func:`~breachscope.assess.sensitive.
-    is_sensitive_unit` on the folded unit and :func:`~breachscope.assess.severity.severity`
+    is_sensitive_unit` on the folded unit, :func:`~breachscope.assess.sensitive.
+    is_sensitive_code` on the ICD-10 codes and CCAM acts of the record's row (findings whose
+    location is the record's plus ``, column ...``, and the record's ``icd10_codes`` when the
+    ``records`` table has that column) and :func:`~breachscope.assess.severity.severity`
     (those stay the reference: the tests check the SQL against them). ``people`` is written
     back whole (:func:`~breachscope.resolve.people.replace_people`)."""
     db = case.db
     install_fold_macro(db)
     install_severity_macros(db)
     sensitive_re = sensitive_unit_regex().replace("'", "''")
+    code_re = sensitive_code_regex().replace("'", "''")
+    # A record also carries the codes found in its own table row: findings located at
+    # "<record location>, column X" (see _coded_rows_sql).
+    record_columns = {row[0] for row in db.execute("DESCRIBE records").fetchall()}
+    own_codes = (f"list_bool_or(list_transform(coalesce(r.icd10_codes, []), "
+                 f"lambda c: regexp_matches(c, '{code_re}')))"
+                 if "icd10_codes" in record_columns else "false")
     try:
         db.execute(
             f"""
@@ -80,13 +90,21 @@ def assess_people(case: Case) -> None:
                 SELECT care_unit, regexp_matches(fold(care_unit), '{sensitive_re}') AS sensitive
                 FROM (SELECT DISTINCT care_unit FROM records WHERE care_unit <> '')
             ),
+            coded AS (   -- table rows whose cells hold a sensitive ICD-10 code or act
+                SELECT DISTINCT sha256, regexp_replace(location, ', column .*$', '') AS location
+                FROM findings
+                WHERE entity IN ('ICD10_CODE', 'PROCEDURE')
+                    AND regexp_matches(value, '{code_re}')
+            ),
             per_person AS (
                 SELECT pr.person_id, bit_or({_record_mask_sql()}) AS mask,
-                    bool_or(coalesce(u.sensitive AND r.role_hint IS DISTINCT FROM 'STAFF',
+                    bool_or(coalesce((u.sensitive OR c.location IS NOT NULL OR {own_codes})
+                                     AND r.role_hint IS DISTINCT FROM 'STAFF',
                                      false)) AS sensitive,
                     bool_or(coalesce(r.address <> '', false)) AS address
                 FROM person_records pr JOIN records r USING (record_id)
                     LEFT JOIN units u USING (care_unit)
+                    LEFT JOIN coded c ON c.sha256 = r.sha256 AND c.location = r.location
                 GROUP BY pr.person_id
             ),
             assessed AS (

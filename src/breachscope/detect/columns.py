@@ -20,6 +20,13 @@ from dataclasses import dataclass
 from datetime import date
 
 from breachscope.detect import headers as h
+from breachscope.detect.health import find_medication_names, normalize_ccam, normalize_icd10
+from breachscope.detect.identifiers import (
+    normalize_card,
+    normalize_finess,
+    normalize_professional_id,
+)
+from breachscope.detect.secrets import is_password_hash, is_placeholder_secret, is_secret_shaped
 from breachscope.detect.validators import (
     normalize_email,
     normalize_iban,
@@ -128,6 +135,15 @@ _SAMPLE_VALIDATORS: dict[str, Callable[[str], str | None]] = {
     "DATE_LOOSE": parse_column_date,
     "POSTAL_CODE": lambda v: normalize_postal_code(v, pad=True),
     "SEX": normalize_sex,
+    "ICD10": _first_of_many(normalize_icd10),
+    "CCAM": _first_of_many(normalize_ccam),
+    "DRUG": lambda v: next(iter(find_medication_names(v)), None),
+    "RPPS": normalize_professional_id,
+    "FINESS": normalize_finess,
+    "PAYMENT_CARD": normalize_card,
+    "PASSWORD": lambda v: v if not is_placeholder_secret(v) and " " not in v.strip() else None,
+    "PASSWORD_HASH": lambda v: v if is_password_hash(v) else None,
+    "SECRET": lambda v: v if is_secret_shaped(v) and not is_placeholder_secret(v) else None,
 }
 
 
@@ -187,10 +203,16 @@ def _looks_like_names(stats: ColumnStats) -> bool:
     return stats.alpha >= 0.6 and stats.mean_words <= 4 and stats.mean_length <= 40
 
 
-_VALIDATED = {"NIR": 0.99, "IBAN": 0.99, "EMAIL": 0.97, "PHONE": 0.95}
+_VALIDATED = {"NIR": 0.99, "IBAN": 0.99, "EMAIL": 0.97, "PHONE": 0.95, "RPPS": 0.97,
+              "FINESS": 0.97, "PAYMENT_CARD": 0.97}
 _VALUES_ONLY_ORDER = ("NIR", "IBAN", "EMAIL", "PHONE")
 _VALUE_NAMES = {"NIR": "NIRs", "IBAN": "IBANs", "EMAIL": "e-mail addresses",
-                "PHONE": "phone numbers"}
+                "PHONE": "phone numbers", "RPPS": "RPPS/ADELI numbers",
+                "FINESS": "FINESS numbers", "PAYMENT_CARD": "card numbers (Luhn)"}
+# A credential column: which sampled values count, per kind of header (headers.py).
+_CREDENTIAL_CHECKS = {"password": ("PASSWORD", "passwords or password hashes"),
+                      "hash": ("PASSWORD_HASH", "password hashes"),
+                      "secret": ("SECRET", "key- or token-shaped")}
 
 
 def _pct(share: float) -> str:
@@ -228,8 +250,50 @@ def _from_header(
         return None, 0.0, f"header {quoted} but only {_pct(share)} of values are sex codes"
     if label in NAME_LABELS or label == "CITY":
         return _name_from_header(label, stats, quoted)
+    if label in _HEALTH_LABELS:
+        return _health_from_header(label, stats, quoted)
+    if label == "CREDENTIAL":
+        kind = h.credential_header_kind(h.header_tokens(quoted[1:-1])) or "password"
+        check, what = _CREDENTIAL_CHECKS[kind]
+        share = stats.valid[check]
+        if share >= VALIDATOR_THRESHOLD:
+            return label, 0.9, f"header {quoted} and {_pct(share)} of values are {what}"
+        return None, 0.0, f"header {quoted} but only {_pct(share)} of values are {what}"
     confidence = {"PATIENT_ID": 0.9, "STAY_ID": 0.9}.get(label, 0.85)
     return label, confidence, f"header {quoted}"
+
+
+_HEALTH_LABELS = frozenset({"ICD10_CODE", "DIAGNOSIS", "MEDICATION", "PROCEDURE"})
+
+
+def _health_from_header(
+    label: str, stats: ColumnStats, quoted: str
+) -> tuple[str | None, float, str]:
+    """ICD-10 columns need valid CIM-10 codes (a diagnosis header over codes is a code
+    column; a code header over text is a diagnosis column); procedures need CCAM-shaped
+    codes (an ``acte`` column of dates is a visit date); medications need known drug names
+    in at least 30% of values."""
+    codes = stats.valid["ICD10"]
+    textual = max(stats.alpha, stats.multiword) >= 0.5 and codes < 0.2
+    if label in ("ICD10_CODE", "DIAGNOSIS"):
+        if codes >= VALIDATOR_THRESHOLD:
+            return "ICD10_CODE", 0.95, (
+                f"header {quoted} and {_pct(codes)} of values are valid CIM-10 codes")
+        if textual:
+            return "DIAGNOSIS", 0.8, f"header {quoted} and values are text"
+        return None, 0.0, f"header {quoted} but only {_pct(codes)} of values are CIM-10 codes"
+    if label == "PROCEDURE":
+        share = stats.valid["CCAM"]
+        if share >= VALIDATOR_THRESHOLD:
+            return label, 0.9, f"header {quoted} and {_pct(share)} of values are CCAM codes"
+        dates = stats.valid["DATE_LOOSE"]
+        if dates >= VALIDATOR_THRESHOLD:
+            return "VISIT_DATE", 0.85, f"header {quoted} and {_pct(dates)} of values are dates"
+        return None, 0.0, f"header {quoted} but only {_pct(share)} of values are CCAM codes"
+    share = stats.valid["DRUG"]
+    if share >= 0.3:
+        return label, 0.9, f"header {quoted} and {_pct(share)} of values name a known drug"
+    return None, 0.0, f"header {quoted} but only {_pct(share)} of values name a known drug"
 
 
 def _name_from_header(

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from breachscope.detect.columns import ColumnLabel, classify_columns
+from breachscope.detect.document_records import build_document_records
 from breachscope.detect.model import Finding, Record
 from breachscope.detect.tables import detect_table
 from breachscope.detect.text import scan_text
@@ -66,6 +67,7 @@ class StreamingDetector:
 
     def _text(self, unit: TextUnit) -> DetectionResult:
         findings = scan_text(unit)
+        records = build_document_records(unit, findings)
         if unit.confidence is not None:  # OCR text: no more certain than its reading
             for finding in findings:
                 finding.confidence = round(min(finding.confidence, unit.confidence), 3)
@@ -74,7 +76,7 @@ class StreamingDetector:
             findings = [f for f in findings
                         if (f.entity, f.value, f.location) not in self._previous_keys]
         self._previous, self._previous_keys = (unit.name, unit.first_line), keys
-        return DetectionResult(findings=findings)
+        return DetectionResult(findings=findings, records=records)
 
     def _table(self, unit: TableUnit) -> DetectionResult:
         key = (unit.name, tuple(unit.header))
@@ -89,8 +91,8 @@ class StreamingDetector:
 
 def detect_units(units: Iterable[Unit]) -> DetectionResult:
     """Findings and records of a file's units, in unit order (see
-    :class:`StreamingDetector`). Text units give findings only (records from text, such as a
-    report's patient header, come later)."""
+    :class:`StreamingDetector`). Text units give findings and the records of the people they
+    are about (:mod:`breachscope.detect.document_records`)."""
     detector = StreamingDetector()
     result = DetectionResult()
     for unit in units:

@@ -68,7 +68,42 @@ ADDRESS_WORDS = frozenset({
 })
 _ADDRESS_EXCLUDED = frozenset({"IP", "WEB", "URL", "SITE", "MAC"})
 STAY_WORDS = frozenset({"NDA", "IEP"})
-PATIENT_ID_WORDS = frozenset({"IPP", "MRN", "DOSSIER", "IDPATIENT", "PATIENTID"})
+PATIENT_ID_WORDS = frozenset({"IPP", "NIP", "MRN", "DOSSIER", "IDPATIENT", "PATIENTID"})
+# Professional, establishment, card and credential columns (values checked in columns.py).
+RPPS_WORDS = frozenset({"RPPS", "ADELI", "IDNPS", "INPP", "PSIDNAT", "IDNATPS"})
+FINESS_WORDS = frozenset({"FINESS", "FINEG", "FINEJ", "IDNST"})
+_CARD_WORDS = frozenset({"CB", "CARD", "CARDNUMBER", "CREDITCARD", "PAN", "CCNUMBER"})
+_PAYMENT_CARD_WORDS = frozenset({"BANCAIRE", "BLEUE", "CREDIT", "PAIEMENT", "VISA"})
+_NOT_A_CARD = frozenset({
+    "VITALE", "IDENTITE", "GRISE", "MUTUELLE", "CPS", "CPE", "SEJOUR", "FIDELITE", "AGENT",
+    "PROFESSIONNELLE", "TIERS", "EXPIRATION", "EXP", "TYPE", "CRYPTOGRAMME", "CVV", "TITULAIRE",
+})
+_PASSWORD_WORDS = frozenset({
+    "PASSWORD", "PASSWD", "PWD", "MDP", "MOTDEPASSE", "PASSWORDHASH", "HASHEDPASSWORD",
+    "USERPASSWORD", "PASS", "PASSWORDS",
+})
+_SECRET_WORDS = frozenset({
+    "TOKEN", "APIKEY", "SECRET", "CLIENTSECRET", "ACCESSTOKEN", "REFRESHTOKEN", "APITOKEN",
+    "SECRETKEY", "PRIVATEKEY", "AUTHTOKEN",
+})
+_NOT_A_SECRET = frozenset({
+    "DATE", "EXPIRATION", "EXPIRE", "EXPIRES", "TYPE", "ID", "LENGTH", "POLICY", "RESET",
+    "CHANGED", "UPDATED", "CREATED", "ALGO", "ALGORITHM", "SALT", "COUNT", "NB", "VALIDITE",
+    "TTL", "FICHIER", "FILE",
+})
+# Health columns (values checked in columns.py): ICD-10 codes (``CIM10``, ``DP``, ``DAS``,
+# ``code_diag``; the trailing 10 is dropped by tokenization), diagnosis labels, medications,
+# CCAM procedures.
+ICD10_WORDS = frozenset({"CIM", "ICD", "DP", "DAS", "DR", "DAD", "DPP", "CIMDP", "CIMDAS"})
+DIAGNOSIS_WORDS = frozenset({
+    "DIAG", "DIAGS", "DIAGNOSTIC", "DIAGNOSTICS", "DIAGNOSIS", "DIAGNOSES", "PATHOLOGIE",
+    "PATHOLOGIES", "LIBDIAG", "CODEDIAG",
+})
+MEDICATION_WORDS = frozenset({
+    "TRAITEMENT", "TRAITEMENTS", "MEDICAMENT", "MEDICAMENTS", "MOLECULE", "MOLECULES", "DCI",
+    "MEDICATION", "MEDICATIONS", "DRUG", "DRUGS", "PRESCRIPTION", "SPECIALITE",
+})
+PROCEDURE_WORDS = frozenset({"CCAM", "ACTE", "ACTES", "CODEACTE", "PROCEDURE", "PROCEDURES"})
 CARE_UNIT_WORDS = frozenset({
     "SERVICE", "UNITE", "UF", "UM", "SECTEUR", "POLE", "WARD", "UNIT", "SERVICES",
 })
@@ -99,7 +134,9 @@ STAFF_WORDS = frozenset({
     "FONCTION", "GRADE", "MATRICULE", "POSTE", "RPPS", "ADELI", "METIER", "QUALIFICATION",
     "EMPLOI", "AGENT", "EMBAUCHE", "SALAIRE", "QUOTITE", "CONTRAT", "ECHELON",
 })
-PATIENT_WORDS = frozenset({"IPP", "PATIENT", "PATIENTS", "DOSSIER", "NDA", "IDPATIENT", "MRN"})
+PATIENT_WORDS = frozenset({
+    "IPP", "NIP", "PATIENT", "PATIENTS", "DOSSIER", "NDA", "IDPATIENT", "MRN",
+})
 
 
 def is_birth_header(tokens: tuple[str, ...]) -> bool:
@@ -137,12 +174,22 @@ def header_label(tokens: tuple[str, ...], *, staff_table: bool = False) -> str |
     if not tokens:
         return None
     label: str | None = None
-    if _any(tokens, EMAIL_WORDS) or _phrase(tokens, "E MAIL"):
+    if credential_header_kind(tokens) is not None:
+        label = "CREDENTIAL"
+    elif _any(tokens, EMAIL_WORDS) or _phrase(tokens, "E MAIL"):
         label = "EMAIL"
     elif _any(tokens, IBAN_WORDS):
         label = "IBAN"
+    elif _is_card_header(tokens):
+        label = "PAYMENT_CARD"
     elif _is_nir_header(tokens):
         label = "NIR"
+    elif _any(tokens, RPPS_WORDS) or _phrase(tokens, "IDENTIFICATION NATIONALE PP") or _phrase(
+        tokens, "IDENTIFIANT PP"
+    ):
+        label = "RPPS"
+    elif _any(tokens, FINESS_WORDS):
+        label = "FINESS"
     elif _any(tokens, PHONE_WORDS):
         label = "PHONE"
     elif is_birth_header(tokens):
@@ -152,6 +199,8 @@ def header_label(tokens: tuple[str, ...], *, staff_table: bool = False) -> str |
         label = "STAY_ID"
     elif _any(tokens, PATIENT_ID_WORDS) or ("PATIENT" in tokens and _any(tokens, _NUMBER_WORDS)):
         label = "PATIENT_ID"
+    elif (health := health_header_label(tokens)) is not None:
+        label = health
     elif _any(tokens, VISIT_WORDS) and not _any(tokens, _NOT_A_VISIT_DATE):
         employment = staff_table and _any(tokens, EMPLOYMENT_DATE_WORDS)
         label = None if employment else "VISIT_DATE"
@@ -169,6 +218,52 @@ def header_label(tokens: tuple[str, ...], *, staff_table: bool = False) -> str |
     else:
         label = _name_label(tokens)
     return label
+
+
+def _is_card_header(tokens: tuple[str, ...]) -> bool:
+    """``N° CB``, ``numéro de carte bancaire``, ``card_number``, ``PAN`` (not ``carte
+    vitale``, ``carte d'identité``, ``date d'expiration``, ``titulaire de la carte``...)."""
+    if _any(tokens, _NOT_A_CARD) or _any(tokens, DATE_WORDS):
+        return False
+    if _any(tokens, _CARD_WORDS) or _phrase(tokens, "CREDIT CARD"):
+        return True
+    return "CARTE" in tokens and (_any(tokens, _PAYMENT_CARD_WORDS) or _any(tokens, _NUMBER_WORDS))
+
+
+def credential_header_kind(tokens: tuple[str, ...]) -> str | None:
+    """``password`` (``mot de passe``, ``pwd``, ``password_hash``), ``hash`` (a bare ``hash``
+    column: only crypt-style values count) or ``secret`` (``token``, ``api_key``,
+    ``client_secret``); ``None`` for other headers and for headers *about* a credential
+    (``date d'expiration du mot de passe``, ``token_type``)."""
+    if not tokens or _any(tokens, _NOT_A_SECRET) or _any(tokens, DATE_WORDS):
+        return None
+    joined = "".join(tokens)
+    if _any(tokens, _PASSWORD_WORDS) or _phrase(tokens, "MOT DE PASSE") or joined in (
+        _PASSWORD_WORDS
+    ):
+        return "password"
+    if _any(tokens, _SECRET_WORDS) or joined in _SECRET_WORDS or _phrase(tokens, "API KEY"):
+        return "secret"
+    if tokens in (("HASH",), ("HASHED",), ("PASSWORD", "HASH")):
+        return "hash"
+    return None
+
+
+def health_header_label(tokens: tuple[str, ...]) -> str | None:
+    """``ICD10_CODE``, ``DIAGNOSIS``, ``MEDICATION`` or ``PROCEDURE`` for a health column
+    header; ``None`` when it is about a date (``date acte``, ``date diagnostic``)."""
+    if _any(tokens, DATE_WORDS) or is_birth_header(tokens) or "HEURE" in tokens:
+        return None
+    code = _any(tokens, _NUMBER_WORDS)
+    if _any(tokens, ICD10_WORDS) or (code and _any(tokens, DIAGNOSIS_WORDS)):
+        return "ICD10_CODE"
+    if _any(tokens, PROCEDURE_WORDS):
+        return "PROCEDURE"
+    if _any(tokens, DIAGNOSIS_WORDS):
+        return "DIAGNOSIS"
+    if _any(tokens, MEDICATION_WORDS):
+        return "MEDICATION"
+    return None
 
 
 def _is_nir_header(tokens: tuple[str, ...]) -> bool:

@@ -21,8 +21,15 @@ from breachscope.detect.columns import (
     parse_column_date,
 )
 from breachscope.detect.headers import header_tokens, is_patient_header, is_staff_header
+from breachscope.detect.health import normalize_ccam, normalize_icd10
+from breachscope.detect.identifiers import (
+    normalize_card,
+    normalize_finess,
+    normalize_professional_id,
+)
 from breachscope.detect.model import Finding, Record
 from breachscope.detect.records import build_records
+from breachscope.detect.secrets import mask_cell
 from breachscope.detect.text import find_emails, find_phones, scan_text
 from breachscope.detect.validators import (
     nir_is_strict,
@@ -81,6 +88,22 @@ def _postal_code(cell: str) -> str | None:
     return normalize_postal_code(cell, pad=True)
 
 
+_CODE_SEPARATORS = re.compile(r"[\s/;,|]+")
+
+
+def _codes(normalize: Callable[[str], str | None]) -> Normalizer:
+    """Cells holding one code or several (``E11.9;I10``, ``F20.0 / F10.2``)."""
+
+    def run(cell: str) -> tuple[str, ...]:
+        value = normalize(cell)
+        if value is not None:
+            return (value,)
+        parts = (normalize(p) for p in _CODE_SEPARATORS.split(cell) if p)
+        return tuple(dict.fromkeys(p for p in parts if p is not None))
+
+    return run
+
+
 _NORMALIZERS: dict[str, tuple[Normalizer, str]] = {
     "NIR": (_one(normalize_nir), "column+nir_key"),
     "IBAN": (_one(normalize_iban), "column+iban_mod97"),
@@ -90,11 +113,24 @@ _NORMALIZERS: dict[str, tuple[Normalizer, str]] = {
     "VISIT_DATE": (_one(parse_column_date), "column+date"),
     "POSTAL_CODE": (_one(_postal_code), "column+postal_code"),
     "SEX": (_one(normalize_sex), "column+sex"),
+    "RPPS": (_one(normalize_professional_id), "column+rpps_luhn"),
+    "FINESS": (_one(normalize_finess), "column+finess_luhn"),
+    "PAYMENT_CARD": (_one(normalize_card), "column+card_luhn"),
+    "ICD10_CODE": (_codes(normalize_icd10), "column+cim10"),
+    "PROCEDURE": (_codes(normalize_ccam), "column+ccam"),
     "LAST_NAME": (_name_as_found, "column+header"),
     "FIRST_NAME": (_name_as_found, "column+header"),
     "PERSON": (_name_as_found, "column+header"),
     "CITY": (_name_as_found, "column+header"),
 }
+
+
+def _credential_normalizer(header: str) -> Normalizer:
+    def run(cell: str) -> tuple[str, ...]:
+        value = mask_cell(header, cell)
+        return (value,) if value is not None else ()
+
+    return run
 
 
 def _normalize_column(cells: list[str], normalize: Normalizer) -> list[tuple[str, ...]]:
@@ -168,6 +204,8 @@ def detect_table(table: TableUnit, *, today: date | None = None,
         if column.label is None:
             continue
         normalize, detector = _NORMALIZERS.get(column.label, (_as_found, "column+header"))
+        if column.label == "CREDENTIAL":  # masked values (secrets.py), keyed by the header
+            normalize, detector = _credential_normalizer(column.header), "column+credential"
         values = _normalize_column(table.column(column.index), normalize)
         labelled.append((column.label, values))
         findings.extend(_column_findings(column, values, row_locations, detector))
