@@ -73,3 +73,21 @@ def test_too_deep_nesting_is_skipped(tmp_path):
     reasons = {m.name: (m.status, m.reason) for m in result.members}
     assert reasons["next.zip!/next.zip"][0] == "skipped"
     assert "deeper than 2" in reasons["next.zip!/next.zip"][1]
+
+
+def test_raw_utf8_mail_headers_are_stored_not_dropped(tmp_path):
+    """Raw 8-bit header bytes come out of the e-mail parser as lone surrogates, which Arrow
+    cannot store: they are decoded, and a storage failure would be a failure, never 'nothing
+    found'."""
+    path = tmp_path / "m.eml"
+    path.write_bytes(
+        "From: Chloé Léger <chloe.leger@orange.fr>\nTo: sec@ch-armentieres.fr\n"
+        "Subject: Liste\nDate: Sat, 10 Feb 2024 10:00:00 +0100\nMIME-Version: 1.0\n"
+        "Content-Type: text/plain; charset=utf-8\n\nRappeler au 06 12 34 56 78.\n"
+        .encode())
+    result = process_content(str(path), None, str(tmp_path / "work"), ScanSettings())
+    assert (result.status, result.file_type) == ("scanned", "eml")
+    rows = duckdb.sql(f"SELECT entity, value FROM read_parquet('{result.findings_file}')"
+                      ).fetchall()
+    assert ("PERSON", "Chloé Léger") in rows
+    assert ("PHONE", "+33612345678") in rows

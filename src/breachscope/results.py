@@ -3,6 +3,8 @@ records to the main process (through Parquet files in the work area)."""
 
 from __future__ import annotations
 
+import re
+
 import pyarrow as pa
 
 from breachscope.detect.model import Finding, Record
@@ -24,11 +26,27 @@ RECORDS_SCHEMA = pa.schema([
 ])
 
 
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def clean(text: str | None) -> str | None:
+    """A string Arrow can store: lone surrogates (undecodable bytes kept by a parser with
+    ``surrogateescape``, e.g. raw UTF-8 in a mail header) are decoded as UTF-8 where they form
+    valid sequences and replaced otherwise."""
+    if text is None or text.isascii() or not _SURROGATES.search(text):
+        return text
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _clean_list(values: list[str]) -> list[str]:
+    return [clean(v) or "" for v in values]
+
+
 def findings_table(findings: list[Finding]) -> pa.Table:
     return pa.table({
-        "location": [f.location for f in findings],
+        "location": [clean(f.location) for f in findings],
         "entity": [f.entity for f in findings],
-        "value": [f.value for f in findings],
+        "value": [clean(f.value) for f in findings],
         "confidence": [float(f.confidence) for f in findings],
         "detector": [f.detector for f in findings],
     }, schema=FINDINGS_SCHEMA)
@@ -37,22 +55,22 @@ def findings_table(findings: list[Finding]) -> pa.Table:
 def records_table(records: list[Record], first_index: int = 0) -> pa.Table:
     return pa.table({
         "idx": list(range(first_index, first_index + len(records))),
-        "location": [r.location for r in records],
-        "last_name": [r.last_name for r in records],
-        "first_name": [r.first_name for r in records],
-        "full_name": [r.full_name for r in records],
-        "birth_date": [r.birth_date for r in records],
-        "sex": [r.sex for r in records],
-        "nir": [r.nir for r in records],
-        "phones": [list(r.phones) for r in records],
-        "emails": [list(r.emails) for r in records],
-        "address": [r.address for r in records],
-        "postal_code": [r.postal_code for r in records],
-        "city": [r.city for r in records],
+        "location": [clean(r.location) for r in records],
+        "last_name": [clean(r.last_name) for r in records],
+        "first_name": [clean(r.first_name) for r in records],
+        "full_name": [clean(r.full_name) for r in records],
+        "birth_date": [clean(r.birth_date) for r in records],
+        "sex": [clean(r.sex) for r in records],
+        "nir": [clean(r.nir) for r in records],
+        "phones": [_clean_list(r.phones) for r in records],
+        "emails": [_clean_list(r.emails) for r in records],
+        "address": [clean(r.address) for r in records],
+        "postal_code": [clean(r.postal_code) for r in records],
+        "city": [clean(r.city) for r in records],
         "ibans": [list(r.ibans) for r in records],
-        "patient_id": [r.patient_id for r in records],
-        "care_unit": [r.care_unit for r in records],
-        "visit_date": [r.visit_date for r in records],
+        "patient_id": [clean(r.patient_id) for r in records],
+        "care_unit": [clean(r.care_unit) for r in records],
+        "visit_date": [clean(r.visit_date) for r in records],
         "role_hint": [r.role_hint for r in records],
         "entities": [sorted(r.entities) for r in records],
     }, schema=RECORDS_SCHEMA)

@@ -197,8 +197,10 @@ def _partial(
 ) -> ContentResult:
     try:
         sink.close()
-    except Exception:  # a result file that cannot be written: keep the status, drop results
+    except Exception as exc:  # results that cannot be written must not pass for "nothing found"
         sink.discard()
+        return ContentResult("failed", scrub(f"cannot store results: {type(exc).__name__}"),
+                             file_type, n_units, columns=columns, members=members)
     return ContentResult(
         status, reason, file_type, n_units, 0.0, sink.findings_file, sink.records_file,
         sink.n_findings, sink.n_records, columns, members,
