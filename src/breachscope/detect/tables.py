@@ -217,8 +217,10 @@ def detect_table(table: TableUnit, *, today: date | None = None,
     return TableDetection(columns, findings, records, role)
 
 
-# A cell worth a full text scan: an '@', or 8+ digits in a row allowing usual separators.
-_MAY_HOLD_IDENTIFIER = re.compile(r"@|\d(?:[ .\-/]?\d){7,}")
+# A cell worth a full text scan: an '@', 8+ digits in a row allowing usual separators, or a
+# credential marker.
+_MAY_HOLD_IDENTIFIER = re.compile(
+    r"@|\d(?:[ .\-/]?\d){7,}|pass|pwd|mdp|secret|token|://|-----BEGIN", re.IGNORECASE)
 
 
 def _free_text_findings(

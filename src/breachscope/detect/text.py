@@ -112,8 +112,14 @@ def _iban_in(candidate: str) -> tuple[str, int] | None:
     return None
 
 
+# ``scheme://user:password@host``: what precedes the '@' is a password, not an e-mail.
+_URL_USERINFO = re.compile(r"://[^\s/@]*:$")
+
+
 def _emails(text: str) -> Iterator[tuple[int, int, str, float, str]]:
     for m in _EMAIL_CANDIDATE.finditer(text):
+        if _URL_USERINFO.search(text, max(0, m.start() - 200), m.start()):
+            continue
         value = normalize_email(m.group())
         if value is not None:
             yield m.start(), m.end(), value, 0.95, "regex+email"
@@ -129,10 +135,18 @@ def _ibans(text: str) -> Iterator[tuple[int, int, str, float, str]]:
 
 def _nirs(text: str) -> Iterator[tuple[int, int, str, float, str]]:
     for m in _NIR_CANDIDATE.finditer(text):
+        if m.group()[0] == "3" and _is_cued_card(text, m):
+            continue  # an Amex number whose last digits happen to form a NIR key
         value = normalize_nir(m.group())
         if value is not None:
             confidence = 0.99 if nir_is_strict(value) else 0.9
             yield m.start(), m.end(), value, confidence, "regex+nir_key"
+
+
+def _is_cued_card(text: str, m: re.Match[str]) -> bool:
+    from breachscope.detect.identifiers import cue_before, normalize_card
+
+    return normalize_card(m.group()) is not None and cue_before(text, m.start()) == "card"
 
 
 def _in_longer_run(text: str, start: int, end: int, number: str) -> bool:
