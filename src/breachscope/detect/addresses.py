@@ -1,0 +1,201 @@
+"""French postal addresses in free text: street lines, and postal code + commune pairs checked
+against the shipped list of communes and postal codes (``breachscope/data/geo``, from the
+npm package ``codes-postaux``: INSEE geographic code and La Poste / DGFiP postal codes).
+
+- **Street line** → ``ADDRESS``: a number (``12``, ``12 bis``, ``3B``), a type of way (``rue``,
+  ``avenue``, ``bd``, ``chemin``, ``impasse``, ``allée``, ``place``, ``route``, ``quai``,
+  ``cours``, ``résidence``...) and a name made of capitalized words, numbers and particles
+  (``rue de la Paix``, ``rue du 8 Mai 1945``, ``avenue Jean-Jaurès``). ``lieu-dit``,
+  ``résidence``, ``hameau`` and ``lotissement`` need no number. The value is the line as found,
+  spaces collapsed; the span covers the way's name, so a street named after someone is an
+  address, not a person.
+- **Postal code + commune** → ``POSTAL_CODE`` and ``CITY``: five digits followed by the name
+  of a commune that has this postal code (or its routing label: ``75013 PARIS``), accents,
+  case, hyphens and ``St``/``Saint`` ignored. ``CEDEX`` codes, absent from the list, are
+  accepted when followed by ``CEDEX`` and a commune of the same département. Five digits not
+  followed by a matching commune are not a postal code.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from collections.abc import Iterator
+from functools import cache
+from importlib import resources
+
+from breachscope.detect.health import fold_text
+
+Hit = tuple[int, int, str, float, str]
+
+# --------------------------------------------------------------------------- reference data
+
+
+def _fold_name(name: str) -> str:
+    return " ".join(re.sub(r"[^a-z0-9 ]", " ", fold_text(name)).split())
+
+
+def _name_variants(name: str) -> set[str]:
+    base = _fold_name(name)
+    forms = {base}
+    for long, short in (("sainte ", "ste "), ("saint ", "st ")):
+        for form in list(forms):
+            if f" {long}" in f" {form}":
+                forms.add(f" {form}".replace(f" {long}", f" {short}").strip())
+    return forms
+
+
+@cache
+def postal_communes() -> dict[str, frozenset[str]]:
+    """Postal code → folded commune names and routing labels (with ``st``/``ste`` forms)."""
+    raw = (resources.files("breachscope") / "data" / "geo" / "postal_codes.tsv.gz").read_bytes()
+    table: dict[str, set[str]] = {}
+    for line in gzip.decompress(raw).decode("utf-8").splitlines():
+        if not line:
+            continue
+        code, name, routing = line.split("\t")
+        names = table.setdefault(code, set())
+        names |= _name_variants(name) | _name_variants(routing)
+    return {code: frozenset(names) for code, names in table.items()}
+
+
+def _department(code: str) -> str:
+    return code[:3] if code.startswith("97") or code.startswith("98") else code[:2]
+
+
+@cache
+def department_communes() -> dict[str, frozenset[str]]:
+    table: dict[str, set[str]] = {}
+    for code, names in postal_communes().items():
+        table.setdefault(_department(code), set()).update(names)
+    return {dept: frozenset(names) for dept, names in table.items()}
+
+
+def is_postal_code(code: str) -> bool:
+    """A postal code of the shipped list (not a CEDEX one)."""
+    return code in postal_communes()
+
+
+def commune_for(code: str, text: str) -> str | None:
+    """The longest commune name of ``code`` that ``text`` starts with (as found in ``text``),
+    or ``None``."""
+    names = postal_communes().get(code)
+    if not names:
+        return None
+    return _longest_prefix(text, names)
+
+
+def _longest_prefix(text: str, names: frozenset[str]) -> str | None:
+    """The longest prefix of ``text`` (ending on a word boundary) whose folded form is one of
+    ``names``; returned as written in ``text``."""
+    words = list(re.finditer(r"[^\W_]+", text))
+    best: str | None = None
+    folded_words: list[str] = []
+    for m in words[:8]:
+        folded_words.append(_fold_name(m.group()))
+        if " ".join(folded_words) in names:
+            best = text[: m.end()]
+    return best
+
+
+# --------------------------------------------------------------------------- postal code + city
+
+_POSTAL_CITY = re.compile(
+    r"(?<![\w.,/+-])(?:F-?\s?)?(\d{2}\s?\d{3})(?![\w.,/])[ \t]*,?[ \t]*"
+    r"([^\W\d_][^\n\r\t,;:()\[\]/|0-9]{0,60})"
+)
+# "Facture n° 33000", "lot 75013": a reference number, not a postal code.
+_REFERENCE_BEFORE = re.compile(
+    r"(?:\bn°|\bno\.?|\bnum(?:[ée]ro)?\.?|#|\blot|\bcommande|\bfacture|\br[ée]f(?:[ée]rence)?"
+    r"|\bdossier|\bticket|\bipp|\bnda|\bcompte|\bcode|\bmatricule)\s*[:.]?\s*$",
+    re.IGNORECASE,
+)
+_CEDEX = re.compile(r"[ \t]+cedex\b", re.IGNORECASE)
+
+_last: tuple[str, list[tuple[str, Hit]]] | None = None
+
+
+def _postal_hits(text: str) -> list[tuple[str, Hit]]:
+    global _last
+    if _last is not None and _last[0] is text:
+        return _last[1]
+    hits: list[tuple[str, Hit]] = []
+    for m in _POSTAL_CITY.finditer(text):
+        code = m.group(1).replace(" ", "")
+        rest = m.group(2)
+        line_start = text.rfind("\n", 0, m.start()) + 1
+        if _REFERENCE_BEFORE.search(text, max(line_start, m.start() - 30), m.start()):
+            continue
+        city = commune_for(code, rest)
+        confidence = 0.95
+        if city is None:
+            # CEDEX codes are not in the list: accept "59037 LILLE CEDEX" when the commune
+            # belongs to the code's département.
+            names = department_communes().get(_department(code))
+            city = _longest_prefix(rest, names) if names else None
+            if city is None or not _CEDEX.match(rest, len(city)):
+                continue
+            confidence = 0.85
+        city_start = m.start(2)
+        hits.append(("POSTAL_CODE", (m.start(1), m.end(1), code, confidence, "list+postal_code")))
+        hits.append(("CITY", (city_start, city_start + len(city), " ".join(city.split()),
+                              confidence, "list+postal_code")))
+    _last = (text, hits)
+    return hits
+
+
+def find_postal_codes(text: str) -> Iterator[Hit]:
+    for entity, hit in _postal_hits(text):
+        if entity == "POSTAL_CODE":
+            yield hit
+
+
+def find_cities(text: str) -> Iterator[Hit]:
+    for entity, hit in _postal_hits(text):
+        if entity == "CITY":
+            yield hit
+
+
+# --------------------------------------------------------------------------- street lines
+
+_WAY = (
+    r"rue|avenue|av\.?|bd\.?|boulevard|bld|blvd|chemin|ch\.|impasse|imp\.|all[ée]e|place|pl\."
+    r"|route|rte|quai|cours|square|sq\.|passage|sentier|voie|villa|cit[ée]|faubourg|fbg"
+    r"|rond-point|parvis|esplanade|promenade|mont[ée]e|traverse|ruelle|sente|chauss[ée]e"
+    r"|clos|parc|domaine|ZA|ZI|ZAC|lieu-dit|lieudit|r[ée]sidence|r[ée]s\.|hameau|lotissement"
+    r"|lot\.|b[âa]timent|b[âa]t\."
+)
+_NO_NUMBER_WAY = re.compile(r"(?i:lieu-dit|lieudit|r[ée]sidence|r[ée]s\.|hameau|lotissement)")
+_PARTICLE = r"(?i:de\s+la|de\s+l['’]|de|du|des|d['’]|la|le|les|l['’]|aux?|en|sur|sous|l[eè]s|à|et)"
+_NAME_WORD = (
+    r"(?:[A-ZÀ-ÖØ-Ý][\wÀ-ÿ'’.\-]*|[dlDL]['’][A-ZÀ-ÖØ-Ý][\wÀ-ÿ'’.\-]*"
+    r"|\d{1,4}(?:er|e|ème|eme)?(?![\d\w]))"
+)
+_NAME = (
+    rf"(?:{_PARTICLE}[ \t]*)*{_NAME_WORD}"
+    rf"(?:[ \t]+(?:{_PARTICLE}[ \t]+)*{_NAME_WORD}|-{_NAME_WORD}){{0,7}}"
+)
+_WAY_WORD = re.compile(rf"\b(?=[a-zA-ZéÉ])(?i:{_WAY})(?!\w)")
+_NAME_AFTER = re.compile(rf"[ \t]+({_NAME})")
+_NUMBER_BEFORE = re.compile(
+    r"(?<![\w,.\-/])(\d{1,4})(?:[ \t]*(?i:bis|ter|quater)\b|[A-Da-d]\b)?[ \t]*,?[ \t]*$"
+)
+
+
+def find_street_lines(text: str) -> Iterator[Hit]:
+    """Street lines: each type of way found, with a capitalized name after it and a number
+    before it (none needed for ``lieu-dit``, ``résidence``, ``hameau``, ``lotissement``)."""
+    for way in _WAY_WORD.finditer(text):
+        name_m = _NAME_AFTER.match(text, way.end())
+        if name_m is None:
+            continue
+        number = _NUMBER_BEFORE.search(text, max(0, way.start() - 16), way.start())
+        if number is None:
+            if not _NO_NUMBER_WAY.fullmatch(way.group()):
+                continue
+            start, confidence = way.start(), 0.75
+        else:
+            start, confidence = number.start(), 0.9
+        name = name_m.group(1).rstrip(".'’-")
+        end = name_m.start(1) + len(name)
+        yield start, end, " ".join(text[start:end].split()), confidence, "regex+street"

@@ -1,0 +1,84 @@
+"""Addresses: street lines, postal code + commune pairs checked against the shipped list."""
+
+from __future__ import annotations
+
+import pytest
+
+from breachscope.detect import addresses as a
+from breachscope.detect.text import scan_text
+from breachscope.extract.units import TextUnit
+
+
+def _values(scanner, text: str) -> list[str]:
+    return [v for _, _, v, _, _ in scanner(text)]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("demeurant 12 bis rue Victor Hugo 75013 Paris", "12 bis rue Victor Hugo"),
+    ("3, avenue des Champs-Élysées, 75008 PARIS", "3, avenue des Champs-Élysées"),
+    ("8 rue du 8 Mai 1945", "8 rue du 8 Mai 1945"),
+    ("5 Bd de l'Hôpital", "5 Bd de l'Hôpital"),
+    ("14 impasse des Lilas", "14 impasse des Lilas"),
+    ("2 allée Jean-Baptiste Clément", "2 allée Jean-Baptiste Clément"),
+    ("Lieu-dit Les Granges", "Lieu-dit Les Granges"),
+    ("Résidence Les Pins", "Résidence Les Pins"),
+    ("27 QUAI DE LA TOURNELLE", "27 QUAI DE LA TOURNELLE"),
+    ("1 place Bellecour, Lyon", "1 place Bellecour"),
+    ("10 chemin de la Croix Blanche", "10 chemin de la Croix Blanche"),
+])
+def test_street_lines(text, expected):
+    assert _values(a.find_street_lines, text) == [expected]
+
+
+@pytest.mark.parametrize("text", [
+    "Il a suivi 3 cours de yoga.",
+    "Il reste 2 places en salle d'attente.",
+    "rue sans nom",
+    "4 routes mènent au village",
+    "la place du patient est réservée",
+])
+def test_street_traps(text):
+    assert _values(a.find_street_lines, text) == []
+
+
+def test_street_named_after_a_person_is_an_address_not_a_person():
+    found = scan_text(TextUnit("Domicile : 12 rue Victor Hugo, 59000 Lille"))
+    entities = [(f.entity, f.value) for f in found]
+    assert ("ADDRESS", "12 rue Victor Hugo") in entities
+    assert not any(f.entity in {"PERSON", "LAST_NAME", "FIRST_NAME"} for f in found)
+
+
+@pytest.mark.parametrize(("text", "code", "city"), [
+    ("75013 Paris", "75013", "Paris"),
+    ("69003 LYON", "69003", "LYON"),
+    ("42000 Saint-Étienne", "42000", "Saint-Étienne"),
+    ("42000 St Etienne", "42000", "St Etienne"),
+    ("24200 Sarlat-la-Canéda", "24200", "Sarlat-la-Canéda"),
+    ("F-33000 Bordeaux", "33000", "Bordeaux"),
+    ("13 005 Marseille", "13005", "Marseille"),
+    ("20000 Ajaccio", "20000", "Ajaccio"),
+    ("97400 Saint-Denis", "97400", "Saint-Denis"),
+    ("59037 LILLE CEDEX", "59037", "LILLE"),
+])
+def test_postal_code_and_commune(text, code, city):
+    assert _values(a.find_postal_codes, text) == [code]
+    assert _values(a.find_cities, text) == [city]
+
+
+@pytest.mark.parametrize("text", [
+    "Le lot 75013 est livré.",          # five digits, no commune
+    "12345 euros",
+    "Code 99999 Paris",                 # not a postal code of Paris
+    "75013 Lyon",                       # a commune, but not of this code
+    "Dossier 59000 clos",
+    "Doliprane 1000 mg",
+    "Facture n° 33000 Bordeaux",        # a reference number before a commune name
+    "lot 75013 Paris",
+])
+def test_postal_code_traps(text):
+    assert _values(a.find_postal_codes, text) == []
+
+
+def test_is_postal_code():
+    assert a.is_postal_code("75013")
+    assert not a.is_postal_code("99999")
