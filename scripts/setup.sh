@@ -29,5 +29,5 @@ PYTHON="${PYTHON:-python3}"
 if [ "$DEV" = 1 ]; then
   .venv/bin/python -m pip install -q -e '.[dev]'
 else
-  .venv/bin/python -m pip install -q -e .
+  .venv/bin/python -m pip install -q -e '.[ner]'
 fi

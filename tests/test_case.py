@@ -44,3 +44,19 @@ def test_copy_members_rewrites_prefix(tmp_path):
         ).fetchall()
         assert rows == [("copy/b.zip!/in.zip!/y.csv", "copy/b.zip!/in.zip"),
                         ("copy/b.zip!/x.csv", "copy/b.zip")]
+
+
+def test_a_version_1_case_is_migrated(tmp_path):
+    """A case written by the first schema (no ``records.icd10_codes``) opens and migrates."""
+    path = tmp_path / "old"
+    path.mkdir()
+    db = duckdb.connect(str(path / "case.duckdb"))
+    db.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    db.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+    db.execute("CREATE TABLE records (record_id VARCHAR PRIMARY KEY, sha256 VARCHAR)")
+    db.execute("INSERT INTO records VALUES ('r1', 's1')")
+    db.close()
+    with Case(path) as case:
+        assert case.schema_version == SCHEMA_VERSION == 2
+        assert case.db.execute("SELECT record_id, icd10_codes FROM records").fetchall() == [
+            ("r1", None)]

@@ -80,3 +80,21 @@ def test_exports_in_every_format(tmp_path, cli):
         assert sorted(rows) == [
             ("EMAIL", "marie.dupont@orange.fr"), ("EMAIL", "paul.martin@free.fr"),
             ("PHONE", "+33612345678"), ("PHONE", "+33781234567")]
+
+
+def test_a_sensitive_diagnosis_code_makes_the_person_sensitive(tmp_path, cli):
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    (dump / "sejours.csv").write_text(
+        "IPP;Nom;Prénom;Date de naissance;Service;CIM10\n"
+        "1001;DUPONT;Marie;12/03/1954;Médecine polyvalente;F32.1\n"
+        "1002;MARTIN;Paul;01/02/1960;Médecine polyvalente;I10\n", encoding="utf-8")
+    case = tmp_path / "case"
+    assert cli("scan", dump, "--case", case).exit_code == 0
+    out = tmp_path / "people.csv"
+    assert cli("export", "--case", case, "--what", "people", "--format", "csv",
+               "-o", out).exit_code == 0
+    people = {p["last_name"]: p for p in csv.DictReader(out.open(encoding="utf-8"))}
+    assert people["DUPONT"]["sensitive"] == "true"
+    assert people["MARTIN"]["sensitive"] == "false"
+    assert "HEALTH" in people["MARTIN"]["categories"].split(";")

@@ -29,11 +29,11 @@ import duckdb
 
 from breachscope import __version__
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DB_NAME = "case.duckdb"
 WORK_DIR = "work"
 
-_SCHEMA_V1 = """
+_SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 CREATE SEQUENCE IF NOT EXISTS run_ids START 1;
 CREATE TABLE IF NOT EXISTS runs (
@@ -62,7 +62,7 @@ CREATE TABLE IF NOT EXISTS records (
     last_name VARCHAR, first_name VARCHAR, full_name VARCHAR, birth_date VARCHAR, sex VARCHAR,
     nir VARCHAR, phones VARCHAR[], emails VARCHAR[], address VARCHAR, postal_code VARCHAR,
     city VARCHAR, ibans VARCHAR[], patient_id VARCHAR, care_unit VARCHAR, visit_date VARCHAR,
-    role_hint VARCHAR, entities VARCHAR[]
+    role_hint VARCHAR, entities VARCHAR[], icd10_codes VARCHAR[]
 );
 CREATE TABLE IF NOT EXISTS people (
     person_id VARCHAR PRIMARY KEY, role VARCHAR, last_name VARCHAR, first_name VARCHAR,
@@ -74,7 +74,10 @@ CREATE TABLE IF NOT EXISTS person_records (person_id VARCHAR, record_id VARCHAR)
 """
 
 # Migrations from version N to N+1, applied in order to an existing case.
-_MIGRATIONS: dict[int, str] = {}
+_MIGRATIONS: dict[int, str] = {
+    # v2: the ICD-10 codes and CCAM acts of a record, for the sensitive flag of people.
+    1: "ALTER TABLE records ADD COLUMN IF NOT EXISTS icd10_codes VARCHAR[]",
+}
 
 
 class CaseError(Exception):
@@ -131,8 +134,8 @@ class Case:
                 f"case schema {version} is newer than this breachscope ({SCHEMA_VERSION}): upgrade"
             )
         if version == 0:
-            self.db.execute(_SCHEMA_V1)
-            version = 1
+            self.db.execute(_SCHEMA)  # the current schema: no migration to apply
+            version = SCHEMA_VERSION
         while version < SCHEMA_VERSION:
             self.db.execute(_MIGRATIONS[version])
             version += 1

@@ -236,7 +236,7 @@ def store_result(
                 "INSERT INTO records SELECT left(?, 20) || ':' || idx, ?, location, last_name, "
                 "first_name, full_name, birth_date, sex, nir, phones, emails, address, "
                 "postal_code, city, ibans, patient_id, care_unit, visit_date, role_hint, "
-                "entities FROM read_parquet(?)", [sha, sha, result.records_file])
+                "entities, icd10_codes FROM read_parquet(?)", [sha, sha, result.records_file])
         if result.columns:
             db.executemany(
                 "INSERT INTO columns VALUES (?, ?, ?, ?, ?, ?, ?)",

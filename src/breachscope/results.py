@@ -23,6 +23,7 @@ RECORDS_SCHEMA = pa.schema([
     ("address", pa.string()), ("postal_code", pa.string()), ("city", pa.string()),
     ("ibans", _STRINGS), ("patient_id", pa.string()), ("care_unit", pa.string()),
     ("visit_date", pa.string()), ("role_hint", pa.string()), ("entities", _STRINGS),
+    ("icd10_codes", _STRINGS),
 ])
 
 
@@ -73,4 +74,5 @@ def records_table(records: list[Record], first_index: int = 0) -> pa.Table:
         "visit_date": [clean(r.visit_date) for r in records],
         "role_hint": [r.role_hint for r in records],
         "entities": [sorted(r.entities) for r in records],
+        "icd10_codes": [list(r.icd10_codes) for r in records],
     }, schema=RECORDS_SCHEMA)

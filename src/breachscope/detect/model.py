@@ -51,5 +51,6 @@ class Record:
     patient_id: str | None = None
     care_unit: str | None = None
     visit_date: str | None = None
+    icd10_codes: list[str] = field(default_factory=list)  # ICD-10 codes and CCAM acts
     role_hint: str = "UNKNOWN"  # PATIENT, STAFF or UNKNOWN, from the unit's evidence
     entities: set[str] = field(default_factory=set)  # every entity seen for this person here

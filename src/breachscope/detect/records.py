@@ -41,7 +41,8 @@ _SINGLE_FIELDS = {
     "CARE_UNIT": "care_unit", "VISIT_DATE": "visit_date", "LAST_NAME": "last_name",
     "FIRST_NAME": "first_name", "PERSON": "full_name",
 }
-_LIST_FIELDS = {"PHONE": "phones", "EMAIL": "emails", "IBAN": "ibans"}
+_LIST_FIELDS = {"PHONE": "phones", "EMAIL": "emails", "IBAN": "ibans",
+                "ICD10_CODE": "icd10_codes", "PROCEDURE": "icd10_codes"}
 
 
 def build_record(
