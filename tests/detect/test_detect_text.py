@@ -207,9 +207,12 @@ def test_large_text_is_fast() -> None:
     start = time.perf_counter()
     found = scan_text(TextUnit(text))
     elapsed = time.perf_counter() - start
-    assert len(found) == 40_000
-    assert found[-1].location == "line 100000"
-    assert elapsed < 10, elapsed
+    core = [f for f in found if f.entity in {"PHONE", "EMAIL", "NIR", "BIRTH_DATE"}]
+    assert len(core) == 40_000
+    assert core[-1].location == "line 100000"
+    # "Le patient DUPONT" is a patient mention on each of the 90 000 ordinary lines.
+    assert sum(f.entity == "PERSON" for f in found) == 90_000
+    assert elapsed < 20, elapsed
 
 
 def test_phone_after_a_date_or_nir_is_its_own_token() -> None:

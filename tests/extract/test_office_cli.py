@@ -80,5 +80,9 @@ def test_office_file_findings_and_locations(scanned, fmt: str) -> None:
     assert files[name]["type"] == TYPES.get(fmt, fmt)
     rows = {(f["entity"], f["value"], f["location"]) for f in findings if f["file"] == name}
     assert EXPECTED[fmt] <= rows, sorted(rows)
-    # What the sample maker promises is exactly what the scan finds.
-    assert {(e, v) for e, v, _ in rows} == set(promised[name])
+    # What the sample maker promises is found; for identifiers, nothing else is.
+    found = {(e, v) for e, v, _ in rows}
+    assert set(promised[name]) <= found
+    identifiers = {"NIR", "PHONE", "EMAIL", "IBAN", "BIRTH_DATE"}
+    assert {p for p in found if p[0] in identifiers} == {
+        p for p in promised[name] if p[0] in identifiers}
