@@ -346,15 +346,82 @@ def classify_columns(table: TableUnit, *, today: date | None = None) -> list[Col
             elif label is None:
                 reason = f"header {quoted} is about a date, but not a birth or visit date"
         results.append(ColumnLabel(index, name, label, confidence, reason))
-    _infer_birth_date(results, undated)
+    _infer_names(table, results, undated)
+    _infer_birth_date(table, results, undated)
     return results
 
 
-def _infer_birth_date(results: list[ColumnLabel], undated: list[tuple[int, ColumnStats]]) -> None:
-    """Label as BIRTH_DATE (low confidence) the one header-less date column whose years look
-    like birth years, when the table has names and no birth date column already."""
+NAME_GAZETTEER_SHARE = 0.7  # share of sampled values that must be known names
+
+
+def _infer_names(
+    table: TableUnit, results: list[ColumnLabel], undated: list[tuple[int, ColumnStats]]
+) -> None:
+    """Header-less name columns, from the values: a column of known first names is
+    FIRST_NAME, a column of known surnames mostly in capitals is LAST_NAME (INSEE
+    gazetteers, see ``detect/names.py``). Only when the headers said nothing of names."""
+    if {c.label for c in results} & NAME_LABELS:
+        return
+    from breachscope.detect.names import is_first_name, is_surname
+
+    found: set[str] = set()
+    for index, stats in undated:
+        if stats.valid["DATE"] >= 0.5 or results[index].label is not None:
+            continue
+        sample = [v for v in sample_values(table.column(index)) if v and not v.isdigit()]
+        if len(sample) < 3:
+            continue
+        firsts = sum(is_first_name(v, max_tier=3) for v in sample) / len(sample)
+        lasts = sum(is_surname(v) for v in sample) / len(sample)
+        upper = sum(v.isupper() for v in sample) / len(sample)
+        if "FIRST_NAME" not in found and firsts >= NAME_GAZETTEER_SHARE and upper < 0.5:
+            label, share = "FIRST_NAME", firsts
+        elif "LAST_NAME" not in found and lasts >= NAME_GAZETTEER_SHARE and upper >= 0.8:
+            label, share = "LAST_NAME", lasts
+        else:
+            continue
+        found.add(label)
+        results[index].label, results[index].confidence = label, 0.75
+        results[index].reason = (f"{_pct(share)} of values are known "
+                                 f"{'first names' if label == 'FIRST_NAME' else 'surnames'}"
+                                 " (no header evidence)")
+
+
+def _nir_consistency(table: TableUnit, date_index: int, nir_index: int) -> float:
+    """Share of rows whose date agrees with the NIR of the same row (year and month of
+    birth are digits 2–5 of a NIR): strong evidence that the date is the birth date."""
+    rows = [r for r in table.rows[:SAMPLE_SIZE] if r[date_index] and r[nir_index]]
+    agree = 0
+    for row in rows:
+        day = parse_column_date(row[date_index])
+        nir = normalize_nir(row[nir_index])
+        if day and nir and nir[1:3] == day[2:4] and nir[3:5] == day[5:7]:
+            agree += 1
+    return agree / len(rows) if rows else 0.0
+
+
+def _infer_birth_date(
+    table: TableUnit, results: list[ColumnLabel], undated: list[tuple[int, ColumnStats]]
+) -> None:
+    """Label as BIRTH_DATE the one header-less date column that agrees with the row's NIR
+    (confidence 0.9), or whose years look like birth years in a table that has names
+    (confidence 0.6); never when a birth date column exists already."""
     labels = {c.label for c in results}
-    if "BIRTH_DATE" in labels or not labels & NAME_LABELS:
+    if "BIRTH_DATE" in labels:
+        return
+    nir_columns = [c.index for c in results if c.label == "NIR"]
+    for index, stats in undated:
+        if stats.valid["DATE"] < VALUES_ONLY_THRESHOLD or results[index].label is not None:
+            continue
+        for nir_index in nir_columns:
+            share = _nir_consistency(table, index, nir_index)
+            if share >= VALUES_ONLY_THRESHOLD:
+                results[index].label = "BIRTH_DATE"
+                results[index].confidence = 0.9
+                results[index].reason = (f"{_pct(share)} of dates agree with the birth year "
+                                         "and month of the NIR in the same row")
+                return
+    if not labels & NAME_LABELS:
         return
     for index, stats in undated:
         share = stats.valid["DATE"]

@@ -221,7 +221,7 @@ def find_icd10(text: str) -> Iterator[Hit]:
                 own = _line_window(text, start)
                 if _ICD_ACRONYM.search(own) or _ICD_CUE_AFTER.match(text, end):
                     confidence = 0.95
-                elif _after_diagnosis(text, start):
+                elif _after_diagnosis(text, start) or _own_label_before(text, start, value):
                     confidence = 0.9
                 else:
                     continue
@@ -239,6 +239,24 @@ def _after_diagnosis(text: str, start: int) -> bool:
         return False
     before = text[: paren.start()].rstrip()
     return any(end == len(before) for _, end, _, _, _ in _term_hits(text)["DIAGNOSIS"])
+
+_LABEL_WORD = re.compile(r"[a-z]{4,}")
+
+
+def _own_label_before(text: str, start: int, code: str) -> bool:
+    """``Conseil génétique (Z31.5)``, ``Appendicite aiguë, autre (K358)``: a code in brackets
+    after words of its own CIM-10 label (at least two of them, or the only one)."""
+    if not _OPEN_PAREN_BEFORE.search(text, max(0, start - 3), start):
+        return False
+    label = icd10_codes().get(code.replace(".", ""))
+    if not label:
+        return False
+    wanted = set(_LABEL_WORD.findall(fold_text(label)))
+    if not wanted:
+        return False
+    before = set(_LABEL_WORD.findall(fold_text(text[max(0, start - 160) : start])))
+    return len(wanted & before) >= min(2, len(wanted))
+
 
 # --------------------------------------------------------------------------- CCAM
 

@@ -72,6 +72,11 @@ _BIRTH_CUE = (
 _BIRTH_DATE = re.compile(
     rf"{_BIRTH_CUE}\s*[:=\-–]?\s*(?:le\s+)?(?P<date>{_DATE_TEXT})", re.IGNORECASE
 )
+# "(04/08/1991, 32 ans)": a date followed by an age that it explains is a birth date.
+_DATE_THEN_AGE = re.compile(
+    rf"(?P<date>{_DATE_TEXT})\s*[,;(]\s*(?:[âa]g[ée]e?\s+de\s+)?(?P<age>\d{{1,3}})\s*ans\b",
+    re.IGNORECASE,
+)
 
 
 def _line_starts(text: str) -> list[int]:
@@ -181,6 +186,18 @@ def _birth_dates(text: str) -> Iterator[tuple[int, int, str, float, str]]:
         value = parse_date(m.group("date"))
         if value is not None:
             yield m.start("date"), m.end("date"), value, 0.9, "context+date"
+    for m in _DATE_THEN_AGE.finditer(text):
+        value = parse_date(m.group("date"))
+        if value is not None and _age_fits(value, int(m.group("age"))):
+            yield m.start("date"), m.end("date"), value, 0.85, "context+age"
+
+
+def _age_fits(birth: str, age: int) -> bool:
+    """The age is what the date gives at a plausible time of writing (1985 to next year):
+    a visit date followed by an age ('vu le 12/03/2024, 75 ans') does not fit."""
+    import datetime as dt
+
+    return age <= 120 and 1985 <= int(birth[:4]) + age <= dt.date.today().year + 1
 
 
 Scanner = Callable[[str], Iterator[tuple[int, int, str, float, str]]]
