@@ -26,3 +26,17 @@ def test_prose_read_as_a_table_still_yields_its_identifiers():
                             ["NIR 254037512345655", " suite en consultation"]])
     values = {f.value for f in detect_table(table).findings}
     assert {"+33612345678", "254037512345655"} <= values
+
+
+def test_identifiers_in_a_header_row_are_found_once_per_table():
+    from breachscope.detect.dispatch import StreamingDetector
+
+    header = ["Personne à prévenir : son épouse", "Madeleine Lopez",
+              "joignable au 07.69.12.44.88."]
+    detector = StreamingDetector()
+    first = detector.detect(TableUnit(header=header, rows=[["a", "b", "c"]]))
+    second = detector.detect(TableUnit(header=header, rows=[["d", "e", "f"]],
+                                       row_numbers=[3]))
+    assert [(f.entity, f.value, f.location) for f in first.findings if f.entity == "PHONE"] == [
+        ("PHONE", "+33769124488", "header, column 3")]
+    assert not [f for f in second.findings if f.entity == "PHONE"]

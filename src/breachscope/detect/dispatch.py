@@ -84,7 +84,7 @@ class StreamingDetector:
         first = labels is None
         if labels is None:
             labels = self._labels[key] = classify_columns(unit, today=self.today)
-        detection = detect_table(unit, today=self.today, columns=labels)
+        detection = detect_table(unit, today=self.today, columns=labels, scan_header=first)
         columns = [(unit.name, column) for column in labels] if first else []
         return DetectionResult(detection.findings, detection.records, columns)
 

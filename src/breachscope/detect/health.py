@@ -204,7 +204,8 @@ def find_icd10(text: str) -> Iterator[Hit]:
         window = _line_window(text, first_start)
         if _NOT_A_CODE_BEFORE.search(window):
             continue
-        chain_cue = bool(_ICD_CUE.search(window) or _ICD_ACRONYM.search(window))
+        chain_cue = bool(_ICD_CUE.search(window) or _ICD_ACRONYM.search(window)
+                         or _LINE_CUE.match(text, text.rfind("\n", 0, first_start) + 1))
         last_end = cands[chain[-1]][1]
         chain_cue = chain_cue or bool(_ICD_CUE_AFTER.match(text, last_end))
         is_list = len(valid) >= 2 and len(valid) == len(chain)
@@ -229,6 +230,10 @@ def find_icd10(text: str) -> Iterator[Hit]:
 
 
 _ICD_QUICK = re.compile(r"[A-Z]\d\d")
+# A line that is a list of diagnoses: every valid code on it is one, however far from the cue.
+_LINE_CUE = re.compile(
+    r"\s*(?:diagnostics?(?:\s+(?:principal|associ[ée]s?|reli[ée]s?|de\s+sortie))?|DP|DAS|DR"
+    r"|codage|codes?\s+CIM[\s-]*10)\s*:", re.IGNORECASE)
 _OPEN_PAREN_BEFORE = re.compile(r"\(\s*$")
 
 

@@ -187,7 +187,8 @@ def _column_findings(
 
 
 def detect_table(table: TableUnit, *, today: date | None = None,
-                 columns: list[ColumnLabel] | None = None) -> TableDetection:
+                 columns: list[ColumnLabel] | None = None,
+                 scan_header: bool = True) -> TableDetection:
     """Findings for every valid cell of a labelled column (``row 12, column TEL``, prefixed
     by the table's name when it has one) and a record per row identifying a person.
 
@@ -213,6 +214,8 @@ def detect_table(table: TableUnit, *, today: date | None = None,
         if column.label is None:
             findings.extend(_free_text_findings(column, table.column(column.index),
                                                 row_locations))
+    if scan_header:  # once per table, not for every chunk of it
+        findings.extend(_header_findings(table, prefix))
     records = build_records(labelled, row_locations, role) if labelled else []
     return TableDetection(columns, findings, records, role)
 
@@ -221,6 +224,18 @@ def detect_table(table: TableUnit, *, today: date | None = None,
 # credential marker.
 _MAY_HOLD_IDENTIFIER = re.compile(
     r"@|\d(?:[ .\-/]?\d){7,}|pass|pwd|mdp|secret|token|://|-----BEGIN", re.IGNORECASE)
+
+
+def _header_findings(table: TableUnit, prefix: str) -> list[Finding]:
+    """Identifiers in the header row itself: the "header" of a file that only looks like a
+    table (prose with commas) is often a line of data."""
+    findings: list[Finding] = []
+    for index, cell in enumerate(table.header):
+        if cell and _MAY_HOLD_IDENTIFIER.search(cell):
+            for f in scan_text(TextUnit(cell)):
+                findings.append(Finding(f.entity, f.value, f"{prefix}header, column {index + 1}",
+                                        f.confidence, "cell+" + f.detector))
+    return findings
 
 
 def _free_text_findings(
