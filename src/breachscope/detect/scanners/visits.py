@@ -1,0 +1,45 @@
+"""Dates by role in prose, beyond birth dates (``detect/text.py``): visit and admission dates
+(``hospitalisé du 12/03/2024 au 18/03/2024``, ``admis le``, ``consultation du``, ``vu le``)
+and ages (``72 ans``, ``âgée de 72 ans``). A date without such a cue gets no role."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from breachscope.detect.text import _DATE_TEXT
+from breachscope.detect.validators import parse_date
+
+_VISIT_CUE = (
+    r"(?:hospitalis[ée]e?s?|admise?|admission|entr[ée]e?|sortie?|sortante?|venue?|vue?"
+    r"|consult[ée]e?|consultation|s[ée]jour|passage|hospitalisation|rendez-vous|rdv"
+    r"|examin[ée]e?|op[ée]r[ée]e?|intervention|urgences)"
+)
+_VISIT = re.compile(
+    rf"\b{_VISIT_CUE}\s+(?:aux\s+urgences\s+)?(?:du|le|en\s+date\s+du|au|:)\s*"
+    rf"(?P<date>{_DATE_TEXT})(?:\s+au\s+(?P<until>{_DATE_TEXT}))?",
+    re.IGNORECASE,
+)
+_AGE = re.compile(
+    r"(?:\b[âa]g[ée]e?\s+de\s+|\(\s*|,\s*)(?P<age>\d{1,3})\s*ans\b(?!\s+(?:de|d'|plus|apr[èe]s))",
+    re.IGNORECASE,
+)
+
+
+def _visit_dates(text: str) -> Iterator[tuple[int, int, str, float, str]]:
+    for m in _VISIT.finditer(text):
+        for group in ("date", "until"):
+            raw = m.group(group)
+            value = parse_date(raw) if raw else None
+            if value is not None:
+                yield m.start(group), m.end(group), value, 0.85, "context+visit"
+
+
+def _ages(text: str) -> Iterator[tuple[int, int, str, float, str]]:
+    for m in _AGE.finditer(text):
+        age = int(m.group("age"))
+        if age <= 120:
+            yield m.start("age"), m.end("age"), str(age), 0.8, "context+age"
+
+
+SCANNERS = [("VISIT_DATE", _visit_dates), ("AGE", _ages)]
