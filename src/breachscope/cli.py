@@ -217,6 +217,99 @@ def report(
 
 
 @app.command()
+def link(
+    case: Annotated[Path, typer.Option("--case", help="Case directory.")],
+    mpi: Annotated[Path, typer.Option("--mpi", help="The hospital's patient-index export (CSV).")],
+    mapping: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="COLUMN=FIELD, overriding the mapping guessed from the "
+                     "headers (repeatable). FIELD: mpi_id, last_name (used name), birth_name, "
+                     "first_name, birth_date, sex, nir, address, postal_code, city, phone, "
+                     "email, ignore."),
+    ] = None,
+    key_file: KeyFileOption = None,
+) -> None:
+    """Match the case's people to the hospital's patient index (NIR, IPP, names + birth date);
+    adds mpi_id and the index's current contact details to the people export and writes the
+    people not matched to CASE/mpi_unmatched.csv."""
+    from breachscope.resolve.mpi import MpiError, parse_mapping
+    from breachscope.resolve.mpi import link as run_link
+
+    if not mpi.is_file():
+        raise _fail(f"no such file: {mpi}", EXIT_USAGE)
+    try:
+        overrides = parse_mapping(mapping or [])
+        with Case(case, create=False, key=_key(key_file)) as store:
+            summary = run_link(store, mpi, overrides)
+    except MpiError as exc:
+        raise _fail(str(exc), EXIT_USAGE) from exc
+    except CaseError as exc:
+        raise _fail(str(exc)) from exc
+    columns = ", ".join(f"{field}={col!r}" for col, field in summary.mapping.items())
+    typer.echo(f"index columns: {columns}")
+    methods = ", ".join(f"{m} {n}" for m, n in summary.by_method.items()) or "none"
+    typer.echo(
+        f"matched {summary.n_matched} of {summary.n_people} people "
+        f"({summary.n_patients_matched} of {summary.n_patients} patients) to "
+        f"{summary.n_mpi_matched} of {summary.n_mpi} index entries; by {methods}"
+    )
+    typer.echo(f"unmatched: {summary.n_people - summary.n_matched} people, "
+               f"listed in {summary.unmatched_path}")
+
+
+EXIT_NOT_FOUND = 1
+EXIT_CASE = 3
+
+
+@app.command()
+def lookup(
+    case: Annotated[Path, typer.Option("--case", help="Case directory.")],
+    name: Annotated[
+        str | None, typer.Option("--name", help="Last and first name, e.g. 'DUPONT Marie' "
+                                 "(with --birth-date).")
+    ] = None,
+    birth_date: Annotated[
+        str | None, typer.Option("--birth-date", help="Birth date, YYYY-MM-DD or DD/MM/YYYY.")
+    ] = None,
+    nir: Annotated[str | None, typer.Option("--nir", help="Social security number.")] = None,
+    phone: Annotated[str | None, typer.Option("--phone", help="Phone number.")] = None,
+    email: Annotated[str | None, typer.Option("--email", help="E-mail address.")] = None,
+    key_file: KeyFileOption = None,
+) -> None:
+    """Was this person in the leak, and what about them leaked? Give --name with
+    --birth-date, or one of --nir, --phone, --email. Prints a masked answer (as for a phone
+    call). Exit code: 0 found, 1 not found, 2 bad arguments, 3 case store unusable."""
+    from breachscope.report.lookup import (
+        LookupInputError,
+        describe_person,
+        find_people,
+        render,
+    )
+
+    given = [x for x in (name, nir, phone, email) if x is not None]
+    if len(given) != 1 or (name is None) != (birth_date is None):
+        raise _fail("give --name with --birth-date, or exactly one of --nir, --phone, --email",
+                    EXIT_USAGE)
+    try:
+        with Case(case, create=False, key=_key(key_file)) as store:
+            try:
+                ids = find_people(store, name=name, birth_date=birth_date, nir=nir,
+                                  phone=phone, email=email)
+            except LookupInputError as exc:
+                raise _fail(str(exc), EXIT_USAGE) from None
+            answers = [describe_person(store, pid) for pid in ids]
+    except CaseError as exc:
+        raise _fail(str(exc), EXIT_CASE) from exc
+    if not answers:
+        typer.echo("NOT FOUND: nobody in this case matches these details.")
+        raise typer.Exit(EXIT_NOT_FOUND)
+    typer.echo(f"FOUND: {len(answers)} person(s) in the leak match these details.")
+    for answer in answers:
+        for line in render(answer):
+            typer.echo(line)
+
+
+@app.command()
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Where to put the demo.")] = Path(
         "breachscope-demo"

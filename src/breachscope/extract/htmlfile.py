@@ -12,7 +12,7 @@ text and parsing starts afresh.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -62,8 +62,15 @@ class _VisibleText(HTMLParser):
 
 def partition_html(path: Path) -> Iterator[TextUnit]:
     """Stream the visible text of an HTML file."""
+    yield from visible_text_units(decoded_chunks(Path(path)))
+
+
+def visible_text_units(chunks: Iterable[str], name: str = "") -> Iterator[TextUnit]:
+    """The visible text of HTML given in pieces (a file's decoded blocks, a mail body), each
+    piece of text on its line of the HTML source, in units named ``name``."""
     parser = _VisibleText()
-    for chunk in decoded_chunks(Path(path)):
+    parser.text = PlacedText(name)
+    for chunk in chunks:
         for start in range(0, len(chunk), FEED_CHARS):
             parser.feed(chunk[start : start + FEED_CHARS])
             if len(parser.rawdata) > MAX_PENDING:

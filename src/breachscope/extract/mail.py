@@ -50,9 +50,9 @@ from itertools import chain
 from pathlib import Path
 from typing import Any
 
-from breachscope.extract.htmlfile import FEED_CHARS, MAX_PENDING, _VisibleText
+from breachscope.extract.htmlfile import visible_text_units
 from breachscope.extract.stream import decoded_chunks, segments, text_segments
-from breachscope.extract.text import PlacedText, text_units
+from breachscope.extract.text import text_units
 from breachscope.extract.units import (
     EmbeddedFile,
     ExtractionError,
@@ -135,18 +135,7 @@ def _text_units(text: str, name: str) -> Iterator[TextUnit]:
 
 def html_units(html: str, name: str) -> Iterator[TextUnit]:
     """The visible text of an HTML body, each piece on its line of the HTML source."""
-    parser = _VisibleText()
-    parser.text = PlacedText(name)
-    for start in range(0, len(html), FEED_CHARS):
-        parser.feed(html[start : start + FEED_CHARS])
-        if len(parser.rawdata) > MAX_PENDING:
-            parser.unstick()
-        if parser.out:
-            yield from parser.out
-            parser.out = []
-    parser.close()
-    yield from parser.out
-    yield from parser.text.flush()
+    return visible_text_units([html], name)
 
 
 def _decode(data: bytes, charset: str | None) -> str:

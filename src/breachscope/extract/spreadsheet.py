@@ -38,15 +38,11 @@ from defusedxml import DefusedXmlException
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
-from breachscope.extract._office import cell_text
+from breachscope.extract._office import cell_text, check_zip
 from breachscope.extract._table import HEADER_SEARCH_ROWS, find_header, span, table_chunks
 from breachscope.extract.units import ExtractionError, TableUnit, TextUnit
 
-#: Refuse workbooks whose parts inflate beyond this (zip bombs dressed as spreadsheets).
-MAX_UNCOMPRESSED = 4 * 1024**3
-#: ...or inflate more than this ratio once past :data:`RATIO_FLOOR` bytes.
-MAX_RATIO = 200
-RATIO_FLOOR = 100 * 1024**2
+# Zip bombs dressed as workbooks are refused by ``_office.check_zip`` (its limits).
 
 # Exceptions whose message describes the file's structure, never its content.
 _SAFE_MESSAGES = (zipfile.BadZipFile, zlib.error, EOFError, ParseError, InvalidFileException,
@@ -105,20 +101,7 @@ def _describe(exc: BaseException) -> str:
 
 
 def _check_archive(path: Path) -> None:
-    try:
-        with zipfile.ZipFile(path) as archive:
-            members = archive.infolist()
-    except zipfile.BadZipFile as exc:
-        raise ExtractionError(f"corrupt xlsx: {_describe(exc)}") from None
-    inflated = sum(m.file_size for m in members)
-    compressed = sum(m.compress_size for m in members) or 1
-    if inflated > MAX_UNCOMPRESSED or (
-        inflated > RATIO_FLOOR and inflated / compressed > MAX_RATIO
-    ):
-        raise ExtractionError(
-            f"xlsx refused: {inflated // 1024**2} MiB uncompressed "
-            f"(ratio {inflated // compressed})"
-        )
+    check_zip(path, "xlsx")
 
 
 def _partition_sheet(sheet) -> Iterator[TableUnit | TextUnit]:  # type: ignore[no-untyped-def]

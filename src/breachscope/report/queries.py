@@ -29,6 +29,8 @@ FROM findings x JOIN files f USING (sha256)
 ORDER BY f.path, x.rowid
 """
 
+# The mpi_* columns come from `breachscope link` (tables of breachscope.resolve.mpi, empty
+# until it runs): the hospital index's id and current contact details, for notification.
 PEOPLE_SQL = """
 WITH person_files AS (
     SELECT pr.person_id, string_agg(DISTINCT fl.path, ';' ORDER BY fl.path) AS files
@@ -44,8 +46,15 @@ SELECT p.person_id, p.role, p.last_name, p.first_name, p.birth_date, p.nir,
        nullif(array_to_string(p.categories, ';'), '') AS categories,
        coalesce(p.sensitive, false) AS sensitive,
        p.severity,
-       pf.files
+       pf.files,
+       ml.mpi_id,
+       nullif(concat_ws(', ', mp.address, nullif(concat_ws(' ', mp.postal_code, mp.city), '')),
+              '') AS mpi_address,
+       mp.phone AS mpi_phone,
+       mp.email AS mpi_email
 FROM people p LEFT JOIN person_files pf USING (person_id)
+LEFT JOIN mpi_links ml USING (person_id)
+LEFT JOIN mpi_people mp ON mp.mpi_id = ml.mpi_id
 ORDER BY p.person_id
 """
 

@@ -21,14 +21,21 @@ the size of the dump (DuckDB spills to disk under its ``memory_limit``):
    (stable as long as its first record is), its fields the most common value of its records
    (ties: the value of the smallest record_id), phones and e-mails the sorted distinct union.
 
-This is deliberately exact: probabilistic linkage (typos, married names, swapped day/month)
-replaces it in the resolution issue, behind the same tables (``people``, ``person_records``).
+With ``linkage="splink"`` (off by default; see :func:`linkage_method`), the pairs scored by
+the probabilistic linkage of :mod:`breachscope.resolve.linkage` (typos, married names, swapped
+day/month) are added to the exact-key edges before step 3, so exact matches stay merged and
+fuzzy matches are linked transitively into the same people; see ``docs/resolution.md``.
+
+Unresolved mentions: records with only a surname (no first name, NIR, birth date, phone or
+e-mail) whose person has no better record are counted in ``meta`` (``unresolved_mentions``:
+records; ``unresolved_people``: the people made only of them).
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import os
 import time
 import unicodedata
 from itertools import chain
@@ -48,7 +55,10 @@ _COMPAT_RANGES = (
     range(0xA0, 0x300), range(0x370, 0x400), range(0x587, 0x588), range(0x1E00, 0x2190),
     range(0x3000, 0x3001), range(0xFB00, 0xFB18), range(0xFF01, 0xFF5F),
 )
-_TMP = ("_bs_rec", "_bs_keys", "_bs_edges", "_bs_lab", "_bs_lab_next", "_bs_root")
+_TMP = ("_bs_rec", "_bs_keys", "_bs_edges", "_bs_lab", "_bs_lab_next", "_bs_root",
+        "_bs_splink_edges")
+LINKAGE_METHODS = ("exact", "splink")
+LINKAGE_ENV = "BREACHSCOPE_LINKAGE"
 
 
 def _sql_str(text: str) -> str:
@@ -230,14 +240,50 @@ def replace_people(db: duckdb.DuckDBPyConnection, select_sql: str) -> None:
     db.execute(f"INSERT INTO people BY NAME {select_sql}")
 
 
-def rebuild_people(case: Case, *, max_rounds: int = 100) -> int:
-    """Recompute ``people`` and ``person_records`` from all records; returns the count."""
+# Records that are bare mentions (a surname, nothing else) and the people made only of them.
+_UNRESOLVED = """
+WITH bare AS (
+    SELECT x.root, coalesce(b.fold_first, '') = '' AND coalesce(r.nir, '') = ''
+        AND coalesce(r.birth_date, '') = '' AND coalesce(len(r.phones), 0) = 0
+        AND coalesce(len(r.emails), 0) = 0 AS bare
+    FROM _bs_root x JOIN _bs_rec b USING (rn) JOIN records r ON r.record_id = x.record_id
+)
+SELECT coalesce(sum(n), 0), count(*) FROM (
+    SELECT root, count(*) AS n FROM bare GROUP BY root HAVING bool_and(bare))
+"""
+
+
+def linkage_method(case: Case, linkage: str | None = None) -> str:
+    """The resolution method: ``linkage`` if given, else the ``BREACHSCOPE_LINKAGE``
+    environment variable, else the case's ``meta`` key ``linkage``, else ``"exact"``."""
+    if linkage is None:
+        linkage = os.environ.get(LINKAGE_ENV)
+    if linkage is None:
+        row = case.db.execute("SELECT value FROM meta WHERE key = 'linkage'").fetchone()
+        linkage = row[0] if row else "exact"
+    if linkage not in LINKAGE_METHODS:
+        raise ValueError(f"unknown linkage method {linkage!r} (expected one of "
+                         f"{', '.join(LINKAGE_METHODS)})")
+    return linkage
+
+
+def rebuild_people(case: Case, *, max_rounds: int = 100, linkage: str | None = None) -> int:
+    """Recompute ``people`` and ``person_records`` from all records; returns the count.
+    ``linkage``: ``"exact"`` (keys only) or ``"splink"`` (keys + probabilistic pairs); by
+    default :func:`linkage_method`."""
     db = case.db
+    method = linkage_method(case, linkage)
     install_fold_macro(db)
     start = time.perf_counter()
     try:
-        for step in (_STEP_RECORDS, _STEP_KEYS, _STEP_EDGES, _STEP_LABELS):
+        for step in (_STEP_RECORDS, _STEP_KEYS, _STEP_EDGES):
             db.execute(step)
+        if method == "splink":
+            from breachscope.resolve.linkage import splink_edges
+            splink_edges(db)
+            db.execute("INSERT INTO _bs_edges SELECT a, b FROM _bs_splink_edges "
+                       "EXCEPT SELECT a, b FROM _bs_edges")
+        db.execute(_STEP_LABELS)
         total = db.execute("SELECT sum(lbl) FROM _bs_lab").fetchone()[0]
         log.debug("people: keys and edges in %.1f s", time.perf_counter() - start)
         rounds = 0
@@ -255,7 +301,11 @@ def rebuild_people(case: Case, *, max_rounds: int = 100) -> int:
             total = new_total
         log.debug("people: %d label rounds, %.1f s", rounds, time.perf_counter() - start)
         db.execute(_STEP_ROOTS)
+        mentions, mention_people = db.execute(_UNRESOLVED).fetchone()
         with case.transaction():
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('unresolved_mentions', ?), "
+                       "('unresolved_people', ?), ('people_linkage', ?)",
+                       [str(mentions), str(mention_people), method])
             replace_people(db, _SELECT_PEOPLE)
             db.execute("DELETE FROM person_records")
             db.execute("INSERT INTO person_records SELECT person_id, record_id FROM _bs_root")
