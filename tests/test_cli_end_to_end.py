@@ -100,9 +100,11 @@ def test_export_columns_follow_the_contract(scanned):
                                 "reason", "n_findings", "n_people"]
     assert headers["findings"] == ["file", "location", "entity", "value", "confidence",
                                    "detector"]
+    # The contract's columns first, in order; then added ones (the index's, from `link`).
     assert headers["people"] == ["person_id", "role", "last_name", "first_name", "birth_date",
                                  "nir", "phones", "emails", "postal_code", "city", "categories",
-                                 "sensitive", "severity", "files"]
+                                 "sensitive", "severity", "files",
+                                 "mpi_id", "mpi_address", "mpi_phone", "mpi_email"]
 
 
 def test_duplicate_content_is_scanned_once_and_counted_everywhere(scanned):

@@ -161,7 +161,9 @@ class Case:
     # -- runs --------------------------------------------------------------------------------
 
     def start_run(self, command: str) -> int:
-        run_id = self.db.execute("SELECT nextval('run_ids')").fetchone()[0]
+        # Not a sequence: after a kill -9, DuckDB may replay the runs row from its WAL but not
+        # the sequence's state, and the next run would reuse an id.
+        run_id = self.db.execute("SELECT coalesce(max(run_id), 0) + 1 FROM runs").fetchone()[0]
         self.db.execute(
             "INSERT INTO runs (run_id, command, version, started_at, status) "
             "VALUES (?, ?, ?, ?, 'running')",
