@@ -29,9 +29,22 @@ import duckdb
 
 from breachscope import __version__
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DB_NAME = "case.duckdb"
 WORK_DIR = "work"
+
+# The hospital's patient index (MPI) as `breachscope link` read it, and the person → index
+# links it found; both rebuilt by every `link` run.
+_MPI_TABLES = """
+CREATE TABLE IF NOT EXISTS mpi_people (
+    mpi_id VARCHAR PRIMARY KEY, last_name VARCHAR, birth_name VARCHAR, first_name VARCHAR,
+    birth_date VARCHAR, sex VARCHAR, nir VARCHAR, address VARCHAR, postal_code VARCHAR,
+    city VARCHAR, phone VARCHAR, email VARCHAR
+);
+CREATE TABLE IF NOT EXISTS mpi_links (
+    person_id VARCHAR, mpi_id VARCHAR, method VARCHAR, score DOUBLE
+);
+"""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -71,12 +84,14 @@ CREATE TABLE IF NOT EXISTS people (
     severity_score DOUBLE
 );
 CREATE TABLE IF NOT EXISTS person_records (person_id VARCHAR, record_id VARCHAR);
-"""
+""" + _MPI_TABLES
 
 # Migrations from version N to N+1, applied in order to an existing case.
 _MIGRATIONS: dict[int, str] = {
     # v2: the ICD-10 codes and CCAM acts of a record, for the sensitive flag of people.
     1: "ALTER TABLE records ADD COLUMN IF NOT EXISTS icd10_codes VARCHAR[]",
+    # v3: the hospital's patient index and the links to it (`breachscope link`).
+    2: _MPI_TABLES,
 }
 
 

@@ -22,10 +22,6 @@ def export(case: Case, what: str, fmt: str, out: Path) -> int:
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
     out.parent.mkdir(parents=True, exist_ok=True)
-    if what == "people":
-        from breachscope.resolve.mpi import ensure_tables
-
-        ensure_tables(case.db)  # the people export joins the index links (empty before link)
     query = QUERIES[what].strip()
     target = str(out).replace("'", "''")
     case.db.execute(f"COPY ({query}) TO '{target}' ({FORMATS[fmt]})")

@@ -16,8 +16,7 @@ the person unmatched as ``ambiguous``):
 - ``name_birth_date_swapped`` (0.85): the same with day and month swapped;
 - ``name_swapped`` (0.8): first and last name swapped, same birth date.
 
-Store tables, created here with ``CREATE TABLE IF NOT EXISTS`` (no schema version change: they
-are derived, and rebuilt by every ``link`` run):
+Store tables (schema v3 in ``case.py``; emptied and rebuilt by every ``link`` run):
 
 - ``mpi_people (mpi_id, last_name, birth_name, first_name, birth_date, sex, nir, address,
   postal_code, city, phone, email)``: the index rows, normalized (current contact details);
@@ -48,17 +47,6 @@ from breachscope.detect.validators import (
 from breachscope.extract.delimited import choose_delimiter
 from breachscope.extract.encoding import decode_bytes
 
-MPI_SCHEMA = """
-CREATE TABLE IF NOT EXISTS mpi_people (
-    mpi_id VARCHAR PRIMARY KEY, last_name VARCHAR, birth_name VARCHAR, first_name VARCHAR,
-    birth_date VARCHAR, sex VARCHAR, nir VARCHAR, address VARCHAR, postal_code VARCHAR,
-    city VARCHAR, phone VARCHAR, email VARCHAR
-);
-CREATE TABLE IF NOT EXISTS mpi_links (
-    person_id VARCHAR, mpi_id VARCHAR, method VARCHAR, score DOUBLE
-);
-"""
-
 FIELDS = ("mpi_id", "last_name", "birth_name", "first_name", "birth_date", "sex", "nir",
           "address", "postal_code", "city", "phone", "email", "ignore")
 
@@ -81,10 +69,6 @@ _USED_NAME_WORDS = frozenset({"USAGE", "USUEL", "MARITAL", "EPOUSE", "NOMUSAGE",
 
 class MpiError(Exception):
     """The index file cannot be used (unreadable, no usable columns, bad --map)."""
-
-
-def ensure_tables(db: duckdb.DuckDBPyConnection) -> None:
-    db.execute(MPI_SCHEMA)
 
 
 # --------------------------------------------------------------------------- reading the index
@@ -357,7 +341,6 @@ def link(case: Case, mpi_path: Path, overrides: dict[str, str] | None = None) ->
     people to ``CASE/mpi_unmatched.csv`` (it holds names: it stays in the case directory)."""
     rows, mapping = read_mpi(mpi_path, overrides)
     db = case.db
-    ensure_tables(db)
     people = _load_people(db)
     links = match(people, rows)
     unique: dict[str, MpiRow] = {}
