@@ -268,6 +268,14 @@ class Case:
             self.set_content(sha256, size=size, file_type=file_type, status=status,
                              reason=reason, run_id=run_id)
 
+    def set_linkage(self, method: str) -> None:
+        """Choose how this case's records become people (``exact`` or ``splink``); people are
+        re-resolved at the next scan when the method changes."""
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'linkage'").fetchone()
+        if row is None or row[0] != method:
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('linkage', ?)", [method])
+            self.set_people_stale(True)
+
     def people_stale(self) -> bool:
         """True when records changed since people were last resolved (or never were)."""
         row = self.db.execute("SELECT value FROM meta WHERE key = 'people_stale'").fetchone()

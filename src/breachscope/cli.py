@@ -40,6 +40,11 @@ class Executor(StrEnum):
     ray = "ray"
 
 
+class Linkage(StrEnum):
+    exact = "exact"
+    splink = "splink"
+
+
 class What(StrEnum):
     files = "files"
     findings = "findings"
@@ -131,6 +136,11 @@ def scan(
         Path | None, typer.Option(help="File of known archive passwords, one per line.")
     ] = None,
     key_file: KeyFileOption = None,
+    linkage: Annotated[
+        Linkage | None,
+        typer.Option(help="How records become people: exact keys, or exact keys plus Splink's "
+                     "probabilistic pairs (kept for the case). Default: the case's, else exact."),
+    ] = None,
 ) -> None:
     """Scan files, directories and archives into the case; re-running resumes."""
     from breachscope.ingest.archives import load_passwords
@@ -161,6 +171,8 @@ def scan(
     try:
         with Case(case, key=_key(key_file)) as store, \
                 ScanProgress(total_size(paths)) as progress:
+            if linkage is not None:
+                store.set_linkage(linkage.value)
             summary = run_scan(paths, store, workers=workers, settings=settings,
                                on_progress=progress)
     except CaseError as exc:

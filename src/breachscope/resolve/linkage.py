@@ -31,9 +31,9 @@ import duckdb
 log = logging.getLogger(__name__)
 
 #: Pairs with a match probability at or above this are the same person.
-THRESHOLD = 0.9
+THRESHOLD = 0.5
 #: Prior probability that two records picked at random are the same person. With it, the
-#: threshold means a match weight (sum of the levels' log2(m/u)) of at least 16.5 bits.
+#: threshold means a match weight (sum of the levels' log2(m/u)) of at least 13.3 bits.
 PRIOR = 1e-4
 
 # The records Splink sees: one row per record with its comparison columns. ``fold`` is the
@@ -122,9 +122,12 @@ COMPARISONS = [
         _level("ELSE", "different", 0.03, 0.999999),
     ]),
     _comparison("nir_vs_birth", [
-        _level("NOT ((nir_l IS NOT NULL AND nir_r IS NULL AND birth_r IS NOT NULL) OR "
-               "(nir_r IS NOT NULL AND nir_l IS NULL AND birth_l IS NOT NULL))",
-               "not one NIR against one birth date", 0, 0, null=True),
+        # Only a NIR without birth date against a birth date without NIR: otherwise the
+        # birth dates (or NIRs) are compared directly and this would count them twice.
+        _level("NOT ((nir_l IS NOT NULL AND birth_l IS NULL AND nir_r IS NULL "
+               "AND birth_r IS NOT NULL) OR (nir_r IS NOT NULL AND birth_r IS NULL "
+               "AND nir_l IS NULL AND birth_l IS NOT NULL))",
+               "not a lone NIR against a lone birth date", 0, 0, null=True),
         _level("coalesce(nir_yymm_l, birth_yymm_l) = coalesce(nir_yymm_r, birth_yymm_r)",
                "NIR consistent with the birth date (year, month)", 0.95, 2e-3),
         _level("ELSE", "NIR inconsistent with the birth date", 0.05, 0.998),
@@ -169,10 +172,12 @@ def settings() -> dict:
     }
 
 
-def splink_edges(db: duckdb.DuckDBPyConnection, *, threshold: float = THRESHOLD,
-                 memory_limit: str = "2GB") -> tuple[int, int]:
+def splink_edges(db: duckdb.DuckDBPyConnection, *, threshold: float = THRESHOLD
+                 ) -> tuple[int, int]:
     """Create ``temp._bs_splink_edges(a, b)`` (record numbers ``rn`` of ``_bs_rec``, a > b)
-    with the pairs Splink scores at or above ``threshold``; returns (records in, pairs)."""
+    with the pairs Splink scores at or above ``threshold``; returns (records in, pairs).
+    Splink's connection gets the case connection's ``memory_limit`` and spill directory, so
+    nothing is written outside the case."""
     from splink import DuckDBAPI, Linker
 
     start = time.perf_counter()
@@ -183,9 +188,13 @@ def splink_edges(db: duckdb.DuckDBPyConnection, *, threshold: float = THRESHOLD,
     db.execute("CREATE OR REPLACE TEMP TABLE _bs_splink_edges (a BIGINT, b BIGINT)")
     if n < 2:
         return n, 0
-    con = duckdb.connect(":memory:", config={"memory_limit": memory_limit,
-                                             "autoinstall_known_extensions": False,
-                                             "autoload_known_extensions": False})
+    memory_limit, temp_dir = db.execute(
+        "SELECT current_setting('memory_limit'), current_setting('temp_directory')").fetchone()
+    config = {"memory_limit": memory_limit, "autoinstall_known_extensions": False,
+              "autoload_known_extensions": False}
+    if temp_dir:
+        config["temp_directory"] = str(temp_dir)
+    con = duckdb.connect(":memory:", config=config)
     try:
         api = DuckDBAPI(connection=con)
         sdf = api.register(records, table_name="bs_records")

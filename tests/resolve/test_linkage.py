@@ -1,0 +1,111 @@
+"""Probabilistic linkage (Splink) behind ``rebuild_people(linkage="splink")``: fuzzy matches
+join people, exact keys stay merged, twins and bare surname mentions stay apart."""
+
+from __future__ import annotations
+
+import pytest
+from people_reference import insert_records
+from test_people import rec
+
+from breachscope.case import Case
+from breachscope.resolve.people import LINKAGE_ENV, linkage_method, rebuild_people
+
+pytest.importorskip("splink")
+
+
+@pytest.fixture()
+def case(tmp_path):
+    with Case(tmp_path / "case") as c:
+        yield c
+
+
+def groups(case, records, linkage="splink") -> list[list[str]]:
+    insert_records(case.db, records)
+    n = rebuild_people(case, linkage=linkage)
+    rows = case.db.execute(
+        "SELECT list(record_id ORDER BY record_id) FROM person_records GROUP BY person_id"
+    ).fetchall()
+    assert n == len(rows)
+    return sorted(r[0] for r in rows)
+
+
+def meta(case, key):
+    return case.db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()[0]
+
+
+def test_typos_accents_and_swapped_day_month_join_one_person(case):
+    assert groups(case, [
+        rec("a", "Lefèvre", "Hélène", "1961-04-07", postal_code="75011", phones=["0611223344"]),
+        rec("b", "LEFEVRE", "Helen", "1961-04-07", postal_code="75011"),      # first-name typo
+        rec("c", "Lefebvre", "Hélène", "1961-07-04", phones=["0611223344"]),  # day/month swap
+        rec("d", "Hélène", "Lefèvre", "1961-04-07"),                          # first/last swap
+    ]) == [["a", "b", "c", "d"]]
+    assert meta(case, "people_linkage") == "splink"
+
+
+def test_married_name_joins_through_full_name(case):
+    assert groups(case, [
+        rec("a", "DUPONT", "Marie", "1954-03-12", postal_code="69003"),
+        rec("b", "MARTIN", "Marie", "1954-03-12", full="DUPONT épouse MARTIN"),
+    ]) == [["a", "b"]]
+
+
+def test_twins_at_one_address_stay_two_people(case):
+    assert groups(case, [
+        rec("a", "Bernard", "Léa", "2001-05-05", postal_code="13006", phones=["0491000000"]),
+        rec("b", "Bernard", "Hugo", "2001-05-05", postal_code="13006", phones=["0491000000"]),
+        rec("c", "BERNARD", "LEA", "2001-05-05", postal_code="13006"),
+    ]) == [["a", "c"], ["b"]]
+
+
+def test_exact_keys_stay_merged_even_against_the_model(case):
+    # Same NIR, different first names: the exact key wins (the model alone would split).
+    assert groups(case, [
+        rec("a", "Petit", "Jean", "1950-01-01", nir="150017512345678"),
+        rec("b", "Petit", "Paul", None, nir="150017512345678"),
+    ]) == [["a", "b"]]
+
+
+def test_a_bare_surname_is_an_unresolved_mention(case):
+    assert groups(case, [
+        rec("a", "Moreau", "Julie", "1980-02-02", postal_code="33000"),
+        rec("b", full="MOREAU"),
+        rec("c", full="Moreau"),
+    ]) == [["a"], ["b", "c"]]
+    assert meta(case, "unresolved_mentions") == "2"
+    assert meta(case, "unresolved_people") == "1"
+
+
+def test_linkage_method_defaults_to_exact_and_follows_env_and_meta(case, monkeypatch):
+    monkeypatch.delenv(LINKAGE_ENV, raising=False)
+    assert linkage_method(case) == "exact"
+    case.db.execute("INSERT OR REPLACE INTO meta VALUES ('linkage', 'splink')")
+    assert linkage_method(case) == "splink"
+    monkeypatch.setenv(LINKAGE_ENV, "exact")
+    assert linkage_method(case) == "exact"
+    with pytest.raises(ValueError):
+        linkage_method(case, "fuzzy")
+
+
+def test_exact_mode_is_unchanged_by_linkage(case):
+    assert groups(case, [
+        rec("a", "Lefèvre", "Hélène", "1961-04-07"),
+        rec("b", "LEFEVRE", "Helen", "1961-04-07"),
+    ], linkage="exact") == [["a"], ["b"]]
+
+
+def test_scan_linkage_option_is_kept_for_the_case(tmp_path, cli):
+    """`scan --linkage splink` merges a typo'd record that exact keys keep apart; the choice
+    stays with the case."""
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    (dump / "a.csv").write_text("Nom;Prénom;Date de naissance;Code postal\n"
+                                "DUPONT;Marie-Claire;12/03/1954;59280\n", encoding="utf-8")
+    (dump / "b.csv").write_text("Nom;Prénom;Date de naissance;Code postal\n"
+                                "DUPOND;Marie-Claire;12/03/1954;59280\n", encoding="utf-8")
+    exact, fuzzy = tmp_path / "exact", tmp_path / "fuzzy"
+    assert cli("scan", dump, "--case", exact).exit_code == 0
+    res = cli("scan", dump, "--case", fuzzy, "--linkage", "splink")
+    assert res.exit_code == 0, res.output
+    assert " 2 people" in cli("scan", dump, "--case", exact).output
+    assert " 1 people" in cli("scan", dump, "--case", fuzzy).output  # kept: no option now
