@@ -162,5 +162,8 @@ def assess_documents(case: Case) -> None:
 
 
 def assess_case(case: Case) -> None:
+    from breachscope.assess.roles import assess_roles
+
+    assess_roles(case)
     assess_people(case)
     assess_documents(case)

@@ -1,0 +1,50 @@
+"""Roles from evidence beyond a record's own context: a person of unknown role is STAFF when
+one of their records carries a professional identifier (RPPS/ADELI), or when they write from
+the hospital's own e-mail domain — a domain that people already known as staff use, and that
+is not a public webmail. Patients keep their role: a nurse treated in her hospital is, for
+this leak, a patient whose care is exposed."""
+
+from __future__ import annotations
+
+from breachscope.case import Case
+
+# Public webmail and ISP domains: never an employer's domain.
+PUBLIC_MAIL_DOMAINS = (
+    "gmail.com", "googlemail.com", "hotmail.com", "hotmail.fr", "outlook.com", "outlook.fr",
+    "live.com", "live.fr", "msn.com", "yahoo.com", "yahoo.fr", "icloud.com", "me.com",
+    "aol.com", "orange.fr", "wanadoo.fr", "free.fr", "sfr.fr", "neuf.fr", "laposte.net",
+    "bbox.fr", "numericable.fr", "gmx.fr", "gmx.com", "protonmail.com", "proton.me",
+)
+MIN_STAFF_FOR_DOMAIN = 3  # people known as staff who must use a domain before it counts
+
+
+def assess_roles(case: Case) -> int:
+    """Promote UNKNOWN people to STAFF on professional evidence; returns how many."""
+    before = case.db.execute("SELECT count(*) FROM people WHERE role = 'STAFF'").fetchone()[0]
+    public = ", ".join(f"'{d}'" for d in PUBLIC_MAIL_DOMAINS)
+    case.db.execute(
+        f"""
+        WITH staff_domains AS (
+            SELECT split_part(e, '@', 2) AS domain
+            FROM (SELECT person_id, unnest(emails) AS e FROM people WHERE role = 'STAFF')
+            GROUP BY 1
+            HAVING count(DISTINCT person_id) >= {MIN_STAFF_FOR_DOMAIN}
+               AND split_part(e, '@', 2) NOT IN ({public})
+        ),
+        by_domain AS (
+            SELECT DISTINCT p.person_id
+            FROM (SELECT person_id, unnest(emails) AS e FROM people WHERE role = 'UNKNOWN') p
+            JOIN staff_domains d ON split_part(p.e, '@', 2) = d.domain
+        ),
+        by_identifier AS (
+            SELECT DISTINCT pr.person_id
+            FROM person_records pr JOIN records r USING (record_id)
+            WHERE list_contains(r.entities, 'RPPS')
+        )
+        UPDATE people SET role = 'STAFF'
+        WHERE role = 'UNKNOWN' AND (person_id IN (SELECT person_id FROM by_domain)
+                                    OR person_id IN (SELECT person_id FROM by_identifier))
+        """
+    )
+    after = case.db.execute("SELECT count(*) FROM people WHERE role = 'STAFF'").fetchone()[0]
+    return after - before
