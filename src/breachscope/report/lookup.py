@@ -106,18 +106,12 @@ def find_people(
         value = normalize_phone(phone)
         if value is None:
             raise LookupInputError("not a valid phone number")
-        sql = ("SELECT person_id FROM people WHERE list_contains(phones, ?) UNION "
-               "SELECT pr.person_id FROM records r JOIN person_records pr USING (record_id) "
-               "WHERE list_contains(r.phones, ?)")
-        args = [value, value]
+        sql, args = _in_list_sql("phones"), [value, value]
     elif email is not None:
         value = normalize_email(email)
         if value is None:
             raise LookupInputError("not a valid e-mail address")
-        sql = ("SELECT person_id FROM people WHERE list_contains(emails, ?) UNION "
-               "SELECT pr.person_id FROM records r JOIN person_records pr USING (record_id) "
-               "WHERE list_contains(r.emails, ?)")
-        args = [value, value]
+        sql, args = _in_list_sql("emails"), [value, value]
     else:
         if not name or not birth_date:
             raise LookupInputError("give --name with --birth-date, or --nir, --phone or --email")
@@ -217,3 +211,11 @@ def render(answer: PersonAnswer) -> list[str]:
     if answer.mpi_linked:
         lines.append("  matched to the hospital's patient index")
     return lines
+
+
+def _in_list_sql(column: str) -> str:
+    """People holding a value in a list column (``phones``, ``emails``), on the person or on
+    any of their records."""
+    return (f"SELECT person_id FROM people WHERE list_contains({column}, ?) UNION "
+            "SELECT pr.person_id FROM records r JOIN person_records pr USING (record_id) "
+            f"WHERE list_contains(r.{column}, ?)")
