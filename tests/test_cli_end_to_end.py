@@ -129,6 +129,9 @@ def test_summary_matches_exports_and_report_is_self_contained(scanned):
     people = read_csv(work / "people.csv")
     findings = read_csv(work / "findings.csv")
     assert summary["people"]["total"] == len(people) == len(truth["people"])
+    assert summary["people"]["linkage"] == "splink"
+    unresolved = summary["people"]["unresolved_mentions"]["people"]
+    assert summary["people"]["identified"] + unresolved == len(people)
     assert summary["findings"]["total"] == len(findings)
     health = sum("HEALTH" in p["categories"].split(";") for p in people)
     assert summary["people"]["by_category"]["HEALTH"] == health

@@ -74,11 +74,27 @@ def _nir(rng: random.Random, sex: int, birth: str) -> str:
     return body + f"{97 - int(body) % 97:02d}"
 
 
-def make_people(n: int, rng: random.Random) -> list[dict]:
-    """Truth: n people, in households (same last name, address, phone), 2 % twins."""
+class SmallLists:
+    """The stress setting: names drawn uniformly from the short lists above (93 surnames,
+    65 first names), so namesakes are far more frequent than in any real population."""
+
+    def last(self, rng: random.Random) -> str:
+        return rng.choice(LAST)
+
+    def first(self, rng: random.Random) -> str:
+        return rng.choice(FIRST)
+
+
+def make_people(n: int, rng: random.Random, names=None) -> list[dict]:
+    """Truth: n people, in households (same last name, address, phone), 2 % twins.
+    ``names``: where names come from (``names.NameSampler``: realistic frequencies, the
+    default; ``SmallLists``: the stress setting)."""
+    if names is None:
+        from names import NameSampler
+        names = NameSampler(LAST, FIRST)
     people: list[dict] = []
     while len(people) < n:
-        last = rng.choice(LAST)
+        last = names.last(rng)
         postal = f"{rng.choice([75, 92, 93, 94, 69, 13, 33, 59, 31, 67]):02d}" \
                  f"{rng.randrange(0, 20) * 10:03d}"
         phone = "0" + str(rng.choice([1, 6, 7])) + "".join(
@@ -92,11 +108,11 @@ def make_people(n: int, rng: random.Random) -> list[dict]:
             if k > 0 and rng.random() < 0.1 and people[-1]["last"] == last:   # twins
                 birth = people[-1]["birth"]
             sex = rng.choice([1, 2])
-            first = rng.choice(FIRST)
+            first = names.first(rng)
             while k > 0 and any(p["first"] == first for p in people[-k:]):
-                first = rng.choice(FIRST)
+                first = names.first(rng)
             pid = len(people)
-            married = rng.choice(LAST) if sex == 2 and year < 1995 and rng.random() < 0.5 else None
+            married = names.last(rng) if sex == 2 and year < 1995 and rng.random() < 0.5 else None
             people.append({
                 "pid": pid, "last": last, "first": first, "birth": birth, "sex": sex,
                 "married": married, "nir": _nir(rng, sex, birth), "postal": postal,
@@ -142,6 +158,7 @@ def make_records(people: list[dict], rng: random.Random) -> tuple[list[dict], li
                 "phones": [p["phone"]] if r() < 0.5 else [],
                 "emails": [p["email"]] if r() < 0.3 else [],
                 "postal_code": p["postal"] if r() < 0.6 else None,
+                "sex": ("F" if p["sex"] == 2 else "M") if r() < 0.5 else None,
                 "role_hint": "PATIENT",
             })
             truth.append(p["pid"])
@@ -151,7 +168,7 @@ def make_records(people: list[dict], rng: random.Random) -> tuple[list[dict], li
 FIELDS = {"record_id": pa.string(), "last_name": pa.string(), "first_name": pa.string(),
           "full_name": pa.string(), "birth_date": pa.string(), "nir": pa.string(),
           "phones": pa.list_(pa.string()), "emails": pa.list_(pa.string()),
-          "postal_code": pa.string(), "role_hint": pa.string()}
+          "postal_code": pa.string(), "sex": pa.string(), "role_hint": pa.string()}
 
 
 def load(case: Case, records: list[dict]) -> None:
@@ -192,10 +209,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--linkage", nargs="+", default=["exact", "splink"],
                     choices=["exact", "splink"])
     ap.add_argument("--memory-limit", default="4GB")
+    ap.add_argument("--names", choices=["realistic", "small"], default="realistic",
+                    help="realistic: INSEE name frequencies (default); small: 93 surnames x "
+                         "65 first names drawn uniformly, a stress test with many namesakes")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("breachscope.resolve").setLevel(logging.DEBUG)
     rng = random.Random(args.seed)
-    people = make_people(args.people, rng)
+    people = make_people(args.people, rng, SmallLists() if args.names == "small" else None)
     records, truth = make_records(people, rng)
     print(f"{len(people)} people, {len(records)} records", flush=True)
     ok = True

@@ -139,7 +139,7 @@ def scan(
     linkage: Annotated[
         Linkage | None,
         typer.Option(help="How records become people: exact keys, or exact keys plus Splink's "
-                     "probabilistic pairs (kept for the case). Default: the case's, else exact."),
+                     "probabilistic pairs (kept for the case). Default: the case's, else splink."),
     ] = None,
 ) -> None:
     """Scan files, directories and archives into the case; re-running resumes."""

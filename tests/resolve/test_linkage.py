@@ -8,6 +8,7 @@ from people_reference import insert_records
 from test_people import rec
 
 from breachscope.case import Case
+from breachscope.report.summary import build_summary
 from breachscope.resolve.people import LINKAGE_ENV, linkage_method, rebuild_people
 
 pytest.importorskip("splink")
@@ -74,15 +75,18 @@ def test_a_bare_surname_is_an_unresolved_mention(case):
     ]) == [["a"], ["b", "c"]]
     assert meta(case, "unresolved_mentions") == "2"
     assert meta(case, "unresolved_people") == "1"
+    people = build_summary(case)["people"]
+    assert people["total"] == 2 and people["identified"] == 1
+    assert people["unresolved_mentions"] == {"people": 1, "records": 2}
 
 
-def test_linkage_method_defaults_to_exact_and_follows_env_and_meta(case, monkeypatch):
+def test_linkage_method_defaults_to_splink_and_follows_env_and_meta(case, monkeypatch):
     monkeypatch.delenv(LINKAGE_ENV, raising=False)
-    assert linkage_method(case) == "exact"
-    case.db.execute("INSERT OR REPLACE INTO meta VALUES ('linkage', 'splink')")
     assert linkage_method(case) == "splink"
-    monkeypatch.setenv(LINKAGE_ENV, "exact")
+    case.db.execute("INSERT OR REPLACE INTO meta VALUES ('linkage', 'exact')")
     assert linkage_method(case) == "exact"
+    monkeypatch.setenv(LINKAGE_ENV, "splink")
+    assert linkage_method(case) == "splink"
     with pytest.raises(ValueError):
         linkage_method(case, "fuzzy")
 
@@ -94,9 +98,10 @@ def test_exact_mode_is_unchanged_by_linkage(case):
     ], linkage="exact") == [["a"], ["b"]]
 
 
-def test_scan_linkage_option_is_kept_for_the_case(tmp_path, cli):
-    """`scan --linkage splink` merges a typo'd record that exact keys keep apart; the choice
-    stays with the case."""
+def test_scan_linkage_option_is_kept_for_the_case(tmp_path, cli, monkeypatch):
+    """By default a typo'd record joins its person; `scan --linkage exact` keeps it apart, and
+    the choice stays with the case."""
+    monkeypatch.delenv(LINKAGE_ENV, raising=False)
     dump = tmp_path / "dump"
     dump.mkdir()
     (dump / "a.csv").write_text("Nom;Prénom;Date de naissance;Code postal\n"
@@ -104,8 +109,8 @@ def test_scan_linkage_option_is_kept_for_the_case(tmp_path, cli):
     (dump / "b.csv").write_text("Nom;Prénom;Date de naissance;Code postal\n"
                                 "DUPOND;Marie-Claire;12/03/1954;59280\n", encoding="utf-8")
     exact, fuzzy = tmp_path / "exact", tmp_path / "fuzzy"
-    assert cli("scan", dump, "--case", exact).exit_code == 0
-    res = cli("scan", dump, "--case", fuzzy, "--linkage", "splink")
+    assert cli("scan", dump, "--case", fuzzy).exit_code == 0
+    res = cli("scan", dump, "--case", exact, "--linkage", "exact")
     assert res.exit_code == 0, res.output
-    assert " 2 people" in cli("scan", dump, "--case", exact).output
-    assert " 1 people" in cli("scan", dump, "--case", fuzzy).output  # kept: no option now
+    assert " 1 people" in cli("scan", dump, "--case", fuzzy).output
+    assert " 2 people" in cli("scan", dump, "--case", exact).output  # kept: no option now

@@ -36,7 +36,7 @@ def rec(rid, last=None, first=None, birth=None, nir=None, phones=(), emails=(), 
 def resolve(case, records) -> list[list[str]]:
     """Load records, rebuild people; the groups of record ids, sorted."""
     insert_records(case.db, records)
-    n = rebuild_people(case)
+    n = rebuild_people(case, linkage="exact")
     rows = case.db.execute(
         "SELECT list(record_id ORDER BY record_id) FROM person_records GROUP BY person_id"
     ).fetchall()
@@ -137,7 +137,7 @@ def test_person_fields_person_id_and_rebuild(case):
         "phones": ["+33600000001", "+33600000002"], "emails": ["p@x.fr"],
     }
     # A rebuild replaces everything and leaves no scratch table behind.
-    assert rebuild_people(case) == 1
+    assert rebuild_people(case, linkage="exact") == 1
     assert case.db.execute("SELECT count(*) FROM person_records").fetchone()[0] == 3
     assert case.db.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE '\\_bs\\_%' ESCAPE '\\'"
@@ -145,7 +145,7 @@ def test_person_fields_person_id_and_rebuild(case):
 
 
 def test_empty_case(case):
-    assert rebuild_people(case) == 0
+    assert rebuild_people(case, linkage="exact") == 0
 
 
 # --------------------------------------------------------------------------- vs. Python
@@ -186,7 +186,7 @@ def _random_records(seed: int, n: int) -> list[dict]:
 def test_sql_matches_the_python_reference_on_random_records(case, seed):
     records = _random_records(seed, 1500)
     insert_records(case.db, records)
-    rebuild_people(case)
+    rebuild_people(case, linkage="exact")
     expected = reference_people(records)
     got = people_rows(case)
     links = dict(case.db.execute(

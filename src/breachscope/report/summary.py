@@ -55,6 +55,10 @@ def build_summary(case: Case, claim: str | None = None) -> dict[str, Any]:
     }
     by_severity = _pairs(case, "SELECT severity, count(*) FROM people GROUP BY 1 ORDER BY 1")
     sensitive = db.execute("SELECT count(*) FROM people WHERE sensitive").fetchone()[0]
+    meta = dict(db.execute(
+        "SELECT key, value FROM meta WHERE key IN "
+        "('unresolved_mentions', 'unresolved_people', 'people_linkage')").fetchall())
+    unresolved_people = int(meta.get("unresolved_people") or 0)
     findings_total = db.execute(
         "SELECT count(*) FROM findings x JOIN files f USING (sha256)").fetchone()[0]
     by_entity = {
@@ -83,6 +87,12 @@ def build_summary(case: Case, claim: str | None = None) -> dict[str, Any]:
             "total": int(people_total), "by_role": by_role, "by_category": by_category,
             "by_role_and_category": by_category_role, "by_severity": by_severity,
             "sensitive": int(sensitive),
+            # People known only by a surname ("M. Moreau" in a letter): counted in the total,
+            # but not identified, so reported apart (docs/resolution.md).
+            "identified": int(people_total) - unresolved_people,
+            "unresolved_mentions": {"people": unresolved_people,
+                                    "records": int(meta.get("unresolved_mentions") or 0)},
+            "linkage": meta.get("people_linkage"),
         },
         "records": {"total": int(records_total)},
         "findings": {"total": int(findings_total), "by_entity": by_entity},

@@ -8,14 +8,16 @@ transitively). Exact-key matches therefore always stay merged.
 Method (Fellegi-Sunter, as implemented by Splink; see ``docs/resolution.md``):
 - input: every record with a first name, or with a NIR, birth date, phone or e-mail. A record
   with only a surname (or only a ``full_name``) is a *mention*: it joins a person through the
-  exact keys only (same folded name as another bare mention), never through Splink;
-- comparisons on folded names (exact, first/last swapped, Jaro-Winkler typos, married name vs
-  birth name through the name tokens of ``last_name`` + ``full_name``), birth date (exact,
-  day/month swapped, one character off), NIR, phones, e-mails, postal code;
-- blocking (only pairs sharing one of these are scored): NIR, birth date, first phone, first
-  e-mail, consonant skeleton of the last name + birth year;
-- parameters: documented defaults (m and u per level, prior), not re-estimated per case, so a
-  small case and a large one are judged alike; :data:`THRESHOLD` on the match probability.
+  exact keys only (same folded name as another bare mention), never through Splink. Contacts
+  are pooled over the record's exact-key group (``_bs_exact``, built by the caller);
+- comparisons on folded names (exact with term frequencies, first/last swapped, typos, married
+  name vs birth name from "X épouse Y" / "Y née X", same first name with sex), birth date
+  (exact, day/month swapped, one character off), NIR, NIR vs birth date, sex, IPP, phones,
+  e-mails, postal code;
+- blocking (only pairs sharing one of these are scored): :data:`BLOCKING_RULES`;
+- parameters: m and u are documented defaults; the u of names comes from their frequency in
+  the case (counted in people), the prior from deterministic rules on the case
+  (:func:`estimate_prior`); :data:`THRESHOLD` on the match probability.
 
 Splink runs in its own in-memory DuckDB connection (its working tables never reach the case
 store); the records go in and the pairs come out as Arrow tables.
@@ -32,51 +34,127 @@ log = logging.getLogger(__name__)
 
 #: Pairs with a match probability at or above this are the same person.
 THRESHOLD = 0.5
-#: Prior probability that two records picked at random are the same person. With it, the
-#: threshold means a match weight (sum of the levels' log2(m/u)) of at least 13.3 bits.
+#: Prior used by :func:`settings` when none is estimated (tests, charts): the probability
+#: that two records picked at random are the same person.
 PRIOR = 1e-4
 
 # The records Splink sees: one row per record with its comparison columns. ``fold`` is the
-# macro of breachscope.resolve.people (installed on the case connection by the caller).
+# macro of breachscope.resolve.people (installed on the case connection by the caller), and
+# ``_bs_exact(rn, grp)`` the exact-key group of every record.
+#
+# Names and birth dates are the record's own. Contacts (phones, e-mails, postal codes) are
+# pooled over the record's exact-key group, and a NIR, IPP, sex or birth date the record lacks
+# is taken from its group: records sharing a NIR or a name and birth date are one person (see
+# resolve.people), so what one of them says about the person the others can use. A married
+# name in one record then meets the phone or postal code that another record of the same
+# person carries.
+_MARRIED = r"^(.+?) (EPOUSE|EP|VEUVE|VVE|NEE|NE|DITE|DIT) (.+)$"
 _INPUT_SQL = r"""
-SELECT rn AS unique_id,
-    nullif(fold_last, '') AS last,
-    nullif(fold_first, '') AS first,
-    list_filter(
-        string_split(fold(coalesce(r.last_name, '') || ' ' || coalesce(r.full_name, '')), ' '),
-        t -> length(t) > 1 AND t NOT IN ('EPOUSE', 'EP', 'NEE', 'NE', 'VEUVE', 'VVE', 'DIT',
-                                         'DITE', 'MME', 'MR', 'M', 'MLLE', 'DR'))
-        AS name_tokens,
-    CASE WHEN regexp_matches(r.birth_date, '^\d{4}-\d{2}-\d{2}$') THEN r.birth_date END
-        AS birth,
-    CASE WHEN regexp_matches(r.birth_date, '^\d{4}-\d{2}-\d{2}$')
-         THEN r.birth_date[1:4] || '-' || r.birth_date[9:10] || '-' || r.birth_date[6:7]
-    END AS birth_swapped,
-    nullif(r.nir, '') AS nir,
-    CASE WHEN regexp_matches(r.nir, '^[12]\d{4}') THEN r.nir[2:5] END AS nir_yymm,
-    CASE WHEN regexp_matches(r.birth_date, '^\d{4}-\d{2}-\d{2}$')
-         THEN r.birth_date[3:4] || r.birth_date[6:7] END AS birth_yymm,
-    nullif(list_filter(r.phones, x -> x <> ''), []) AS phones,
-    nullif(list_filter(r.emails, x -> lower(x) <> ''), []) AS emails,
-    nullif(r.phones[1], '') AS phone1,
-    nullif(lower(r.emails[1]), '') AS email1,
-    nullif(r.postal_code, '') AS postal_code,
-    CASE WHEN fold_last <> '' AND regexp_matches(r.birth_date, '^\d{4}')
-         THEN left(regexp_replace(fold_last, '[AEIOUYH ]', '', 'g'), 4) || r.birth_date[1:4]
+WITH own AS (
+    SELECT b.rn, e.grp,
+        nullif(fold_last, '') AS last,
+        nullif(fold_first, '') AS first,
+        CASE WHEN fold_last <> '' AND fold_first <> '' THEN fold_last || ' ' || fold_first END
+            AS name_key,
+        -- "BIRTH épouse USED", "USED née BIRTH": the birth name and the used (married) name;
+        -- a record without such a full name has its last name as both.
+        coalesce(CASE WHEN m.particle IN ('NEE', 'NE') THEN m.second ELSE m.first_part END,
+                 nullif(fold_last, '')) AS name_birth,
+        coalesce(CASE WHEN m.particle IN ('NEE', 'NE') THEN m.first_part ELSE m.second END,
+                 nullif(fold_last, '')) AS name_used,
+        CASE WHEN regexp_matches(r.birth_date, '^\d{4}-\d{2}-\d{2}$') THEN r.birth_date END
+            AS birth,
+        nullif(r.nir, '') AS nir,
+        -- Sex: the record's own field ("F", "Femme", "Mme", "2", "H", "M.", "1"...), else
+        -- the NIR's first digit (1 or 7: a man, 2 or 8: a woman). TRUE: a woman.
+        CASE WHEN regexp_matches(upper(trim(r.sex)), '^(F|W|2$|MME|MADAME|MLLE|MADEMOISELLE)')
+                  THEN TRUE
+             WHEN regexp_matches(upper(trim(r.sex)), '^(H|M|1$)') THEN FALSE
+             WHEN r.nir[1] IN ('2', '8') THEN TRUE
+             WHEN r.nir[1] IN ('1', '7') THEN FALSE END AS female,
+        nullif(trim(r.patient_id), '') AS ipp,
+        list_filter(r.phones, x -> x <> '') AS phones,
+        list_transform(list_filter(r.emails, x -> x <> ''), x -> lower(x)) AS emails,
+        nullif(r.postal_code, '') AS postal_code
+    FROM _bs_rec b JOIN _bs_exact e USING (rn) JOIN records r USING (record_id),
+    LATERAL (SELECT
+        nullif(regexp_extract(fold(coalesce(r.full_name, '')), '{_MARRIED}', 1), '')
+            AS first_part,
+        nullif(regexp_extract(fold(coalesce(r.full_name, '')), '{_MARRIED}', 2), '')
+            AS particle,
+        nullif(regexp_extract(fold(coalesce(r.full_name, '')), '{_MARRIED}', 3), '')
+            AS second
+    ) m
+    WHERE fold_first <> '' OR coalesce(r.nir, '') <> '' OR coalesce(r.birth_date, '') <> ''
+        OR coalesce(len(r.phones), 0) > 0 OR coalesce(len(r.emails), 0) > 0
+),
+grp AS (
+    SELECT grp,
+        min(birth) AS g_birth, min(nir) AS g_nir, min(ipp) AS g_ipp,
+        CASE WHEN bool_and(female) THEN TRUE WHEN NOT bool_or(female) THEN FALSE END
+            AS g_female,
+        nullif(list_sort(list_distinct(flatten(list(phones)))), []) AS g_phones,
+        nullif(list_sort(list_distinct(flatten(list(emails)))), []) AS g_emails,
+        nullif(list_sort(list_distinct(list(postal_code))), []) AS g_postal_codes
+    FROM own GROUP BY grp
+),
+pooled AS (
+    SELECT o.rn, o.last, o.first, o.name_key, o.name_birth, o.name_used, o.postal_code,
+        coalesce(o.birth, g.g_birth) AS birth, coalesce(o.nir, g.g_nir) AS nir,
+        coalesce(o.ipp, g.g_ipp) AS ipp, coalesce(o.female, g.g_female) AS female,
+        g.g_phones AS phones, g.g_emails AS emails, g.g_postal_codes AS postal_codes
+    FROM own o JOIN grp g USING (grp)
+)
+SELECT rn AS unique_id, last, first, name_key, name_birth, name_used, birth,
+    birth[1:4] || '-' || birth[9:10] || '-' || birth[6:7] AS birth_swapped,
+    nir,
+    CASE WHEN regexp_matches(nir, '^[1278]\d{4}') THEN nir[2:5] END AS nir_yymm,
+    birth[3:4] || birth[6:7] AS birth_yymm,
+    female, ipp, phones, emails, phones[1] AS phone1, emails[1] AS email1,
+    postal_code, postal_codes,
+    CASE WHEN last IS NOT NULL AND birth IS NOT NULL
+         THEN left(regexp_replace(last, '[AEIOUYH ]', '', 'g'), 4) || birth[1:4]
     END AS name_block
-FROM _bs_rec b JOIN records r USING (record_id)
-WHERE fold_first <> '' OR coalesce(r.nir, '') <> '' OR coalesce(r.birth_date, '') <> ''
-    OR coalesce(len(r.phones), 0) > 0 OR coalesce(len(r.emails), 0) > 0
-"""
+FROM pooled
+""".replace("{_MARRIED}", _MARRIED)
 
 
-def _level(sql: str, label: str, m: float, u: float, *, null: bool = False) -> dict:
+# Term frequencies of full names, counted in people rather than records: the records of one
+# person repeat their name, and counting them would make the name of a patient with many
+# records look common (and weak) precisely because it is the same person. A name's people are
+# its distinct birth dates (at least one).
+#
+# u of an exact match on a value is then (people with this value - 1/2) / people: the person
+# itself is not a namesake, and half a person stands for the namesakes the case cannot show
+# (people without a birth date). A name borne by one person in the whole case (one birth date)
+# is strong evidence, a name borne by two is not.
+def _frequency_sql(column: str) -> str:
+    return f"""
+    WITH p AS (SELECT {column}, greatest(count(DISTINCT birth), 1) AS n
+               FROM bs_records WHERE {column} IS NOT NULL GROUP BY {column})
+    SELECT {column}, (n - 0.5) / sum(n) OVER () AS tf_{column} FROM p
+    """
+
+
+#: Columns with term-frequency adjustments computed by :func:`_frequency_sql`.
+_TF_COLUMNS = ("name_key", "first")
+
+
+def _level(sql: str, label: str, m: float, u: float, *, null: bool = False,
+           tf: str | None = None, tf_of_level: bool = False) -> dict:
+    """A comparison level. ``tf``: adjust u by the term frequency of this column's value; with
+    ``tf_of_level``, the level's own u is the average that the term frequency replaces (for
+    a level that is not the exact match of that column)."""
     out = {"sql_condition": sql, "label_for_charts": label}
     if null:
         out["is_null_level"] = True
     else:
         out["m_probability"] = m
         out["u_probability"] = u
+    if tf:
+        out["tf_adjustment_column"] = tf
+    if tf_of_level:
+        out["disable_tf_exact_match_detection"] = True
     return out
 
 
@@ -85,14 +163,21 @@ def _comparison(name: str, levels: list[dict]) -> dict:
             "comparison_description": name}
 
 
-_JW = "jaro_winkler_similarity"
-
-
 def _close(col: str) -> str:
-    """Two folded names that differ by a typo: Jaro-Winkler >= 0.9, or one edit (insertion,
-    deletion, substitution or transposition of adjacent letters)."""
-    return (f"({_JW}({col}_l, {col}_r) >= 0.9 "
-            f"OR damerau_levenshtein({col}_l, {col}_r) <= 1)")
+    """Two folded names that differ by a typo (see :func:`_close_swapped`)."""
+    return _close_swapped(col, col)
+
+
+def _close_swapped(left: str, right: str) -> str:
+    """``left`` of one record and ``right`` of the other differ by a typo: one edit (insertion,
+    deletion, substitution or transposition of adjacent letters), or two edits when both names
+    have 8 letters or more. Jaro-Winkler similarity is not used: its weight on a common prefix
+    finds "MARIE ALINE" close to "MARIE BLANCHE", and "MARTIN" to "MARIE", which are other
+    people of the same household."""
+    a, b = f"{left}_l", f"{right}_r"
+    return (f"(damerau_levenshtein({a}, {b}) <= 1 OR (damerau_levenshtein({a}, {b}) <= 2 "
+            f"AND least(length({a}), length({b})) >= 8))")
+
 
 # m: probability of the level for two records of the same person; u: for two different
 # people. The log2(m/u) of a pair's levels add up to its match weight (see docs/resolution.md).
@@ -100,13 +185,26 @@ COMPARISONS = [
     _comparison("name", [
         _level("last_l IS NULL OR last_r IS NULL OR first_l IS NULL OR first_r IS NULL",
                "name missing", 0, 0, null=True),
-        _level("last_l = last_r AND first_l = first_r", "exact", 0.85, 2e-4),
+        _level("name_key_l = name_key_r", "exact", 0.85, 2e-4, tf="name_key"),
         _level("last_l = first_r AND first_l = last_r", "first/last swapped", 0.01, 1e-5),
         _level(f"{_close('last')} AND {_close('first')}", "typos", 0.08, 1e-4),
+        _level(f"{_close_swapped('last', 'first')} AND {_close_swapped('first', 'last')}",
+               "first/last swapped, with typos", 0.005, 5e-6),
         _level(f"{_close('first')} AND "
-               "(list_contains(name_tokens_r, last_l) OR list_contains(name_tokens_l, last_r))",
+               "(last_l IN (name_birth_r, name_used_r) OR last_r IN (name_birth_l, name_used_l) "
+               "OR name_birth_l = name_birth_r OR name_used_l = name_used_r)",
                "married name vs birth name", 0.03, 5e-5),
-        _level(_close("first"), "same first name, other last name", 0.03, 0.01),
+        # A last name that differs with the same first name is mostly a married name: likely
+        # for a woman, unlikely for a man.
+        _level("first_l = first_r AND (female_l OR female_r)",
+               "same first name, other last name, a woman", 0.06, 0.005,
+               tf="first", tf_of_level=True),
+        _level("first_l = first_r AND NOT coalesce(female_l, female_r)",
+               "same first name, other last name, a man", 0.005, 0.005,
+               tf="first", tf_of_level=True),
+        _level("first_l = first_r", "same first name, other last name", 0.03, 0.01,
+               tf="first", tf_of_level=True),
+        _level(_close("first"), "close first names, other last name", 0.01, 0.005),
         _level("ELSE", "different first names", 1e-5, 0.99),
     ]),
     _comparison("birth", [
@@ -132,6 +230,19 @@ COMPARISONS = [
                "NIR consistent with the birth date (year, month)", 0.95, 2e-3),
         _level("ELSE", "NIR inconsistent with the birth date", 0.05, 0.998),
     ]),
+    _comparison("sex", [
+        _level("female_l IS NULL OR female_r IS NULL", "sex unknown", 0, 0, null=True),
+        _level("female_l = female_r", "same", 0.99, 0.5),
+        _level("ELSE", "different", 0.01, 0.5),
+    ]),
+    _comparison("ipp", [
+        # The hospital's patient number (IPP): one per patient within one establishment, but
+        # a group of hospitals (GHT) gives one person several, and two establishments may
+        # number two people alike.
+        _level("ipp_l IS NULL OR ipp_r IS NULL", "IPP missing", 0, 0, null=True),
+        _level("ipp_l = ipp_r", "same", 0.9, 1e-5),
+        _level("ELSE", "different", 0.1, 0.99999),
+    ]),
     _comparison("phones", [
         _level("phones_l IS NULL OR phones_r IS NULL", "phone missing", 0, 0, null=True),
         _level("len(list_intersect(phones_l, phones_r)) > 0", "shared phone", 0.6, 1e-3),
@@ -143,27 +254,62 @@ COMPARISONS = [
         _level("ELSE", "different", 0.3, 0.9999),
     ]),
     _comparison("postal_code", [
-        _level("postal_code_l IS NULL OR postal_code_r IS NULL", "postal code missing", 0, 0,
+        _level("postal_codes_l IS NULL OR postal_codes_r IS NULL", "postal code missing", 0, 0,
                null=True),
-        _level("postal_code_l = postal_code_r", "same", 0.85, 0.02),
+        _level("postal_code_l = postal_code_r", "same", 0.85, 0.02, tf="postal_code"),
+        _level("len(list_intersect(postal_codes_l, postal_codes_r)) > 0",
+               "a postal code in common", 0.85, 0.02),
         _level("ELSE", "different", 0.15, 0.98),
     ]),
 ]
 
 BLOCKING_RULES = [
     "l.nir = r.nir",
+    "l.ipp = r.ipp",
     "l.birth = r.birth",
     "l.phone1 = r.phone1",
     "l.email1 = r.email1",
     "l.name_block = r.name_block",
+    # A record without birth date against its namesakes: the blocks above miss it when it
+    # has no NIR, phone or e-mail in common with them.
+    "l.name_key = r.name_key AND (l.birth IS NULL OR r.birth IS NULL)",
+    # ... and with first and last names swapped, or a typo in one of the names.
+    "l.last = r.first AND l.first = r.last",
+    "l.last = r.last AND l.first[1] = r.first[1] AND (l.birth IS NULL OR r.birth IS NULL)",
+    "l.first = r.first AND l.last[1] = r.last[1] AND (l.birth IS NULL OR r.birth IS NULL)",
+    # Married and birth names: "DUPONT épouse MARTIN" against "DUPONT" or "MARTIN".
+    "l.first = r.first AND l.name_birth = r.name_birth",
+    "l.first = r.first AND l.name_used = r.name_used",
 ]
 
+#: Rules that admit almost no false match, and the share of true pairs they are assumed to
+#: find: the prior is the pairs they find / this recall / all pairs.
+DETERMINISTIC_RULES = ["l.nir = r.nir", "l.name_key = r.name_key AND l.birth = r.birth"]
+DETERMINISTIC_RECALL = 0.7
+PRIOR_BOUNDS = (1e-9, 1e-3)
 
-def settings() -> dict:
+
+def estimate_prior(con: duckdb.DuckDBPyConnection, table: str, n: int) -> float:
+    """The probability that two records drawn at random are the same person, estimated on the
+    case itself: the pairs found by :data:`DETERMINISTIC_RULES`, divided by their assumed
+    recall and by the number of pairs, within :data:`PRIOR_BOUNDS`. (Splink's
+    ``estimate_probability_two_random_records_match`` does the same but fails on tiny cases
+    where the rules find more than ``recall`` of all pairs.)"""
+    pairs = " UNION ".join(
+        f"SELECT l.unique_id, r.unique_id FROM {table} l JOIN {table} r "
+        f"ON ({rule}) AND l.unique_id < r.unique_id" for rule in DETERMINISTIC_RULES)
+    found = con.execute(f"SELECT count(*) FROM ({pairs})").fetchone()[0]
+    # A small case may have no deterministic pair at all: assume at least one pair per four
+    # records (a dump rarely names each person once), so the prior never collapses to zero.
+    prior = max(found, n / 4) / DETERMINISTIC_RECALL / (n * (n - 1) / 2)
+    return min(max(prior, PRIOR_BOUNDS[0]), PRIOR_BOUNDS[1])
+
+
+def settings(prior: float = PRIOR) -> dict:
     return {
         "link_type": "dedupe_only",
         "unique_id_column_name": "unique_id",
-        "probability_two_random_records_match": PRIOR,
+        "probability_two_random_records_match": prior,
         "comparisons": COMPARISONS,
         "blocking_rules_to_generate_predictions": [
             {"blocking_rule": rule} for rule in BLOCKING_RULES],
@@ -172,7 +318,7 @@ def settings() -> dict:
     }
 
 
-def splink_edges(db: duckdb.DuckDBPyConnection, *, threshold: float = THRESHOLD
+def splink_edges(db: duckdb.DuckDBPyConnection, *, threshold: float | None = None
                  ) -> tuple[int, int]:
     """Create ``temp._bs_splink_edges(a, b)`` (record numbers ``rn`` of ``_bs_rec``, a > b)
     with the pairs Splink scores at or above ``threshold``; returns (records in, pairs).
@@ -180,6 +326,8 @@ def splink_edges(db: duckdb.DuckDBPyConnection, *, threshold: float = THRESHOLD
     nothing is written outside the case."""
     from splink import DuckDBAPI, Linker
 
+    if threshold is None:
+        threshold = THRESHOLD
     start = time.perf_counter()
     records = db.execute(_INPUT_SQL).arrow()
     if hasattr(records, "read_all"):
@@ -198,7 +346,14 @@ def splink_edges(db: duckdb.DuckDBPyConnection, *, threshold: float = THRESHOLD
     try:
         api = DuckDBAPI(connection=con)
         sdf = api.register(records, table_name="bs_records")
-        linker = Linker(sdf, settings(), log_level=logging.WARNING)
+        prior = estimate_prior(con, "bs_records", n)
+        linker = Linker(sdf, settings(prior), log_level=logging.WARNING)
+        for column in _TF_COLUMNS:
+            frequencies = con.execute(_frequency_sql(column)).arrow()
+            if hasattr(frequencies, "read_all"):
+                frequencies = frequencies.read_all()
+            linker.table_management.register_term_frequency_lookup(
+                api.register(frequencies, table_name=f"bs_tf_{column}"), column)
         pairs = linker.inference.predict(threshold_match_probability=threshold,
                                          warning_mode="never") \
             if _accepts_warning_mode(linker) else \
@@ -215,7 +370,7 @@ def splink_edges(db: duckdb.DuckDBPyConnection, *, threshold: float = THRESHOLD
         db.execute("INSERT INTO _bs_splink_edges SELECT a, b FROM _bs_splink_arrow")
     finally:
         db.unregister("_bs_splink_arrow")
-    log.debug("linkage: %d records, %d pairs in %.1f s", n, edges.num_rows,
+    log.debug("linkage: %d records, prior %.3g, %d pairs in %.1f s", n, prior, edges.num_rows,
               time.perf_counter() - start)
     return n, edges.num_rows
 
@@ -223,3 +378,4 @@ def splink_edges(db: duckdb.DuckDBPyConnection, *, threshold: float = THRESHOLD
 def _accepts_warning_mode(linker) -> bool:
     import inspect
     return "warning_mode" in inspect.signature(linker.inference.predict).parameters
+

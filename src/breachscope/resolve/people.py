@@ -21,7 +21,7 @@ the size of the dump (DuckDB spills to disk under its ``memory_limit``):
    (stable as long as its first record is), its fields the most common value of its records
    (ties: the value of the smallest record_id), phones and e-mails the sorted distinct union.
 
-With ``linkage="splink"`` (off by default; see :func:`linkage_method`), the pairs scored by
+With ``linkage="splink"`` (the default; see :func:`linkage_method`), the pairs scored by
 the probabilistic linkage of :mod:`breachscope.resolve.linkage` (typos, married names, swapped
 day/month) are added to the exact-key edges before step 3, so exact matches stay merged and
 fuzzy matches are linked transitively into the same people; see ``docs/resolution.md``.
@@ -56,7 +56,7 @@ _COMPAT_RANGES = (
     range(0x3000, 0x3001), range(0xFB00, 0xFB18), range(0xFF01, 0xFF5F),
 )
 _TMP = ("_bs_rec", "_bs_keys", "_bs_edges", "_bs_lab", "_bs_lab_next", "_bs_root",
-        "_bs_splink_edges")
+        "_bs_exact", "_bs_splink_edges")
 LINKAGE_METHODS = ("exact", "splink")
 LINKAGE_ENV = "BREACHSCOPE_LINKAGE"
 
@@ -255,16 +255,36 @@ SELECT coalesce(sum(n), 0), count(*) FROM (
 
 def linkage_method(case: Case, linkage: str | None = None) -> str:
     """The resolution method: ``linkage`` if given, else the ``BREACHSCOPE_LINKAGE``
-    environment variable, else the case's ``meta`` key ``linkage``, else ``"exact"``."""
+    environment variable, else the case's ``meta`` key ``linkage``, else ``"splink"``."""
     if linkage is None:
         linkage = os.environ.get(LINKAGE_ENV)
     if linkage is None:
         row = case.db.execute("SELECT value FROM meta WHERE key = 'linkage'").fetchone()
-        linkage = row[0] if row else "exact"
+        linkage = row[0] if row else "splink"
     if linkage not in LINKAGE_METHODS:
         raise ValueError(f"unknown linkage method {linkage!r} (expected one of "
                          f"{', '.join(LINKAGE_METHODS)})")
     return linkage
+
+
+def _propagate(db: duckdb.DuckDBPyConnection, max_rounds: int) -> int:
+    """Label every record of ``_bs_edges`` with the smallest record of its connected
+    component (``_bs_lab``); returns the number of rounds."""
+    db.execute(_STEP_LABELS)
+    total = db.execute("SELECT sum(lbl) FROM _bs_lab").fetchone()[0]
+    rounds = 0
+    while True:
+        rounds += 1
+        if rounds > max_rounds:
+            raise RuntimeError(f"people: labels still changing after {max_rounds} rounds")
+        db.execute(_STEP_PROPAGATE)
+        new_total = db.execute("SELECT sum(lbl) FROM _bs_lab_next").fetchone()[0]
+        db.execute("DROP TABLE _bs_lab")
+        db.execute("ALTER TABLE _bs_lab_next RENAME TO _bs_lab")
+        # Labels only decrease, so an unchanged sum means no label changed.
+        if new_total == total:
+            return rounds
+        total = new_total
 
 
 def rebuild_people(case: Case, *, max_rounds: int = 100, linkage: str | None = None) -> int:
@@ -279,26 +299,17 @@ def rebuild_people(case: Case, *, max_rounds: int = 100, linkage: str | None = N
         for step in (_STEP_RECORDS, _STEP_KEYS, _STEP_EDGES):
             db.execute(step)
         if method == "splink":
+            # The probabilistic linkage compares each record with the evidence of its whole
+            # exact-key group (see resolve.linkage), so the exact groups come first.
             from breachscope.resolve.linkage import splink_edges
+            _propagate(db, max_rounds)
+            db.execute("CREATE OR REPLACE TEMP TABLE _bs_exact AS "
+                       "SELECT r.rn, coalesce(l.lbl, r.rn) AS grp "
+                       "FROM _bs_rec r LEFT JOIN _bs_lab l ON l.v = r.rn")
             splink_edges(db)
             db.execute("INSERT INTO _bs_edges SELECT a, b FROM _bs_splink_edges "
                        "EXCEPT SELECT a, b FROM _bs_edges")
-        db.execute(_STEP_LABELS)
-        total = db.execute("SELECT sum(lbl) FROM _bs_lab").fetchone()[0]
-        log.debug("people: keys and edges in %.1f s", time.perf_counter() - start)
-        rounds = 0
-        while True:
-            rounds += 1
-            if rounds > max_rounds:
-                raise RuntimeError(f"people: labels still changing after {max_rounds} rounds")
-            db.execute(_STEP_PROPAGATE)
-            new_total = db.execute("SELECT sum(lbl) FROM _bs_lab_next").fetchone()[0]
-            db.execute("DROP TABLE _bs_lab")
-            db.execute("ALTER TABLE _bs_lab_next RENAME TO _bs_lab")
-            # Labels only decrease, so an unchanged sum means no label changed.
-            if new_total == total:
-                break
-            total = new_total
+        rounds = _propagate(db, max_rounds)
         log.debug("people: %d label rounds, %.1f s", rounds, time.perf_counter() - start)
         db.execute(_STEP_ROOTS)
         mentions, mention_people = db.execute(_UNRESOLVED).fetchone()
