@@ -50,12 +50,26 @@ PRIOR = 1e-4
 # person carries.
 _MARRIED = r"^(.+?) (EPOUSE|EP|VEUVE|VVE|NEE|NE|DITE|DIT) (.+)$"
 _INPUT_SQL = r"""
-WITH own AS (
+WITH oriented AS (
+    -- First and last names entered the wrong way round ("MARIE | DUPONT") are put back when
+    -- the gazetteers are clear about both: the last name is a common first name and no
+    -- common surname, the first name a surname and no common first name.
+    SELECT b.*,
+        coalesce(fl.tier <= 1 AND coalesce(sl.tier, 9) >= 2
+                 AND sf.tier <= 2 AND coalesce(ff.tier, 9) >= 2, FALSE) AS swapped
+    FROM _bs_rec b
+    LEFT JOIN _bs_first_names fl ON fl.name = b.fold_last
+    LEFT JOIN _bs_surnames sl ON sl.name = b.fold_last
+    LEFT JOIN _bs_first_names ff ON ff.name = b.fold_first
+    LEFT JOIN _bs_surnames sf ON sf.name = b.fold_first
+),
+own AS (
     SELECT b.rn, e.grp,
-        nullif(fold_last, '') AS last,
-        nullif(fold_first, '') AS first,
-        CASE WHEN fold_last <> '' AND fold_first <> '' THEN fold_last || ' ' || fold_first END
-            AS name_key,
+        nullif(CASE WHEN swapped THEN fold_first ELSE fold_last END, '') AS last,
+        nullif(CASE WHEN swapped THEN fold_last ELSE fold_first END, '') AS first,
+        CASE WHEN fold_last <> '' AND fold_first <> ''
+             THEN CASE WHEN swapped THEN fold_first || ' ' || fold_last
+                       ELSE fold_last || ' ' || fold_first END END AS name_key,
         -- "BIRTH épouse USED", "USED née BIRTH": the birth name and the used (married) name;
         -- a record without such a full name has its last name as both.
         coalesce(CASE WHEN m.particle IN ('NEE', 'NE') THEN m.second ELSE m.first_part END,
@@ -76,7 +90,7 @@ WITH own AS (
         list_filter(r.phones, x -> x <> '') AS phones,
         list_transform(list_filter(r.emails, x -> x <> ''), x -> lower(x)) AS emails,
         nullif(r.postal_code, '') AS postal_code
-    FROM _bs_rec b JOIN _bs_exact e USING (rn) JOIN records r USING (record_id),
+    FROM oriented b JOIN _bs_exact e USING (rn) JOIN records r USING (record_id),
     LATERAL (SELECT
         nullif(regexp_extract(fold(coalesce(r.full_name, '')), '{_MARRIED}', 1), '')
             AS first_part,
@@ -110,6 +124,7 @@ SELECT rn AS unique_id, last, first, name_key, name_birth, name_used, birth,
     nir,
     CASE WHEN regexp_matches(nir, '^[1278]\d{4}') THEN nir[2:5] END AS nir_yymm,
     birth[3:4] || birth[6:7] AS birth_yymm,
+    last AS last_typo, first AS first_typo,
     female, ipp, phones, emails, phones[1] AS phone1, emails[1] AS email1,
     postal_code, postal_codes,
     CASE WHEN last IS NOT NULL AND birth IS NOT NULL
@@ -127,17 +142,33 @@ FROM pooled
 # u of an exact match on a value is then (people with this value - 1/2) / people: the person
 # itself is not a namesake, and half a person stands for the namesakes the case cannot show
 # (people without a birth date). A name borne by one person in the whole case (one birth date)
-# is strong evidence, a name borne by two is not.
-def _frequency_sql(column: str) -> str:
+# is strong evidence, a name borne by two is not. The counts are smoothed towards an assumed
+# average (``_TF_COLUMNS``), as if the case had ``_TF_PRIOR_PEOPLE`` more people: in a case of
+# ten records every name is "frequent", which says nothing about the population.
+def _frequency_sql(name: str) -> str:
+    column, factor, average = _TF_COLUMNS[name]
+    k = _TF_PRIOR_PEOPLE
     return f"""
-    WITH p AS (SELECT {column}, greatest(count(DISTINCT birth), 1) AS n
+    WITH p AS (SELECT {column} AS value, greatest(count(DISTINCT birth), 1) AS n
                FROM bs_records WHERE {column} IS NOT NULL GROUP BY {column})
-    SELECT {column}, (n - 0.5) / sum(n) OVER () AS tf_{column} FROM p
+    SELECT value AS {name},
+        {factor} * ((n - 0.5) + {k} * {average}) / (sum(n) OVER () + {k}) AS tf_{name}
+    FROM p
     """
 
 
-#: Columns with term-frequency adjustments computed by :func:`_frequency_sql`.
-_TF_COLUMNS = ("name_key", "first")
+#: Columns with term-frequency adjustments computed by :func:`_frequency_sql`: the column
+#: they count, a factor, and the average frequency assumed before the case is seen (the share
+#: of pairs of French people sharing the value: full name ~1e-6, first name ~0.008, last name
+#: ~1e-4, from the INSEE name frequencies). ``last_typo`` is the frequency of the last name
+#: times the share of pairs of people whose first names are one edit apart (~0.003: Léa/Léo,
+#: Marie/Maria, Louis/Louise), ``first_typo`` the frequency of the first name times the share
+#: of pairs of people whose last names are one edit apart (~5e-4: Dupont/Dupond).
+_TF_COLUMNS = {"name_key": ("name_key", 1.0, 1e-6), "first": ("first", 1.0, 0.008),
+               "last_typo": ("last", 0.003, 1e-4), "first_typo": ("first", 5e-4, 0.008)}
+#: Weight of the assumed average, in people: a case of a few hundred people keeps close to
+#: it, a case of a hundred thousand relies on its own counts.
+_TF_PRIOR_PEOPLE = 1000
 
 
 def _level(sql: str, label: str, m: float, u: float, *, null: bool = False,
@@ -187,7 +218,18 @@ COMPARISONS = [
                "name missing", 0, 0, null=True),
         _level("name_key_l = name_key_r", "exact", 0.85, 2e-4, tf="name_key"),
         _level("last_l = first_r AND first_l = last_r", "first/last swapped", 0.01, 1e-5),
-        _level(f"{_close('last')} AND {_close('first')}", "typos", 0.08, 1e-4),
+        # A typo in one name, the other exact: u is the frequency of the exact name (from
+        # the case) times the chance that two people's other names are one edit apart.
+        _level(f"last_l = last_r AND {_close('first')}", "same last name, first name typo",
+               0.05, 2e-5, tf="last_typo", tf_of_level=True),
+        _level(f"first_l = first_r AND {_close('last')}", "same first name, last name typo",
+               0.03, 2e-5, tf="first_typo", tf_of_level=True),
+        _level(f"{_close('last')} AND {_close('first')}", "typos in both names", 0.01, 2e-6),
+        # Two typos of one first name (Didier: Dilier, Ddiier). Only for names of 6 letters or
+        # more: shorter names two edits apart are other people (Rana/Oriana, Lina/Lyne).
+        _level("last_l = last_r AND damerau_levenshtein(first_l, first_r) <= 2 "
+               "AND least(length(first_l), length(first_r)) >= 6",
+               "same last name, first names two edits apart", 0.005, 2e-5),
         _level(f"{_close_swapped('last', 'first')} AND {_close_swapped('first', 'last')}",
                "first/last swapped, with typos", 0.005, 5e-6),
         _level(f"{_close('first')} AND "
@@ -289,6 +331,16 @@ DETERMINISTIC_RECALL = 0.7
 PRIOR_BOUNDS = (1e-9, 1e-3)
 
 
+def _register_gazetteers(db: duckdb.DuckDBPyConnection) -> None:
+    """The INSEE first-name and surname gazetteers as ``_bs_first_names`` / ``_bs_surnames``
+    (name, tier) on the case connection, for the input query."""
+    import pyarrow as pa
+
+    from breachscope.detect.names import first_names, surnames
+    for view, table in (("_bs_first_names", first_names()), ("_bs_surnames", surnames())):
+        db.register(view, pa.table({"name": list(table), "tier": list(table.values())}))
+
+
 def estimate_prior(con: duckdb.DuckDBPyConnection, table: str, n: int) -> float:
     """The probability that two records drawn at random are the same person, estimated on the
     case itself: the pairs found by :data:`DETERMINISTIC_RULES`, divided by their assumed
@@ -329,11 +381,16 @@ def splink_edges(db: duckdb.DuckDBPyConnection, *, threshold: float | None = Non
     if threshold is None:
         threshold = THRESHOLD
     start = time.perf_counter()
-    records = db.execute(_INPUT_SQL).arrow()
-    if hasattr(records, "read_all"):
-        records = records.read_all()
+    _register_gazetteers(db)
+    try:
+        records = db.execute(_INPUT_SQL).arrow()
+        if hasattr(records, "read_all"):
+            records = records.read_all()
+    finally:
+        db.unregister("_bs_first_names")
+        db.unregister("_bs_surnames")
     n = records.num_rows
-    db.execute("CREATE OR REPLACE TEMP TABLE _bs_splink_edges (a BIGINT, b BIGINT)")
+    db.execute("CREATE OR REPLACE TEMP TABLE _bs_splink_edges (a BIGINT, b BIGINT, p DOUBLE)")
     if n < 2:
         return n, 0
     memory_limit, temp_dir = db.execute(
@@ -360,14 +417,15 @@ def splink_edges(db: duckdb.DuckDBPyConnection, *, threshold: float | None = Non
             linker.inference.predict(threshold_match_probability=threshold)
         edges = con.execute(
             f"SELECT greatest(unique_id_l, unique_id_r) AS a, "
-            f"least(unique_id_l, unique_id_r) AS b FROM {pairs.physical_name}").arrow()
+            f"least(unique_id_l, unique_id_r) AS b, match_probability AS p "
+            f"FROM {pairs.physical_name}").arrow()
         if hasattr(edges, "read_all"):
             edges = edges.read_all()
     finally:
         con.close()
     db.register("_bs_splink_arrow", edges)
     try:
-        db.execute("INSERT INTO _bs_splink_edges SELECT a, b FROM _bs_splink_arrow")
+        db.execute("INSERT INTO _bs_splink_edges SELECT a, b, p FROM _bs_splink_arrow")
     finally:
         db.unregister("_bs_splink_arrow")
     log.debug("linkage: %d records, prior %.3g, %d pairs in %.1f s", n, prior, edges.num_rows,

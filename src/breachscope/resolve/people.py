@@ -267,17 +267,17 @@ def linkage_method(case: Case, linkage: str | None = None) -> str:
     return linkage
 
 
-def _propagate(db: duckdb.DuckDBPyConnection, max_rounds: int) -> int:
-    """Label every record of ``_bs_edges`` with the smallest record of its connected
+def _propagate(db: duckdb.DuckDBPyConnection, max_rounds: int, edges: str = "_bs_edges") -> int:
+    """Label every record of the ``edges`` table with the smallest record of its connected
     component (``_bs_lab``); returns the number of rounds."""
-    db.execute(_STEP_LABELS)
+    db.execute(_STEP_LABELS.replace("_bs_edges", edges))
     total = db.execute("SELECT sum(lbl) FROM _bs_lab").fetchone()[0]
     rounds = 0
     while True:
         rounds += 1
         if rounds > max_rounds:
             raise RuntimeError(f"people: labels still changing after {max_rounds} rounds")
-        db.execute(_STEP_PROPAGATE)
+        db.execute(_STEP_PROPAGATE.replace("_bs_edges", edges))
         new_total = db.execute("SELECT sum(lbl) FROM _bs_lab_next").fetchone()[0]
         db.execute("DROP TABLE _bs_lab")
         db.execute("ALTER TABLE _bs_lab_next RENAME TO _bs_lab")
