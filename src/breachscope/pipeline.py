@@ -25,7 +25,7 @@ from breachscope.assess.categories import assess_case
 from breachscope.case import Case
 from breachscope.ingest.walk import Entry, Walker
 from breachscope.offline import forbid_network
-from breachscope.resolve.people import rebuild_people
+from breachscope.resolve.people import linkage_method, rebuild_people
 from breachscope.settings import ScanSettings
 from breachscope.worker import ContentResult, init_worker, process_content
 
@@ -197,7 +197,11 @@ def scan(
             )
         if on_progress:
             on_progress(None, None, walker.stats.top_bytes_done)
-        if case.people_stale():
+        resolved_with = case.db.execute(
+            "SELECT value FROM meta WHERE key = 'people_linkage'").fetchone()
+        # Re-resolve when records changed, or when the people were made with another method
+        # (a case resolved by an earlier version, or BREACHSCOPE_LINKAGE set for this run).
+        if case.people_stale() or (resolved_with and resolved_with[0] != linkage_method(case)):
             rebuild_people(case)
             assess_case(case)
             case.set_people_stale(False)

@@ -17,6 +17,7 @@ RECORD_FIELDS = {
     "birth_date": pa.string(), "nir": pa.string(), "phones": pa.list_(pa.string()),
     "emails": pa.list_(pa.string()), "address": pa.string(), "postal_code": pa.string(),
     "city": pa.string(), "care_unit": pa.string(), "role_hint": pa.string(),
+    "sex": pa.string(), "patient_id": pa.string(),
     "entities": pa.list_(pa.string()),
 }
 

@@ -114,3 +114,77 @@ def test_scan_linkage_option_is_kept_for_the_case(tmp_path, cli, monkeypatch):
     assert res.exit_code == 0, res.output
     assert " 1 people" in cli("scan", dump, "--case", fuzzy).output
     assert " 2 people" in cli("scan", dump, "--case", exact).output  # kept: no option now
+
+
+def test_a_woman_with_another_last_name_joins_a_man_does_not(case):
+    """Same first name and birth date, another last name: a married name for a woman, another
+    person for a man (the sex from the record's field or the NIR)."""
+    assert groups(case, [
+        rec("a", "DURAND", "Claude", "1960-01-01", sex="F"),
+        rec("b", "LEROY", "Claude", "1960-01-01", sex="Femme"),
+        rec("c", "DURAND", "Dominique", "1961-02-02", sex="H"),
+        rec("d", "LEROY", "Dominique", "1961-02-02", sex="M"),
+    ]) == [["a", "b"], ["c"], ["d"]]
+
+
+def test_married_name_from_nee_full_name(case):
+    assert groups(case, [
+        rec("a", "DUPONT", "Sylvie", "1954-03-12"),
+        rec("b", "MARTIN", "Sylvie", "1954-03-12", full="MARTIN née DUPONT"),
+    ]) == [["a", "b"]]
+
+
+def test_a_name_borne_by_one_person_joins_a_record_without_birth_date(case):
+    """A record without birth date joins the only person of the case with that name, but not
+    one of two namesakes (two birth dates)."""
+    assert groups(case, [
+        rec("a", "QUELENNEC", "Anatole", "1950-01-01"),
+        rec("b", "Quelennec", "Anatole"),
+        rec("c", "MARTIN", "Jean", "1950-01-01"),
+        rec("d", "MARTIN", "Jean", "1960-05-05"),
+        rec("e", "Martin", "Jean"),
+    ]) == [["a", "b"], ["c"], ["d"], ["e"]]
+
+
+def test_the_ipp_tells_namesakes_apart(case):
+    assert groups(case, [
+        rec("a", "DUPONT", "Marie", "1954-03-12", patient_id="111"),
+        rec("b", "DUPONT", "Marie", "1980-01-01", patient_id="222"),
+        rec("c", "DUPONT", "Marie", patient_id="222"),
+    ]) == [["a"], ["b", "c"]]
+
+
+def test_contacts_are_pooled_over_the_exact_group(case):
+    """c (married name, nothing but a first name and birth date in common with a) joins
+    through the postal code that b, a's exact match, carries."""
+    assert groups(case, [
+        rec("a", "DUPONT", "Sylvie", "1954-03-12"),
+        rec("b", "DUPONT", "Sylvie", "1954-03-12", postal_code="59280"),
+        rec("c", "MARTIN", "Sylvie", "1954-03-12", postal_code="59280"),
+        rec("d", "LEROY", "Agathe", "1990-01-01", postal_code="75011"),
+    ]) == [["a", "b", "c"], ["d"]]
+
+
+def test_swapped_names_are_put_back_only_when_the_gazetteers_are_clear(case):
+    from breachscope.resolve.linkage import _INPUT_SQL, _register_gazetteers
+    from breachscope.resolve.people import _STEP_RECORDS, install_fold_macro
+    insert_records(case.db, [rec("a", "Marie", "Dupont"), rec("b", "Thomas", "Martin"),
+                             rec("c", "Dupont", "Marie")])
+    db = case.db
+    install_fold_macro(db)
+    db.execute(_STEP_RECORDS)
+    db.execute("CREATE TEMP TABLE _bs_exact AS SELECT rn, rn AS grp FROM _bs_rec")
+    _register_gazetteers(db)
+    rows = dict(db.execute(f"SELECT unique_id, name_key FROM ({_INPUT_SQL})").fetchall())
+    assert rows == {1: "DUPONT MARIE", 2: "THOMAS MARTIN", 3: "DUPONT MARIE"}
+
+
+def test_people_made_with_another_method_are_remade_at_the_next_scan(tmp_path, cli, monkeypatch):
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    (dump / "a.csv").write_text("Nom;Prénom;Date de naissance\nDUPONT;Marie-Claire;12/03/1954\n"
+                                "DUPOND;Marie-Claire;12/03/1954\n", encoding="utf-8")
+    monkeypatch.setenv(LINKAGE_ENV, "exact")
+    assert " 2 people" in cli("scan", dump, "--case", tmp_path / "case").output
+    monkeypatch.delenv(LINKAGE_ENV)
+    assert " 1 people" in cli("scan", dump, "--case", tmp_path / "case").output

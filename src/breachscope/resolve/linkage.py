@@ -52,14 +52,13 @@ _MARRIED = r"^(.+?) (EPOUSE|EP|VEUVE|VVE|NEE|NE|DITE|DIT) (.+)$"
 _INPUT_SQL = r"""
 WITH oriented AS (
     -- First and last names entered the wrong way round ("MARIE | DUPONT") are put back when
-    -- the gazetteers are clear about both: the last name is a common first name and no
-    -- common surname, the first name a surname and no common first name.
+    -- the gazetteers are clear: the last name is a common first name, and the first name a
+    -- known surname that is no first name (or a very rare one). "THOMAS | MARTIN" stays.
     SELECT b.*,
-        coalesce(fl.tier <= 1 AND coalesce(sl.tier, 9) >= 2
-                 AND sf.tier <= 2 AND coalesce(ff.tier, 9) >= 2, FALSE) AS swapped
+        coalesce(fl.tier = 0 AND sf.tier <= 2 AND coalesce(ff.tier, 9) >= 3, FALSE)
+            AS swapped
     FROM _bs_rec b
     LEFT JOIN _bs_first_names fl ON fl.name = b.fold_last
-    LEFT JOIN _bs_surnames sl ON sl.name = b.fold_last
     LEFT JOIN _bs_first_names ff ON ff.name = b.fold_first
     LEFT JOIN _bs_surnames sf ON sf.name = b.fold_first
 ),
@@ -163,9 +162,11 @@ def _frequency_sql(name: str) -> str:
 #: ~1e-4, from the INSEE name frequencies). ``last_typo`` is the frequency of the last name
 #: times the share of pairs of people whose first names are one edit apart (~0.003: Léa/Léo,
 #: Marie/Maria, Louis/Louise), ``first_typo`` the frequency of the first name times the share
-#: of pairs of people whose last names are one edit apart (~5e-4: Dupont/Dupond).
+#: of pairs of people whose last names are one edit apart (~5e-4: Dupont/Dupond). Postal
+#: codes: ~0.02 for two patients of one hospital.
 _TF_COLUMNS = {"name_key": ("name_key", 1.0, 1e-6), "first": ("first", 1.0, 0.008),
-               "last_typo": ("last", 0.003, 1e-4), "first_typo": ("first", 5e-4, 0.008)}
+               "last_typo": ("last", 0.003, 1e-4), "first_typo": ("first", 5e-4, 0.008),
+               "postal_code": ("postal_code", 1.0, 0.02)}
 #: Weight of the assumed average, in people: a case of a few hundred people keeps close to
 #: it, a case of a hundred thousand relies on its own counts.
 _TF_PRIOR_PEOPLE = 1000
