@@ -188,3 +188,18 @@ def test_people_made_with_another_method_are_remade_at_the_next_scan(tmp_path, c
     assert " 2 people" in cli("scan", dump, "--case", tmp_path / "case").output
     monkeypatch.delenv(LINKAGE_ENV)
     assert " 1 people" in cli("scan", dump, "--case", tmp_path / "case").output
+
+
+def test_a_failing_linkage_falls_back_to_exact_keys(case, monkeypatch):
+    import breachscope.resolve.linkage as linkage
+
+    def out_of_memory(db):
+        raise MemoryError("Out of Memory Error: failed to pin block")
+    monkeypatch.setattr(linkage, "splink_edges", out_of_memory)
+    assert groups(case, [
+        rec("a", "Lefèvre", "Hélène", "1961-04-07"),
+        rec("b", "LEFEVRE", "Helen", "1961-04-07"),
+        rec("c", "LEFEVRE", "Hélène", "1961-04-07"),
+    ]) == [["a", "c"], ["b"]]
+    assert meta(case, "people_linkage") == "exact"
+    assert build_summary(case)["people"]["linkage_error"].startswith("MemoryError: Out of")

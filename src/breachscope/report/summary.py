@@ -57,7 +57,8 @@ def build_summary(case: Case, claim: str | None = None) -> dict[str, Any]:
     sensitive = db.execute("SELECT count(*) FROM people WHERE sensitive").fetchone()[0]
     meta = dict(db.execute(
         "SELECT key, value FROM meta WHERE key IN "
-        "('unresolved_mentions', 'unresolved_people', 'people_linkage')").fetchall())
+        "('unresolved_mentions', 'unresolved_people', 'people_linkage', 'linkage_error')"
+    ).fetchall())
     unresolved_people = int(meta.get("unresolved_people") or 0)
     findings_total = db.execute(
         "SELECT count(*) FROM findings x JOIN files f USING (sha256)").fetchone()[0]
@@ -93,6 +94,7 @@ def build_summary(case: Case, claim: str | None = None) -> dict[str, Any]:
             "unresolved_mentions": {"people": unresolved_people,
                                     "records": int(meta.get("unresolved_mentions") or 0)},
             "linkage": meta.get("people_linkage"),
+            "linkage_error": meta.get("linkage_error") or None,
         },
         "records": {"total": int(records_total)},
         "findings": {"total": int(findings_total), "by_entity": by_entity},

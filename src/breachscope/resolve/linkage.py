@@ -25,8 +25,10 @@ store); the records go in and the pairs come out as Arrow tables.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
+from pathlib import Path
 
 import duckdb
 
@@ -147,8 +149,10 @@ FROM pooled
 def _frequency_sql(name: str) -> str:
     column, factor, average = _TF_COLUMNS[name]
     k = _TF_PRIOR_PEOPLE
+    # The people of a value: its distinct birth dates, or for a birth date its distinct names.
+    person = "name_key" if column == "birth" else "birth"
     return f"""
-    WITH p AS (SELECT {column} AS value, greatest(count(DISTINCT birth), 1) AS n
+    WITH p AS (SELECT {column} AS value, greatest(count(DISTINCT {person}), 1) AS n
                FROM bs_records WHERE {column} IS NOT NULL GROUP BY {column})
     SELECT value AS {name},
         {factor} * ((n - 0.5) + {k} * {average}) / (sum(n) OVER () + {k}) AS tf_{name}
@@ -166,7 +170,7 @@ def _frequency_sql(name: str) -> str:
 #: codes: ~0.02 for two patients of one hospital.
 _TF_COLUMNS = {"name_key": ("name_key", 1.0, 1e-6), "first": ("first", 1.0, 0.008),
                "last_typo": ("last", 0.003, 1e-4), "first_typo": ("first", 5e-4, 0.008),
-               "postal_code": ("postal_code", 1.0, 0.02)}
+               "postal_code": ("postal_code", 1.0, 0.02), "birth": ("birth", 1.0, 5e-5)}
 #: Weight of the assumed average, in people: a case of a few hundred people keeps close to
 #: it, a case of a hundred thousand relies on its own counts.
 _TF_PRIOR_PEOPLE = 1000
@@ -193,6 +197,11 @@ def _level(sql: str, label: str, m: float, u: float, *, null: bool = False,
 def _comparison(name: str, levels: list[dict]) -> dict:
     return {"output_column_name": name, "comparison_levels": levels,
             "comparison_description": name}
+
+
+# A married name needs an adult: a birth date at least 16 years ago, or none known.
+_ADULT = (f"coalesce(least(birth_l, birth_r), '0000') < "
+          f"'{dt.date.today().year - 16}'")
 
 
 def _close(col: str) -> str:
@@ -230,7 +239,7 @@ COMPARISONS = [
         # more: shorter names two edits apart are other people (Rana/Oriana, Lina/Lyne).
         _level("last_l = last_r AND damerau_levenshtein(first_l, first_r) <= 2 "
                "AND least(length(first_l), length(first_r)) >= 6",
-               "same last name, first names two edits apart", 0.005, 2e-5),
+               "same last name, first names two edits apart", 0.002, 1e-4),
         _level(f"{_close_swapped('last', 'first')} AND {_close_swapped('first', 'last')}",
                "first/last swapped, with typos", 0.005, 5e-6),
         _level(f"{_close('first')} AND "
@@ -239,22 +248,28 @@ COMPARISONS = [
                "married name vs birth name", 0.03, 5e-5),
         # A last name that differs with the same first name is mostly a married name: likely
         # for a woman, unlikely for a man.
-        _level("first_l = first_r AND (female_l OR female_r)",
+        _level(f"first_l = first_r AND (female_l OR female_r) AND {_ADULT}",
                "same first name, other last name, a woman", 0.06, 0.005,
                tf="first", tf_of_level=True),
-        _level("first_l = first_r AND NOT coalesce(female_l, female_r)",
-               "same first name, other last name, a man", 0.005, 0.005,
+        _level(f"first_l = first_r AND coalesce(female_l, female_r) IS NULL AND {_ADULT}",
+               "same first name, other last name, sex unknown", 0.03, 0.01,
                tf="first", tf_of_level=True),
-        _level("first_l = first_r", "same first name, other last name", 0.03, 0.01,
+        _level("first_l = first_r",
+               "same first name, other last name, a man or a child", 0.001, 0.005,
                tf="first", tf_of_level=True),
-        _level(_close("first"), "close first names, other last name", 0.01, 0.005),
+        _level(f"{_close('first')} AND {_ADULT}", "close first names, other last name",
+               0.01, 0.005),
         _level("ELSE", "different first names", 1e-5, 0.99),
     ]),
     _comparison("birth", [
         _level("birth_l IS NULL OR birth_r IS NULL", "birth date missing", 0, 0, null=True),
-        _level("birth_l = birth_r", "exact", 0.93, 3e-3),
+        # Two people of one family with one birth date are twins: among people sharing a last
+        # name (and often an address and a phone), a shared birth date proves much less.
+        _level("birth_l = birth_r AND last_l = last_r AND first_l <> first_r",
+               "exact, same last name, other first names (twins?)", 0.93, 0.02),
+        _level("birth_l = birth_r", "exact", 0.93, 5e-5, tf="birth"),
         _level("birth_l = birth_swapped_r", "day/month swapped", 0.02, 1e-4),
-        _level("levenshtein(birth_l, birth_r) = 1", "one character off", 0.03, 0.02),
+        _level("levenshtein(birth_l, birth_r) = 1", "one character off", 0.03, 5e-4),
         _level("ELSE", "different", 0.02, 0.977),
     ]),
     _comparison("nir", [
@@ -399,7 +414,11 @@ def splink_edges(db: duckdb.DuckDBPyConnection, *, threshold: float | None = Non
     config = {"memory_limit": memory_limit, "autoinstall_known_extensions": False,
               "autoload_known_extensions": False}
     if temp_dir:
-        config["temp_directory"] = str(temp_dir)
+        # A directory of its own: two DuckDB instances spilling into one directory both
+        # name their file duckdb_temp_storage_DEFAULT-0.tmp and overwrite each other's.
+        spill = Path(temp_dir) / "linkage"
+        spill.mkdir(parents=True, exist_ok=True)
+        config["temp_directory"] = str(spill)
     con = duckdb.connect(":memory:", config=config)
     try:
         api = DuckDBAPI(connection=con)

@@ -295,6 +295,7 @@ def rebuild_people(case: Case, *, max_rounds: int = 100, linkage: str | None = N
     method = linkage_method(case, linkage)
     install_fold_macro(db)
     start = time.perf_counter()
+    linkage_error = ""
     try:
         for step in (_STEP_RECORDS, _STEP_KEYS, _STEP_EDGES):
             db.execute(step)
@@ -306,7 +307,17 @@ def rebuild_people(case: Case, *, max_rounds: int = 100, linkage: str | None = N
             db.execute("CREATE OR REPLACE TEMP TABLE _bs_exact AS "
                        "SELECT r.rn, coalesce(l.lbl, r.rn) AS grp "
                        "FROM _bs_rec r LEFT JOIN _bs_lab l ON l.v = r.rn")
-            splink_edges(db)
+            try:
+                splink_edges(db)
+            except Exception as exc:  # any failure falls back to the exact keys
+                # Out of memory under a small --memory-limit, mostly: the people still exist,
+                # made with the exact keys only, and the case says why.
+                log.warning("probabilistic linkage failed (%s); people from exact keys only",
+                            type(exc).__name__)
+                linkage_error = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+                method = "exact"
+                db.execute("CREATE OR REPLACE TEMP TABLE _bs_splink_edges "
+                           "(a BIGINT, b BIGINT, p DOUBLE)")
             db.execute("INSERT INTO _bs_edges SELECT a, b FROM _bs_splink_edges "
                        "EXCEPT SELECT a, b FROM _bs_edges")
         rounds = _propagate(db, max_rounds)
@@ -315,8 +326,8 @@ def rebuild_people(case: Case, *, max_rounds: int = 100, linkage: str | None = N
         mentions, mention_people = db.execute(_UNRESOLVED).fetchone()
         with case.transaction():
             db.execute("INSERT OR REPLACE INTO meta VALUES ('unresolved_mentions', ?), "
-                       "('unresolved_people', ?), ('people_linkage', ?)",
-                       [str(mentions), str(mention_people), method])
+                       "('unresolved_people', ?), ('people_linkage', ?), ('linkage_error', ?)",
+                       [str(mentions), str(mention_people), method, linkage_error])
             replace_people(db, _SELECT_PEOPLE)
             db.execute("DELETE FROM person_records")
             db.execute("INSERT INTO person_records SELECT person_id, record_id FROM _bs_root")
