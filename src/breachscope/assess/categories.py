@@ -4,7 +4,7 @@ a document class. Reads records and people, writes back into ``people`` and ``co
 from __future__ import annotations
 
 from breachscope.assess.sensitive import SENSITIVE_UNIT_PATTERNS, sensitive_code_regex
-from breachscope.assess.severity import install_severity_macros
+from breachscope.assess.severity import MANY_FILES, install_severity_macros
 from breachscope.case import Case
 from breachscope.resolve.people import install_fold_macro, replace_people
 
@@ -101,7 +101,8 @@ def assess_people(case: Case) -> None:
                     bool_or(coalesce((u.sensitive OR c.location IS NOT NULL OR {own_codes})
                                      AND r.role_hint IS DISTINCT FROM 'STAFF',
                                      false)) AS sensitive,
-                    bool_or(coalesce(r.address <> '', false)) AS address
+                    bool_or(coalesce(r.address <> '', false)) AS address,
+                    count(DISTINCT r.sha256) >= {MANY_FILES} AS many_files
                 FROM person_records pr JOIN records r USING (record_id)
                     LEFT JOIN units u USING (care_unit)
                     LEFT JOIN coded c ON c.sha256 = r.sha256 AND c.location = r.location
@@ -115,7 +116,11 @@ def assess_people(case: Case) -> None:
                         coalesce(p.last_name <> '' AND p.first_name <> '', false),
                         coalesce(p.birth_date <> '', false), coalesce(p.nir <> '', false),
                         coalesce(a.address, false),
-                        coalesce(len(p.phones) > 0 OR len(p.emails) > 0, false)) AS new_score
+                        coalesce(len(p.phones) > 0 OR len(p.emails) > 0, false),
+                        -- a minor: born less than 18 years before the assessment
+                        coalesce(TRY_CAST(p.birth_date AS DATE)
+                                 > current_date - INTERVAL 18 YEAR, false),
+                        coalesce(a.many_files, false)) AS new_score
                 FROM people p LEFT JOIN per_person a USING (person_id)
             )
             SELECT * EXCLUDE (new_categories, new_sensitive, new_score)

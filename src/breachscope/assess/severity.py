@@ -9,8 +9,11 @@
   0.25 otherwise.
 - CB, circumstances: a published leak is a confidentiality loss to unknown recipients (+0.5)
   with malicious intent (+0.5): 1.0 for every person of a ransomware leak.
+- DPC adjustments (ENISA: "vulnerable individuals", "volume of data"): +1 for a minor (a birth
+  date less than 18 years ago), +1 when the person appears in at least
+  :data:`MANY_FILES` distinct files (a history rather than a line in a list); at most 4.
 - Levels: low < 2, medium 2–3, high 3–4, very high ≥ 4.
-The full reasoning lives in docs/severity.md; the resolution issue refines EI and volume.
+The full reasoning lives in docs/severity.md.
 """
 
 from __future__ import annotations
@@ -18,16 +21,21 @@ from __future__ import annotations
 import duckdb
 
 CIRCUMSTANCES_PUBLISHED_MALICIOUS = 1.0
+#: A person found in this many distinct files has a history exposed, not a line of a list.
+MANY_FILES = 5
 
 
-def data_processing_context(categories: set[str], sensitive: bool) -> float:
+def data_processing_context(categories: set[str], sensitive: bool, *, minor: bool = False,
+                            many_files: bool = False) -> float:
     if "HEALTH" in categories:
-        return 4.0 if sensitive else 3.0
-    if "FINANCIAL" in categories:
-        return 3.0
-    if "NATIONAL_ID" in categories or "CREDENTIALS" in categories:
-        return 2.0
-    return 1.0
+        base = 4.0 if sensitive else 3.0
+    elif "FINANCIAL" in categories:
+        base = 3.0
+    elif "NATIONAL_ID" in categories or "CREDENTIALS" in categories:
+        base = 2.0
+    else:
+        base = 1.0
+    return min(4.0, base + minor + many_files)
 
 
 def ease_of_identification(
@@ -55,10 +63,10 @@ def level(score: float) -> str:
 
 def severity(
     categories: set[str], sensitive: bool, *, has_full_name: bool, has_birth_date: bool,
-    has_nir: bool, has_address: bool, has_contact: bool,
-    circumstances: float = CIRCUMSTANCES_PUBLISHED_MALICIOUS,
+    has_nir: bool, has_address: bool, has_contact: bool, minor: bool = False,
+    many_files: bool = False, circumstances: float = CIRCUMSTANCES_PUBLISHED_MALICIOUS,
 ) -> tuple[float, str]:
-    dpc = data_processing_context(categories, sensitive)
+    dpc = data_processing_context(categories, sensitive, minor=minor, many_files=many_files)
     ei = ease_of_identification(
         has_full_name=has_full_name, has_birth_date=has_birth_date, has_nir=has_nir,
         has_address=has_address, has_contact=has_contact,
@@ -71,20 +79,21 @@ def severity(
 # (``assess.categories.assess_people``); the functions above are the reference and the tests
 # check that both agree on every combination. ``categories`` is a VARCHAR[].
 SEVERITY_MACROS_SQL = f"""
-CREATE OR REPLACE TEMP MACRO severity_dpc(categories, sensitive) AS CASE
+CREATE OR REPLACE TEMP MACRO severity_dpc(categories, sensitive, minor, many) AS least(4.0,
+    CASE
     WHEN list_contains(categories, 'HEALTH') THEN CASE WHEN sensitive THEN 4.0 ELSE 3.0 END
     WHEN list_contains(categories, 'FINANCIAL') THEN 3.0
     WHEN list_contains(categories, 'NATIONAL_ID')
         OR list_contains(categories, 'CREDENTIALS') THEN 2.0
-    ELSE 1.0 END::DOUBLE;
+    ELSE 1.0 END + minor::INT + many::INT)::DOUBLE;
 CREATE OR REPLACE TEMP MACRO severity_ei(full_name, birth_date, nir, address, contact) AS CASE
     WHEN nir OR (full_name AND (birth_date OR address)) THEN 1.0
     WHEN full_name AND contact THEN 0.75
     WHEN full_name THEN 0.5
     ELSE 0.25 END::DOUBLE;
 CREATE OR REPLACE TEMP MACRO severity_score(categories, sensitive, full_name, birth_date, nir,
-        address, contact) AS
-    round(severity_dpc(categories, sensitive)
+        address, contact, minor, many) AS
+    round(severity_dpc(categories, sensitive, minor, many)
           * severity_ei(full_name, birth_date, nir, address, contact)
           + {CIRCUMSTANCES_PUBLISHED_MALICIOUS!r}::DOUBLE, 2);
 CREATE OR REPLACE TEMP MACRO severity_level(score) AS CASE
