@@ -203,3 +203,16 @@ def test_a_failing_linkage_falls_back_to_exact_keys(case, monkeypatch):
     ]) == [["a", "c"], ["b"]]
     assert meta(case, "people_linkage") == "exact"
     assert build_summary(case)["people"]["linkage_error"].startswith("MemoryError: Out of")
+
+
+@pytest.mark.parametrize("linkage", ["exact", "splink"])
+def test_a_bare_surname_joins_the_one_person_of_its_file_with_that_name(case, linkage):
+    assert groups(case, [
+        rec("a", "MOREAU", "Julie", "1980-02-02", sha256="letter"),
+        rec("b", full="Moreau", sha256="letter"),            # "Mme Moreau" in the same letter
+        rec("c", full="Moreau", sha256="other"),             # elsewhere: unresolved
+        rec("d", "MARTIN", "Jean", "1950-01-01", sha256="list"),
+        rec("e", "MARTIN", "Paul", "1952-01-01", sha256="list"),
+        rec("f", full="Martin", sha256="list"),              # two Martins: unresolved
+    ], linkage=linkage) == [["a", "b"], ["c"], ["d"], ["e"], ["f"]]
+    assert meta(case, "unresolved_mentions") == "2"

@@ -56,18 +56,21 @@ WITH oriented AS (
     -- First and last names entered the wrong way round ("MARIE | DUPONT") are put back when
     -- the gazetteers are clear: the last name is a common first name, and the first name a
     -- known surname that is no first name (or a very rare one). "THOMAS | MARTIN" stays.
-    SELECT b.*,
+    SELECT b.*, fl.tier AS fl_tier, ff.tier AS ff_tier, sl.tier AS sl_tier, sf.tier AS sf_tier,
         coalesce(fl.tier = 0 AND sf.tier <= 2 AND coalesce(ff.tier, 9) >= 3, FALSE)
             AS swapped
     FROM _bs_rec b
     LEFT JOIN _bs_first_names fl ON fl.name = b.fold_last
     LEFT JOIN _bs_first_names ff ON ff.name = b.fold_first
+    LEFT JOIN _bs_surnames sl ON sl.name = b.fold_last
     LEFT JOIN _bs_surnames sf ON sf.name = b.fold_first
 ),
 own AS (
     SELECT b.rn, e.grp,
         nullif(CASE WHEN swapped THEN fold_first ELSE fold_last END, '') AS last,
         nullif(CASE WHEN swapped THEN fold_last ELSE fold_first END, '') AS first,
+        coalesce(CASE WHEN swapped THEN fl_tier ELSE ff_tier END <= 2, FALSE) AS first_known,
+        coalesce(CASE WHEN swapped THEN sf_tier ELSE sl_tier END <= 1, FALSE) AS last_known,
         CASE WHEN fold_last <> '' AND fold_first <> ''
              THEN CASE WHEN swapped THEN fold_first || ' ' || fold_last
                        ELSE fold_last || ' ' || fold_first END END AS name_key,
@@ -114,18 +117,20 @@ grp AS (
     FROM own GROUP BY grp
 ),
 pooled AS (
-    SELECT o.rn, o.last, o.first, o.name_key, o.name_birth, o.name_used, o.postal_code,
+    SELECT o.rn, o.last, o.first, o.first_known, o.last_known, o.name_key, o.name_birth,
+        o.name_used, o.postal_code,
         coalesce(o.birth, g.g_birth) AS birth, coalesce(o.nir, g.g_nir) AS nir,
         coalesce(o.ipp, g.g_ipp) AS ipp, coalesce(o.female, g.g_female) AS female,
         g.g_phones AS phones, g.g_emails AS emails, g.g_postal_codes AS postal_codes
     FROM own o JOIN grp g USING (grp)
 )
-SELECT rn AS unique_id, last, first, name_key, name_birth, name_used, birth,
+SELECT rn AS unique_id, last, first, first_known, last_known, name_key, name_birth, name_used,
+    birth,
     birth[1:4] || '-' || birth[9:10] || '-' || birth[6:7] AS birth_swapped,
     nir,
     CASE WHEN regexp_matches(nir, '^[1278]\d{4}') THEN nir[2:5] END AS nir_yymm,
     birth[3:4] || birth[6:7] AS birth_yymm,
-    last AS last_typo, first AS first_typo,
+    last AS last_typo, last AS last_variant, first AS first_typo, first AS first_variant,
     female, ipp, phones, emails, phones[1] AS phone1, emails[1] AS email1,
     postal_code, postal_codes,
     CASE WHEN last IS NOT NULL AND birth IS NOT NULL
@@ -166,11 +171,16 @@ def _frequency_sql(name: str) -> str:
 #: ~1e-4, from the INSEE name frequencies). ``last_typo`` is the frequency of the last name
 #: times the share of pairs of people whose first names are one edit apart (~0.003: Léa/Léo,
 #: Marie/Maria, Louis/Louise), ``first_typo`` the frequency of the first name times the share
-#: of pairs of people whose last names are one edit apart (~5e-4: Dupont/Dupond). Postal
+#: of pairs of people whose last names are one edit apart (~5e-4: Dupont/Dupond);
+#: ``last_variant`` the frequency of the last name times the share of people of one family
+#: whose first names are two real names one edit apart (~0.03: Noémi/Noémie);
+#: ``first_variant`` the frequency of the first name times the share of pairs of people whose
+#: last names are two common surnames one edit apart (~0.005: Costa/Coste). Postal
 #: codes: ~0.02 for two patients of one hospital.
 _TF_COLUMNS = {"name_key": ("name_key", 1.0, 1e-6), "first": ("first", 1.0, 0.008),
                "last_typo": ("last", 0.003, 1e-4), "first_typo": ("first", 5e-4, 0.008),
-               "postal_code": ("postal_code", 1.0, 0.02), "birth": ("birth", 1.0, 5e-5)}
+               "postal_code": ("postal_code", 1.0, 0.02), "birth": ("birth", 1.0, 5e-5),
+               "last_variant": ("last", 0.03, 1e-4), "first_variant": ("first", 0.005, 0.008)}
 #: Weight of the assumed average, in people: a case of a few hundred people keeps close to
 #: it, a case of a hundred thousand relies on its own counts.
 _TF_PRIOR_PEOPLE = 1000
@@ -230,8 +240,18 @@ COMPARISONS = [
         _level("last_l = first_r AND first_l = last_r", "first/last swapped", 0.01, 1e-5),
         # A typo in one name, the other exact: u is the frequency of the exact name (from
         # the case) times the chance that two people's other names are one edit apart.
+        # Noémi and Noémie, Louis and Louise, Daniel and Danielle: two real first names one
+        # edit apart are mostly two people (sisters, brothers...), rarely a typo.
+        _level(f"last_l = last_r AND {_close('first')} AND first_known_l AND first_known_r",
+               "same last name, two known first names one edit apart", 0.02, 2e-5,
+               tf="last_variant", tf_of_level=True),
         _level(f"last_l = last_r AND {_close('first')}", "same last name, first name typo",
                0.05, 2e-5, tf="last_typo", tf_of_level=True),
+        # Costa and Coste, Dupont and Dupond: two surnames borne by more than 100 people each,
+        # one edit apart, are as often two families as a typo.
+        _level(f"first_l = first_r AND {_close('last')} AND last_known_l AND last_known_r",
+               "same first name, two known last names one edit apart", 0.01, 2e-5,
+               tf="first_variant", tf_of_level=True),
         _level(f"first_l = first_r AND {_close('last')}", "same first name, last name typo",
                0.03, 2e-5, tf="first_typo", tf_of_level=True),
         _level(f"{_close('last')} AND {_close('first')}", "typos in both names", 0.01, 2e-6),
@@ -296,15 +316,16 @@ COMPARISONS = [
     _comparison("ipp", [
         # The hospital's patient number (IPP): one per patient within one establishment, but
         # a group of hospitals (GHT) gives one person several, and two establishments may
-        # number two people alike.
+        # number two people alike. Different IPPs: duplicates in a patient index (one patient
+        # registered twice) run at one or two per cent.
         _level("ipp_l IS NULL OR ipp_r IS NULL", "IPP missing", 0, 0, null=True),
         _level("ipp_l = ipp_r", "same", 0.9, 1e-5),
-        _level("ELSE", "different", 0.1, 0.99999),
+        _level("ELSE", "different", 0.02, 0.99999),
     ]),
     _comparison("phones", [
         _level("phones_l IS NULL OR phones_r IS NULL", "phone missing", 0, 0, null=True),
         _level("len(list_intersect(phones_l, phones_r)) > 0", "shared phone", 0.6, 1e-3),
-        _level("ELSE", "different", 0.4, 0.999),
+        _level("ELSE", "different", 0.3, 0.999),
     ]),
     _comparison("emails", [
         _level("emails_l IS NULL OR emails_r IS NULL", "e-mail missing", 0, 0, null=True),

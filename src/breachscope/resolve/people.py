@@ -56,7 +56,7 @@ _COMPAT_RANGES = (
     range(0x3000, 0x3001), range(0xFB00, 0xFB18), range(0xFF01, 0xFF5F),
 )
 _TMP = ("_bs_rec", "_bs_keys", "_bs_edges", "_bs_lab", "_bs_lab_next", "_bs_root",
-        "_bs_exact", "_bs_splink_edges")
+        "_bs_exact", "_bs_splink_edges", "_bs_context")
 LINKAGE_METHODS = ("exact", "splink")
 LINKAGE_ENV = "BREACHSCOPE_LINKAGE"
 
@@ -132,6 +132,7 @@ UNION ALL
 SELECT rn, name FROM named
     WHERE name IS NOT NULL AND coalesce(nir, '') = '' AND coalesce(birth_date, '') = ''
         AND coalesce(len(emails), 0) = 0 AND coalesce(len(phones), 0) = 0
+        AND rn NOT IN (SELECT a FROM _bs_context)
 """
 
 # Each record of a key is linked to the key's smallest record (its anchor).
@@ -140,6 +141,31 @@ CREATE OR REPLACE TEMP TABLE _bs_edges AS
 SELECT DISTINCT rn AS a, anchor AS b
 FROM (SELECT rn, min(rn) OVER (PARTITION BY key) AS anchor FROM _bs_keys)
 WHERE rn <> anchor
+"""
+
+# A bare surname ("Mme Moreau" in a letter) joins the one person of its own file who bears
+# that surname with a first name (the letter's patient block says "MOREAU Julie"): the same
+# document is the strong context. With two such people in the file, or none, it stays an
+# unresolved mention.
+# Built before the keys: a mention placed this way leaves the bare-name key, so other
+# "Moreau" mentions elsewhere do not follow it to Julie.
+_STEP_MENTIONS = """
+CREATE OR REPLACE TEMP TABLE _bs_context AS
+WITH rec AS (
+    SELECT b.rn, r.sha256, b.fold_last, b.fold_first,
+        coalesce(b.fold_first, '') = '' AND coalesce(r.nir, '') = ''
+            AND coalesce(r.birth_date, '') = '' AND coalesce(len(r.phones), 0) = 0
+            AND coalesce(len(r.emails), 0) = 0 AS bare
+    FROM _bs_rec b JOIN records r USING (record_id)
+    WHERE r.sha256 IS NOT NULL AND coalesce(b.fold_last, '') <> ''
+),
+candidates AS (
+    SELECT m.rn AS a, min(n.rn) AS b, count(DISTINCT n.fold_first) AS names
+    FROM rec m JOIN rec n ON n.sha256 = m.sha256 AND n.fold_last = m.fold_last
+        AND NOT n.bare AND n.fold_first <> ''
+    WHERE m.bare GROUP BY m.rn
+)
+SELECT a, b FROM candidates WHERE names = 1
 """
 
 _STEP_LABELS = """
@@ -257,7 +283,7 @@ def linkage_method(case: Case, linkage: str | None = None) -> str:
     """The resolution method: ``linkage`` if given, else the ``BREACHSCOPE_LINKAGE``
     environment variable, else the case's ``meta`` key ``linkage``, else ``"splink"``."""
     if linkage is None:
-        linkage = os.environ.get(LINKAGE_ENV)
+        linkage = os.environ.get(LINKAGE_ENV) or None  # empty: unset
     if linkage is None:
         row = case.db.execute("SELECT value FROM meta WHERE key = 'linkage'").fetchone()
         linkage = row[0] if row else "splink"
@@ -297,8 +323,9 @@ def rebuild_people(case: Case, *, max_rounds: int = 100, linkage: str | None = N
     start = time.perf_counter()
     linkage_error = ""
     try:
-        for step in (_STEP_RECORDS, _STEP_KEYS, _STEP_EDGES):
+        for step in (_STEP_RECORDS, _STEP_MENTIONS, _STEP_KEYS, _STEP_EDGES):
             db.execute(step)
+        db.execute("INSERT INTO _bs_edges SELECT a, b FROM _bs_context")
         if method == "splink":
             # The probabilistic linkage compares each record with the evidence of its whole
             # exact-key group (see resolve.linkage), so the exact groups come first.
