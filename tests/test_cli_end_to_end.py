@@ -104,7 +104,8 @@ def test_export_columns_follow_the_contract(scanned):
     assert headers["people"] == ["person_id", "role", "last_name", "first_name", "birth_date",
                                  "nir", "phones", "emails", "postal_code", "city", "categories",
                                  "sensitive", "severity", "files",
-                                 "mpi_id", "mpi_address", "mpi_phone", "mpi_email"]
+                                 "mpi_id", "mpi_address", "mpi_phone", "mpi_email",
+                                 "identified"]
 
 
 def test_duplicate_content_is_scanned_once_and_counted_everywhere(scanned):
@@ -132,6 +133,7 @@ def test_summary_matches_exports_and_report_is_self_contained(scanned):
     assert summary["people"]["linkage"] == "splink"
     unresolved = summary["people"]["unresolved_mentions"]["people"]
     assert summary["people"]["identified"] + unresolved == len(people)
+    assert summary["people"]["identified"] == sum(p["identified"] == "true" for p in people)
     assert summary["findings"]["total"] == len(findings)
     health = sum("HEALTH" in p["categories"].split(";") for p in people)
     assert summary["people"]["by_category"]["HEALTH"] == health

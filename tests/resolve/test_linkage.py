@@ -77,6 +77,9 @@ def test_a_bare_surname_is_an_unresolved_mention(case):
     assert meta(case, "unresolved_people") == "1"
     people = build_summary(case)["people"]
     assert people["total"] == 2 and people["identified"] == 1
+    from breachscope.report.queries import PEOPLE_SQL
+    flags = case.db.execute(f"SELECT last_name, identified FROM ({PEOPLE_SQL})").fetchall()
+    assert sorted(flags) == [("MOREAU", False), ("Moreau", True)]
     assert people["unresolved_mentions"] == {"people": 1, "records": 2}
 
 

@@ -29,7 +29,8 @@ FROM findings x JOIN files f USING (sha256)
 ORDER BY f.path, x.rowid
 """
 
-# The mpi_* columns come from `breachscope link` (tables of breachscope.resolve.mpi, empty
+# After the contract's columns: ``mpi_*`` and ``identified``. The mpi_* columns come from
+# `breachscope link` (tables of breachscope.resolve.mpi, empty
 # until it runs): the hospital index's id and current contact details, for notification.
 PEOPLE_SQL = """
 WITH person_files AS (
@@ -51,7 +52,11 @@ SELECT p.person_id, p.role, p.last_name, p.first_name, p.birth_date, p.nir,
        nullif(concat_ws(', ', mp.address, nullif(concat_ws(' ', mp.postal_code, mp.city), '')),
               '') AS mpi_address,
        mp.phone AS mpi_phone,
-       mp.email AS mpi_email
+       mp.email AS mpi_email,
+       -- false for an unresolved mention: a surname and nothing else (docs/resolution.md)
+       NOT (coalesce(p.first_name, '') = '' AND coalesce(p.birth_date, '') = ''
+            AND coalesce(p.nir, '') = '' AND len(p.phones) = 0 AND len(p.emails) = 0)
+           AS identified
 FROM people p LEFT JOIN person_files pf USING (person_id)
 LEFT JOIN mpi_links ml USING (person_id)
 LEFT JOIN mpi_people mp ON mp.mpi_id = ml.mpi_id
