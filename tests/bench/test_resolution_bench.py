@@ -5,6 +5,7 @@ runs are in docs/performance.md."""
 
 from __future__ import annotations
 
+import importlib.util
 import random
 import re
 import sys
@@ -13,9 +14,11 @@ from pathlib import Path
 import pytest
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "resolution"
-sys.path.insert(0, str(BENCH))
-
-import run as resolution_bench  # noqa: E402
+sys.path.append(str(BENCH))   # for its names.py (appended: bench/accuracy has a run.py too)
+# bench/accuracy has a run.py too: load this one under its own name.
+_spec = importlib.util.spec_from_file_location("resolution_bench_run", BENCH / "run.py")
+resolution_bench = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(resolution_bench)
 
 pytest.importorskip("splink")
 
