@@ -44,6 +44,7 @@ import duckdb
 
 from breachscope.case import Case
 from breachscope.detect.validators import _FOLD_EXTRA, _FOLD_SEPARATORS
+from breachscope.masking import scrub
 
 log = logging.getLogger(__name__)
 
@@ -341,7 +342,8 @@ def rebuild_people(case: Case, *, max_rounds: int = 100, linkage: str | None = N
                 # made with the exact keys only, and the case says why.
                 log.warning("probabilistic linkage failed (%s); people from exact keys only",
                             type(exc).__name__)
-                linkage_error = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+                first_line = (str(exc).splitlines() or [""])[0]
+                linkage_error = f"{type(exc).__name__}: {scrub(first_line, limit=200)}"
                 method = "exact"
                 db.execute("CREATE OR REPLACE TEMP TABLE _bs_splink_edges "
                            "(a BIGINT, b BIGINT, p DOUBLE)")
