@@ -1308,6 +1308,10 @@ def _rar_members(path: Path, limits: ArchiveLimits, budget: ByteBudget,
             raise ArchiveError(f"corrupt rar: {_short(exc)}") from exc
         if error and not infos:
             raise ArchiveError(f"corrupt rar: {error}")
+        if not infos:
+            # The RAR tools cannot write an archive without a single entry: a signature
+            # followed by nothing readable is a damaged file, not an empty archive.
+            raise ArchiveError("corrupt rar: no entry header could be read")
         size = fh.seek(0, 2)
         solid = archive.is_solid()
     yield from _rar_walk(path, infos, size, solid, opened_with, limits, budget, passwords)
