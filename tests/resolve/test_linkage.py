@@ -222,3 +222,16 @@ def test_a_bare_surname_joins_the_one_person_of_its_file_with_that_name(case, li
         rec("f", full="Martin", sha256="list"),              # two Martins: unresolved
     ], linkage=linkage) == [["a", "b"], ["c"], ["d"], ["e"], ["f"]]
     assert meta(case, "unresolved_mentions") == "2"
+
+
+@pytest.mark.parametrize("linkage", ["exact", "splink"])
+def test_a_parents_nir_on_a_childs_record_does_not_merge_them(case, linkage):
+    """One NIR covers an insured person and their dependants (REFERENCES.md): the child's
+    record carries the mother's NIR, which is no key for the child."""
+    mother_nir = "280057512345623"
+    assert groups(case, [
+        rec("a", "MARTIN", "Sophie", "1980-05-12", nir=mother_nir),
+        rec("b", "MARTIN", "Léa", "2015-09-01", nir=mother_nir),
+        rec("c", "Martin", "Sophie", "1980-12-05", nir=mother_nir),  # day/month swapped: hers
+        rec("d", "MARTIN", "Sophie", nir=mother_nir),                 # no birth date: hers
+    ], linkage=linkage) == [["a", "c", "d"], ["b"]]

@@ -82,14 +82,14 @@ own AS (
                  nullif(fold_last, '')) AS name_used,
         CASE WHEN regexp_matches(r.birth_date, '^\d{4}-\d{2}-\d{2}$') THEN r.birth_date END
             AS birth,
-        nullif(r.nir, '') AS nir,
+        nullif(b.nir, '') AS nir,   -- the record's own NIR (resolve.people._OWN_NIR)
         -- Sex: the record's own field ("F", "Femme", "Mme", "2", "H", "M.", "1"...), else
         -- the NIR's first digit (1 or 7: a man, 2 or 8: a woman). TRUE: a woman.
         CASE WHEN regexp_matches(upper(trim(r.sex)), '^(F|W|2$|MME|MADAME|MLLE|MADEMOISELLE)')
                   THEN TRUE
              WHEN regexp_matches(upper(trim(r.sex)), '^(H|M|1$)') THEN FALSE
-             WHEN r.nir[1] IN ('2', '8') THEN TRUE
-             WHEN r.nir[1] IN ('1', '7') THEN FALSE END AS female,
+             WHEN b.nir[1] IN ('2', '8') THEN TRUE
+             WHEN b.nir[1] IN ('1', '7') THEN FALSE END AS female,
         nullif(trim(r.patient_id), '') AS ipp,
         list_filter(r.phones, x -> x <> '') AS phones,
         list_transform(list_filter(r.emails, x -> x <> ''), x -> lower(x)) AS emails,

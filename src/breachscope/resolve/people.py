@@ -99,9 +99,24 @@ def install_fold_macro(db: duckdb.DuckDBPyConnection) -> None:
     db.execute(fold_macro_sql())
 
 
-_STEP_RECORDS = """
+# A NIR is the record's own key unless it is plainly someone else's: one NIR covers an insured
+# person and their dependants, so a child's record often carries a parent's NIR. The NIR
+# holds the year and month of birth (digits 2-5): a NIR whose year is 12 years or more from
+# the record's birth year and whose month is neither its month nor its day (a day/month swap)
+# belongs to another person, and is no key for this one (it stays in the record).
+_OWN_NIR = r"""
+CASE WHEN regexp_matches(nir, '^[1278]\d{4}')
+          AND regexp_matches(birth_date, '^\d{4}-\d{2}-\d{2}$')
+          AND least(abs(nir[2:3]::INT - birth_date[3:4]::INT),
+                    100 - abs(nir[2:3]::INT - birth_date[3:4]::INT)) >= 12
+          AND nir[4:5] NOT IN (birth_date[6:7], birth_date[9:10])
+     THEN NULL ELSE nir END
+"""
+
+_STEP_RECORDS = f"""
 CREATE OR REPLACE TEMP TABLE _bs_rec AS
-SELECT row_number() OVER (ORDER BY record_id) AS rn, record_id, nir, birth_date, phones, emails,
+SELECT row_number() OVER (ORDER BY record_id) AS rn, record_id, {_OWN_NIR} AS nir, birth_date,
+    phones, emails,
     CASE WHEN last_name <> '' THEN fold(last_name)
          WHEN full_name <> '' THEN fold(full_name) END AS fold_last,
     CASE WHEN last_name <> '' THEN fold(coalesce(first_name, ''))
