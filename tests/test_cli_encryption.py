@@ -53,3 +53,21 @@ def test_key_opens_it_from_file_or_environment(encrypted_case, tmp_path, cli, mo
     monkeypatch.setenv("BREACHSCOPE_CASE_KEY", "correct horse battery staple")
     res = cli("report", "--case", case, "-o", tmp_path / "report")
     assert res.exit_code == 0, res.output
+
+
+def test_the_linkage_spills_encrypted_for_an_encrypted_case(tmp_path):
+    """Splink runs in a DuckDB connection of its own: for an encrypted case, what it spills
+    (names, NIRs, birth dates) is encrypted too, and it spills inside the case."""
+    from breachscope.case import Case
+    from breachscope.resolve.linkage import splink_connection
+    for key, expected in (("correct horse battery staple", True), (None, False)):
+        with Case(tmp_path / f"case-{expected}", key=key) as case:
+            con = splink_connection(case.db)
+            try:
+                setting, spill = con.execute(
+                    "SELECT current_setting('temp_file_encryption'), "
+                    "current_setting('temp_directory')").fetchone()
+            finally:
+                con.close()
+        assert str(setting).lower() == str(expected).lower()
+        assert spill.startswith(str(tmp_path / f"case-{expected}"))

@@ -315,8 +315,7 @@ def _connect(
             db = duckdb.connect(str(db_path), config=config)
         else:
             db = duckdb.connect(":memory:", config=config)
-            db.execute(f"LOAD '{_httpfs_extension()}'")
-            db.execute("SET temp_file_encryption = true")
+            encrypt_temp_files(db)
             db.execute(f"ATTACH {_sql_string(str(db_path))} AS case_store "
                        f"(ENCRYPTION_KEY {_sql_string(key)})")
             db.execute("USE case_store")
@@ -332,6 +331,13 @@ def _connect(
             raise CaseError(f"wrong key for the encrypted case store {db_path}") from None
         raise CaseError(f"cannot open case store {db_path}: {message}") from None
     return db
+
+
+def encrypt_temp_files(db: duckdb.DuckDBPyConnection) -> None:
+    """Encrypt what this connection spills to disk (DuckDB's crypto needs the httpfs
+    extension, loaded from the ``duckdb-ext-httpfs`` package, never from the network)."""
+    db.execute(f"LOAD '{_httpfs_extension()}'")
+    db.execute("SET temp_file_encryption = true")
 
 
 def _sql_string(value: str) -> str:

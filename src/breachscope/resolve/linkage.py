@@ -407,6 +407,29 @@ def settings(prior: float = PRIOR) -> dict:
     }
 
 
+def splink_connection(db: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """Splink's own in-memory DuckDB connection, set like the case's: its ``memory_limit``, a
+    spill directory inside the case's, no extension loaded from the network, and its spill
+    files encrypted when the case's are (an encrypted case)."""
+    memory_limit, temp_dir, encrypted = db.execute(
+        "SELECT current_setting('memory_limit'), current_setting('temp_directory'), "
+        "current_setting('temp_file_encryption')").fetchone()
+    config = {"memory_limit": memory_limit, "autoinstall_known_extensions": False,
+              "autoload_known_extensions": False}
+    if temp_dir:
+        # A directory of its own: two DuckDB instances spilling into one directory both
+        # name their file duckdb_temp_storage_DEFAULT-0.tmp and overwrite each other's.
+        spill = Path(temp_dir) / "linkage"
+        spill.mkdir(parents=True, exist_ok=True)
+        config["temp_directory"] = str(spill)
+    con = duckdb.connect(":memory:", config=config)
+    if str(encrypted).lower() == "true":
+        # Names, NIRs and birth dates spilled in plaintext would defeat the case's encryption.
+        from breachscope.case import encrypt_temp_files
+        encrypt_temp_files(con)
+    return con
+
+
 def splink_edges(db: duckdb.DuckDBPyConnection, *, threshold: float | None = None
                  ) -> tuple[int, int]:
     """Create ``temp._bs_splink_edges(a, b)`` (record numbers ``rn`` of ``_bs_rec``, a > b)
@@ -430,17 +453,7 @@ def splink_edges(db: duckdb.DuckDBPyConnection, *, threshold: float | None = Non
     db.execute("CREATE OR REPLACE TEMP TABLE _bs_splink_edges (a BIGINT, b BIGINT, p DOUBLE)")
     if n < 2:
         return n, 0
-    memory_limit, temp_dir = db.execute(
-        "SELECT current_setting('memory_limit'), current_setting('temp_directory')").fetchone()
-    config = {"memory_limit": memory_limit, "autoinstall_known_extensions": False,
-              "autoload_known_extensions": False}
-    if temp_dir:
-        # A directory of its own: two DuckDB instances spilling into one directory both
-        # name their file duckdb_temp_storage_DEFAULT-0.tmp and overwrite each other's.
-        spill = Path(temp_dir) / "linkage"
-        spill.mkdir(parents=True, exist_ok=True)
-        config["temp_directory"] = str(spill)
-    con = duckdb.connect(":memory:", config=config)
+    con = splink_connection(db)
     try:
         api = DuckDBAPI(connection=con)
         sdf = api.register(records, table_name="bs_records")
