@@ -105,7 +105,7 @@ def test_export_columns_follow_the_contract(scanned):
                                  "nir", "phones", "emails", "postal_code", "city", "categories",
                                  "sensitive", "severity", "files",
                                  "mpi_id", "mpi_address", "mpi_phone", "mpi_email",
-                                 "identified"]
+                                 "identified", "sensitive_reasons", "sensitive_undecided"]
 
 
 def test_duplicate_content_is_scanned_once_and_counted_everywhere(scanned):

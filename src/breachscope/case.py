@@ -29,7 +29,7 @@ import duckdb
 
 from breachscope import __version__
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 DB_NAME = "case.duckdb"
 WORK_DIR = "work"
 
@@ -43,6 +43,46 @@ CREATE TABLE IF NOT EXISTS mpi_people (
 );
 CREATE TABLE IF NOT EXISTS mpi_links (
     person_id VARCHAR, mpi_id VARCHAR, method VARCHAR, score DOUBLE
+);
+"""
+
+# What leaked about each person (schema v4): the leaked databases rebuilt (key columns of every
+# table row, declared keys, the key graph), facts attached to the record of their person, the
+# hospital's care units, and the evidence behind each sensitive flag.
+_RELATIONAL_TABLES = """
+CREATE TABLE IF NOT EXISTS row_keys (
+    sha256 VARCHAR, unit VARCHAR, row_location VARCHAR, column_name VARCHAR, value VARCHAR
+);
+CREATE TABLE IF NOT EXISTS declared_keys (
+    sha256 VARCHAR, unit VARCHAR, kind VARCHAR, columns VARCHAR[], ref_table VARCHAR,
+    ref_columns VARCHAR[]
+);
+CREATE TABLE IF NOT EXISTS key_links (
+    child_sha256 VARCHAR, child_unit VARCHAR, child_column VARCHAR,
+    parent_sha256 VARCHAR, parent_unit VARCHAR, parent_column VARCHAR,
+    method VARCHAR, inclusion DOUBLE, child_values BIGINT, matched_values BIGINT,
+    child_rows BIGINT, orphan_rows BIGINT, accepted BOOLEAN, reason VARCHAR
+);
+CREATE TABLE IF NOT EXISTS facts (
+    record_id VARCHAR, sha256 VARCHAR, location VARCHAR, entity VARCHAR, value VARCHAR,
+    via VARCHAR, hops INTEGER
+);
+CREATE TABLE IF NOT EXISTS attached_rows (
+    sha256 VARCHAR, row_location VARCHAR, record_id VARCHAR, hops INTEGER
+);
+CREATE TABLE IF NOT EXISTS orphan_rows (
+    sha256 VARCHAR, unit VARCHAR, row_location VARCHAR, column_name VARCHAR, value VARCHAR
+);
+CREATE TABLE IF NOT EXISTS care_units (
+    code VARCHAR, label VARCHAR, sensitive_category VARCHAR, source VARCHAR, inferred BOOLEAN
+);
+CREATE TABLE IF NOT EXISTS unit_values (
+    value VARCHAR, code VARCHAR, label VARCHAR, sensitive_category VARCHAR, status VARCHAR,
+    source VARCHAR
+);
+CREATE TABLE IF NOT EXISTS sensitive_evidence (
+    person_id VARCHAR, record_id VARCHAR, sha256 VARCHAR, location VARCHAR, category VARCHAR,
+    reason VARCHAR, decided BOOLEAN
 );
 """
 
@@ -84,7 +124,7 @@ CREATE TABLE IF NOT EXISTS people (
     severity_score DOUBLE
 );
 CREATE TABLE IF NOT EXISTS person_records (person_id VARCHAR, record_id VARCHAR);
-""" + _MPI_TABLES
+""" + _MPI_TABLES + _RELATIONAL_TABLES
 
 # Migrations from version N to N+1, applied in order to an existing case.
 _MIGRATIONS: dict[int, str] = {
@@ -92,6 +132,8 @@ _MIGRATIONS: dict[int, str] = {
     1: "ALTER TABLE records ADD COLUMN IF NOT EXISTS icd10_codes VARCHAR[]",
     # v3: the hospital's patient index and the links to it (`breachscope link`).
     2: _MPI_TABLES,
+    # v4: relational reconstruction, facts per record, care units, sensitive evidence.
+    3: _RELATIONAL_TABLES,
 }
 
 

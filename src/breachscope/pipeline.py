@@ -25,6 +25,7 @@ from breachscope.assess.categories import assess_case
 from breachscope.case import Case
 from breachscope.ingest.walk import Entry, Walker
 from breachscope.offline import forbid_network
+from breachscope.relate.attach import relate_case
 from breachscope.resolve.people import linkage_method, rebuild_people
 from breachscope.settings import ScanSettings
 from breachscope.worker import ContentResult, init_worker, process_content
@@ -203,6 +204,7 @@ def scan(
         # (a case resolved by an earlier version, or BREACHSCOPE_LINKAGE set for this run).
         if case.people_stale() or (resolved_with and resolved_with[0] != linkage_method(case)):
             rebuild_people(case)
+            relate_case(case)
             assess_case(case)
             case.set_people_stale(False)
     except BaseException:
@@ -229,8 +231,16 @@ def store_result(
     sha = entry.sha256
     with case.transaction() as db:
         case.set_people_stale(True)
-        for table in ("findings", "records", "columns"):
+        for table in ("findings", "records", "columns", "row_keys", "declared_keys"):
             db.execute(f"DELETE FROM {table} WHERE sha256 = ?", [sha])
+        if result.row_keys_file:
+            db.execute(
+                "INSERT INTO row_keys SELECT ?, unit, row_location, column_name, value "
+                "FROM read_parquet(?)", [sha, result.row_keys_file])
+        if result.declared_keys:
+            db.executemany(
+                "INSERT INTO declared_keys VALUES (?, ?, ?, ?, ?, ?)",
+                [[sha, *key] for key in result.declared_keys])
         if result.findings_file:
             db.execute(
                 "INSERT INTO findings SELECT ?, location, entity, value, confidence, detector "
@@ -252,6 +262,6 @@ def store_result(
             status=status or result.status, reason=result.reason, n_units=result.n_units,
             seconds=result.seconds, run_id=run_id,
         )
-    for path in (result.findings_file, result.records_file):
+    for path in (result.findings_file, result.records_file, result.row_keys_file):
         if path:
             Path(path).unlink(missing_ok=True)

@@ -27,6 +27,20 @@ RECORDS_SCHEMA = pa.schema([
 ])
 
 
+ROW_KEYS_SCHEMA = pa.schema([
+    ("unit", pa.string()), ("row_location", pa.string()), ("column_name", pa.string()),
+    ("value", pa.string()),
+])
+
+
+def row_keys_table(row_keys: list[tuple[str, str, str, str]]) -> pa.Table:
+    """Key column cells of table rows: (unit, row location, column name, value)."""
+    return pa.table({
+        name: [clean(key[i]) for key in row_keys]
+        for i, name in enumerate(ROW_KEYS_SCHEMA.names)
+    }, schema=ROW_KEYS_SCHEMA)
+
+
 _SURROGATES = re.compile("[\ud800-\udfff]")
 
 

@@ -62,6 +62,9 @@ class ExpandedMember:
     is_archive: bool = False
 
 
+DeclaredKey = tuple[str, str, list[str], str | None, list[str]]
+
+
 @dataclass(slots=True)
 class ContentResult:
     status: str  # scanned, failed, skipped, encrypted
@@ -75,6 +78,9 @@ class ContentResult:
     n_records: int = 0
     columns: list[ColumnRow] = field(default_factory=list)
     members: list[ExpandedMember] = field(default_factory=list)
+    row_keys_file: str | None = None
+    # declared keys: (unit name, kind, columns, referenced table, referenced columns)
+    declared_keys: list[DeclaredKey] = field(default_factory=list)
 
 
 class TaskTimeout(BaseException):
@@ -162,6 +168,7 @@ def _scan(
     n_units = 0
     columns: list[ColumnRow] = []
     members: list[ExpandedMember] = []
+    declared: list[list[DeclaredKey]] = []
     expander: _Expander | None = None
     try:
         for unit in partition(path, file_type):
@@ -172,7 +179,8 @@ def _scan(
                 continue
             n_units += 1
             detected = detector.detect(unit)
-            sink.add(detected.findings, detected.records)
+            sink.add(detected.findings, detected.records, detected.row_keys)
+            declared.extend(_declared(k) for k in detected.declared_keys)
             columns.extend(
                 ColumnRow(name, c.index, c.header, c.label, c.confidence, c.reason)
                 for name, c in detected.columns
@@ -187,13 +195,26 @@ def _scan(
         reason = str(exc) if isinstance(exc, ExtractionError) else (
             f"error: {type(exc).__name__}: {exc}")
         # What was read before the failure (the good pages of a damaged PDF) is kept.
-        return _partial(sink, "failed", scrub(reason), file_type, n_units, columns, members)
-    return _partial(sink, "scanned", None, file_type, n_units, columns, members)
+        return _partial(sink, "failed", scrub(reason), file_type, n_units, columns, members,
+                        declared)
+    return _partial(sink, "scanned", None, file_type, n_units, columns, members, declared)
+
+
+def _declared(keys: object) -> list[DeclaredKey]:
+    """A ``KeysUnit`` as plain tuples (primary key first, then each foreign key)."""
+    out: list[DeclaredKey] = []
+    if keys.primary_key:  # type: ignore[attr-defined]
+        out.append((keys.unit_name, "primary", list(keys.primary_key), None, []))  # type: ignore[attr-defined]
+    for fk in keys.foreign_keys:  # type: ignore[attr-defined]
+        out.append((keys.unit_name, "foreign", list(fk.columns), fk.ref_table,  # type: ignore[attr-defined]
+                    list(fk.ref_columns)))
+    return out
 
 
 def _partial(
     sink: _ResultSink, status: str, reason: str | None, file_type: str, n_units: int,
     columns: list[ColumnRow], members: list[ExpandedMember],
+    declared: list[list[DeclaredKey]] | None = None,
 ) -> ContentResult:
     try:
         sink.close()
@@ -203,7 +224,8 @@ def _partial(
                              file_type, n_units, columns=columns, members=members)
     return ContentResult(
         status, reason, file_type, n_units, 0.0, sink.findings_file, sink.records_file,
-        sink.n_findings, sink.n_records, columns, members,
+        sink.n_findings, sink.n_records, columns, members, sink.row_keys_file,
+        [key for keys in declared or [] for key in keys],
     )
 
 
@@ -219,13 +241,16 @@ class _ResultSink:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.findings_path = self.dir / f"{tag}-findings.parquet"
         self.records_path = self.dir / f"{tag}-records.parquet"
+        self.row_keys_path = self.dir / f"{tag}-row_keys.parquet"
         self.findings: list[Finding] = []
         self.records: list[Record] = []
-        self.n_findings = self.n_records = 0
+        self.row_keys: list[tuple[str, str, str, str]] = []
+        self.n_findings = self.n_records = self.n_row_keys = 0
         self._writers: dict[str, object] = {}
         self._previous_keys: set[tuple[str, str, str]] = set()
 
-    def add(self, findings: list[Finding], records: list[Record]) -> None:
+    def add(self, findings: list[Finding], records: list[Record],
+            row_keys: list[tuple[str, str, str, str]] | None = None) -> None:
         keys = {(f.location, f.entity, f.value) for f in findings}
         if self._previous_keys:
             findings = [f for f in findings
@@ -233,11 +258,13 @@ class _ResultSink:
         self._previous_keys = keys
         self.findings.extend(findings)
         self.records.extend(records)
-        if len(self.findings) >= FLUSH_ROWS or len(self.records) >= FLUSH_ROWS:
+        if row_keys:
+            self.row_keys.extend(row_keys)
+        if max(len(self.findings), len(self.records), len(self.row_keys)) >= FLUSH_ROWS:
             self._flush()
 
     def _flush(self) -> None:
-        from breachscope.results import findings_table, records_table
+        from breachscope.results import findings_table, records_table, row_keys_table
 
         if self.findings:
             self._write("findings", self.findings_path, findings_table(self.findings))
@@ -248,6 +275,10 @@ class _ResultSink:
             self._write("records", self.records_path, records_table(self.records, first))
             self.n_records += len(self.records)
             self.records = []
+        if self.row_keys:
+            self._write("row_keys", self.row_keys_path, row_keys_table(self.row_keys))
+            self.n_row_keys += len(self.row_keys)
+            self.row_keys = []
 
     def _write(self, kind: str, path: Path, table: object) -> None:
         import pyarrow.parquet as pq
@@ -270,12 +301,17 @@ class _ResultSink:
     def records_file(self) -> str | None:
         return str(self.records_path) if self.n_records else None
 
+    @property
+    def row_keys_file(self) -> str | None:
+        return str(self.row_keys_path) if self.n_row_keys else None
+
     def discard(self) -> None:
         with contextlib.suppress(Exception):
             self.close()
         self.findings_path.unlink(missing_ok=True)
         self.records_path.unlink(missing_ok=True)
-        self.n_findings = self.n_records = 0
+        self.row_keys_path.unlink(missing_ok=True)
+        self.n_findings = self.n_records = self.n_row_keys = 0
 
 
 # -- archives ------------------------------------------------------------------------------

@@ -29,3 +29,28 @@ def test_correspondents_at_the_staff_domain_become_staff(tmp_path, cli):
     assert roles["BERNARD"] == "STAFF"  # writes from the hospital's own domain
     assert roles["MOREAU"] == "UNKNOWN"  # a webmail says nothing
     assert roles["DUBOIS"] == "STAFF"  # an RPPS is a professional's
+
+
+def test_a_directory_named_as_such_makes_staff_whose_service_is_their_workplace(tmp_path, cli):
+    """No staff word in the headers, but the file is the HR directory: its people are staff,
+    and "Addictologie" is where they work, not their care."""
+    dump = tmp_path / "dump"
+    (dump / "rh").mkdir(parents=True)
+    (dump / "rh" / "annuaire_personnel.csv").write_text(
+        "Nom;Prénom;Service;Téléphone\n"
+        "GARNIER;Paul;Addictologie;01 45 67 89 10\n"
+        "FAURE;Anne;Psychiatrie adulte;01 45 67 89 11\n"
+        "ROCHE;Luc;Cardiologie;01 45 67 89 12\n", encoding="utf-8")
+    (dump / "liste_patients.csv").write_text(
+        "Nom;Prénom;Né le;Service\nBLANC;Julie;12/03/1961;Addictologie\n", encoding="utf-8")
+    case = tmp_path / "case"
+    assert cli("scan", dump, "--case", case).exit_code == 0
+    out = tmp_path / "people.csv"
+    assert cli("export", "--case", case, "--what", "people", "--format", "csv",
+               "-o", out).exit_code == 0
+    people = {p["last_name"]: p for p in csv.DictReader(out.open(encoding="utf-8"))}
+    for name in ("GARNIER", "FAURE", "ROCHE"):
+        assert people[name]["role"] == "STAFF"
+        assert people[name]["sensitive"] in ("false", "False")
+        assert "HEALTH" not in people[name]["categories"]
+    assert people["BLANC"]["sensitive"] in ("true", "True")

@@ -103,3 +103,30 @@ def test_lookup_bad_input(case, cli, tmp_path):
     assert cli("lookup", "--case", case_dir, "--nir", "1", "--phone", "2").exit_code == 2
     assert cli("lookup", "--case", case_dir, "--phone", "hello").exit_code == 2
     assert cli("lookup", "--case", tmp_path / "none", "--email", "a@b.fr").exit_code == 3
+
+
+def test_lookup_answers_from_the_rebuilt_person_with_reasons(tmp_path, cli):
+    """A patient known by name only in patients.csv: the hotline sees the stay in another
+    export, the sensitive flag and why — and says what it could not decide for another."""
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    (dump / "patients.csv").write_text(
+        "ipp;nom;prenom;date_naissance\n"
+        "300100;LAMBERT;Chloé;1975-06-02\n300101;GIRARD;Paul;1968-11-20\n"
+        "300102;BONNET;Anne;1990-01-15\n", encoding="utf-8")
+    (dump / "mouvements.csv").write_text(
+        "nda;ipp;uf;date_entree;dp\n"
+        "7001;300100;3201;2023-05-04;F10.2\n7002;300101;4507;2023-06-01;I10\n"
+        "7003;300102;CARDIO;2023-06-02;I10\n", encoding="utf-8")
+    case = tmp_path / "case"
+    assert cli("scan", dump, "--case", case).exit_code == 0
+    res = cli("lookup", "--case", case, "--name", "LAMBERT Chloé", "--birth-date",
+              "02/06/1975")
+    assert res.exit_code == 0, res.output
+    assert "sensitive health context: yes" in res.output
+    assert "addiction: ICD-10 code F10.2" in res.output
+    assert "2023-05-04" in res.output  # the stay's date, from the other export
+    assert "LAMBERT" not in res.output and "Chloé" not in res.output
+    res = cli("lookup", "--case", case, "--name", "GIRARD Paul", "--birth-date", "1968-11-20")
+    assert "sensitive health context: UNDECIDED" in res.output
+    assert "unit code 4507: no unit table decodes it" in res.output

@@ -109,7 +109,8 @@ def test_link_counts_and_people_export(linked):
     contract = ["person_id", "role", "last_name", "first_name", "birth_date", "nir", "phones",
                 "emails", "postal_code", "city", "categories", "sensitive", "severity", "files"]
     mpi_columns = ["mpi_id", "mpi_address", "mpi_phone", "mpi_email"]
-    assert list(people[0].keys()) == [*contract, *mpi_columns, "identified"]
+    assert list(people[0].keys()) == [*contract, *mpi_columns, "identified",
+                                      "sensitive_reasons", "sensitive_undecided"]
     by_key = {}
     for t in truth["people"]:
         if t["role"] == "PATIENT" and t["birth_date"]:

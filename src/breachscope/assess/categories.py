@@ -3,7 +3,15 @@ a document class. Reads records and people, writes back into ``people`` and ``co
 
 from __future__ import annotations
 
-from breachscope.assess.sensitive import SENSITIVE_UNIT_PATTERNS, sensitive_code_regex
+import duckdb
+
+from breachscope.assess.sensitive import (
+    SENSITIVE_CODE_PREFIXES,
+    SENSITIVE_CODE_RANGES,
+    SENSITIVE_UNIT_PATTERNS,
+    sensitive_drug_table,
+    text_sensitive_category,
+)
 from breachscope.assess.severity import MANY_FILES, install_severity_macros
 from breachscope.case import Case
 from breachscope.resolve.people import install_fold_macro, replace_people
@@ -61,56 +69,177 @@ def sensitive_unit_regex() -> str:
     return SENSITIVE_UNIT_PATTERNS.pattern.replace("\\b", r"(?:^|$|[^\pL\pN_])")
 
 
+# Entities of a record's facts (its own table row, or attached) that may reveal sensitive care.
+_EVIDENCE_ENTITIES = ("ICD10_CODE", "PROCEDURE", "CARE_UNIT", "MEDICATION", "DIAGNOSIS")
+# A record located in a table row (``[table x, ]row 12``): its row's findings are its own.
+_TABLE_ROW_RECORD = r"(^|, )row [^,]+$"
+
+
+def code_category_sql(value: str) -> str:
+    """SQL: the sensitive-care category of an ICD-10 code or CCAM act (normalized: ``F32.1``,
+    ``JNJD002``), or NULL — :func:`~breachscope.assess.sensitive.is_sensitive_code` in SQL
+    (prefixes first, then ranges, in the same order)."""
+    whens = []
+    for category, prefix in SENSITIVE_CODE_PREFIXES:
+        whens.append(f"WHEN starts_with({value}, '{prefix}') THEN '{category}'")
+    for category, first, last in SENSITIVE_CODE_RANGES:
+        numbers = "|".join(f"{n:02d}" for n in range(int(first[1:]), int(last[1:]) + 1))
+        whens.append(f"WHEN regexp_matches({value}, '^{first[0]}(?:{numbers})') "
+                     f"THEN '{category}'")
+    return f"CASE {' '.join(whens)} ELSE NULL END"
+
+
+def _load_drug_table(db) -> None:
+    """``_bs_drugs(name, category)``: folded drug names of a sensitive class (ATC)."""
+    rows = sensitive_drug_table()
+    db.execute("CREATE OR REPLACE TEMP TABLE _bs_drugs (name VARCHAR, category VARCHAR)")
+    if rows:
+        db.executemany("INSERT INTO _bs_drugs VALUES (?, ?)", [list(r) for r in rows])
+
+
+def _load_words_table(db: duckdb.DuckDBPyConnection) -> None:
+    """``_bs_words(value, category)``: the distinct diagnosis and act values of the case whose
+    words reveal sensitive care ("IVG", "sevrage alcoolique", "VIH"), judged once each by
+    :func:`~breachscope.assess.sensitive.text_sensitive_category` (negations included)."""
+    values = db.execute(
+        "SELECT DISTINCT value FROM findings WHERE entity IN ('DIAGNOSIS', 'PROCEDURE')"
+    ).fetchall()
+    rows = [[v, c] for (v,) in values if v and (c := text_sensitive_category(v))]
+    db.execute("CREATE OR REPLACE TEMP TABLE _bs_words (value VARCHAR, category VARCHAR)")
+    if rows:
+        db.executemany("INSERT INTO _bs_words VALUES (?, ?)", rows)
+
+
+def build_sensitive_evidence(case: Case) -> None:
+    """``sensitive_evidence``: every reason to flag a person for sensitive care, with the file
+    and location it comes from, from each record (not a professional's) and its facts: ICD-10
+    codes and CCAM acts, care units (decoded through ``unit_values``; a unit code no table
+    explains is *undecided* evidence), drugs of a sensitive class and explicit words."""
+    db = case.db
+    install_fold_macro(db)
+    _load_drug_table(db)
+    _load_words_table(db)
+    unit_re = sensitive_unit_regex().replace("'", "''")
+    entities = ", ".join(f"'{e}'" for e in _EVIDENCE_ENTITIES)
+    db.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _bs_ev AS
+        WITH rec AS (
+            SELECT r.record_id, r.sha256, r.location, r.role_hint, r.care_unit,
+                r.icd10_codes, pr.person_id, p.role
+            FROM records r JOIN person_records pr USING (record_id)
+                JOIN people p USING (person_id)
+            WHERE r.role_hint IS DISTINCT FROM 'STAFF'
+        ),
+        facts_all AS (   -- the record's own table row, its attached facts, its own fields
+            SELECT rec.record_id, f.sha256, f.location, f.entity, f.value
+            FROM findings f JOIN rec ON f.sha256 = rec.sha256
+                AND regexp_replace(f.location, ', column .*$', '') = rec.location
+            WHERE f.entity IN ({entities}) AND regexp_matches(rec.location, '{_TABLE_ROW_RECORD}')
+            UNION ALL
+            SELECT fa.record_id, fa.sha256, fa.location, fa.entity, fa.value
+            FROM facts fa WHERE fa.entity IN ({entities})
+            UNION ALL
+            SELECT record_id, sha256, location, 'CARE_UNIT', care_unit FROM rec
+            WHERE care_unit <> ''
+            UNION ALL
+            SELECT record_id, sha256, location, 'ICD10_CODE', unnest(icd10_codes) FROM rec
+        ),
+        judged AS (
+            SELECT fa.*, rec.person_id, rec.role, rec.role_hint,
+                CASE fa.entity
+                    WHEN 'ICD10_CODE' THEN {code_category_sql("fa.value")}
+                    WHEN 'PROCEDURE' THEN coalesce({code_category_sql("fa.value")}, w.category)
+                    WHEN 'MEDICATION' THEN d.category
+                    WHEN 'DIAGNOSIS' THEN w.category
+                    WHEN 'CARE_UNIT' THEN CASE
+                        WHEN uv.status = 'unknown_code' THEN 'unknown_unit'
+                        WHEN uv.value IS NOT NULL THEN uv.sensitive_category
+                        WHEN regexp_matches(fold(fa.value), '{unit_re}') THEN 'sensitive_unit'
+                        END
+                    END AS category,
+                uv.status AS unit_status, uv.label AS unit_label
+            FROM facts_all fa JOIN rec USING (record_id)
+                LEFT JOIN unit_values uv ON fa.entity = 'CARE_UNIT' AND uv.value = fa.value
+                LEFT JOIN _bs_drugs d ON fa.entity = 'MEDICATION' AND d.name = fold(fa.value)
+                LEFT JOIN _bs_words w ON fa.entity IN ('DIAGNOSIS', 'PROCEDURE')
+                    AND w.value = fa.value
+        )
+        SELECT DISTINCT person_id, record_id, sha256, location, category,
+            CASE entity
+                WHEN 'ICD10_CODE' THEN 'ICD-10 code ' || value
+                WHEN 'PROCEDURE' THEN CASE WHEN regexp_matches(value, '^[A-Z]{{4}}[0-9]{{3}}')
+                    THEN 'CCAM act ' || value ELSE 'words "' || value || '"' END
+                WHEN 'MEDICATION' THEN 'drug ' || value
+                WHEN 'DIAGNOSIS' THEN 'words "' || value || '"'
+                ELSE CASE WHEN unit_status = 'unknown_code'
+                        THEN 'unit code ' || value || ': no unit table decodes it'
+                     WHEN unit_status IN ('decoded', 'inferred')
+                        THEN 'unit ' || value || ' = ' || coalesce(unit_label, '?')
+                             || CASE WHEN unit_status = 'inferred'
+                                     THEN ' (inferred from the code)' ELSE '' END
+                     ELSE 'unit ' || value END
+                END AS reason,
+            category <> 'unknown_unit' AS decided
+        FROM judged
+        -- a staff member's unit is the workplace (unless the row says patient)
+        WHERE category IS NOT NULL
+            AND NOT (entity = 'CARE_UNIT' AND role = 'STAFF'
+                     AND role_hint IS DISTINCT FROM 'PATIENT')
+        """
+    )
+    with case.transaction():
+        db.execute("DELETE FROM sensitive_evidence")
+        db.execute("INSERT INTO sensitive_evidence SELECT * FROM _bs_ev")
+    for table in ("_bs_ev", "_bs_drugs", "_bs_words"):
+        db.execute(f"DROP TABLE IF EXISTS temp.{table}")
+
+
 def assess_people(case: Case) -> None:
     """Categories, sensitive flag and severity of every person, in SQL.
 
-    The same rules as :func:`record_categories`, :func:`~breachscope.assess.sensitive.
-    is_sensitive_unit` on the folded unit, :func:`~breachscope.assess.sensitive.
-    is_sensitive_code` on the ICD-10 codes and CCAM acts of the record's row (findings whose
-    location is the record's plus ``, column ...``, and the record's ``icd10_codes`` when the
-    ``records`` table has that column) and :func:`~breachscope.assess.severity.severity`
-    (those stay the reference: the tests check the SQL against them). ``people`` is written
-    back whole (:func:`~breachscope.resolve.people.replace_people`)."""
+    The categories are those of the person's records (:func:`record_categories`'s rules) and
+    of the facts attached to them (``facts``: joined table rows, a document's health
+    findings); the sensitive flag comes from ``sensitive_evidence``
+    (:func:`build_sensitive_evidence`: only decided evidence flags); the severity from
+    :func:`~breachscope.assess.severity.severity`'s formula (the Python functions stay the
+    reference the tests check the SQL against). ``people`` is written back whole
+    (:func:`~breachscope.resolve.people.replace_people`)."""
     db = case.db
-    install_fold_macro(db)
     install_severity_macros(db)
-    sensitive_re = sensitive_unit_regex().replace("'", "''")
-    code_re = sensitive_code_regex().replace("'", "''")
-    # A record also carries the codes found in its own table row: findings located at
-    # "<record location>, column X" (see _coded_rows_sql).
-    record_columns = {row[0] for row in db.execute("DESCRIBE records").fetchall()}
-    own_codes = (f"list_bool_or(list_transform(coalesce(r.icd10_codes, []), "
-                 f"lambda c: regexp_matches(c, '{code_re}')))"
-                 if "icd10_codes" in record_columns else "false")
+    build_sensitive_evidence(case)
+    # A staff member's unit and dates are the workplace's, unless the row says patient.
+    staff = ("(role_hint IS NOT DISTINCT FROM 'STAFF' OR (p.role = 'STAFF' "
+             "AND role_hint IS DISTINCT FROM 'PATIENT'))")
+    record_mask = _record_mask_sql().replace("role_hint IS NOT DISTINCT FROM 'STAFF'", staff)
+    fact_mask = record_mask.replace("entities", "list(f.entity)").replace(
+        "role_hint", "r.role_hint")
     try:
         db.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE _bs_assessed AS
-            WITH units AS (   -- a few distinct units: fold and match each once
-                SELECT care_unit, regexp_matches(fold(care_unit), '{sensitive_re}') AS sensitive
-                FROM (SELECT DISTINCT care_unit FROM records WHERE care_unit <> '')
-            ),
-            coded AS (   -- table rows whose cells hold a sensitive ICD-10 code or act
-                SELECT DISTINCT sha256, regexp_replace(location, ', column .*$', '') AS location
-                FROM findings
-                WHERE entity IN ('ICD10_CODE', 'PROCEDURE')
-                    AND regexp_matches(value, '{code_re}')
+            WITH fact_masks AS (   -- facts take their record's role: a shift is no stay
+                SELECT f.record_id, {fact_mask} AS mask
+                FROM facts f JOIN records r USING (record_id)
+                    JOIN person_records pr USING (record_id) JOIN people p USING (person_id)
+                GROUP BY f.record_id, r.role_hint, p.role
             ),
             per_person AS (
-                SELECT pr.person_id, bit_or({_record_mask_sql()}) AS mask,
-                    bool_or(coalesce((u.sensitive OR c.location IS NOT NULL OR {own_codes})
-                                     AND r.role_hint IS DISTINCT FROM 'STAFF',
-                                     false)) AS sensitive,
+                SELECT pr.person_id,
+                    bit_or({record_mask} | coalesce(fm.mask, 0)) AS mask,
                     bool_or(coalesce(r.address <> '', false)) AS address,
                     count(DISTINCT r.sha256) >= {MANY_FILES} AS many_files
                 FROM person_records pr JOIN records r USING (record_id)
-                    LEFT JOIN units u USING (care_unit)
-                    LEFT JOIN coded c ON c.sha256 = r.sha256 AND c.location = r.location
+                    JOIN people p USING (person_id)
+                    LEFT JOIN fact_masks fm USING (record_id)
                 GROUP BY pr.person_id
+            ),
+            flagged AS (
+                SELECT DISTINCT person_id FROM sensitive_evidence WHERE decided
             ),
             assessed AS (
                 SELECT p.*, {_categories_sql("coalesce(a.mask, 0)")} AS new_categories,
-                    coalesce(a.sensitive, false) AS new_sensitive,
+                    fl.person_id IS NOT NULL AS new_sensitive,
                     severity_score(
                         new_categories, new_sensitive,
                         coalesce(p.last_name <> '' AND p.first_name <> '', false),
@@ -122,6 +251,7 @@ def assess_people(case: Case) -> None:
                                  > current_date - INTERVAL 18 YEAR, false),
                         coalesce(a.many_files, false)) AS new_score
                 FROM people p LEFT JOIN per_person a USING (person_id)
+                    LEFT JOIN flagged fl USING (person_id)
             )
             SELECT * EXCLUDE (new_categories, new_sensitive, new_score)
                 REPLACE (new_categories AS categories, new_sensitive AS sensitive,
@@ -168,7 +298,10 @@ def assess_documents(case: Case) -> None:
 
 def assess_case(case: Case) -> None:
     from breachscope.assess.roles import assess_roles
+    from breachscope.assess.units import find_unit_tables, resolve_unit_values
 
+    find_unit_tables(case)
+    resolve_unit_values(case)
     assess_roles(case)
     assess_people(case)
     assess_documents(case)

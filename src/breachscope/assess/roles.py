@@ -1,6 +1,7 @@
 """Roles from evidence beyond a record's own context: a person of unknown role is STAFF when
-one of their records carries a professional identifier (RPPS/ADELI), or when they write from
-the hospital's own e-mail domain — a domain that people already known as staff use, and that
+one of their records carries a professional identifier (RPPS/ADELI), when they are known only
+from table rows of files whose path names staff (``rh/annuaire.csv``, ``planning_2023.xlsx``),
+or when they write from the hospital's own e-mail domain — a domain that people already known as staff use, and that
 is not a public webmail. Patients keep their role: a nurse treated in her hospital is, for
 this leak, a patient whose care is exposed."""
 
@@ -16,6 +17,20 @@ PUBLIC_MAIL_DOMAINS = (
     "bbox.fr", "numericable.fr", "gmx.fr", "gmx.com", "protonmail.com", "proton.me",
 )
 MIN_STAFF_FOR_DOMAIN = 3  # people known as staff who must use a domain before it counts
+# Words of a file's path (folded to lower case) that name a staff file: a directory, an HR
+# export, a planning, a payroll. Matched as whole words of the path.
+STAFF_FILE_WORDS = (
+    "annuaire", "annuaires", "personnel", "personnels", "rh", "grh", "drh",
+    "ressources humaines", "planning", "plannings", "agents", "agent", "staff", "effectif",
+    "effectifs", "organigramme", "trombinoscope", "paie", "salaries", "salaires",
+    "employes", "employees", "medecins", "praticiens", "soignants", "astreintes",
+    "astreinte", "gardes", "equipe", "equipes",
+)
+
+
+def _staff_path_regex() -> str:
+    words = "|".join(w.replace(" ", "[ _-]") for w in STAFF_FILE_WORDS)
+    return rf"(^|[^a-z0-9])({words})([^a-z0-9]|$)"
 
 
 def assess_roles(case: Case) -> int:
@@ -40,10 +55,23 @@ def assess_roles(case: Case) -> int:
             SELECT DISTINCT pr.person_id
             FROM person_records pr JOIN records r USING (record_id)
             WHERE list_contains(r.entities, 'RPPS')
+        ),
+        staff_files AS (   -- a directory, an HR export, a planning, by its path
+            SELECT DISTINCT sha256 FROM files
+            WHERE regexp_matches(strip_accents(lower(path)), '{_staff_path_regex()}')
+        ),
+        by_file AS (   -- people known only from table rows of staff files
+            SELECT pr.person_id
+            FROM person_records pr JOIN records r USING (record_id)
+            GROUP BY pr.person_id
+            HAVING bool_and(r.sha256 IN (SELECT sha256 FROM staff_files)
+                            AND r.role_hint = 'UNKNOWN'
+                            AND regexp_matches(r.location, '(^|, )row [^,]+$'))
         )
         UPDATE people SET role = 'STAFF'
         WHERE role = 'UNKNOWN' AND (person_id IN (SELECT person_id FROM by_domain)
-                                    OR person_id IN (SELECT person_id FROM by_identifier))
+                                    OR person_id IN (SELECT person_id FROM by_identifier)
+                                    OR person_id IN (SELECT person_id FROM by_file))
         """
     )
     after = case.db.execute("SELECT count(*) FROM people WHERE role = 'STAFF'").fetchone()[0]

@@ -17,7 +17,7 @@ from breachscope.detect.document_records import build_document_records
 from breachscope.detect.model import Finding, Record
 from breachscope.detect.tables import detect_table
 from breachscope.detect.text import scan_text
-from breachscope.extract.units import TableUnit, TextUnit, Unit
+from breachscope.extract.units import KeysUnit, TableUnit, TextUnit, Unit
 
 
 @dataclass(slots=True)
@@ -28,11 +28,16 @@ class DetectionResult:
     findings: list[Finding] = field(default_factory=list)
     records: list[Record] = field(default_factory=list)
     columns: list[tuple[str, ColumnLabel]] = field(default_factory=list)
+    # (unit name, row location, column name, value): key column cells of table rows
+    row_keys: list[tuple[str, str, str, str]] = field(default_factory=list)
+    declared_keys: list[KeysUnit] = field(default_factory=list)
 
     def extend(self, other: DetectionResult) -> None:
         self.findings.extend(other.findings)
         self.records.extend(other.records)
         self.columns.extend(other.columns)
+        self.row_keys.extend(other.row_keys)
+        self.declared_keys.extend(other.declared_keys)
 
 
 class StreamingDetector:
@@ -57,6 +62,8 @@ class StreamingDetector:
         if isinstance(unit, TableUnit):
             self._previous = None
             return self._table(unit)
+        if isinstance(unit, KeysUnit):  # declared keys: stored as they are
+            return DetectionResult(declared_keys=[unit])
         if getattr(unit, "kind", None) == "record":  # a RecordUnit (structured messages)
             from breachscope.detect.structured import detect_record_unit
 
@@ -86,7 +93,8 @@ class StreamingDetector:
             labels = self._labels[key] = classify_columns(unit, today=self.today)
         detection = detect_table(unit, today=self.today, columns=labels, scan_header=first)
         columns = [(unit.name, column) for column in labels] if first else []
-        return DetectionResult(detection.findings, detection.records, columns)
+        row_keys = [(unit.name, *key) for key in detection.row_keys]
+        return DetectionResult(detection.findings, detection.records, columns, row_keys)
 
 
 def detect_units(units: Iterable[Unit]) -> DetectionResult:

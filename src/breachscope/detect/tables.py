@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from breachscope.detect.columns import (
@@ -27,6 +27,7 @@ from breachscope.detect.identifiers import (
     normalize_finess,
     normalize_professional_id,
 )
+from breachscope.detect.keys import key_column_indexes, key_value
 from breachscope.detect.model import Finding, Record
 from breachscope.detect.records import build_records
 from breachscope.detect.secrets import mask_cell
@@ -54,6 +55,9 @@ class TableDetection:
     findings: list[Finding]
     records: list[Record]
     role_hint: str
+    # (row location, column name, value) of every key column cell (detect/keys.py): what
+    # joins this table's rows to other tables' (relate/keys.py).
+    row_keys: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 def _one(normalize: Callable[[str], str | None]) -> Normalizer:
@@ -217,7 +221,25 @@ def detect_table(table: TableUnit, *, today: date | None = None,
     if scan_header:  # once per table, not for every chunk of it
         findings.extend(_header_findings(table, prefix))
     records = build_records(labelled, row_locations, role) if labelled else []
-    return TableDetection(columns, findings, records, role)
+    return TableDetection(columns, findings, records, role, _row_keys(table, columns,
+                                                                      row_locations))
+
+
+def _row_keys(table: TableUnit, columns: list[ColumnLabel],
+              row_locations: list[str]) -> list[tuple[str, str, str]]:
+    labels = {c.index: c.label for c in columns}
+    out: list[tuple[str, str, str]] = []
+    for index in key_column_indexes(table.header, labels):
+        name = table.header[index].strip() or str(index + 1)
+        cache: dict[str, str | None] = {}
+        for location, row in zip(row_locations, table.rows, strict=True):
+            cell = row[index]
+            if cell not in cache:
+                cache[cell] = key_value(cell)
+            value = cache[cell]
+            if value is not None:
+                out.append((location, name, value))
+    return out
 
 
 # A cell worth a full text scan: an '@', 8+ digits in a row allowing usual separators, or a

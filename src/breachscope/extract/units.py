@@ -99,6 +99,32 @@ class EmbeddedFile:
     kind: str = field(default="embedded", init=False)
 
 
+@dataclass(slots=True)
+class ForeignKey:
+    """``columns`` of a table reference ``ref_columns`` of ``ref_table`` (declared in the
+    source: ``FOREIGN KEY (a) REFERENCES t (b)``, SQLite's ``foreign_key_list``)."""
+
+    columns: list[str]
+    ref_table: str
+    ref_columns: list[str]
+
+
+@dataclass(slots=True)
+class KeysUnit:
+    """The keys a source declares for one of its tables. ``table`` is the bare table name and
+    ``unit_name`` the name of the :class:`TableUnit` chunks of that table (``table sejour``),
+    so keys and rows meet. ``primary_key`` lists the primary key's columns (empty when none is
+    declared). An extractor may yield it before or after the table's rows (``ALTER TABLE ...
+    ADD CONSTRAINT`` comes after the data in a pg_dump), once or several times per table."""
+
+    table: str
+    unit_name: str
+    primary_key: list[str] = field(default_factory=list)
+    foreign_keys: list[ForeignKey] = field(default_factory=list)
+
+    kind: str = field(default="keys", init=False)
+
+
 Unit = TextUnit | TableUnit | RecordUnit
 
 

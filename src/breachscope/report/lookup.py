@@ -82,6 +82,10 @@ class PersonAnswer:
     first_scanned: str | None
     mpi_linked: bool = False
     extra: dict[str, str] = field(default_factory=dict)
+    # why the person is flagged (or cannot be cleared): "psychiatry: ICD-10 code F20.0 in a
+    # database dump"; ``undecided`` lists what could not be decided (a coded unit)
+    sensitive_reasons: list[str] = field(default_factory=list)
+    undecided: list[str] = field(default_factory=list)
 
 
 def _name_tokens(name: str) -> set[str]:
@@ -149,15 +153,23 @@ def describe_person(case: Case, person_id: str) -> PersonAnswer:
             "SELECT person_id, role, last_name, first_name, birth_date, nir, phones, emails, "
             "categories, sensitive, severity, severity_score FROM people WHERE person_id = ?",
             [person_id]).fetchone())
+    # the files of the person's records, and of the rows and facts attached to them (a stay
+    # in mouvements.csv, a diagnosis in a database's child table)
     files = db.execute(
         """
+        WITH shas AS (
+            SELECT r.sha256 FROM person_records pr JOIN records r USING (record_id)
+            WHERE pr.person_id = ?
+            UNION SELECT f.sha256 FROM person_records pr JOIN facts f USING (record_id)
+            WHERE pr.person_id = ?
+            UNION SELECT a.sha256 FROM person_records pr JOIN attached_rows a USING (record_id)
+            WHERE pr.person_id = ?
+        )
         SELECT DISTINCT fl.path, c.type, c.doc_class, ru.started_at
-        FROM person_records pr JOIN records r USING (record_id)
-        JOIN files fl ON fl.sha256 = r.sha256
-        LEFT JOIN contents c ON c.sha256 = r.sha256
+        FROM shas JOIN files fl USING (sha256)
+        LEFT JOIN contents c USING (sha256)
         LEFT JOIN runs ru ON ru.run_id = fl.run_id
-        WHERE pr.person_id = ?
-        """, [person_id]).fetchall()
+        """, [person_id] * 3).fetchall()
     kinds: dict[str, int] = {}
     for path, ftype, dclass, _started in files:
         k = describe_file(path, ftype, dclass)
@@ -165,7 +177,11 @@ def describe_person(case: Case, person_id: str) -> PersonAnswer:
     started = [s for *_rest, s in files if s is not None]
     visits = db.execute(
         "SELECT DISTINCT r.visit_date FROM person_records pr JOIN records r USING (record_id) "
-        "WHERE pr.person_id = ? AND r.visit_date IS NOT NULL ORDER BY 1", [person_id]).fetchall()
+        "WHERE pr.person_id = ? AND r.visit_date IS NOT NULL "
+        "UNION SELECT DISTINCT f.value FROM person_records pr JOIN facts f USING (record_id) "
+        "WHERE pr.person_id = ? AND f.entity = 'VISIT_DATE' ORDER BY 1",
+        [person_id, person_id]).fetchall()
+    reasons, undecided = _sensitive_reasons(case, person_id)
     exposed = []
     if nir:
         exposed.append(f"NIR {mask_nir(nir)}")
@@ -183,8 +199,27 @@ def describe_person(case: Case, person_id: str) -> PersonAnswer:
         file_kinds=dict(sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0]))),
         n_files=len({f[0] for f in files}), visit_dates=[v[0] for v in visits],
         first_scanned=min(started).date().isoformat() if started else None,
-        mpi_linked=bool(mpi),
+        mpi_linked=bool(mpi), sensitive_reasons=reasons, undecided=undecided,
     )
+
+
+def _sensitive_reasons(case: Case, person_id: str) -> tuple[list[str], list[str]]:
+    """What flags the person for sensitive care, and what could not be decided, each with
+    the kind of file it comes from (never its path)."""
+    rows = case.db.execute(
+        """
+        SELECT DISTINCT e.category, e.reason, e.decided, c.type, c.doc_class,
+            (SELECT min(path) FROM files f WHERE f.sha256 = e.sha256) AS path
+        FROM sensitive_evidence e LEFT JOIN contents c USING (sha256)
+        WHERE e.person_id = ? ORDER BY e.decided DESC, e.category, e.reason
+        """, [person_id]).fetchall()
+    reasons: list[str] = []
+    undecided: list[str] = []
+    for category, reason, decided, ftype, dclass, path in rows:
+        where = describe_file(path or "", ftype, dclass)
+        text = f"{category.replace('_', ' ')}: {reason} ({where})"
+        (reasons if decided else undecided).append(text)
+    return reasons, undecided
 
 
 def render(answer: PersonAnswer) -> list[str]:
@@ -194,8 +229,22 @@ def render(answer: PersonAnswer) -> list[str]:
              f"role {answer.role or 'UNKNOWN'}"]
     level = answer.severity or "not assessed"
     score = f" (score {answer.severity_score:g})" if answer.severity_score is not None else ""
-    lines.append(f"  severity: {level}{score}; sensitive health context: "
-                 f"{'yes' if answer.sensitive else 'no'}")
+    if answer.sensitive:
+        context = "yes"
+    elif answer.undecided:
+        context = "UNDECIDED (see below: not cleared)"
+    else:
+        context = "no"
+    lines.append(f"  severity: {level}{score}; sensitive health context: {context}")
+    if answer.sensitive_reasons:
+        lines.append("  why sensitive:")
+        lines += [f"    {r}" for r in answer.sensitive_reasons[:10]]
+        if len(answer.sensitive_reasons) > 10:
+            lines.append(f"    (+{len(answer.sensitive_reasons) - 10} more)")
+    if answer.undecided:
+        lines.append("  could not decide (give the hospital's unit table: "
+                     "breachscope units --case CASE UNITS.csv):")
+        lines += [f"    {r}" for r in answer.undecided[:10]]
     cats = ", ".join(CATEGORY_WORDS.get(c, c) for c in answer.categories) or "none recorded"
     lines.append(f"  categories exposed: {cats}")
     if answer.exposed:

@@ -29,9 +29,11 @@ FROM findings x JOIN files f USING (sha256)
 ORDER BY f.path, x.rowid
 """
 
-# After the contract's columns: ``mpi_*`` and ``identified``. The mpi_* columns come from
-# `breachscope link` (tables of breachscope.resolve.mpi, empty
-# until it runs): the hospital index's id and current contact details, for notification.
+# After the contract's columns: ``mpi_*``, ``identified``, ``sensitive_reasons`` (the
+# categories of the evidence that flags the person: ``addiction;hiv``) and
+# ``sensitive_undecided`` (not flagged, but a coded unit no table decodes). The mpi_* columns
+# come from `breachscope link` (tables of breachscope.resolve.mpi, empty until it runs): the
+# hospital index's id and current contact details, for notification.
 PEOPLE_SQL = """
 WITH person_files AS (
     SELECT pr.person_id, string_agg(DISTINCT fl.path, ';' ORDER BY fl.path) AS files
@@ -39,6 +41,12 @@ WITH person_files AS (
     JOIN records r USING (record_id)
     JOIN files fl ON fl.sha256 = r.sha256
     GROUP BY pr.person_id
+),
+evidence AS (
+    SELECT person_id,
+        string_agg(DISTINCT category, ';' ORDER BY category) FILTER (WHERE decided) AS reasons,
+        bool_or(NOT decided) AS undecided
+    FROM sensitive_evidence GROUP BY person_id
 )
 SELECT p.person_id, p.role, p.last_name, p.first_name, p.birth_date, p.nir,
        nullif(array_to_string(p.phones, ';'), '') AS phones,
@@ -56,8 +64,12 @@ SELECT p.person_id, p.role, p.last_name, p.first_name, p.birth_date, p.nir,
        -- false for an unresolved mention: a surname and nothing else (docs/resolution.md)
        NOT (coalesce(p.first_name, '') = '' AND coalesce(p.birth_date, '') = ''
             AND coalesce(p.nir, '') = '' AND len(p.phones) = 0 AND len(p.emails) = 0)
-           AS identified
+           AS identified,
+       ev.reasons AS sensitive_reasons,
+       coalesce(NOT coalesce(p.sensitive, false) AND ev.undecided, false)
+           AS sensitive_undecided
 FROM people p LEFT JOIN person_files pf USING (person_id)
+LEFT JOIN evidence ev USING (person_id)
 LEFT JOIN mpi_links ml USING (person_id)
 LEFT JOIN mpi_people mp ON mp.mpi_id = ml.mpi_id
 ORDER BY p.person_id

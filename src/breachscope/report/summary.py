@@ -73,6 +73,13 @@ def build_summary(case: Case, claim: str | None = None) -> dict[str, Any]:
         f"WHERE n_findings > 0 ORDER BY n_people DESC, n_findings DESC, file LIMIT {TOP_FILES}"
     ).fetchall()
     records_total = db.execute("SELECT count(*) FROM records").fetchone()[0]
+    sensitive_by_category = _pairs(
+        case, "SELECT e.category, count(DISTINCT e.person_id) FROM sensitive_evidence e "
+              "WHERE e.decided GROUP BY 1 ORDER BY 2 DESC, 1")
+    undecided = db.execute(
+        "SELECT count(DISTINCT e.person_id) FROM sensitive_evidence e JOIN people p "
+        "USING (person_id) WHERE NOT e.decided AND NOT p.sensitive").fetchone()[0]
+    relations = _relations(case)
     runs = db.execute(
         "SELECT run_id, command, version, started_at, finished_at, status FROM runs "
         "ORDER BY run_id").fetchall()
@@ -88,6 +95,9 @@ def build_summary(case: Case, claim: str | None = None) -> dict[str, Any]:
             "total": int(people_total), "by_role": by_role, "by_category": by_category,
             "by_role_and_category": by_category_role, "by_severity": by_severity,
             "sensitive": int(sensitive),
+            "sensitive_by_category": sensitive_by_category,
+            # not flagged, but not cleared either: care in a unit whose code no table decodes
+            "sensitive_undecided": int(undecided),
             # People known only by a surname ("M. Moreau" in a letter): counted in the total,
             # but not identified, so reported apart (docs/resolution.md).
             "identified": int(people_total) - unresolved_people,
@@ -97,6 +107,7 @@ def build_summary(case: Case, claim: str | None = None) -> dict[str, Any]:
             "linkage_error": meta.get("linkage_error") or None,
         },
         "records": {"total": int(records_total)},
+        "relations": relations,
         "findings": {"total": int(findings_total), "by_entity": by_entity},
         "top_files": [
             {"file": f, "type": t, "doc_class": c, "n_people": int(p), "n_findings": int(n)}
@@ -116,3 +127,22 @@ def build_summary(case: Case, claim: str | None = None) -> dict[str, Any]:
             parsed["bytes_found"] = int(files_bytes)
         summary["claim"] = parsed
     return summary
+
+
+def _relations(case: Case) -> dict[str, Any]:
+    """The leaked databases rebuilt: key links, rows and facts attached to people, orphan
+    rows (a stay whose patient is not in the dump), care units decoded."""
+    db = case.db
+    links = _pairs(case, "SELECT method, count(*) FROM key_links WHERE accepted GROUP BY 1")
+    facts = _pairs(case, "SELECT via, count(*) FROM facts GROUP BY 1 ORDER BY 1")
+    units = _pairs(case, "SELECT status, count(*) FROM unit_values GROUP BY 1 ORDER BY 1")
+    sources = [s for (s,) in db.execute(
+        "SELECT DISTINCT source FROM care_units ORDER BY 1").fetchall()]
+    return {
+        "key_links": links,
+        "attached_rows": int(db.execute("SELECT count(*) FROM attached_rows").fetchone()[0]),
+        "orphan_rows": int(db.execute("SELECT count(*) FROM orphan_rows").fetchone()[0]),
+        "facts": facts,
+        "unit_values": units,
+        "unit_tables": sources,
+    }

@@ -1,0 +1,165 @@
+"""Relational reconstruction: key links inferred from values (or declared), child rows and
+documents attached to their person, orphans counted — through real scans."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from breachscope.case import Case
+from breachscope.detect.keys import is_key_header
+from breachscope.pipeline import scan
+
+CHINOOK = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "chinook"
+
+
+def _scan(dump: Path, case_dir: Path) -> Case:
+    case = Case(case_dir)
+    scan([dump], case, workers=1)
+    return case
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+@pytest.mark.parametrize(("header", "key"), [
+    ("IPP", True), ("num_sejour", True), ("N° séjour", True), ("CustomerId", True),
+    ("id_patient", True), ("code_uf", True), ("SupportRepId", True), ("matricule", True),
+    ("nom", False), ("date_entree", False), ("libelle_uf", False), ("code postal", False),
+    ("valid", False), ("Total", False), ("telephone", False),
+])
+def test_key_headers(header, key):
+    assert is_key_header(header) is key
+
+
+@pytest.fixture()
+def split_exports(tmp_path):
+    """One hospital system exported as three files, keyed by IPP and NDA."""
+    dump = tmp_path / "dump"
+    patients = ["ipp;nom;prenom;date_naissance;telephone"]
+    stays = ["nda;ipp;uf;date_entree;dp"]
+    diagnoses = ["nda;code_cim10"]
+    names = ["DUPONT", "MARTIN", "DURAND", "PETIT", "ROUX", "LEROY", "MOREAU", "SIMON"]
+    for i, name in enumerate(names):
+        ipp = 100200 + i
+        patients.append(f"{ipp};{name};Marie;19{50 + i}-03-12;06123456{10 + i}")
+        stays.append(f"{5000 + i};{ipp};CARDIO;2023-01-0{i + 1};I10")
+        diagnoses.append(f"{5000 + i};E11.9")
+    stays.append("5100;100201;PSY;2023-02-01;F20.0")   # MARTIN: schizophrenia stay
+    diagnoses.append("5100;B20")                        # reached in two hops: HIV
+    stays.append("5200;999999;CARDIO;2023-02-01;I10")   # an orphan: no such patient
+    _write(dump / "export" / "patients.csv", "\n".join(patients) + "\n")
+    _write(dump / "export" / "mouvements.csv", "\n".join(stays) + "\n")
+    _write(dump / "export" / "diagnostics.csv", "\n".join(diagnoses) + "\n")
+    return dump
+
+
+def test_split_exports_are_joined_by_their_keys(split_exports, tmp_path):
+    with _scan(split_exports, tmp_path / "case") as case:
+        links = case.db.execute(
+            "SELECT c.path, l.child_column, p.path, l.parent_column, l.method, l.accepted "
+            "FROM key_links l JOIN files c ON c.sha256 = l.child_sha256 "
+            "JOIN files p ON p.sha256 = l.parent_sha256 WHERE l.accepted").fetchall()
+        assert ("export/mouvements.csv", "ipp", "export/patients.csv", "ipp", "inferred",
+                True) in links
+        assert ("export/diagnostics.csv", "nda", "export/mouvements.csv", "nda", "inferred",
+                True) in links
+        # the reverse (every patient has a stay) is not a reference: stays are not unique
+        assert not any(c == "export/patients.csv" for c, *_ in links)
+        martin = case.db.execute(
+            "SELECT f.entity, f.value, f.hops FROM facts f "
+            "JOIN records r USING (record_id) WHERE r.last_name = 'MARTIN' "
+            "ORDER BY f.hops, f.entity, f.value").fetchall()
+        assert ("ICD10_CODE", "F20.0", 1) in martin
+        assert ("ICD10_CODE", "B20", 2) in martin
+        assert ("CARE_UNIT", "PSY", 1) in martin
+        people = dict(case.db.execute(
+            "SELECT last_name, sensitive FROM people").fetchall())
+        assert people["MARTIN"] is True and people["DUPONT"] is False
+        categories = dict(case.db.execute("SELECT last_name, categories FROM people").fetchall())
+        assert all("HEALTH" in c for c in categories.values())
+        reasons = {r for (r,) in case.db.execute(
+            "SELECT e.reason FROM sensitive_evidence e JOIN people p USING (person_id) "
+            "WHERE p.last_name = 'MARTIN' AND e.decided").fetchall()}
+        assert {"ICD-10 code F20.0", "ICD-10 code B20"} <= reasons
+        orphans = case.db.execute(
+            "SELECT o.column_name, o.value FROM orphan_rows o").fetchall()
+        assert orphans == [("ipp", "999999")]
+        orphan_count = case.db.execute(
+            "SELECT orphan_rows FROM key_links WHERE child_column = 'ipp' AND accepted"
+        ).fetchone()[0]
+        assert orphan_count == 1
+
+
+def test_a_row_naming_patient_and_physician_belongs_to_the_patient(tmp_path):
+    dump = tmp_path / "dump"
+    staff = ["id_medecin;nom;prenom;fonction;email"]
+    patients = ["ipp;nom;prenom;date_naissance"]
+    stays = ["nda;ipp;id_medecin;dp"]
+    for i in range(4):
+        staff.append(f"{i + 1};DOCTEUR{'ABCD'[i]};Paul;praticien;p{i}@chu-exemple.fr")
+        patients.append(f"{200 + i};PATIENT{'ABCD'[i]};Anne;1980-01-0{i + 1}")
+        stays.append(f"{900 + i};{200 + i};{i + 1};F10.2")
+    _write(dump / "rh.csv", "\n".join(staff) + "\n")
+    _write(dump / "patients.csv", "\n".join(patients) + "\n")
+    _write(dump / "sejours.csv", "\n".join(stays) + "\n")
+    with _scan(dump, tmp_path / "case") as case:
+        flagged = dict(case.db.execute("SELECT last_name, sensitive FROM people").fetchall())
+        assert flagged["PATIENTA"] is True
+        assert flagged["DOCTEURA"] is False
+        staff_facts = case.db.execute(
+            "SELECT count(*) FROM facts JOIN records USING (record_id) "
+            "WHERE records.last_name LIKE 'DOCTEUR%'").fetchone()[0]
+        assert staff_facts == 0
+
+
+def test_a_letters_diagnoses_belong_to_its_patient_not_its_signatory(tmp_path):
+    dump = tmp_path / "dump"
+    _write(dump / "courrier.txt", (
+        "Service d'Addictologie\n"
+        "Compte rendu d'hospitalisation\n"
+        "Patient : Mme LEFEBVRE Claire, née le 12/03/1961, IPP 4410021\n"
+        "\n"
+        "Motif : syndrome de dépendance à l'alcool (F10.2).\n"
+        "Traitement de sortie : méthadone 40 mg par jour.\n"
+        "\n"
+        "Dr Jean MOREAU, RPPS 10003456784, tél 01 45 67 89 10\n"))
+    with _scan(dump, tmp_path / "case") as case:
+        facts = case.db.execute(
+            "SELECT r.last_name, f.entity, f.value FROM facts f JOIN records r "
+            "USING (record_id) WHERE f.via = 'document'").fetchall()
+        assert facts and {name for name, _, _ in facts} == {"LEFEBVRE"}
+        assert ("LEFEBVRE", "ICD10_CODE", "F10.2") in facts
+        people = {row[0]: row[1:] for row in case.db.execute(
+            "SELECT last_name, categories, sensitive FROM people").fetchall()}
+        assert "HEALTH" in people["LEFEBVRE"][0] and people["LEFEBVRE"][1] is True
+        if "MOREAU" in people:
+            assert people["MOREAU"][1] is False and "HEALTH" not in people["MOREAU"][0]
+
+
+@pytest.mark.skipif(not (CHINOOK / "Chinook_Sqlite.sqlite").exists(),
+                    reason="the public Chinook database is not beside the project")
+def test_chinook_every_invoice_and_line_reaches_its_customer(tmp_path):
+    """Chinook (public, MIT): Invoice.CustomerId → Customer, InvoiceLine.InvoiceId →
+    Invoice. Expected links are derived from the database's own keys."""
+    source = CHINOOK / "Chinook_Sqlite.sqlite"
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    (dump / "chinook.sqlite").write_bytes(source.read_bytes())
+    with sqlite3.connect(source) as db:
+        customers = {c: f"{last} {first}".casefold() for c, last, first in db.execute(
+            "SELECT CustomerId, LastName, FirstName FROM Customer")}
+        expected = {f"table Invoice, row {n}": customers[c] for n, c in db.execute(
+            "SELECT rowid, CustomerId FROM Invoice")}
+        expected |= {f"table InvoiceLine, row {n}": customers[c] for n, c in db.execute(
+            "SELECT l.rowid, i.CustomerId FROM InvoiceLine l JOIN Invoice i USING (InvoiceId)")}
+    with _scan(dump, tmp_path / "case") as case:
+        found = dict(case.db.execute(
+            "SELECT a.row_location, lower(r.last_name || ' ' || r.first_name) FROM attached_rows a "
+            "JOIN records r USING (record_id)").fetchall())
+    assert len(expected) == 412 + 2240
+    assert {k: found.get(k) for k in expected} == expected
