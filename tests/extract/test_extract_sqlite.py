@@ -12,13 +12,15 @@ from samples.databases import NIR_1, NIR_2, make_sqlite
 
 import breachscope.extract.sqlite as sqlite_mod
 from breachscope.extract.sqlite import partition_sqlite
-from breachscope.extract.units import ExtractionError, TableUnit
+from breachscope.extract.units import ExtractionError, ForeignKey, KeysUnit, TableUnit
 from breachscope.ingest.sniff import sniff_type
 
 
 def tables(path: Path) -> dict[str, TableUnit]:
     out: dict[str, TableUnit] = {}
     for unit in partition_sqlite(path):
+        if isinstance(unit, KeysUnit):
+            continue
         assert isinstance(unit, TableUnit)
         if unit.name in out:
             out[unit.name].rows += unit.rows
@@ -128,3 +130,83 @@ def test_end_to_end(cli, tmp_path):
     assert res.exit_code == 0, res.output
     with people.open(encoding="utf-8", newline="") as fh:
         assert len(list(csv.DictReader(fh))) == 3
+
+
+def keys(path: Path) -> dict[str, KeysUnit]:
+    """Declared keys by table; each names the units of its table's rows, and comes after them."""
+    units = list(partition_sqlite(path))
+    out: dict[str, KeysUnit] = {}
+    for i, unit in enumerate(units):
+        if isinstance(unit, KeysUnit):
+            assert unit.table not in out
+            assert isinstance(units[i - 1], TableUnit) and units[i - 1].name == unit.unit_name
+            out[unit.table] = unit
+    return out
+
+
+def test_declared_keys(tmp_path):
+    path = tmp_path / "keys.db"
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE patient (id INTEGER PRIMARY KEY, ipp TEXT UNIQUE, nom TEXT);
+        CREATE TABLE "Unité" (code TEXT, site TEXT, libelle TEXT, PRIMARY KEY (site, code));
+        CREATE TABLE sejour (
+            num TEXT NOT NULL, patient_id INTEGER REFERENCES Patient,
+            uf_site TEXT, uf_code TEXT, "Medecin  Id" INT REFERENCES medecin(id),
+            parent TEXT,
+            CONSTRAINT pk PRIMARY KEY (num) ON CONFLICT REPLACE,
+            FOREIGN KEY (uf_site, uf_code) REFERENCES "unité" (site, code) ON DELETE CASCADE,
+            FOREIGN KEY (parent) REFERENCES sejour (num)
+        ) WITHOUT ROWID;
+        CREATE TABLE note (texte TEXT, patient_id REFERENCES patient (id));
+        CREATE TABLE vide (a TEXT);
+        INSERT INTO patient VALUES (1, 'P1', 'Dupont');
+        INSERT INTO sejour VALUES ('S1', 1, 'A', 'CARD', NULL, NULL);
+    """)
+    conn.close()
+    found = keys(path)
+    assert set(found) == {"patient", "Unité", "sejour", "note"}  # vide declares none
+    assert found["patient"] == KeysUnit("patient", "table patient", ["id"], [])
+    # the primary key in key order, not column order
+    assert found["Unité"] == KeysUnit("Unité", "table Unité", ["site", "code"], [])
+    assert found["sejour"] == KeysUnit("sejour", "table sejour", ["num"], [
+        # REFERENCES Patient: patient's primary key, the table spelled as the schema does
+        ForeignKey(["patient_id"], "patient", ["id"]),
+        # a referenced table that does not exist: kept as declared
+        ForeignKey(["Medecin Id"], "medecin", ["id"]),  # column named as in the header
+        ForeignKey(["uf_site", "uf_code"], "Unité", ["site", "code"]),
+        ForeignKey(["parent"], "sejour", ["num"]),
+    ])
+    assert tables(path)["table sejour"].header[4] == "Medecin Id"
+    assert found["note"].primary_key == []
+    assert found["note"].foreign_keys == [ForeignKey(["patient_id"], "patient", ["id"])]
+
+
+CHINOOK = Path("/work/shared/datasets/chinook/Chinook_Sqlite.sqlite")
+
+
+@pytest.mark.skipif(not CHINOOK.is_file(), reason="the Chinook database is not here")
+def test_chinook_declared_keys():
+    found = keys(CHINOOK)
+    assert {t: k.primary_key for t, k in found.items()} == {
+        "Album": ["AlbumId"], "Artist": ["ArtistId"], "Customer": ["CustomerId"],
+        "Employee": ["EmployeeId"], "Genre": ["GenreId"], "Invoice": ["InvoiceId"],
+        "InvoiceLine": ["InvoiceLineId"], "MediaType": ["MediaTypeId"],
+        "Playlist": ["PlaylistId"], "PlaylistTrack": ["PlaylistId", "TrackId"],
+        "Track": ["TrackId"],
+    }
+    fks = {(t, tuple(fk.columns), fk.ref_table, tuple(fk.ref_columns))
+           for t, k in found.items() for fk in k.foreign_keys}
+    assert fks == {
+        ("Album", ("ArtistId",), "Artist", ("ArtistId",)),
+        ("Customer", ("SupportRepId",), "Employee", ("EmployeeId",)),
+        ("Employee", ("ReportsTo",), "Employee", ("EmployeeId",)),
+        ("Invoice", ("CustomerId",), "Customer", ("CustomerId",)),
+        ("InvoiceLine", ("InvoiceId",), "Invoice", ("InvoiceId",)),
+        ("InvoiceLine", ("TrackId",), "Track", ("TrackId",)),
+        ("PlaylistTrack", ("PlaylistId",), "Playlist", ("PlaylistId",)),
+        ("PlaylistTrack", ("TrackId",), "Track", ("TrackId",)),
+        ("Track", ("AlbumId",), "Album", ("AlbumId",)),
+        ("Track", ("GenreId",), "Genre", ("GenreId",)),
+        ("Track", ("MediaTypeId",), "MediaType", ("MediaTypeId",)),
+    }

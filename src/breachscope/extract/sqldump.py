@@ -14,7 +14,12 @@ characters of it. Memory does not grow with the file nor with a line.
 
 What is read:
 
-- ``CREATE TABLE`` gives a table's column names (constraints, keys and options are skipped).
+- ``CREATE TABLE`` gives a table's column names and its declared keys: column-level
+  ``PRIMARY KEY`` and ``REFERENCES t (c)``, table-level ``[CONSTRAINT n] PRIMARY KEY (a, b)``
+  and ``FOREIGN KEY (a) REFERENCES t (b) [ON DELETE ...]`` (``UNIQUE``, ``KEY``, ``INDEX``,
+  ``CHECK`` and options are skipped). ``ALTER TABLE [ONLY] t [WITH CHECK] ADD [CONSTRAINT n]
+  PRIMARY KEY / FOREIGN KEY ...`` (pg_dump, SQL Server scripts: after the data) adds keys too.
+  A malformed constraint is skipped, the statement's other constraints are kept.
 - ``INSERT``/``REPLACE INTO t [(cols)] VALUES (...), (...) ...``: strings (``'...'`` with
   MySQL backslash escapes or standard ``''`` doubling, ``E'...'``, ``N'...'``, ``"..."`` as a
   value), numbers, ``NULL`` (→ empty cell), ``_binary '...'`` and ``0x...``/``X'...'`` (kept
@@ -24,6 +29,8 @@ What is read:
   ended by ``\\.``.
 - The dialect (backslash escapes in strings or not) is guessed from the head: a PostgreSQL or
   SQLite dump uses standard strings (``SET standard_conforming_strings`` switches it).
+  ``[name]`` quotes an identifier except in a PostgreSQL dump; in a SQL Server script (``GO``
+  lines), ``GO`` separates statements.
 - Everything else (``SET``, ``LOCK TABLES``, ``/*!40101 ... */``, comments, functions and
   triggers with their ``$$`` bodies, ``DELIMITER`` blocks of routines, psql ``\\connect``) is
   skipped. A statement that cannot be parsed is skipped (rows read before the error are kept)
@@ -33,6 +40,12 @@ Each SQL table becomes :class:`TableUnit` chunks named ``table <name>`` (the sch
 unless two schemas hold the same table name), its columns as the header (``col1..colN`` when the
 dump has no ``CREATE TABLE`` for it), and ``row_numbers`` the 1-based index of the row within its
 table across the whole dump: a finding reads ``table patient, row 812, column nir``.
+
+After the last rows, each table with a declared key gives one :class:`KeysUnit`:
+``unit_name`` is its units' name, ``table`` and ``ForeignKey.ref_table`` bare table names (no
+schema, unquoted; a referenced table the dump holds is named as the dump first wrote it), column
+names as in the header; a ``REFERENCES t`` without columns gets ``t``'s primary key when the dump
+declares it, else no ``ref_columns``. Keys are held within :data:`MAX_KEY_CHARS` characters.
 """
 
 from __future__ import annotations
@@ -42,9 +55,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import NoReturn
 
-from breachscope.extract._table import CHUNK_CHARS, CHUNK_ROWS, MAX_COLUMNS, column_names
+from breachscope.extract._table import (
+    CHUNK_CHARS,
+    CHUNK_ROWS,
+    MAX_COLUMNS,
+    clean_label,
+    column_names,
+)
 from breachscope.extract.stream import decoded_chunks, stream_encoding
-from breachscope.extract.units import ExtractionError, TableUnit, TextUnit
+from breachscope.extract.units import ExtractionError, ForeignKey, KeysUnit, TableUnit, TextUnit
 
 #: Characters kept ahead of the read position before each token.
 LOOKAHEAD = 64 * 1024
@@ -54,6 +73,16 @@ MAX_CELL = 1 << 20
 MAX_VALUE_TOKENS = 10_000
 #: Rows buffered over all tables before the biggest table's rows are emitted.
 MAX_BUFFERED_ROWS = 4 * CHUNK_ROWS
+#: Tokens kept of one element of a ``CREATE TABLE`` body or ``ALTER TABLE`` action; a longer
+#: one declares no key that is read.
+MAX_ELEMENT_TOKENS = 2048
+#: Columns of one declared key, and characters of one name in it; a longer key is skipped.
+MAX_KEY_COLUMNS = 64
+MAX_KEY_NAME = 1024
+#: Foreign keys kept per table.
+MAX_FOREIGN_KEYS = 256
+#: Characters of declared keys (names) kept over the whole dump: keys beyond it are dropped.
+MAX_KEY_CHARS = 1 << 20
 
 _WS = re.compile(r"\s+")
 _WORD = re.compile(r"[^\W\d][\w$]{0,4095}")
@@ -102,6 +131,9 @@ _FAST_VALUES = {
 _GO_LINE = re.compile(rb"^GO[ \t]*\r?$", re.M)
 _PG_HEAD = re.compile(rb"PostgreSQL database dump|FROM stdin;|standard_conforming_strings|"
                       rb"pg_catalog\.|BEGIN TRANSACTION;")
+# PostgreSQL itself (not SQLite, whose dumps also use standard strings): ``[`` is no quote.
+_PG_ONLY = re.compile(rb"PostgreSQL database dump|FROM stdin;|standard_conforming_strings|"
+                      rb"pg_catalog\.")
 
 _CONSTRAINTS = {"PRIMARY", "KEY", "UNIQUE", "INDEX", "CONSTRAINT", "FOREIGN", "CHECK",
                 "FULLTEXT", "SPATIAL", "EXCLUDE", "LIKE", "PERIOD", "INDEXTYPE"}
@@ -162,12 +194,15 @@ class _Lexer:
     ``q`` quoted identifier, ``d`` double-quoted (identifier or string, by context), ``p``
     punctuation (one character); ``("", "")`` at the end."""
 
-    def __init__(self, chunks: Iterator[str], standard_strings: bool) -> None:
+    def __init__(self, chunks: Iterator[str], standard_strings: bool,
+                 brackets: bool | None = None) -> None:
         self.chunks = chunks
         self.buf = ""
         self.pos = 0
         self.eof = False
         self.standard = standard_strings  # '...' without backslash escapes (PostgreSQL, SQLite)
+        # [name] quotes an identifier (SQL Server, SQLite); not in PostgreSQL (int[], ARRAY[])
+        self.brackets = not standard_strings if brackets is None else brackets
         self.peeked: tuple[str, str] | None = None
 
     # -- buffer -----------------------------------------------------------------------------
@@ -256,7 +291,7 @@ class _Lexer:
                 return "q", self.string("`", False)
             if ch == '"':
                 return "d", self.string('"', not self.standard)
-            if ch == "[" and not self.standard:
+            if ch == "[" and self.brackets:
                 m = _BRACKET.match(buf, pos)
                 if m:
                     self.pos = m.end()
@@ -341,11 +376,147 @@ class _Lexer:
         return text
 
 
-class _Table:
-    __slots__ = ("batch", "chars", "columns", "count", "header", "index", "name")
+# -- declared keys ----------------------------------------------------------------------------
+# A key as declared: ("pk", columns, [], []) or ("fk", columns, referenced name parts,
+# referenced columns), names as written.
+_Key = tuple[str, list[str], list[str], list[str]]
 
-    def __init__(self, name: str) -> None:
+
+def _keyword(tokens: list[tuple[str, str]], i: int) -> str:
+    """The word at ``i`` in upper case; ``""`` for anything else or past the end."""
+    return tokens[i][1].upper() if i < len(tokens) and tokens[i][0] == "w" else ""
+
+
+def _is_name(token: tuple[str, str]) -> bool:
+    return token[0] in ("w", "q", "d") and 0 < len(token[1]) <= MAX_KEY_NAME
+
+
+def _key_name(tokens: list[tuple[str, str]], i: int) -> tuple[list[str], int] | None:
+    """A possibly qualified name at ``i`` (``db.schema.table``): its parts and the index
+    after it."""
+    parts: list[str] = []
+    while i < len(tokens) and _is_name(tokens[i]):
+        parts.append(tokens[i][1])
+        i += 1
+        if i < len(tokens) and tokens[i] == ("p", "."):
+            if len(parts) >= 4:
+                return None
+            i += 1
+            continue
+        return parts, i
+    return None
+
+
+def _key_columns(tokens: list[tuple[str, str]], i: int) -> tuple[list[str], int] | None:
+    """``(a, b DESC, c(10))`` at ``i``: the column names and the index after the ``)``."""
+    if i >= len(tokens) or tokens[i] != ("p", "("):
+        return None
+    columns: list[str] = []
+    depth = 0
+    expect = True  # a column name comes next
+    for j in range(i + 1, len(tokens)):
+        kind, text = tokens[j]
+        if kind == "p" and text in ("(", ")", ","):
+            if text == "(":
+                depth += 1
+            elif text == ")" and depth:
+                depth -= 1
+            elif text == ")":
+                return (columns, j + 1) if not expect else None
+            elif not depth:
+                if expect:
+                    return None
+                expect = True
+        elif expect and not depth:
+            if not _is_name(tokens[j]) or len(columns) >= MAX_KEY_COLUMNS:
+                return None
+            columns.append(text)
+            expect = False
+    return None
+
+
+def _reference(tokens: list[tuple[str, str]], i: int) -> tuple[list[str], list[str]] | None:
+    """``t [(a, b)]`` after ``REFERENCES``: the table's name parts and the columns (none when
+    the table's primary key is meant)."""
+    found = _key_name(tokens, i)
+    if found is None:
+        return None
+    parts, i = found
+    if i < len(tokens) and tokens[i] == ("p", "("):
+        columns = _key_columns(tokens, i)
+        return (parts, columns[0]) if columns else None
+    return parts, []
+
+
+def _table_key(tokens: list[tuple[str, str]], i: int) -> _Key | None:
+    """A table constraint at ``i``: ``[CONSTRAINT name] PRIMARY KEY [CLUSTERED] (a, b)`` or
+    ``[CONSTRAINT name] FOREIGN KEY [name] (a) REFERENCES t [(b)] [ON DELETE ...]``. None for
+    another constraint (``UNIQUE``, ``KEY``, ``CHECK``...) or a malformed one."""
+    if _keyword(tokens, i) == "CONSTRAINT":
+        i += 1
+        if _keyword(tokens, i) not in ("PRIMARY", "FOREIGN") or _keyword(tokens, i + 1) != "KEY":
+            i += 1  # the constraint's name (MySQL may leave it out)
+    kind = _keyword(tokens, i)
+    if kind not in ("PRIMARY", "FOREIGN") or _keyword(tokens, i + 1) != "KEY":
+        return None
+    i += 2
+    # PRIMARY KEY CLUSTERED / USING BTREE (...), FOREIGN KEY index_name (...)
+    words = 0
+    while i < len(tokens) and tokens[i][0] in ("w", "q", "d") and words < 3:
+        i += 1
+        words += 1
+    found = _key_columns(tokens, i)
+    if found is None:
+        return None
+    columns, i = found
+    if kind == "PRIMARY":
+        return "pk", columns, [], []
+    if _keyword(tokens, i) != "REFERENCES":
+        return None
+    reference = _reference(tokens, i + 1)
+    if reference is None or (reference[1] and len(reference[1]) != len(columns)):
+        return None
+    return "fk", columns, reference[0], reference[1]
+
+
+def _column_keys(column: str, tokens: list[tuple[str, str]]) -> list[_Key]:
+    """The keys a column definition declares (``tokens`` after the column's name):
+    ``PRIMARY KEY``, ``REFERENCES t [(c)]``."""
+    if not 0 < len(column) <= MAX_KEY_NAME:
+        return []
+    keys: list[_Key] = []
+    depth = 0
+    for j, (kind, text) in enumerate(tokens):
+        if kind == "p":
+            depth += (text == "(") - (text == ")")
+        elif kind == "w" and not depth:
+            word = text.upper()
+            if word == "PRIMARY" and _keyword(tokens, j + 1) == "KEY":
+                keys.append(("pk", [column], [], []))
+            elif word == "REFERENCES":
+                reference = _reference(tokens, j + 1)
+                if reference is not None and len(reference[1]) <= 1:
+                    keys.append(("fk", [column], reference[0], reference[1]))
+    return keys[:4]
+
+
+class _Keys:
+    """The keys declared for one table, names as written (matched to the header at the end)."""
+
+    __slots__ = ("foreign", "primary")
+
+    def __init__(self) -> None:
+        self.primary: list[str] = []
+        self.foreign: list[tuple[list[str], list[str], list[str]]] = []
+
+
+class _Table:
+    __slots__ = ("bare", "batch", "chars", "columns", "count", "header", "index", "keys", "name")
+
+    def __init__(self, name: str, bare: str = "") -> None:
         self.name = name
+        self.bare = bare  # the table's name without its schema, as first written
+        self.keys: _Keys | None = None
         self.columns: list[str] = []  # from CREATE TABLE or the first column list
         self.header: list[str] | None = None  # fixed when the first chunk is emitted
         self.index: dict[str, int] = {}
@@ -413,9 +584,14 @@ class _Dump:
         self.rows = 0
         self.created = 0
         self.failed = 0
+        self.keyed: list[_Table] = []  # tables with declared keys, in order
+        self.key_chars = 0
+        self.retired: list[_Table] = []  # tables declared again, with rows still to emit
+        self.next_alter = False  # a SQL Server ALTER TABLE ended where the next one began
 
     # -- tables ------------------------------------------------------------------------------
-    def table(self, parts: list[str], fresh: bool = False) -> _Table:
+    def find(self, parts: list[str]) -> tuple[tuple[str, str], _Table | None]:
+        """The table a possibly qualified name designates, if it is known yet."""
         schema = ".".join(parts[:-1]).lower()
         key = (schema, parts[-1].lower())
         table = self.tables.get(key)
@@ -423,7 +599,15 @@ class _Dump:
             # ``sejour`` and ``hopital.sejour`` are one table when no other schema has one
             same = [k for k in self.by_name.get(key[1], ()) if not schema or not k[0]]
             if len(same) == 1 and len(self.by_name[key[1]]) == 1:
-                table = self.tables[key] = self.tables[same[0]]
+                table = self.tables[same[0]]
+        return key, table
+
+    def table(self, parts: list[str], fresh: bool = False) -> _Table:
+        key, table = self.find(parts)
+        if table is not None:
+            self.tables[key] = table
+        if table is not None and fresh and table.count and table.batch:
+            self.retired.append(table)  # its rows are emitted with the others
         if table is None or (fresh and table.count):
             display = parts[-1][:200]
             if display in self.names:
@@ -433,7 +617,7 @@ class _Dump:
             while display in self.names:
                 display, n = f"{base} ({n})", n + 1
             self.names.add(display)
-            table = self.tables[key] = _Table(f"table {display}")
+            table = self.tables[key] = _Table(f"table {display}", parts[-1][:200])
             self.by_name.setdefault(key[1], set()).add(key)
         return table
 
@@ -449,16 +633,21 @@ class _Dump:
             yield from self.flush_all()
 
     def flush_all(self) -> Iterator[TableUnit | TextUnit]:
-        for table in {id(t): t for t in self.tables.values()}.values():
+        retired, self.retired = self.retired, []
+        for table in {id(t): t for t in [*retired, *self.tables.values()]}.values():
             if table.batch:
                 yield from table.flush()
         self.buffered = 0
 
     # -- statements --------------------------------------------------------------------------
-    def units(self) -> Iterator[TableUnit | TextUnit]:
+    def units(self) -> Iterator[TableUnit | TextUnit | KeysUnit]:
         lex = self.lex
         while True:
-            kind, text = lex.next()
+            try:
+                kind, text = lex.next()
+            except _BadStatement:  # a string left open up to the end of the file
+                self.failed += 1
+                break
             if not kind:
                 break
             if kind == "p" and text == ";":
@@ -467,6 +656,8 @@ class _Dump:
                 lex.rest_of_line()
                 continue
             keyword = text.upper() if kind == "w" else ""
+            if keyword == "GO" and self.batches:  # a batch separator, not a statement
+                continue
             try:
                 if keyword in ("INSERT", "REPLACE"):
                     yield from self.insert()
@@ -474,6 +665,8 @@ class _Dump:
                     yield from self.copy()
                 elif keyword == "CREATE":
                     self.create()
+                elif keyword == "ALTER":
+                    self.alter()
                 elif keyword == "DELIMITER":
                     self.delimiter()
                 elif keyword == "SET":
@@ -482,8 +675,13 @@ class _Dump:
                     self.skip()
             except _BadStatement:
                 self.failed += 1
-                self.skip()
+                try:
+                    self.skip()
+                except _BadStatement:  # a string left open up to the end of the file
+                    break
         yield from self.flush_all()
+        if self.rows or self.created:
+            yield from self.keys_units()
 
     def bad(self, token: tuple[str, str], why: str) -> NoReturn:
         """Fail the statement; ``token`` (maybe its ``;``) is read again by :meth:`skip`."""
@@ -695,29 +893,186 @@ class _Dump:
         kind, text = lex.next()
         if kind != "p" or text != "(":
             return self.skip()  # AS SELECT, PARTITION OF, LIKE
+        if table.keys is not None:  # declared again before any row: its keys are these
+            table.keys = _Keys()
         columns: list[str] = []
-        depth = 1
-        start = True
-        while depth:
-            kind, text = lex.next()
-            if not kind:
-                raise _BadStatement("unterminated CREATE TABLE")
-            if start:
-                start = False
-                if kind in ("q", "d") or (kind == "w" and text.upper() not in _CONSTRAINTS):
-                    columns.append(text)
-            if kind == "p":
-                if text == "(":
-                    depth += 1
-                elif text == ")":
-                    depth -= 1
-                elif text == "," and depth == 1:
-                    start = True
+        for tokens, whole in self.elements(closing=True):
+            if not tokens:
+                continue
+            kind, text = tokens[0]
+            if kind in ("q", "d") or (kind == "w" and text.upper() not in _CONSTRAINTS):
+                columns.append(text)
+                keys = _column_keys(text, tokens[1:]) if whole else []
+            else:
+                key = _table_key(tokens, 0) if whole else None
+                keys = [key] if key else []
+            for key in keys:
+                self.add_key(table, key)
         if columns:
             self.created += 1
             if not table.count:
                 table.set_columns(columns)
         return self.skip()
+
+    def elements(self, closing: bool) -> Iterator[tuple[list[tuple[str, str]], bool]]:
+        """The comma-separated elements of a ``CREATE TABLE`` body up to its ``)``
+        (``closing``), or the actions of an ``ALTER TABLE`` up to the statement's end: each as
+        ``(tokens, whole)``, ``whole`` False when it had more than :data:`MAX_ELEMENT_TOKENS`
+        tokens (only the first are kept)."""
+        lex = self.lex
+        tokens: list[tuple[str, str]] = []
+        depth = 0
+        while True:
+            token = lex.next()
+            kind, text = token
+            if not kind:
+                if closing:
+                    raise _BadStatement("unterminated CREATE TABLE")
+                break
+            if kind == "p":
+                if text == "(":
+                    depth += 1
+                elif text == ")":
+                    if not depth and closing:
+                        break
+                    depth = max(0, depth - 1)
+                elif text == "," and not depth:
+                    yield tokens, len(tokens) <= MAX_ELEMENT_TOKENS
+                    tokens = []
+                    continue
+                elif text == ";":
+                    if closing:
+                        self.bad(token, "unterminated CREATE TABLE")
+                    break
+            elif self.batches and not closing and not depth and kind == "w" and (
+                    text.upper() in ("GO", "INSERT", "CREATE", "ALTER")):
+                # the next statement: this one had no ';'
+                if text.upper() == "ALTER":  # ALTER TABLE, not ALTER COLUMN
+                    following = lex.next()
+                    lex.push(following)
+                    if following[0] == "w" and following[1].upper() == "TABLE":
+                        lex.next()
+                        self.next_alter = True
+                        break
+                elif text.upper() != "GO":
+                    lex.push(token)
+                    break
+                else:
+                    break
+            if len(tokens) <= MAX_ELEMENT_TOKENS:
+                if tokens and len(text) > MAX_KEY_NAME:
+                    token = (kind, "")  # a long default value: no name of a key
+                tokens.append(token)
+        yield tokens, len(tokens) <= MAX_ELEMENT_TOKENS
+
+    def alter(self) -> None:
+        """``ALTER TABLE [IF EXISTS] [ONLY] t [WITH CHECK] ADD [CONSTRAINT n] PRIMARY KEY
+        (...) / FOREIGN KEY (...) REFERENCES ... / [COLUMN] c type REFERENCES ..., ADD ...``:
+        the keys it adds (``pg_dump`` and many scripts declare them this way, after the
+        data). Anything else an ``ALTER`` does is skipped."""
+        lex = self.lex
+        kind, text = lex.next()
+        if kind != "w" or text.upper() != "TABLE":
+            lex.push((kind, text))
+            return self.skip()
+        self.next_alter = True
+        while self.next_alter:
+            self.next_alter = False
+            self.alter_table()
+        return None
+
+    def alter_table(self) -> None:
+        """One ``ALTER TABLE``, after its ``TABLE``."""
+        lex = self.lex
+        kind, text = lex.next()
+        while kind == "w" and text.upper() in ("IF", "EXISTS", "ONLY"):
+            kind, text = lex.next()
+        lex.push((kind, text))
+        parts = self.name()
+        table: _Table | None = None
+        for tokens, whole in self.elements(closing=False):
+            i = 2 if _keyword(tokens, 0) == "WITH" else 0  # WITH [NO]CHECK (SQL Server)
+            if not whole or _keyword(tokens, i) != "ADD":
+                continue
+            i += 1
+            word = _keyword(tokens, i)
+            if word == "COLUMN":
+                i += 1
+                if _keyword(tokens, i) == "IF":  # IF NOT EXISTS
+                    i += 3
+            if word == "COLUMN" or (i < len(tokens) and _is_name(tokens[i])
+                                    and word not in _CONSTRAINTS):
+                keys = _column_keys(tokens[i][1], tokens[i + 1:]) if i < len(tokens) else []
+            else:
+                key = _table_key(tokens, i)
+                keys = [key] if key else []
+            for key in keys:
+                if table is None:
+                    table = self.table(parts)
+                self.add_key(table, key)
+        return None
+
+    def add_key(self, table: _Table, key: _Key) -> None:
+        """Record a key declared for ``table`` (a primary key replaces the one before; the
+        keys of the whole dump are held within :data:`MAX_KEY_CHARS`)."""
+        kind, columns, reference, ref_columns = key
+        cost = 16 + sum(map(len, columns)) + sum(map(len, reference)) + sum(map(len, ref_columns))
+        if self.key_chars + cost > MAX_KEY_CHARS:
+            return
+        keys = table.keys
+        if keys is None:
+            keys = table.keys = _Keys()
+            self.keyed.append(table)
+        if kind == "pk":
+            keys.primary = columns
+        elif len(keys.foreign) < MAX_FOREIGN_KEYS:
+            keys.foreign.append((columns, reference, ref_columns))
+        else:
+            return
+        self.key_chars += cost
+
+    def keys_units(self) -> Iterator[KeysUnit]:
+        """One :class:`KeysUnit` per table with declared keys, its columns named as in its
+        units' header, a referenced table by its bare name (as the dump first wrote it when
+        the dump holds it), a reference without columns completed with the referenced table's
+        primary key when it is known."""
+        headers: dict[int, list[str]] = {}
+
+        def column(table: _Table | None, name: str) -> str:
+            if table is not None:
+                header = headers.get(id(table))
+                if header is None:
+                    header = table.header
+                    if header is None:
+                        header = column_names(table.columns, len(table.columns))
+                    headers[id(table)] = header
+                i = table.index.get(name.lower())
+                if i is not None and i < len(header):
+                    return header[i]
+            return clean_label(name) or name
+
+        for table in self.keyed:
+            keys = table.keys
+            if keys is None:
+                continue
+            foreign: list[ForeignKey] = []
+            for columns, reference, ref_columns in keys.foreign:
+                target = self.find(reference)[1]
+                if not ref_columns and target is not None and target.keys is not None and (
+                        len(target.keys.primary) == len(columns)):
+                    ref_columns = target.keys.primary
+                fk = ForeignKey(
+                    columns=[column(table, c) for c in columns],
+                    ref_table=target.bare if target is not None and target.bare
+                    else reference[-1][:200],
+                    ref_columns=[column(target, c) for c in ref_columns])
+                if fk not in foreign:
+                    foreign.append(fk)
+            if keys.primary or foreign:
+                yield KeysUnit(table=table.bare or table.name.removeprefix("table "),
+                               unit_name=table.name,
+                               primary_key=[column(table, c) for c in keys.primary],
+                               foreign_keys=foreign)
 
     def copy(self) -> Iterator[TableUnit | TextUnit]:
         lex = self.lex
@@ -814,13 +1169,14 @@ class _Dump:
                 self.lex.standard = True
 
 
-def partition_sql(path: Path) -> Iterator[TableUnit | TextUnit]:
+def partition_sql(path: Path) -> Iterator[TableUnit | TextUnit | KeysUnit]:
     """Stream the tables of an SQL dump (see the module docstring)."""
     path = Path(path)
     encoding, bom, head = stream_encoding(path)
     standard = bool(_PG_HEAD.search(head))
+    brackets = not _PG_ONLY.search(head)
     batches = bool(_GO_LINE.search(head))
-    dump = _Dump(_Lexer(decoded_chunks(path, encoding, bom), standard), batches)
+    dump = _Dump(_Lexer(decoded_chunks(path, encoding, bom), standard, brackets), batches)
     yield from dump.units()
     if not dump.rows and not dump.created:
         reason = "no SQL table or row could be read"
