@@ -7,7 +7,7 @@ import os
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -20,6 +20,9 @@ from breachscope.settings import (
     DEFAULT_TIMEOUT,
     ScanSettings,
 )
+
+if TYPE_CHECKING:
+    from breachscope.assess.units import UnitRow
 
 DEFAULT_LIMITS = ArchiveLimits()
 GB = 1024**3
@@ -141,6 +144,11 @@ def scan(
         typer.Option(help="How records become people: exact keys, or exact keys plus Splink's "
                      "probabilistic pairs (kept for the case). Default: the case's, else splink."),
     ] = None,
+    units: Annotated[
+        Path | None,
+        typer.Option("--units", help="The hospital's care-unit table (CSV: code, label, "
+                     "optional sensitive column), to decode unit codes."),
+    ] = None,
 ) -> None:
     """Scan files, directories and archives into the case; re-running resumes."""
     from breachscope.ingest.archives import load_passwords
@@ -159,6 +167,7 @@ def scan(
         known_passwords = tuple(load_passwords(passwords)) if passwords else ()
     except OSError as exc:
         raise _fail(f"cannot read passwords file {passwords}: {exc.strerror}", EXIT_USAGE) from None
+    unit_rows = _read_units(units) if units is not None else None
     settings = ScanSettings(
         timeout=timeout, archive_timeout=archive_timeout, memory_limit_mb=memory_limit,
         archive=dataclasses.replace(
@@ -173,8 +182,12 @@ def scan(
                 ScanProgress(total_size(paths)) as progress:
             if linkage is not None:
                 store.set_linkage(linkage.value)
+            if units is not None and unit_rows is not None:
+                _store_units(store, units, unit_rows)
             summary = run_scan(paths, store, workers=workers, settings=settings,
                                on_progress=progress)
+            if units is not None:
+                _apply_units(store)
     except CaseError as exc:
         raise _fail(str(exc)) from exc
     except KeyboardInterrupt:
@@ -267,6 +280,77 @@ def link(
     )
     typer.echo(f"unmatched: {summary.n_people - summary.n_matched} people, "
                f"listed in {summary.unmatched_path}")
+
+
+def _read_units(path: Path) -> list[UnitRow]:
+    from breachscope.assess.units import UnitFileError, read_unit_file
+
+    if not path.is_file():
+        raise _fail(f"no such file: {path}", EXIT_USAGE)
+    try:
+        return read_unit_file(path)
+    except UnitFileError as exc:
+        raise _fail(str(exc), EXIT_USAGE) from None
+
+
+def _store_units(store: Case, path: Path, rows: list[UnitRow]) -> None:
+    from breachscope.assess.units import FILE_PREFIX, store_unit_file
+
+    n = store_unit_file(store, rows, FILE_PREFIX + path.name)
+    typer.echo(f"care units: {n} units from {path.name}")
+
+
+def _apply_units(store: Case) -> None:
+    """Re-assess when the scan did not (nothing new scanned), so the unit table counts."""
+    from breachscope.assess.categories import assess_case
+    from breachscope.assess.units import units_stale
+
+    if units_stale(store):
+        assess_case(store)
+
+
+def _print_units(store: Case) -> None:
+    from breachscope.assess.units import unit_summary
+
+    summary = unit_summary(store)
+    typer.echo(f"unit tables: {len(summary.sources)}")
+    for source, n in summary.sources:
+        typer.echo(f"  {source}: {n} codes")
+    n_values = sum(summary.statuses.values())
+    by_status = ", ".join(f"{n} {status}" for status, n in summary.statuses.items())
+    typer.echo(f"unit values: {n_values} distinct ({by_status}); "
+               f"{summary.n_sensitive} reveal sensitive care")
+    typer.echo(f"unknown codes: {summary.statuses['unknown_code']} distinct unit values are "
+               "codes that no table decodes (undecided, not known to be non-sensitive)")
+    if not summary.resolved:
+        typer.echo("unit values are not resolved for the current tables: give the unit file "
+                   "again, or scan")
+
+
+@app.command("units")
+def units_command(
+    case: Annotated[Path, typer.Option("--case", help="Case directory.")],
+    units_file: Annotated[
+        Path | None,
+        typer.Argument(help="The hospital's care-unit table (CSV: code, label, optional "
+                       "sensitive column). Without it: list the unit tables known."),
+    ] = None,
+    key_file: KeyFileOption = None,
+) -> None:
+    """Load the hospital's care-unit table into the case and re-assess (unit codes such as
+    3201 or U45 then reveal psychiatry, addiction...); without a file, list the unit tables
+    known and how many unit values stay undecoded."""
+    from breachscope.assess.categories import assess_case
+
+    rows = _read_units(units_file) if units_file is not None else None
+    try:
+        with Case(case, create=False, key=_key(key_file)) as store:
+            if units_file is not None and rows is not None:
+                _store_units(store, units_file, rows)
+                assess_case(store)
+            _print_units(store)
+    except CaseError as exc:
+        raise _fail(str(exc)) from exc
 
 
 EXIT_NOT_FOUND = 1
