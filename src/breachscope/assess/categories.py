@@ -158,12 +158,14 @@ def build_sensitive_evidence(case: Case) -> None:
                         WHEN regexp_matches(fold(fa.value), '{unit_re}') THEN 'sensitive_unit'
                         END
                     END AS category,
-                uv.status AS unit_status, uv.label AS unit_label
+                CASE WHEN fa.entity = 'CARE_UNIT' THEN uv.status END AS unit_status,
+                uv.label AS unit_label
             FROM facts_all fa JOIN rec USING (record_id)
-                LEFT JOIN unit_values uv ON fa.entity = 'CARE_UNIT' AND uv.value = fa.value
-                LEFT JOIN _bs_drugs d ON fa.entity = 'MEDICATION' AND d.name = fold(fa.value)
-                LEFT JOIN _bs_words w ON fa.entity IN ('DIAGNOSIS', 'PROCEDURE')
-                    AND w.value = fa.value
+                -- plain equalities (hash joins); the CASE above reads each for its entity
+                LEFT JOIN unit_values uv ON uv.value = fa.value
+                LEFT JOIN _bs_drugs d
+                    ON d.name = CASE WHEN fa.entity = 'MEDICATION' THEN fold(fa.value) END
+                LEFT JOIN _bs_words w ON w.value = fa.value
         )
         SELECT DISTINCT person_id, record_id, sha256, location, category,
             CASE entity
