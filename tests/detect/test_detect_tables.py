@@ -193,3 +193,22 @@ def test_detect_units_routes_text_and_tables() -> None:
 def test_detect_units_rejects_other_objects() -> None:
     with pytest.raises(TypeError):
         detect_units(["not a unit"])  # type: ignore[list-item]
+
+
+def test_a_note_column_gives_the_rows_health_findings_and_keys_are_kept():
+    from breachscope.detect.tables import detect_table
+    from breachscope.extract.units import TableUnit
+
+    table = TableUnit(["nda", "ipp", "commentaire", "code_cim10"], [
+        ["5001", "100234", "Admis pour sevrage alcoolique, traité par méthadone", "F10.2"],
+        ["5002", "100235", "RAS", "I10"],
+    ], name="table sejour")
+    found = detect_table(table)
+    notes = {(f.entity, f.value, f.location) for f in found.findings
+             if f.location.endswith("column commentaire")}
+    assert ("MEDICATION", "méthadone", "table sejour, row 2, column commentaire") in notes
+    assert not any(loc.startswith("table sejour, row 3") for _e, _v, loc in notes)
+    # key columns (by name or label) are kept per row; a diagnosis code column is a fact
+    assert ("table sejour, row 2", "nda", "5001") in found.row_keys
+    assert ("table sejour, row 3", "ipp", "100235") in found.row_keys
+    assert not any(col == "code_cim10" for _loc, col, _v in found.row_keys)

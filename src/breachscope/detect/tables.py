@@ -20,7 +20,12 @@ from breachscope.detect.columns import (
     normalize_multi,
     parse_column_date,
 )
-from breachscope.detect.headers import header_tokens, is_patient_header, is_staff_header
+from breachscope.detect.headers import (
+    FREE_TEXT_WORDS,
+    header_tokens,
+    is_patient_header,
+    is_staff_header,
+)
 from breachscope.detect.health import normalize_ccam, normalize_icd10
 from breachscope.detect.identifiers import (
     normalize_card,
@@ -216,8 +221,10 @@ def detect_table(table: TableUnit, *, today: date | None = None,
         findings.extend(_column_findings(column, values, row_locations, detector))
     for column in columns:
         if column.label is None:
-            findings.extend(_free_text_findings(column, table.column(column.index),
-                                                row_locations))
+            cells = table.column(column.index)
+            findings.extend(_free_text_findings(column, cells, row_locations))
+            if _is_note_column(column, cells):
+                findings.extend(_note_health_findings(column, cells, row_locations))
     if scan_header:  # once per table, not for every chunk of it
         findings.extend(_header_findings(table, prefix))
     records = build_records(labelled, row_locations, role) if labelled else []
@@ -257,6 +264,44 @@ def _header_findings(table: TableUnit, prefix: str) -> list[Finding]:
             for f in scan_text(TextUnit(cell)):
                 findings.append(Finding(f.entity, f.value, f"{prefix}header, column {index + 1}",
                                         f.confidence, "cell+" + f.detector))
+    return findings
+
+
+# A note column: its header says so (commentaire, observation, motif...), or its cells are
+# sentences. Health findings in it (a stay's "sevrage alcoolique", a drug) are the row's.
+_NOTE_MIN_CHARS = 40
+
+
+def _is_note_column(column: ColumnLabel, cells: list[str]) -> bool:
+    if any(t in FREE_TEXT_WORDS for t in header_tokens(column.header)):
+        return True
+    filled = [c for c in cells[:200] if c.strip()]
+    return bool(filled) and sum(len(c) for c in filled) / len(filled) >= _NOTE_MIN_CHARS and (
+        sum(" " in c.strip() for c in filled) >= 0.8 * len(filled))
+
+
+def _note_health_findings(
+    column: ColumnLabel, cells: list[str], row_locations: list[str]
+) -> list[Finding]:
+    """Diagnoses, drugs, codes, acts and units written in a note cell (the health scanners of
+    the text detector, run once per distinct cell)."""
+    from breachscope.detect.scanners.health import SCANNERS
+
+    where = f", column {_column_name(column)}"
+    cache: dict[str, list[tuple[str, str, float, str]]] = {}
+    findings: list[Finding] = []
+    for r, cell in enumerate(cells):
+        if len(cell.strip()) < 3:
+            continue
+        found = cache.get(cell)
+        if found is None:
+            found = cache[cell] = [
+                (entity, value, confidence, detector)
+                for entity, scanner in SCANNERS
+                for _start, _end, value, confidence, detector in scanner(cell)]
+        for entity, value, confidence, detector in found:
+            findings.append(Finding(entity, value, row_locations[r] + where, confidence,
+                                    "cell+" + detector))
     return findings
 
 
