@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import re
@@ -32,9 +33,22 @@ from breachscope.demo.generator import (
     URGENCES_TSV,
 )
 from breachscope.demo.identifiers import make_fr_iban, make_nir, nir_key, rib_key
+from breachscope.demo.relational import (
+    GAP_SQL,
+    PHARMA_SQL,
+    SPLIT_DIAGNOSES,
+    SPLIT_MOVES,
+    SPLIT_PATIENTS,
+    UNIT_TABLE,
+)
 
-LEAF_FILES = (ADMISSIONS, PATIENTS_XLSX, ANNUAIRE, DPI_JSON, ARCHIVE_ADMISSIONS, URGENCES_TSV,
-              NOTES, TEMPLATE, PLANNING)
+LEGACY_FILES = (ADMISSIONS, PATIENTS_XLSX, ANNUAIRE, DPI_JSON, ARCHIVE_ADMISSIONS, URGENCES_TSV,
+                NOTES, TEMPLATE, PLANNING)
+RELATIONAL_FILES = (GAP_SQL, UNIT_TABLE, PHARMA_SQL, SPLIT_PATIENTS, SPLIT_MOVES,
+                    SPLIT_DIAGNOSES)
+# Files whose rows or text show health data about the people they name.
+HEALTH_FILES = {ADMISSIONS, ARCHIVE_ADMISSIONS, DPI_JSON, URGENCES_TSV, NOTES, GAP_SQL,
+                PHARMA_SQL}
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +65,26 @@ def leak(generated) -> Path:
 @pytest.fixture(scope="module")
 def truth(generated) -> Truth:
     return generated[1]
+
+
+def letters(truth: Truth) -> list[str]:
+    return sorted(f.file for f in truth.files if f.file.startswith("courriers/"))
+
+
+def leaf_text(leak: Path, file: str) -> str:
+    """The text of a leaf file, whatever its format (cells and paragraphs joined)."""
+    raw = read_member(leak, file)
+    if file == PATIENTS_XLSX:
+        wb = load_workbook(io.BytesIO(raw))
+        return "\n".join(" ".join(str(c) for c in row if c is not None)
+                         for ws in wb.worksheets for row in ws.iter_rows(values_only=True))
+    if file.endswith(".docx"):
+        with zipfile.ZipFile(io.BytesIO(raw)) as docx:
+            xml = docx.read("word/document.xml").decode("utf-8")
+        xml = re.sub(r"</w:p>|<w:br/>", "\n", xml)
+        return html.unescape(re.sub(r"<[^>]+>", "", xml))
+    encoding = {ADMISSIONS: "cp1252", ARCHIVE_ADMISSIONS: "cp1252", URGENCES_TSV: "utf-16"}
+    return raw.decode(encoding.get(file, "utf-8-sig"))
 
 
 def read_member(leak: Path, contract_path: str) -> bytes:
@@ -126,8 +160,25 @@ def test_truth_counts_and_json(generated, truth):
     data = json.loads((out / "truth.json").read_text(encoding="utf-8"))
     assert data["n_people"] == 340
     assert data["counts"] == {"PATIENT": 300, "STAFF": 40}
+    assert data["n_orphan_rows"] == truth.n_orphan_rows == len(data["orphan_rows"]) >= 3
     assert Truth.load(out / "truth.json") == truth
     assert not (out / "leak" / "truth.json").exists()
+
+
+def test_truth_without_the_new_fields_still_loads(generated, truth):
+    """A truth file written before the relational shapes (no sensitive_reasons, linked_files,
+    orphan_rows, key_links, units) loads with empty defaults."""
+    out, _ = generated
+    data = json.loads((out / "truth.json").read_text(encoding="utf-8"))
+    for key in ("orphan_rows", "key_links", "units", "n_orphan_rows"):
+        del data[key]
+    for person in data["people"]:
+        del person["sensitive_reasons"], person["linked_files"]
+    old = Truth.from_dict(data)
+    assert old.n_people == truth.n_people and old.n_orphan_rows == 0
+    assert old.key_links == [] and old.units == []
+    assert all(p.sensitive_reasons == [] and p.linked_files == [] for p in old.people)
+    assert [p.sensitive for p in old.people] == [p.sensitive for p in truth.people]
 
 
 def test_people_unique_and_present(truth):
@@ -145,23 +196,14 @@ def test_people_unique_and_present(truth):
 
 
 def test_every_person_is_named_in_each_of_their_files(leak, truth):
-    texts = {}
-    for file in LEAF_FILES:
-        raw = read_member(leak, file)
-        encoding = {ADMISSIONS: "cp1252", ARCHIVE_ADMISSIONS: "cp1252", URGENCES_TSV: "utf-16"}
-        if file == PATIENTS_XLSX:
-            wb = load_workbook(io.BytesIO(raw))
-            text = "\n".join(
-                " ".join(str(c) for c in row if c is not None)
-                for ws in wb.worksheets for row in ws.iter_rows(values_only=True)
-            )
-        else:
-            text = raw.decode(encoding.get(file, "utf-8-sig"))
-        texts[file] = fold_name(text)
+    texts = {file: fold_name(leaf_text(leak, file))
+             for file in (*LEGACY_FILES, *RELATIONAL_FILES, *letters(truth))}
     for p in truth.people:
         for file in p.files:
             assert fold_name(p.last_name) in texts[file], (p.truth_id, file)
             assert fold_name(p.first_name) in texts[file], (p.truth_id, file)
+        for file in p.linked_files:  # child files name no one, they hold the IPP
+            assert fold_name(p.last_name) not in texts[file], (p.truth_id, file)
 
 
 def test_truth_nirs_valid_and_decoys_invalid(truth):
@@ -223,8 +265,9 @@ def test_people_fields_match_findings(truth):
             assert "NATIONAL_ID" not in p.categories
         if p.birth_date:
             assert ("BIRTH_DATE", p.birth_date) in exposed
-        health_files = {ADMISSIONS, DPI_JSON, URGENCES_TSV, NOTES}
-        assert ("HEALTH" in p.categories) == bool(health_files & set(p.files))
+        health = (HEALTH_FILES & set(p.files) or p.linked_files
+                  or any(f.startswith("courriers/") for f in p.files))
+        assert ("HEALTH" in p.categories) == (p.role == "PATIENT" and bool(health))
 
 
 def test_non_personal_files_have_nothing(truth):
@@ -300,9 +343,16 @@ def test_annuaire(leak, truth):
     raw = (leak / ANNUAIRE).read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
-    assert list(rows[0]) == ["Nom", "Prénom", "Fonction", "Service", "Poste", "Téléphone",
-                             "Email"]
+    assert list(rows[0]) == ["Matricule", "Nom", "Prénom", "Fonction", "Service", "UF", "Poste",
+                             "Téléphone", "Email"]
     assert len(rows) == 40
+    assert len({r["Matricule"] for r in rows}) == 40
+    assert all(re.fullmatch(r"M\d{5}", r["Matricule"]) for r in rows)
+    # Services of sensitive care, coded: the staff's workplace, never their care.
+    assert {"Psychiatrie adulte", "Addictologie"} <= {r["Service"] for r in rows}
+    assert {"3201", "U45"} <= {r["UF"] for r in rows}
+    staff = [p for p in truth.people if p.role == "STAFF"]
+    assert all(not p.sensitive and "HEALTH" not in p.categories for p in staff)
     assert all(re.fullmatch(r"\d{4}", r["Poste"]) for r in rows)
     assert len({r["Poste"] for r in rows}) == 40
     phones = findings_of(truth, ANNUAIRE, "PHONE")

@@ -7,20 +7,29 @@ archive with a nested zip, nursing notes, templates), and writes ``out_dir / "tr
 every person in the leak with what of them is exposed, and the exact set of findings
 (NIR, PHONE, EMAIL, IBAN, BIRTH_DATE) a perfect scan reports, file by file.
 
-The output is a pure function of the arguments: one ``random.Random(seed)``, Faker ``fr_FR``
-seeded with the same seed, a fixed reference date (:data:`REFERENCE_DATE`) and fixed archive
-timestamps, so two runs give byte-identical files.
+It also writes the shapes that only relational reconstruction and document attribution can
+read (:mod:`breachscope.demo.relational`, :mod:`breachscope.demo.letters`): a normalized GAP
+backup (``pg_dump``: ``patient``, ``sejour``, ``diagnostic``) in an archive with the hospital's
+unit table, the pharmacy's MySQL dump (``patient``, ``dispensation``), split CSV exports
+(``patients.csv``, ``mouvements.csv``, ``diagnostics.csv``) and discharge letters and
+consultation reports (text and DOCX) signed by staff physicians. Some patients are only there:
+their health data reaches them only through keys or their letter. The truth gives each person
+their categories after joins, the sensitive flag with its reasons, and the leak's orphan child
+rows, expected key links and unit codes.
+
+The output is a pure function of the arguments: one ``random.Random(seed)`` for the legacy
+files, another seeded from the same seed for the relational shapes, Faker ``fr_FR`` seeded
+with the seed, a fixed reference date (:data:`REFERENCE_DATE`) and fixed archive timestamps,
+so two runs give byte-identical files.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import random
-import re
-import zipfile
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -28,6 +37,18 @@ from pathlib import Path
 from faker import Faker
 from openpyxl import Workbook
 
+from breachscope.demo.care import STAFF_SERVICE_UNITS, UNITS
+from breachscope.demo.common import (
+    ARCHIVE_TIME,
+    HOSPITAL,
+    REFERENCE_DATE,
+    STAFF_EMAIL_DOMAIN,
+    XLSX_TIME,
+    csv_text,
+    random_day,
+    repack_zip,
+    zip_bytes,
+)
 from breachscope.demo.identifiers import (
     PHONE_STYLES,
     corrupt_iban,
@@ -42,6 +63,16 @@ from breachscope.demo.identifiers import (
     make_nir,
     random_phone,
 )
+from breachscope.demo.letters import write_letters
+from breachscope.demo.relational import (
+    KEY_LINKS,
+    UNIT_TABLE,
+    Relational,
+    gap_backup,
+    pharmacy_dump,
+    retrocession_drug,
+    split_exports,
+)
 from breachscope.demo.truth import (
     CATEGORY_ORDER,
     Decoy,
@@ -49,11 +80,8 @@ from breachscope.demo.truth import (
     TruthFile,
     TruthFinding,
     TruthPerson,
+    TruthUnit,
 )
-
-REFERENCE_DATE = date(2024, 2, 11)  # "today" in the leak: the day of the attack
-HOSPITAL = "CH Armentières"
-STAFF_EMAIL_DOMAIN = "ch-armentieres.fr"
 
 # Contract paths of the files, relative to the leak folder.
 ADMISSIONS = "exports/admissions_2023.csv"
@@ -68,8 +96,8 @@ NOTES = f"{ARCHIVE}!/notes/transmissions.txt"
 TEMPLATE = "docs/modele_courrier.txt"
 PLANNING = "planning/README.txt"
 
-_ARCHIVE_TIME = (2022, 12, 31, 23, 40, 0)  # timestamps of zip members
-_XLSX_TIME = datetime(2024, 2, 11, 2, 47, 0)  # creation/modification of the workbook
+_ARCHIVE_TIME = ARCHIVE_TIME
+_XLSX_TIME = XLSX_TIME
 
 # ------------------------------------------------------------------------------ reference data
 
@@ -204,6 +232,7 @@ class _Person:
     job: str | None = None
     service: str | None = None
     extension: str | None = None
+    matricule: str | None = None
     nir_must_show: bool = False  # Corsica / abroad births: their NIR must reach a file
     # What the leak shows of them (filled while the files are written).
     files: set[str] = field(default_factory=set)
@@ -214,7 +243,12 @@ class _Person:
     shown_nir: bool = False
     shown_birth: bool = False
     shown_address: bool = False
-    sensitive: bool = False
+    reasons: set[str] = field(default_factory=set)  # sensitive care shown, with evidence
+    linked_files: set[str] = field(default_factory=set)
+
+    @property
+    def sensitive(self) -> bool:
+        return bool(self.reasons)
 
     @property
     def phones(self) -> list[str]:
@@ -236,7 +270,23 @@ class _Registry:
         self.phones: set[str] = set()
         self.emails: set[str] = set()
         self.ipps: set[str] = set()
+        self.stays: set[str] = set()
         self.extensions: set[str] = set()
+
+    def ipp(self, rng: random.Random) -> str:
+        while True:
+            ipp = str(rng.randrange(10_000_000, 100_000_000))
+            if ipp not in self.ipps:
+                self.ipps.add(ipp)
+                return ipp
+
+    def stay(self, rng: random.Random, year: int) -> str:
+        """A stay number (NDA, num_sejour): the year and six digits, unique in the leak."""
+        while True:
+            nda = f"{year}{rng.randrange(1_000_000):06d}"
+            if nda not in self.stays:
+                self.stays.add(nda)
+                return nda
 
     def phone(self, rng: random.Random, *, mobile: bool) -> str:
         while True:
@@ -398,8 +448,12 @@ class _Ledger:
         iban: str | None = None,
         address: bool = False,
         unit: str | None = None,
+        health: bool = False,
+        reasons: Iterable[str | None] = (),
     ) -> None:
-        """``p`` appears in ``file`` (by name) with the given values shown."""
+        """``p`` appears in ``file`` (by name) with the given values shown; ``unit`` is a care
+        unit's label (health, sensitive by :data:`SENSITIVE_UNITS`), ``health`` other health
+        data about them, ``reasons`` the sensitive care it shows (``None`` items ignored)."""
         p.files.add(file)
         p.categories.add("IDENTITY")
         self.people_by_file[file].add(p.truth_id)
@@ -430,7 +484,25 @@ class _Ledger:
             p.categories.add("CONTACT")
         if unit:
             p.categories.add("HEALTH")
-            p.sensitive = p.sensitive or unit in SENSITIVE_UNITS
+            if unit in SENSITIVE_UNITS:
+                p.reasons.add(f"unit:{unit}")
+        self.health(p, health, reasons)
+
+    def health(self, p: _Person, health: bool, reasons: Iterable[str | None]) -> None:
+        shown = {r for r in reasons if r}
+        assert p.role == "PATIENT" or not (health or shown), "staff get no care"
+        if health:
+            p.categories.add("HEALTH")
+        p.reasons.update(shown)
+
+    def link(self, p: _Person, file: str, reasons: Iterable[str | None] = ()) -> None:
+        """A row of ``file`` about ``p`` that names them not: reached through a key (the IPP
+        of a split export's child file). It shows health data."""
+        p.linked_files.add(file)
+        self.health(p, True, reasons)
+
+    def finding(self, file: str, entity: str, value: str) -> None:
+        self.findings[file].add((entity, value))
 
     def decoy(self, file: str, entity: str, value: str, reason: str) -> None:
         self.decoys.append(Decoy(file, entity, value, reason))
@@ -472,15 +544,9 @@ def _plan(patients: list[_Person], rng: random.Random) -> _Plan:
 # ------------------------------------------------------------------------------ file writers
 
 
-def _random_day(rng: random.Random, first: date, last: date) -> date:
-    return first + timedelta(days=rng.randint(0, (last - first).days))
-
-
-def _csv_text(rows: list[list[str]], delimiter: str, lineterminator: str) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=delimiter, lineterminator=lineterminator)
-    writer.writerows(rows)
-    return buffer.getvalue()
+_random_day = random_day
+_csv_text = csv_text
+_zip = zip_bytes
 
 
 def _admissions_csv(plan: _Plan, rng: random.Random, ledger: _Ledger) -> tuple[bytes, list]:
@@ -521,32 +587,7 @@ def _styled_email(email: str, rng: random.Random) -> str:
 
 
 def _repack_zip(data: bytes, date_time: tuple[int, ...]) -> bytes:
-    """A zip rewritten with fixed member timestamps (and a fixed workbook modification date),
-    so that the bytes depend on the content alone."""
-    members = []
-    with zipfile.ZipFile(io.BytesIO(data)) as source:
-        for info in source.infolist():
-            content = source.read(info)
-            if info.filename == "docProps/core.xml":
-                stamp = f"{_XLSX_TIME:%Y-%m-%dT%H:%M:%SZ}".encode()
-                content = re.sub(
-                    rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
-                    rb"\g<1>" + stamp + rb"\g<2>",
-                    content,
-                )
-            members.append((info.filename, content))
-    return _zip(members, date_time)
-
-
-def _zip(members: list[tuple[str, bytes]], date_time: tuple[int, ...]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, content in members:
-            info = zipfile.ZipInfo(name, date_time=date_time)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            archive.writestr(info, content)
-    return buffer.getvalue()
+    return repack_zip(data, date_time)
 
 
 def _patients_xlsx(plan: _Plan, rng: random.Random, ledger: _Ledger) -> bytes:
@@ -599,11 +640,14 @@ def _patients_xlsx(plan: _Plan, rng: random.Random, ledger: _Ledger) -> bytes:
 
 
 def _annuaire_csv(staff: list[_Person], rng: random.Random, ledger: _Ledger) -> bytes:
-    rows = [["Nom", "Prénom", "Fonction", "Service", "Poste", "Téléphone", "Email"]]
+    """The HR directory: a service (and its unit code) is a workplace, never care."""
+    rows = [["Matricule", "Nom", "Prénom", "Fonction", "Service", "UF", "Poste", "Téléphone",
+             "Email"]]
     for p in sorted(staff, key=lambda p: (p.service or "", fold_name(p.last_name), p.truth_id)):
         phone = format_phone(p.mobile, rng.choice(("spaced", "international"))) if p.mobile else ""
-        rows.append([p.last_name, p.first_name, p.job or "", p.service or "", p.extension or "",
-                     phone, p.email or ""])
+        rows.append([p.matricule or "", p.last_name, p.first_name, p.job or "", p.service or "",
+                     STAFF_SERVICE_UNITS.get(p.service or "", ""), p.extension or "", phone,
+                     p.email or ""])
         ledger.expose(p, ANNUAIRE, phone=p.mobile, email=p.email)
     return _csv_text(rows, ",", "\n").encode("utf-8-sig")
 
@@ -796,7 +840,80 @@ def _truth_person(p: _Person) -> TruthPerson:
         files=sorted(p.files),
         ibans=sorted(p.shown_ibans),
         sensitive=p.sensitive,
+        sensitive_reasons=sorted(p.reasons),
+        linked_files=sorted(p.linked_files - p.files),
     )
+
+
+@dataclass(slots=True)
+class _Shapes:
+    """Patients kept out of the legacy files: known only from the GAP backup, the split
+    exports, the pharmacy dump or a letter."""
+
+    gap_only: list[_Person]
+    split_only: list[_Person]
+    pharma_only: list[_Person]
+    letter_only: list[_Person]
+
+    @property
+    def carved(self) -> set[str]:
+        return {p.truth_id for group in (self.gap_only, self.split_only, self.pharma_only,
+                                         self.letter_only) for p in group}
+
+
+def _adult(p: _Person) -> bool:
+    return p.age_at(date(2023, 1, 1)) >= 18
+
+
+def _carve(patients: list[_Person], rng: random.Random) -> _Shapes:
+    n = len(patients)
+    pool = [p for p in patients if not p.nir_must_show]
+    rng.shuffle(pool)
+    taken: set[str] = set()
+
+    def take(k: int, keep=lambda p: True) -> list[_Person]:
+        chosen = [p for p in pool if p.truth_id not in taken and keep(p)][:k]
+        taken.update(p.truth_id for p in chosen)
+        return chosen
+
+    return _Shapes(
+        gap_only=take(round(n * 0.12)),
+        split_only=take(round(n * 0.05)),
+        pharma_only=take(round(n * 0.02), _adult),
+        letter_only=take(min(20, round(n * 0.03))),
+    )
+
+
+def _sample(rng: random.Random, people: list[_Person], share: float) -> list[_Person]:
+    return rng.sample(people, min(len(people), round(len(people) * share)))
+
+
+def _relational_shapes(
+    shapes: _Shapes, legacy: list[_Person], staff: list[_Person], rng: random.Random,
+    reg: _Registry, ledger: _Ledger,
+) -> Relational:
+    """The GAP backup, the pharmacy dump, the split exports and the letters."""
+    out = Relational()
+    gap = shapes.gap_only + _sample(rng, legacy, 0.35)
+    gap_backup(gap, rng, reg, ledger, out)
+    split = shapes.split_only + _sample(rng, legacy, 0.10) + _sample(rng, shapes.gap_only, 0.15)
+    split_exports(split, rng, reg, ledger, out)
+    others = [p for p in legacy + shapes.gap_only if _adult(p)]
+    pharma = [(p, retrocession_drug(rng, i % 2 == 0))
+              for i, p in enumerate(shapes.pharma_only)]
+    pharma += [(p, retrocession_drug(rng, rng.random() < 0.5))
+               for p in _sample(rng, others, 0.04)]
+    pharmacy_dump(pharma, rng, ledger, out)
+    n_more = min(40 - len(shapes.letter_only), round((len(legacy) + len(shapes.gap_only)) * 0.05))
+    letters = [(p, rng.random() < 0.65) for p in shapes.letter_only]
+    letters += [(p, rng.random() < 0.5)
+                for p in rng.sample(legacy + shapes.gap_only,
+                                    min(n_more, len(legacy) + len(shapes.gap_only)))]
+    doctors = [p for p in staff if p.job == "Médecin"]
+    written = write_letters(letters, doctors, rng, reg, ledger)
+    out.contents.update(written)
+    out.leaves += sorted(written)
+    return out
 
 
 def generate_leak(
@@ -804,6 +921,10 @@ def generate_leak(
 ) -> Truth:
     """Write a synthetic hospital leak to ``out_dir / "leak"`` and its ground truth to
     ``out_dir / "truth.json"``; return the truth.
+
+    ``n_patients`` counts every patient: most are in the legacy files (admissions, the NIR
+    workbook, the DPI JSON, the emergency register, notes), some only in the relational shapes
+    (the GAP backup, the split exports, the pharmacy dump) or in a letter.
 
     Files already in ``out_dir / "leak"`` are overwritten when the generator writes the same
     path, never deleted otherwise. The result depends on the arguments only.
@@ -819,7 +940,18 @@ def generate_leak(
     reg = _Registry()
     patients = _make_patients(n_patients, rng, fake, reg)
     staff = _make_staff(n_staff, rng, fake, reg)
-    plan = _plan(patients, rng)
+    # The relational shapes draw from their own generator, seeded by the seed.
+    rng2 = random.Random(f"breachscope-demo-relational-{seed}")
+    if staff and not any(p.job == "Médecin" for p in staff):
+        staff[0].job = "Médecin"  # someone signs the letters
+        if staff[0].service not in _CARE_SERVICES:
+            staff[0].service = "Médecine polyvalente"
+    matricules = rng2.sample(range(1000, 100_000), len(staff))
+    for p, number in zip(staff, matricules, strict=True):
+        p.matricule = f"M{number:05d}"
+    shapes = _carve(patients, rng2)
+    legacy = [p for p in patients if p.truth_id not in shapes.carved]
+    plan = _plan(legacy, rng)
     ledger = _Ledger()
 
     admissions, admission_rows = _admissions_csv(plan, rng, ledger)
@@ -836,6 +968,7 @@ def generate_leak(
         ("exports/urgences_2022.zip", inner),
         ("notes/transmissions.txt", notes),
     ], _ARCHIVE_TIME)
+    relational = _relational_shapes(shapes, legacy, staff, rng2, reg, ledger)
 
     contents = {
         ADMISSIONS: admissions,
@@ -845,6 +978,7 @@ def generate_leak(
         ARCHIVE: outer,
         TEMPLATE: _TEMPLATE_TEXT.encode("utf-8"),
         PLANNING: _PLANNING_TEXT.encode("utf-8"),
+        **relational.contents,
     }
     for relative, content in contents.items():
         path = leak / relative
@@ -858,10 +992,11 @@ def generate_leak(
         for entity, value in found
     )
     leaf_files = (ADMISSIONS, PATIENTS_XLSX, ANNUAIRE, DPI_JSON, ARCHIVE_ADMISSIONS,
-                  URGENCES_TSV, NOTES, TEMPLATE, PLANNING)
+                  URGENCES_TSV, NOTES, TEMPLATE, PLANNING, *relational.leaves)
     files = [TruthFile(f, False, len(ledger.people_by_file[f]), len(ledger.findings[f]))
              for f in leaf_files]
-    files += [TruthFile(f, True, 0, 0) for f in (ARCHIVE, URGENCES_ZIP)]
+    files += [TruthFile(f, True, 0, 0)
+              for f in (ARCHIVE, URGENCES_ZIP, *relational.containers)]
     truth = Truth(
         seed=seed,
         reference_date=REFERENCE_DATE.isoformat(),
@@ -870,6 +1005,10 @@ def generate_leak(
         decoys=sorted(ledger.decoys),
         files=sorted(files, key=lambda f: f.file),
         duplicates={ARCHIVE_ADMISSIONS: ADMISSIONS},
+        orphan_rows=sorted(relational.orphans),
+        key_links=list(KEY_LINKS),
+        units=[TruthUnit(u.code, u.label, u.sensitive, u.in_table,
+                         UNIT_TABLE if u.in_table else None) for u in UNITS],
     )
     truth.save(out_dir / "truth.json")
     return truth

@@ -5,6 +5,12 @@ IBAN upper case without spaces, dates ``YYYY-MM-DD``); files are named by contra
 relative to the leak folder (``archives/sauvegarde_2022.zip!/exports/urgences_2022.zip!/...``).
 Names are given in their canonical mixed case (``Le Gall``, ``Hélène``); the files may show them
 upper-cased, so compare names folded (:func:`breachscope.demo.identifiers.fold_name`).
+
+A person's ``categories`` and ``sensitive`` flag are what the files expose about *them* once
+tables are joined and letters attributed: a patient known only from a database backup has
+``HEALTH`` through the stays and diagnoses that reference their IPP; a physician who signs a
+letter gets none of its health facts; a staff member's service is a workplace, not care. Fields
+added since the first version have defaults, so an older truth file still loads.
 """
 
 from __future__ import annotations
@@ -41,7 +47,15 @@ class TruthPerson:
     categories: list[str]
     files: list[str]
     ibans: list[str] = field(default_factory=list)
-    sensitive: bool = False  # placed in psychiatry or addiction care
+    # Sensitive care shown about them, after joins: a psychiatric, addiction, sexual-health or
+    # pregnancy-termination unit, a sensitive ICD-10 code, drug class or word in a letter.
+    sensitive: bool = False
+    # Why, one reason per distinct evidence: ``unit:PSYA``, ``unit:Psychiatrie adulte``,
+    # ``icd10:F20.0``, ``drug:methadone``, ``word:IVG`` (sorted; empty when not sensitive).
+    sensitive_reasons: list[str] = field(default_factory=list)
+    # Files that hold facts about them reached only through keys (child tables of a split
+    # export: ``mouvements.csv`` rows keyed by IPP); ``files`` are the files naming them.
+    linked_files: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -61,6 +75,47 @@ class Decoy:
     entity: str
     value: str
     reason: str
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class TruthOrphan:
+    """A child row whose key matches no parent row anywhere in the leak (a stay whose IPP is
+    in no patient table): kept and counted, attached to nobody. ``row`` is the row as the case
+    names it: the 1-based row index within a SQL table, the physical line of a CSV file."""
+
+    file: str
+    table: str  # the SQL table, "" for a CSV file
+    row: int
+    column: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class TruthKeyLink:
+    """An expected key link: ``child_file``/``child_table``.``child_column`` references
+    ``parent_file``/``parent_table``.``parent_column`` (``declared`` when the dump declares
+    it as a FOREIGN KEY; otherwise it must be inferred from the values)."""
+
+    child_file: str
+    child_table: str
+    child_column: str
+    parent_file: str
+    parent_table: str
+    parent_column: str
+    declared: bool
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class TruthUnit:
+    """A care-unit code used in the leak: its label, its sensitive-care category (``None``
+    when not sensitive) and whether the leak's unit table (``table``) lists it; a readable
+    code absent from the table (``PSYA``) must be decoded from its letters."""
+
+    code: str
+    label: str
+    sensitive: str | None
+    in_table: bool
+    table: str | None  # the unit table's file, when it lists the code
 
 
 @dataclass(slots=True)
@@ -83,6 +138,10 @@ class Truth:
     files: list[TruthFile]
     # copy -> original: byte-identical files found at two paths (findings listed for both).
     duplicates: dict[str, str]
+    # Relational shapes (added fields: a truth file without them loads with empty lists).
+    orphan_rows: list[TruthOrphan] = field(default_factory=list)
+    key_links: list[TruthKeyLink] = field(default_factory=list)
+    units: list[TruthUnit] = field(default_factory=list)
 
     @property
     def n_people(self) -> int:
@@ -93,6 +152,10 @@ class Truth:
         """People per role: ``{"PATIENT": 300, "STAFF": 40}``."""
         counts = Counter(p.role for p in self.people)
         return {role: counts[role] for role in ("PATIENT", "STAFF")}
+
+    @property
+    def n_orphan_rows(self) -> int:
+        return len(self.orphan_rows)
 
     def finding_set(self) -> set[tuple[str, str, str]]:
         """``{(file, entity, value)}``, handy to compare with a scan's findings export."""
@@ -109,6 +172,10 @@ class Truth:
             "decoys": [_as_dict(d) for d in self.decoys],
             "files": [_as_dict(f) for f in self.files],
             "duplicates": dict(self.duplicates),
+            "n_orphan_rows": self.n_orphan_rows,
+            "orphan_rows": [_as_dict(o) for o in self.orphan_rows],
+            "key_links": [_as_dict(k) for k in self.key_links],
+            "units": [_as_dict(u) for u in self.units],
         }
 
     @classmethod
@@ -121,6 +188,9 @@ class Truth:
             decoys=[Decoy(**d) for d in data["decoys"]],
             files=[TruthFile(**f) for f in data["files"]],
             duplicates=dict(data["duplicates"]),
+            orphan_rows=[TruthOrphan(**o) for o in data.get("orphan_rows", [])],
+            key_links=[TruthKeyLink(**k) for k in data.get("key_links", [])],
+            units=[TruthUnit(**u) for u in data.get("units", [])],
         )
 
     def save(self, path: Path) -> None:
