@@ -4,17 +4,17 @@ the patient its row references, or the patient its document is about.
 Two ways, both SQL over the store (``facts`` is rebuilt whole, after people are resolved):
 
 **Table rows** (``via = 'row_link'``). Rows that are records (a patient row) are reached by
-their own person. Then, hop after hop (at most :data:`MAX_HOPS`: ``diagnostic`` →
-``sejour`` → ``patient``), a row that is not a record reaches a person through an accepted
-key link (:mod:`breachscope.relate.keys`) when its key value, in the parent column, belongs
-to rows of **one** person only. A row reaching several people keeps the one who is not
-staff (a stay row names its patient and its physician); still several: it is ambiguous and
-attached to no one. A record's own row never reaches anyone else: a customer row does not
-become its sales representative's fact. Every finding in a reached row (but names and
-professional identifiers, which are someone else's) becomes a fact of the record reached.
-The rows reached are kept in ``attached_rows`` (row → record, number of hops). Rows of
-linked tables that reach no one are **orphans** (``orphan_rows``), counted, never
-dropped silently.
+their own person. Then, hop after hop (at most :data:`MAX_HOPS`: ``diagnostic`` → ``sejour`` →
+``patient``), a row that is not a record reaches a person through an accepted key link
+(:mod:`breachscope.relate.keys`) when its key value, in the parent column, belongs to rows of
+**one** person only. Only columns whose values each belong to one person carry people
+(:data:`MIN_PERSON_KEY_SHARE`; care-unit columns never do). A row reaching several people keeps
+the one who is not staff (a stay row names its patient and its physician); still several: it is
+ambiguous and attached to no one. A record's own row never reaches anyone else: a customer row
+does not become its sales representative's fact. Every finding in a reached row (but names and
+professional identifiers, which are someone else's) becomes a fact of the record reached. The
+rows reached are kept in ``attached_rows`` (row → record, number of hops). Rows of linked tables
+that reach no one are **orphans** (``orphan_rows``), counted, never dropped silently.
 
 **Documents** (``via = 'document'``). In a letter, report, prescription or scanned page, the
 health findings (diagnoses, ICD-10 codes, acts, drugs, units, stay dates) belong to the
@@ -28,6 +28,13 @@ from __future__ import annotations
 from breachscope.case import Case
 
 MAX_HOPS = 4
+# Share of a parent column's values (among rows already reached) that must belong to one
+# person each for the column to carry people to its child rows: an IPP or a stay number
+# does, a care unit or a physician's id (shared by many patients) does not.
+MIN_PERSON_KEY_SHARE = 0.9
+# Care-unit columns (``uf``, ``code_uf``, ``UM``, ``service``): they join a unit table, never
+# a person, even when only one patient of the dump was in that unit.
+_UNIT_COLUMN = r"(^|[^a-z])(uf|um|unite|unit|service|pole|secteur|ward)([^a-z]|$)"
 # Entities of a row that are about someone else: the physician's name or RPPS in a stay row.
 NOT_A_FACT = ("PERSON", "LAST_NAME", "FIRST_NAME", "RPPS", "FINESS")
 # What a document tells about its patient.
@@ -75,16 +82,14 @@ def attach_facts(case: Case) -> dict[str, int]:
                     FROM records r JOIN row_keys k
                         ON k.sha256 = r.sha256 AND k.row_location = r.location
                     UNION
-                    SELECT l.child_sha256, l.child_unit FROM key_links l
+                    SELECT l.child_sha256, l.child_unit FROM _bs_edges l
                     JOIN leads p ON p.sha256 = l.parent_sha256 AND p.unit = l.parent_unit
-                    WHERE l.accepted
                 ),
                 child_tables AS (
                     SELECT DISTINCT l.child_sha256 AS sha256, l.child_unit AS unit,
                         l.child_column AS column_name
-                    FROM key_links l JOIN leads p
+                    FROM _bs_edges l JOIN leads p
                         ON p.sha256 = l.parent_sha256 AND p.unit = l.parent_unit
-                    WHERE l.accepted
                 )
                 SELECT k.sha256, k.unit, k.row_location, min(k.column_name),
                     arg_min(k.value, k.column_name)
@@ -119,11 +124,13 @@ def _reach_rows(case: Case) -> None:
     the record of the person it is about; ``_bs_ambiguous``: rows reaching several people."""
     db = case.db
     db.execute(
-        """
+        f"""
         CREATE OR REPLACE TEMP TABLE _bs_edges AS
         SELECT row_number() OVER () AS edge_id, child_sha256, child_unit, child_column,
             parent_sha256, parent_unit, parent_column
-        FROM key_links WHERE accepted
+        FROM key_links
+        WHERE accepted AND NOT regexp_matches(lower(child_column), '{_UNIT_COLUMN}')
+            AND NOT regexp_matches(lower(parent_column), '{_UNIT_COLUMN}')
         """
     )
     db.execute(
@@ -142,24 +149,34 @@ def _reach_rows(case: Case) -> None:
     for hop in range(1, MAX_HOPS + 1):
         # parent column value → the one person whose rows hold it
         db.execute(
-            """
+            f"""
             CREATE OR REPLACE TEMP TABLE _bs_valmap AS
-            SELECT e.edge_id, k.value, min(rc.record_id) AS record_id,
-                min(rc.person_id) AS person_id, bool_and(rc.staff) AS staff,
-                max(rc.hops) AS hops
-            FROM _bs_edges e
-            JOIN row_keys k ON k.sha256 = e.parent_sha256 AND k.unit = e.parent_unit
-                AND k.column_name = e.parent_column
-            JOIN _bs_reach rc ON rc.sha256 = k.sha256 AND rc.row_location = k.row_location
-            GROUP BY e.edge_id, k.value
-            HAVING count(DISTINCT rc.person_id) = 1
+            WITH per_value AS (   -- min = max: one person (plain aggregates spill to disk)
+                SELECT e.edge_id, k.value, min(rc.record_id) AS record_id,
+                    min(rc.person_id) AS person_id, max(rc.person_id) AS last_person,
+                    bool_and(rc.staff) AS staff
+                FROM _bs_edges e
+                JOIN row_keys k ON k.sha256 = e.parent_sha256 AND k.unit = e.parent_unit
+                    AND k.column_name = e.parent_column
+                JOIN _bs_reach rc
+                    ON rc.sha256 = k.sha256 AND rc.row_location = k.row_location
+                GROUP BY e.edge_id, k.value
+            ),
+            -- a column whose values name one person each (an IPP, a stay number), not a
+            -- column many people share (a unit, a physician's id)
+            person_keys AS (
+                SELECT edge_id FROM per_value GROUP BY edge_id
+                HAVING avg((person_id = last_person)::INTEGER) >= {MIN_PERSON_KEY_SHARE}
+            )
+            SELECT edge_id, value, record_id, person_id, staff FROM per_value
+            WHERE person_id = last_person AND edge_id IN (SELECT edge_id FROM person_keys)
             """
         )
         db.execute(
             """
             CREATE OR REPLACE TEMP TABLE _bs_new AS
             WITH cand AS (
-                SELECT DISTINCT k.sha256, k.row_location, v.record_id, v.person_id, v.staff
+                SELECT k.sha256, k.row_location, v.record_id, v.person_id, v.staff
                 FROM _bs_edges e
                 JOIN row_keys k ON k.sha256 = e.child_sha256 AND k.unit = e.child_unit
                     AND k.column_name = e.child_column
@@ -169,27 +186,33 @@ def _reach_rows(case: Case) -> None:
                 ANTI JOIN _bs_ambiguous a
                     ON a.sha256 = k.sha256 AND a.row_location = k.row_location
             ),
-            -- a row naming its patient and its physician belongs to the patient
-            preferred AS (
-                SELECT * FROM cand
-                QUALIFY NOT staff OR NOT bool_or(NOT staff) OVER (
-                    PARTITION BY sha256, row_location)
+            per_row AS (   -- a row naming its patient and its physician is the patient's
+                SELECT sha256, row_location,
+                    min(person_id) FILTER (WHERE NOT staff) AS patient,
+                    max(person_id) FILTER (WHERE NOT staff) AS last_patient,
+                    min(record_id) FILTER (WHERE NOT staff) AS patient_record,
+                    min(person_id) AS anyone, max(person_id) AS last_anyone,
+                    min(record_id) AS any_record
+                FROM cand GROUP BY sha256, row_location
             )
-            SELECT sha256, row_location, min(record_id) AS record_id,
-                min(person_id) AS person_id, bool_and(staff) AS staff,
-                count(DISTINCT person_id) AS n_people
-            FROM preferred GROUP BY sha256, row_location
+            SELECT sha256, row_location,
+                CASE WHEN patient IS NOT NULL THEN patient_record ELSE any_record END
+                    AS record_id,
+                coalesce(patient, anyone) AS person_id, patient IS NULL AS staff,
+                CASE WHEN patient IS NOT NULL THEN patient = last_patient
+                     ELSE anyone = last_anyone END AS one_person
+            FROM per_row
             """
         )
         added = db.execute(
             f"""
             INSERT INTO _bs_reach
             SELECT sha256, row_location, record_id, person_id, {hop}, staff
-            FROM _bs_new WHERE n_people = 1
+            FROM _bs_new WHERE one_person
             """
         ).fetchone()[0]
         db.execute("INSERT INTO _bs_ambiguous SELECT sha256, row_location FROM _bs_new "
-                   "WHERE n_people > 1")
+                   "WHERE NOT one_person")
         if not added:
             break
 
