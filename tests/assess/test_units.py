@@ -345,3 +345,22 @@ def test_scan_with_units_on_an_encrypted_case(leak, tmp_path, cli):
         "Cardiologie", None, "decoded")
     res = cli("units", "--case", case_dir, "--key-file", key)
     assert res.exit_code == 0 and "file:units.csv: 1 codes" in res.output
+
+
+def test_a_short_label_in_capitals_in_a_unit_table_is_its_label(tmp_path, cli):
+    """UHCD, SMUR: capitals, but in the label column of a unit table they are labels; the
+    code they label is decoded, not left undecided."""
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    (dump / "unites.csv").write_text(
+        "code_uf;libelle_uf\n1101;Urgences adultes\n1102;UHCD\n3201;Psychiatrie adulte\n"
+        "U45;Addictologie\n", encoding="utf-8")
+    (dump / "sejours.csv").write_text(
+        "nda;ipp;uf\n1;10;1102\n2;11;3201\n", encoding="utf-8")
+    case_dir = tmp_path / "case"
+    assert cli("scan", dump, "--case", case_dir, "--workers", "1").exit_code == 0
+    with Case(case_dir, create=False) as case:
+        values = dict(case.db.execute(
+            "SELECT value, status || ':' || coalesce(label, '') FROM unit_values").fetchall())
+    assert values["1102"] == "decoded:UHCD"
+    assert values["3201"] == "decoded:Psychiatrie adulte"

@@ -564,11 +564,12 @@ def find_unit_tables(case: Case) -> list[UnitTable]:
             WHERE c.col <> l.col
         """)
         tables = db.execute(f"""
-            WITH column_rows AS (
+            WITH column_rows AS (   -- rows of the label column holding a readable label
                 SELECT sha256, unit, col, count(DISTINCT row_loc) AS n
                 FROM _bs_unit_cells
                 SEMI JOIN (SELECT DISTINCT sha256, label_col AS col FROM _bs_unit_pairs)
                     USING (sha256, col)
+                SEMI JOIN (SELECT value FROM _bs_unit_kinds WHERE is_label) USING (value)
                 GROUP BY ALL
             ),
             per_code AS (
@@ -618,15 +619,28 @@ def find_unit_tables(case: Case) -> list[UnitTable]:
                 [[t.sha256 for t in found], [t.unit for t in found],
                  [t.code_column for t in found], [t.label_column for t in found],
                  [t.source for t in found]])
-        # One row per code of each table: its most frequent label (ties: the smallest).
+        # One row per code of each table: its most frequent label (ties: the smallest). Once
+        # a column is known to hold the labels, a short one in capitals is a label too
+        # ("UHCD", "SMUR"): every cell of the accepted label column is paired.
         units = db.execute("""
-            WITH counted AS (
-                SELECT t.source, upper(p.code) AS key, p.code, p.label,
-                    count(DISTINCT p.row_loc) AS n
-                FROM _bs_unit_pairs p
-                JOIN _bs_unit_tables t ON t.sha256 = p.sha256 AND t.unit = p.unit
-                    AND t.code_col = p.code_col AND t.label_col = p.label_col
-                GROUP BY ALL
+            WITH codes AS (
+                SELECT * FROM _bs_unit_cells
+                    SEMI JOIN (SELECT value FROM _bs_unit_kinds WHERE is_code) USING (value)
+                UNION ALL
+                SELECT * FROM _bs_unit_keys
+                    SEMI JOIN (SELECT value FROM _bs_unit_kinds WHERE is_code) USING (value)
+            ),
+            pairs AS (
+                SELECT DISTINCT t.source, c.row_loc, c.value AS code, l.value AS label
+                FROM _bs_unit_tables t
+                JOIN codes c ON c.sha256 = t.sha256 AND c.unit = t.unit AND c.col = t.code_col
+                JOIN _bs_unit_cells l ON l.sha256 = t.sha256 AND l.unit = t.unit
+                    AND l.col = t.label_col AND l.row_loc = c.row_loc
+                WHERE upper(l.value) <> upper(c.value)
+            ),
+            counted AS (
+                SELECT source, upper(code) AS key, code, label, count(*) AS n
+                FROM pairs GROUP BY ALL
             )
             SELECT source, min(code) AS code, first(label ORDER BY n DESC, label) AS label
             FROM counted GROUP BY source, key ORDER BY source, code
