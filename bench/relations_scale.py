@@ -65,9 +65,9 @@ def generate(case_dir: Path, n: int, memory_limit: str) -> None:
         db.execute(f"""
         CREATE TEMP TABLE stays AS SELECT range AS s,
             CASE WHEN range % {ORPHAN_SHARE} = 0 THEN 900000000 + range
-                 ELSE 100000000 + hash(range) % {n} END AS ipp,
-            {_sql_list(UNITS)}[1 + hash(range + 7) % {len(UNITS)}] AS uf,
-            {_sql_list(CODES)}[1 + hash(range + 3) % {len(CODES)}] AS dp
+                 ELSE 100000000 + (hash(range) % {n})::BIGINT END AS ipp,
+            {_sql_list(UNITS)}[(1 + hash(range + 7) % {len(UNITS)})::BIGINT] AS uf,
+            {_sql_list(CODES)}[(1 + hash(range + 3) % {len(CODES)})::BIGINT] AS dp
         FROM range({n_stays})
         """)
         db.execute("""
@@ -87,12 +87,12 @@ def generate(case_dir: Path, n: int, memory_limit: str) -> None:
         db.execute(f"""
         INSERT INTO row_keys
         SELECT 'dump', 'table diagnostic', 'table diagnostic, row ' || (range + 1), 'nda',
-            (500000000 + hash(range) % {n_stays})::VARCHAR FROM range({n_diag})
+            (500000000 + (hash(range) % {n_stays})::BIGINT)::VARCHAR FROM range({n_diag})
         """)
         db.execute(f"""
         INSERT INTO findings
         SELECT 'dump', 'table diagnostic, row ' || (range + 1) || ', column code', 'ICD10_CODE',
-            {_sql_list(CODES)}[1 + hash(range + 11) % {len(CODES)}], 0.95, 'bench'
+            {_sql_list(CODES)}[(1 + hash(range + 11) % {len(CODES)})::BIGINT], 0.95, 'bench'
         FROM range({n_diag})
         """)
         db.execute("INSERT INTO files VALUES ('dump.sql', 'dump', 0, 0, NULL, 0, 1)")
