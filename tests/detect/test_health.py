@@ -174,6 +174,88 @@ def test_medication_traps():
     assert _values(h.find_medications, text) == []
 
 
+# --------------------------------------------------------------------------- sensitive words
+
+
+@pytest.mark.parametrize(("text", "entity", "value"), [
+    ("Patiente ayant eu une IVG médicamenteuse en 2019.", "PROCEDURE", "IVG médicamenteuse"),
+    ("IVG le 12/03/2021 au CHU.", "PROCEDURE", "IVG"),
+    ("Interruption volontaire de grossesse à 8 SA.", "PROCEDURE",
+     "Interruption volontaire de grossesse"),
+    ("Hospitalisée pour sevrage alcoolique.", "DIAGNOSIS", "sevrage alcoolique"),
+    ("Syndrome de sevrage alcoolique sévère.", "DIAGNOSIS", "Syndrome de sevrage alcoolique"),
+    ("Traitement de substitution aux opiacés.", "DIAGNOSIS",
+     "Traitement de substitution aux opiacés"),
+    ("Patient toxicomane.", "DIAGNOSIS", "toxicomane"),
+    ("Toxicomanie sevrée, sérologie négative.", "DIAGNOSIS", "Toxicomanie"),
+    ("Infection VIH connue, sous trithérapie.", "DIAGNOSIS", "trithérapie"),
+    ("Patient séropositif depuis 2005.", "DIAGNOSIS", "séropositif"),
+    ("Sous PrEP depuis 6 mois.", "DIAGNOSIS", "PrEP"),
+    ("Sérologie VIH positive en 2010.", "DIAGNOSIS", "VIH"),
+    ("Antécédent d'IST.", "DIAGNOSIS", "IST"),
+    ("TS médicamenteuse le 12/03.", "DIAGNOSIS", "TS médicamenteuse"),
+    ("Geste autolytique en 2019.", "DIAGNOSIS", "Geste autolytique"),
+    ("Dépression sévère.", "DIAGNOSIS", "Dépression sévère"),
+    ("Hospitalisation sous contrainte (SDRE).", "PROCEDURE", "SDRE"),
+    ("Admis en SDT le 3 mars.", "PROCEDURE", "SDT"),
+    ("Caryotype 47,XY,+21.", "PROCEDURE", "Caryotype"),
+    ("Orientée vers un conseil génétique.", "PROCEDURE", "conseil génétique"),
+    ("Victime de viol en 2015.", "DIAGNOSIS", "viol"),
+    ("Agression sexuelle dans l'enfance.", "DIAGNOSIS", "Agression sexuelle"),
+])
+def test_sensitive_words_are_findings(text, entity, value):
+    assert (entity, value) in _entities(text)
+
+
+def test_sensitive_acts_come_with_ccam_acts():
+    text = "Acte CCAM : JNJD002. IVG instrumentale le 12/03, caryotype foetal."
+    assert _values(h.find_ccam, text) == ["JNJD002", "IVG instrumentale", "caryotype foetal"]
+
+
+@pytest.mark.parametrize("text", [
+    "Pas de VIH.", "Sérologie VIH négative.", "Sérologies VIH, VHB et VHC négatives.",
+    "Sérologie VIH demandée.", "Dépistage des IST.", "Absence de toxicomanie.",
+    "Pas d'antécédent de tentative de suicide.", "Toxicomanie : non.", "Pas d'IVG.",
+    "Absence de syndrome de sevrage alcoolique.", "Aucune idée suicidaire.",
+    "Sérologies VIH, VHB, VHC et HTLV négatives.",
+])
+def test_negated_or_tested_sensitive_words_are_not_findings(text):
+    assert [e for e in _entities(text) if e[0] in {"DIAGNOSIS", "PROCEDURE"}] == []
+
+
+def test_negation_is_for_the_words_it_governs():
+    found = _entities("Pas de diabète. Schizophrénie connue. Pas de VIH, toxicomanie active.")
+    assert found == [("DIAGNOSIS", "Schizophrénie"), ("DIAGNOSIS", "toxicomanie")]
+    # Any diagnosis: negated or a screening test, it is not one.
+    assert _values(h.find_diagnoses, "Pas de diabète ni d'asthme.") == []
+    assert _values(h.find_diagnoses, "Dépistage du cancer du sein.") == []
+    assert _values(h.find_diagnoses, "Diabète de type 2, pas d'HTA.") == ["Diabète de type 2"]
+
+
+@pytest.mark.parametrize("text", [
+    "l'ivg du fichier",                 # acronyms count only in capitals
+    "Prep de la chambre. La prép. magistrale.",
+    "Le TS du service. Les ts.",
+    "Sevrage tabagique en cours.", "Sevrage ventilatoire difficile.", "Sevrage de l'oxygène.",
+    "Trithérapie anti-Helicobacter pylori pendant 14 jours.", "Trithérapie antihypertensive.",
+    "Violences conjugales. Un foulard violet. Il viole la règle.",
+    "Das ist gut. Une liste.",
+])
+def test_sensitive_word_traps(text):
+    assert [e for e in _entities(text) if e[0] in {"DIAGNOSIS", "PROCEDURE"}] == []
+
+
+def test_sensitive_units_stay_units():
+    found = _entities("Adressée au centre d'IVG, puis en consultation de conseil génétique.")
+    assert found == [("CARE_UNIT", "centre d'IVG"),
+                     ("CARE_UNIT", "consultation de conseil génétique")]
+    assert _values(h.find_care_units, "Suivi au CMP et au CSAPA.") == ["CMP", "CSAPA"]
+
+
+def test_prep_is_not_a_title_and_a_name():
+    assert _entities("Sous PrEP depuis 6 mois.") == [("DIAGNOSIS", "PrEP")]
+
+
 # --------------------------------------------------------------------------- care units
 
 

@@ -11,7 +11,13 @@ both taken from the ``edsnlp`` package. They are loaded lazily, once per process
   ``code``, ``DP :``, ``DAS :``...), ``(CIM10)`` after it, the code's own label after it, or a
   list of codes (codes separated by commas, semicolons, slashes or ``et``).
 - **Diagnoses** and **medications**: one Aho-Corasick automaton over the accent- and
-  case-folded text, matched on word boundaries, leftmost-longest.
+  case-folded text, matched on word boundaries, leftmost-longest. A diagnosis negated by its
+  context ("pas de", "absence de", "toxicomanie : non", "VIH négatif") or named as a test
+  without a positive result ("sérologie VIH") is dropped.
+- **Sensitive-care words** in the same automaton (:data:`_SENSITIVE_CUES`): "sevrage
+  alcoolique", "TS médicamenteuse", "trithérapie", "PrEP", "viol"... as diagnoses, and acts
+  ("IVG", "caryotype", "SDRE") as PROCEDURE findings, given by :func:`find_ccam`. Their
+  categories are assess/sensitive.py's (``text_sensitive_category``).
 - **Care units**: a unit word (``service``, ``unité``, ``centre``, ``consultation``...) followed
   by a specialty, unit acronyms (``CMP``, ``CeGIDD``, ``CSAPA``...) and a few specialty words
   that are units by themselves (``addictologie``, ``orthogénie``).
@@ -286,6 +292,24 @@ def normalize_ccam(raw: str) -> str | None:
 
 
 def find_ccam(text: str) -> Iterator[Hit]:
+    """CCAM acts by their code (with a cue, or a sensitive act), then the sensitive acts named
+    in words (``IVG``, ``caryotype``, ``SDRE``: PROCEDURE, see :data:`_SENSITIVE_CUES`) —
+    except inside a care unit's name (``centre d'IVG``, ``consultation de conseil
+    génétique``), which stays a unit."""
+    yield from _ccam_codes(text)
+    for hit in _term_hits(text)["PROCEDURE"]:
+        if not _inside_care_unit(text, hit[0], hit[1]):
+            yield hit
+
+
+def _inside_care_unit(text: str, start: int, end: int) -> bool:
+    for m in _CARE_UNIT.finditer(text, max(0, start - _CONTEXT), min(len(text), end + 40)):
+        if m.start() < end and start < m.end():
+            return True
+    return False
+
+
+def _ccam_codes(text: str) -> Iterator[Hit]:
     if not _CCAM_QUICK.search(text):
         return
     cands = list(_CCAM_CANDIDATE.finditer(text))
@@ -338,6 +362,190 @@ _EXTRA_DIAGNOSES = (
     "syndrome de stress post traumatique", "demence", "maladie de crohn",
     "rectocolite hemorragique", "hepatite", "pneumonie", "bronchiolite", "meningite",
 )
+
+# Words of letters and notes that reveal sensitive care (assess/sensitive.py classifies them:
+# its text_sensitive_category() is non-None for each of these forms, a test checks it),
+# folded. Conditions, and the treatments that imply one (trithérapie, PrEP, opioid
+# substitution), are DIAGNOSIS; acts (pregnancy termination, genetic tests and counselling,
+# electroconvulsive therapy) and psychiatric care without consent are PROCEDURE. Tobacco
+# withdrawal, hepatitis C and plain "dépression" or "sevrage" are not among them
+# (docs/severity.md, "Sensitive care: drugs and words").
+_SENSITIVE_CUES: dict[str, tuple[str, ...]] = {
+    "DIAGNOSIS": (
+        # addiction (alcohol, opiates and other drugs; not tobacco)
+        "sevrage alcoolique", "sevrage ethylique", "sevrage en alcool", "sevrage d alcool",
+        "sevrage de l alcool", "sevrage a l alcool", "sevrage aux opiaces",
+        "sevrage aux opioides", "sevrage des opiaces", "sevrage en opiaces", "sevrage opiace",
+        "sevrage a l heroine", "sevrage de l heroine", "sevrage en heroine",
+        "sevrage de la cocaine", "sevrage en cocaine", "sevrage cannabique",
+        "sevrage du cannabis", "sevrage en cannabis", "sevrage aux drogues",
+        "syndrome de sevrage alcoolique", "cure de sevrage", "delirium tremens",
+        "alcoolisme", "alcoolisme chronique", "ethylisme", "ethylisme chronique",
+        "alcoolo dependance", "alcoolodependance", "alcoolo dependant", "alcoolo dependante",
+        "dependance aux opiaces", "dependance aux opioides", "dependance a l heroine",
+        "dependance a la cocaine", "dependance au cannabis", "toxicomanie", "toxicomanies",
+        "toxicomane", "heroinomane", "heroinomanie", "cocainomane", "usager de drogues",
+        "usagers de drogues", "usage de drogues", "trouble de l usage de l alcool",
+        "troubles de l usage de l alcool", "conduite addictive", "conduites addictives",
+        "traitement de substitution aux opiaces", "traitement de substitution aux opioides",
+        "substitution aux opiaces", "tso",
+        # HIV (a test is not care: see _context_clears)
+        "vih", "hiv", "sida", "seropositif", "seropositive", "seropositivite", "tritherapie",
+        "tritherapie antiretrovirale", "traitement antiretroviral", "antiretroviraux",
+        "prep", "prophylaxie pre exposition",
+        # sexually transmitted infections
+        "ist", "mst", "infection sexuellement transmissible",
+        "infections sexuellement transmissibles", "maladie sexuellement transmissible",
+        "maladies sexuellement transmissibles", "syphilis", "chlamydiose",
+        "chlamydia trachomatis", "gonococcie", "gonorrhee", "blennorragie", "herpes genital",
+        "condylomes", "lymphogranulomatose venerienne",
+        # psychiatry
+        "schizophrenie", "schizophrene", "trouble schizo affectif", "troubles schizo affectifs",
+        "trouble bipolaire", "troubles bipolaires", "psychose", "psychose chronique",
+        "bouffee delirante", "bouffee delirante aigue", "episode psychotique",
+        "decompensation psychotique", "trouble psychotique", "melancolie",
+        "depression melancolique", "depression severe", "episode depressif severe",
+        "episode depressif majeur", "anorexie mentale", "trouble de la personnalite",
+        "troubles de la personnalite", "personnalite borderline",
+        # self-harm
+        "tentative de suicide", "tentatives de suicide", "tentative d autolyse", "autolyse",
+        "geste autolytique", "gestes autolytiques", "geste suicidaire",
+        "intoxication medicamenteuse volontaire", "ts medicamenteuse", "ts par pendaison",
+        "ts par defenestration", "ts par phlebotomie", "ts par intoxication medicamenteuse",
+        "ts par arme a feu", "ts par noyade", "automutilation", "automutilations",
+        "scarifications", "idee suicidaire", "idees suicidaires",
+        # sexual abuse
+        "viol", "viols", "agression sexuelle", "agressions sexuelles", "abus sexuel",
+        "abus sexuels", "violence sexuelle", "violences sexuelles", "inceste",
+        "attouchements sexuels",
+        # chromosomal anomalies
+        "trisomie 21", "trisomie 18", "trisomie 13", "syndrome de klinefelter",
+    ),
+    "PROCEDURE": (
+        "ivg", "ivg medicamenteuse", "ivg instrumentale", "ivg chirurgicale",
+        "interruption volontaire de grossesse", "interruption medicale de grossesse",
+        "interruption de grossesse", "avortement provoque",
+        "caryotype", "caryotypes", "caryotype foetal", "caryotype constitutionnel",
+        "test genetique", "tests genetiques", "analyse genetique", "analyses genetiques",
+        "examen genetique", "examen des caracteristiques genetiques", "etude genetique",
+        "conseil genetique", "oncogenetique",
+        "hospitalisation sous contrainte", "soins sous contrainte", "soins sans consentement",
+        "soins psychiatriques sans consentement", "hospitalisation d office",
+        "hospitalisation a la demande d un tiers", "soins a la demande d un tiers",
+        "soins psychiatriques a la demande d un tiers",
+        "soins a la demande du representant de l etat",
+        "soins psychiatriques a la demande du representant de l etat",
+        "soins psychiatriques en cas de peril imminent", "sdre", "sdt", "spdt", "spdre",
+        "sppi", "hdt", "sismotherapie", "electroconvulsivotherapie",
+    ),
+}
+# Acronyms that are a cue only written as such (the original text must match): "IVG", not
+# "ivg"; "PrEP", not "prep"; "TS médicamenteuse", not "ts".
+_CASED_CUES: dict[str, re.Pattern[str]] = {
+    **{form: re.compile(form.upper()) for form in (
+        "ivg", "ist", "mst", "tso", "sdre", "sdt", "spdt", "spdre", "sppi", "hdt")},
+    "prep": re.compile("PrEP|PREP"),
+    **{form: re.compile(r"IVG\s.*") for form in _SENSITIVE_CUES["PROCEDURE"]
+       if form.startswith("ivg ")},
+    **{form: re.compile(r"TS\s.*") for form in _SENSITIVE_CUES["DIAGNOSIS"]
+       if form.startswith("ts ")},
+}
+
+# Negation and test results, as upper-case regular expressions over folded text (accents off,
+# hyphens and apostrophes as spaces), shared with assess/sensitive.py, which builds its SQL
+# (RE2) twin from them: no look-around, no back-reference. "pas de", "absence de", "sans",
+# "aucun", "ni"... then at most four filler words ("d'antécédent de", "de notion de").
+NEGATION_WORDS = r"PAS|ABSENCE|SANS|AUCUNE?|NI|NON|JAMAIS|NIE|NIANT|DENIE|EXCLUE?S?|ELIMINEE?S?"
+NEGATION_GAP_WORDS = (
+    r"DE|D|DES|DU|LA|LE|L|UN|UNE|ANTECEDENTS?|ATCD|NOTIONS?|SIGNES?|ARGUMENTS?|HISTOIRE"
+    r"|EPISODES?|SYNDROMES?|CONSOMMATION|PRISE|SUIVIS?|TRAITEMENTS?|PERSONNELS?|FAMILIAUX"
+    r"|CONNUE?S?|ELEMENTS?|EVOCATEURS?|IDEES?|AUTRES?|RECENTS?"
+)
+# A test named before the words ("sérologie VIH", "dépistage des IST") is not care unless its
+# result is positive ("sérologie VIH positive").
+TEST_WORDS = r"SEROLOGIES?|DEPISTAGES?|TESTS?|TROD|ELISA|PCR|RECHERCHES?"
+TEST_GAP_WORDS = (
+    r"DE|D|DES|DU|LA|LE|L|ANTI|AC|ANTICORPS|AG|ANTIGENE|COMBINEE?|RAPIDE|SYSTEMATIQUE"
+    r"|ORIENTEE?"
+)
+POSITIVE_RESULT = r"(?:POSITI(?:F|VE)S?|REACTI(?:F|VE)S?)\b|\+"
+NEGATIVE_RESULT = r"(?:NEGATI(?:F|VE)S?|NEG|NON REACTI(?:F|VE)S?)\b"
+# "Toxicomanie : non", "VIH : néant".
+NEGATIVE_ANSWER = r"(?:NON|NEANT|0|AUCUNE?|ABSENTE?S?)\b"
+# After the words: a short list of other tests ("VIH, VHB et VHC négatives"), then the result.
+# Whole short words only (no backtracking through the letters of a long word).
+RESULT_TAIL = r"(?:[ ,/]+[A-Z0-9]{1,5}\b){0,4}?[ ,/:=]*"
+# Readings of a cue that are not sensitive care: a trithérapie against Helicobacter or high
+# blood pressure, a positive serology for another infection, a cardiomyopathy ("CMP
+# dilatée", for assess/sensitive.py: CMP is a care unit for the detectors).
+NON_SENSITIVE_READINGS: tuple[str, ...] = (
+    r"TRITHERAPIES? (?:ANTI ?(?:HYPERTENS|HELICOBACT|HP\b|H PYLORI|AGREG|DIABET|ANGIN"
+    r"|TUBERCUL|BIOTI|ALGI)[A-Z]*|D ERADICATION|INHALEE?S?|BRONCH[A-Z]*|PAR IBP|IBP|HP\b"
+    r"|HELICOBACTER|DE L HTA|HTA|POUR (?:L |LE |LA )?(?:HTA|HELICOBACTER|HP|BPCO|ASTHME))",
+    r"(?:HELICOBACTER|PYLORI|ERADICATION)(?: [A-Z0-9]+){0,4} TRITHERAPIES?",
+    r"SEROPOSITI[A-Z]*(?: (?:POUR|A|AU|AUX|VIS A VIS|EN|DE|D))?(?: (?:LA|LE|L|LES))? "
+    r"(?:TOXO[A-Z]*|CMV|RUBEOLE|EBV|HSV|HEPATITES?|VHB|VHC|VZV|VARICELLE|LYME|BORREL[A-Z]*"
+    r"|COVID|SARS|HTLV|HERPES|CYTOMEGALOVIRUS|PARVOVIRUS|MYCOPLASM[A-Z]*|BRUCELL[A-Z]*"
+    r"|LEPTOSPIR[A-Z]*|HELICOBACTER|EPSTEIN)",
+    r"CMP (?:DILATEE?S?|ISCHEMIQUES?|HYPERTROPHIQUES?|RESTRICTIVES?|OBSTRUCTIVES?|DU POST"
+    r" PARTUM|RYTHMIQUES?|VALVULAIRES?|TOXIQUES?|ALCOOLIQUES?|DE STRESS|SEPTIQUES?"
+    r"|HYPOKINETIQUES?|NON OBSTRUCTIVES?|D ORIGINE)",
+)
+
+_FLAGS = re.IGNORECASE | re.ASCII
+_NEGATED_BEFORE = re.compile(
+    rf"\b(?:{NEGATION_WORDS})(?: +(?:{NEGATION_GAP_WORDS})){{0,4}} +$", _FLAGS)
+_TESTED_BEFORE = re.compile(rf"\b(?:{TEST_WORDS})(?: +(?:{TEST_GAP_WORDS})){{0,3}} +$", _FLAGS)
+_POSITIVE_AFTER = re.compile(rf" *(?:1 +(?:ET +)?2 +)?[:=]? *(?:{POSITIVE_RESULT})", _FLAGS)
+_NEGATIVE_AFTER = re.compile(
+    rf"{RESULT_TAIL}(?:{NEGATIVE_RESULT})| *[:=] *(?:{NEGATIVE_ANSWER})", _FLAGS)
+_READINGS = re.compile(rf"\b(?:{'|'.join(NON_SENSITIVE_READINGS)})", _FLAGS)
+# Words that may start a negation or a test: checked on the last words before a term first,
+# so that the regular expressions run only near one of them.
+_TRIGGER_WORDS = frozenset({
+    "pas", "absence", "sans", "aucun", "aucune", "ni", "non", "jamais", "nie", "niant", "denie",
+    "exclu", "exclue", "exclus", "exclues", "elimine", "eliminee", "elimines", "eliminees",
+    "serologie", "serologies", "depistage", "depistages", "test", "tests", "trod", "elisa",
+    "pcr", "recherche", "recherches",
+})
+_CONTEXT = 80
+_BEFORE = 60  # a negation word and four filler words
+_AFTER = 48  # a short list of other tests and a result
+
+
+def _context_clears(text: str, folded: str, start: int, end: int, o_start: int,
+                    o_end: int) -> bool:
+    """A term at ``folded[start:end]`` (``text[o_start:o_end]``) that is negated ("pas de",
+    "absence de", "sans" and up to four filler words before it, "toxicomanie : non",
+    "VIH ... négatif" after it) or named as a test without a positive result ("sérologie
+    VIH", "dépistage des IST"): not a diagnosis. Only the same line counts. Cheap checks
+    first: this runs on every diagnosis of every text."""
+    window_start = max(0, o_start - _BEFORE)
+    newline = text.rfind("\n", window_start, o_start)
+    if newline >= 0:
+        window_start = newline + 1
+    before = folded[start - (o_start - window_start) : start]
+    triggered = not _TRIGGER_WORDS.isdisjoint(before.split())
+    if triggered and _NEGATED_BEFORE.search(before):
+        return True
+    after = folded[end : end + _AFTER]
+    newline = text.find("\n", o_end, o_end + _AFTER)
+    if newline >= 0:
+        after = after[: newline - o_end]
+    cleared = (triggered and _TESTED_BEFORE.search(before)) or (
+        ("neg" in after or "non r" in after or after.lstrip()[:1] in (":", "="))
+        and _NEGATIVE_AFTER.match(after))
+    return bool(cleared) and not _POSITIVE_AFTER.match(after)
+
+
+def _other_reading(folded: str, start: int, end: int) -> bool:
+    """A sensitive cue inside a reading that is not sensitive care (see
+    :data:`NON_SENSITIVE_READINGS`)."""
+    lo = max(0, start - _CONTEXT)
+    return any(m.start() <= start and end <= m.end()
+               for m in _READINGS.finditer(folded, lo, end + _CONTEXT))
+
+
 _SKIP_LABEL_START = ("autre ", "autres ")
 _BRACKETS = re.compile(r"\s*[\[(][^\])]*[\])]")
 
@@ -372,6 +580,9 @@ def _automaton():
             terms.setdefault(form, ("DIAGNOSIS", 0.85 if " " in form else 0.8))
     for form in _EXTRA_DIAGNOSES:
         terms.setdefault(form, ("DIAGNOSIS", 0.85 if " " in form else 0.8))
+    for entity, forms in _SENSITIVE_CUES.items():
+        for form in forms:  # a cue's entity wins over a label's
+            terms[form] = (entity, 0.85 if " " in form or form in _CASED_CUES else 0.8)
     for name in drug_names():
         form = " ".join(fold_text(name).split())
         if form not in terms:
@@ -401,7 +612,10 @@ _last: tuple[str, dict[str, list[Hit]]] | None = None
 
 
 def _term_hits(text: str) -> dict[str, list[Hit]]:
-    """Leftmost-longest non-overlapping term matches, by entity (one pass for both)."""
+    """Leftmost-longest non-overlapping term matches, by entity (one pass for all): diagnoses
+    and sensitive-care words (DIAGNOSIS), sensitive acts (PROCEDURE), drugs (MEDICATION). A
+    diagnosis or act that the context negates or names as a test is dropped
+    (:func:`_context_clears`)."""
     global _last
     if _last is not None and _last[0] is text:
         return _last[1]
@@ -414,9 +628,13 @@ def _term_hits(text: str) -> dict[str, list[Hit]]:
             continue
         if end < n and _is_word_char(folded[end]):
             continue
+        cased = _CASED_CUES.get(folded[start:end])
+        if cased is not None and not cased.fullmatch(
+                text, _original(start, marks), _original(end, marks)):
+            continue
         found.append((start, end, entity, confidence))
     found.sort(key=lambda f: (f[0], -(f[1] - f[0])))
-    out: dict[str, list[Hit]] = {"DIAGNOSIS": [], "MEDICATION": []}
+    out: dict[str, list[Hit]] = {"DIAGNOSIS": [], "MEDICATION": [], "PROCEDURE": []}
     last_end = -1
     for start, end, entity, confidence in found:
         if start < last_end:
@@ -433,10 +651,22 @@ def _term_hits(text: str) -> dict[str, list[Hit]]:
             ):
                 confidence = 0.95
             out[entity].append((o_start, o_end, value, confidence, "dictionary+bdpm"))
+            continue
+        if _context_clears(text, folded, start, end, o_start, o_end):
+            continue
+        form = folded[start:end]
+        if form in _CUE_FORMS:
+            if form.startswith(_READING_CUES) and _other_reading(folded, start, end):
+                continue
+            out[entity].append((o_start, o_end, value, confidence, "dictionary+care_words"))
         else:
             out[entity].append((o_start, o_end, value, confidence, "dictionary+cim10"))
     _last = (text, out)
     return out
+
+
+_CUE_FORMS = frozenset(form for forms in _SENSITIVE_CUES.values() for form in forms)
+_READING_CUES = ("tritherap", "seroposit")  # the cues of NON_SENSITIVE_READINGS
 
 
 def find_diagnoses(text: str) -> Iterator[Hit]:
@@ -487,9 +717,9 @@ _UNIT_ACRONYM = re.compile(
     r"|UMD|EPSM|UMJ|CPP|CECOS|CPDPN)\b"
 )
 _UNIT_WORD = re.compile(
-    r"\b(?=[aAoOpPsSmMiI])(?:addictologie|orthog[ée]nie|p[ée]dopsychiatrie|psychiatrie"
+    r"\b(?=[aAoOpPsSmM])(?:addictologie|orthog[ée]nie|p[ée]dopsychiatrie|psychiatrie"
     r"|soins palliatifs"
-    r"|planning familial|IVG|maternit[ée]|alcoologie)\b",
+    r"|planning familial|maternit[ée]|alcoologie)\b",
     re.IGNORECASE,
 )
 _NOT_A_UNIT_BEFORE = re.compile(
@@ -512,8 +742,6 @@ def find_care_units(text: str) -> Iterator[Hit]:
             if (i and taken[i - 1][1] > m.start()) or (i < len(starts) and starts[i] < m.end()):
                 continue  # inside a longer unit name already found
             word = m.group()
-            if word.upper() == "IVG" and word != "IVG":
-                continue
             if _NOT_A_UNIT_BEFORE.search(text, max(0, m.start() - 30), m.start()):
                 continue
             hits.append((m.start(), m.end(), word, confidence, "context+care_unit"))
