@@ -323,3 +323,16 @@ def test_cim10_column():
 def test_health_column_labels(header, values, label):
     table = _table(["Nom", header], [["DUPONT", v] for v in values])
     assert classify_columns(table)[1].label == label
+
+
+def test_a_unit_field_gives_its_value_as_care_unit():
+    from breachscope.detect.health import find_care_units
+
+    def units(text):
+        return [v for _s, _e, v, _c, _d in find_care_units(text)]
+
+    assert units("CH D'ARMENTIÈRES\nUnité : CEGIDD2\n") == ["CEGIDD2"]
+    assert units("UF: 3201\n") == ["3201"]
+    assert units("Service : Psychiatrie adulte\n") == ["Psychiatrie adulte"]
+    assert units("Unité : le 12/03\n") == []
+    assert units("Service :\nNom : DUPONT\n") == []

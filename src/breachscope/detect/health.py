@@ -729,11 +729,31 @@ _NOT_A_UNIT_BEFORE = re.compile(
 )
 
 
+# A letterhead or form field naming the unit: "Unité : CEGIDD2", "Service : Cardiologie",
+# "UF : 3201" (a coded unit is decoded later, with the hospital's unit table).
+_UNIT_FIELD = re.compile(
+    r"^[ \t]*(?:unit[ée](?:\s+(?:fonctionnelle|m[ée]dicale|de\s+soins))?|UF|UM|service"
+    r"(?:\s+d['’]\s*hospitalisation)?)[ \t]*:[ \t]*([^\n:]{2,60}?)[ \t]*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+_DATE_LIKE = re.compile(r"\d{1,2}\s*[/.-]\s*\d{1,2}")
+
+
 def find_care_units(text: str) -> Iterator[Hit]:
     hits: list[Hit] = [
+        (m.start(1), m.end(1), " ".join(m.group(1).split()), 0.85, "field+care_unit")
+        for m in _UNIT_FIELD.finditer(text)
+        if any(c.isalnum() for c in m.group(1)) and not _DATE_LIKE.search(m.group(1))
+    ]
+    fields = [(s, e) for s, e, *_ in hits]
+    hits += [
         (m.start(), m.end(), " ".join(m.group().split()), 0.9, "context+care_unit")
         for m in _CARE_UNIT.finditer(text)
+        if not any(s <= m.start() < e for s, e in fields)
     ]
+    hits.sort()
     taken = [(s, e) for s, e, _, _, _ in hits]
     starts = [s for s, _ in taken]
     for pattern, confidence in ((_UNIT_ACRONYM, 0.85), (_UNIT_WORD, 0.75)):
