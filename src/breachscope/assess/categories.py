@@ -9,11 +9,12 @@ from breachscope.assess.sensitive import (
     SENSITIVE_CODE_PREFIXES,
     SENSITIVE_CODE_RANGES,
     SENSITIVE_UNIT_PATTERNS,
-    sensitive_drug_table,
+    sensitive_drug_category,
     text_sensitive_category,
 )
 from breachscope.assess.severity import MANY_FILES, install_severity_macros
 from breachscope.case import Case
+from breachscope.detect.health import find_medication_names
 from breachscope.resolve.people import install_fold_macro, replace_people
 
 ENTITY_CATEGORY = {
@@ -89,12 +90,25 @@ def code_category_sql(value: str) -> str:
     return f"CASE {' '.join(whens)} ELSE NULL END"
 
 
-def _load_drug_table(db) -> None:
-    """``_bs_drugs(name, category)``: folded drug names of a sensitive class (ATC)."""
-    rows = sensitive_drug_table()
-    db.execute("CREATE OR REPLACE TEMP TABLE _bs_drugs (name VARCHAR, category VARCHAR)")
+def _load_drug_table(db: duckdb.DuckDBPyConnection) -> None:
+    """``_bs_drugs(value, category)``: the distinct medication values of the case that name a
+    drug of a sensitive class (ATC), judged once each: a cell such as ``TIVICAY 50 mg`` or
+    ``METHADONE AP-HP sirop 60 mg par jour`` is read for the drug names it holds
+    (:func:`~breachscope.detect.health.find_medication_names`), each classified by
+    :func:`~breachscope.assess.sensitive.sensitive_drug_category`."""
+    values = db.execute(
+        "SELECT DISTINCT value FROM findings WHERE entity = 'MEDICATION'").fetchall()
+    rows = []
+    for (value,) in values:
+        if not value:
+            continue
+        names = [value, *find_medication_names(value)]
+        category = next((c for n in names if (c := sensitive_drug_category(n))), None)
+        if category:
+            rows.append([value, category])
+    db.execute("CREATE OR REPLACE TEMP TABLE _bs_drugs (value VARCHAR, category VARCHAR)")
     if rows:
-        db.executemany("INSERT INTO _bs_drugs VALUES (?, ?)", [list(r) for r in rows])
+        db.executemany("INSERT INTO _bs_drugs VALUES (?, ?)", rows)
 
 
 def _load_words_table(db: duckdb.DuckDBPyConnection) -> None:
@@ -163,8 +177,7 @@ def build_sensitive_evidence(case: Case) -> None:
             FROM facts_all fa JOIN rec USING (record_id)
                 -- plain equalities (hash joins); the CASE above reads each for its entity
                 LEFT JOIN unit_values uv ON uv.value = fa.value
-                LEFT JOIN _bs_drugs d
-                    ON d.name = CASE WHEN fa.entity = 'MEDICATION' THEN fold(fa.value) END
+                LEFT JOIN _bs_drugs d ON d.value = fa.value
                 LEFT JOIN _bs_words w ON w.value = fa.value
         )
         SELECT DISTINCT person_id, record_id, sha256, location, category,
