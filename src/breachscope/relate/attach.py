@@ -116,16 +116,20 @@ def attach_facts(case: Case) -> dict[str, int]:
         return counts
     finally:
         for table in ("_bs_reach", "_bs_valmap", "_bs_new", "_bs_ambiguous", "_bs_edges"):
-            db.execute(f"DROP TABLE IF EXISTS temp.{table}")
+            db.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def _reach_rows(case: Case) -> None:
     """``_bs_reach(sha256, row_location, record_id, person_id, hops)``: every table row and
-    the record of the person it is about; ``_bs_ambiguous``: rows reaching several people."""
+    the record of the person it is about; ``_bs_ambiguous``: rows reaching several people.
+
+    These work tables are tables of the store, not temporary ones: a 1 GB dump makes ten
+    million of them, which DuckDB's buffer manager can then evict to the store's file
+    instead of holding them in memory (temporary tables ran out of memory at that size)."""
     db = case.db
     db.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE _bs_edges AS
+        CREATE OR REPLACE TABLE _bs_edges AS
         SELECT row_number() OVER () AS edge_id, child_sha256, child_unit, child_column,
             parent_sha256, parent_unit, parent_column
         FROM key_links
@@ -135,14 +139,14 @@ def _reach_rows(case: Case) -> None:
     )
     db.execute(
         """
-        CREATE OR REPLACE TEMP TABLE _bs_reach AS
+        CREATE OR REPLACE TABLE _bs_reach AS
         SELECT DISTINCT r.sha256, r.location AS row_location, r.record_id, pr.person_id,
             0 AS hops, r.role_hint = 'STAFF' AS staff
         FROM records r JOIN person_records pr USING (record_id)
         WHERE r.sha256 IN (SELECT sha256 FROM row_keys)
         """
     )
-    db.execute("CREATE OR REPLACE TEMP TABLE _bs_ambiguous (sha256 VARCHAR, "
+    db.execute("CREATE OR REPLACE TABLE _bs_ambiguous (sha256 VARCHAR, "
                "row_location VARCHAR)")
     if not db.execute("SELECT count(*) FROM _bs_edges").fetchone()[0]:
         return
@@ -150,7 +154,7 @@ def _reach_rows(case: Case) -> None:
         # parent column value → the one person whose rows hold it
         db.execute(
             f"""
-            CREATE OR REPLACE TEMP TABLE _bs_valmap AS
+            CREATE OR REPLACE TABLE _bs_valmap AS
             WITH per_value AS (   -- min = max: one person (plain aggregates spill to disk)
                 SELECT e.edge_id, k.value, min(rc.record_id) AS record_id,
                     min(rc.person_id) AS person_id, max(rc.person_id) AS last_person,
@@ -174,7 +178,7 @@ def _reach_rows(case: Case) -> None:
         )
         db.execute(
             """
-            CREATE OR REPLACE TEMP TABLE _bs_new AS
+            CREATE OR REPLACE TABLE _bs_new AS
             WITH cand AS (
                 SELECT k.sha256, k.row_location, v.record_id, v.person_id, v.staff
                 FROM _bs_edges e
