@@ -115,7 +115,8 @@ def attach_facts(case: Case) -> dict[str, int]:
             "SELECT count(*) FROM _bs_ambiguous").fetchone()[0]
         return counts
     finally:
-        for table in ("_bs_reach", "_bs_valmap", "_bs_new", "_bs_ambiguous", "_bs_edges"):
+        for table in ("_bs_reach", "_bs_valmap", "_bs_new", "_bs_ambiguous", "_bs_edges",
+                      "_bs_cells", "_bs_recs", "_bs_walk", "_bs_ambiguous_rows"):
             db.execute(f"DROP TABLE IF EXISTS {table}")
 
 
@@ -123,9 +124,11 @@ def _reach_rows(case: Case) -> None:
     """``_bs_reach(sha256, row_location, record_id, person_id, hops)``: every table row and
     the record of the person it is about; ``_bs_ambiguous``: rows reaching several people.
 
-    These work tables are tables of the store, not temporary ones: a 1 GB dump makes ten
-    million of them, which DuckDB's buffer manager can then evict to the store's file
-    instead of holding them in memory (temporary tables ran out of memory at that size)."""
+    A 1 GB dump has ten million rows: the walk works on compact ids — a row is the 64-bit
+    hash of (content, row location), a record and a person their rank — so that its tables
+    and joins stay small (strings ran DuckDB out of memory at that size; a collision among
+    ten million rows has a probability of about 3 in a million). The work tables are tables
+    of the store, which DuckDB's buffer manager can evict to disk."""
     db = case.db
     db.execute(
         f"""
@@ -137,88 +140,117 @@ def _reach_rows(case: Case) -> None:
             AND NOT regexp_matches(lower(parent_column), '{_UNIT_COLUMN}')
         """
     )
+    # the key cells of each edge's two sides: (edge, side, row id, value)
     db.execute(
         """
-        CREATE OR REPLACE TABLE _bs_reach AS
-        SELECT DISTINCT r.sha256, r.location AS row_location, r.record_id, pr.person_id,
-            0 AS hops, r.role_hint = 'STAFF' AS staff
+        CREATE OR REPLACE TABLE _bs_cells AS
+        SELECT e.edge_id, false AS parent, hash(k.sha256, k.row_location) AS rid, k.value
+        FROM _bs_edges e JOIN row_keys k ON k.sha256 = e.child_sha256
+            AND k.unit = e.child_unit AND k.column_name = e.child_column
+        UNION ALL
+        SELECT e.edge_id, true, hash(k.sha256, k.row_location), k.value
+        FROM _bs_edges e JOIN row_keys k ON k.sha256 = e.parent_sha256
+            AND k.unit = e.parent_unit AND k.column_name = e.parent_column
+        """
+    )
+    # the records that are table rows, numbered, with their person numbered
+    db.execute(
+        """
+        CREATE OR REPLACE TABLE _bs_recs AS
+        SELECT row_number() OVER (ORDER BY r.record_id) AS rec, r.record_id, pr.person_id,
+            dense_rank() OVER (ORDER BY pr.person_id) AS pid,
+            hash(r.sha256, r.location) AS rid, r.sha256, r.location AS row_location,
+            r.role_hint = 'STAFF' AS staff
         FROM records r JOIN person_records pr USING (record_id)
         WHERE r.sha256 IN (SELECT sha256 FROM row_keys)
         """
     )
-    db.execute("CREATE OR REPLACE TABLE _bs_ambiguous (sha256 VARCHAR, "
-               "row_location VARCHAR)")
-    if not db.execute("SELECT count(*) FROM _bs_edges").fetchone()[0]:
-        return
+    db.execute(
+        """
+        CREATE OR REPLACE TABLE _bs_walk AS
+        SELECT DISTINCT rid, rec, pid, 0::INTEGER AS hops, staff FROM _bs_recs
+        """
+    )
+    db.execute("CREATE OR REPLACE TABLE _bs_ambiguous (rid UBIGINT)")
     for hop in range(1, MAX_HOPS + 1):
+        if not db.execute("SELECT count(*) FROM _bs_edges").fetchone()[0]:
+            break
         # parent column value → the one person whose rows hold it
         db.execute(
             f"""
             CREATE OR REPLACE TABLE _bs_valmap AS
             WITH per_value AS (   -- min = max: one person (plain aggregates spill to disk)
-                SELECT e.edge_id, k.value, min(rc.record_id) AS record_id,
-                    min(rc.person_id) AS person_id, max(rc.person_id) AS last_person,
-                    bool_and(rc.staff) AS staff
-                FROM _bs_edges e
-                JOIN row_keys k ON k.sha256 = e.parent_sha256 AND k.unit = e.parent_unit
-                    AND k.column_name = e.parent_column
-                JOIN _bs_reach rc
-                    ON rc.sha256 = k.sha256 AND rc.row_location = k.row_location
-                GROUP BY e.edge_id, k.value
+                SELECT c.edge_id, c.value, min(w.rec) AS rec, min(w.pid) AS pid,
+                    max(w.pid) AS last_pid, bool_and(w.staff) AS staff
+                FROM _bs_cells c JOIN _bs_walk w USING (rid)
+                WHERE c.parent
+                GROUP BY c.edge_id, c.value
             ),
             -- a column whose values name one person each (an IPP, a stay number), not a
             -- column many people share (a unit, a physician's id)
             person_keys AS (
                 SELECT edge_id FROM per_value GROUP BY edge_id
-                HAVING avg((person_id = last_person)::INTEGER) >= {MIN_PERSON_KEY_SHARE}
+                HAVING avg((pid = last_pid)::INTEGER) >= {MIN_PERSON_KEY_SHARE}
             )
-            SELECT edge_id, value, record_id, person_id, staff FROM per_value
-            WHERE person_id = last_person AND edge_id IN (SELECT edge_id FROM person_keys)
+            SELECT edge_id, value, rec, pid, staff FROM per_value
+            WHERE pid = last_pid AND edge_id IN (SELECT edge_id FROM person_keys)
             """
         )
         db.execute(
             """
             CREATE OR REPLACE TABLE _bs_new AS
             WITH cand AS (
-                SELECT k.sha256, k.row_location, v.record_id, v.person_id, v.staff
-                FROM _bs_edges e
-                JOIN row_keys k ON k.sha256 = e.child_sha256 AND k.unit = e.child_unit
-                    AND k.column_name = e.child_column
-                JOIN _bs_valmap v ON v.edge_id = e.edge_id AND v.value = k.value
-                ANTI JOIN _bs_reach rc
-                    ON rc.sha256 = k.sha256 AND rc.row_location = k.row_location
-                ANTI JOIN _bs_ambiguous a
-                    ON a.sha256 = k.sha256 AND a.row_location = k.row_location
+                SELECT c.rid, v.rec, v.pid, v.staff
+                FROM _bs_cells c JOIN _bs_valmap v USING (edge_id, value)
+                ANTI JOIN _bs_walk w ON w.rid = c.rid
+                ANTI JOIN _bs_ambiguous a ON a.rid = c.rid
+                WHERE NOT c.parent
             ),
             per_row AS (   -- a row naming its patient and its physician is the patient's
-                SELECT sha256, row_location,
-                    min(person_id) FILTER (WHERE NOT staff) AS patient,
-                    max(person_id) FILTER (WHERE NOT staff) AS last_patient,
-                    min(record_id) FILTER (WHERE NOT staff) AS patient_record,
-                    min(person_id) AS anyone, max(person_id) AS last_anyone,
-                    min(record_id) AS any_record
-                FROM cand GROUP BY sha256, row_location
+                SELECT rid,
+                    min(pid) FILTER (WHERE NOT staff) AS patient,
+                    max(pid) FILTER (WHERE NOT staff) AS last_patient,
+                    min(rec) FILTER (WHERE NOT staff) AS patient_rec,
+                    min(pid) AS anyone, max(pid) AS last_anyone, min(rec) AS any_rec
+                FROM cand GROUP BY rid
             )
-            SELECT sha256, row_location,
-                CASE WHEN patient IS NOT NULL THEN patient_record ELSE any_record END
-                    AS record_id,
-                coalesce(patient, anyone) AS person_id, patient IS NULL AS staff,
+            SELECT rid,
+                CASE WHEN patient IS NOT NULL THEN patient_rec ELSE any_rec END AS rec,
+                coalesce(patient, anyone) AS pid, patient IS NULL AS staff,
                 CASE WHEN patient IS NOT NULL THEN patient = last_patient
                      ELSE anyone = last_anyone END AS one_person
             FROM per_row
             """
         )
         added = db.execute(
-            f"""
-            INSERT INTO _bs_reach
-            SELECT sha256, row_location, record_id, person_id, {hop}, staff
-            FROM _bs_new WHERE one_person
-            """
-        ).fetchone()[0]
-        db.execute("INSERT INTO _bs_ambiguous SELECT sha256, row_location FROM _bs_new "
-                   "WHERE NOT one_person")
+            f"INSERT INTO _bs_walk SELECT rid, rec, pid, {hop}, staff FROM _bs_new "
+            "WHERE one_person").fetchone()[0]
+        db.execute("INSERT INTO _bs_ambiguous SELECT rid FROM _bs_new WHERE NOT one_person")
         if not added:
             break
+    # back to names: the reached rows with their content, location and record
+    db.execute(
+        """
+        CREATE OR REPLACE TABLE _bs_reach AS
+        WITH reached AS (SELECT rid, rec, hops FROM _bs_walk WHERE hops > 0),
+        rows AS (
+            SELECT DISTINCT sha256, row_location, hash(sha256, row_location) AS rid
+            FROM row_keys
+            WHERE hash(sha256, row_location) IN (SELECT rid FROM reached)
+        )
+        SELECT r.sha256, r.row_location, x.record_id, x.person_id, w.hops, x.staff
+        FROM reached w JOIN rows r USING (rid) JOIN _bs_recs x USING (rec)
+        UNION ALL
+        SELECT sha256, row_location, record_id, person_id, 0, staff FROM _bs_recs
+        """
+    )
+    db.execute(
+        """
+        CREATE OR REPLACE TABLE _bs_ambiguous_rows AS
+        SELECT DISTINCT sha256, row_location FROM row_keys
+        WHERE hash(sha256, row_location) IN (SELECT rid FROM _bs_ambiguous)
+        """
+    )
 
 
 _DOCUMENT_FACTS = f"""
