@@ -58,18 +58,30 @@ def attach_facts(case: Case) -> dict[str, int]:
             db.execute("DELETE FROM facts")
             db.execute("DELETE FROM orphan_rows")
             db.execute("DELETE FROM attached_rows")
-            db.execute("INSERT INTO attached_rows SELECT sha256, row_location, record_id, hops "
-                       "FROM _bs_reach WHERE hops > 0")
+            db.execute(
+                """
+                INSERT INTO attached_rows
+                SELECT k.sha256, k.row_location, x.record_id, w.hops
+                FROM row_keys k
+                JOIN _bs_edges e ON k.sha256 = e.child_sha256 AND k.unit = e.child_unit
+                    AND k.column_name = e.child_column
+                JOIN _bs_pick p
+                    ON p.edge_id = e.edge_id AND p.rid = hash(k.sha256, k.row_location)
+                JOIN _bs_walk w ON w.rid = p.rid
+                JOIN _bs_recs x ON x.rec = w.rec
+                """
+            )
             db.execute(
                 f"""
                 INSERT INTO facts
-                SELECT rc.record_id, f.sha256, f.location, f.entity, f.value, 'row_link',
-                    rc.hops
-                FROM findings f JOIN _bs_reach rc
-                    ON f.sha256 = rc.sha256
-                    AND regexp_replace(f.location, ', column .*$', '') = rc.row_location
-                WHERE rc.hops > 0 AND f.entity NOT IN ({_list(NOT_A_FACT)})
-                    AND f.sha256 IN (SELECT sha256 FROM _bs_reach WHERE hops > 0)
+                SELECT x.record_id, f.sha256, f.location, f.entity, f.value, 'row_link',
+                    w.hops
+                FROM findings f
+                JOIN _bs_walk w ON w.rid = hash(
+                    f.sha256, regexp_replace(f.location, ', column .*$', ''))
+                JOIN _bs_recs x ON x.rec = w.rec
+                WHERE w.hops > 0 AND f.entity NOT IN ({_list(NOT_A_FACT)})
+                    AND f.sha256 IN (SELECT DISTINCT sha256 FROM attached_rows)
                 """
             )
             db.execute(_DOCUMENT_FACTS)
@@ -94,8 +106,7 @@ def attach_facts(case: Case) -> dict[str, int]:
                 SELECT k.sha256, k.unit, k.row_location, min(k.column_name),
                     arg_min(k.value, k.column_name)
                 FROM row_keys k JOIN child_tables t USING (sha256, unit, column_name)
-                ANTI JOIN _bs_reach rc
-                    ON rc.sha256 = k.sha256 AND rc.row_location = k.row_location
+                ANTI JOIN _bs_walk w ON w.rid = hash(k.sha256, k.row_location)
                 GROUP BY k.sha256, k.unit, k.row_location
                 """
             )
@@ -115,14 +126,15 @@ def attach_facts(case: Case) -> dict[str, int]:
             "SELECT count(*) FROM _bs_ambiguous").fetchone()[0]
         return counts
     finally:
-        for table in ("_bs_reach", "_bs_valmap", "_bs_new", "_bs_ambiguous", "_bs_edges",
-                      "_bs_cells", "_bs_recs", "_bs_walk", "_bs_ambiguous_rows"):
+        for table in ("_bs_valmap", "_bs_new", "_bs_ambiguous", "_bs_edges", "_bs_cells",
+                      "_bs_recs", "_bs_walk", "_bs_pick"):
             db.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def _reach_rows(case: Case) -> None:
-    """``_bs_reach(sha256, row_location, record_id, person_id, hops)``: every table row and
-    the record of the person it is about; ``_bs_ambiguous``: rows reaching several people.
+    """``_bs_walk(rid, rec, pid, hops, staff)``: every table row (by id) and the record of
+    the person it is about (``_bs_recs``: records by rank); ``_bs_ambiguous``: rows reaching
+    several people; ``_bs_pick``: one child cell of each row reached, to name it.
 
     A 1 GB dump has ten million rows: the walk works on compact ids — a row is the 64-bit
     hash of (content, row location), a record and a person their rank — so that its tables
@@ -228,27 +240,13 @@ def _reach_rows(case: Case) -> None:
         db.execute("INSERT INTO _bs_ambiguous SELECT rid FROM _bs_new WHERE NOT one_person")
         if not added:
             break
-    # back to names: the reached rows with their content, location and record
+    # one child cell per reached row, chosen on integers, to give the row its names back
     db.execute(
         """
-        CREATE OR REPLACE TABLE _bs_reach AS
-        WITH reached AS (SELECT rid, rec, hops FROM _bs_walk WHERE hops > 0),
-        rows AS (
-            SELECT DISTINCT sha256, row_location, hash(sha256, row_location) AS rid
-            FROM row_keys
-            WHERE hash(sha256, row_location) IN (SELECT rid FROM reached)
-        )
-        SELECT r.sha256, r.row_location, x.record_id, x.person_id, w.hops, x.staff
-        FROM reached w JOIN rows r USING (rid) JOIN _bs_recs x USING (rec)
-        UNION ALL
-        SELECT sha256, row_location, record_id, person_id, 0, staff FROM _bs_recs
-        """
-    )
-    db.execute(
-        """
-        CREATE OR REPLACE TABLE _bs_ambiguous_rows AS
-        SELECT DISTINCT sha256, row_location FROM row_keys
-        WHERE hash(sha256, row_location) IN (SELECT rid FROM _bs_ambiguous)
+        CREATE OR REPLACE TABLE _bs_pick AS
+        SELECT c.rid, min(c.edge_id) AS edge_id
+        FROM _bs_cells c SEMI JOIN (SELECT rid FROM _bs_walk WHERE hops > 0) w USING (rid)
+        WHERE NOT c.parent GROUP BY c.rid
         """
     )
 
