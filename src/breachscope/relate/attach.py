@@ -256,34 +256,51 @@ INSERT INTO facts
 WITH cand AS (   -- the patients (or unknown-role people) a document's records are about
     SELECT r.record_id, r.sha256, r.location, pr.person_id,
         TRY_CAST(regexp_extract(r.location, 'line (\\d+)', 1) AS INTEGER) AS line,
-        regexp_replace(r.location, '(^|, )line \\d+.*$', '') AS prefix
+        regexp_replace(r.location, '(^|, )line \\d+.*$', '') AS prefix,
+        split_part(r.location, ', ', 1) AS first_part
     FROM records r JOIN person_records pr USING (record_id)
     WHERE r.role_hint IS DISTINCT FROM 'STAFF'
         AND NOT regexp_matches(r.location, '{_TABLE_ROW}')
 ),
-people_per_doc AS (SELECT sha256, count(DISTINCT person_id) AS n FROM cand GROUP BY sha256),
 doc AS (
     SELECT f.sha256, f.location, f.entity, f.value,
         TRY_CAST(regexp_extract(f.location, 'line (\\d+)', 1) AS INTEGER) AS line,
-        regexp_replace(f.location, '(^|, )line \\d+.*$', '') AS prefix
+        regexp_replace(f.location, '(^|, )line \\d+.*$', '') AS prefix,
+        split_part(f.location, ', ', 1) AS first_part
     FROM findings f
     WHERE f.entity IN ({_list(DOCUMENT_FACTS)})
         AND NOT regexp_matches(f.location, '{_TABLE_ROW}')
         AND f.sha256 IN (SELECT sha256 FROM cand)
 ),
-scored AS (
-    SELECT d.*, c.record_id, n.n AS n_people,
-        CASE WHEN starts_with(d.location, c.location || ', ') THEN 0
-             WHEN d.prefix = c.prefix AND c.line <= d.line THEN 1
-             ELSE 2 END AS tier,
-        CASE WHEN d.prefix = c.prefix THEN abs(coalesce(d.line - c.line, 0)) ELSE 0 END AS dist
-    FROM doc d JOIN cand c USING (sha256) JOIN people_per_doc n USING (sha256)
+-- the nearest patient record above the finding on the same page (an ASOF join: linear)
+by_line AS (
+    SELECT d.sha256, d.location, d.entity, d.value, c.record_id
+    FROM (SELECT * FROM doc WHERE line IS NOT NULL) d
+    ASOF JOIN (SELECT * FROM cand WHERE line IS NOT NULL) c
+        ON d.sha256 = c.sha256 AND d.prefix = c.prefix AND d.line >= c.line
+),
+-- a structured unit's patient and its other segments (message 3 / message 3, segment DG1)
+by_unit AS (
+    SELECT d.sha256, d.location, d.entity, d.value, min(c.record_id) AS record_id
+    FROM doc d JOIN cand c ON d.sha256 = c.sha256 AND d.first_part = c.first_part
+    WHERE c.line IS NULL
+    GROUP BY ALL HAVING count(DISTINCT c.person_id) = 1
+),
+placed AS (SELECT * FROM by_line UNION ALL SELECT * FROM by_unit),
+-- else the document's only person
+only_person AS (
+    SELECT sha256, min(record_id) AS record_id FROM cand
+    GROUP BY sha256 HAVING count(DISTINCT person_id) = 1
+),
+rest AS (
+    SELECT d.sha256, d.location, d.entity, d.value, o.record_id
+    FROM doc d JOIN only_person o USING (sha256)
+    ANTI JOIN placed p USING (sha256, location, entity, value)
 )
 SELECT record_id, sha256, location, entity, value, 'document', 0
-FROM scored
-WHERE tier < 2 OR n_people = 1
+FROM (SELECT * FROM placed UNION ALL SELECT * FROM rest)
 QUALIFY row_number() OVER (PARTITION BY sha256, location, entity, value
-                           ORDER BY tier, dist, record_id) = 1
+                           ORDER BY record_id) = 1
 """
 
 
