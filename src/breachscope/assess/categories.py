@@ -46,14 +46,20 @@ def record_categories(entities: list[str], role_hint: str) -> set[str]:
     return cats
 
 
+def _entity_bit_sql(entity: str) -> str:
+    """SQL: the category bit of one entity (the SQL expression ``entity``) for a record whose
+    ``role_hint`` column is in scope; the rules of :func:`record_categories`."""
+    whens = " ".join(f"WHEN '{e}' THEN {1 << CATEGORY_ORDER.index(cat)}"
+                     for e, cat in ENTITY_CATEGORY.items())
+    staff = ", ".join(f"'{e}'" for e in sorted(STAFF_NOT_HEALTH))
+    return (f"CASE WHEN role_hint IS NOT DISTINCT FROM 'STAFF' AND {entity} IN ({staff}) "
+            f"THEN 0 ELSE CASE {entity} {whens} ELSE 0 END END")
+
+
 def _record_mask_sql() -> str:
     """SQL: the categories of one record (columns ``entities``, ``role_hint``) as a bit mask,
     bit i for ``CATEGORY_ORDER[i]``; the rules of :func:`record_categories`."""
-    whens = " ".join(f"WHEN '{entity}' THEN {1 << CATEGORY_ORDER.index(cat)}"
-                     for entity, cat in ENTITY_CATEGORY.items())
-    staff = ", ".join(f"'{e}'" for e in sorted(STAFF_NOT_HEALTH))
-    bit = (f"CASE WHEN role_hint IS NOT DISTINCT FROM 'STAFF' AND e IN ({staff}) THEN 0 "
-           f"ELSE CASE e {whens} ELSE 0 END END")
+    bit = _entity_bit_sql("e")
     return f"coalesce(list_aggregate(list_transform(entities, lambda e: {bit}), 'bit_or'), 0)"
 
 
@@ -227,14 +233,15 @@ def assess_people(case: Case) -> None:
     staff = ("(role_hint IS NOT DISTINCT FROM 'STAFF' OR (p.role = 'STAFF' "
              "AND role_hint IS DISTINCT FROM 'PATIENT'))")
     record_mask = _record_mask_sql().replace("role_hint IS NOT DISTINCT FROM 'STAFF'", staff)
-    fact_mask = record_mask.replace("entities", "list(f.entity)").replace(
-        "role_hint", "r.role_hint")
+    # per fact a bit, OR-ed: plain aggregates, which spill (a list per record did not)
+    fact_bit = _entity_bit_sql("f.entity").replace(
+        "role_hint IS NOT DISTINCT FROM 'STAFF'", staff).replace("role_hint", "r.role_hint")
     try:
         db.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE _bs_assessed AS
             WITH fact_masks AS (   -- facts take their record's role: a shift is no stay
-                SELECT f.record_id, {fact_mask} AS mask
+                SELECT f.record_id, bit_or({fact_bit}) AS mask
                 FROM facts f JOIN records r USING (record_id)
                     JOIN person_records pr USING (record_id) JOIN people p USING (person_id)
                 GROUP BY f.record_id, r.role_hint, p.role

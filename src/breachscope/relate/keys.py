@@ -89,7 +89,7 @@ def build_key_links(case: Case) -> int:
             """
         )
         db.execute(
-            """
+            f"""
             CREATE OR REPLACE TEMP TABLE _bs_kpair AS
             WITH declared AS (   -- single-column foreign keys, matched to their tables' units
                 SELECT c.col_id AS child, p.col_id AS parent
@@ -101,13 +101,35 @@ def build_key_links(case: Case) -> int:
                     AND lower(p.column_name) = lower(d.ref_columns[1])
                 WHERE d.kind = 'foreign' AND len(d.columns) = 1 AND len(d.ref_columns) = 1
             ),
+            -- compatible names, found by equality joins (a dump of a thousand tables has
+            -- thousands of key columns: no product of all pairs)
+            names AS (   -- the names under which a column may be a child's parent
+                SELECT col_id, norm AS name FROM _bs_kcol
+                WHERE norm NOT IN ({_list(GENERIC_NAMES)})
+                UNION ALL
+                SELECT col_id, unnest([tname || norm, norm || tname,
+                                       bs_singular(tname) || norm, norm || bs_singular(tname)])
+                FROM _bs_kcol WHERE norm IN ({_list(GENERIC_NAMES)}) AND tname <> ''
+            ),
+            words AS (   -- hospital key words inside a column's name
+                SELECT col_id, w FROM (
+                    SELECT col_id, unnest([{_list(KEY_WORDS)}]) AS w, norm FROM _bs_kcol)
+                WHERE contains(norm, w)
+            ),
+            paired AS (
+                SELECT c.col_id AS child, n.col_id AS parent
+                FROM _bs_kcol c JOIN names n ON n.name = c.norm
+                UNION
+                SELECT cw.col_id, pw.col_id FROM words cw JOIN words pw USING (w)
+            ),
             inferred AS (
-                SELECT c.col_id AS child, p.col_id AS parent
-                FROM _bs_kcol c JOIN _bs_kcol p
-                    ON (c.sha256, c.unit) <> (p.sha256, p.unit)
+                SELECT pr.child, pr.parent
+                FROM paired pr JOIN _bs_kcol c ON c.col_id = pr.child
+                    JOIN _bs_kcol p ON p.col_id = pr.parent
+                WHERE (c.sha256, c.unit) <> (p.sha256, p.unit)
                     AND bs_compatible(c.norm, p.norm, p.tname)
                 -- a unique column is never the child of a column that is not
-                WHERE NOT (c.is_unique AND NOT p.is_unique AND c.norm = p.norm)
+                AND NOT (c.is_unique AND NOT p.is_unique AND c.norm = p.norm)
             )
             SELECT child, parent, bool_or(is_declared) AS is_declared FROM (
                 SELECT *, true AS is_declared FROM declared
