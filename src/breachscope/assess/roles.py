@@ -1,9 +1,9 @@
 """Roles from evidence beyond a record's own context: a person of unknown role is STAFF when
 one of their records carries a professional identifier (RPPS/ADELI), when they are known only
 from table rows of files whose path names staff (``rh/annuaire.csv``, ``planning_2023.xlsx``),
-or when they write from the hospital's own e-mail domain — a domain that people already known as staff use, and that
-is not a public webmail. Patients keep their role: a nurse treated in her hospital is, for
-this leak, a patient whose care is exposed."""
+or when they write from the hospital's own e-mail domain — a domain that people already known
+as staff use, and that is not a public webmail. Patients keep their role: a nurse treated in
+her hospital is, for this leak, a patient whose care is exposed."""
 
 from __future__ import annotations
 
