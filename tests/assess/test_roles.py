@@ -54,3 +54,20 @@ def test_a_directory_named_as_such_makes_staff_whose_service_is_their_workplace(
         assert people[name]["sensitive"] in ("false", "False")
         assert "HEALTH" not in people[name]["categories"]
     assert people["BLANC"]["sensitive"] in ("true", "True")
+
+
+def test_a_planning_makes_staff_whose_unit_is_not_care(tmp_path, cli):
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    (dump / "export_03.csv").write_text(
+        "Nom;Prénom;Date;Horaire;Service\n"
+        "GARNIER;Paul;12/03/2023;7h-19h;Addictologie\n"
+        "FAURE;Anne;12/03/2023;19h-7h;Psychiatrie adulte\n", encoding="utf-8")
+    case = tmp_path / "case"
+    assert cli("scan", dump, "--case", case).exit_code == 0
+    out = tmp_path / "people.csv"
+    assert cli("export", "--case", case, "--what", "people", "--format", "csv",
+               "-o", out).exit_code == 0
+    people = {p["last_name"]: p for p in csv.DictReader(out.open(encoding="utf-8"))}
+    assert {p["role"] for p in people.values()} == {"STAFF"}
+    assert all(p["sensitive"] in ("false", "False") for p in people.values())

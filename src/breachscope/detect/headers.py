@@ -133,6 +133,9 @@ FREE_TEXT_WORDS = frozenset({
 STAFF_WORDS = frozenset({
     "FONCTION", "GRADE", "MATRICULE", "POSTE", "RPPS", "ADELI", "METIER", "QUALIFICATION",
     "EMPLOI", "AGENT", "EMBAUCHE", "SALAIRE", "QUOTITE", "CONTRAT", "ECHELON",
+    # a planning: shifts, on-call duties, rotations
+    "HORAIRE", "HORAIRES", "GARDE", "GARDES", "ASTREINTE", "ASTREINTES", "ROULEMENT",
+    "VACATION", "VACATIONS", "SHIFT", "CRENEAU",
 })
 PATIENT_WORDS = frozenset({
     "IPP", "NIP", "PATIENT", "PATIENTS", "DOSSIER", "NDA", "IDPATIENT", "MRN",
