@@ -82,3 +82,29 @@ def test_postal_code_traps(text):
 def test_is_postal_code():
     assert a.is_postal_code("75013")
     assert not a.is_postal_code("99999")
+
+
+@pytest.mark.parametrize(("text", "code", "city"), [
+    ("Résidence : 18 rue de la Palombière, 33000, Bordeaux", "33000", "Bordeaux"),
+    ("résidant à Marseille, 13006.", "13006", "Marseille"),
+    ("85 rue de Rivoli, à Paris dans le 75001.", "75001", None),
+    ("7 rue Blaise Pascal 65000 dans la périphérie de Tarbes", "65000", None),
+    ("42 avenue du Général de Gaulle, 31020 TOULOUSE", "31020", "TOULOUSE"),
+    ("12 Rue du Docteur Gachet 2B784 Levallois-Perret", "2B784", "Levallois-Perret"),
+    ("28 ter, place de Beaubourg\n93000 THIELLES", "93000", "THIELLES"),
+])
+def test_postal_code_and_commune_in_any_order_or_alone(text, code, city):
+    from breachscope.detect.addresses import find_cities, find_postal_codes
+
+    assert [h[2] for h in find_postal_codes(text)] == [code]
+    assert [h[2] for h in find_cities(text)] == ([city] if city else [])
+
+
+@pytest.mark.parametrize("text", [
+    "Facture 33000 Bordeaux", "il pèse 75001 grammes", "il pèse 75001.5 grammes",
+    "dossier 75013", "lot 13006 Marseille",
+])
+def test_numbers_that_are_not_postal_codes(text):
+    from breachscope.detect.addresses import find_postal_codes
+
+    assert list(find_postal_codes(text)) == []

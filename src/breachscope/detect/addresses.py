@@ -9,11 +9,15 @@ npm package ``codes-postaux``: INSEE geographic code and La Poste / DGFiP postal
   ``résidence``, ``hameau`` and ``lotissement`` need no number. The value is the line as found,
   spaces collapsed; the span covers the way's name, so a street named after someone is an
   address, not a person.
-- **Postal code + commune** → ``POSTAL_CODE`` and ``CITY``: five digits followed by the name
-  of a commune that has this postal code (or its routing label: ``75013 PARIS``), accents,
-  case, hyphens and ``St``/``Saint`` ignored. ``CEDEX`` codes, absent from the list, are
-  accepted when followed by ``CEDEX`` and a commune of the same département. Five digits not
-  followed by a matching commune are not a postal code.
+- **Postal code + commune** → ``POSTAL_CODE`` and ``CITY``: five digits followed (``75015
+  Paris``, ``33000, Bordeaux``) or preceded (``Marseille, 13006``) by the name of a commune
+  that has this postal code (or its routing label: ``75013 PARIS``), accents, case, hyphens
+  and ``St``/``Saint`` ignored. ``CEDEX`` codes, absent from the list, are accepted when
+  followed by a commune of the same département (with ``CEDEX``: 0.85, without: 0.7). A
+  known code alone is a postal code right after a street line (``7 rue Blaise Pascal 65000``)
+  or after a cue (``dans le 75001``, ``CP``); right after a street line, a code-shaped number
+  and capitalized words are a postal code and a commune even when the list does not know them
+  (0.7 / 0.6: a new commune, a typo, a foreign code). Other five digits are not a postal code.
 """
 
 from __future__ import annotations
@@ -101,9 +105,16 @@ def _longest_prefix(text: str, names: frozenset[str]) -> str | None:
 # --------------------------------------------------------------------------- postal code + city
 
 _POSTAL_CITY = re.compile(
-    r"(?<![\w.,/+-])(?:F-?\s?)?(\d{2}\s?\d{3})(?![\w.,/])[ \t]*,?[ \t]*"
+    r"(?<![\w.,/+-])(?:F-?\s?)?(\d{2}\s?\d{3})(?![\w/]|[.,]\d)[ \t]*,?[ \t]*"
     r"([^\W\d_][^\n\r\t,;:()\[\]/|0-9]{0,60})"
 )
+# A postal code alone: five digits not inside a longer number.
+_CODE_ALONE = re.compile(r"(?<![\w.,/+-])(\d{5})(?![\w/]|[.,]\d)")
+# Cues that make five digits a postal code by themselves: "dans le 75001", "CP 33000".
+_CODE_CUE_BEFORE = re.compile(
+    r"(?:\bdans\s+le|\bcode\s+postal|\bc\.?p\.?)\s*[:.]?\s*$", re.IGNORECASE)
+# "Marseille, 13006": a commune written before its code (up to five words before it).
+_WORDS_BEFORE = re.compile(r"((?:[^\W\d_][\w'’-]*[ \t]+){0,4}[^\W\d_][\w'’-]*)[ \t]*,?[ \t]*$")
 # "Facture n° 33000", "lot 75013": a reference number, not a postal code.
 _REFERENCE_BEFORE = re.compile(
     r"(?:\bn°|\bno\.?|\bnum(?:[ée]ro)?\.?|#|\blot|\bcommande|\bfacture|\br[ée]f(?:[ée]rence)?"
@@ -111,37 +122,99 @@ _REFERENCE_BEFORE = re.compile(
     re.IGNORECASE,
 )
 _CEDEX = re.compile(r"[ \t]+cedex\b", re.IGNORECASE)
+# A street line just before the code ("7 rue Blaise Pascal 65000"): the code is its postal code.
+_STREET_GAP = 3
+# After a street line, a code-shaped number and capitalized words are a postal code and a
+# commune even when the list does not know them (a CEDEX code, a new commune, a typo):
+# "12 rue du Docteur Gachet 2B784 Levallois-Perret".
+_AFTER_STREET = re.compile(
+    r"[ \t]*,?[ \t]*\n?[ \t]*((?:\d{2}|2[AB])[ \t]?\d{3})(?![\w/]|[.,]\d)[ \t]*,?[ \t]*"
+    r"((?:[A-ZÀ-Ý][\w'’-]*)(?:[ \t-]+(?:[A-ZÀ-Ý][\w'’-]*|sur|sous|en|la|le|les|de|du)){0,4})?")
 
 _last: tuple[str, list[tuple[str, Hit]]] | None = None
 
 
 def _postal_hits(text: str) -> list[tuple[str, Hit]]:
+    """Postal codes and communes: code + commune (``75015 Paris``, ``33000, Bordeaux``; a
+    CEDEX code with ``CEDEX`` or with a commune of its département: ``31020 TOULOUSE``),
+    commune + code (``Marseille, 13006``), and a known code alone after a street line or a cue
+    (``7 rue Blaise Pascal 65000``, ``dans le 75001``)."""
     global _last
     if _last is not None and _last[0] is text:
         return _last[1]
     hits: list[tuple[str, Hit]] = []
+    taken: set[int] = set()
     for m in _POSTAL_CITY.finditer(text):
         code = m.group(1).replace(" ", "")
         rest = m.group(2)
-        line_start = text.rfind("\n", 0, m.start()) + 1
-        if _REFERENCE_BEFORE.search(text, max(line_start, m.start() - 30), m.start()):
+        if _is_reference(text, m.start()):
             continue
         city = commune_for(code, rest)
         confidence = 0.95
         if city is None:
-            # CEDEX codes are not in the list: accept "59037 LILLE CEDEX" when the commune
-            # belongs to the code's département.
+            # CEDEX codes are not in the list: accept "59037 LILLE CEDEX", and with less
+            # confidence "31020 TOULOUSE", when the commune belongs to the code's département.
             names = department_communes().get(_department(code))
             city = _longest_prefix(rest, names) if names else None
-            if city is None or not _CEDEX.match(rest, len(city)):
+            if city is None:
                 continue
-            confidence = 0.85
+            confidence = 0.85 if _CEDEX.match(rest, len(city)) else 0.7
         city_start = m.start(2)
+        taken.add(m.start(1))
         hits.append(("POSTAL_CODE", (m.start(1), m.end(1), code, confidence, "list+postal_code")))
         hits.append(("CITY", (city_start, city_start + len(city), " ".join(city.split()),
                               confidence, "list+postal_code")))
+    streets = [end for _s, end, *_ in find_street_lines(text)]
+    for end in streets:
+        m = _AFTER_STREET.match(text, end)
+        if m is None or m.start(1) in taken:
+            continue
+        code = m.group(1).replace(" ", "").replace("\t", "")
+        if is_postal_code(code) and m.group(2) is None:
+            continue  # a known code alone: below
+        taken.add(m.start(1))
+        hits.append(("POSTAL_CODE", (m.start(1), m.end(1), code, 0.7, "street+postal_code")))
+        if m.group(2):
+            city = m.group(2).rstrip(" -")
+            hits.append(("CITY", (m.start(2), m.start(2) + len(city), city, 0.6,
+                                  "street+postal_code")))
+    for m in _CODE_ALONE.finditer(text):
+        code = m.group(1)
+        if m.start() in taken or not is_postal_code(code) or _is_reference(text, m.start()):
+            continue
+        before = text[max(0, m.start() - 80):m.start()]
+        commune = _commune_before(code, before)
+        if commune is not None:
+            start = m.start() - len(before) + commune[0]
+            hits.append(("POSTAL_CODE", (m.start(), m.end(), code, 0.9, "list+postal_code")))
+            hits.append(("CITY", (start, start + len(commune[1]), " ".join(commune[1].split()),
+                                  0.9, "list+postal_code")))
+        elif _CODE_CUE_BEFORE.search(before) or any(
+                0 <= m.start() - end <= _STREET_GAP and not text[end:m.start()].strip(" ,")
+                for end in streets):
+            hits.append(("POSTAL_CODE", (m.start(), m.end(), code, 0.8, "list+postal_code")))
+    hits.sort(key=lambda h: h[1][0])
     _last = (text, hits)
     return hits
+
+
+def _is_reference(text: str, start: int) -> bool:
+    line_start = text.rfind("\n", 0, start) + 1
+    return bool(_REFERENCE_BEFORE.search(text, max(line_start, start - 30), start))
+
+
+def _commune_before(code: str, before: str) -> tuple[int, str] | None:
+    """``(offset in before, name)`` of a commune of ``code`` written just before it."""
+    names = postal_communes().get(code)
+    m = _WORDS_BEFORE.search(before)
+    if not names or m is None:
+        return None
+    words = list(re.finditer(r"[^\W_][\w'’-]*", m.group(1)))
+    for i in range(len(words)):  # the longest name first
+        candidate = m.group(1)[words[i].start():]
+        if _fold_name(candidate) in names:
+            return m.start(1) + words[i].start(), candidate.rstrip()
+    return None
 
 
 def find_postal_codes(text: str) -> Iterator[Hit]:
