@@ -286,3 +286,20 @@ def test_spacy_confirms_cueless_candidates(monkeypatch):
     assert [(m.value, m.detector) for m in find_names(text)] == [
         ("Wojciech Brzezinski", "ner+spacy")]
     assert names._nlp() is not None
+
+
+@pytest.mark.parametrize(("text", "tokens"), [
+    ("Contact: 01 53 82 34 56 pour le docteur Fabrice GÉRARD", {"FABRICE", "GERARD"}),
+    ("POUR MME ANA PREDAN RDV 12.1.2023", {"ANA", "PREDAN"}),
+    ("Signé : Dr P-A. POULMANI 01.42.21.04.28", {"POULMANI"}),
+])
+def test_lowercase_and_capital_cues_initials_and_trailing_words(text, tokens):
+    """Seen in AP-HP's public synthetic notes (eds-pseudo): a lowercase "docteur", an
+    upper-case "MME", hyphenated initials."""
+    from breachscope.detect.validators import fold
+
+    found = set()
+    for m in find_names(text):
+        found |= {t for t in fold(m.value).replace("-", " ").split() if len(t) > 1}
+    assert tokens <= found
+    assert not found & {"RDV", "PRELEVER", "AIS", "DOCTEUR", "MME"}

@@ -129,7 +129,7 @@ _UPPER_WORD = rf"(?:[DLO][{_APOS}])?[{_UP}][{_UP}]+(?:[{_APOS}\-][{_UP}]+)*"
 _TITLE_WORD = (
     rf"(?:[DLO][{_APOS}])?[{_UP}][{_LO}]+(?:[{_APOS}\-](?:[{_UP}][{_LO}]+|[{_UP}]{{2,}}))*"
 )
-_INITIAL = rf"[{_UP}]\.(?:-?[{_UP}]\.)?"
+_INITIAL = rf"[{_UP}](?:-[{_UP}])?\.(?:-?[{_UP}]\.)?"
 _PARTICLE = (
     r"(?:de\s+la|de\s+l['’]|de|du|des|d['’]|van\s+der|van\s+den|van|von|del|della|di|da"
     r"|dos|das|ben|ibn|el|al)"
@@ -145,11 +145,12 @@ _TOKEN_RE = re.compile(rf"{_INITIAL}|{_TOKEN}|{_PARTICLE}(?=[ \t]|['’])")
 
 _CIVILITY = (
     r"(?:M\.|MM\.|Mr\.?|Mrs\.?|Mme\.?|Mmes\.?|Mlle\.?|Mlles\.?|Melle\.?|Mle\.?"
+    r"|MME\.?|MLLE\.?|MR\.?"
     rf"|M(?=[ \t]+[{_UP}]{{2}})"
     r"|(?i:monsieur|madame|mademoiselle))"
 )
 _PROFESSIONAL = (
-    r"(?:Dr\.?|Drs\.?|Dr(?=[{_UP}])|Docteur|DOCTEUR|Pr\.?|Prs\.?|Professeur|PROFESSEUR"
+    r"(?:Dr\.?|Drs\.?|Dr(?=[{_UP}])|[Dd]octeur|DOCTEUR|Pr\.?|Prs\.?|[Pp]rofesseur|PROFESSEUR"
     r"|IDE|IBODE|IADE|Infirmi[eè]re?s?|INFIRMI[EÈ]RE?|Interne|INTERNE|Externe"
     r"|Cadre(?:\s+(?:de\s+sant[ée]|sup[ée]rieure?\s+de\s+sant[ée]|infirmier|de\s+p[ôo]le))?"
     r"|Sage-femme|Kin[ée](?:sith[ée]rapeute)?|Aide-soignante?|Psychologue|Di[ée]t[ée]ticienne?"
@@ -465,6 +466,12 @@ def _cueless(text: str, blanks: _Spans, taken: list[NameMention]) -> tuple[
             start += len(words[0])
             start += len(text[start:end]) - len(text[start:end].lstrip())
             words = words[1:]
+            value = text[start:end]
+        # "BOFFIN Lily Prélever": trailing stop words are not part of the name.
+        while len(words) > 2 and fold(words[-1]) in _STOP and fold(words[-1]) not in _CUED_OK:
+            end = start + len(text[start:end].rstrip()) - len(words[-1])
+            end = start + len(text[start:end].rstrip())
+            words = words[:-1]
             value = text[start:end]
         # "Appel de Marie Lambert": a lowercase particle before a common first name ends
         # the words before it.
