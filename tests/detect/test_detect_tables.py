@@ -115,8 +115,16 @@ def test_split_full_name(full: str, expected: tuple[str | None, str | None]) -> 
 
 
 def test_row_without_identity_gives_no_record() -> None:
-    table = TableUnit(["Nom", "Téléphone", "DDN"], [["DUPONT", "0612345678", "12/03/1954"]])
+    table = TableUnit(["Nom", "Service"], [["DUPONT", "Cardiologie"]])
     assert detect_table(table).records == []  # a last name alone does not identify
+
+
+def test_row_with_one_name_part_and_identifiers_is_a_record() -> None:
+    # Only a last name, but a phone and a birth date: a record (issue 11), whose name alone
+    # never makes a person (resolve/people.py).
+    table = TableUnit(["Nom", "Téléphone", "DDN"], [["DUPONT", "0612345678", "12/03/1954"]])
+    (record,) = detect_table(table).records
+    assert (record.last_name, record.birth_date) == ("DUPONT", "1954-03-12")
     assert len(detect_table(table).findings) == 3
 
 

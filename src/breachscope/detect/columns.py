@@ -335,6 +335,12 @@ def classify_columns(table: TableUnit, *, today: date | None = None) -> list[Col
             label, confidence, reason = None, 0.0, "empty column"
         elif header_guess is not None:
             label, confidence, reason = _from_header(header_guess, stats, quoted)
+            if label is None and header_guess == "NIR" and h.is_foreign_ssn_header(tokens) \
+                    and stats.alpha < 0.2:
+                # Another country's social security number: no NIR, but a person's own
+                # identifier all the same (compared like a patient number).
+                label, confidence = "PATIENT_ID", 0.6
+                reason = f"{reason}; kept as a person identifier (social security number)"
             if label is None and header_guess not in _VALIDATED:
                 label2, confidence2, reason2 = _from_values(stats)
                 if label2 is not None:

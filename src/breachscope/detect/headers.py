@@ -62,7 +62,7 @@ EMPLOYMENT_DATE_WORDS = frozenset({"ENTREE", "SORTIE", "ARRIVEE"})
 DATE_WORDS = frozenset({"DATE", "DT", "JOUR", "DAY", "DATETIME", "TIMESTAMP", "LE"})
 SEX_WORDS = frozenset({"SEXE", "SEX", "GENRE", "GENDER", "CIVILITE", "CIV"})
 POSTAL_WORDS = frozenset({"CP", "CODEPOSTAL", "ZIP", "ZIPCODE", "POSTCODE", "POSTAL"})
-CITY_WORDS = frozenset({"VILLE", "COMMUNE", "CITY", "LOCALITE", "TOWN"})
+CITY_WORDS = frozenset({"VILLE", "COMMUNE", "CITY", "LOCALITE", "TOWN", "SUBURB"})
 ADDRESS_WORDS = frozenset({
     "ADRESSE", "ADDRESS", "ADR", "ADDR", "RUE", "VOIE", "DOMICILE", "STREET", "ADRESSEPOSTALE",
 })
@@ -269,7 +269,15 @@ def health_header_label(tokens: tuple[str, ...]) -> str | None:
     return None
 
 
+def is_foreign_ssn_header(tokens: tuple[str, ...]) -> bool:
+    """``soc_sec_id``, ``SSN``, ``social security number``: a social security number that
+    may be another country's (not a NIR); columns.py keeps it as a person identifier."""
+    return "SSN" in tokens or _phrase(tokens, "SOC SEC") or _phrase(tokens, "SOCIAL SECURITY")
+
+
 def _is_nir_header(tokens: tuple[str, ...]) -> bool:
+    if is_foreign_ssn_header(tokens):
+        return True
     if _any(tokens, NIR_WORDS) and not ("CODE" in tokens and "INSEE" in tokens):
         return True
     if _phrase(tokens, "SECURITE SOCIALE") or _phrase(tokens, "SECU SOCIALE"):

@@ -50,11 +50,15 @@ def build_record(
 ) -> Record | None:
     """A record from ``(label, normalized values)`` pairs of one row (columns in order), or
     ``None`` when the row does not identify a person: it needs a NIR, a last and a first name,
-    or a full name. With several columns of one single-valued label (birth name and used
-    name), the first filled one wins."""
+    a full name, or one name part (only a first or only a last name) with another identifier
+    (birth date, phone, e-mail, address, patient id): its e-mail and birth date still count,
+    though its name alone never makes a person (see ``resolve/people.py``). With several
+    columns of one single-valued label (birth name and used name), the first filled one wins;
+    several address columns (street number, street, locality) are joined in column order."""
     single: dict[str, str] = {}
     multi: dict[str, list[str]] = {}
     entities: set[str] = set()
+    address: list[str] = []
     for label, found in values:
         if not found:
             continue
@@ -62,15 +66,22 @@ def build_record(
         if label in _LIST_FIELDS:
             target = multi.setdefault(_LIST_FIELDS[label], [])
             target.extend(v for v in found if v not in target)
+        elif label == "ADDRESS":
+            address.extend(v for v in found[:1] if v and v not in address)
         elif label in _SINGLE_FIELDS:
             single.setdefault(_SINGLE_FIELDS[label], found[0])
+    if address:
+        single["address"] = " ".join(address)
     full_name = single.get("full_name")
     if full_name and "last_name" not in single and "first_name" not in single:
         last, first = split_full_name(full_name)
         if last and first:
             single["last_name"], single["first_name"] = last, first
     identified = "nir" in single or ("last_name" in single and "first_name" in single)
-    if not identified and full_name is None:
+    one_part = "last_name" in single or "first_name" in single
+    other = any(k in single for k in ("birth_date", "address", "patient_id")) or bool(
+        multi.get("phones") or multi.get("emails"))
+    if not identified and full_name is None and not (one_part and other):
         return None
     return Record(location=location, role_hint=role_hint, entities=entities, **single, **multi)
 

@@ -93,7 +93,13 @@ own AS (
         nullif(trim(r.patient_id), '') AS ipp,
         list_filter(r.phones, x -> x <> '') AS phones,
         list_transform(list_filter(r.emails, x -> x <> ''), x -> lower(x)) AS emails,
-        nullif(r.postal_code, '') AS postal_code
+        nullif(r.postal_code, '') AS postal_code,
+        nullif(fold(coalesce(r.city, '')), '') AS city,
+        -- The street address as its words (number, street, locality): two records of one
+        -- person share most of them, whatever the order or the typos elsewhere.
+        nullif(list_sort(list_distinct(list_filter(string_split(regexp_replace(
+            fold(coalesce(r.address, '')), '[^A-Z0-9]+', ' ', 'g'), ' '), x -> x <> ''))), [])
+            AS address
     FROM oriented b JOIN _bs_exact e USING (rn) JOIN records r USING (record_id),
     LATERAL (SELECT
         nullif(regexp_extract(fold(coalesce(r.full_name, '')), '{_MARRIED}', 1), '')
@@ -118,7 +124,7 @@ grp AS (
 ),
 pooled AS (
     SELECT o.rn, o.last, o.first, o.first_known, o.last_known, o.name_key, o.name_birth,
-        o.name_used, o.postal_code,
+        o.name_used, o.postal_code, o.city, o.address,
         coalesce(o.birth, g.g_birth) AS birth, coalesce(o.nir, g.g_nir) AS nir,
         coalesce(o.ipp, g.g_ipp) AS ipp, coalesce(o.female, g.g_female) AS female,
         g.g_phones AS phones, g.g_emails AS emails, g.g_postal_codes AS postal_codes
@@ -132,7 +138,7 @@ SELECT rn AS unique_id, last, first, first_known, last_known, name_key, name_bir
     birth[3:4] || birth[6:7] AS birth_yymm,
     last AS last_typo, last AS last_variant, first AS first_typo, first AS first_variant,
     female, ipp, phones, emails, phones[1] AS phone1, emails[1] AS email1,
-    postal_code, postal_codes,
+    postal_code, postal_codes, city, address,
     CASE WHEN last IS NOT NULL AND birth IS NOT NULL
          THEN left(regexp_replace(last, '[AEIOUYH ]', '', 'g'), 4) || birth[1:4]
     END AS name_block
@@ -180,7 +186,8 @@ def _frequency_sql(name: str) -> str:
 _TF_COLUMNS = {"name_key": ("name_key", 1.0, 1e-6), "first": ("first", 1.0, 0.008),
                "last_typo": ("last", 0.003, 1e-4), "first_typo": ("first", 5e-4, 0.008),
                "postal_code": ("postal_code", 1.0, 0.02), "birth": ("birth", 1.0, 5e-5),
-               "last_variant": ("last", 0.03, 1e-4), "first_variant": ("first", 0.005, 0.008)}
+               "last_variant": ("last", 0.03, 1e-4), "first_variant": ("first", 0.005, 0.008),
+               "last": ("last", 1.0, 1e-4)}
 #: Weight of the assumed average, in people: a case of a few hundred people keeps close to
 #: it, a case of a hundred thousand relies on its own counts.
 _TF_PRIOR_PEOPLE = 1000
@@ -281,6 +288,22 @@ COMPARISONS = [
                0.01, 0.005),
         _level("ELSE", "different first names", 1e-5, 0.99),
     ]),
+    # A record with one name part (only a first name or only a last name) against another
+    # record: the part they both have. Only when the full-name comparison above is null.
+    _comparison("name_part", [
+        _level("(last_l IS NOT NULL AND last_r IS NOT NULL AND first_l IS NOT NULL "
+               "AND first_r IS NOT NULL) OR NOT ((first_l IS NOT NULL AND first_r IS NOT NULL) "
+               "OR (last_l IS NOT NULL AND last_r IS NOT NULL))",
+               "full names on both sides, or no common name part", 0, 0, null=True),
+        _level("last_l = last_r", "same last name", 0.85, 1e-4, tf="last", tf_of_level=True),
+        _level("first_l = first_r AND (last_l IS NULL OR last_r IS NULL)", "same first name",
+               0.85, 0.008, tf="first", tf_of_level=True),
+        _level(f"(last_l IS NOT NULL AND last_r IS NOT NULL AND {_close('last')}) "
+               f"OR (first_l IS NOT NULL AND first_r IS NOT NULL AND {_close('first')} "
+               "AND (last_l IS NULL OR last_r IS NULL))", "a name part one edit apart",
+               0.08, 0.002),
+        _level("ELSE", "different", 0.07, 0.99),
+    ]),
     _comparison("birth", [
         _level("birth_l IS NULL OR birth_r IS NULL", "birth date missing", 0, 0, null=True),
         # Two people of one family with one birth date are twins: among people sharing a last
@@ -289,8 +312,11 @@ COMPARISONS = [
                "exact, same last name, other first names (twins?)", 0.93, 0.02),
         _level("birth_l = birth_r", "exact", 0.93, 5e-5, tf="birth"),
         _level("birth_l = birth_swapped_r", "day/month swapped", 0.02, 1e-4),
-        _level("levenshtein(birth_l, birth_r) = 1", "one character off", 0.03, 5e-4),
-        _level("ELSE", "different", 0.02, 0.977),
+        _level("damerau_levenshtein(birth_l, birth_r) = 1", "one character off", 0.03, 5e-4),
+        # Born years apart: a parent and a child share a last name, an address, a phone;
+        # the birth date keeps them apart (a typo in the year is one character off).
+        _level("abs(birth_l[1:4]::INT - birth_r[1:4]::INT) >= 5", "years apart", 2e-4, 0.9),
+        _level("ELSE", "different", 0.02, 0.077),
     ]),
     _comparison("nir", [
         _level("nir_l IS NULL OR nir_r IS NULL", "NIR missing", 0, 0, null=True),
@@ -339,6 +365,25 @@ COMPARISONS = [
         _level("len(list_intersect(postal_codes_l, postal_codes_r)) > 0",
                "a postal code in common", 0.85, 0.02),
         _level("ELSE", "different", 0.15, 0.98),
+    ]),
+]
+
+COMPARISONS += [
+    _comparison("address", [
+        _level("address_l IS NULL OR address_r IS NULL", "address missing", 0, 0, null=True),
+        _level("address_l = address_r", "same words", 0.6, 2e-4),
+        _level("len(list_intersect(address_l, address_r)) >= 2 AND "
+               "len(list_intersect(address_l, address_r)) * 3 >= "
+               "2 * greatest(len(address_l), len(address_r))",
+               "most words in common", 0.25, 2e-3),
+        _level("ELSE", "different", 0.15, 0.998),
+    ]),
+    _comparison("city", [
+        _level("city_l IS NULL OR city_r IS NULL", "city missing", 0, 0, null=True),
+        _level("city_l = city_r", "same", 0.8, 0.01),
+        _level(f"{_close('city')} AND least(length(city_l), length(city_r)) >= 5",
+               "one edit apart", 0.05, 5e-4),
+        _level("ELSE", "different", 0.15, 0.99),
     ]),
 ]
 

@@ -120,7 +120,9 @@ SELECT row_number() OVER (ORDER BY record_id) AS rn, record_id, {_OWN_NIR} AS ni
     CASE WHEN last_name <> '' THEN fold(last_name)
          WHEN full_name <> '' THEN fold(full_name) END AS fold_last,
     CASE WHEN last_name <> '' THEN fold(coalesce(first_name, ''))
-         WHEN full_name <> '' THEN '' END AS fold_first
+         WHEN full_name <> '' THEN ''
+         -- Only a first name: no name key (fold_last is NULL), but the linkage sees it.
+         WHEN first_name <> '' THEN fold(first_name) END AS fold_first
 FROM records
 """
 
