@@ -218,3 +218,83 @@ def test_large_text_is_fast() -> None:
 def test_phone_after_a_date_or_nir_is_its_own_token() -> None:
     assert entities("DUPONT Marie 12/03/1954 06 12 34 56 78", "PHONE") == ["+33612345678"]
     assert entities(f"{NIR} 06 12 34 56 78", "PHONE") == ["+33612345678"]
+
+
+# ----------------------------------------------------------------------------- phone layouts
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Téléphone : (33) 1 45 56 78 90 - Fax : (33) 1 45 56 78 92",
+         ["+33145567890", "+33145567892"]),
+        ("Standard +33 (0)1 45 56 78 90", ["+33145567890"]),
+        ("Tél : +33 01 45 56 78 90", ["+33145567890"]),
+        ("Secrétariat 01.45.56.78.90 ou 01-45-56-78-91", ["+33145567890", "+33145567891"]),
+        ("Salles : Gerbillot : 0 1 4 5 5 6 7 8 9 0 – Hadillot : 0 1 - 4 5 - 5 6 - 7 8 - 9 1",
+         ["+33145567890", "+33145567891"]),
+        ("joignable au + 3 3 1 4 5 5 6 7 8 9 0", ["+33145567890"]),
+        ("Téléphone: 0692031002", ["+262692031002"]),
+        ("Portable 0690 12 34 56, fixe 0596 61 23 45", ["+590690123456", "+596596612345"]),
+    ],
+)
+def test_phone_layouts_in_prose(text: str, expected: list[str]) -> None:
+    assert entities(text, "PHONE") == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Imprimé le 01/01/2011 - 02:03",
+        "Né le 12/03/1954 0 2 3",
+        "Numéro de sécurité sociale 1 9 2 0 4 2 6 7 0 2 3 8 3",
+    ],
+)
+def test_no_phone_from_dates_or_spaced_numbers(text: str) -> None:
+    assert entities(text, "PHONE") == []
+
+
+# ----------------------------------------------------------------------------- IPP, NDA
+
+
+@pytest.mark.parametrize(
+    ("text", "entity", "value"),
+    [
+        ("IPP : 8012939402", "PATIENT_ID", "8012939402"),
+        ("N° IPP 8012939402", "PATIENT_ID", "8012939402"),
+        ("Numéro d'identification (IPP): 3902478069", "PATIENT_ID", "3902478069"),
+        ("ROBERT Antoine - l’IPP étant le 3456721983.", "PATIENT_ID", "3456721983"),
+        ("Rapport pour M. Briat 31/12/1975 IPPN11232344 visité le", "PATIENT_ID", "N11232344"),
+        ("NIP : 000123456", "PATIENT_ID", "000123456"),
+        ("référence interne de la patiente : 9750409278.", "PATIENT_ID", "9750409278"),
+        ("Son IPP est 8392.", "PATIENT_ID", "8392"),
+        ("NDA : 837264503 - IPP : 2025042320", "STAY_ID", "837264503"),
+        ("N° de séjour : 2024A001234", "STAY_ID", "2024A001234"),
+        ("Identifiant de la visite: 42bg98765", "STAY_ID", "42bg98765"),
+        ("Dossier N° 9281973 du 15/02/1963", "STAY_ID", "9281973"),
+        ("créé sous le numéro NDA 1235568467.", "STAY_ID", "1235568467"),
+    ],
+)
+def test_hospital_ids_after_their_cue(text: str, entity: str, value: str) -> None:
+    assert value in entities(text, entity)
+
+
+def test_ipp_and_nda_on_one_line() -> None:
+    found = scan_text(TextUnit("L'examen (IPP: 9182736485 ; NDA: 293847569) a eu lieu"))
+    assert [(f.entity, f.value) for f in found if f.entity in {"PATIENT_ID", "STAY_ID"}] == [
+        ("PATIENT_ID", "9182736485"), ("STAY_ID", "293847569")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Le dossier a été créé le 16 août 2022.",
+        "Dossier de Pasteur Jean, vu le 22/02/1962",
+        "IPP : à compléter",
+        "Le patient de 45 ans",
+        "Patient 12 ans",
+        "dossier 2023",
+    ],
+)
+def test_no_hospital_id_without_a_value(text: str) -> None:
+    assert entities(text, "PATIENT_ID") == [] and entities(text, "STAY_ID") == []

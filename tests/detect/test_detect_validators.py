@@ -143,6 +143,32 @@ def test_phone_landline_and_foreign() -> None:
 
 
 @pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("0690 12 34 56", "+590690123456"),  # Guadeloupe mobile
+        ("0590 12 34 56", "+590590123456"),  # Guadeloupe landline
+        ("0694 12 34 56", "+594694123456"),  # Guyane
+        ("0696 12 34 56", "+596696123456"),  # Martinique
+        ("0692 03 10 02", "+262692031002"),  # La Réunion mobile
+        ("02 62 43 51 75", "+262262435175"),  # La Réunion landline
+        ("0269 61 23 45", "+262269612345"),  # Mayotte landline
+        ("+262 692 03 10 02", "+262692031002"),
+    ],
+)
+def test_phone_overseas(raw: str, expected: str) -> None:
+    assert normalize_phone(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["(33) 1 45 56 78 90", "(33)145567890", "+33 (0)1 45 56 78 90", "+33 01 45 56 78 90",
+     "01.45.56.78.90", "01-45-56-78-90", "0 1 4 5 5 6 7 8 9 0", "01 45 56 78 90"],
+)
+def test_phone_letterhead_layouts(raw: str) -> None:
+    assert normalize_phone(raw) == "+33145567890"
+
+
+@pytest.mark.parametrize(
     "raw",
     [
         "1234",  # extension

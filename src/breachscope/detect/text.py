@@ -40,8 +40,12 @@ _NIR_CANDIDATE = re.compile(
 )
 # French national (0X + 8 digits) or international (+33 / 0033, optional "(0)") numbers, and
 # other international numbers starting with + or 00, not glued to another digit.
+# Letterheads write "(33) 1 45 56 78 90" and "+33 (0)1 ..." or "+33 01 ..."; the digits may
+# be spaced one by one ("0 1 4 5 5 6 7 8 9 0", "0 4 - 0 7 - 4 3 - 3 6 - 4 0").
+_PSEP = r"(?:[ \u00a0\u202f]?[.\-][ \u00a0\u202f]?|[ \u00a0\u202f])?"
 _PHONE_CANDIDATE = re.compile(
-    rf"(?<![\d+])(?:(?:\+|00){_SEP}33{_SEP}(?:\(0\){_SEP})?[1-9]|0[1-9])(?:{_SEP}\d){{8}}"
+    rf"(?<![\d+])(?<!\d[/.\-])(?:(?:(?:\+|00){_PSEP}3{_PSEP}3|\(\s?3\s?3\s?\)){_PSEP}(?:\(0\){_PSEP}|0{_PSEP})?"
+    rf"[1-9]|0{_PSEP}[1-9])(?:{_PSEP}\d){{8}}"
     rf"|(?<![\d+])(?:\+|00)[1-9][\d .\-()]{{6,16}}\d"
 )
 _GROUP_AFTER = re.compile(r"([ .\-\u00a0\u202f]?)(\d+)")

@@ -81,17 +81,20 @@ def normalize_iban(raw: str) -> str | None:
 _PHONE_CHARS = re.compile(r"[\d\s.\-()+/]+")
 _NON_DIGITS = re.compile(r"\D")
 _ANY_SPACE = re.compile(r"\s+")
+_BRACKETED_33 = re.compile(r"^\(\s*3\s*3\s*\)\s*")
 
 
 def normalize_phone(raw: str) -> str | None:
     """A valid phone number in E.164 (``+33612345678``), French unless it says otherwise.
 
     National numbers must be the usual 10 digits starting with 0 (so a bare 9-digit run or a
-    4-digit extension is never a phone); international ones start with ``+`` or ``00``
+    4-digit extension is never a phone); one not valid in metropolitan France is tried in the
+    overseas regions (``0690 12 34 56`` → ``+590690123456``, ``0692…`` → ``+262692…``); international ones start with ``+`` or ``00``
     (``+33 (0)6 ...`` is understood). Letters (``poste``, ``ext``) make it invalid: an
     extension is not the number.
     """
     text = _ANY_SPACE.sub(" ", raw).strip()  # phonenumbers does not know narrow nbsp
+    text = _BRACKETED_33.sub("+33 ", text)  # "(33) 1 45 56 78 90" letterheads
     if not text or not _PHONE_CHARS.fullmatch(text):
         return None
     digits = _NON_DIGITS.sub("", text)
@@ -103,6 +106,8 @@ def normalize_phone(raw: str) -> str | None:
     national = _french_national(digits, international)
     if national is not None:  # the usual case: skip phonenumbers' parser (most of its cost)
         number = phonenumbers.PhoneNumber(country_code=33, national_number=int(national))
+        if not international and (overseas := _overseas(national)) is not None:
+            return overseas
         return "+33" + national if phonenumbers.is_valid_number(number) else None
     try:
         number = phonenumbers.parse(text, "FR")
@@ -111,6 +116,29 @@ def normalize_phone(raw: str) -> str | None:
     if number.extension or not phonenumbers.is_valid_number(number):
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+# French overseas departments and collectivities dial 10 national digits like mainland France
+# but have their own country codes: Guadeloupe and Saint-Martin/Saint-Barthélemy (+590),
+# Guyane (+594), Martinique (+596), La Réunion and Mayotte (+262), Saint-Pierre (+508).
+# Their numbers are recognized by the national prefix, then checked by phonenumbers.
+_OVERSEAS_PREFIXES = {
+    "590": 590, "690": 590, "691": 590,  # GP, BL, MF
+    "594": 594, "694": 594,  # GF
+    "596": 596, "696": 596, "697": 596,  # MQ
+    "262": 262, "263": 262, "692": 262, "693": 262, "269": 262, "639": 262,  # RE, YT
+    "508": 508,  # PM
+}
+
+
+def _overseas(national: str) -> str | None:
+    """The E.164 form of a 9-digit national number (without its 0) of an overseas region
+    (``690…`` → ``+590690…``), or None."""
+    code = _OVERSEAS_PREFIXES.get(national[:3])
+    if code is None:
+        return None
+    number = phonenumbers.PhoneNumber(country_code=code, national_number=int(national))
+    return f"+{code}{national}" if phonenumbers.is_valid_number(number) else None
 
 
 def _french_national(digits: str, international: bool) -> str | None:

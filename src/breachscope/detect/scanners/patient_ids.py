@@ -1,0 +1,73 @@
+"""Hospital identifiers in prose, after their cue: the patient's IPP (``PATIENT_ID``) and the
+stay number, NDA (``STAY_ID``).
+
+These numbers have no checksum and no fixed shape (each hospital numbers its own patients), so
+only a cue makes them: ``IPP : 8012939402``, ``N° IPP``, ``NIP``, ``Identification du patient
+(IPP) :``, ``l'IPP étant le``, ``référence interne de la patiente :`` (patient); ``NDA``,
+``N° de séjour``, ``N° de venue``, ``Identifiant de la visite``, ``Dossier N°`` (stay). The
+value is kept as found (digits and letters, ``N11232344``, ``42bg98765``), and must hold at
+least four digits (six after a weak cue such as ``dossier`` or ``ID``). The confidence follows
+the cue: 0.9 for ``IPP``/``NDA``/``séjour``, 0.75 for a described cue, 0.6 for a weak one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+_STRONG, _DESCRIBED, _WEAK = 0.9, 0.75, 0.6
+
+_CUE = re.compile(
+    r"(?P<patient_strong>\bIPP\b|\bIPP(?=[A-Z]?\d)|\bNIP\b|\bN°\s*patient\b)"
+    r"|(?P<patient_described>\bidentifi(?:ant|cation)\s+(?:du\s+|de\s+la\s+)?patiente?\b"
+    r"|\bnum[ée]ro\s+(?:d['’]\s*identification|patient)\b"
+    r"|\br[ée]f[ée]rence\s+interne\s+(?:du\s+|de\s+la\s+)patiente?\b|\bIP\b(?=\s*:|\s+\d))"
+    r"|(?P<patient_weak>\bID\b(?=\s*:)|\bpatiente?\b(?=\s+\d))"
+    r"|(?P<stay_strong>\bNDA\b|\bn°\s*(?:de\s+)?(?:s[ée]jour|venue)\b"
+    r"|\bnum[ée]ro\s+(?:de\s+)?(?:s[ée]jour|venue)\b)"
+    r"|(?P<stay_described>\bidentifiant\s+de\s+(?:la\s+visite|l['’]\s*hospitalisation"
+    r"|s[ée]jour)\b|\bn°\s*(?:de\s+)?dossier\b|\bdossier\s+n°)"
+    r"|(?P<stay_weak>\bdossier\b|\bvisite\b(?=\s+\d))",
+    re.IGNORECASE,
+)
+# Between the cue and the value: punctuation and a few linking words on the same line.
+_LINK = re.compile(
+    r"(?:[\s:=#()\[\]\-–,]|\bn°|\bno\b\.?|\bnum[ée]ro\b|\best\b|\b[ée]tant\b|\ble\b|\bcomme\b"
+    r"|\bsous\b|\bIPP\b|\bNDA\b|\bdu\b|\bde\b|\bpatiente?\b|\bs[ée]jour\b)*",
+    re.IGNORECASE,
+)
+_VALUE = re.compile(r"[A-Za-z]{0,3}\d[A-Za-z0-9]{2,19}(?![\w/]|[.,]\d)")
+_DIGIT = re.compile(r"\d")
+
+
+def _hits(text: str, kind: str) -> Iterator[tuple[int, int, str, float, str]]:
+    for cue in _CUE.finditer(text):
+        group = cue.lastgroup or ""
+        if not group.startswith(kind):
+            continue
+        link = _LINK.match(text, cue.end())
+        at = link.end() if link else cue.end()
+        if "\n" in text[cue.end() : at] or at - cue.end() > 40:
+            continue
+        m = _VALUE.match(text, at)
+        if m is None:
+            continue
+        strength = group.split("_", 1)[1]
+        digits = len(_DIGIT.findall(m.group()))
+        if digits < (6 if strength == "weak" else 4):
+            continue
+        confidence = {"strong": _STRONG, "described": _DESCRIBED, "weak": _WEAK}[strength]
+        yield m.start(), m.end(), m.group(), confidence, f"context+{kind}_id"
+
+
+def scan_patient_ids(text: str) -> Iterator[tuple[int, int, str, float, str]]:
+    """IPP and other patient identifiers after their cue."""
+    return _hits(text, "patient")
+
+
+def scan_stay_ids(text: str) -> Iterator[tuple[int, int, str, float, str]]:
+    """NDA and other stay (visit) numbers after their cue."""
+    return _hits(text, "stay")
+
+
+SCANNERS = [("PATIENT_ID", scan_patient_ids), ("STAY_ID", scan_stay_ids)]
