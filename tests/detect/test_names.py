@@ -303,3 +303,11 @@ def test_lowercase_and_capital_cues_initials_and_trailing_words(text, tokens):
         found |= {t for t in fold(m.value).replace("-", " ").split() if len(t) > 1}
     assert tokens <= found
     assert not found & {"RDV", "PRELEVER", "AIS", "DOCTEUR", "MME"}
+
+
+@pytest.mark.parametrize("text", [
+    "Bilan : Transaminases GOT à 45 UI/L", "Thrombolyse IV réalisée à 14h",
+    "Patient : Transaminases GOT", "Le patient a reçu Thrombolyse IV",
+])
+def test_lab_tests_and_acts_are_not_people(text):
+    assert find_names(text) == []

@@ -558,6 +558,23 @@ def _confirm_with_spacy(text: str, candidates: list[tuple[int, int]]) -> list[Na
 _LAST: tuple[str, list[NameMention]] | None = None
 
 
+# Lab tests, acts and treatments written like names ("Transaminases GOT", "Thrombolyse IV"):
+# a word with a medical suffix, not in capitals (a surname in a French document is), that
+# neither gazetteer knows as a common name.
+_MEDICAL_WORD = re.compile(
+    r"(?:ASES?|LYSES?|EMIES?|ITES?|OSES?|ECTOMIES?|TOMIES?|GRAPHIES?|SCOPIES?|THERAPIES?"
+    r"|PLASTIES?|GRAMMES?|PATHIES?|ALGIES?|OMES?|CYTES?|LOGIES?|URIES?|PNEES?)$")
+
+
+def _is_medical(value: str) -> bool:
+    for word in re.split(r"[\s\-'’]+", value):
+        key = fold(word)
+        if (len(key) >= 6 and not word.isupper() and _MEDICAL_WORD.search(key)
+                and not is_first_name(word, 1) and surnames().get(key, 9) > 1):
+            return True
+    return False
+
+
 def find_names(text: str) -> list[NameMention]:
     """The person names in ``text``, in text order (cached for the last text seen, so that
     the scanner and the document-record builder share one pass)."""
@@ -567,9 +584,12 @@ def find_names(text: str) -> list[NameMention]:
     blanks = _Spans(placeholder_spans(text))
     cued = _cued(text, blanks)
     cueless, maybe = _cueless(text, blanks, cued)
-    mentions = sorted(cued + cueless, key=lambda m: m.start)
+    mentions = sorted(cued + [m for m in cueless if not _is_medical(m.value)],
+                      key=lambda m: m.start)
     mentions += [m for m in _confirm_with_spacy(text, maybe)
-                 if not _overlaps(mentions, m.start, m.end)]
+                 if not _overlaps(mentions, m.start, m.end) and not _is_medical(m.value)]
+    mentions = [m for m in mentions
+                if not (m.detector == "context+patient" and _is_medical(m.value))]
     mentions.sort(key=lambda m: m.start)
     # Drop mentions inside an earlier, longer one (a cue matched twice).
     kept: list[NameMention] = []
