@@ -99,7 +99,10 @@ own AS (
         -- person share most of them, whatever the order or the typos elsewhere.
         nullif(list_sort(list_distinct(list_filter(string_split(regexp_replace(
             fold(coalesce(r.address, '')), '[^A-Z0-9]+', ' ', 'g'), ' '), x -> x <> ''))), [])
-            AS address
+            AS address,
+        -- ... and as one string without separators: "brewster place" = "brewsterplace".
+        nullif(regexp_replace(fold(coalesce(r.address, '')), '[^A-Z0-9]+', '', 'g'), '')
+            AS address_text
     FROM oriented b JOIN _bs_exact e USING (rn) JOIN records r USING (record_id),
     LATERAL (SELECT
         nullif(regexp_extract(fold(coalesce(r.full_name, '')), '{_MARRIED}', 1), '')
@@ -124,7 +127,7 @@ grp AS (
 ),
 pooled AS (
     SELECT o.rn, o.last, o.first, o.first_known, o.last_known, o.name_key, o.name_birth,
-        o.name_used, o.postal_code, o.city, o.address,
+        o.name_used, o.postal_code, o.city, o.address, o.address_text,
         coalesce(o.birth, g.g_birth) AS birth, coalesce(o.nir, g.g_nir) AS nir,
         coalesce(o.ipp, g.g_ipp) AS ipp, coalesce(o.female, g.g_female) AS female,
         g.g_phones AS phones, g.g_emails AS emails, g.g_postal_codes AS postal_codes
@@ -138,7 +141,7 @@ SELECT rn AS unique_id, last, first, first_known, last_known, name_key, name_bir
     birth[3:4] || birth[6:7] AS birth_yymm,
     last AS last_typo, last AS last_variant, first AS first_typo, first AS first_variant,
     female, ipp, phones, emails, phones[1] AS phone1, emails[1] AS email1,
-    postal_code, postal_codes, city, address,
+    postal_code, postal_codes, city, address, address_text,
     CASE WHEN last IS NOT NULL AND birth IS NOT NULL
          THEN left(regexp_replace(last, '[AEIOUYH ]', '', 'g'), 4) || birth[1:4]
     END AS name_block
@@ -237,6 +240,11 @@ def _close_swapped(left: str, right: str) -> str:
             f"AND least(length({a}), length({b})) >= 8))")
 
 
+# Two records of one family: the same last name, other first names, and no patient number
+# in common (twins and siblings have numbers of their own; a shared one lifts the doubt).
+_HOUSEHOLD = ("(last_l = last_r AND first_l <> first_r "
+              "AND NOT coalesce(ipp_l = ipp_r, FALSE))")
+
 # m: probability of the level for two records of the same person; u: for two different
 # people. The log2(m/u) of a pair's levels add up to its match weight (see docs/resolution.md).
 COMPARISONS = [
@@ -308,7 +316,7 @@ COMPARISONS = [
         _level("birth_l IS NULL OR birth_r IS NULL", "birth date missing", 0, 0, null=True),
         # Two people of one family with one birth date are twins: among people sharing a last
         # name (and often an address and a phone), a shared birth date proves much less.
-        _level("birth_l = birth_r AND last_l = last_r AND first_l <> first_r",
+        _level(f"birth_l = birth_r AND {_HOUSEHOLD}",
                "exact, same last name, other first names (twins?)", 0.93, 0.02),
         _level("birth_l = birth_r", "exact", 0.93, 5e-5, tf="birth"),
         _level("birth_l = birth_swapped_r", "day/month swapped", 0.02, 1e-4),
@@ -356,6 +364,9 @@ COMPARISONS = [
     _comparison("emails", [
         _level("emails_l IS NULL OR emails_r IS NULL", "e-mail missing", 0, 0, null=True),
         _level("len(list_intersect(emails_l, emails_r)) > 0", "shared e-mail", 0.7, 1e-4),
+        _level("damerau_levenshtein(email1_l, email1_r) <= 2 AND "
+               "least(length(email1_l), length(email1_r)) >= 10",
+               "e-mails a typo apart", 0.1, 1e-5),
         _level("ELSE", "different", 0.3, 0.9999),
     ]),
     _comparison("postal_code", [
@@ -364,22 +375,33 @@ COMPARISONS = [
         _level("postal_code_l = postal_code_r", "same", 0.85, 0.02, tf="postal_code"),
         _level("len(list_intersect(postal_codes_l, postal_codes_r)) > 0",
                "a postal code in common", 0.85, 0.02),
+        _level("damerau_levenshtein(postal_code_l, postal_code_r) = 1",
+               "one digit off", 0.05, 0.03),
         _level("ELSE", "different", 0.15, 0.98),
     ]),
 ]
 
 COMPARISONS += [
+    # The street address. A household shares it: two records with one last name and other
+    # first names (parent and child, twins) at one address prove little more than a family.
     _comparison("address", [
         _level("address_l IS NULL OR address_r IS NULL", "address missing", 0, 0, null=True),
-        _level("address_l = address_r", "same words", 0.6, 2e-4),
-        _level("len(list_intersect(address_l, address_r)) >= 2 AND "
+        _level(f"{_HOUSEHOLD} AND (address_text_l = address_text_r OR jaro_winkler_similarity("
+               "address_text_l, address_text_r) >= 0.9)",
+               "same or close address, same last name, other first names (household?)",
+               0.7, 0.1),
+        _level("address_text_l = address_text_r OR address_l = address_r", "same", 0.6, 2e-4),
+        _level("jaro_winkler_similarity(address_text_l, address_text_r) >= 0.9 OR ("
+               "len(list_intersect(address_l, address_r)) >= 2 AND "
                "len(list_intersect(address_l, address_r)) * 3 >= "
-               "2 * greatest(len(address_l), len(address_r))",
-               "most words in common", 0.25, 2e-3),
+               "2 * greatest(len(address_l), len(address_r)))",
+               "close (typos, a part missing)", 0.25, 2e-3),
         _level("ELSE", "different", 0.15, 0.998),
     ]),
     _comparison("city", [
         _level("city_l IS NULL OR city_r IS NULL", "city missing", 0, 0, null=True),
+        _level(f"{_HOUSEHOLD} AND city_l = city_r", "same, same last name, other first names",
+               0.8, 0.3),
         _level("city_l = city_r", "same", 0.8, 0.01),
         _level(f"{_close('city')} AND least(length(city_l), length(city_r)) >= 5",
                "one edit apart", 0.05, 5e-4),
