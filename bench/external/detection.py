@@ -58,7 +58,7 @@ def norm_date(s: str) -> str:
         else:
             m = re.search(r"(\d{1,2})(?:er)?\s+([a-z]+)\.?\s+(\d{4}|\d{2})\b", t)
             digits = re.sub(r"\D", "", t)
-            if m and m[2][:4].rstrip(".") in MONTHS or (m and m[2] in MONTHS):
+            if m and (m[2] in MONTHS or m[2][:4] in MONTHS):
                 d, mo, y = int(m[1]), MONTHS.get(m[2], MONTHS.get(m[2][:4], 0)), _year(m[3])
             elif len(digits) == 8:
                 d, mo, y = int(digits[:2]), int(digits[2:4]), int(digits[4:])
@@ -109,7 +109,7 @@ class Note:
     spans: list[tuple[str, str]]  # (label, text)
 
 
-def load_eds(limit: int | None = None) -> list[Note]:
+def load_eds(limit: int | None = None, prefix: str = "") -> list[Note]:
     notes = []
     with EDS.open(encoding="utf-8") as f:
         for i, line in enumerate(f):
@@ -117,14 +117,14 @@ def load_eds(limit: int | None = None) -> list[Note]:
                 break
             n = json.loads(line)
             text = n["note_text"]
-            notes.append(Note(f"note_{i:04d}.txt", text,
+            notes.append(Note(f"{prefix}note_{i:04d}.txt", text,
                               [(e["label"], text[e["start"]:e["end"]]) for e in n["entities"]]))
     return notes
 
 
 def write_eds(notes: list[Note], dump: Path) -> None:
-    dump.mkdir(parents=True, exist_ok=True)
     for n in notes:
+        (dump / n.file).parent.mkdir(parents=True, exist_ok=True)
         (dump / n.file).write_text(n.text, encoding="utf-8")
 
 
@@ -228,7 +228,10 @@ def parse_hl7(path: Path, rel: str) -> tuple[list[Pid], str]:
         if not seg.startswith("PID"):
             continue
         f = seg.split(fs)
-        get = (lambda i, f=f: f[i] if len(f) > i else "")
+
+        def get(i: int, f: list[str] = f) -> str:
+            return f[i] if len(f) > i else ""
+
         fields: dict[str, str] = {}
         name = get(5).split(rep)[0].split(comp)
         if name and name[0]:
@@ -257,12 +260,11 @@ def parse_hl7(path: Path, rel: str) -> tuple[list[Pid], str]:
     return pids, enc
 
 
-def write_hl7(files: list[Path], dump: Path) -> dict[str, Path]:
-    dump.mkdir(parents=True, exist_ok=True)
+def write_hl7(files: list[Path], dump: Path, prefix: str = "") -> dict[str, Path]:
     out = {}
     for i, p in enumerate(files):
-        rel = f"hl7/{i:03d}_{p.name}"
-        (dump / "hl7").mkdir(exist_ok=True)
+        rel = f"{prefix}hl7/{i:03d}_{p.name}"
+        (dump / rel).parent.mkdir(parents=True, exist_ok=True)
         (dump / rel).write_bytes(p.read_bytes())
         out[rel] = p
     return out

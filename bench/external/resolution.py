@@ -150,14 +150,15 @@ def write_set(rs: ResolutionSet, dump: Path, headers: str = "original") -> None:
             w.writerows(f.rows)
 
 
-def breachscope_labels(rs: ResolutionSet, persons: dict[tuple[str, int], str]
-                       ) -> tuple[list[str], list[str], int]:
-    """Truth and found labels per row; a row without a person is a singleton."""
+def breachscope_labels(rs: ResolutionSet, persons: dict[tuple[str, int], str],
+                       prefix: str = "") -> tuple[list[str], list[str], int]:
+    """Truth and found labels per row; a row without a person is a singleton. ``prefix``:
+    the set's folder in the dump when several sets share one."""
     truth, found, lost = [], [], 0
     for f in rs.files:
         for i, t in enumerate(f.truth):
             truth.append(t)
-            p = persons.get((f.name, i + 2))
+            p = persons.get((prefix + f.name, i + 2))
             if p is None:
                 lost += 1
                 p = f"__row:{f.name}:{i}"
@@ -231,7 +232,7 @@ def run_splink(rs: ResolutionSet, threshold: float = 0.5) -> tuple[list[str], di
             [block_on("first_name", "surname")]:
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(rule)
-        except Exception as e:  # noqa: BLE001 - EM may not converge on a small slice
+        except Exception as e:  # EM may not converge on a small slice
             logging.getLogger(__name__).warning("splink EM on %s: %s", rule, e)
     pairs = linker.inference.predict(threshold_match_probability=threshold)
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(pairs, threshold)

@@ -64,13 +64,16 @@ def fmt(x, pct: bool = False) -> str:
 
 # ---- resolution ---------------------------------------------------------------------------
 
-def run_resolution(name: str, args, work: Path) -> dict:
-    rs = resolution.build_set(name, args.slice, args.undated_size)
-    dump = work / "dump"
-    resolution.write_set(rs, dump, args.headers)
-    bs = common.run_breachscope(dump, work, args.workers)
+def prepare_resolution(name: str, args, dump: Path, prefix: str) -> dict:
+    rs = resolution.build_set(name, slice_of(args, name), args.undated_size)
+    resolution.write_set(rs, dump / prefix if prefix else dump, args.headers)
+    return {"rs": rs, "prefix": prefix}
+
+
+def score_resolution(name: str, ctx: dict, bs: dict, args) -> dict:
+    rs, prefix = ctx["rs"], ctx["prefix"]
     persons = common.row_persons(bs["case"])
-    truth, found, lost = resolution.breachscope_labels(rs, persons)
+    truth, found, lost = resolution.breachscope_labels(rs, persons, prefix)
     m = common.clustering_metrics(truth, found)
     out = {"set": name, "records": rs.n_records, "files": [f.name for f in rs.files],
            "note": rs.note, "rows_without_person": lost,
@@ -78,7 +81,7 @@ def run_resolution(name: str, args, work: Path) -> dict:
     examples = []
     for f in rs.files:
         for i, row in enumerate(f.rows):
-            if (f.name, i + 2) not in persons and len(examples) < 3:
+            if (prefix + f.name, i + 2) not in persons and len(examples) < 3:
                 examples.append(f"{f.name} line {i + 2}: " + ",".join(mask(v) for v in row))
     out["lost_examples"] = examples
     if m.mixing:
@@ -132,13 +135,16 @@ EDS_TARGETS = {"BIRTH_DATE": ("recall", 0.9), "PHONE": ("recall", 0.95),
                "STAY_ID": ("recall", 0.9), "NAME_TOKEN": ("f1", 0.93)}
 
 
-def run_eds(args, work: Path) -> dict:
-    notes = detection.load_eds(args.slice)
-    dump = work / "dump"
+def prepare_eds(args, dump: Path, prefix: str) -> dict:
+    notes = detection.load_eds(slice_of(args, "eds"), prefix)
     detection.write_eds(notes, dump)
+    return {"notes": notes}
+
+
+def score_eds(ctx: dict, bs: dict, args, dump: Path) -> dict:
+    notes = ctx["notes"]
     truth = detection.eds_truth(notes)
     files = {n.file for n in notes}
-    bs = common.run_breachscope(dump, work, args.workers)
     bfound = detection.found_sets([(f["file"], f["entity"], f["value"]) for f in bs["findings"]],
                                   files)
     out = {"set": "eds", "notes": len(notes),
@@ -187,21 +193,24 @@ def eds_table(r: dict) -> list[str]:
     return lines
 
 
-def run_ans(args, work: Path) -> dict:
-    files = detection.hl7_files(args.slice)
-    written = detection.write_hl7(files, work / "dump")
+def prepare_ans(args, dump: Path, prefix: str) -> dict:
+    files = detection.hl7_files(slice_of(args, "ans"))
+    written = detection.write_hl7(files, dump, prefix)
     pids, encodings = [], {}
     for rel, src in written.items():
         p, enc = detection.parse_hl7(src, rel)
         pids += p
         encodings[rel] = enc
-    bs = common.run_breachscope(work / "dump", work, args.workers)
+    return {"files": files, "pids": pids, "encodings": encodings}
+
+
+def score_ans(ctx: dict, bs: dict) -> dict:
     records = common.case_records(bs["case"])
-    s = detection.score_hl7(pids, records, bs["findings"])
+    s = detection.score_hl7(ctx["pids"], records, bs["findings"])
     s["time_s"] = bs["total_s"]
     s["missed"] = [f"{f}: {k} {mask(v)}" for f, k, v in s["missed"][:8]]
-    tilde = [rel for rel, enc in encodings.items() if "\u02dc" in enc]
-    return {"set": "ans", "files": len(files), "tilde_msh2_files": len(tilde),
+    tilde = [rel for rel, enc in ctx["encodings"].items() if "\u02dc" in enc]
+    return {"set": "ans", "files": len(ctx["files"]), "tilde_msh2_files": len(tilde),
             "breachscope": s,
             "targets": {"identity recall >= 0.98": (s["identity_recall"] or 0) >= 0.98}}
 
@@ -222,17 +231,59 @@ def ans_table(r: dict) -> list[str]:
 
 # ---- command ------------------------------------------------------------------------------
 
+def slice_of(args, name: str) -> int | None:
+    for item in args.slice_of or []:
+        set_name, _, n = item.partition("=")
+        if set_name == name:
+            return int(n)
+    return args.slice
+
+
+def prepare(name: str, args, dump: Path, prefix: str) -> dict:
+    dump.mkdir(parents=True, exist_ok=True)
+    if name in resolution.RESOLUTION_SETS:
+        return prepare_resolution(name, args, dump, prefix)
+    if name == "eds":
+        return prepare_eds(args, dump, prefix)
+    return prepare_ans(args, dump, prefix)
+
+
+def score(name: str, ctx: dict, bs: dict, args, dump: Path) -> dict:
+    if name in resolution.RESOLUTION_SETS:
+        return score_resolution(name, ctx, bs, args)
+    if name == "eds":
+        return score_eds(ctx, bs, args, dump)
+    return score_ans(ctx, bs)
+
+
+def report(name: str, r: dict, results: dict) -> None:
+    if name in resolution.RESOLUTION_SETS:
+        lines = resolution_table(r)
+    elif name == "eds":
+        lines = eds_table(r)
+    else:
+        lines = ans_table(r)
+    lines += [""] + [f"{'PASS' if ok else 'FAIL'}  {t}" for t, ok in r["targets"].items()]
+    print("\n".join(lines) + "\n", flush=True)
+    results["sets"][name] = r
+
+
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description="breachscope on public data vs Splink/Presidio")
     ap.add_argument("--sets", default=",".join(ALL_SETS),
                     help=f"comma-separated, among {', '.join(ALL_SETS)}")
     ap.add_argument("--slice", type=int, default=None,
                     help="first N records / notes / files of each set (CI)")
+    ap.add_argument("--slice-of", action="append", metavar="SET=N",
+                    help="a slice for one set (repeatable), e.g. --slice-of eds=20")
     ap.add_argument("--undated-size", type=int, default=50_000)
     ap.add_argument("--headers", choices=("original", "french"), default="original")
     ap.add_argument("--threshold", type=float, default=0.5, help="Splink match probability")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--no-baseline", action="store_true", help="breachscope only")
+    ap.add_argument("--one-case", action="store_true",
+                    help="scan every set in one dump and case (faster; people may merge "
+                         "across sets)")
     ap.add_argument("--keep", type=Path, default=None, help="keep dumps, cases and exports")
     ap.add_argument("--out", type=Path, default=None, help="write the results as JSON")
     args = ap.parse_args(argv)
@@ -244,21 +295,22 @@ def main(argv: list[str] | None = None) -> dict:
                "slice": args.slice, "headers": args.headers, "sets": {}, "flaws": FLAWS}
     with tempfile.TemporaryDirectory(prefix="bs-external-") as tmp:
         root = args.keep or Path(tmp)
-        for name in sets:
-            work = root / name
+        if args.one_case:
+            # every set in one dump under its own folder, one scan: faster (CI), but people
+            # may merge across sets.
+            work = root / "all"
             work.mkdir(parents=True, exist_ok=True)
-            if name in resolution.RESOLUTION_SETS:
-                r = run_resolution(name, args, work)
-                lines = resolution_table(r)
-            elif name == "eds":
-                r = run_eds(args, work)
-                lines = eds_table(r)
-            else:
-                r = run_ans(args, work)
-                lines = ans_table(r)
-            lines += [""] + [f"{'PASS' if ok else 'FAIL'}  {t}" for t, ok in r["targets"].items()]
-            print("\n".join(lines) + "\n", flush=True)
-            results["sets"][name] = r
+            ctxs = {name: prepare(name, args, work / "dump", f"{name}/") for name in sets}
+            bs = common.run_breachscope(work / "dump", work, args.workers)
+            for name in sets:
+                report(name, score(name, ctxs[name], bs, args, work / "dump"), results)
+        else:
+            for name in sets:
+                work = root / name
+                work.mkdir(parents=True, exist_ok=True)
+                ctx = prepare(name, args, work / "dump", "")
+                bs = common.run_breachscope(work / "dump", work, args.workers)
+                report(name, score(name, ctx, bs, args, work / "dump"), results)
     print("Flaws of the truths:\n" + "\n".join(f"- {f}" for f in FLAWS))
     if args.out:
         args.out.write_text(json.dumps(results, indent=1, default=str), encoding="utf-8")
