@@ -298,3 +298,52 @@ def test_ipp_and_nda_on_one_line() -> None:
 )
 def test_no_hospital_id_without_a_value(text: str) -> None:
     assert entities(text, "PATIENT_ID") == [] and entities(text, "STAY_ID") == []
+
+
+# ----------------------------------------------------------------------------- birth dates (prose)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Mme Marie Genevieve Humble Née le 22|8|1923 N° d'immatriculation", "1923-08-22"),
+        ("Date de naissance 21|05|1956 N° d'identification", "1956-05-21"),
+        ("M. Danancher Jacques, né le 2 3 0 4 2 0 0 9, résidant au 45 rue", "2009-04-23"),
+        ("Mme DUPONT née le 22 08 1923", "1923-08-22"),
+        ("M. Martin, né le jeu, 4 déc 1941, demeurant", "1941-12-04"),
+        ("née le 3 janvier 1950", "1950-01-03"),
+        ("né le 12.03.1954", "1954-03-12"),
+        ("Mise au monde le 15|10|1960 N° d'id national", "1960-10-15"),
+        ("syndrome anxieux, née le 12, Mai 1973.", "1973-05-12"),
+        ("Patientes présentes : Mirella Rousset, 23/04/1976, Perle Defoe, 21/07/1985.",
+         "1976-04-23"),
+        ("DUPONT Marie, 23/04/1976", "1976-04-23"),
+        ("Dossier de Pasteur Jean | M | 22/02/1962 (68 ans) | IPP : 90105726912", "1962-02-22"),
+        ("Patient: E DARGENT 02 45 43 57 88 | M | 15/04/1945 | 8065233491", "1945-04-15"),
+        ("Mme Corsain Monique Née le 2 2 0 1 1 9 8 5 N°", "1985-01-22"),
+    ],
+)
+def test_birth_dates_in_prose(text: str, expected: str) -> None:
+    assert expected in entities(text, "BIRTH_DATE")
+
+
+def test_birth_date_after_a_social_security_number() -> None:
+    text = "LIMONE Sandra  2 9 1 4 8 2 3 9 8 4 2 9 6 5 4  1 2 0 1 1 9 9 4  ETANERCEPT 20 mg"
+    assert entities(text, "BIRTH_DATE") == ["1994-01-12"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Internes : JALONNET Christine (Interne) 18/02/2019 16:34",
+        "JALONNET Christine 18/02/2019 16:34",
+        "Patiente arrivée au STUD du 13/09/2020 au 31/03/2020 pour rhinopathie",
+        "Paris, le 12/03/2020",
+        "Consultation du 12/03/2020",
+        "Date arrivée: 28/03/2021",
+        "LIMONE Félicia  3 0 0 3 2 0 2 1  2 9 2 4 1 8 7 6 5 3 2 9 8 9 0  ETANERCEPT",
+        "DUPONT Marie, 23/04/2099",
+    ],
+)
+def test_visit_dates_and_timestamps_are_not_birth_dates(text: str) -> None:
+    assert entities(text, "BIRTH_DATE") == []

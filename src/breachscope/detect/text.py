@@ -59,9 +59,11 @@ _PHONE_REFERENCE_BEFORE = re.compile(
 )
 
 _DATE_TEXT = (
-    r"(?:\d{1,2}[/.\-]\d{1,2}[/.\-](?:\d{4}|\d{2})(?!\d)"
+    r"(?:\d{1,2}[/.\-|]\d{1,2}[/.\-|](?:\d{4}|\d{2})(?!\d)"
+    r"|\d{1,2} \d{1,2} (?:19|20)\d{2}(?![ ]?\d)"  # 22 08 1923
+    r"|[0-3](?: \d){3} (?:1 9|2 0)(?: \d){2}(?!\d| \d(?!\d))"  # spaced: 2 2 0 8 1 9 2 3
     r"|\d{4}-\d{1,2}-\d{1,2}(?!\d)"
-    r"|\d{1,2}(?:er)?[\s\-]+[A-Za-zÀ-ÿ]{3,9}\.?[\s\-]+\d{4}(?!\d))"
+    r"|\d{1,2}(?:er)?,?[\s\-]+[A-Za-zÀ-ÿ]{3,9}\.?[\s\-]+\d{4}(?!\d))"
 )
 _BIRTH_CUE = (
     r"(?:\bn[ée]e?\s*(?:\(e\))?\s+le"
@@ -70,17 +72,40 @@ _BIRTH_CUE = (
     r"|\bdate\s+de\s+naissance"
     r"|\bdate\s+naiss\.?"
     r"|\bnaissance"
+    r"|\bmise?\s+au\s+monde\s+le"
     r"|\bdate\s+of\s+birth|\bDOB"
     r"|\bborn(?:\s+on)?)"
 )
 _BIRTH_DATE = re.compile(
-    rf"{_BIRTH_CUE}\s*[:=\-–]?\s*(?:le\s+)?(?P<date>{_DATE_TEXT})", re.IGNORECASE
+    rf"{_BIRTH_CUE}\s*[:=\-–]?\s*(?:le\s+)?"
+    rf"(?:(?:lun|mar|mer|jeu|ven|sam|dim)[a-z]*\.?,?\s+)?"  # né le jeu, 4 déc 1941
+    rf"(?P<date>{_DATE_TEXT})",
+    re.IGNORECASE,
 )
 # "(04/08/1991, 32 ans)": a date followed by an age that it explains is a birth date.
 _DATE_THEN_AGE = re.compile(
     rf"(?P<date>{_DATE_TEXT})\s*[,;(]\s*(?:[âa]g[ée]e?\s+de\s+)?(?P<age>\d{{1,3}})\s*ans\b",
     re.IGNORECASE,
 )
+
+
+_WEEKDAY = re.compile(r"^(?:lun|mar|mer|jeu|ven|sam|dim)[a-z]*\.?,?\s+", re.IGNORECASE)
+_SPACED_DMY = re.compile(r"(\d{1,2})[ |](\d{1,2})[ |](\d{4})")
+
+
+def parse_prose_date(raw: str) -> str | None:
+    """:func:`parse_date` with the spellings of prose: ``22|8|1923``, ``22 08 1923``, digits
+    spaced one by one (``2 2 0 8 1 9 2 3``), a weekday first (``jeu, 4 déc 1941``), a comma
+    after the day (``12, Mai 1973``)."""
+    text = _WEEKDAY.sub("", raw.strip()).replace(",", " ")
+    compact = text.replace(" ", "")
+    if len(compact) == 8 and compact.isdigit() and len(text) == 15:
+        text = f"{compact[:2]}/{compact[2:4]}/{compact[4:]}"
+    elif m := _SPACED_DMY.fullmatch(text):
+        text = f"{m.group(1)}/{m.group(2)}/{m.group(3)}"
+    else:
+        text = text.replace("|", "/")
+    return parse_date(" ".join(text.split()))
 
 
 def _line_starts(text: str) -> list[int]:
@@ -187,13 +212,67 @@ def _phones(text: str) -> Iterator[tuple[int, int, str, float, str]]:
 
 def _birth_dates(text: str) -> Iterator[tuple[int, int, str, float, str]]:
     for m in _BIRTH_DATE.finditer(text):
-        value = parse_date(m.group("date"))
+        value = parse_prose_date(m.group("date"))
         if value is not None:
             yield m.start("date"), m.end("date"), value, 0.9, "context+date"
     for m in _DATE_THEN_AGE.finditer(text):
-        value = parse_date(m.group("date"))
+        value = parse_prose_date(m.group("date"))
         if value is not None and _age_fits(value, int(m.group("age"))):
             yield m.start("date"), m.end("date"), value, 0.85, "context+age"
+    for m in _ROW_BIRTH.finditer(text):
+        value = parse_prose_date(m.group("date"))
+        if value is not None and _plausible_birth(value):
+            yield m.start("date"), m.end("date"), value, 0.8, "context+identity_row"
+    yield from _dates_after_names(text)
+
+
+# An identity line: a name, then its birth date, separated by a comma, spaces, a line break or
+# a sex field (``DUPONT Marie, 23/04/1976``, ``Pasteur Jean | M | 22/02/1962``). A date
+# followed by a time is a timestamp (``JALONNET Christine 18/02/2019 16:34``).
+_AFTER_NAME = re.compile(
+    rf"(?<=[A-Za-zÀ-ÿ.])(?P<sep>,[ \t]*|[ \t]*\|[ \t]*[MFH][ \t]*\|[ \t]*|[ \t]+|[ \t]*\n)"
+    rf"(?P<date>{_DATE_TEXT})(?![ \t]*(?:[àa][ \t]*)?\d{{1,2}}[:h]\d)"
+)
+# Patient rows in lists: the date after a sex field (``DUPONT Marie | F | 12/03/1954``) or
+# right after a social security number (``LIMONE Sandra  2 9 1 4 ... 6 5 4  2 9 0 2 1 9 9 5``).
+_ROW_BIRTH = re.compile(
+    rf"(?:\|[ \t]*[MFH][ \t]*\|[ \t]*|(?<!\d)(?<!\d )(?:\d ?){{12,14}}\d[ \t]+)"
+    rf"(?P<date>{_DATE_TEXT})(?![ \t]*(?:[àa][ \t]*)?\d{{1,2}}[:h]\d)"
+)
+# A date followed by a social security number is the row's other date (a prescription's).
+_NIR_AFTER = re.compile(r"[ \t]+(?:\d ?){12,14}\d(?![ ]?\d)")
+_LAST_WORD = re.compile(r"([A-Za-zÀ-ÿ'’\-]+)\.?[ \t]*$")
+_NOT_NAMES = frozenset(
+    "le la les du au aux de des et en le date fait vu vue par sur depuis jusqu avant apres "
+    "après entre dès des cedex paris lyon marseille chu hôpital hopital service clinique "
+    "centre naissance ddn arrivée arrivee sortie entrée entree admission jusqu'au imprimé "
+    "imprime édité edite signé signe validé valide janvier février fevrier mars avril mai juin "
+    "juillet août aout septembre octobre novembre décembre decembre".split()
+)
+
+
+def _dates_after_names(text: str) -> Iterator[tuple[int, int, str, float, str]]:
+    from breachscope.detect.names import find_names
+
+    for m in _AFTER_NAME.finditer(text):
+        end = m.start("sep")
+        line_start = text.rfind("\n", 0, end) + 1
+        word = _LAST_WORD.search(text, max(line_start, end - 40), end)
+        if word is None or not word.group(1)[0].isupper() or word.group(1).lower() in _NOT_NAMES:
+            continue
+        value = parse_prose_date(m.group("date"))
+        if value is None or not _plausible_birth(value) or _NIR_AFTER.match(text, m.end()):
+            continue
+        window = text[max(line_start, end - 80) : end]
+        names = find_names(window)
+        if any(n.end >= len(window.rstrip(" .\t")) - 1 and n.role != "STAFF" for n in names):
+            yield m.start("date"), m.end("date"), value, 0.8, "context+name"
+
+
+def _plausible_birth(value: str) -> bool:
+    import datetime as dt
+
+    return 1890 <= int(value[:4]) and value <= dt.date.today().isoformat()
 
 
 def _age_fits(birth: str, age: int) -> bool:

@@ -18,7 +18,8 @@ from collections.abc import Iterator
 _STRONG, _DESCRIBED, _WEAK = 0.9, 0.75, 0.6
 
 _CUE = re.compile(
-    r"(?P<patient_strong>\bIPP\b|\bIPP(?=[A-Z]?\d)|\bNIP\b|\bN°\s*patient\b)"
+    r"(?=[IiNnPpRrDdVv])"  # every cue starts with one of these: a cheap first test
+    r"(?:(?P<patient_strong>\bIPP\b|\bIPP(?=[A-Z]?\d)|\bNIP\b|\bN°\s*patient\b)"
     r"|(?P<patient_described>\bidentifi(?:ant|cation)\s+(?:du\s+|de\s+la\s+)?patiente?\b"
     r"|\bnum[ée]ro\s+(?:d['’]\s*identification|patient)\b"
     r"|\br[ée]f[ée]rence\s+interne\s+(?:du\s+|de\s+la\s+)patiente?\b|\bIP\b(?=\s*:|\s+\d))"
@@ -27,7 +28,7 @@ _CUE = re.compile(
     r"|\bnum[ée]ro\s+(?:de\s+)?(?:s[ée]jour|venue)\b)"
     r"|(?P<stay_described>\bidentifiant\s+de\s+(?:la\s+visite|l['’]\s*hospitalisation"
     r"|s[ée]jour)\b|\bn°\s*(?:de\s+)?dossier\b|\bdossier\s+n°)"
-    r"|(?P<stay_weak>\bdossier\b|\bvisite\b(?=\s+\d))",
+    r"|(?P<stay_weak>\bdossier\b|\bvisite\b(?=\s+\d)))",
     re.IGNORECASE,
 )
 # Between the cue and the value: punctuation and a few linking words on the same line.
@@ -40,11 +41,21 @@ _VALUE = re.compile(r"[A-Za-z]{0,3}\d[A-Za-z0-9]{2,19}(?![\w/]|[.,]\d)")
 _DIGIT = re.compile(r"\d")
 
 
+_last: tuple[str, list[tuple[str, tuple[int, int, str, float, str]]]] = ("", [])
+
+
 def _hits(text: str, kind: str) -> Iterator[tuple[int, int, str, float, str]]:
+    """The hits of one kind; the text is scanned once for both (the last text is kept)."""
+    global _last
+    if _last[0] is not text:
+        _last = (text, list(_all_hits(text)))
+    return (hit for k, hit in _last[1] if k == kind)
+
+
+def _all_hits(text: str) -> Iterator[tuple[str, tuple[int, int, str, float, str]]]:
     for cue in _CUE.finditer(text):
         group = cue.lastgroup or ""
-        if not group.startswith(kind):
-            continue
+        kind = group.split("_", 1)[0]
         link = _LINK.match(text, cue.end())
         at = link.end() if link else cue.end()
         if "\n" in text[cue.end() : at] or at - cue.end() > 40:
@@ -57,7 +68,7 @@ def _hits(text: str, kind: str) -> Iterator[tuple[int, int, str, float, str]]:
         if digits < (6 if strength == "weak" else 4):
             continue
         confidence = {"strong": _STRONG, "described": _DESCRIBED, "weak": _WEAK}[strength]
-        yield m.start(), m.end(), m.group(), confidence, f"context+{kind}_id"
+        yield kind, (m.start(), m.end(), m.group(), confidence, f"context+{kind}_id")
 
 
 def scan_patient_ids(text: str) -> Iterator[tuple[int, int, str, float, str]]:
