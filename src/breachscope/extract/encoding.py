@@ -5,10 +5,16 @@ Order of decisions (first that applies wins):
 1. a byte-order mark: UTF-8 (``utf-8-sig``), UTF-32 LE/BE, UTF-16 LE/BE;
 2. UTF-16 without BOM, recognised by its NUL-byte pattern (Windows tools write it);
 3. strict UTF-8 (plain ASCII lands here too);
-4. charset-normalizer's best guess, restricted to the single-byte encodings a French
-   hospital's software actually writes (Windows-1252, ISO-8859-15, DOS code page 850,
-   Mac Roman) — unrestricted, it happily answers ``cp037`` or ``cp1250`` for French text;
-5. Windows-1252, the de-facto default for Western exports (``é è ç œ €``).
+4. a single-byte code page, chosen by reading the text each candidate gives, the way a
+   French reader would (:func:`french_score`): accented letters where French puts them
+   (``É È À Ç Ê`` inside upper-case words, ``é è à ç`` inside lower-case ones, ``œ``, ``’``,
+   ``«»``, ``€``), no symbol inside a word (``ST…PHANIE``, ``H»L»NE``, ``Leƒon``), no case
+   flip inside a word (``STéPHANIE``), no control or undefined character. Candidates in the
+   order French Windows exports make them likely: Windows-1252, ISO-8859-15 (= latin-1 for
+   letters), then Mac Roman, DOS code pages 850 and 437; a later one is chosen only when its
+   reading is clearly better (the text proves it), so ties go to Windows-1252.
+   (charset-normalizer was used here before: on upper-case French names it answered Mac
+   Roman, ``STÉPHANIE`` → ``ST…PHANIE``.)
 
 The encoding names returned are Python codec names (``utf-8``, ``utf-8-sig``, ``utf-16-le``,
 ``cp1252``...).
@@ -17,11 +23,12 @@ The encoding names returned are Python codec names (``utf-8``, ``utf-8-sig``, ``
 from __future__ import annotations
 
 import codecs
+import re
+import unicodedata
 
-from charset_normalizer import from_bytes
-
-#: Encodings charset-normalizer may choose between when the bytes are not UTF-8.
-WESTERN_ENCODINGS = ["cp1252", "iso8859_15", "cp850", "mac_roman"]
+#: Single-byte encodings tried when the bytes are not UTF-8, most likely first: a later one
+#: must read the text clearly better than every earlier one to be chosen.
+WESTERN_ENCODINGS = ["cp1252", "iso8859_15", "mac_roman", "cp850", "cp437"]
 
 #: How many bytes the statistical guess looks at (it is slow on big inputs).
 GUESS_SAMPLE = 64 * 1024
@@ -96,11 +103,73 @@ def guess_encoding(data: bytes, *, partial: bool = False) -> str:
         return utf16
     if _is_utf8(data, partial):
         return "utf-8"
-    guess = from_bytes(data[:GUESS_SAMPLE], cp_isolation=WESTERN_ENCODINGS).best()
-    if guess is None or guess.encoding in ("cp1252", "latin_1", "iso8859_1", "iso8859_15"):
-        # ISO-8859-1/15 and Windows-1252 agree on letters; cp1252 also has œ, €, quotes.
-        return "cp1252"
-    return guess.encoding
+    return _single_byte(data[:GUESS_SAMPLE])
+
+
+#: Letters of French words (and of the names French registers hold).
+_FRENCH_LETTERS = frozenset("àâäçéèêëîïôöùûüÿœæÀÂÄÇÉÈÊËÎÏÔÖÙÛÜŸŒÆ")
+#: Other Latin letters seen in names of Western Europe: plausible, not evidence.
+_OTHER_LATIN = frozenset("áíóúñãõåøßìòÁÍÓÚÑÃÕÅØÌÒ")
+#: Punctuation and signs of French text and exports, harmless between words.
+_FRENCH_SIGNS = frozenset("«»’‘“”€°–—…•·²³½¼¾§µ±×÷©®™¤£¥¢¦¨´¸¹ºª¬¯ \u00a0\u202f")
+#: Signs that may stand between two letters of one word.
+_IN_WORD_SIGNS = frozenset("’‘·")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def _is_letter(char: str) -> bool:
+    return char.isalpha()
+
+
+def french_score(text: str) -> float:
+    """How French a decoded text reads, summed over its non-ASCII characters (higher is
+    better; ASCII carries no evidence). See the module docstring."""
+    score = 0.0
+    for match in _NON_ASCII.finditer(text):
+        i = match.start()
+        char = match.group()
+        before = text[i - 1] if i else " "
+        after = text[i + 1] if i + 1 < len(text) else " "
+        if char == "\ufffd" or unicodedata.category(char) in ("Cc", "Cf", "Co", "Cn"):
+            score -= 6
+            continue
+        if _is_letter(char):
+            if char in _FRENCH_LETTERS:
+                score += 2
+            elif char in _OTHER_LATIN:
+                score += 0.5
+            else:  # ƒ, Ž, π, Ω, ı... : a code page misread
+                score -= 3
+            inside = _is_letter(before) or _is_letter(after)
+            if not inside and char not in "àÀ":
+                score -= 1  # a lone accented letter is rarely a word (à is)
+            if char.isupper():
+                if before.islower():
+                    score -= 3  # lowercase then capital inside a word: "stÉ"
+            elif after.isupper():
+                score -= 3  # "STéPHANIE", "éCOLE"
+            elif before.isupper() and i >= 2 and text[i - 2].isupper():
+                score -= 2  # "HÉLèNE" end of an upper-case word
+            continue
+        if _is_letter(before) and _is_letter(after) and char not in _IN_WORD_SIGNS:
+            score -= 4  # a sign inside a word: "ST…PHANIE", "Leƒon"
+        elif char not in _FRENCH_SIGNS:
+            score -= 1.5  # box drawing, math and other signs no French export writes
+    return score
+
+
+def _single_byte(data: bytes) -> str:
+    """The single-byte encoding of :data:`WESTERN_ENCODINGS` whose reading of ``data`` is
+    the most French, preferring the earlier ones: a later candidate must beat the best so
+    far by a margin (1 point and 5 % of the non-ASCII bytes)."""
+    high = len(data) - len(data.translate(None, _HIGH_BYTES))
+    margin = max(1.0, 0.05 * high)
+    best, best_score = WESTERN_ENCODINGS[0], None
+    for encoding in WESTERN_ENCODINGS:
+        score = french_score(data.decode(encoding, errors="replace"))
+        if best_score is None or score > best_score + margin:
+            best, best_score = encoding, score
+    return best
 
 
 def decode_bytes(data: bytes, *, partial: bool = False) -> tuple[str, str]:
