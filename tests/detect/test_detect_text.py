@@ -347,3 +347,40 @@ def test_birth_date_after_a_social_security_number() -> None:
 )
 def test_visit_dates_and_timestamps_are_not_birth_dates(text: str) -> None:
     assert entities(text, "BIRTH_DATE") == []
+
+
+# ----------------------------------------------------------------------------- keyless NIR
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "confidence"),
+    [
+        ("N° d'immatriculation : 1 84 12 75 123 456", "1841275123456", 0.6),
+        ("Numéro de sécurité sociale 172 0186 092 929.", "1720186092929", 0.6),
+        ("Son NSS est le 1 7 0 0 5 0 1 9 7 2 4 0 6.", "1700501972406", 0.6),
+        ("Numéro de sécurité sociale (à compléter par l'assuré(e)) Agée de 65 ans\n"
+         "1 2 2 1 9 3 8 1 2 3 4 2 9\n17 RUE DE RENNES", "1221938123429", 0.6),
+    ],
+)
+def test_keyless_nir_after_its_cue(text: str, value: str, confidence: float) -> None:
+    found = only(text, "NIR")
+    assert (found.value, found.confidence) == (value, confidence)
+    assert entities(text, "PHONE") == []
+
+
+def test_nir_with_its_key_after_a_cue_stays_certain() -> None:
+    found = only(f"N° SS : {NIR}", "NIR")
+    assert found.value == NIR and found.confidence >= 0.9
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Commande 1841275123456 livrée",
+        "sécurité sociale : voir le dossier, tél 06 12 34 56 78",
+        "N° SS : 12345",
+        "Code de l'Assurance Maladie : 2 127647 86182741.",  # 15 digits, wrong key
+    ],
+)
+def test_no_keyless_nir_without_cue_or_shape(text: str) -> None:
+    assert entities(text, "NIR") == []

@@ -177,6 +177,37 @@ def _nirs(text: str) -> Iterator[tuple[int, int, str, float, str]]:
             yield m.start(), m.end(), value, confidence, "regex+nir_key"
 
 
+# A social security number written without its key (13 characters) after a cue: "N° d'immatriculation", "N° SS", "NSS", "sécurité sociale", "NIR"...
+_NIR_CUE = re.compile(
+    r"(?=[nNsSiIaAcC])(?:n°\s*d['’]\s*immatriculation|\bimmatriculation\b|\bn°\s*S\.?S\b"
+    r"|\bNSS\b|\bs[ée]curit[ée]\s+sociale\b|\bNIR\b|\bnum[ée]ro\s+d['’]\s*assur[ée]"
+    r"|\bassurance\s+maladie\b|\bINS\b|\bn°\s*d['’]\s*id(?:entification)?\s+national"
+    r"|\bn°\s*d['’]\s*identification\b|\bassur[ée]e?\s*:)",
+    re.IGNORECASE,
+)
+_KEYLESS_NIR = re.compile(
+    rf"(?<![0-9A-Za-z])(?P<nir>[1-478](?:{_SEP}\d){{4}}{_SEP}(?:\d{_SEP}\d|2{_SEP}[ABab])"
+    rf"(?:{_SEP}\d){{6}})(?P<key>(?:{_SEP}\d){{2}})?(?!{_SEP}[0-9A-Za-z])"
+)
+
+
+def _keyless_nirs(text: str) -> Iterator[tuple[int, int, str, float, str]]:
+    """NIRs written without their key after a cue, as their 13 characters (confidence 0.6:
+    no key to check them)."""
+    for cue in _NIR_CUE.finditer(text):
+        m = _KEYLESS_NIR.search(text, cue.end(), cue.end() + 100)
+        if m is None or text.count("\n", cue.end(), m.start()) > 1:
+            continue
+        nir = _NIR_SEPARATORS.sub("", m.group("nir")).upper()
+        if not 1 <= int(nir[3:5]) <= 99:
+            continue
+        if m.group("key") is None:  # a wrong key is not a NIR (a typo or another number)
+            yield m.start(), m.end(), nir, 0.6, "context+nir_keyless"
+
+
+_NIR_SEPARATORS = re.compile(r"[^0-9A-Za-z]")
+
+
 def _is_cued_card(text: str, m: re.Match[str]) -> bool:
     from breachscope.detect.identifiers import cue_before, normalize_card
 
@@ -289,6 +320,7 @@ _CORE_SCANNERS: tuple[tuple[str, Scanner], ...] = (
     ("EMAIL", _emails),
     ("IBAN", _ibans),
     ("NIR", _nirs),
+    ("NIR", _keyless_nirs),
     ("PHONE", _phones),
     ("BIRTH_DATE", _birth_dates),
 )
