@@ -93,7 +93,8 @@ def norm_value(entity: str, s: str) -> str:
         return re.sub(r"\D", "", s)
     if entity == "CITY":
         return re.sub(r"[\s\-']+", " ", fold(s)).removesuffix(" cedex").strip()
-    return re.sub(r"[^0-9A-Z]", "", s.upper())
+    # IPP / NDA: some truth spans take their cue along (``NDA98765431256``)
+    return re.sub(r"^(NDA|IPP|NIP)(?=\d)", "", re.sub(r"[^0-9A-Z]", "", s.upper()))
 
 
 def name_tokens(s: str) -> set[str]:
