@@ -384,3 +384,11 @@ def test_nir_with_its_key_after_a_cue_stays_certain() -> None:
 )
 def test_no_keyless_nir_without_cue_or_shape(text: str) -> None:
     assert entities(text, "NIR") == []
+
+
+def test_ipp_and_nda_in_a_patient_row() -> None:
+    text = ("Patient : Philippe Roche | M | 13/09/1965 | 8054692357 | Dossier 1407561893.\n"
+            "Patient: Mme J DUPONT | F | 03/03/1944 | 12219381234295 | 170 RUE DU CALVAIRE")
+    assert entities(text, "PATIENT_ID") == ["8054692357"]
+    assert entities(text, "STAY_ID") == ["1407561893"]
+    assert entities(text, "BIRTH_DATE") == ["1965-09-13", "1944-03-03"]

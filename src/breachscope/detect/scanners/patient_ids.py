@@ -8,6 +8,9 @@ only a cue makes them: ``IPP : 8012939402``, ``N° IPP``, ``NIP``, ``Identificat
 value is kept as found (digits and letters, ``N11232344``, ``42bg98765``), and must hold at
 least four digits (six after a weak cue such as ``dossier`` or ``ID``). The confidence follows
 the cue: 0.9 for ``IPP``/``NDA``/``séjour``, 0.75 for a described cue, 0.6 for a weak one.
+
+Patient lists written as rows (``DUPONT Marie | F | 12/03/1954 | 9056297478 | 1298947650``):
+the field after the sex and birth date fields is the IPP, the next one the NDA (0.6).
 """
 
 from __future__ import annotations
@@ -52,7 +55,29 @@ def _hits(text: str, kind: str) -> Iterator[tuple[int, int, str, float, str]]:
     return (hit for k, hit in _last[1] if k == kind)
 
 
+# A patient row of a list: name | sex | birth date | IPP | NDA (the NDA field may say
+# "Dossier" or "Visite dossier").
+_ROW = re.compile(
+    r"\|[ \t]*[MFH][ \t]*\|[^|\n]{6,30}\|[ \t]*(?P<patient>[A-Za-z]{0,3}\d[A-Za-z0-9]{5,19})[ \t]*"
+    r"(?:\|[ \t]*(?:(?:visite[ \t]+)?dossier[ \t]+)?(?P<stay>[A-Za-z]{0,3}\d[A-Za-z0-9]{5,19})"
+    r"(?![\w/]|[.,]\d))?(?=[ \t]*[|.\n]|[ \t]*$)",
+    re.IGNORECASE,
+)
+
+
 def _all_hits(text: str) -> Iterator[tuple[str, tuple[int, int, str, float, str]]]:
+    yield from _cued_hits(text)
+    if "|" in text:
+        for m in _ROW.finditer(text):
+            for kind in ("patient", "stay"):
+                value = m.group(kind)
+                if value is not None and len(_DIGIT.findall(value)) >= 6 and not (
+                    value.isdigit() and 13 <= len(value) <= 15  # a social security number
+                ):
+                    yield kind, (m.start(kind), m.end(kind), value, 0.6, f"row+{kind}_id")
+
+
+def _cued_hits(text: str) -> Iterator[tuple[str, tuple[int, int, str, float, str]]]:
     for cue in _CUE.finditer(text):
         group = cue.lastgroup or ""
         kind = group.split("_", 1)[0]
