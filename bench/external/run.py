@@ -268,6 +268,37 @@ def report(name: str, r: dict, results: dict) -> None:
     results["sets"][name] = r
 
 
+def summary_table(results: dict) -> list[str]:
+    """One line per set: breachscope against its baseline."""
+    lines = ["| set | truth | breachscope | baseline | targets |", "|---|---|---|---|---|"]
+    for name, r in results["sets"].items():
+        passed = sum(r["targets"].values())
+        t = f"{passed}/{len(r['targets'])} PASS" if r["targets"] else "-"
+        if name in resolution.RESOLUTION_SETS:
+            b, s = r["breachscope"], r.get("splink")
+            def cell(m: dict) -> str:
+                return (f"{m['found_people']} people ({fmt(m['count_error_pct'], True)}), "
+                        f"F1 {fmt(m['f1'])}, {m['mixing']} mixing")
+            lines.append(f"| {name} ({r['records']} rows) | {b['true_people']} people | "
+                         f"{cell(b)} | Splink: {cell(s) if s else '-'} | {t} |")
+        elif name == "eds":
+            b = r["breachscope"]["scores"]
+            p = r.get("presidio", {}).get("scores", {})
+            cell = ", ".join(f"{e.lower()} R {fmt(v['recall'])}" for e, v in b.items()
+                             if e not in ("NAME_TOKEN",)) + \
+                f", name-token F1 {fmt(b['NAME_TOKEN']['f1'])}"
+            pcell = ", ".join(f"{e.lower()} R {fmt(v['recall'])}" for e, v in p.items()
+                              if e != "NAME_TOKEN") + (
+                f", name-token F1 {fmt(p['NAME_TOKEN']['f1'])}" if p else "-")
+            lines.append(f"| eds-pseudo ({r['notes']} notes) | spans | {cell} | "
+                         f"Presidio: {pcell} | {t} |")
+        else:
+            b = r["breachscope"]
+            lines.append(f"| ANS HL7 ({r['files']} files) | {b['pids']} PIDs | identity recall "
+                         f"{fmt(b['identity_recall'])} | - | {t} |")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description="breachscope on public data vs Splink/Presidio")
     ap.add_argument("--sets", default=",".join(ALL_SETS),
@@ -311,6 +342,7 @@ def main(argv: list[str] | None = None) -> dict:
                 ctx = prepare(name, args, work / "dump", "")
                 bs = common.run_breachscope(work / "dump", work, args.workers)
                 report(name, score(name, ctx, bs, args, work / "dump"), results)
+    print("\n".join(summary_table(results)) + "\n")
     print("Flaws of the truths:\n" + "\n".join(f"- {f}" for f in FLAWS))
     if args.out:
         args.out.write_text(json.dumps(results, indent=1, default=str), encoding="utf-8")
