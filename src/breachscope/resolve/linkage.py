@@ -164,9 +164,15 @@ def _frequency_sql(name: str) -> str:
     column, factor, average = _TF_COLUMNS[name]
     k = _TF_PRIOR_PEOPLE
     # The people of a value: its distinct birth dates, or for a birth date its distinct names.
-    person = "name_key" if column == "birth" else "birth"
+    # Without birth dates a name's people are at least its distinct postal codes, phones and
+    # e-mails: in a dump without birth dates, every name would otherwise look unique.
+    if column == "birth":
+        people = "count(DISTINCT name_key)"
+    else:
+        people = ("greatest(count(DISTINCT birth), count(DISTINCT postal_code), "
+                  "count(DISTINCT phone1), count(DISTINCT email1))")
     return f"""
-    WITH p AS (SELECT {column} AS value, greatest(count(DISTINCT {person}), 1) AS n
+    WITH p AS (SELECT {column} AS value, greatest({people}, 1) AS n
                FROM bs_records WHERE {column} IS NOT NULL GROUP BY {column})
     SELECT value AS {name},
         {factor} * ((n - 0.5) + {k} * {average}) / (sum(n) OVER () + {k}) AS tf_{name}

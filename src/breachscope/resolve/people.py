@@ -151,6 +151,9 @@ SELECT rn, name FROM named
     WHERE name IS NOT NULL AND coalesce(nir, '') = '' AND coalesce(birth_date, '') = ''
         AND coalesce(len(emails), 0) = 0 AND coalesce(len(phones), 0) = 0
         AND rn NOT IN (SELECT a FROM _bs_context)
+        -- Only bare surname mentions ("Mme Moreau"): a first and last name with nothing
+        -- else is no key, it may be any of the namesakes (the linkage weighs how common).
+        AND ({bare_full} OR ends_with(name, chr(31)))
 """
 
 # Each record of a key is linked to the key's smallest record (its anchor).
@@ -341,8 +344,10 @@ def rebuild_people(case: Case, *, max_rounds: int = 100, linkage: str | None = N
     start = time.perf_counter()
     linkage_error = ""
     try:
+        # With the linkage, a bare first and last name is no exact key (see _STEP_KEYS).
+        bare_full = "FALSE" if method == "splink" else "TRUE"
         for step in (_STEP_RECORDS, _STEP_MENTIONS, _STEP_KEYS, _STEP_EDGES):
-            db.execute(step)
+            db.execute(step.replace("{bare_full}", bare_full))
         db.execute("INSERT INTO _bs_edges SELECT a, b FROM _bs_context")
         if method == "splink":
             # The probabilistic linkage compares each record with the evidence of its whole
