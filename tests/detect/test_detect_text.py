@@ -392,3 +392,17 @@ def test_ipp_and_nda_in_a_patient_row() -> None:
     assert entities(text, "PATIENT_ID") == ["8054692357"]
     assert entities(text, "STAY_ID") == ["1407561893"]
     assert entities(text, "BIRTH_DATE") == ["1965-09-13", "1944-03-03"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Tel : 07.18.05.55.26", ["+33718055526"]),  # a range phonenumbers does not know
+        ("Numéro de bureau : 08 76 84 35 10", ["+33876843510"]),
+        ("Dr A. DAGENS 0716202677 Dr J. SRNKA", ["+33716202677"]),
+        ("lot 0716202677", []),  # no phone cue: the shape alone is not enough
+        ("Roger Paul  1 9 2 0 4 2 6 7 0 2 3 8 3  02-07-1992 42 avenue du G.al", []),
+    ],
+)
+def test_french_shaped_numbers_after_a_phone_cue(text: str, expected: list[str]) -> None:
+    assert entities(text, "PHONE") == expected

@@ -48,6 +48,7 @@ _PHONE_CANDIDATE = re.compile(
     rf"[1-9]|0{_PSEP}[1-9])(?:{_PSEP}\d){{8}}"
     rf"|(?<![\d+])(?:\+|00)[1-9][\d .\-()]{{6,16}}\d"
 )
+_DATE_LIKE = re.compile(r"\d{2}([.\-])\d{2}\1(?:19|20)\d{2}\b")  # "02-07-1992 42"
 _GROUP_AFTER = re.compile(r"([ .\-\u00a0\u202f]?)(\d+)")
 _GROUP_BEFORE = re.compile(r"(\d+)([ .\-\u00a0\u202f])$")
 # Reference numbers that look like phone numbers: "lot 0612345678", "commande n° 01...".
@@ -231,7 +232,7 @@ def _in_longer_run(text: str, start: int, end: int, number: str) -> bool:
 def _phones(text: str) -> Iterator[tuple[int, int, str, float, str]]:
     for m in _PHONE_CANDIDATE.finditer(text):
         start, end = m.span()
-        if _in_longer_run(text, start, end, m.group()):
+        if _in_longer_run(text, start, end, m.group()) or _DATE_LIKE.match(m.group()):
             continue
         line_start = text.rfind("\n", 0, start) + 1
         if _PHONE_REFERENCE_BEFORE.search(text[max(line_start, start - 30) : start]):
@@ -239,6 +240,38 @@ def _phones(text: str) -> Iterator[tuple[int, int, str, float, str]]:
         value = normalize_phone(m.group())
         if value is not None:
             yield start, end, value, 0.9, "phonenumbers"
+        elif (value := _french_shape(m.group())) and _PHONE_CUE_BEFORE.search(
+            text, max(line_start, start - 40), start
+        ):
+            yield start, end, value, 0.6, "context+phone_shape"
+
+
+# "Tél :", "Fax", "joignable au", "numéro de bureau :" just before a number with a French
+# number's shape that phonenumbers does not know (an unallocated or made-up range): still a
+# phone number as far as the leak is concerned, at a lower confidence.
+_PHONE_CUE_BEFORE = re.compile(
+    r"(?:\bt[ée]l(?:[ée]phone|[ée]phonique|[ée]phonie)?\b|\bfax\b|\bportable\b|\bmobile\b"
+    r"|\bjoignables?\b|\bappeler\b|\bcontact\b|\bbureau\b|\bfax[ée]e?\b|\bfaxer\b"
+    r"|\bphone\b|\bstandard\b|\bsecr[ée]tariat\b)[^\d\n]{0,25}$"
+    # a directory: "Dr A. DAGENS 07 16 20 26 77"
+    r"|\b(?:Dr|Pr|Docteur|Professeur|Mme|Mlle|Madame|Monsieur)\b[^\d\n]{2,40}$",
+    re.IGNORECASE,
+)
+
+
+def _french_shape(raw: str) -> str | None:
+    """``+33`` and the 9 national digits of a number shaped as a French one (``0X`` and 8
+    digits, or ``+33``/``(33)`` and 9), whether or not the range is allocated."""
+    digits = re.sub(r"\D", "", raw)
+    if len(digits) == 10 and digits[0] == "0" and digits[1] != "0":
+        return "+33" + digits[1:]
+    if digits.startswith("0033"):
+        digits = digits[2:]
+    if digits.startswith("330") and len(digits) == 12:
+        digits = "33" + digits[3:]
+    if digits.startswith("33") and len(digits) == 11 and digits[2] != "0":
+        return "+" + digits
+    return None
 
 
 def _birth_dates(text: str) -> Iterator[tuple[int, int, str, float, str]]:
