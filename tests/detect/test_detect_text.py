@@ -406,3 +406,15 @@ def test_ipp_and_nda_in_a_patient_row() -> None:
 )
 def test_french_shaped_numbers_after_a_phone_cue(text: str, expected: list[str]) -> None:
     assert entities(text, "PHONE") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("par mail secrétariat.onco@avicenne.aphp.fr.", ["secrétariat.onco@avicenne.aphp.fr"]),
+        ("Dr CLERMONT tlabelle @ medimail . com", ["tlabelle@medimail.com"]),
+        ("écrire à x @ y", []),
+    ],
+)
+def test_accented_and_spaced_emails(text: str, expected: list[str]) -> None:
+    assert entities(text, "EMAIL") == expected

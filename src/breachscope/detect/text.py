@@ -29,7 +29,7 @@ from breachscope.extract.units import TextUnit
 _SEP = r"[ .\-\u00a0\u202f]?"  # one optional separator: space, dot, dash, (narrow) nbsp
 
 _EMAIL_CANDIDATE = re.compile(
-    r"(?<![\w.+\-])[A-Za-z0-9._%+\-']+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,24}\b"
+    r"(?<![\w.+\-])[A-Za-z0-9À-ÖØ-öø-ÿ._%+\-']+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,24}\b"
 )
 # Two letters, two check digits, then groups of up to four alphanumerics (spaces between
 # groups allowed). The match may run into a following word: see _iban_in.
@@ -151,6 +151,13 @@ def _iban_in(candidate: str) -> tuple[str, int] | None:
 _URL_USERINFO = re.compile(r"://[^\s/@]*:$")
 
 
+# Addresses spaced out against harvesters: "tlabelle @ medimail . com".
+_SPACED_EMAIL = re.compile(
+    r"(?<![\w.+\-])[A-Za-z0-9._%+\-]+ ?@ ?[A-Za-z0-9\-]+(?: ?\. ?[A-Za-z0-9\-]+)*? ?\. ?"
+    r"[A-Za-z]{2,24}\b"
+)
+
+
 def _emails(text: str) -> Iterator[tuple[int, int, str, float, str]]:
     for m in _EMAIL_CANDIDATE.finditer(text):
         if _URL_USERINFO.search(text, max(0, m.start() - 200), m.start()):
@@ -158,6 +165,10 @@ def _emails(text: str) -> Iterator[tuple[int, int, str, float, str]]:
         value = normalize_email(m.group())
         if value is not None:
             yield m.start(), m.end(), value, 0.95, "regex+email"
+    if " @" in text or "@ " in text:
+        for m in _SPACED_EMAIL.finditer(text):
+            if " " in m.group() and (value := normalize_email(m.group().replace(" ", ""))):
+                yield m.start(), m.end(), value, 0.8, "regex+email_spaced"
 
 
 def _ibans(text: str) -> Iterator[tuple[int, int, str, float, str]]:

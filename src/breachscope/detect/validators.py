@@ -159,8 +159,8 @@ def _french_national(digits: str, international: bool) -> str | None:
 
 # --------------------------------------------------------------------------- e-mail
 
-_EMAIL = re.compile(
-    r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+_EMAIL = re.compile(  # the local part may hold accented letters (RFC 6531): "secrétariat@"
+    r"[a-z0-9à-öø-ÿ!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9à-öø-ÿ!#$%&'*+/=?^_`{|}~-]+)*"
     r"@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}"
 )
 
