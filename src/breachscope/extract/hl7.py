@@ -6,15 +6,18 @@ Reading: the file is decoded incrementally and cut into physical lines on ``\\r`
 numbers are the ones an editor shows. MLLP framing bytes (``\\x0b``, ``\\x1c``) are dropped.
 A message starts at each ``MSH`` line; ``FHS``/``BHS``/``BTS``/``FTS`` batch envelopes end the
 current message and are skipped, so batches and files of many messages are read the same way.
-The MSH of each message is parsed by ``python-hl7`` (``hl7.parse``: lenient, it reads the
-encoding characters from MSH-2 and falls back to ``^~\\&`` when MSH-2 is missing), and escape
-sequences (``\\F\\``, ``\\X0D\\``...) are decoded with its ``unescape``. The stream is cut into
-messages and segments here, and only the fields read are split on the message's separators
-(a plain ``str.split``): ``hl7.parse`` takes one whole message in memory, only ``\\r``
-terminators, and builds an object per component of every segment, which made reading five
-times slower (about 1 MB/s) for nothing we use. A message whose MSH python-hl7 rejects (or whose
-encoding characters are not distinct), a line that is not a segment inside a message (report
-text with raw line breaks) and lines before the first ``MSH`` are scanned as text. Memory is
+The separators of each message are the ones its MSH declares (:func:`declared_separators`):
+MSH-1, the character after ``MSH``, splits fields, and MSH-2 gives component, repetition,
+escape and subcomponent characters, whatever they are (``^~\\&``, ``^˜\\&`` with U+02DC as in
+the ANS samples, ``@#$%``...), read on the decoded text so a multi-byte character is one
+separator; a character MSH-2 leaves out is not used. Escape sequences (``\\F\\``,
+``\\X0D\\``...) are decoded with python-hl7's ``unescape`` (``hl7.parse`` of the MSH alone).
+The stream is cut into messages and segments here, and only the fields read are split on the
+message's separators (a plain ``str.split``): ``hl7.parse`` takes one whole message in
+memory, only ``\\r`` terminators, and builds an object per component of every segment, which
+made reading five times slower (about 1 MB/s) for nothing we use. A message whose MSH-2
+characters are not distinct separators, a line that is not a segment inside a message
+(report text with raw line breaks) and lines before the first ``MSH`` are scanned as text. Memory is
 bounded by :data:`MAX_MESSAGE_CHARS` (a longer message is read in parts, each with the
 message's MSH) and :data:`MAX_SEGMENT_CHARS` (a longer line is scanned as text).
 
@@ -123,12 +126,43 @@ def _reps(segment: _Segment, index: int) -> list[list[list[str]]]:
             for r in segment.fields[index].split(segment.repetition)]
 
 
-class _Message:
-    """The encoding of one message (from its MSH, parsed by python-hl7) and its helpers."""
+#: Stands for an encoding character MSH-2 does not declare (NUL never reaches a line).
+_ABSENT = "\x00"
 
-    def __init__(self, header: Any) -> None:
+
+def declared_separators(msh: str) -> str | None:
+    """``segment, field, repetition, component, subcomponent`` separators (python-hl7's
+    order) and the escape character, as MSH-1 and MSH-2 of ``msh`` declare them: the field
+    separator is the character after ``MSH``, MSH-2 gives component, repetition, escape and
+    subcomponent in that order (``^~\\&``, but any characters: ``^˜\\&`` with U+02DC, ``@#$%``...;
+    a fifth, the v2.7 truncation character, is ignored). Characters MSH-2 leaves out are not
+    used (:data:`_ABSENT`); an empty MSH-2 means the standard ``^~\\&``. None when they are
+    not distinct or not separators at all."""
+    if len(msh) < 5 or msh[3].isalnum() or msh[3].isspace():
+        return None
+    field_sep = msh[3]
+    end = msh.find(field_sep, 4)
+    encoding = msh[4:end] if end >= 0 else msh[4:]
+    if not encoding:  # MSH-2 missing (a damaged header): the standard characters
+        encoding = "".join(c for c in "^~\\&" if c != field_sep)
+    if not 1 <= len(encoding) <= 5 or any(c.isalnum() or c.isspace() for c in encoding):
+        return None
+    encoding = encoding[:4]
+    if len(set(encoding + field_sep)) != len(encoding) + 1:
+        return None
+    component, repetition, escape, subcomponent = (encoding + _ABSENT * 4)[:4]
+    return "\r" + field_sep + repetition + component + subcomponent + escape
+
+
+class _Message:
+    """The encoding of one message (MSH-1/MSH-2 as declared; python-hl7's header for escape
+    sequences) and its helpers."""
+
+    def __init__(self, header: Any, escape: str | None) -> None:
         self.header = header
-        self.escape = header.esc
+        # python-hl7 fills characters MSH-2 leaves out with the defaults: only a declared
+        # escape character that python-hl7 read the same way is unescaped.
+        self.escape = escape if header is not None and header.esc == escape else None
 
     def text(self, raw: str) -> str:
         if self.escape and self.escape in raw:
@@ -279,21 +313,23 @@ def _message_units(entries: list[tuple[int, str, bool]],
     first; the lines that are not segments are scanned as text where they are."""
     name = f"message {number}"
     placed = PlacedText(name)
-    try:
-        # MSH-1 and MSH-2 only (the separators and the escape character).
-        msh = entries[0][1]
-        end = msh.find(msh[3], 4)
-        header = hl7.parse((msh[:end] if end > 0 else msh) + msh[3] + "X")
-        separators = header.separators
-        if len(separators) != 5 or len(set(separators)) != 5:
-            raise ValueError("encoding characters")
-    except Exception:  # not a message python-hl7 can read: its lines are scanned as text
+    msh = entries[0][1]
+    declared = declared_separators(msh)
+    if declared is None:  # not a message header: its lines are scanned as text
         for line, text, _ in entries:
             yield from placed.add(line, text)
         yield from placed.flush()
         return
-    msg = _Message(header)
-    any_separator = re.compile("[" + re.escape(separators[1:]) + "]")
+    separators, escape = declared[:5], declared[5]
+    header = None
+    if escape != _ABSENT:
+        # MSH-1 and MSH-2 only, for python-hl7's unescape (\F\, \X0D\...).
+        end = msh.find(msh[3], 4)
+        with contextlib.suppress(Exception):
+            header = hl7.parse((msh[:end] if end > 0 else msh) + msh[3] + "X")
+    msg = _Message(header, escape if escape != _ABSENT else None)
+    any_separator = re.compile(
+        "[" + re.escape("".join(c for c in separators[1:] if c != _ABSENT)) + "]")
     groups: list[_Group] = []
     counts: dict[str, int] = {}
     for line, raw, is_segment in entries:

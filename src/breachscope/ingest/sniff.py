@@ -218,7 +218,10 @@ def _sniff_text(head: bytes, complete: bool, suffix: str) -> str:
     return "text"
 
 
-_HL7_START = re.compile(r"(?:MSH|FHS|BHS)\|[\^~\\&#]{3,5}\|")
+#: An HL7 v2 header: MSH-1 (any separator character) then MSH-2, 1 to 5 encoding
+#: characters (``^~\&``, ``^˜\&`` with U+02DC, ``@#$%``...) ended by the field separator;
+#: the characters must be distinct (checked in :func:`_sniff_message`).
+_HL7_START = re.compile(r"(?:MSH|FHS|BHS)([^\w\s])((?:(?!\1)[^\w\s]){1,5})\1")
 _HPRIM_START = re.compile(r"H\|[~\^\\&]{3,4}\|")
 _MBOX_START = re.compile(r"From \S+.*\d{4}\s*\r?\n")
 _MAIL_HEADER = re.compile(r"([A-Za-z][A-Za-z0-9-]{1,40}):[ \t]")
@@ -234,7 +237,9 @@ _CDA = re.compile(r"<(?:[\w.-]+:)?ClinicalDocument\b[^>]*urn:hl7-org:v3")
 
 def _sniff_message(text: str) -> str | None:
     """Health messages and mail, recognised by how they must begin."""
-    if _HL7_START.match(text):
+    if (hl7 := _HL7_START.match(text)) and len(set(hl7.group(1) + hl7.group(2))) == len(
+            hl7.group(2)) + 1 and (len(hl7.group(2)) >= 3 or "\nPID" in text[:4096]
+                                   or "\rPID" in text[:4096]):
         return "hl7"
     if _HPRIM_START.match(text):
         return "hprim"
