@@ -343,6 +343,10 @@ def test_birth_date_after_a_social_security_number() -> None:
         "Date arrivée: 28/03/2021",
         "LIMONE Félicia  3 0 0 3 2 0 2 1  2 9 2 4 1 8 7 6 5 3 2 9 8 9 0  ETANERCEPT",
         "DUPONT Marie, 23/04/2099",
+        "POUR MME ANA PREDAN RDV 12.1.2023 AU 12 RUE DU DOCTEUR GACHET",
+        "Rappel pour MARIE PORILO Rendez-vous 23.9.2023 Chez le Dr RABELIE",
+        "Compte rendu validé par Dr Jean LAMY 12/03/2020",
+        "Hôpital Avicenne, 12/03/2020",
     ],
 )
 def test_visit_dates_and_timestamps_are_not_birth_dates(text: str) -> None:

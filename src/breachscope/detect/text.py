@@ -327,8 +327,6 @@ _NOT_NAMES = frozenset(
 
 
 def _dates_after_names(text: str) -> Iterator[tuple[int, int, str, float, str]]:
-    from breachscope.detect.names import find_names
-
     for m in _AFTER_NAME.finditer(text):
         end = m.start("sep")
         line_start = text.rfind("\n", 0, end) + 1
@@ -338,10 +336,34 @@ def _dates_after_names(text: str) -> Iterator[tuple[int, int, str, float, str]]:
         value = parse_prose_date(m.group("date"))
         if value is None or not _plausible_birth(value) or _NIR_AFTER.match(text, m.end()):
             continue
-        window = text[max(line_start, end - 80) : end]
-        names = find_names(window)
-        if any(n.end >= len(window.rstrip(" .\t")) - 1 and n.role != "STAFF" for n in names):
+        if _looks_like_a_patient_name(text[max(line_start, end - 80) : end]):
             yield m.start("date"), m.end("date"), value, 0.8, "context+name"
+
+
+# Two to six capitalized words (initials allowed) ending the text: "Mirella Rousset",
+# "TRAVIS GUILLAUMET", "Adenet G.", "FADIL MARIONS, Yassine". Cheap on purpose: it runs for
+# every date after a capitalized word, and the names scanner is far too slow for that.
+_NAME_TAIL = re.compile(
+    r"(?:^|(?<=[\s:(\-–]))((?:[A-ZÀ-Ý][A-Za-zÀ-ÿ'’\-]*\.?,?[ \t]+){1,5}[A-ZÀ-Ý][A-Za-zÀ-ÿ'’\-]*\.?)"
+    r"[ \t]*$"
+)
+_NOT_PATIENT = frozenset(
+    "dr dr. docteur pr pr. professeur interne chef cadre service hôpital hopital chu ch "
+    "clinique centre unité unite pôle pole département departement institut groupe "
+    "hospitalier hospitalière assistance publique cedex rue avenue boulevard place rdv "
+    "rendez-vous rappel convocation".split()
+)
+
+
+def _looks_like_a_patient_name(window: str) -> bool:
+    m = _NAME_TAIL.search(window)
+    if m is None:
+        return False
+    words = [w.strip(".,").lower() for w in m.group(1).split()]
+    before = window[: m.start(1)].split()
+    if before and before[-1].strip(".,:").lower() in _NOT_PATIENT:
+        return False  # "Dr Jean LAMY 12/03/2020": a professional, the date is not his birth
+    return not any(w in _NOT_PATIENT or w in _NOT_NAMES for w in words)
 
 
 def _plausible_birth(value: str) -> bool:
