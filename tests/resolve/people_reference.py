@@ -75,15 +75,30 @@ def _name_parts(rec: dict) -> tuple[str | None, str | None]:
     return None, None
 
 
+def _year(rec: dict) -> int | None:
+    try:
+        return int((rec.get("birth_date") or "")[:4])
+    except ValueError:
+        return None
+
+
 def group_records(records: Iterable[dict]) -> dict[str, list[dict]]:
     """{smallest record id: records of that person}, records in record_id order."""
     uf = _UnionFind()
     by_key: dict[tuple, str] = {}
     recs = sorted(records, key=lambda r: r["record_id"])
+    # A name + contact key whose records' birth years lie 15 or more apart is no key.
+    years: dict[tuple, list[int]] = defaultdict(list)
+    for rec in recs:
+        for key in record_keys(rec):
+            if key[0] in ("name+email", "name+phone") and (y := _year(rec)) is not None:
+                years[key].append(y)
     for rec in recs:
         rid = rec["record_id"]
         uf.find(rid)
         for key in record_keys(rec):
+            if key in years and max(years[key]) - min(years[key]) >= 15:
+                continue
             first = by_key.setdefault(key, rid)
             if first != rid:
                 uf.union(first, rid)

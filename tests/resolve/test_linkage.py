@@ -235,3 +235,59 @@ def test_a_parents_nir_on_a_childs_record_does_not_merge_them(case, linkage):
         rec("c", "Martin", "Sophie", "1980-12-05", nir=mother_nir),  # day/month swapped: hers
         rec("d", "MARTIN", "Sophie", nir=mother_nir),                 # no birth date: hers
     ], linkage=linkage) == [["a", "c", "d"], ["b"]]
+
+
+# Issue 11: public record-linkage benchmarks (FEBRL, Splink's fake_1000).
+
+def test_a_record_with_one_name_part_joins_through_its_other_identifiers(case):
+    assert groups(case, [
+        rec("a", "Green", "Thomas", "1974-10-05", emails=["thomas.green@clark.org"],
+            city="London"),
+        rec("b", None, "Thomas", "1974-10-05", emails=["thomas.green@clark.org"]),  # no surname
+        rec("c", "Green", None, "1974-10-05", city="London",
+            emails=["thomas.green@clark.org"]),                                    # no first name
+    ]) == [["a", "b", "c"]]
+
+
+def test_one_name_part_alone_makes_no_person_with_namesakes(case):
+    # Two first-name-only records with nothing else in common: two people.
+    assert groups(case, [
+        rec("a", None, "Thomas", "1974-10-05", city="London"),
+        rec("b", None, "Thomas", "1981-02-11", city="Leeds"),
+    ]) == [["a"], ["b"]]
+
+
+def test_common_name_without_birth_date_or_contact_never_merges(case):
+    # Many MARTIN Marie at several postal codes, none dated, no contact: no merging on the
+    # name alone.
+    records = [rec(f"r{i}", "MARTIN", "Marie", postal_code=f"750{i:02d}") for i in range(8)]
+    assert groups(case, records) == [[f"r{i}"] for i in range(8)]
+
+
+def test_address_and_patient_number_join_a_renamed_record(case):
+    # FEBRL: a duplicate whose first name was replaced, same social security number, address.
+    assert groups(case, [
+        rec("a", "kluske", "daniel", "1982-07-27", address="40 hawkesbury crescent triton units",
+            city="oakhurst", postal_code="3175", patient_id="7413438"),
+        rec("b", "kluske", "louis", "1982-07-27", address="40 hawkesbury crescent tritonc jnits",
+            city="oakhurst", postal_code="3157", patient_id="7413438"),
+    ]) == [["a", "b"]]
+
+
+def test_twins_at_one_street_address_stay_two_people(case):
+    home = {"address": "12 rue des Lilas", "city": "Marseille", "postal_code": "13006",
+            "phones": ["0491000000"]}
+    assert groups(case, [
+        rec("a", "Bernard", "Léa", "2001-05-05", **home),
+        rec("b", "Bernard", "Hugo", "2001-05-05", **home),
+    ]) == [["a"], ["b"]]
+
+
+def test_birth_dates_years_apart_keep_parent_and_child_apart(case):
+    # Same name (a son named after his father), same address, phone and postal code.
+    home = {"address": "3 place du Marché", "city": "Lyon", "postal_code": "69003",
+            "emails": ["famille.roux@example.org"]}
+    assert groups(case, [
+        rec("a", "Roux", "Jean", "1958-03-02", **home),
+        rec("b", "Roux", "Jean", "1989-11-20", **home),
+    ]) == [["a"], ["b"]]

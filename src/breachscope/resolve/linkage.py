@@ -329,8 +329,14 @@ COMPARISONS = [
         _level("damerau_levenshtein(birth_l, birth_r) = 1", "one character off", 0.03, 5e-4),
         # Born years apart: a parent and a child share a last name, an address, a phone;
         # the birth date keeps them apart (a typo in the year is one character off).
-        _level("abs(birth_l[1:4]::INT - birth_r[1:4]::INT) >= 5", "years apart", 2e-4, 0.9),
-        _level("ELSE", "different", 0.0016, 0.077),
+        # A generation apart (15 years or more): a parent and a child, whatever else they
+        # share (a name, an address, an e-mail); a typo in the year is one character off
+        # (above). Closer dates are weighed like any other difference, and so are dates of
+        # records sharing a patient number or their own NIR (a parent and a child do not).
+        _level("abs(birth_l[1:4]::INT - birth_r[1:4]::INT) >= 15 "
+               "AND NOT coalesce(ipp_l = ipp_r OR nir_l = nir_r, FALSE)", "a generation apart",
+               1e-12, 0.6),
+        _level("ELSE", "different", 0.008, 0.377),
     ]),
     _comparison("nir", [
         _level("nir_l IS NULL OR nir_r IS NULL", "NIR missing", 0, 0, null=True),

@@ -141,11 +141,20 @@ UNION ALL
 SELECT rn, 'b' || name || chr(31) || birth_date FROM named
     WHERE name IS NOT NULL AND birth_date <> ''
 UNION ALL
-SELECT rn, 'e' || name || coalesce(chr(31) || email, '')
-    FROM (SELECT rn, name, unnest(emails) AS email FROM named WHERE name IS NOT NULL)
-UNION ALL
-SELECT rn, 'p' || name || coalesce(chr(31) || phone, '')
-    FROM (SELECT rn, name, unnest(phones) AS phone FROM named WHERE name IS NOT NULL)
+-- Name + contact: not when the birth dates of the key's records lie 15 years or more apart
+-- (a son named after his father at the family's e-mail or phone).
+SELECT rn, key FROM (
+    SELECT rn, key, max(y) OVER (PARTITION BY key) - min(y) OVER (PARTITION BY key) AS span
+    FROM (
+        SELECT rn, 'e' || name || coalesce(chr(31) || email, '') AS key, y
+        FROM (SELECT rn, name, unnest(emails) AS email, TRY_CAST(birth_date[1:4] AS INT) AS y
+              FROM named WHERE name IS NOT NULL)
+        UNION ALL
+        SELECT rn, 'p' || name || coalesce(chr(31) || phone, ''), y
+        FROM (SELECT rn, name, unnest(phones) AS phone, TRY_CAST(birth_date[1:4] AS INT) AS y
+              FROM named WHERE name IS NOT NULL)
+    )
+) WHERE coalesce(span, 0) < 15
 UNION ALL
 SELECT rn, name FROM named
     WHERE name IS NOT NULL AND coalesce(nir, '') = '' AND coalesce(birth_date, '') = ''
