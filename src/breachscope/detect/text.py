@@ -83,12 +83,6 @@ _BIRTH_DATE = re.compile(
     rf"(?P<date>{_DATE_TEXT})",
     re.IGNORECASE,
 )
-# "(04/08/1991, 32 ans)": a date followed by an age that it explains is a birth date.
-_DATE_THEN_AGE = re.compile(
-    rf"(?P<date>{_DATE_TEXT})\s*[,;(]\s*(?:[âa]g[ée]e?\s+de\s+)?(?P<age>\d{{1,3}})\s*ans\b",
-    re.IGNORECASE,
-)
-
 
 _WEEKDAY = re.compile(r"^(?:lun|mar|mer|jeu|ven|sam|dim)[a-z]*\.?,?\s+", re.IGNORECASE)
 _SPACED_DMY = re.compile(r"(\d{1,2})[ |](\d{1,2})[ |](\d{4})")
@@ -189,7 +183,8 @@ def _nirs(text: str) -> Iterator[tuple[int, int, str, float, str]]:
             yield m.start(), m.end(), value, confidence, "regex+nir_key"
 
 
-# A social security number written without its key (13 characters) after a cue: "N° d'immatriculation", "N° SS", "NSS", "sécurité sociale", "NIR"...
+# A social security number written without its key (13 characters) after a cue:
+# "N° d'immatriculation", "N° SS", "NSS", "sécurité sociale", "NIR"...
 _NIR_CUE = re.compile(
     r"(?=[nNsSiIaAcC])(?:n°\s*d['’]\s*immatriculation|\bimmatriculation\b|\bn°\s*S\.?S\b"
     r"|\bNSS\b|\bs[ée]curit[ée]\s+sociale\b|\bNIR\b|\bnum[ée]ro\s+d['’]\s*assur[ée]"
@@ -290,54 +285,89 @@ def _birth_dates(text: str) -> Iterator[tuple[int, int, str, float, str]]:
         value = parse_prose_date(m.group("date"))
         if value is not None:
             yield m.start("date"), m.end("date"), value, 0.9, "context+date"
-    for m in _DATE_THEN_AGE.finditer(text):
-        value = parse_prose_date(m.group("date"))
-        if value is not None and _age_fits(value, int(m.group("age"))):
-            yield m.start("date"), m.end("date"), value, 0.85, "context+age"
-    for m in _ROW_BIRTH.finditer(text):
-        value = parse_prose_date(m.group("date"))
-        if value is not None and _plausible_birth(value):
-            yield m.start("date"), m.end("date"), value, 0.8, "context+identity_row"
-    yield from _dates_after_names(text)
+    yield from _uncued_birth_dates(text)
 
 
-# An identity line: a name, then its birth date, separated by a comma, spaces, a line break or
-# a sex field (``DUPONT Marie, 23/04/1976``, ``Pasteur Jean | M | 22/02/1962``). A date
-# followed by a time is a timestamp (``JALONNET Christine 18/02/2019 16:34``).
-_AFTER_NAME = re.compile(
-    rf"(?<=[A-Za-zÀ-ÿ.])(?P<sep>,[ \t]*|[ \t]*\|[ \t]*[MFH][ \t]*\|[ \t]*|[ \t]+|[ \t]*\n)"
-    rf"(?P<date>{_DATE_TEXT})(?![ \t]*(?:[àa][ \t]*)?\d{{1,2}}[:h]\d)"
-)
+def _uncued_birth_dates(text: str) -> Iterator[tuple[int, int, str, float, str]]:
+    """Dates without a cue before them, in one pass over the dates: followed by the age they
+    give, after a sex field or a social security number in a patient row, after a name."""
+    for m in _ANY_DATE.finditer(text):
+        start, end = m.span()
+        if (age := _AGE_AFTER.match(text, end)) is not None:
+            value = parse_prose_date(m.group())
+            if value is not None and _age_fits(value, int(age.group("age"))):
+                yield start, end, value, 0.85, "context+age"
+                continue
+        if _TIME_AFTER.match(text, end):
+            continue
+        if _ROW_BEFORE.search(text, max(0, start - 40), start):
+            value = parse_prose_date(m.group())
+            if value is not None and _plausible_birth(value):
+                yield start, end, value, 0.8, "context+identity_row"
+            continue
+        if (hit := _after_name(text, m)) is not None:
+            yield hit
+
+
+# An identity line: a name, then its birth date, separated by a comma, spaces or a line break
+# (``DUPONT Marie, 23/04/1976``). A date followed by a time is a timestamp
+# (``JALONNET Christine 18/02/2019 16:34``).
+_ANY_DATE = re.compile(rf"(?<![\d/.\-|])(?:{_DATE_TEXT})")
+_TIME_AFTER = re.compile(r"[ \t]*(?:[àa][ \t]*)?\d{1,2}[:h]\d")
+
+
 # Patient rows in lists: the date after a sex field (``DUPONT Marie | F | 12/03/1954``) or
 # right after a social security number (``LIMONE Sandra  2 9 1 4 ... 6 5 4  2 9 0 2 1 9 9 5``).
-_ROW_BIRTH = re.compile(
-    rf"(?:\|[ \t]*[MFH][ \t]*\|[ \t]*|(?<!\d)(?<!\d )(?:\d ?){{12,14}}\d[ \t]+)"
-    rf"(?P<date>{_DATE_TEXT})(?![ \t]*(?:[àa][ \t]*)?\d{{1,2}}[:h]\d)"
+_ROW_BEFORE = re.compile(
+    r"(?:\|[ \t]*[MFH][ \t]*\|[ \t]*|(?<!\d)(?<!\d )(?:\d ?){12,14}\d[ \t]+)\Z"
+)
+# "(04/08/1991, 32 ans)": a date followed by an age that it explains is a birth date.
+_AGE_AFTER = re.compile(
+    r"\s*[,;(]\s*(?:[âa]g[ée]e?\s+de\s+)?(?P<age>\d{1,3})\s*ans\b", re.IGNORECASE
 )
 # A date followed by a social security number is the row's other date (a prescription's).
 _NIR_AFTER = re.compile(r"[ \t]+(?:\d ?){12,14}\d(?![ ]?\d)")
 _LAST_WORD = re.compile(r"([A-Za-zÀ-ÿ'’\-]+)\.?[ \t]*$")
 _NOT_NAMES = frozenset(
-    "le la les du au aux de des et en le date fait vu vue par sur depuis jusqu avant apres "
-    "après entre dès des cedex paris lyon marseille chu hôpital hopital service clinique "
-    "centre naissance ddn arrivée arrivee sortie entrée entree admission jusqu'au imprimé "
-    "imprime édité edite signé signe validé valide janvier février fevrier mars avril mai juin "
-    "juillet août aout septembre octobre novembre décembre decembre".split()
+    ["le", "la", "les", "du", "au", "aux", "de", "des", "et", "en", "le", "date", "fait", "vu",
+     "vue", "par", "sur", "depuis", "jusqu", "avant", "apres", "après", "entre", "dès", "des",
+     "cedex", "paris", "lyon", "marseille", "chu", "hôpital", "hopital", "service", "clinique",
+     "centre", "naissance", "ddn", "arrivée", "arrivee", "sortie", "entrée", "entree",
+     "admission", "jusqu'au", "imprimé", "imprime", "édité", "edite", "signé", "signe",
+     "validé", "valide", "janvier", "février", "fevrier", "mars", "avril", "mai", "juin",
+     "juillet", "août", "aout", "septembre", "octobre", "novembre", "décembre", "decembre"]
 )
 
 
-def _dates_after_names(text: str) -> Iterator[tuple[int, int, str, float, str]]:
-    for m in _AFTER_NAME.finditer(text):
-        end = m.start("sep")
-        line_start = text.rfind("\n", 0, end) + 1
-        word = _LAST_WORD.search(text, max(line_start, end - 40), end)
-        if word is None or not word.group(1)[0].isupper() or word.group(1).lower() in _NOT_NAMES:
-            continue
-        value = parse_prose_date(m.group("date"))
-        if value is None or not _plausible_birth(value) or _NIR_AFTER.match(text, m.end()):
-            continue
-        if _looks_like_a_patient_name(text[max(line_start, end - 80) : end]):
-            yield m.start("date"), m.end("date"), value, 0.8, "context+name"
+def _after_name(text: str, m: re.Match[str]) -> tuple[int, int, str, float, str] | None:
+    end = _name_end_before(text, m.start())
+    if end is None:
+        return None
+    line_start = text.rfind("\n", 0, end) + 1
+    word = _LAST_WORD.search(text, max(line_start, end - 40), end)
+    if word is None or not word.group(1)[0].isupper() or word.group(1).lower() in _NOT_NAMES:
+        return None
+    value = parse_prose_date(m.group())
+    if value is None or not _plausible_birth(value) or _NIR_AFTER.match(text, m.end()):
+        return None
+    if not _looks_like_a_patient_name(text[max(line_start, end - 80) : end]):
+        return None
+    return m.start(), m.end(), value, 0.8, "context+name"
+
+
+def _name_end_before(text: str, start: int) -> int | None:
+    """Where the word before a date ends when only a comma, blanks or one line break separate
+    them (``DUPONT Marie, 23/04/1976``), or None."""
+    i = start
+    while i > 0 and text[i - 1] in " \t":
+        i -= 1
+    if i > 0 and text[i - 1] in ",\n":
+        i -= 1
+        while i > 0 and text[i - 1] in " \t":
+            i -= 1
+    if i == start or i == 0 or not (text[i - 1].isalpha() or text[i - 1] == "."):
+        return None
+    return i
 
 
 # Two to six capitalized words (initials allowed) ending the text: "Mirella Rousset",
@@ -348,10 +378,11 @@ _NAME_TAIL = re.compile(
     r"[ \t]*$"
 )
 _NOT_PATIENT = frozenset(
-    "dr dr. docteur pr pr. professeur interne chef cadre service hôpital hopital chu ch "
-    "clinique centre unité unite pôle pole département departement institut groupe "
-    "hospitalier hospitalière assistance publique cedex rue avenue boulevard place rdv "
-    "rendez-vous rappel convocation".split()
+    ["dr", "dr.", "docteur", "pr", "pr.", "professeur", "interne", "chef", "cadre", "service",
+     "hôpital", "hopital", "chu", "ch", "clinique", "centre", "unité", "unite", "pôle", "pole",
+     "département", "departement", "institut", "groupe", "hospitalier", "hospitalière",
+     "assistance", "publique", "cedex", "rue", "avenue", "boulevard", "place", "rdv",
+     "rendez-vous", "rappel", "convocation"]
 )
 
 
@@ -369,7 +400,7 @@ def _looks_like_a_patient_name(window: str) -> bool:
 def _plausible_birth(value: str) -> bool:
     import datetime as dt
 
-    return 1890 <= int(value[:4]) and value <= dt.date.today().isoformat()
+    return int(value[:4]) >= 1890 and value <= dt.date.today().isoformat()
 
 
 def _age_fits(birth: str, age: int) -> bool:

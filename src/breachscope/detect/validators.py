@@ -89,7 +89,8 @@ def normalize_phone(raw: str) -> str | None:
 
     National numbers must be the usual 10 digits starting with 0 (so a bare 9-digit run or a
     4-digit extension is never a phone); one not valid in metropolitan France is tried in the
-    overseas regions (``0690 12 34 56`` → ``+590690123456``, ``0692…`` → ``+262692…``); international ones start with ``+`` or ``00``
+    overseas regions (``0690 12 34 56`` → ``+590690123456``, ``0692…`` → ``+262692…``);
+    international ones start with ``+`` or ``00``
     (``+33 (0)6 ...`` is understood). Letters (``poste``, ``ext``) make it invalid: an
     extension is not the number.
     """
