@@ -112,6 +112,73 @@ def sniff_delimiter(text: str) -> tuple[str, float, int] | None:
     return best[1], best[2], best[3]
 
 
+#: A typed cell: number, date, time, e-mail, phone, code (``A12``, ``2024-0001``), yes/no.
+_TYPED_CELL = re.compile(
+    r"[+-]?\d[\d\s]*(?:[.,]\d+)?\s*[%€]?|\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?:[ T]\d{1,2}:\d{2}"
+    r"(?::\d{2})?)?|\d{1,2}[:h]\d{2}(?::\d{2})?|[\w.+-]+@[\w-]+\.[\w.-]+|\+?[\d .()-]{8,20}"
+    r"|[A-Za-z_]{0,6}[-_]?\d[\w./-]{0,23}|true|false|oui|non|vrai|faux|[ONMFH]",
+    re.IGNORECASE)
+_NUMBER_TOKEN = re.compile(r"\d+(?:[.,/:-]\d+)*")
+#: Rows examined to decide whether delimited text is a table.
+TABLE_CHECK_ROWS = 200
+
+
+def _header_like(cells: list[str]) -> bool:
+    """Labels: mostly non-empty, short, distinct cells with no number or date among their
+    words (``Date de naissance``, ``TEL``, ``num_sejour``; not ``Chambre 12`` or ``82 ans``)."""
+    filled = [c.strip() for c in cells if c.strip()]
+    if len(filled) < max(2, 0.8 * len(cells)) or len(set(filled)) < len(filled):
+        return False
+    good = sum(1 for c in filled
+               if len(c) <= 40 and len(c.split()) <= 5
+               and not any(_NUMBER_TOKEN.fullmatch(w) for w in c.split()))
+    return good >= 0.8 * len(filled)
+
+
+def looks_like_table(text: str, delimiter: str) -> bool:
+    """Whether delimited ``text`` has a table's regularity, not prose with commas or
+    semicolons (a nurses' handover note: ``Chambre 12, Mme DUPONT Marie, 82 ans, chute la
+    nuit``). Over the first :data:`TABLE_CHECK_ROWS` records, after up to
+    :data:`MAX_TITLE_LINES` title lines: ≥ 80 % of the records have the modal field count,
+    which is ≥ 2; and the first such record reads like a header, or a column is typed (≥ 80 %
+    of its filled cells numbers, dates, codes, phones, e-mails...), or the cells are not
+    prose (prose: most delimiters followed by a space and cells of two words or more on
+    average, or long cells)."""
+    lines = [line for line in _LINE_BREAKS.split(text[:SNIFF_CHARS]) if line.strip()]
+    rows = [row for row in csv.reader(lines[: TABLE_CHECK_ROWS + MAX_TITLE_LINES],
+                                      delimiter=delimiter) if any(c.strip() for c in row)]
+    if not rows:
+        return False
+    counts = Counter(len(row) for row in rows)
+    modal = counts.most_common(1)[0][0]
+    if modal < 2:
+        return False
+    first = next(i for i, row in enumerate(rows) if len(row) == modal)
+    if first > MAX_TITLE_LINES:
+        return False
+    rows = rows[first:]
+    if sum(1 for row in rows if len(row) == modal) < 0.8 * len(rows):
+        return False
+    if _header_like(rows[0]):
+        return True
+    body = [row for row in rows if len(row) == modal]
+    for column in range(modal):
+        values = [row[column].strip() for row in body if row[column].strip()]
+        if len(values) >= max(2, 0.5 * len(body)) and sum(
+                1 for v in values if _TYPED_CELL.fullmatch(v)) >= 0.8 * len(values):
+            return True
+    cells = [c.strip() for row in body for c in row if c.strip()]
+    if not cells:
+        return False
+    words = sum(len(c.split()) for c in cells) / len(cells)
+    mean_length = sum(len(c) for c in cells) / len(cells)
+    head = "\n".join(lines[first : first + len(rows)])
+    delimiters = head.count(delimiter)
+    spaced = head.count(delimiter + " ") / delimiters if delimiters else 0.0
+    prose = (spaced >= 0.6 and words >= 2.0) or mean_length > 60
+    return not prose
+
+
 def choose_delimiter(text: str) -> str | None:
     """The delimiter to split ``text`` with: the most consistent candidate, provided it is
     consistent in half the records or at least present in half of them (ragged exports).

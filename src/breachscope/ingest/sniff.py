@@ -13,7 +13,7 @@ import re
 import zipfile
 from pathlib import Path
 
-from breachscope.extract.delimited import sniff_delimiter
+from breachscope.extract.delimited import looks_like_table, sniff_delimiter
 from breachscope.extract.encoding import decode_bytes, looks_like_text
 
 TYPES = (
@@ -178,9 +178,10 @@ def _tar_checksum_ok(block: bytes) -> bool:
     return expected in (unsigned, signed)
 
 
-_XML_START = re.compile(r"<(\?xml[\s?]|!DOCTYPE\s|[A-Za-z_:][\w.:-]*[\s/>])", re.IGNORECASE)
+_XML_START = re.compile(
+    r"<(\?xml[\s?]|\?xml-stylesheet\s|!--|!DOCTYPE\s|[A-Za-z_:][\w.:-]*[\s/>])", re.IGNORECASE)
 _HTML_START = re.compile(r"<(!DOCTYPE\s+html|html|head|body)[\s>]", re.IGNORECASE)
-_XML_PROLOG = re.compile(r"(<\?xml[^>]*\?>|<!--.*?-->|\s+)+", re.DOTALL)
+_XML_PROLOG = re.compile(r"(<\?[^>]*\?>|<!--.*?-->|\s+)+", re.DOTALL)
 
 
 def _markup(text: str) -> str | None:
@@ -202,18 +203,24 @@ def _sniff_text(head: bytes, complete: bool, suffix: str) -> str:
     if structured := _sniff_message(stripped):
         return structured
     if stripped[0] == "<" and (markup := _markup(stripped)):
-        return "cda" if markup == "xml" and _CDA.search(stripped) else markup
+        return "cda" if markup == "xml" and _is_cda(stripped) else markup
     if stripped[0] in "{[" and (suffix in _JSON_EXTENSIONS or _looks_like_json(text, complete)):
         return "fhir" if _FHIR.search(stripped) else "json"
     if _SQL_DUMP.search(stripped[:HEAD_SIZE]):
         return "sql"
     sniffed = sniff_delimiter(text)
     if suffix in _DELIMITED_EXTENSIONS:
-        # The name breaks the tie: one column, or a delimiter in about half the records.
-        return "csv" if sniffed is None or sniffed[1] >= 0.5 else "text"
+        # The name breaks the tie: one column, or a delimiter in about half the records
+        # (unless the records are prose a table's regularity does not hold).
+        if sniffed is None:
+            return "csv"
+        return "csv" if sniffed[1] >= 0.5 and (
+            sniffed[1] < 0.8 or looks_like_table(text, sniffed[0])) else "text"
     if sniffed:
-        _delimiter, consistency, records = sniffed
-        if records >= 2 and consistency >= 0.8:
+        delimiter, consistency, records = sniffed
+        # A consistent delimiter count is not enough: prose with commas or semicolons
+        # (a handover note) is a table only with a header, a typed column or short cells.
+        if records >= 2 and consistency >= 0.8 and looks_like_table(text, delimiter):
             return "csv"
     return "text"
 
@@ -232,7 +239,21 @@ _SQL_DUMP = re.compile(
     r"INSERT\s+(?:INTO\s+)?[\[`\"\w]|COPY [\w.\"]+ (?:\([^)]*\) )?FROM stdin;)",
     re.IGNORECASE | re.MULTILINE)
 _FHIR = re.compile(r'"resourceType"\s*:\s*"[A-Z][A-Za-z]+"')
-_CDA = re.compile(r"<(?:[\w.-]+:)?ClinicalDocument\b[^>]*urn:hl7-org:v3")
+#: A CDA root element; the HL7 v3 namespace may be declared on it or on an ancestor (a
+#: document wrapped in an XSL stylesheet or another envelope), so it is looked for in the
+#: head up to the end of that start tag (:func:`_is_cda`).
+_CDA = re.compile(r"<(?:[\w.-]+:)?ClinicalDocument\b[^>]*>")
+_HL7_V3 = "urn:hl7-org:v3"
+
+
+def _is_cda(text: str) -> bool:
+    """A ``ClinicalDocument`` element (outside comments) in the HL7 v3 namespace."""
+    text = _XML_COMMENT.sub(lambda m: " " * len(m.group()), text)
+    match = _CDA.search(text)
+    return match is not None and _HL7_V3 in text[: match.end()]
+
+
+_XML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 
 
 def _sniff_message(text: str) -> str | None:
