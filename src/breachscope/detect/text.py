@@ -300,7 +300,8 @@ def _uncued_birth_dates(text: str) -> Iterator[tuple[int, int, str, float, str]]
                 continue
         if _TIME_AFTER.match(text, end):
             continue
-        if _ROW_BEFORE.search(text, max(0, start - 40), start):
+        before = text[max(0, start - 3) : start].rstrip(" \t")
+        if before[-1:] in _ROW_ENDS and _ROW_BEFORE.search(text, max(0, start - 40), start):
             value = parse_prose_date(m.group())
             if value is not None and _plausible_birth(value):
                 yield start, end, value, 0.8, "context+identity_row"
@@ -322,6 +323,7 @@ _ROW_BEFORE = re.compile(
     r"(?:\|[ \t]*[MFH][ \t]*\|[ \t]*|(?<!\d)(?<!\d )(?:\d ?){12,14}\d[ \t]+)\Z"
 )
 # "(04/08/1991, 32 ans)": a date followed by an age that it explains is a birth date.
+_ROW_ENDS = frozenset("|0123456789")
 _AGE_AFTER = re.compile(
     r"\s*[,;(]\s*(?:[âa]g[ée]e?\s+de\s+)?(?P<age>\d{1,3})\s*ans\b", re.IGNORECASE
 )
