@@ -261,3 +261,35 @@ def test_stay_columns_that_are_not_visit_dates(
 ) -> None:
     table = TableUnit(["IPP", header], [[str(i), v] for i, v in enumerate(values)])
     assert classify_columns(table, today=TODAY)[1].label == expected
+
+
+# Issue 11: labels confirmed by values; FEBRL / Splink / Chinook headers.
+
+def test_a_price_column_is_no_care_unit() -> None:
+    table = TableUnit(["TrackId", "UnitPrice"], [[str(i), "0.99"] for i in range(10)])
+    assert labels(table)["UnitPrice"] is None
+
+
+def test_song_titles_are_no_surnames() -> None:
+    titles = ["Balls to the Wall", "For Those About To Rock", "Restless and Wild",
+              "Princess of the Dawn", "Put The Finger On You", "Let's Get It Up",
+              "Inject The Venom", "Snowballed", "Evil Walks", "Breaking the Rules"]
+    table = TableUnit(["Name"], [[t] for t in titles])
+    assert labels(table)["Name"] is None
+
+
+def test_febrl_headers() -> None:
+    rows = [["john", "smith", "12", "main street", "bittern", "4814", "19600210", "7364009"],
+            ["mary", "jones", "4", "giblin street", "killarney", "2776", "19710305", "2635962"],
+            ["paul", "brown", "69", "tullaroop street", "st james", "4011", "19810909",
+             "6988048"]] * 4
+    table = TableUnit(["given_name", "surname", "street_number", "address_1", "suburb",
+                       "postcode", "date_of_birth", "soc_sec_id"], rows)
+    got = labels(table)
+    assert got["given_name"] == "FIRST_NAME" and got["surname"] == "LAST_NAME"
+    assert got["suburb"] == "CITY" and got["soc_sec_id"] == "PATIENT_ID"
+
+
+def test_first_and_surname_is_a_full_name_not_the_surname() -> None:
+    assert header_label(header_tokens("first_and_surname")) == "PERSON"
+    assert header_label(header_tokens("given_name")) == "FIRST_NAME"

@@ -351,10 +351,46 @@ def classify_columns(table: TableUnit, *, today: date | None = None) -> list[Col
                 undated.append((index, stats))
             elif label is None:
                 reason = f"header {quoted} is about a date, but not a birth or visit date"
+        if label is not None and (veto := _values_contradict(label, table.column(index))):
+            label, confidence, reason = None, 0.0, f"{reason}; but {veto}"
         results.append(ColumnLabel(index, name, label, confidence, reason))
     _infer_names(table, results, undated)
     _infer_birth_date(table, results, undated)
     return results
+
+
+_DECIMAL = re.compile(r"[-+]?\d+[.,]\d+")
+# Lower-case words a name may hold (particles); any other lower-case word inside a value
+# ("Balls to the Wall", "For Those About To Rock") makes it a title or a phrase.
+_NAME_PARTICLES = frozenset({
+    "de", "du", "des", "la", "le", "les", "d", "l", "van", "von", "der", "den", "di", "da",
+    "dos", "das", "del", "della", "y", "e", "ben", "bin", "ibn", "al", "el", "épouse", "ep",
+    "née", "ne", "veuve", "vve", "dit", "dite", "et",
+})
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def _values_contradict(label: str, values: list[str]) -> str | None:
+    """Why the values of a column contradict its label, or ``None``: a care unit of decimal
+    numbers is a price or an amount (``UnitPrice``); names that read as titles or phrases
+    (lower-case words other than particles in mixed-case values) are song or book titles."""
+    sample = [v for v in sample_values(values) if v]
+    if not sample:
+        return None
+    if label == "CARE_UNIT":
+        share = sum(1 for v in sample if _DECIMAL.fullmatch(v.strip())) / len(sample)
+        if share >= 0.5:
+            return f"{_pct(share)} of values are decimal numbers, not care units"
+    if label in ("LAST_NAME", "FIRST_NAME", "PERSON"):
+        def phrase(value: str) -> bool:
+            words = _WORD.findall(value)
+            return len(words) >= 3 and any(
+                w.islower() and w not in _NAME_PARTICLES for w in words) and not all(
+                w.islower() for w in words)
+        share = sum(1 for v in sample if phrase(v)) / len(sample)
+        if share >= 0.2:
+            return f"{_pct(share)} of values read as titles or phrases, not names"
+    return None
 
 
 NAME_GAZETTEER_SHARE = 0.7  # share of sampled values that must be known names

@@ -291,8 +291,11 @@ def _name_label(tokens: tuple[str, ...]) -> str | None:
     has_first = _any(tokens, FIRST_NAME_WORDS) or _phrase(tokens, "FIRST NAME") or _phrase(
         tokens, "GIVEN NAME")
     has_last = _any(tokens, LAST_NAME_WORDS)
-    if has_first:
-        return "PERSON" if "NOM" in tokens else "FIRST_NAME"
+    # "first_and_surname", "nom prénom": both parts, a full name ("NAME" alone is no
+    # surname: "given name", "first name").
+    surname = any(t in LAST_NAME_WORDS and t != "NAME" for t in tokens)
+    if has_first or ("FIRST" in tokens and surname):
+        return "PERSON" if "NOM" in tokens or surname else "FIRST_NAME"
     if _any(tokens, PERSON_WORDS) or _phrase(tokens, "NOM COMPLET") or _phrase(
         tokens, "FULL NAME"
     ):
