@@ -321,6 +321,9 @@ def test_no_hospital_id_without_a_value(text: str) -> None:
         ("Dossier de Pasteur Jean | M | 22/02/1962 (68 ans) | IPP : 90105726912", "1962-02-22"),
         ("Patient: E DARGENT 02 45 43 57 88 | M | 15/04/1945 | 8065233491", "1945-04-15"),
         ("Mme Corsain Monique Née le 2 2 0 1 1 9 8 5 N°", "1985-01-22"),
+        ("FALMANTE Giuseppe  2 9 3 1 8 5 3 3 2 9 7 7 9  2 9 1 0 1 8 9 5   Certolizumab",
+         "1895-10-29"),
+        ("né le 2 5 0 2 1 9 4 8, à Lyon", "1948-02-25"),
     ],
 )
 def test_birth_dates_in_prose(text: str, expected: str) -> None:

@@ -62,7 +62,7 @@ _PHONE_REFERENCE_BEFORE = re.compile(
 _DATE_TEXT = (
     r"(?:\d{1,2}[/.\-|]\d{1,2}[/.\-|](?:\d{4}|\d{2})(?!\d)"
     r"|\d{1,2} \d{1,2} (?:19|20)\d{2}(?![ ]?\d)"  # 22 08 1923
-    r"|[0-3](?: \d){3} (?:1 9|2 0)(?: \d){2}(?!\d| \d(?!\d))"  # spaced: 2 2 0 8 1 9 2 3
+    r"|(?:[0-3] \d|[1-9]) [01] \d (?:1 [89]|2 0)(?: \d){2}(?!\d| \d(?!\d))"  # 2 2 0 8 1 9 2 3
     r"|\d{4}-\d{1,2}-\d{1,2}(?!\d)"
     r"|\d{1,2}(?:er)?,?[\s\-]+[A-Za-zÀ-ÿ]{3,9}\.?[\s\-]+\d{4}(?!\d))"
 )
@@ -94,8 +94,8 @@ def parse_prose_date(raw: str) -> str | None:
     after the day (``12, Mai 1973``)."""
     text = _WEEKDAY.sub("", raw.strip()).replace(",", " ")
     compact = text.replace(" ", "")
-    if len(compact) == 8 and compact.isdigit() and len(text) == 15:
-        text = f"{compact[:2]}/{compact[2:4]}/{compact[4:]}"
+    if compact.isdigit() and len(text) == 2 * len(compact) - 1 and len(compact) in (7, 8):
+        text = f"{compact[:-6]}/{compact[-6:-4]}/{compact[-4:]}"  # spaced digits
     elif m := _SPACED_DMY.fullmatch(text):
         text = f"{m.group(1)}/{m.group(2)}/{m.group(3)}"
     else:
