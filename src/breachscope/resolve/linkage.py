@@ -114,6 +114,7 @@ own AS (
     ) m
     WHERE fold_first <> '' OR coalesce(r.nir, '') <> '' OR coalesce(r.birth_date, '') <> ''
         OR coalesce(len(r.phones), 0) > 0 OR coalesce(len(r.emails), 0) > 0
+        OR coalesce(r.address, '') <> '' OR coalesce(r.patient_id, '') <> ''
 ),
 grp AS (
     SELECT grp,
@@ -366,6 +367,10 @@ COMPARISONS = [
         # registered twice) run at one or two per cent.
         _level("ipp_l IS NULL OR ipp_r IS NULL", "IPP missing", 0, 0, null=True),
         _level("ipp_l = ipp_r", "same", 0.9, 1e-5),
+        # One digit off in a long number: a typo, or the next patient registered (numbers
+        # are dense), hence the modest weight.
+        _level("damerau_levenshtein(ipp_l, ipp_r) = 1 AND length(ipp_l) >= 7 "
+               "AND length(ipp_l) = length(ipp_r)", "one character off", 0.04, 1e-3),
         _level("ELSE", "different", 0.02, 0.99999),
     ]),
     _comparison("phones", [

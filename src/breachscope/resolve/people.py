@@ -162,7 +162,10 @@ SELECT rn, name FROM named
         AND rn NOT IN (SELECT a FROM _bs_context)
         -- Only bare surname mentions ("Mme Moreau"): a first and last name with nothing
         -- else is no key, it may be any of the namesakes (the linkage weighs how common).
-        AND ({bare_full} OR ends_with(name, chr(31)))
+        AND ({bare_full} OR (ends_with(name, chr(31)) AND rn NOT IN (
+            -- a surname with an address or a patient number: the linkage weighs them
+            SELECT b.rn FROM _bs_rec b JOIN records r USING (record_id)
+            WHERE coalesce(r.address, '') <> '' OR coalesce(r.patient_id, '') <> '')))
 """
 
 # Each record of a key is linked to the key's smallest record (its anchor).
