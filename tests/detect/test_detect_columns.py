@@ -293,3 +293,10 @@ def test_febrl_headers() -> None:
 def test_first_and_surname_is_a_full_name_not_the_surname() -> None:
     assert header_label(header_tokens("first_and_surname")) == "PERSON"
     assert header_label(header_tokens("given_name")) == "FIRST_NAME"
+
+
+def test_a_column_mixing_countries_postal_codes_is_kept() -> None:
+    codes = ["75011", "SW1A 1AA", "EC1A 1BB", "69003", "M1 1AE", "13006", "B33 8TH",
+             "W1A 0AX", "33000", "CR2 6XH"]
+    table = TableUnit(["postcode"], [[c] for c in codes])
+    assert labels(table)["postcode"] == "POSTAL_CODE"

@@ -242,6 +242,11 @@ def _from_header(
         share = stats.valid["POSTAL_CODE"]
         if share >= VALIDATOR_THRESHOLD:
             return label, 0.9, f"header {quoted} and {_pct(share)} of values are postal codes"
+        if share >= 0.3 and stats.mean_length <= 10:
+            # Several countries' codes in one column (foreign patients): the column stays a
+            # postal code column, the codes that do not validate are left out.
+            return label, 0.7, (f"header {quoted} and {_pct(share)} of values are postal "
+                                "codes (the others short codes: other countries')")
         return None, 0.0, f"header {quoted} but only {_pct(share)} of values are postal codes"
     if label == "SEX":
         share = stats.valid["SEX"]
