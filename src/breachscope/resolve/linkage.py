@@ -439,8 +439,14 @@ BLOCKING_RULES = [
     "l.name_key = r.name_key AND (l.birth IS NULL OR r.birth IS NULL)",
     # ... and with first and last names swapped, or a typo in one of the names.
     "l.last = r.first AND l.first = r.last",
-    "l.last = r.last AND l.first[1] = r.first[1] AND (l.birth IS NULL OR r.birth IS NULL)",
-    "l.first = r.first AND l.last[1] = r.last[1] AND (l.birth IS NULL OR r.birth IS NULL)",
+    # (Two records without birth date: only at one postal code, or the blocks of a common
+    # name in a dump without birth dates grow with the square of its records.)
+    "l.last = r.last AND l.first[1] = r.first[1] AND (l.birth IS NULL) <> (r.birth IS NULL)",
+    "l.first = r.first AND l.last[1] = r.last[1] AND (l.birth IS NULL) <> (r.birth IS NULL)",
+    "l.last = r.last AND l.first[1] = r.first[1] AND l.postal_code = r.postal_code "
+    "AND l.birth IS NULL AND r.birth IS NULL",
+    "l.first = r.first AND l.last[1] = r.last[1] AND l.postal_code = r.postal_code "
+    "AND l.birth IS NULL AND r.birth IS NULL",
     # Married and birth names: "DUPONT épouse MARTIN" against "DUPONT" or "MARTIN".
     "l.first = r.first AND l.name_birth = r.name_birth",
     "l.first = r.first AND l.name_used = r.name_used",
