@@ -104,7 +104,13 @@ def test_generator_is_deterministic_and_truth_matches_files(tmp_path):
 
 
 def test_bench_runs_end_to_end(tmp_path):
-    import run
+    # bench/external and bench/resolution have a run.py too: load this one by its path.
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("accuracy_bench_run", BENCH / "run.py")
+    run = importlib.util.module_from_spec(spec)
+    sys.modules["accuracy_bench_run"] = run
+    spec.loader.exec_module(run)
 
     result = run.main(["--docs", "30", "--seed", "5", "--no-presidio", "--keep",
                        str(tmp_path / "w"), "--json", str(tmp_path / "r.json")])
