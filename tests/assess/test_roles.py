@@ -5,6 +5,16 @@ from __future__ import annotations
 import csv
 
 
+def _scan_people(cli, dump, tmp_path) -> dict[str, dict[str, str]]:
+    """Scan ``dump`` through the CLI and return the people export by last name."""
+    case = tmp_path / "case"
+    assert cli("scan", dump, "--case", case).exit_code == 0
+    out = tmp_path / "people.csv"
+    assert cli("export", "--case", case, "--what", "people", "--format", "csv",
+               "-o", out).exit_code == 0
+    return {p["last_name"]: p for p in csv.DictReader(out.open(encoding="utf-8"))}
+
+
 def test_correspondents_at_the_staff_domain_become_staff(tmp_path, cli):
     dump = tmp_path / "dump"
     dump.mkdir()
@@ -19,12 +29,7 @@ def test_correspondents_at_the_staff_domain_become_staff(tmp_path, cli):
         "MOREAU;Chloé;chloe.moreau@gmail.com\n", encoding="utf-8")
     (dump / "medecins.csv").write_text(
         "Nom;Prénom;RPPS\nDUBOIS;Marc;10109804632\n", encoding="utf-8")
-    case = tmp_path / "case"
-    assert cli("scan", dump, "--case", case).exit_code == 0
-    out = tmp_path / "people.csv"
-    assert cli("export", "--case", case, "--what", "people", "--format", "csv",
-               "-o", out).exit_code == 0
-    roles = {p["last_name"]: p["role"] for p in csv.DictReader(out.open(encoding="utf-8"))}
+    roles = {name: p["role"] for name, p in _scan_people(cli, dump, tmp_path).items()}
     assert roles["MARTIN"] == roles["LEROY"] == roles["PETIT"] == "STAFF"
     assert roles["BERNARD"] == "STAFF"  # writes from the hospital's own domain
     assert roles["MOREAU"] == "UNKNOWN"  # a webmail says nothing
@@ -43,12 +48,7 @@ def test_a_directory_named_as_such_makes_staff_whose_service_is_their_workplace(
         "ROCHE;Luc;Cardiologie;01 45 67 89 12\n", encoding="utf-8")
     (dump / "liste_patients.csv").write_text(
         "Nom;Prénom;Né le;Service\nBLANC;Julie;12/03/1961;Addictologie\n", encoding="utf-8")
-    case = tmp_path / "case"
-    assert cli("scan", dump, "--case", case).exit_code == 0
-    out = tmp_path / "people.csv"
-    assert cli("export", "--case", case, "--what", "people", "--format", "csv",
-               "-o", out).exit_code == 0
-    people = {p["last_name"]: p for p in csv.DictReader(out.open(encoding="utf-8"))}
+    people = _scan_people(cli, dump, tmp_path)
     for name in ("GARNIER", "FAURE", "ROCHE"):
         assert people[name]["role"] == "STAFF"
         assert people[name]["sensitive"] in ("false", "False")
@@ -63,11 +63,6 @@ def test_a_planning_makes_staff_whose_unit_is_not_care(tmp_path, cli):
         "Nom;Prénom;Date;Horaire;Service\n"
         "GARNIER;Paul;12/03/2023;7h-19h;Addictologie\n"
         "FAURE;Anne;12/03/2023;19h-7h;Psychiatrie adulte\n", encoding="utf-8")
-    case = tmp_path / "case"
-    assert cli("scan", dump, "--case", case).exit_code == 0
-    out = tmp_path / "people.csv"
-    assert cli("export", "--case", case, "--what", "people", "--format", "csv",
-               "-o", out).exit_code == 0
-    people = {p["last_name"]: p for p in csv.DictReader(out.open(encoding="utf-8"))}
+    people = _scan_people(cli, dump, tmp_path)
     assert {p["role"] for p in people.values()} == {"STAFF"}
     assert all(p["sensitive"] in ("false", "False") for p in people.values())

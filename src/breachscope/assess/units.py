@@ -543,24 +543,26 @@ def find_unit_tables(case: Case) -> list[UnitTable]:
             SELECT value, {code_like} AS is_code, {label_like} AS is_label
             FROM (SELECT value FROM _bs_unit_cells UNION SELECT value FROM _bs_unit_keys)
         """)
+        # The code-like cells (findings and row keys), used twice below.
+        db.execute("""
+            CREATE OR REPLACE TEMP TABLE _bs_unit_codes AS
+            SELECT * FROM _bs_unit_cells
+                SEMI JOIN (SELECT value FROM _bs_unit_kinds WHERE is_code) USING (value)
+            UNION ALL
+            SELECT * FROM _bs_unit_keys
+                SEMI JOIN (SELECT value FROM _bs_unit_kinds WHERE is_code) USING (value)
+        """)
         # Codes and labels side by side in one table row. A code found both as a finding and
         # as a row key is paired twice: counts below are of distinct rows, codes and labels.
         db.execute("""
             CREATE OR REPLACE TEMP TABLE _bs_unit_pairs AS
-            WITH codes AS (
-                SELECT * FROM _bs_unit_cells
-                    SEMI JOIN (SELECT value FROM _bs_unit_kinds WHERE is_code) USING (value)
-                UNION ALL
-                SELECT * FROM _bs_unit_keys
-                    SEMI JOIN (SELECT value FROM _bs_unit_kinds WHERE is_code) USING (value)
-            ),
-            labels AS (
+            WITH labels AS (
                 SELECT * FROM _bs_unit_cells
                     SEMI JOIN (SELECT value FROM _bs_unit_kinds WHERE is_label) USING (value)
             )
             SELECT sha256, unit, row_loc, c.col AS code_col, l.col AS label_col,
                 c.value AS code, l.value AS label
-            FROM codes c JOIN labels l USING (sha256, unit, row_loc)
+            FROM _bs_unit_codes c JOIN labels l USING (sha256, unit, row_loc)
             WHERE c.col <> l.col
         """)
         tables = db.execute(f"""
@@ -623,17 +625,11 @@ def find_unit_tables(case: Case) -> list[UnitTable]:
         # a column is known to hold the labels, a short one in capitals is a label too
         # ("UHCD", "SMUR"): every cell of the accepted label column is paired.
         units = db.execute("""
-            WITH codes AS (
-                SELECT * FROM _bs_unit_cells
-                    SEMI JOIN (SELECT value FROM _bs_unit_kinds WHERE is_code) USING (value)
-                UNION ALL
-                SELECT * FROM _bs_unit_keys
-                    SEMI JOIN (SELECT value FROM _bs_unit_kinds WHERE is_code) USING (value)
-            ),
-            pairs AS (
+            WITH pairs AS (
                 SELECT DISTINCT t.source, c.row_loc, c.value AS code, l.value AS label
                 FROM _bs_unit_tables t
-                JOIN codes c ON c.sha256 = t.sha256 AND c.unit = t.unit AND c.col = t.code_col
+                JOIN _bs_unit_codes c
+                    ON c.sha256 = t.sha256 AND c.unit = t.unit AND c.col = t.code_col
                 JOIN _bs_unit_cells l ON l.sha256 = t.sha256 AND l.unit = t.unit
                     AND l.col = t.label_col AND l.row_loc = c.row_loc
                 WHERE upper(l.value) <> upper(c.value)
@@ -646,8 +642,8 @@ def find_unit_tables(case: Case) -> list[UnitTable]:
             FROM counted GROUP BY source, key ORDER BY source, code
         """).fetchall()
     finally:
-        for table in ("_bs_unit_cells", "_bs_unit_keys", "_bs_unit_kinds", "_bs_unit_pairs",
-                      "_bs_unit_tables"):
+        for table in ("_bs_unit_cells", "_bs_unit_keys", "_bs_unit_kinds", "_bs_unit_codes",
+                      "_bs_unit_pairs", "_bs_unit_tables"):
             db.execute(f"DROP TABLE IF EXISTS temp.{table}")
     with case.transaction() as tx:
         tx.execute(f"DELETE FROM care_units WHERE starts_with(source, '{DUMP_PREFIX}')")
