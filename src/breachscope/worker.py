@@ -97,6 +97,17 @@ def init_worker(memory_limit_mb: int, events: object = None) -> None:
     from breachscope.offline import forbid_network
 
     progress_events.attach(events)
+    # Arrow's default allocator (jemalloc/mimalloc) reserves large address ranges up front;
+    # under the address-space cap below, writing a 1-row Parquet file could then fail with
+    # ArrowMemoryError after a file that hit the cap. The system allocator reserves what it
+    # uses. (Read by pyarrow when it is first imported, which happens later in the worker.)
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
+    # glibc gives each thread its own malloc arena (64 MiB of address space reserved each):
+    # the threads of Arrow's writer then exhaust the cap with little memory in use.
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").mallopt(-8, 2)  # M_ARENA_MAX = 2
 
     if memory_limit_mb > 0:
         limit = memory_limit_mb * 1024 * 1024
