@@ -423,3 +423,28 @@ def test_french_shaped_numbers_after_a_phone_cue(text: str, expected: list[str])
 )
 def test_accented_and_spaced_emails(text: str, expected: list[str]) -> None:
     assert entities(text, "EMAIL") == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Patient 1: Azila Marie | FE01 W47 33 41 41 | 12/05/1973 | 5976349378 | 87954386\n",
+        "Patient 1: Lang Francis | F+33 4 07 27 70 34 | 1 2 0 5 1 9 7 3 | 5976349378 | 87954386",
+        "DUPONT Marie | 12-05-1973 | 5976349378 | Dossier 87954386 | Cardiologie",
+    ],
+)
+def test_ipp_and_nda_after_a_birth_date_field_when_the_sex_field_is_garbled(text: str) -> None:
+    assert entities(text, "PATIENT_ID") == ["5976349378"]
+    assert entities(text, "STAY_ID") == ["87954386"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "| 12/05/2024 | 5976349378 |",  # one identifier field: not enough without the sex
+        "| 12/05/2024 | 1,5 | 87954386 |",
+    ],
+)
+def test_a_dated_row_needs_two_identifier_fields(text: str) -> None:
+    assert entities(text, "PATIENT_ID") == []
+    assert entities(text, "STAY_ID") == []

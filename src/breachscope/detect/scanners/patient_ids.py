@@ -10,7 +10,9 @@ least four digits (six after a weak cue such as ``dossier`` or ``ID``). The conf
 the cue: 0.9 for ``IPP``/``NDA``/``séjour``, 0.75 for a described cue, 0.6 for a weak one.
 
 Patient lists written as rows (``DUPONT Marie | F | 12/03/1954 | 9056297478 | 1298947650``):
-the field after the sex and birth date fields is the IPP, the next one the NDA (0.6).
+the field after the sex and birth date fields is the IPP, the next one the NDA (0.6); when the
+sex field is missing or garbled, a birth-date field followed by two identifier fields is
+enough.
 """
 
 from __future__ import annotations
@@ -57,24 +59,42 @@ def _hits(text: str, kind: str) -> Iterator[tuple[int, int, str, float, str]]:
 
 # A patient row of a list: name | sex | birth date | IPP | NDA (the NDA field may say
 # "Dossier" or "Visite dossier").
+_ID_FIELD = r"[A-Za-z]{0,3}\d[A-Za-z0-9]{5,19}"
+_STAY_FIELD = (
+    rf"\|[ \t]*(?:(?:visite[ \t]+)?dossier[ \t]+)?(?P<stay>{_ID_FIELD})(?![\w/]|[.,]\d)"
+)
 _ROW = re.compile(
-    r"\|[ \t]*[MFH][ \t]*\|[^|\n]{6,30}\|[ \t]*(?P<patient>[A-Za-z]{0,3}\d[A-Za-z0-9]{5,19})[ \t]*"
-    r"(?:\|[ \t]*(?:(?:visite[ \t]+)?dossier[ \t]+)?(?P<stay>[A-Za-z]{0,3}\d[A-Za-z0-9]{5,19})"
-    r"(?![\w/]|[.,]\d))?(?=[ \t]*[|.\n]|[ \t]*$)",
+    rf"\|[ \t]*[MFH][ \t]*\|[^|\n]{{6,30}}\|[ \t]*(?P<patient>{_ID_FIELD})[ \t]*"
+    rf"(?:{_STAY_FIELD})?(?=[ \t]*[|.\n]|[ \t]*$)",
+    re.IGNORECASE,
+)
+# The same list when the sex field is missing or garbled (a phone glued to it, ``| FE01 W47
+# 33 41 41 |``): a birth-date field, then the IPP and NDA fields. Without the sex field to
+# say it is a patient row, both identifier fields must be there.
+_DATE_FIELD = (
+    r"(?:\d{1,2}[/.\-]\d{1,2}[/.\-](?:19|20)\d{2}|[0-3] \d [01] \d (?:1 [89]|2 0) \d \d)"
+)
+_DATED_ROW = re.compile(
+    rf"\|[ \t]*{_DATE_FIELD}[ \t]*\|[ \t]*(?P<patient>{_ID_FIELD})[ \t]*{_STAY_FIELD}"
+    r"(?=[ \t]*[|.\n]|[ \t]*$)",
     re.IGNORECASE,
 )
 
 
 def _all_hits(text: str) -> Iterator[tuple[str, tuple[int, int, str, float, str]]]:
     yield from _cued_hits(text)
-    if "|" in text:
-        for m in _ROW.finditer(text):
-            for kind in ("patient", "stay"):
-                value = m.group(kind)
-                if value is not None and len(_DIGIT.findall(value)) >= 6 and not (
-                    value.isdigit() and 13 <= len(value) <= 15  # a social security number
-                ):
-                    yield kind, (m.start(kind), m.end(kind), value, 0.6, f"row+{kind}_id")
+    if "|" not in text:
+        return
+    rows = {m.start("patient"): m for m in _ROW.finditer(text)}
+    for m in _DATED_ROW.finditer(text):
+        rows.setdefault(m.start("patient"), m)
+    for _, m in sorted(rows.items()):
+        for kind in ("patient", "stay"):
+            value = m.group(kind)
+            if value is not None and len(_DIGIT.findall(value)) >= 6 and not (
+                value.isdigit() and 13 <= len(value) <= 15  # a social security number
+            ):
+                yield kind, (m.start(kind), m.end(kind), value, 0.6, f"row+{kind}_id")
 
 
 def _cued_hits(text: str) -> Iterator[tuple[str, tuple[int, int, str, float, str]]]:
