@@ -89,7 +89,8 @@ def score_resolution(name: str, ctx: dict, bs: dict, args) -> dict:
     if not args.no_baseline:
         sfound, st = resolution.run_splink(rs, args.threshold)
         sm = common.clustering_metrics(truth, sfound)
-        out["splink"] = {**sm.as_dict(), "time_s": st["total_s"], "threshold": args.threshold}
+        out["splink"] = {**sm.as_dict(), "time_s": st["total_s"], "threshold": args.threshold,
+                         "model": st["model"]}
     out["targets"] = resolution_targets(name, out)
     return out
 
@@ -115,7 +116,8 @@ def resolution_table(r: dict) -> list[str]:
         m = r.get(tool)
         if m is None:
             continue
-        lines.append(f"| {tool} | {m['true_people']} | {m['found_people']} | "
+        label = f"splink ({m['model']})" if tool == "splink" else tool
+        lines.append(f"| {label} | {m['true_people']} | {m['found_people']} | "
                      f"{fmt(m['count_error_pct'], True)} | {fmt(m['precision'])} | "
                      f"{fmt(m['recall'])} | {fmt(m['f1'])} | {m['mixing']} | "
                      f"{m['time_s']:.1f} s |")
