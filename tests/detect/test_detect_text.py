@@ -448,3 +448,31 @@ def test_ipp_and_nda_after_a_birth_date_field_when_the_sex_field_is_garbled(text
 def test_a_dated_row_needs_two_identifier_fields(text: str) -> None:
     assert entities(text, "PATIENT_ID") == []
     assert entities(text, "STAY_ID") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Date d'admission : 13/04/2022 Maximilien C.C. 2 3 1 2 1 9 7 0, 4019341801",
+         ["1970-12-23"]),
+        ("DUPONT J.-C., 12/03/1954", ["1954-03-12"]),
+        ("Dr DUPONT J.-C. 12/03/2020", []),  # a professional's date is not his birth
+    ],
+)
+def test_birth_date_after_a_name_with_glued_initials(text: str, expected: list[str]) -> None:
+    assert entities(text, "BIRTH_DATE") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # boxed form: the date's eight boxes, then the NIR's
+        ("Mr J. CARREYRE\nNé le 1 9 1 0 1 9 8 7 2 8 7 0 5 8 8 1 1 1 4 9 4\n", ["1987-10-19"]),
+        ("Né le 1 9 1 0 1 9 8 7 2 8\n", []),  # two more digits: not a second field
+        ("Référence 1 9 1 0 1 9 8 7 2 8 7 0 5 8 8 1 1 1 4 9 4\n", []),  # no cue
+    ],
+)
+def test_cued_boxed_birth_date_followed_by_another_boxed_field(
+    text: str, expected: list[str]
+) -> None:
+    assert entities(text, "BIRTH_DATE") == expected

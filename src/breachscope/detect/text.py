@@ -77,10 +77,14 @@ _BIRTH_CUE = (
     r"|\bdate\s+of\s+birth|\bDOB"
     r"|\bborn(?:\s+on)?)"
 )
+# Forms with one box per digit: the birth date's eight boxes may be followed at once by
+# another boxed field (``Né le 1 9 1 0 1 9 8 7 2 8 7 0 5 8 8 ...``, the NIR). Without a cue
+# the run is ambiguous; after one, its first eight digits are the date.
+_BOXED_DATE_BEFORE_FIELD = r"[0-3] \d [01] \d (?:1 [89]|2 0) \d \d(?= \d(?: \d){5})"
 _BIRTH_DATE = re.compile(
     rf"{_BIRTH_CUE}\s*[:=\-–]?\s*(?:le\s+)?"
     rf"(?:(?:lun|mar|mer|jeu|ven|sam|dim)[a-z]*\.?,?\s+)?"  # né le jeu, 4 déc 1941
-    rf"(?P<date>{_DATE_TEXT})",
+    rf"(?P<date>{_DATE_TEXT}|{_BOXED_DATE_BEFORE_FIELD})",
     re.IGNORECASE,
 )
 
@@ -329,7 +333,7 @@ _AGE_AFTER = re.compile(
 )
 # A date followed by a social security number is the row's other date (a prescription's).
 _NIR_AFTER = re.compile(r"[ \t]+(?:\d ?){12,14}\d(?![ ]?\d)")
-_LAST_WORD = re.compile(r"([A-Za-zÀ-ÿ'’\-]+)\.?[ \t]*$")
+_LAST_WORD = re.compile(r"([A-Za-zÀ-ÿ][A-Za-zÀ-ÿ'’\-]*)\.?[ \t]*$")
 _NOT_NAMES = frozenset(
     ["le", "la", "les", "du", "au", "aux", "de", "des", "et", "en", "le", "date", "fait", "vu",
      "vue", "par", "sur", "depuis", "jusqu", "avant", "apres", "après", "entre", "dès", "des",
@@ -372,12 +376,13 @@ def _name_end_before(text: str, start: int) -> int | None:
     return i
 
 
-# Two to six capitalized words (initials allowed) ending the text: "Mirella Rousset",
-# "TRAVIS GUILLAUMET", "Adenet G.", "FADIL MARIONS, Yassine". Cheap on purpose: it runs for
-# every date after a capitalized word, and the names scanner is far too slow for that.
+# Two to six capitalized words (initials allowed, glued ones too: the "C.C." or "J.-C." of a
+# compound first name) ending the text: "Mirella Rousset", "TRAVIS GUILLAUMET", "Adenet G.",
+# "FADIL MARIONS, Yassine", "Maximilien C.C.". Cheap on purpose: it runs for every date after
+# a capitalized word, and the names scanner is far too slow for that.
+_NAME_WORD = r"[A-ZÀ-Ý](?:[A-Za-zÀ-ÿ'’\-]*|(?:\.-?[A-ZÀ-Ý])+)\.?"
 _NAME_TAIL = re.compile(
-    r"(?:^|(?<=[\s:(\-–]))((?:[A-ZÀ-Ý][A-Za-zÀ-ÿ'’\-]*\.?,?[ \t]+){1,5}[A-ZÀ-Ý][A-Za-zÀ-ÿ'’\-]*\.?)"
-    r"[ \t]*$"
+    rf"(?:^|(?<=[\s:(\-–]))((?:{_NAME_WORD},?[ \t]+){{1,5}}{_NAME_WORD})[ \t]*$"
 )
 _NOT_PATIENT = frozenset(
     ["dr", "dr.", "docteur", "pr", "pr.", "professeur", "interne", "chef", "cadre", "service",
