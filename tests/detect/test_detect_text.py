@@ -476,3 +476,40 @@ def test_cued_boxed_birth_date_followed_by_another_boxed_field(
     text: str, expected: list[str]
 ) -> None:
     assert entities(text, "BIRTH_DATE") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "detector"),
+    [
+        ("prenom.nom [at] hopital.fr", "prenom.nom@hopital.fr", "regex+email_obfuscated"),
+        ("prenom.nom(at)hopital(dot)fr", "prenom.nom@hopital.fr", "regex+email_obfuscated"),
+        ("nom[@]chu-lyon.fr", "nom@chu-lyon.fr", "regex+email_obfuscated"),
+        ("dupont arobase chu point fr", "dupont@chu.fr", "regex+email_obfuscated"),
+        ("écrire à jean.dupont AT chu-lyon.fr", "jean.dupont@chu-lyon.fr",
+         "regex+email_obfuscated"),
+        ("prenom . nom @ hopital . fr", "prenom.nom@hopital.fr", "regex+email_spaced"),
+        ("PRENOM.NOM@HOPITAL.FR", "prenom.nom@hopital.fr", "regex+email"),
+        # text extraction lost the space: the case change shows where the address ends
+        ("laboratoire@AP-HP.frSmith Paul transmis le", "laboratoire@ap-hp.fr",
+         "regex+email_unglued"),
+        ("Joseph ARNOULDarnould@institute.org, Centre", "arnould@institute.org",
+         "regex+email_unglued"),
+    ],
+)
+def test_obfuscated_and_glued_emails(text: str, expected: str, detector: str) -> None:
+    found = only(text, "EMAIL")
+    assert (found.value, found.detector) == (expected, detector)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("He arrived at hospital.He left", []),  # a lower-case "at" is a word
+        ("Voir le dossier. tlabelle @ medimail . com", ["tlabelle@medimail.com"]),
+        ("DUPONT2@chu.fr", ["dupont2@chu.fr"]),
+        ("JPdupont@chu.fr", ["jpdupont@chu.fr"]),  # two capitals: initials, kept
+        ("Marie.Dupont@Example.FR", ["marie.dupont@example.fr"]),
+    ],
+)
+def test_emails_not_cut_or_invented(text: str, expected: list[str]) -> None:
+    assert entities(text, "EMAIL") == expected

@@ -149,24 +149,69 @@ def _iban_in(candidate: str) -> tuple[str, int] | None:
 _URL_USERINFO = re.compile(r"://[^\s/@]*:$")
 
 
-# Addresses spaced out against harvesters: "tlabelle @ medimail . com".
+# Addresses spaced out against harvesters: "tlabelle @ medimail . com", "prenom . nom @ chu
+# . fr". In the local part a dot is spaced on both sides or on none, so that the end of a
+# sentence ("... le dossier. tlabelle @ ...") is not taken in.
 _SPACED_EMAIL = re.compile(
-    r"(?<![\w.+\-])[A-Za-z0-9._%+\-]+ ?@ ?[A-Za-z0-9\-]+(?: ?\. ?[A-Za-z0-9\-]+)*? ?\. ?"
-    r"[A-Za-z]{2,24}\b"
+    r"(?<![\w.+\-])[A-Za-z0-9_%+\-]+(?:(?:\.| \. )[A-Za-z0-9_%+\-]+)* ?@ ?"
+    r"[A-Za-z0-9\-]+(?: ?\. ?[A-Za-z0-9\-]+)*? ?\. ?[A-Za-z]{2,24}\b"
 )
+# Addresses hidden from harvesters with words or brackets: "prenom.nom [at] hopital.fr",
+# "prenom.nom(at)hopital(dot)fr", "prenom.nom arobase hopital point fr", "nom[@]chu.fr".
+_OBFUSCATED_AT = r"(?:\s*[\[({<]\s*(?:at|@|arobase)\s*[\])}>]\s*|\s+(?:arobase|(?-i:AT))\s+)"
+_OBFUSCATED_DOT = r"(?:\s*[\[({<]\s*(?:dot|point|\.)\s*[\])}>]\s*|\s+(?:dot|point)\s+|\.| \. )"
+_OBFUSCATED_EMAIL = re.compile(
+    rf"(?<![\w.+\-])(?P<local>[A-Za-z0-9_%+\-]+(?:{_OBFUSCATED_DOT}[A-Za-z0-9_%+\-]+)*)"
+    rf"{_OBFUSCATED_AT}"
+    rf"(?P<domain>[A-Za-z0-9\-]+(?:{_OBFUSCATED_DOT}[A-Za-z0-9\-]+)*{_OBFUSCATED_DOT}"
+    r"[A-Za-z]{2,24})\b",
+    re.IGNORECASE,
+)
+_OBFUSCATION_HINT = re.compile(
+    r"[\[({<]\s*(?:at|@|arobase)\s*[\])}>]|\barobase\b|\s(?-i:AT)\s", re.IGNORECASE
+)
+_OBFUSCATED_DOT_RE = re.compile(_OBFUSCATED_DOT, re.IGNORECASE)
+
+# Words glued to an address by a text extraction that lost the space, seen by the change of
+# case: "...@ap-hp.frSmith" (the next word), "Joseph ARNOULDarnould@..." (a name in capitals
+# before a lower-case address).
+_GLUED_AFTER = re.compile(r"(?<=\.)[a-z]{2,24}(?=[A-Z][a-z])")
+_GLUED_BEFORE = re.compile(r"[A-Z]{3,}(?=[a-z][a-z0-9._%+\-]*@)")
+
+
+def _unglued(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span of an e-mail candidate without the words glued to it (see _GLUED_AFTER)."""
+    at = text.find("@", start, end)
+    dot = text.rfind(".", at, end)
+    if dot > at and (tld := _GLUED_AFTER.match(text, dot + 1, end)) is not None:
+        end = tld.end()
+    if (caps := _GLUED_BEFORE.match(text, start, at + 1)) is not None and not any(
+        c.isupper() for c in text[caps.end() : at]
+    ):
+        start = caps.end()
+    return start, end
 
 
 def _emails(text: str) -> Iterator[tuple[int, int, str, float, str]]:
     for m in _EMAIL_CANDIDATE.finditer(text):
         if _URL_USERINFO.search(text, max(0, m.start() - 200), m.start()):
             continue
-        value = normalize_email(m.group())
+        start, end = _unglued(text, *m.span())
+        value = normalize_email(text[start:end])
         if value is not None:
-            yield m.start(), m.end(), value, 0.95, "regex+email"
+            glued = (start, end) != m.span()
+            yield start, end, value, 0.8 if glued else 0.95, (
+                "regex+email_unglued" if glued else "regex+email"
+            )
     if " @" in text or "@ " in text:
         for m in _SPACED_EMAIL.finditer(text):
             if " " in m.group() and (value := normalize_email(m.group().replace(" ", ""))):
                 yield m.start(), m.end(), value, 0.8, "regex+email_spaced"
+    if _OBFUSCATION_HINT.search(text):
+        for m in _OBFUSCATED_EMAIL.finditer(text):
+            local, domain = (_OBFUSCATED_DOT_RE.sub(".", m.group(g)) for g in ("local", "domain"))
+            if (value := normalize_email(f"{local}@{domain}")) is not None:
+                yield m.start(), m.end(), value, 0.8, "regex+email_obfuscated"
 
 
 def _ibans(text: str) -> Iterator[tuple[int, int, str, float, str]]:
