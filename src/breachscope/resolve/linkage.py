@@ -301,6 +301,13 @@ COMPARISONS = [
                tf="first", tf_of_level=True),
         _level(f"{_close('first')} AND {_ADULT}", "close first names, other last name",
                0.01, 0.005),
+        # One patient number, one last name, other first names: an entry error in the first
+        # name (a patient number names one patient of one establishment), unless the birth
+        # dates differ (a family or insured person's number shared by siblings). Consecutive
+        # numbers (twins registered one after the other) are not the same number.
+        _level("last_l = last_r AND ipp_l = ipp_r AND (birth_l IS NULL OR birth_r IS NULL "
+               "OR damerau_levenshtein(birth_l, birth_r) <= 1)",
+               "other first names, same last name and patient number", 0.005, 0.99),
         _level("ELSE", "different first names", 1e-5, 0.99),
     ]),
     # A record with one name part (only a first name or only a last name) against another
@@ -447,6 +454,9 @@ BLOCKING_RULES = [
     "AND l.birth IS NULL AND r.birth IS NULL",
     "l.first = r.first AND l.last[1] = r.last[1] AND l.postal_code = r.postal_code "
     "AND l.birth IS NULL AND r.birth IS NULL",
+    # One last name at one postal code: a typo in the birth year and in the first name
+    # (Imogen, born 1936, and "Imzogen", born 1930) leaves no other block in common.
+    "l.last = r.last AND l.postal_code = r.postal_code",
     # Married and birth names: "DUPONT épouse MARTIN" against "DUPONT" or "MARTIN".
     "l.first = r.first AND l.name_birth = r.name_birth",
     "l.first = r.first AND l.name_used = r.name_used",

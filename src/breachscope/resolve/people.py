@@ -180,6 +180,9 @@ WHERE rn <> anchor
 # that surname with a first name (the letter's patient block says "MOREAU Julie"): the same
 # document is the strong context. With two such people in the file, or none, it stays an
 # unresolved mention.
+# Not for a table row: the rows of a table are its entities, one each; a row holding only a
+# surname (and an address, a patient number...) is a record of its own, which the linkage
+# weighs, not a mention of the table's other bearer of that surname.
 # Built before the keys: a mention placed this way leaves the bare-name key, so other
 # "Moreau" mentions elsewhere do not follow it to Julie.
 _STEP_MENTIONS = """
@@ -188,7 +191,9 @@ WITH rec AS (
     SELECT b.rn, r.sha256, b.fold_last, b.fold_first,
         coalesce(b.fold_first, '') = '' AND coalesce(r.nir, '') = ''
             AND coalesce(r.birth_date, '') = '' AND coalesce(len(r.phones), 0) = 0
-            AND coalesce(len(r.emails), 0) = 0 AS bare
+            AND coalesce(len(r.emails), 0) = 0 AND coalesce(r.patient_id, '') = ''
+            AND coalesce(r.address, '') = ''
+            AND NOT regexp_matches(coalesce(r.location, ''), '(^|, )row \\d+$') AS bare
     FROM _bs_rec b JOIN records r USING (record_id)
     WHERE r.sha256 IS NOT NULL AND coalesce(b.fold_last, '') <> ''
 ),
