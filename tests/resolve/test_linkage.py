@@ -291,3 +291,33 @@ def test_birth_dates_years_apart_keep_parent_and_child_apart(case):
         rec("a", "Roux", "Jean", "1958-03-02", **home),
         rec("b", "Roux", "Jean", "1989-11-20", **home),
     ]) == [["a"], ["b"]]
+
+
+def test_a_surname_only_row_of_a_table_is_no_mention_of_its_namesake_row(case):
+    # Two rows of one CSV export: "stephenson | thomas | 86 ..." and "stephenson | | 52 ...":
+    # two patients, each a row (a table's rows are its entities), not a letter's "M. Stephenson".
+    assert groups(case, [
+        rec("a", "stephenson", "thomas", address="86 boas place", postal_code="6630",
+            patient_id="3727893", sha256="export", location="row 2"),
+        rec("b", full="stephenson", address="52 florey drive", postal_code="2259",
+            patient_id="1797144", sha256="export", location="row 3"),
+    ]) == [["a"], ["b"]]
+
+
+def test_twins_with_consecutive_patient_numbers_stay_two_people(case):
+    # Twins registered one after the other at the maternity: numbers one digit apart.
+    home = {"address": "27 rue des Lilas", "postal_code": "13006", "city": "Marseille"}
+    assert groups(case, [
+        rec("a", "Reid", "Kieren", "1979-01-21", patient_id="2428295", **home),
+        rec("b", "Reid", "Allegra", "1979-01-21", patient_id="2428296", **home),
+    ]) == [["a"], ["b"]]
+
+
+def test_a_renamed_row_without_birth_date_joins_through_its_patient_number(case):
+    # FEBRL1: the first name replaced in a duplicate, the same number and street address.
+    assert groups(case, [
+        rec("a", "kimmonth", "amelia", address="25 grace place welikrak", city="barwon heads",
+            postal_code="2012", patient_id="5751890"),
+        rec("b", "kimmonth", "mitchell", address="25 grace place welikeak",
+            city="barwon heads", postal_code="2022", patient_id="5751890"),
+    ]) == [["a", "b"]]
