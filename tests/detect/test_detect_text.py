@@ -513,3 +513,60 @@ def test_obfuscated_and_glued_emails(text: str, expected: str, detector: str) ->
 )
 def test_emails_not_cut_or_invented(text: str, expected: list[str]) -> None:
     assert entities(text, "EMAIL") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Tél : 01.45.56.78.90", ["+33145567890"]),
+        ("Tél : 0145567890", ["+33145567890"]),
+        ("+33 (0)1 45 56 78 90", ["+33145567890"]),
+        ("(33) 1 45 56 78 90", ["+33145567890"]),
+        ("Mme A. Andre 06/28/42/50/36", ["+33628425036"]),  # slashes between pairs
+        ("Tél : 01–45–56–78–90", ["+33145567890"]),  # en dashes of a word processor
+        ("Tel 01 45 56\n78 90", ["+33145567890"]),  # wrapped between two pairs
+        ("Tél : 01 45\n  56 78 90", ["+33145567890"]),
+        ("06 12 34 56 78\n06 98 76 54 32", ["+33612345678", "+33698765432"]),
+        ("Poids 06 12\n34 56 78 90 12", []),  # twelve digits: not a wrapped number
+        ("lot 01 45 56\n78 90", []),
+        ("12/06/28/42/50/36", []),
+        ("né le 01/02/2003", []),
+    ],
+)
+def test_phone_layouts(text: str, expected: list[str]) -> None:
+    assert entities(text, "PHONE") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # unallocated ranges: the name or the label is on the line above the number
+        ("Dr. Gregory Ambrose\n04 01 09 96 36\nDr. X", ["+33401099636"]),
+        ("Tél :\n07 16 20 26 77", ["+33716202677"]),
+        ("Chambre 12\n07 16 20 26 77", []),
+        ("Dr. Gregory Ambrose\n\n04 01 09 96 36", []),  # a blank line between: no cue
+        ("Dr. Gregory Ambrose\nvoir 04 01 09 96 36", []),  # not at the start of its line
+    ],
+)
+def test_french_shaped_number_with_its_cue_on_the_line_above(
+    text: str, expected: list[str]
+) -> None:
+    assert entities(text, "PHONE") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Tel : (34) 02.29.18.05.95", []),  # a foreign country code: not a French number
+        ("Dr A. Caldonazzo (66)0457053315 Dr", []),
+        ("(33) 02.29.18.05.95", ["+33229180595"]),
+        ("(1) 01 45 56 78 90", ["+33145567890"]),  # a list number, not a country code
+        # a table of measurements: 3- and 4-digit groups among other groups
+        ("(1)15:01 2 93 2930 293 29 293 029 931 9329 920 92 12 32", []),
+        ("48 3998 300 838 993 19 293 2939 032 939 13 31\n", []),
+        ("appeler le 0 800 123 456", ["+33800123456"]),
+        ("Tél 01 4556 7890", ["+33145567890"]),
+    ],
+)
+def test_phones_among_other_figures(text: str, expected: list[str]) -> None:
+    assert entities(text, "PHONE") == expected

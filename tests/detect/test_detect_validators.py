@@ -327,3 +327,8 @@ def test_sex(raw: str, expected: str | None) -> None:
 )
 def test_fold(raw: str, expected: str) -> None:
     assert fold(raw) == expected
+
+
+def test_phone_with_en_dashes_of_a_word_processor() -> None:
+    assert normalize_phone("01–45–56–78–90") == "+33145567890"
+    assert normalize_phone("01–45–56–78") is None

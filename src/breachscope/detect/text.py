@@ -42,15 +42,26 @@ _NIR_CANDIDATE = re.compile(
 # other international numbers starting with + or 00, not glued to another digit.
 # Letterheads write "(33) 1 45 56 78 90" and "+33 (0)1 ..." or "+33 01 ..."; the digits may
 # be spaced one by one ("0 1 4 5 5 6 7 8 9 0", "0 4 - 0 7 - 4 3 - 3 6 - 4 0").
-_PSEP = r"(?:[ \u00a0\u202f]?[.\-][ \u00a0\u202f]?|[ \u00a0\u202f])?"
+# Less usual layouts of a national number, written in pairs: slashes ("06/28/42/50/36"), and
+# a number split by a line break between two pairs ("01 45 56\n78 90", a wrapped column).
+_PSEP = r"(?:[ \u00a0\u202f]?[.\-–][ \u00a0\u202f]?|[ \u00a0\u202f])?"
+_PAIR_SEP = r"[ .\-\u00a0\u202f]?"
+_SLASHED = r"(?<![\d/])0[1-9](?:/\d\d){4}(?![/\d])"
+_WRAPPED = "|".join(
+    rf"(?<![\d+])0[1-9](?:{_PAIR_SEP}\d\d){{{k}}}{_PAIR_SEP}[ \t]*\r?\n[ \t]*\d\d"
+    rf"(?:{_PAIR_SEP}\d\d){{{3 - k}}}"
+    for k in range(4)
+)
 _PHONE_CANDIDATE = re.compile(
     rf"(?<![\d+])(?<!\d[/.\-])(?:(?:(?:\+|00){_PSEP}3{_PSEP}3|\(\s?3\s?3\s?\)){_PSEP}(?:\(0\){_PSEP}|0{_PSEP})?"
     rf"[1-9]|0{_PSEP}[1-9])(?:{_PSEP}\d){{8}}"
     rf"|(?<![\d+])(?:\+|00)[1-9][\d .\-()]{{6,16}}\d"
+    rf"|{_SLASHED}|{_WRAPPED}"
 )
 _DATE_LIKE = re.compile(r"\d{2}([.\-])\d{2}\1(?:19|20)\d{2}\b")  # "02-07-1992 42"
-_GROUP_AFTER = re.compile(r"([ .\-\u00a0\u202f]?)(\d+)")
-_GROUP_BEFORE = re.compile(r"(\d+)([ .\-\u00a0\u202f])$")
+_GROUP_AFTER = re.compile(r"([ .\-–/\u00a0\u202f]?)(\d+)")
+_GROUP_BEFORE = re.compile(r"(\d+)([ .\-–/\u00a0\u202f])$")
+_DIGIT_GROUPS = re.compile(r"\d+")
 # Reference numbers that look like phone numbers: "lot 0612345678", "commande n° 01...".
 _PHONE_REFERENCE_BEFORE = re.compile(
     r"(?:\blot|\bcommande|\bcde|\bcmd|\border|\br[ée]f(?:[ée]rence)?|\bfacture|\bbon|\bsiret"
@@ -276,12 +287,16 @@ def _in_longer_run(text: str, start: int, end: int, number: str) -> bool:
     glued on, or short (1–2 digits) and written with the number's own separator: in
     ``né le 12/03/1954 06 12 34 56 78`` the year is another token."""
     separators = {c for c in number if not c.isdigit()}
+    # A number not written in pairs after its first group (``029 931 9329``) is no usual French
+    # layout: any neighbouring group with its separator makes it part of a run of figures (a
+    # table of measurements), whatever that group's length.
+    longest = 99 if any(len(g) in (3, 4) for g in _DIGIT_GROUPS.findall(number)[1:]) else 2
     after = _GROUP_AFTER.match(text, end)
-    if after and (not after.group(1) or (len(after.group(2)) <= 2 and after.group(1) in
+    if after and (not after.group(1) or (len(after.group(2)) <= longest and after.group(1) in
                                          separators)):
         return True
     before = _GROUP_BEFORE.search(text, max(0, start - 24), start)
-    return bool(before and len(before.group(1)) <= 2 and before.group(2) in separators)
+    return bool(before and len(before.group(1)) <= longest and before.group(2) in separators)
 
 
 def _phones(text: str) -> Iterator[tuple[int, int, str, float, str]]:
@@ -292,13 +307,35 @@ def _phones(text: str) -> Iterator[tuple[int, int, str, float, str]]:
         line_start = text.rfind("\n", 0, start) + 1
         if _PHONE_REFERENCE_BEFORE.search(text[max(line_start, start - 30) : start]):
             continue
+        if _FOREIGN_CODE_BEFORE.search(text, max(line_start, start - 12), start):
+            continue  # "(34) 02.29.18.05.95": a foreign country code, then no French number
         value = normalize_phone(m.group())
         if value is not None:
             yield start, end, value, 0.9, "phonenumbers"
-        elif (value := _french_shape(m.group())) and _PHONE_CUE_BEFORE.search(
-            text, max(line_start, start - 40), start
-        ):
+        elif (value := _french_shape(m.group())) and _phone_cue_before(text, line_start, start):
             yield start, end, value, 0.6, "context+phone_shape"
+
+
+# A bracketed country code other than France's just before a number: "(34) 02 29 18 05 95",
+# "(66)0457053315". The digits after it are not a French number (France's "(33)" is read as
+# part of the number by _PHONE_CANDIDATE).
+_FOREIGN_CODE_BEFORE = re.compile(r"\(\s?(?!3\s?3\s?\))\d(?:\s?\d){1,2}\s?\)[ \t]?$")
+
+
+def _phone_cue_before(text: str, line_start: int, start: int) -> bool:
+    """A phone cue before the number on its line or, when the number begins its line, at the
+    end of the line above: directories and letterheads put the name or the label on one line
+    and the number on the next (``Dr. Gregory Ambrose\n04 01 09 96 36``, ``Tél :\n01...``)."""
+    if _PHONE_CUE_BEFORE.search(text, max(line_start, start - 40), start):
+        return True
+    if line_start == 0 or text[line_start:start].strip():
+        return False
+    above_end = line_start - 1
+    if above_end > 0 and text[above_end - 1] == "\r":
+        above_end -= 1
+    above_start = text.rfind("\n", 0, above_end) + 1
+    above_end = len(text[above_start:above_end].rstrip()) + above_start
+    return _PHONE_CUE_BEFORE.search(text, max(above_start, above_end - 40), above_end) is not None
 
 
 # "Tél :", "Fax", "joignable au", "numéro de bureau :" just before a number with a French

@@ -78,7 +78,7 @@ def normalize_iban(raw: str) -> str | None:
 
 # --------------------------------------------------------------------------- phone
 
-_PHONE_CHARS = re.compile(r"[\d\s.\-()+/]+")
+_PHONE_CHARS = re.compile(r"[\d\s.\-–()+/]+")  # "–": word processors turn dashes into en dashes
 _NON_DIGITS = re.compile(r"\D")
 _ANY_SPACE = re.compile(r"\s+")
 _BRACKETED_33 = re.compile(r"^\(\s*3\s*3\s*\)\s*")
