@@ -321,3 +321,16 @@ def test_a_renamed_row_without_birth_date_joins_through_its_patient_number(case)
         rec("b", "kimmonth", "mitchell", address="25 grace place welikeak",
             city="barwon heads", postal_code="2022", patient_id="5751890"),
     ]) == [["a", "b"]]
+
+
+def test_a_typo_in_a_patient_number_is_not_a_neighbouring_number(case):
+    # FEBRL4: the first name replaced, the number one typo apart in its middle digits (a slip),
+    # against twins whose numbers differ in the last digits (registered together): the slip
+    # joins, the twins stay two.
+    home = {"address": "4 rue Haute", "postal_code": "59000", "city": "Lille"}
+    assert groups(case, [
+        rec("a", "Swiggs", "Jenna", "1946-04-20", patient_id="5517234", **home),
+        rec("b", "Swiggs", "Kristin", "1946-04-20", patient_id="5518234", **home),
+        rec("c", "Dent", "Emily", "1996-01-12", patient_id="7730012", **home),
+        rec("d", "Dent", "Melissa", "1996-01-12", patient_id="7730021", **home),
+    ]) == [["a", "b"], ["c"], ["d"]]

@@ -247,6 +247,15 @@ def _close_swapped(left: str, right: str) -> str:
             f"AND least(length({a}), length({b})) >= 8))")
 
 
+# Two patient numbers one typo apart (one character changed, added, removed or two swapped),
+# and not close as numbers: a hospital numbers its patients in sequence, so 2428295 and
+# 2428296, or 2428295 and 2428395, are more likely two people registered within hours of each
+# other (twins at the maternity) than a slip of the keyboard. A typo in the last three digits
+# is therefore not recognised as one.
+_IPP_TYPO = ("(damerau_levenshtein(ipp_l, ipp_r) = 1 AND least(length(ipp_l), length(ipp_r)) "
+             ">= 7 AND coalesce(abs(TRY_CAST(ipp_l AS HUGEINT) - TRY_CAST(ipp_r AS HUGEINT)) "
+             ">= 1000, TRUE))")
+
 # Two records of one family: the same last name, other first names, and no patient number
 # in common (twins and siblings have numbers of their own; a shared one lifts the doubt).
 _HOUSEHOLD = ("(last_l = last_r AND first_l <> first_r "
@@ -305,8 +314,10 @@ COMPARISONS = [
         # name (a patient number names one patient of one establishment), unless the birth
         # dates differ (a family or insured person's number shared by siblings). Consecutive
         # numbers (twins registered one after the other) are not the same number.
-        _level("last_l = last_r AND ipp_l = ipp_r AND (birth_l IS NULL OR birth_r IS NULL "
-               "OR damerau_levenshtein(birth_l, birth_r) <= 1)",
+        # A typo in the number counts as the same number; numbers close to each other do not
+        # (twins registered one after the other: 2428295 and 2428296).
+        _level(f"last_l = last_r AND (ipp_l = ipp_r OR {_IPP_TYPO}) AND (birth_l IS NULL "
+               "OR birth_r IS NULL OR damerau_levenshtein(birth_l, birth_r) <= 1)",
                "other first names, same last name and patient number", 0.005, 0.99),
         _level("ELSE", "different first names", 1e-5, 0.99),
     ]),
@@ -374,10 +385,11 @@ COMPARISONS = [
         # registered twice) run at one or two per cent.
         _level("ipp_l IS NULL OR ipp_r IS NULL", "IPP missing", 0, 0, null=True),
         _level("ipp_l = ipp_r", "same", 0.9, 1e-5),
-        # One digit off in a long number: a typo, or the next patient registered (numbers
-        # are dense), hence the modest weight.
+        # One digit off in a long number: a typo (see _IPP_TYPO), or a patient registered
+        # shortly before or after (numbers are dense), hence the modest weights.
+        _level(_IPP_TYPO, "one typo apart", 0.025, 5e-4),
         _level("damerau_levenshtein(ipp_l, ipp_r) = 1 AND length(ipp_l) >= 7 "
-               "AND length(ipp_l) = length(ipp_r)", "one character off", 0.04, 1e-3),
+               "AND length(ipp_l) = length(ipp_r)", "close numbers", 0.015, 5e-4),
         _level("ELSE", "different", 0.02, 0.99999),
     ]),
     _comparison("phones", [
