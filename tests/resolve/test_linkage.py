@@ -334,3 +334,13 @@ def test_a_typo_in_a_patient_number_is_not_a_neighbouring_number(case):
         rec("c", "Dent", "Emily", "1996-01-12", patient_id="7730012", **home),
         rec("d", "Dent", "Melissa", "1996-01-12", patient_id="7730021", **home),
     ]) == [["a", "b"], ["c"], ["d"]]
+
+
+@pytest.mark.parametrize("linkage", ["exact", "splink"])
+def test_a_nir_without_its_key_is_the_same_nir(case, linkage):
+    # A letter's "N° SS 2 85 05 75 123 456" (13 digits) and the export's full NIR.
+    assert groups(case, [
+        rec("a", "DURAND", "Claire", "1985-05-14", nir="285057512345640"),
+        rec("b", "Durand", "Claire", nir="2850575123456"),
+        rec("c", "DURAND", "Paul", "1983-02-01", nir="183027512345611"),
+    ], linkage=linkage) == [["a", "b"], ["c"]]

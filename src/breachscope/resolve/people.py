@@ -104,6 +104,8 @@ def install_fold_macro(db: duckdb.DuckDBPyConnection) -> None:
 # holds the year and month of birth (digits 2-5): a NIR whose year is 12 years or more from
 # the record's birth year and whose month is neither its month nor its day (a day/month swap)
 # belongs to another person, and is no key for this one (it stays in the record).
+# Compared on its first 13 characters: the last two are a key computed from them, so a NIR
+# written without its key (a letter's "N° SS 2 85 05 75 123 456") is the same number.
 _OWN_NIR = r"""
 CASE WHEN regexp_matches(nir, '^[1278]\d{4}')
           AND regexp_matches(birth_date, '^\d{4}-\d{2}-\d{2}$')
@@ -115,7 +117,8 @@ CASE WHEN regexp_matches(nir, '^[1278]\d{4}')
 
 _STEP_RECORDS = f"""
 CREATE OR REPLACE TEMP TABLE _bs_rec AS
-SELECT row_number() OVER (ORDER BY record_id) AS rn, record_id, {_OWN_NIR} AS nir, birth_date,
+SELECT row_number() OVER (ORDER BY record_id) AS rn, record_id, left({_OWN_NIR}, 13) AS nir,
+    birth_date,
     phones, emails,
     CASE WHEN last_name <> '' THEN fold(last_name)
          WHEN full_name <> '' THEN fold(full_name) END AS fold_last,
