@@ -570,3 +570,9 @@ def test_french_shaped_number_with_its_cue_on_the_line_above(
 )
 def test_phones_among_other_figures(text: str, expected: list[str]) -> None:
     assert entities(text, "PHONE") == expected
+
+
+def test_spaced_and_obfuscated_emails_far_into_a_long_text() -> None:
+    text = ("Compte rendu de consultation. " * 200 + "Écrire à a.b [at] chu.fr ou à "
+            "c.d @ chu . fr, puis " + "suite du texte " * 100 + "e.f(at)chu(dot)fr.")
+    assert entities(text, "EMAIL") == ["a.b@chu.fr", "c.d@chu.fr", "e.f@chu.fr"]

@@ -52,11 +52,11 @@ _WRAPPED = "|".join(
     rf"(?:{_PAIR_SEP}\d\d){{{3 - k}}}"
     for k in range(4)
 )
-_PHONE_CANDIDATE = re.compile(
-    rf"(?<![\d+])(?<!\d[/.\-])(?:(?:(?:\+|00){_PSEP}3{_PSEP}3|\(\s?3\s?3\s?\)){_PSEP}(?:\(0\){_PSEP}|0{_PSEP})?"
+_PHONE_CANDIDATE = re.compile(  # the lookahead first: a cheap test before the lookbehinds
+    rf"(?=[0+(])(?:(?<![\d+])(?<!\d[/.\-])(?:(?:(?:\+|00){_PSEP}3{_PSEP}3|\(\s?3\s?3\s?\)){_PSEP}(?:\(0\){_PSEP}|0{_PSEP})?"
     rf"[1-9]|0{_PSEP}[1-9])(?:{_PSEP}\d){{8}}"
     rf"|(?<![\d+])(?:\+|00)[1-9][\d .\-()]{{6,16}}\d"
-    rf"|{_SLASHED}|{_WRAPPED}"
+    rf"|{_SLASHED}|{_WRAPPED})"
 )
 _DATE_LIKE = re.compile(r"\d{2}([.\-])\d{2}\1(?:19|20)\d{2}\b")  # "02-07-1992 42"
 _GROUP_AFTER = re.compile(r"([ .\-–/\u00a0\u202f]?)(\d+)")
@@ -178,9 +178,11 @@ _OBFUSCATED_EMAIL = re.compile(
     r"[A-Za-z]{2,24})\b",
     re.IGNORECASE,
 )
-_OBFUSCATION_HINT = re.compile(
-    r"[\[({<]\s*(?:at|@|arobase)\s*[\])}>]|\barobase\b|\s(?-i:AT)\s", re.IGNORECASE
+_OBFUSCATION_HINT = re.compile(  # case spelt out: faster than IGNORECASE on every text
+    r"[\[({<][ \t]*(?:[aA][tT]|@|[aA][rR][oO][bB][aA][sS][eE])[ \t]*[\])}>]"
+    r"|[aA][rR][oO][bB][aA][sS][eE]|\sAT\s"
 )
+_SPACED_AT = re.compile(r" @|@ ")
 _OBFUSCATED_DOT_RE = re.compile(_OBFUSCATED_DOT, re.IGNORECASE)
 
 # Words glued to an address by a text extraction that lost the space, seen by the change of
@@ -214,15 +216,28 @@ def _emails(text: str) -> Iterator[tuple[int, int, str, float, str]]:
             yield start, end, value, 0.8 if glued else 0.95, (
                 "regex+email_unglued" if glued else "regex+email"
             )
-    if " @" in text or "@ " in text:
-        for m in _SPACED_EMAIL.finditer(text):
-            if " " in m.group() and (value := normalize_email(m.group().replace(" ", ""))):
-                yield m.start(), m.end(), value, 0.8, "regex+email_spaced"
-    if _OBFUSCATION_HINT.search(text):
-        for m in _OBFUSCATED_EMAIL.finditer(text):
-            local, domain = (_OBFUSCATED_DOT_RE.sub(".", m.group(g)) for g in ("local", "domain"))
-            if (value := normalize_email(f"{local}@{domain}")) is not None:
-                yield m.start(), m.end(), value, 0.8, "regex+email_obfuscated"
+    for m in _around(text, _SPACED_AT, _SPACED_EMAIL):
+        if " " in m.group() and (value := normalize_email(m.group().replace(" ", ""))):
+            yield m.start(), m.end(), value, 0.8, "regex+email_spaced"
+    for m in _around(text, _OBFUSCATION_HINT, _OBFUSCATED_EMAIL):
+        local, domain = (_OBFUSCATED_DOT_RE.sub(".", m.group(g)) for g in ("local", "domain"))
+        if (value := normalize_email(f"{local}@{domain}")) is not None:
+            yield m.start(), m.end(), value, 0.8, "regex+email_obfuscated"
+
+
+def _around(text: str, hint: re.Pattern[str], pattern: re.Pattern[str]) -> Iterator[re.Match[str]]:
+    """The matches of ``pattern`` that hold a match of the cheap ``hint`` (an '@' with a space
+    beside it, an ``[at]``), searched only near each hint: over a whole text these patterns
+    backtrack at every word."""
+    done = -1
+    for h in hint.finditer(text):
+        if h.start() < done:
+            continue
+        for m in pattern.finditer(text, max(0, h.start() - 120), h.end() + 160):
+            if m.start() <= h.start() < m.end():
+                done = m.end()
+                yield m
+                break
 
 
 def _ibans(text: str) -> Iterator[tuple[int, int, str, float, str]]:
