@@ -311,3 +311,28 @@ def test_lowercase_and_capital_cues_initials_and_trailing_words(text, tokens):
 ])
 def test_lab_tests_and_acts_are_not_people(text):
     assert find_names(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Dr H FERDOIN 02.14.11.00.43", "FERDOIN"),  # an initial without its dot
+        ("Docteur M.F Werner (PHC)", "Werner"),
+        ("Dr T.A DELACROIX", "T.A DELACROIX"),
+        ("Docteur J.-J RONDELE (PHC)", "J.-J RONDELE"),
+        ("Dr. F-M Godot", "Godot"),
+        ("Pr R-Paul Gaucher", "Paul Gaucher"),  # initial glued to a compound first name
+        ("Pr M-Antonin Delirieux (PU-PH)", "Antonin Delirieux"),
+    ],
+)
+def test_cued_names_with_loose_initials(text: str, value: str) -> None:
+    assert [(m.value, m.role) for m in find_names(text)] == [(value, "STAFF")]
+
+
+def test_a_name_stops_at_the_next_title() -> None:
+    text = "Drs Cliniques Juniors Dr Abdon OVARBURY 07 11 70 32 46 Dr C Barbier 00.67.70.65.40"
+    assert _values(text) == ["Abdon OVARBURY", "Barbier"]
+
+
+def test_a_lone_capital_without_a_cue_is_no_initial() -> None:
+    assert "A" not in " ".join(_values("Lettre adressée A DUPONT Marie hier")).split()

@@ -135,11 +135,23 @@ _PARTICLE = (
     r"|dos|das|ben|ibn|el|al)"
 )
 _TOKEN = rf"(?:{_UPPER_WORD}|{_TITLE_WORD})"
+# A title or civility starts the next name: "Drs Cliniques Juniors Dr Abdon OVARBURY" is not
+# one name running into "Dr".
+_NEXT_CUE = r"(?!(?:Drs?|Prs?|Mme|Mlle|Mr|Docteur|Professeur)\b)"
 # A name: optional initials, then one to five capitalized words, particles allowed between.
 _NAME = (
     rf"(?:{_INITIAL}[ \t]*){{0,2}}{_TOKEN}"
-    rf"(?:(?:[ \t]{{1,2}}|[ \t]?-[ \t]?)(?:{_PARTICLE}[ \t]*)?(?<=[ \t'’\-]){_TOKEN}){{0,4}}"
+    rf"(?:(?:[ \t]{{1,2}}|[ \t]?-[ \t]?)(?:{_PARTICLE}[ \t]*)?(?<=[ \t'’\-]){_NEXT_CUE}{_TOKEN})"
+    r"{0,4}"
 )
+# After a cue, initials are also written without their dots ("Dr H FERDOIN", "Docteur M.F
+# Werner", "Dr T.A DELACROIX", "Docteur J.-J RONDELE", "Dr. F-M Godot") or glued to the rest of
+# a compound first name ("Pr R-Paul Gaucher", "Pr M-Antonin Delirieux"). Without a cue a lone
+# capital is too often a word ("A DUPONT" for "à DUPONT"), so only cued names take them.
+_LOOSE_INITIAL = (
+    rf"[{_UP}](?:(?:\.-?|-)[{_UP}](?![{_LO}]))*(?:\.|(?=[ \t])|-(?=[{_UP}][{_LO}]))"
+)
+_CUED_NAME = rf"(?:{_LOOSE_INITIAL}[ \t]*){{0,2}}" + _NAME
 _NAME_RE = re.compile(_NAME)
 _TOKEN_RE = re.compile(rf"{_INITIAL}|{_TOKEN}|{_PARTICLE}(?=[ \t]|['’])")
 
@@ -190,7 +202,7 @@ _CUE = re.compile(
     # Docteur", "Cadre de santé : Mme"
     rf"(?:[ \t]*,?[ \t]*(?P<civ2>{_CIVILITY}))?"
     rf"(?:[ \t]+(?:le|la)?[ \t]*(?P<pro2>Dr\.?|Docteur|Pr\.?|Professeur))?"
-    rf"[ \t]*(?P<name>{_NAME})"
+    rf"[ \t]*(?P<name>{_CUED_NAME})"
 )
 
 # After a name: patient cues ("né le", "(75 ans)"), married or birth name ("épouse MARTIN"),
