@@ -122,3 +122,55 @@ def clustering_metrics(truth: list[str], found: list[str]) -> Clustering:
 def fold(s: str) -> str:
     s = unicodedata.normalize("NFKD", s or "")
     return "".join(c for c in s if not unicodedata.combining(c)).lower().strip()
+
+
+def family_pairs(people: dict[str, dict]) -> dict[str, int]:
+    """Pairs of true people that look alike because they are family: ``twins`` (same birth
+    surname, same birth date, other first names) and ``generations`` (same birth surname and
+    postcode, birth years 15 or more apart: a parent and a child of one household).
+    ``people``: true entity -> {"surname", "first", "birth" (YYYY-MM-DD), "postcode"}."""
+    twins = generations = 0
+    by_family: dict[tuple, list[dict]] = {}
+    for p in people.values():
+        by_family.setdefault((fold(p["surname"]), p.get("postcode")), []).append(p)
+    by_twin: dict[tuple, list[dict]] = {}
+    for p in people.values():
+        if p.get("birth"):
+            by_twin.setdefault((fold(p["surname"]), p["birth"]), []).append(p)
+    for group in by_twin.values():
+        for i, a in enumerate(group):
+            twins += sum(fold(a["first"]) != fold(b["first"]) for b in group[i + 1:])
+    for group in by_family.values():
+        for i, a in enumerate(group):
+            generations += sum(pair_kind(a, b) == "generations" for b in group[i + 1:])
+    return {"twins": twins, "generations": generations}
+
+
+def pair_kind(a: dict, b: dict) -> str:
+    """A pair of distinct true people: ``twins`` (same surname, same birth date, other first
+    names), ``generations`` (same surname, birth years 15 or more apart) or ``other``."""
+    if fold(a["surname"]) != fold(b["surname"]):
+        return "other"
+    if a.get("birth") and a.get("birth") == b.get("birth") and fold(a["first"]) != fold(b["first"]):
+        return "twins"
+    if a.get("birth") and b.get("birth") and abs(int(a["birth"][:4]) - int(b["birth"][:4])) >= 15:
+        return "generations"
+    return "other"
+
+
+def wrong_merges(truth: list[str], found: list[str], people: dict[str, dict]) -> dict[str, int]:
+    """Pairs of distinct true people that a clustering put in one found person, by kind
+    (:func:`pair_kind`): ``twins``, ``generations``, ``other`` and ``pairs`` (all)."""
+    per_found: dict[str, set] = {}
+    for t, f in zip(truth, found, strict=True):
+        per_found.setdefault(f, set()).add(t)
+    merged: set[tuple[str, str]] = set()
+    for ts in per_found.values():
+        if len(ts) > 1:
+            s = sorted(ts)
+            merged.update((a, b) for i, a in enumerate(s) for b in s[i + 1:])
+    out = {"twins": 0, "generations": 0, "other": 0}
+    for a, b in merged:
+        out[pair_kind(people[a], people[b])] += 1
+    out["pairs"] = len(merged)
+    return out

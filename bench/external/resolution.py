@@ -12,6 +12,13 @@ and the undated set).
 - undated: FEBRL1-4 and fake_1000 with the birth date column removed (the issue's
   "records without usable birth dates" case): size parameter, capped at what the sources hold
   (22 000 records); each source keeps its own file and headers.
+- french: OUR French synthetic corpus (``bench/resolution/run.py``'s generator, imported, not
+  copied: households, twins, married names, typos, swapped names and dates), written as one CSV
+  with FEBRL's column names (``given_name``, ``surname``, ``date_of_birth`` as YYYYMMDD,
+  ``soc_sec_id`` = the NIR, ``postcode``) plus ``phone_number`` and ``email``. It shows the
+  trade-off between telling family members apart and linking renamed duplicates; it does not
+  prove accuracy (we wrote the generator). Its truth keeps each person's birth surname, first
+  name and birth date, so wrongly merged pairs can be told apart (twins, generations).
 
 Headers: ``original`` (default) keeps each set's own headers (``given_name``, ``suburb``,
 ``soc_sec_id``, ``dob``...): a test of header robustness; ``french`` renames them as a French
@@ -34,14 +41,24 @@ FRENCH = {"given_name": "prenom", "surname": "nom", "street_number": "num_voie",
           "address_1": "adresse", "address_2": "complement_adresse", "suburb": "commune",
           "postcode": "code_postal", "state": "region", "date_of_birth": "date_naissance",
           "soc_sec_id": "matricule", "first_name": "prenom", "dob": "date_naissance",
-          "city": "ville", "email": "email"}
+          "city": "ville", "email": "email", "phone_number": "telephone"}
 # The columns plain Splink's tutorial compares, from each set's own columns.
 SPLINK_COLUMNS = {"given_name": "first_name", "surname": "surname", "date_of_birth": "dob",
                   "suburb": "city", "first_name": "first_name", "dob": "dob", "city": "city",
                   "email": "email"}
 FEBRL_SETS = ("febrl1", "febrl2", "febrl3", "febrl4")
-RESOLUTION_SETS = ("febrl1", "febrl2", "febrl3", "febrl4", "fake_1000", "undated")
+RESOLUTION_SETS = ("febrl1", "febrl2", "febrl3", "febrl4", "fake_1000", "undated", "french")
 UNDATED_SOURCE_SIZE = 22_000
+FRENCH_PEOPLE = 2_000  # people the french set draws by default (~2.6 records each)
+FRENCH_SEED = 1  # bench/resolution/run.py's default seed
+RESOLUTION_BENCH = Path(__file__).resolve().parents[1] / "resolution"
+# The french set's columns, as FEBRL names them (the generator has no street, no city, no
+# patient number: soc_sec_id holds the NIR, FEBRL's social security number), + phone, e-mail.
+FRENCH_SET_COLUMNS = ["given_name", "surname", "date_of_birth", "soc_sec_id", "postcode",
+                      "phone_number", "email"]
+# The tutorial model's columns on the french set: postcode stands in for the tutorial's city.
+FRENCH_SET_SPLINK_COLUMNS = {"given_name": "first_name", "surname": "surname",
+                             "date_of_birth": "dob", "postcode": "city", "email": "email"}
 
 
 @dataclass
@@ -57,6 +74,14 @@ class ResolutionSet:
     name: str
     files: list[CsvFile] = field(default_factory=list)
     note: str = ""
+    # true entity -> {"surname", "first", "birth" (YYYY-MM-DD), "postcode"}: the people behind
+    # the truth, when the generator tells them (the french set), to classify wrong merges.
+    people: dict[str, dict] | None = None
+    # the tutorial model's columns (set column -> tutorial column), if not SPLINK_COLUMNS
+    splink_columns: dict[str, str] | None = None
+    # fold Splink's input (lower case, no accents), as FEBRL's values already are: Splink's
+    # examples compare names case- and accent-sensitively (the french set)
+    splink_fold: bool = False
 
     @property
     def n_records(self) -> int:
@@ -107,8 +132,52 @@ def _cut(files: list[CsvFile], size: int | None) -> list[CsvFile]:
     return out
 
 
-def build_set(name: str, slice_n: int | None = None, undated_size: int = 50_000
-              ) -> ResolutionSet:
+def _load_module(name: str, path: Path):
+    import importlib.util
+    import sys
+
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+def french_generator():
+    """bench/resolution's generator (``run.py``) and name sampler (``names.py``), loaded
+    under their own names (bench/external has a run.py too)."""
+    gen = _load_module("resolution_bench_run", RESOLUTION_BENCH / "run.py")
+    names = _load_module("resolution_bench_names", RESOLUTION_BENCH / "names.py")
+    return gen, names
+
+
+def _french(n_people: int, seed: int = FRENCH_SEED) -> ResolutionSet:
+    """``n_people`` people of bench/resolution's generator (realistic INSEE name frequencies,
+    its default), their records as CSV rows with FEBRL's columns."""
+    import random
+
+    gen, names = french_generator()
+    rng = random.Random(seed)
+    people = gen.make_people(n_people, rng, names.NameSampler(gen.LAST, gen.FIRST))
+    records, truth = gen.make_records(people, rng)
+    rows = []
+    for r in records:
+        rows.append([r["first_name"] or "", r["last_name"] or "",
+                     (r["birth_date"] or "").replace("-", ""), r["nir"] or "",
+                     r["postal_code"] or "", (r["phones"] or [""])[0],
+                     (r["emails"] or [""])[0]])
+    labels = [f"fr{pid}" for pid in truth]
+    return ResolutionSet(
+        "french", [CsvFile("french_patients.csv", list(FRENCH_SET_COLUMNS), rows, labels)],
+        people={f"fr{p['pid']}": {"surname": p["last"], "first": p["first"],
+                                  "birth": p["birth"], "postcode": p["postal"]}
+                for p in people},
+        splink_columns=dict(FRENCH_SET_SPLINK_COLUMNS), splink_fold=True)
+
+
+def build_set(name: str, slice_n: int | None = None, undated_size: int = 50_000,
+              french_people: int = FRENCH_PEOPLE) -> ResolutionSet:
     if name in ("febrl1", "febrl2", "febrl3"):
         n = int(name[-1])
         return ResolutionSet(name, _cut([_frame_to_file(_febrl(n), f"{name}.csv", "")],
@@ -139,6 +208,14 @@ def build_set(name: str, slice_n: int | None = None, undated_size: int = 50_000
         if size > rs.n_records:
             rs.note = (f"asked {size} records, the sources hold {rs.n_records}: "
                        "all of FEBRL1-4 and fake_1000 without birth dates")
+        return rs
+    if name == "french":
+        rs = _french(french_people)
+        rs.files = _cut(rs.files, slice_n)
+        kept = {t for f in rs.files for t in f.truth}
+        rs.people = {k: v for k, v in rs.people.items() if k in kept}
+        rs.note = (f"OUR generator (bench/resolution), {french_people} people, seed "
+                   f"{FRENCH_SEED}" + (f", first {rs.n_records} rows" if slice_n else ""))
         return rs
     raise SystemExit(f"unknown set {name!r}")
 
@@ -171,6 +248,14 @@ def breachscope_labels(rs: ResolutionSet, persons: dict[tuple[str, int], str],
 
 # ---- baseline: plain Splink ---------------------------------------------------------------
 
+def _fold(v: str) -> str:
+    """Lower case without accents (FEBRL's values are lower-case ASCII)."""
+    import unicodedata
+
+    v = unicodedata.normalize("NFKD", v or "")
+    return "".join(c for c in v if not unicodedata.combining(c)).lower()
+
+
 def _iso(dob: str) -> str | None:
     d = re.sub(r"\D", "", dob or "")
     if len(dob or "") == 10 and dob[4] == "-":
@@ -185,12 +270,14 @@ def splink_frame(rs: ResolutionSet):
 
     recs = []
     uid = 0
+    mapping = rs.splink_columns or SPLINK_COLUMNS
     for f in rs.files:
-        idx = {SPLINK_COLUMNS[h]: i for i, h in enumerate(f.headers) if h in SPLINK_COLUMNS}
+        idx = {mapping[h]: i for i, h in enumerate(f.headers) if h in mapping}
         for row in f.rows:
             r = {"unique_id": uid}
             for col in ("first_name", "surname", "dob", "city", "email"):
                 v = row[idx[col]] if col in idx else ""
+                v = _fold(v) if rs.splink_fold else v
                 r[col] = (_iso(v) if col == "dob" else v) or None
             recs.append(r)
             uid += 1
@@ -199,17 +286,31 @@ def splink_frame(rs: ResolutionSet):
 
 def run_splink(rs: ResolutionSet, threshold: float = 0.5) -> tuple[list[str], dict]:
     """The baseline for a set: Splink's own FEBRL example models for ``febrl1``-``febrl4``
-    (:func:`run_splink_febrl`), its fake_1000 tutorial's model for ``fake_1000`` and
-    ``undated`` (:func:`run_splink_tutorial`)."""
-    if rs.name in FEBRL_SETS:
+    and ``french`` (:func:`run_splink_febrl`), its fake_1000 tutorial's model for
+    ``fake_1000`` and ``undated`` (:func:`run_splink_tutorial`)."""
+    if rs.name in FEBRL_SETS or rs.name == "french":
         return run_splink_febrl(rs, threshold)
     return run_splink_tutorial(rs, threshold)
 
 
+def baselines(rs: ResolutionSet) -> list[tuple[str, object]]:
+    """The Splink baselines run on a set, as (result key, function): :func:`run_splink`'s
+    model under ``splink``; on the french set the tutorial's model too, under
+    ``splink_tutorial``."""
+    out = [("splink", run_splink)]
+    if rs.name == "french":
+        out.append(("splink_tutorial", run_splink_tutorial))
+    return out
+
+
 def febrl_frames(rs: ResolutionSet) -> list:
-    """One pandas frame per CSV file of a FEBRL set, with FEBRL's columns (values trimmed,
+    """One pandas frame per CSV file of a set, with FEBRL's columns (values trimmed,
     empty → null, as Splink's examples ``trim(cast(... as varchar))``) and a ``unique_id``
-    that is the row's index over the set's files (the order of the truth labels)."""
+    that is the row's index over the set's files (the order of the truth labels). FEBRL
+    columns a file lacks (the french set has no street, address, suburb or state) are null
+    text columns; the file's other columns (phone, e-mail) are left out: the model does not
+    read them. ``rs.splink_fold`` (the french set): values in lower case without accents,
+    like FEBRL's."""
     import pandas as pd
 
     frames, uid = [], 0
@@ -218,10 +319,16 @@ def febrl_frames(rs: ResolutionSet) -> list:
         for row in f.rows:
             r = {"unique_id": uid}
             for h, v in zip(f.headers, row, strict=True):
-                r[h] = (v or "").strip() or None
+                if h in FEBRL_COLUMNS:
+                    r[h] = ((_fold(v) if rs.splink_fold else v) or "").strip() or None
             recs.append(r)
             uid += 1
-        frames.append(pd.DataFrame.from_records(recs, columns=["unique_id", *f.headers]))
+        df = pd.DataFrame.from_records(recs, columns=["unique_id", *(
+            h for h in f.headers if h in FEBRL_COLUMNS)])
+        for c in FEBRL_COLUMNS:
+            if c not in df.columns:
+                df[c] = pd.Series([None] * len(df), dtype="string")
+        frames.append(df)
     return frames
 
 

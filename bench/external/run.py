@@ -44,6 +44,8 @@ FLAWS = [
     "mislabel or skip a name.",
     "ANS HL7: some test INS numbers have invalid keys (left out of the truth, counted); some "
     "messages use U+02DC as the MSH-2 repetition character.",
+    "french: OUR generator (bench/resolution), not public data: it shows the trade-off between "
+    "keeping families apart and linking renamed duplicates, it does not prove accuracy.",
 ]
 
 
@@ -65,7 +67,8 @@ def fmt(x, pct: bool = False) -> str:
 # ---- resolution ---------------------------------------------------------------------------
 
 def prepare_resolution(name: str, args, dump: Path, prefix: str) -> dict:
-    rs = resolution.build_set(name, slice_of(args, name), args.undated_size)
+    rs = resolution.build_set(name, slice_of(args, name), args.undated_size,
+                              args.french_people)
     resolution.write_set(rs, dump / prefix if prefix else dump, args.headers)
     return {"rs": rs, "prefix": prefix}
 
@@ -86,11 +89,17 @@ def score_resolution(name: str, ctx: dict, bs: dict, args) -> dict:
     out["lost_examples"] = examples
     if m.mixing:
         out["worst_mix"] = {"records": m.largest_mix[0], "true_people": m.largest_mix[1]}
+    if rs.people is not None:
+        out["family_pairs"] = common.family_pairs(rs.people)
+        out["breachscope"]["wrong_merges"] = common.wrong_merges(truth, found, rs.people)
     if not args.no_baseline:
-        sfound, st = resolution.run_splink(rs, args.threshold)
-        sm = common.clustering_metrics(truth, sfound)
-        out["splink"] = {**sm.as_dict(), "time_s": st["total_s"], "threshold": args.threshold,
-                         "model": st["model"]}
+        for key, run_baseline in resolution.baselines(rs):
+            sfound, st = run_baseline(rs, args.threshold)
+            sm = common.clustering_metrics(truth, sfound)
+            out[key] = {**sm.as_dict(), "time_s": st["total_s"], "threshold": args.threshold,
+                        "model": st["model"]}
+            if rs.people is not None:
+                out[key]["wrong_merges"] = common.wrong_merges(truth, sfound, rs.people)
     out["targets"] = resolution_targets(name, out)
     return out
 
@@ -107,21 +116,37 @@ def resolution_targets(name: str, r: dict) -> dict:
     return t
 
 
+RESOLUTION_TOOLS = ("breachscope", "splink", "splink_tutorial")
+
+
 def resolution_table(r: dict) -> list[str]:
+    fam = r.get("family_pairs")
+    extra = (f" twin pairs merged (of {fam['twins']}) | generation pairs merged (of "
+             f"{fam['generations']}) | other pairs merged |") if fam else ""
     lines = [f"## {r['set']}: {r['records']} records in {len(r['files'])} file(s)"
              + (f" ({r['note']})" if r["note"] else ""),
              "", "| tool | true people | found people | count error | precision | recall "
-             "| F1 | mixing persons | time |", "|---|---|---|---|---|---|---|---|---|"]
-    for tool in ("breachscope", "splink"):
+             "| F1 | mixing persons | time |" + extra,
+             "|---|---|---|---|---|---|---|---|---|" + ("---|---|---|" if fam else "")]
+    for tool in RESOLUTION_TOOLS:
         m = r.get(tool)
         if m is None:
             continue
-        label = f"splink ({m['model']})" if tool == "splink" else tool
-        lines.append(f"| {label} | {m['true_people']} | {m['found_people']} | "
-                     f"{fmt(m['count_error_pct'], True)} | {fmt(m['precision'])} | "
-                     f"{fmt(m['recall'])} | {fmt(m['f1'])} | {m['mixing']} | "
-                     f"{m['time_s']:.1f} s |")
+        label = f"splink ({m['model']})" if tool != "breachscope" else tool
+        row = (f"| {label} | {m['true_people']} | {m['found_people']} | "
+               f"{fmt(m['count_error_pct'], True)} | {fmt(m['precision'])} | "
+               f"{fmt(m['recall'])} | {fmt(m['f1'])} | {m['mixing']} | "
+               f"{m['time_s']:.1f} s |")
+        if fam:
+            w = m["wrong_merges"]
+            row += f" {w['twins']} | {w['generations']} | {w['other']} |"
+        lines.append(row)
     lines.append("")
+    if fam:
+        lines.append("pairs of true people put in one found person: twins = same birth "
+                     "surname, same birth date, other first names; generations = same birth "
+                     "surname, birth years >= 15 apart (the 'of N' counts those pairs within "
+                     "one household: same surname and postcode)")
     lines.append(f"rows breachscope left without a person (counted as singletons): "
                  f"{r['rows_without_person']}")
     if "worst_mix" in r:
@@ -277,12 +302,20 @@ def summary_table(results: dict) -> list[str]:
         passed = sum(r["targets"].values())
         t = f"{passed}/{len(r['targets'])} PASS" if r["targets"] else "-"
         if name in resolution.RESOLUTION_SETS:
-            b, s = r["breachscope"], r.get("splink")
+            b, s, st = r["breachscope"], r.get("splink"), r.get("splink_tutorial")
+
             def cell(m: dict) -> str:
+                w = m.get("wrong_merges")
                 return (f"{m['found_people']} people ({fmt(m['count_error_pct'], True)}), "
-                        f"F1 {fmt(m['f1'])}, {m['mixing']} mixing")
+                        f"F1 {fmt(m['f1'])}, {m['mixing']} mixing"
+                        + (f", {w['twins']} twin / {w['generations']} generation pairs "
+                           "merged" if w else ""))
+            base = f"Splink: {cell(s) if s else '-'}"
+            if st:
+                base = (f"Splink {s['model']}: {cell(s)}; Splink {st['model']}: "
+                        f"{cell(st)}")
             lines.append(f"| {name} ({r['records']} rows) | {b['true_people']} people | "
-                         f"{cell(b)} | Splink: {cell(s) if s else '-'} | {t} |")
+                         f"{cell(b)} | {base} | {t} |")
         elif name == "eds":
             b = r["breachscope"]["scores"]
             p = r.get("presidio", {}).get("scores", {})
@@ -310,6 +343,8 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--slice-of", action="append", metavar="SET=N",
                     help="a slice for one set (repeatable), e.g. --slice-of eds=20")
     ap.add_argument("--undated-size", type=int, default=50_000)
+    ap.add_argument("--french-people", type=int, default=resolution.FRENCH_PEOPLE,
+                    help="people of the french set (OUR generator, bench/resolution)")
     ap.add_argument("--headers", choices=("original", "french"), default="original")
     ap.add_argument("--threshold", type=float, default=0.5, help="Splink match probability")
     ap.add_argument("--workers", type=int, default=2)
