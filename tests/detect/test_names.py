@@ -336,3 +336,20 @@ def test_a_name_stops_at_the_next_title() -> None:
 
 def test_a_lone_capital_without_a_cue_is_no_initial() -> None:
     assert "A" not in " ".join(_values("Lettre adressée A DUPONT Marie hier")).split()
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "role"),
+    [
+        ("Patient 1: Azila Marie | F | 12/05/1973", "Azila Marie", "PATIENT"),
+        ("Patiente n° 2 : Marie DUPONT", "Marie DUPONT", "PATIENT"),
+        ("Père: RHARDA Lahsen 279 12 58296 642", "RHARDA Lahsen", "UNKNOWN"),
+        ("Contact de la mère : Marie DUPONT", "Marie DUPONT", "UNKNOWN"),
+    ],
+)
+def test_numbered_patients_and_parents_fields(text: str, value: str, role: str) -> None:
+    assert [(m.value, m.role) for m in find_names(text)] == [(value, role)]
+
+
+def test_no_name_after_a_parent_field_without_one() -> None:
+    assert _values("Père : inconnu. Mère : décédée.") == []

@@ -171,17 +171,19 @@ _PROFESSIONAL = (
     r"|Pharmacien(?:ne)?|Manipulat(?:eur|rice)|Secr[ée]taire(?:\s+m[ée]dicale)?"
     r"|Anesth[ée]siste|Chirurgien(?:ne)?|Op[ée]rateur|Prescripteur|R[ée]dacteur)"
 ).replace("{_UP}", _UP)
-_PATIENT = (
+_PATIENT = (  # "Patient 2 :": lists of the patients discussed at a staff meeting
     r"(?:(?i:patient(?:e)?|patient\(e\)|nom\s+du\s+patient|identit[ée](?:\s+du\s+patient)?"
     r"|assur[ée]e?|b[ée]n[ée]ficiaire|enfant|r[ée]sident(?:e)?|usager|d[ée]funt(?:e)?)"
-    r"\s*:|\b[Ll]e\s+patient|\b[Ll]a\s+patiente|\b[Ll]e\s+jeune|\b[Ll]a\s+jeune)"
+    r"(?:\s*(?:n°\s*)?\d{1,3})?\s*:|\b[Ll]e\s+patient|\b[Ll]a\s+patiente|\b[Ll]e\s+jeune|\b[Ll]a\s+jeune)"
 )
 # Relatives and contacts: third parties, neither the patient nor staff.
 _RELATIVE = (
     r"(?:\b(?:[Ll]e|[Ss]on|[Ll]eur)\s+(?:fils|mari|[ée]poux|p[èe]re|fr[èe]re|compagnon|conjoint)"
     r"|\b(?:[Ll]a|[Ss]a|[Ll]eur)\s+(?:fille|femme|[ée]pouse|m[èe]re|s[œo]eur|compagne|conjointe)"
     r"|(?i:personne\s+(?:[àa]\s+pr[ée]venir|de\s+confiance)|tuteur|tutrice|curat(?:eur|rice))"
-    r"\s*:?)"
+    r"\s*:?"
+    # a child's record: "Père : RHARDA Lahsen", "Contact de la mère :"
+    r"|(?i:(?:contact\s+(?:du|de\s+la)\s+)?(?:p[èe]re|m[èe]re|parent\s*[12]?))\s*:)"
 )
 _FIELD_LAST = (
     r"(?i:nom\s+(?:de\s+naissance|d['’]usage|usuel|marital|patronymique|de\s+jeune\s+fille"
