@@ -45,23 +45,29 @@ def mask_iban(iban: str) -> str:
     return s[:4] + "*" * max(0, len(s) - 8) + s[-4:] if len(s) > 8 else _stars(s, 2, 0)
 
 
-def mask_value(entity: str, value: str) -> str:
-    """Mask a normalized finding value for display, by entity."""
-    if entity == "NIR":
-        return mask_nir(value)
-    if entity == "PHONE":
-        return mask_phone(value)
-    if entity == "EMAIL":
-        return mask_email(value)
-    if entity == "IBAN":
-        return mask_iban(value)
-    if entity in {"PERSON", "LAST_NAME", "FIRST_NAME", "ADDRESS"}:
-        return mask_name(value)
-    if entity == "PAYMENT_CARD":  # PCI DSS: never more than the last four digits
-        return "*" * max(0, len(value) - 4) + value[-4:]
-    if entity == "BIRTH_DATE" and len(value) == 10:
-        return value[:4] + "-**-**"
+def mask_card(card: str) -> str:
+    """PCI DSS: never more than the last four digits (``************1234``)."""
+    return "*" * max(0, len(card) - 4) + card[-4:]
+
+
+def mask_birth_date(day: str) -> str:
+    """``1954-03-12`` → ``1954-**-**`` (the year alone identifies no one); other forms keep
+    their first and last characters."""
+    return day[:4] + "-**-**" if len(day) == 10 else mask_partial(day)
+
+
+def mask_partial(value: str) -> str:
+    """Any other value: its first and last characters (``I25.1`` → ``I***1``)."""
     return _stars(value, keep_start=1, keep_end=1)
+
+
+def mask_value(entity: str, value: str) -> str:
+    """Mask a normalized finding value for display, by entity: the mask of the entity's spec
+    in the registry (:mod:`breachscope.entities`, which imports this module, hence the import
+    here)."""
+    from breachscope.entities import mask_for
+
+    return mask_for(entity)(value)
 
 
 _EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")

@@ -15,23 +15,15 @@ from breachscope.assess.sensitive import (
 from breachscope.assess.severity import MANY_FILES, install_severity_macros
 from breachscope.case import Case
 from breachscope.detect.health import find_medication_names
+from breachscope.entities import CATEGORY_ORDER, SPECS, entities_where
 from breachscope.resolve.people import install_fold_macro, replace_people
 
-ENTITY_CATEGORY = {
-    **dict.fromkeys(
-        ["PERSON", "LAST_NAME", "FIRST_NAME", "BIRTH_DATE", "SEX", "AGE", "PATIENT_ID",
-         "STAY_ID", "RPPS"], "IDENTITY"),
-    **dict.fromkeys(["ADDRESS", "POSTAL_CODE", "CITY", "PHONE", "EMAIL"], "CONTACT"),
-    **dict.fromkeys(["NIR", "ID_DOCUMENT"], "NATIONAL_ID"),
-    **dict.fromkeys(["IBAN", "PAYMENT_CARD"], "FINANCIAL"),
-    **dict.fromkeys(
-        ["VISIT_DATE", "CARE_UNIT", "ICD10_CODE", "DIAGNOSIS", "MEDICATION", "PROCEDURE"],
-        "HEALTH"),
-    "CREDENTIAL": "CREDENTIALS",
-}
-CATEGORY_ORDER = ["IDENTITY", "CONTACT", "NATIONAL_ID", "HEALTH", "FINANCIAL", "CREDENTIALS"]
+# Per entity its category and whether a staff row's value is about the workplace: the entity
+# registry's (breachscope/entities.py), flattened for the SQL below.
+ENTITY_CATEGORY: dict[str, str] = {
+    s.entity.value: s.category.value for s in SPECS.values() if s.category is not None}
 # For a staff row, the unit is the workplace and the date a shift: not health data about them.
-STAFF_NOT_HEALTH = {"CARE_UNIT", "VISIT_DATE"}
+STAFF_NOT_HEALTH = entities_where(lambda s: s.staff_not_health)
 
 
 def record_categories(entities: list[str], role_hint: str) -> set[str]:
@@ -77,7 +69,7 @@ def sensitive_unit_regex() -> str:
 
 
 # Entities of a record's facts (its own table row, or attached) that may reveal sensitive care.
-_EVIDENCE_ENTITIES = ("ICD10_CODE", "PROCEDURE", "CARE_UNIT", "MEDICATION", "DIAGNOSIS")
+_EVIDENCE_ENTITIES = tuple(sorted(entities_where(lambda s: s.care_evidence)))
 # A record located in a table row (``[table x, ]row 12``): its row's findings are its own.
 _TABLE_ROW_RECORD = r"(^|, )row [^,]+$"
 

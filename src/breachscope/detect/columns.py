@@ -18,30 +18,32 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
 from breachscope.detect import headers as h
 from breachscope.detect.health import find_medication_names, normalize_ccam, normalize_icd10
-from breachscope.detect.identifiers import (
-    normalize_card,
-    normalize_finess,
-    normalize_professional_id,
-)
 from breachscope.detect.secrets import is_password_hash, is_placeholder_secret, is_secret_shaped
 from breachscope.detect.validators import (
-    normalize_email,
-    normalize_iban,
     normalize_nir,
-    normalize_phone,
     normalize_postal_code,
-    normalize_sex,
     parse_date,
+)
+from breachscope.entities import (
+    SPECS,
+    Cells,
+    ColumnCheck,
+    ColumnRule,
+    EntitySpec,
+    entities_where,
+    resolve,
+    spec,
 )
 from breachscope.extract.units import TableUnit
 
 SAMPLE_SIZE = 200
 VALIDATOR_THRESHOLD = 0.6  # share of sampled values that must validate, with a header
 VALUES_ONLY_THRESHOLD = 0.8  # ... and without one
-NAME_LABELS = frozenset({"LAST_NAME", "FIRST_NAME", "PERSON"})
+NAME_LABELS = entities_where(lambda s: s.is_name)  # LAST_NAME, FIRST_NAME, PERSON
 PLACEHOLDERS = frozenset({
     "", "-", "--", "?", "NULL", "NONE", "NAN", "N/A", "NA", "#N/A", "NC", "N.C.", "NR",
     "INCONNU", "UNKNOWN", "/", ".", "0000-00-00", "00/00/0000",
@@ -126,25 +128,48 @@ def parse_column_date(cell: str) -> str | None:
     return parse_date(cell, allow_excel_serial=True, allow_compact=True)
 
 
-_SAMPLE_VALIDATORS: dict[str, Callable[[str], str | None]] = {
-    "NIR": normalize_nir,
-    "IBAN": normalize_iban,
-    "PHONE": _first_of_many(normalize_phone),
-    "EMAIL": _first_of_many(normalize_email),
+def normalize_postal_code_padded(cell: str) -> str | None:
+    """A postal code from a column or a message field: spreadsheets drop the leading zero
+    (``1000`` for ``01000``), so four digits are padded."""
+    return normalize_postal_code(cell, pad=True)
+
+
+def column_normalizer(entity_spec: EntitySpec) -> Callable[[str], str | None] | None:
+    """The registry's column normalizer of an entity as a one-value check (the first of
+    several values for a ``Cells.MANY`` entity), or ``None`` when it has none."""
+    if entity_spec.column_values is None:
+        return None
+    normalize = resolve(entity_spec.column_values.normalize)
+    return _first_of_many(normalize) if entity_spec.cells is Cells.MANY else normalize
+
+
+# Value checks shared by several labels or by none (a diagnosis header is checked for ICD-10
+# codes, a date header for dates); the registry's entities whose check is their own column
+# normalizer (NIR, PHONE...) are added by :func:`_sample_validators`.
+_SHARED_CHECKS: dict[str, Callable[[str], str | None]] = {
     "DATE": parse_date,
     "DATE_LOOSE": parse_column_date,
-    "POSTAL_CODE": lambda v: normalize_postal_code(v, pad=True),
-    "SEX": normalize_sex,
     "ICD10": _first_of_many(normalize_icd10),
     "CCAM": _first_of_many(normalize_ccam),
     "DRUG": lambda v: next(iter(find_medication_names(v)), None),
-    "RPPS": normalize_professional_id,
-    "FINESS": normalize_finess,
-    "PAYMENT_CARD": normalize_card,
     "PASSWORD": lambda v: v if not is_placeholder_secret(v) and " " not in v.strip() else None,
     "PASSWORD_HASH": lambda v: v if is_password_hash(v) else None,
     "SECRET": lambda v: v if is_secret_shaped(v) and not is_placeholder_secret(v) else None,
 }
+
+
+@cache
+def _sample_validators() -> dict[str, Callable[[str], str | None]]:
+    """Every check :func:`column_stats` counts: per registry entity whose column check is
+    keyed by its own name, its column normalizer; then the shared checks. Built on first
+    use (one normalizer is this module's own)."""
+    checks: dict[str, Callable[[str], str | None]] = {}
+    for entity, entity_spec in SPECS.items():
+        check = entity_spec.column_check
+        normalize = column_normalizer(entity_spec)
+        if check is not None and check.sample == entity.value and normalize is not None:
+            checks[entity.value] = normalize
+    return checks | _SHARED_CHECKS
 
 
 def sample_values(values: list[str], size: int = SAMPLE_SIZE) -> list[str]:
@@ -170,10 +195,11 @@ def _spread(values: list[str], size: int) -> list[str]:
 def column_stats(sample: list[str], today: date | None = None) -> ColumnStats:
     n = len(sample)
     if n == 0:
-        return ColumnStats(0, dict.fromkeys(_SAMPLE_VALIDATORS, 0.0), 0, 0, 0, 0, 0, 0, 0, False)
+        return ColumnStats(0, dict.fromkeys(_sample_validators(), 0.0), 0, 0, 0, 0, 0, 0, 0,
+                           False)
     valid = {
         name: sum(1 for v in sample if check(v) is not None) / n
-        for name, check in _SAMPLE_VALIDATORS.items()
+        for name, check in _sample_validators().items()
     }
     alpha_values = [v for v in sample if _NAME_VALUE.fullmatch(v)]
     words = [len(v.split()) for v in sample]
@@ -203,72 +229,71 @@ def _looks_like_names(stats: ColumnStats) -> bool:
     return stats.alpha >= 0.6 and stats.mean_words <= 4 and stats.mean_length <= 40
 
 
-_VALIDATED = {"NIR": 0.99, "IBAN": 0.99, "EMAIL": 0.97, "PHONE": 0.95, "RPPS": 0.97,
-              "FINESS": 0.97, "PAYMENT_CARD": 0.97}
-_VALUES_ONLY_ORDER = ("NIR", "IBAN", "EMAIL", "PHONE")
-_VALUE_NAMES = {"NIR": "NIRs", "IBAN": "IBANs", "EMAIL": "e-mail addresses",
-                "PHONE": "phone numbers", "RPPS": "RPPS/ADELI numbers",
-                "FINESS": "FINESS numbers", "PAYMENT_CARD": "card numbers (Luhn)"}
 # A credential column: which sampled values count, per kind of header (headers.py).
 _CREDENTIAL_CHECKS = {"password": ("PASSWORD", "passwords or password hashes"),
                       "hash": ("PASSWORD_HASH", "password hashes"),
                       "secret": ("SECRET", "key- or token-shaped")}
+VALUES_ONLY_CONFIDENCE = 0.9
+# The labels the values alone may give, in the order they are tried (registry ranks).
+_VALUES_ONLY: list[tuple[str, ColumnCheck]] = sorted(
+    ((e.value, s.column_check) for e, s in SPECS.items()
+     if s.column_check is not None and s.column_check.values_only_rank is not None),
+    key=lambda item: item[1].values_only_rank or 0)
 
 
 def _pct(share: float) -> str:
     return f"{round(share * 100)}%"
 
 
+def _is_validated(label: str) -> bool:
+    """An identifier with a validator: a header saying so is not enough on its own."""
+    found = spec(label)
+    return found is not None and found.column_rule is ColumnRule.VALIDATED
+
+
+def _from_check(
+    label: str, check: ColumnCheck, stats: ColumnStats, quoted: str
+) -> tuple[str | None, float, str]:
+    """The registry's value check of a header's label: enough sampled values pass it."""
+    share = stats.valid[check.sample]
+    if share >= check.min_share:
+        return label, check.confidence, (
+            f"header {quoted} and {_pct(share)} of values are {check.what}")
+    return None, 0.0, f"header {quoted} but only {_pct(share)} of values are {check.what}"
+
+
 def _from_header(
     label: str, stats: ColumnStats, quoted: str
 ) -> tuple[str | None, float, str]:
-    """Check the header's label against the values; returns (label, confidence, reason)."""
-    if label in _VALIDATED:
-        share = stats.valid[label]
-        if share >= VALIDATOR_THRESHOLD:
-            return label, _VALIDATED[label], (
-                f"header {quoted} and {_pct(share)} of values are valid {_VALUE_NAMES[label]}"
-            )
-        return None, 0.0, (
-            f"header {quoted} but only {_pct(share)} of values are valid {_VALUE_NAMES[label]}"
-        )
-    if label in ("BIRTH_DATE", "VISIT_DATE"):
-        share = stats.valid["DATE_LOOSE"]
-        if share >= VALIDATOR_THRESHOLD:
-            confidence = 0.95 if label == "BIRTH_DATE" else 0.9
-            return label, confidence, f"header {quoted} and {_pct(share)} of values are dates"
-        return None, 0.0, f"header {quoted} but only {_pct(share)} of values are dates"
-    if label == "POSTAL_CODE":
-        share = stats.valid["POSTAL_CODE"]
-        if share >= VALIDATOR_THRESHOLD:
-            return label, 0.9, f"header {quoted} and {_pct(share)} of values are postal codes"
-        if share >= 0.3 and stats.mean_length <= 10:
+    """Check the header's label against the values, by the label's column rule in the entity
+    registry; returns (label, confidence, reason)."""
+    found = spec(label)
+    rule = found.column_rule if found is not None else ColumnRule.HEADER
+    check = found.column_check if found is not None else None
+    if rule in (ColumnRule.VALIDATED, ColumnRule.VALUES) and check is not None:
+        return _from_check(label, check, stats, quoted)
+    if rule is ColumnRule.POSTAL_CODE and check is not None:
+        confirmed = _from_check(label, check, stats, quoted)
+        share = stats.valid[check.sample]
+        if confirmed[0] is None and share >= 0.3 and stats.mean_length <= 10:
             # Several countries' codes in one column (foreign patients): the column stays a
             # postal code column, the codes that do not validate are left out.
             return label, 0.7, (f"header {quoted} and {_pct(share)} of values are postal "
                                 "codes (the others short codes: other countries')")
-        return None, 0.0, f"header {quoted} but only {_pct(share)} of values are postal codes"
-    if label == "SEX":
-        share = stats.valid["SEX"]
-        if share >= VALUES_ONLY_THRESHOLD:
-            return label, 0.9, f"header {quoted} and {_pct(share)} of values are sex codes"
-        return None, 0.0, f"header {quoted} but only {_pct(share)} of values are sex codes"
-    if label in NAME_LABELS or label == "CITY":
+        return confirmed
+    if rule is ColumnRule.NAMES:
         return _name_from_header(label, stats, quoted)
-    if label in _HEALTH_LABELS:
+    if rule is ColumnRule.HEALTH:
         return _health_from_header(label, stats, quoted)
-    if label == "CREDENTIAL":
+    if rule is ColumnRule.CREDENTIAL:
         kind = h.credential_header_kind(h.header_tokens(quoted[1:-1])) or "password"
-        check, what = _CREDENTIAL_CHECKS[kind]
-        share = stats.valid[check]
+        sample, what = _CREDENTIAL_CHECKS[kind]
+        share = stats.valid[sample]
         if share >= VALIDATOR_THRESHOLD:
             return label, 0.9, f"header {quoted} and {_pct(share)} of values are {what}"
         return None, 0.0, f"header {quoted} but only {_pct(share)} of values are {what}"
-    confidence = {"PATIENT_ID": 0.9, "STAY_ID": 0.9}.get(label, 0.85)
+    confidence = found.header_confidence if found is not None else 0.85
     return label, confidence, f"header {quoted}"
-
-
-_HEALTH_LABELS = frozenset({"ICD10_CODE", "DIAGNOSIS", "MEDICATION", "PROCEDURE"})
 
 
 def _health_from_header(
@@ -317,10 +342,10 @@ def _name_from_header(
 
 
 def _from_values(stats: ColumnStats) -> tuple[str | None, float, str]:
-    for label in _VALUES_ONLY_ORDER:
-        share = stats.valid[label]
+    for label, check in _VALUES_ONLY:
+        share = stats.valid[check.sample]
         if share >= VALUES_ONLY_THRESHOLD:
-            return label, 0.9, f"{_pct(share)} of values are valid {_VALUE_NAMES[label]}"
+            return label, VALUES_ONLY_CONFIDENCE, f"{_pct(share)} of values are {check.what}"
     return None, 0.0, "no header evidence and no validator matches the values"
 
 
@@ -346,7 +371,7 @@ def classify_columns(table: TableUnit, *, today: date | None = None) -> list[Col
                 # identifier all the same (compared like a patient number).
                 label, confidence = "PATIENT_ID", 0.6
                 reason = f"{reason}; kept as a person identifier (social security number)"
-            if label is None and header_guess not in _VALIDATED:
+            if label is None and not _is_validated(header_guess):
                 label2, confidence2, reason2 = _from_values(stats)
                 if label2 is not None:
                     label, confidence, reason = label2, confidence2, f"{reason}; {reason2}"
@@ -386,7 +411,7 @@ def _values_contradict(label: str, values: list[str]) -> str | None:
         share = sum(1 for v in sample if _DECIMAL.fullmatch(v.strip())) / len(sample)
         if share >= 0.5:
             return f"{_pct(share)} of values are decimal numbers, not care units"
-    if label in ("LAST_NAME", "FIRST_NAME", "PERSON"):
+    if label in NAME_LABELS:
         def phrase(value: str) -> bool:
             words = _WORD.findall(value)
             return len(words) >= 3 and any(

@@ -34,17 +34,19 @@ from dataclasses import dataclass, field
 from breachscope.detect.model import Finding, Record
 from breachscope.detect.names import NameMention, find_names
 from breachscope.detect.validators import fold
+from breachscope.entities import SPECS, entities_where
 from breachscope.extract.units import TextUnit
 
 BLOCK_LINES = 6
 _LINE = re.compile(r"line (\d+)$")
-_PATIENT_ATTRS = {"BIRTH_DATE", "NIR", "PHONE", "EMAIL", "ADDRESS", "POSTAL_CODE", "CITY",
-                  "PATIENT_ID", "IBAN", "SEX"}
-_STAFF_ATTRS = {"RPPS", "PHONE", "EMAIL"}
-_SINGLE = {"BIRTH_DATE": "birth_date", "NIR": "nir", "ADDRESS": "address",
-           "POSTAL_CODE": "postal_code", "CITY": "city", "PATIENT_ID": "patient_id",
-           "SEX": "sex"}
-_LIST = {"PHONE": "phones", "EMAIL": "emails", "IBAN": "ibans"}
+# What a patient's / a professional's name block may hold (entity registry:
+# ``patient_block``, ``staff_block``), and the Record fields those values fill.
+_PATIENT_ATTRS = entities_where(lambda s: s.patient_block)
+_STAFF_ATTRS = entities_where(lambda s: s.staff_block)
+_SINGLE = {e.value: s.record_field for e, s in SPECS.items()
+           if (s.patient_block or s.staff_block) and s.record_field and not s.record_list}
+_LIST = {e.value: s.record_field for e, s in SPECS.items()
+         if (s.patient_block or s.staff_block) and s.record_field and s.record_list}
 
 
 @dataclass(slots=True)

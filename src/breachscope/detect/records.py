@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from breachscope.detect.model import Record
+from breachscope.entities import SPECS
 
 
 def _is_upper_word(word: str) -> bool:
@@ -35,14 +36,12 @@ def split_full_name(full_name: str) -> tuple[str | None, str | None]:
     return last, first
 
 
-_SINGLE_FIELDS = {
-    "BIRTH_DATE": "birth_date", "SEX": "sex", "NIR": "nir", "ADDRESS": "address",
-    "POSTAL_CODE": "postal_code", "CITY": "city", "PATIENT_ID": "patient_id",
-    "CARE_UNIT": "care_unit", "VISIT_DATE": "visit_date", "LAST_NAME": "last_name",
-    "FIRST_NAME": "first_name", "PERSON": "full_name",
-}
-_LIST_FIELDS = {"PHONE": "phones", "EMAIL": "emails", "IBAN": "ibans",
-                "ICD10_CODE": "icd10_codes", "PROCEDURE": "icd10_codes"}
+# Which Record field each label's values fill (the entity registry's ``record_field``): one
+# value per record, or a list (``PROCEDURE`` shares ``icd10_codes`` with ICD-10 codes).
+_SINGLE_FIELDS = {e.value: s.record_field for e, s in SPECS.items()
+                  if s.record_field and not s.record_list}
+_LIST_FIELDS = {e.value: s.record_field for e, s in SPECS.items()
+                if s.record_field and s.record_list}
 
 
 def build_record(

@@ -3,30 +3,28 @@ extractor read it from ``PID-5`` or ``Patient.birthDate``), so detection only va
 normalizes each value with the same validators as table columns, and makes one record.
 
 A field's location is prefixed with the unit's name (``message 3`` + ``segment PID-5``), except
-when it starts with :data:`ABSOLUTE` (``/``): the field then comes from elsewhere in the file
-(an Encounter entry of a FHIR Bundle attached to its Patient) and its location, without the
-``/``, is used as is (``entry 4 (Encounter), period.start``)."""
+when it starts with :data:`~breachscope.extract.units.ABSOLUTE` (``/``): the field then comes
+from elsewhere in the file (an Encounter entry of a FHIR Bundle attached to its Patient) and
+its location, without the ``/``, is used as is (``entry 4 (Encounter), period.start``).
+
+Which normalizer and detector each entity's fields get is the entity registry's
+``structure_values`` (:mod:`breachscope.entities`); other fields are kept as found."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import cache
 
 from breachscope.detect.model import Finding, Record
 from breachscope.detect.records import build_record
-from breachscope.detect.validators import (
-    normalize_email,
-    normalize_iban,
-    normalize_nir,
-    normalize_phone,
-    normalize_postal_code,
-    normalize_sex,
-    parse_date,
-)
-from breachscope.extract.units import RecordUnit
+from breachscope.detect.validators import parse_date
+from breachscope.entities import SPECS, resolve
+from breachscope.extract.units import ABSOLUTE, RecordUnit
 
 CONFIDENCE = 0.95  # the structure names the field; validators checked the value
-ABSOLUTE = "/"
+__all__ = ["ABSOLUTE", "CONFIDENCE", "detect_record_unit", "normalize_icd10",
+           "parse_message_date"]
 
 _ICD10 = re.compile(r"([A-Z]\d{2})(?:\.?([0-9A-Z]{1,4}))?[+*†]?")
 
@@ -34,7 +32,7 @@ _ICD10 = re.compile(r"([A-Z]\d{2})(?:\.?([0-9A-Z]{1,4}))?[+*†]?")
 _HL7_TIMESTAMP = re.compile(r"(\d{8})(?:\d{2,6}(?:\.\d{1,4})?)?(?:[+-]\d{4})?")
 
 
-def _date(raw: str) -> str | None:
+def parse_message_date(raw: str) -> str | None:
     """Dates as tables have them, plus HL7 / CDA timestamps ``YYYYMMDD[hhmm[ss]][+zzzz]``."""
     text = raw.strip()
     if match := _HL7_TIMESTAMP.fullmatch(text):
@@ -59,17 +57,13 @@ def normalize_icd10(raw: str) -> str | None:
     return f"{category}.{detail}" if detail else category
 
 
-_NORMALIZERS: dict[str, tuple[Callable[[str], str | None], str]] = {
-    "NIR": (normalize_nir, "structure+nir_key"),
-    "IBAN": (normalize_iban, "structure+iban_mod97"),
-    "PHONE": (normalize_phone, "structure+phonenumbers"),
-    "EMAIL": (normalize_email, "structure+email"),
-    "BIRTH_DATE": (_date, "structure+date"),
-    "VISIT_DATE": (_date, "structure+date"),
-    "POSTAL_CODE": (lambda raw: normalize_postal_code(raw, pad=True), "structure+postal_code"),
-    "SEX": (normalize_sex, "structure+sex"),
-    "ICD10_CODE": (normalize_icd10, "structure+icd10"),
-}
+@cache
+def _normalizers() -> dict[str, tuple[Callable[[str], str | None], str]]:
+    """Per entity with ``structure_values`` in the registry: its normalizer and detector
+    (built on first use: some normalizers are this module's own)."""
+    return {e.value: (resolve(s.structure_values.normalize),
+                      f"structure+{s.structure_values.detector}")
+            for e, s in SPECS.items() if s.structure_values is not None}
 
 
 def detect_record_unit(unit: RecordUnit) -> tuple[list[Finding], list[Record]]:
@@ -78,7 +72,7 @@ def detect_record_unit(unit: RecordUnit) -> tuple[list[Finding], list[Record]]:
     findings: list[Finding] = []
     values: list[tuple[str, list[str]]] = []
     for field in unit.fields:
-        normalize, detector = _NORMALIZERS.get(field.entity, (_as_found, "structure"))
+        normalize, detector = _normalizers().get(field.entity, (_as_found, "structure"))
         value = normalize(field.value)
         if not value:
             continue

@@ -12,13 +12,13 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 
 from breachscope.detect.columns import (
     ColumnLabel,
     classify_columns,
     is_placeholder,
     normalize_multi,
-    parse_column_date,
 )
 from breachscope.detect.headers import (
     FREE_TEXT_WORDS,
@@ -26,26 +26,13 @@ from breachscope.detect.headers import (
     is_patient_header,
     is_staff_header,
 )
-from breachscope.detect.health import normalize_ccam, normalize_icd10
-from breachscope.detect.identifiers import (
-    normalize_card,
-    normalize_finess,
-    normalize_professional_id,
-)
 from breachscope.detect.keys import key_column_indexes, key_value
 from breachscope.detect.model import Finding, Record
 from breachscope.detect.records import build_records
 from breachscope.detect.secrets import mask_cell
-from breachscope.detect.text import find_emails, find_phones, scan_text
-from breachscope.detect.validators import (
-    nir_is_strict,
-    normalize_email,
-    normalize_iban,
-    normalize_nir,
-    normalize_phone,
-    normalize_postal_code,
-    normalize_sex,
-)
+from breachscope.detect.text import scan_text
+from breachscope.detect.validators import nir_is_strict
+from breachscope.entities import SPECS, Cells, EntitySpec, resolve
 from breachscope.extract.units import TableUnit, TextUnit
 
 Normalizer = Callable[[str], tuple[str, ...]]
@@ -93,10 +80,6 @@ def _name_as_found(cell: str) -> tuple[str, ...]:
     return (value,) if any(c.isalpha() for c in value) else ()
 
 
-def _postal_code(cell: str) -> str | None:
-    return normalize_postal_code(cell, pad=True)
-
-
 _CODE_SEPARATORS = re.compile(r"[\s/;,|]+")
 
 
@@ -113,25 +96,33 @@ def _codes(normalize: Callable[[str], str | None]) -> Normalizer:
     return run
 
 
-_NORMALIZERS: dict[str, tuple[Normalizer, str]] = {
-    "NIR": (_one(normalize_nir), "column+nir_key"),
-    "IBAN": (_one(normalize_iban), "column+iban_mod97"),
-    "PHONE": (_many(normalize_phone, find_phones), "column+phonenumbers"),
-    "EMAIL": (_many(normalize_email, find_emails), "column+email"),
-    "BIRTH_DATE": (_one(parse_column_date), "column+date"),
-    "VISIT_DATE": (_one(parse_column_date), "column+date"),
-    "POSTAL_CODE": (_one(_postal_code), "column+postal_code"),
-    "SEX": (_one(normalize_sex), "column+sex"),
-    "RPPS": (_one(normalize_professional_id), "column+rpps_luhn"),
-    "FINESS": (_one(normalize_finess), "column+finess_luhn"),
-    "PAYMENT_CARD": (_one(normalize_card), "column+card_luhn"),
-    "ICD10_CODE": (_codes(normalize_icd10), "column+cim10"),
-    "PROCEDURE": (_codes(normalize_ccam), "column+ccam"),
-    "LAST_NAME": (_name_as_found, "column+header"),
-    "FIRST_NAME": (_name_as_found, "column+header"),
-    "PERSON": (_name_as_found, "column+header"),
-    "CITY": (_name_as_found, "column+header"),
-}
+def _cell_normalizer(entity_spec: EntitySpec) -> tuple[Normalizer, str] | None:
+    """How a column of this entity is read, cell by cell, and its findings' detector: the
+    registry's column normalizer applied by the entity's cell shape (``None`` for credential
+    columns, which depend on the header)."""
+    values = entity_spec.column_values
+    if entity_spec.cells is Cells.CREDENTIAL:
+        return None
+    if values is None:
+        reader = _name_as_found if entity_spec.cells is Cells.NAME else _as_found
+        return reader, "column+header"
+    normalize = resolve(values.normalize)
+    detector = f"column+{values.detector}"
+    if entity_spec.cells is Cells.MANY:
+        if values.find is None:
+            raise ValueError(f"{entity_spec.entity}: Cells.MANY needs a finder")
+        return _many(normalize, resolve(values.find)), detector
+    if entity_spec.cells is Cells.CODES:
+        return _codes(normalize), detector
+    return _one(normalize), detector
+
+
+@cache
+def _normalizers() -> dict[str, tuple[Normalizer, str]]:
+    """Per registry entity its cell normalizer and detector (built on first use: the
+    registry names normalizers by reference)."""
+    return {e.value: found for e, s in SPECS.items()
+            if (found := _cell_normalizer(s)) is not None}
 
 
 def _credential_normalizer(header: str) -> Normalizer:
@@ -213,7 +204,7 @@ def detect_table(table: TableUnit, *, today: date | None = None,
     for column in columns:
         if column.label is None:
             continue
-        normalize, detector = _NORMALIZERS.get(column.label, (_as_found, "column+header"))
+        normalize, detector = _normalizers().get(column.label, (_as_found, "column+header"))
         if column.label == "CREDENTIAL":  # masked values (secrets.py), keyed by the header
             normalize, detector = _credential_normalizer(column.header), "column+credential"
         values = _normalize_column(table.column(column.index), normalize)

@@ -42,10 +42,9 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import iterparse
 
-from breachscope.detect.structured import ABSOLUTE
 from breachscope.extract._health import INS_OIDS, add, oid_of
 from breachscope.extract.text import partition_text, split_text
-from breachscope.extract.units import EmbeddedFile, FieldValue, RecordUnit, Unit
+from breachscope.extract.units import ABSOLUTE, EmbeddedFile, FieldValue, RecordUnit, Unit
 
 _ICD10_OIDS = frozenset({"2.16.840.1.113883.6.3", "2.16.840.1.113883.6.90"})
 _BLOCKS = frozenset({"paragraph", "br", "tr", "item", "caption", "title", "list", "table",

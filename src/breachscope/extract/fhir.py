@@ -45,13 +45,19 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from breachscope.detect.structured import ABSOLUTE
 from breachscope.extract._health import add, identifier_entity, is_icd10_system
 from breachscope.extract.encoding import decode_bytes
 from breachscope.extract.jsonfile import MAX_JSON_BYTES
 from breachscope.extract.stream import decoded_chunks, segments
 from breachscope.extract.text import partition_text, split_text
-from breachscope.extract.units import EmbeddedFile, ExtractionError, FieldValue, RecordUnit, Unit
+from breachscope.extract.units import (
+    ABSOLUTE,
+    EmbeddedFile,
+    ExtractionError,
+    FieldValue,
+    RecordUnit,
+    Unit,
+)
 
 #: An NDJSON line longer than this is scanned as text, not parsed.
 MAX_LINE_CHARS = 64 * 1024 * 1024

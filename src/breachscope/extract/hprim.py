@@ -35,11 +35,10 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from breachscope.detect.structured import ABSOLUTE
 from breachscope.extract._health import add, looks_like_nir
 from breachscope.extract.stream import decoded_chunks, segments
 from breachscope.extract.text import PlacedText, split_text
-from breachscope.extract.units import FieldValue, RecordUnit, Unit
+from breachscope.extract.units import ABSOLUTE, FieldValue, RecordUnit, Unit
 
 #: A record (with its continuation lines) longer than this is scanned as text only.
 MAX_RECORD_CHARS = 4 * 1024 * 1024

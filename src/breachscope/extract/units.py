@@ -17,6 +17,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+# A :class:`FieldValue` location starting with ``/`` is absolute: the field comes from
+# elsewhere in the file (an Encounter entry of a FHIR Bundle attached to its Patient) and
+# detection uses the location without the ``/`` as is, instead of prefixing it with the unit's
+# name. Extractors write it, detection reads it: it belongs to the units both share.
+ABSOLUTE = "/"
+
 
 @dataclass(slots=True)
 class TextUnit:
