@@ -108,3 +108,26 @@ def test_numbers_that_are_not_postal_codes(text):
     from breachscope.detect.addresses import find_postal_codes
 
     assert list(find_postal_codes(text)) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "street", "code", "city"),
+    [
+        # a postal code written with a space after the street: not part of the street's name
+        ("à 15 Avenue de la Gare 43 957 Nice", "15 Avenue de la Gare", "43957", "Nice"),
+        ("12 RUE DU DOCTEUR GACHET 04 047 CERGY-PERRET", "12 RUE DU DOCTEUR GACHET", "04047",
+         "CERGY-PERRET"),
+        # the complement of the street line before the code
+        ("170 RUE DU CALVAIRE, APPT 283, 29372 NANTES\n", "170 RUE DU CALVAIRE", "29372",
+         "NANTES"),
+        ("19 AVENUE DE LA REPUBLIQUE, STUDIO 25, 46 403 BOULOGNE-BILLANCOURT",
+         "19 AVENUE DE LA REPUBLIQUE", "46403", "BOULOGNE-BILLANCOURT"),
+        ("12 rue du 11 Novembre 1918 75015 Paris", "12 rue du 11 Novembre 1918", "75015",
+         "Paris"),
+    ],
+)
+def test_spaced_codes_and_complements_after_a_street(
+    text: str, street: str, code: str, city: str
+) -> None:
+    found = {(f.entity, f.value) for f in scan_text(TextUnit(text))}
+    assert {("ADDRESS", street), ("POSTAL_CODE", code), ("CITY", city)} <= found

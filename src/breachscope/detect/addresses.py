@@ -127,7 +127,14 @@ _STREET_GAP = 3
 # After a street line, a code-shaped number and capitalized words are a postal code and a
 # commune even when the list does not know them (a CEDEX code, a new commune, a typo):
 # "12 rue du Docteur Gachet 2B784 Levallois-Perret".
+# The complement of a street line may come between it and the code: "170 RUE DU CALVAIRE, APPT
+# 283, 29372 NANTES", "STUDIO 25", "BAT B", "BP 12" (La Poste's address line 2 and box).
+_COMPLEMENT = (
+    r"(?:[ \t]*,?[ \t]*(?i:app(?:ar)?t(?:ement)?|apt|studio|b[âa]t(?:iment)?|[ée]tage|esc(?:alier)?"
+    r"|porte|log(?:ement)?|bo[iî]te|bp|cs)\.?[ \t]*[\w-]{1,6}(?![\w-]))?"
+)
 _AFTER_STREET = re.compile(
+    rf"{_COMPLEMENT}"
     r"[ \t]*,?[ \t]*\n?[ \t]*((?:\d{2}|2[AB])[ \t]?\d{3})(?![\w/]|[.,]\d)[ \t]*,?[ \t]*"
     r"((?:[A-ZÀ-Ý][\w'’-]*)(?:[ \t-]+(?:[A-ZÀ-Ý][\w'’-]*|sur|sous|en|la|le|les|de|du)){0,4})?")
 
@@ -240,9 +247,11 @@ _WAY = (
 )
 _NO_NUMBER_WAY = re.compile(r"(?i:lieu-dit|lieudit|r[ée]sidence|r[ée]s\.|hameau|lotissement)")
 _PARTICLE = r"(?i:de\s+la|de\s+l['’]|de|du|des|d['’]|la|le|les|l['’]|aux?|en|sur|sous|l[eè]s|à|et)"
+# A number in a street's name ("rue du 8 Mai 1945"), but not the first two digits of a postal
+# code written with a space ("15 avenue de la Gare 43 957 Nice").
 _NAME_WORD = (
     r"(?:[A-ZÀ-ÖØ-Ý][\wÀ-ÿ'’.\-]*|[dlDL]['’][A-ZÀ-ÖØ-Ý][\wÀ-ÿ'’.\-]*"
-    r"|\d{1,4}(?:er|e|ème|eme)?(?![\d\w]))"
+    r"|\d{1,4}(?:er|e|ème|eme)?(?![\d\w])(?![ \t]\d{3}(?!\d)))"
 )
 _NAME = (
     rf"(?:{_PARTICLE}[ \t]*)*{_NAME_WORD}"
