@@ -87,8 +87,9 @@ def test_is_postal_code():
 @pytest.mark.parametrize(("text", "code", "city"), [
     ("Résidence : 18 rue de la Palombière, 33000, Bordeaux", "33000", "Bordeaux"),
     ("résidant à Marseille, 13006.", "13006", "Marseille"),
-    ("85 rue de Rivoli, à Paris dans le 75001.", "75001", None),
-    ("7 rue Blaise Pascal 65000 dans la périphérie de Tarbes", "65000", None),
+    # the commune without its code, after a locative word (context+city)
+    ("85 rue de Rivoli, à Paris dans le 75001.", "75001", "Paris"),
+    ("7 rue Blaise Pascal 65000 dans la périphérie de Tarbes", "65000", "Tarbes"),
     ("42 avenue du Général de Gaulle, 31020 TOULOUSE", "31020", "TOULOUSE"),
     ("12 Rue du Docteur Gachet 2B784 Levallois-Perret", "2B784", "Levallois-Perret"),
     ("28 ter, place de Beaubourg\n93000 THIELLES", "93000", "THIELLES"),
@@ -131,3 +132,20 @@ def test_spaced_codes_and_complements_after_a_street(
 ) -> None:
     found = {(f.entity, f.value) for f in scan_text(TextUnit(text))}
     assert {("ADDRESS", street), ("POSTAL_CODE", code), ("CITY", city)} <= found
+
+
+@pytest.mark.parametrize(("text", "cities"), [
+    ("Pas d'enfants, un neveu près de Toulouse.", ["Toulouse"]),
+    ("Mes parents habitent à Marseille, ils viennent", ["Marseille"]),
+    ("née le 14 septembre 1982 dans la ville de Nantes.", ["Nantes"]),
+    ("Service de Dermatologie - CHU de Dijon", ["Dijon"]),
+    ("rendez-vous à Nogent sur Marne prévu le 02/09/22", ["Nogent sur Marne"]),
+    ("Lettre à Marie DUPONT", []),  # Marie is a commune, but a surname follows
+    ("rendez-vous à Mars 2023", []),
+    ("Dr A Belmont", []),  # an initial, not "à"
+    ("42 avenue du G.al de Gaulle, 97 419 TOULOUSE  CHU AVICENNE", ["TOULOUSE"]),
+])
+def test_communes_after_a_locative_word(text, cities):
+    from breachscope.detect.addresses import find_cities
+
+    assert [h[2] for h in find_cities(text)] == cities

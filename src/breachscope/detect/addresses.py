@@ -136,7 +136,19 @@ _COMPLEMENT = (
 _AFTER_STREET = re.compile(
     rf"{_COMPLEMENT}"
     r"[ \t]*,?[ \t]*\n?[ \t]*((?:\d{2}|2[AB])[ \t]?\d{3})(?![\w/]|[.,]\d)[ \t]*,?[ \t]*"
-    r"((?:[A-ZÀ-Ý][\w'’-]*)(?:[ \t-]+(?:[A-ZÀ-Ý][\w'’-]*|sur|sous|en|la|le|les|de|du)){0,4})?")
+    r"((?:[A-ZÀ-Ý][\w'’-]*)(?:(?:[ -]|[ \t]?-[ \t]?)(?!(?:CHU|CHR|CH|H[ôO]PITAL|H[ôo]pital|CLINIQUE"
+    r"|Clinique|CENTRE|Centre|T[ÉEée][Ll]|Tel|Fax|FAX)\b)"
+    r"(?:[A-ZÀ-Ý][\w'’-]*|sur|sous|en|la|le|les|de|du)){0,4})?")
+# A commune named without its code after a locative word: "habitent à Marseille", "un neveu
+# près de Toulouse", "née dans la ville de Nantes", "CHU de Dijon". Only names of the list, and
+# not when a capitalized word follows ("à Marie DUPONT": a person, Marie being a commune too).
+_CITY_CUE = re.compile(
+    r"(?<![\w-])(?:[àaÀ]|(?i:dans|pr[èe]s\s+de|(?:dans\s+la\s+)?ville\s+de|r[ée]gion\s+de"
+    r"|p[ée]riph[ée]rie\s+de|environs\s+de|CHU\s+de|CHR\s+de|CH\s+de))[ \t]+(?=[A-ZÀ-Ý])"
+)
+_CAPITALIZED_NEXT = re.compile(r"[ \t]+[A-ZÀ-Ý\d]")  # "à Marie DUPONT", "à Mars 2023"
+_MONTHS = frozenset({"janvier", "fevrier", "mars", "avril", "mai", "juin", "juillet", "aout",
+                     "septembre", "octobre", "novembre", "decembre"})
 
 _last: tuple[str, list[tuple[str, Hit]]] | None = None
 
@@ -200,9 +212,26 @@ def _postal_hits(text: str) -> list[tuple[str, Hit]]:
                 0 <= m.start() - end <= _STREET_GAP and not text[end:m.start()].strip(" ,")
                 for end in streets):
             hits.append(("POSTAL_CODE", (m.start(), m.end(), code, 0.8, "list+postal_code")))
+    cities = {start for entity, (start, *_rest) in hits if entity == "CITY"}
+    for m in _CITY_CUE.finditer(text):
+        if m.end() in cities:
+            continue
+        name = _longest_prefix(text[m.end() : m.end() + 60], commune_names())
+        if name is None or _fold_name(name) in _MONTHS or _CAPITALIZED_NEXT.match(
+            text, m.end() + len(name)
+        ):
+            continue
+        hits.append(("CITY", (m.end(), m.end() + len(name), " ".join(name.split()), 0.6,
+                              "context+city")))
     hits.sort(key=lambda h: h[1][0])
     _last = (text, hits)
     return hits
+
+
+@cache
+def commune_names() -> frozenset[str]:
+    """Every folded commune name and routing label of the list."""
+    return frozenset(name for names in postal_communes().values() for name in names)
 
 
 def _is_reference(text: str, start: int) -> bool:
