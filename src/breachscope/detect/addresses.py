@@ -216,7 +216,7 @@ def _postal_hits(text: str) -> list[tuple[str, Hit]]:
     for m in _CITY_CUE.finditer(text):
         if m.end() in cities:
             continue
-        name = _longest_prefix(text[m.end() : m.end() + 60], commune_names())
+        name = _commune_at(text, m.end())
         if name is None or _fold_name(name) in _MONTHS or _CAPITALIZED_NEXT.match(
             text, m.end() + len(name)
         ):
@@ -232,6 +232,36 @@ def _postal_hits(text: str) -> list[tuple[str, Hit]]:
 def commune_names() -> frozenset[str]:
     """Every folded commune name and routing label of the list."""
     return frozenset(name for names in postal_communes().values() for name in names)
+
+
+@cache
+def _commune_name_prefixes() -> frozenset[str]:
+    """The leading words of every commune name ("nogent", "nogent sur", "nogent sur marne")."""
+    out: set[str] = set()
+    for name in commune_names():
+        words = name.split()
+        out.update(" ".join(words[:i]) for i in range(1, len(words) + 1))
+    return frozenset(out)
+
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def _commune_at(text: str, start: int) -> str | None:
+    """The longest commune name of the list that starts at ``start`` (as written), stopping
+    at the first word that no name continues with: each "à Paris" of a text costs a word or
+    two, not eight."""
+    names, prefixes = commune_names(), _commune_name_prefixes()
+    best: str | None = None
+    folded: list[str] = []
+    for m in _WORD.finditer(text, start, start + 60):
+        folded.append(_fold_name(m.group()))
+        joined = " ".join(folded)
+        if joined not in prefixes:
+            break
+        if joined in names:
+            best = text[start : m.end()]
+    return best
 
 
 def _is_reference(text: str, start: int) -> bool:
