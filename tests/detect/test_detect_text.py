@@ -576,3 +576,18 @@ def test_spaced_and_obfuscated_emails_far_into_a_long_text() -> None:
     text = ("Compte rendu de consultation. " * 200 + "Écrire à a.b [at] chu.fr ou à "
             "c.d @ chu . fr, puis " + "suite du texte " * 100 + "e.f(at)chu(dot)fr.")
     assert entities(text, "EMAIL") == ["a.b@chu.fr", "c.d@chu.fr", "e.f@chu.fr"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Patient 1: Lang Francis | F+33 4 07 27 70 34 | 0 5 0 8 2 0 0 3 | 5976349378 | 87954386",
+         ["2003-08-05"]),
+        ("Azila Marie | FE01 W47 33 41 41 | 12/05/1973 | 5976349378 | 87954386\n",
+         ["1973-05-12"]),
+        ("| 12/05/1973 | 4,5 | 87954386 |", []),  # a result, not an identifier
+        ("| 12/05/2040 | 5976349378 | 87954386 |", []),  # not a birth date: in the future
+    ],
+)
+def test_birth_date_field_before_the_ipp_and_nda_fields(text: str, expected: list[str]) -> None:
+    assert entities(text, "BIRTH_DATE") == expected

@@ -402,7 +402,9 @@ def _uncued_birth_dates(text: str) -> Iterator[tuple[int, int, str, float, str]]
         if _TIME_AFTER.match(text, end):
             continue
         before = text[max(0, start - 3) : start].rstrip(" \t")
-        if before[-1:] in _ROW_ENDS and _ROW_BEFORE.search(text, max(0, start - 40), start):
+        if (before[-1:] in _ROW_ENDS and _ROW_BEFORE.search(text, max(0, start - 40), start)) or (
+            before[-1:] == "|" and _IDS_AFTER.match(text, end)
+        ):
             value = parse_prose_date(m.group())
             if value is not None and _plausible_birth(value):
                 yield start, end, value, 0.8, "context+identity_row"
@@ -422,6 +424,13 @@ _TIME_AFTER = re.compile(r"[ \t]*(?:[àa][ \t]*)?\d{1,2}[:h]\d")
 # right after a social security number (``LIMONE Sandra  2 9 1 4 ... 6 5 4  2 9 0 2 1 9 9 5``).
 _ROW_BEFORE = re.compile(
     r"(?:\|[ \t]*[MFH][ \t]*\|[ \t]*|(?<!\d)(?<!\d )(?:\d ?){12,14}\d[ \t]+)\Z"
+)
+# The same rows when the sex field is garbled: the date field followed by the IPP and NDA
+# fields (``| 0 5 0 8 2 0 0 3 | 5976349378 | 87954386``) is the patient's birth date.
+_IDS_AFTER = re.compile(
+    r"[ \t]*\|[ \t]*[A-Za-z]{0,3}\d[A-Za-z0-9]{5,19}[ \t]*\|[ \t]*"
+    r"(?:(?:visite[ \t]+)?dossier[ \t]+)?[A-Za-z]{0,3}\d[A-Za-z0-9]{5,19}(?![\w/]|[.,]\d)",
+    re.IGNORECASE,
 )
 # "(04/08/1991, 32 ans)": a date followed by an age that it explains is a birth date.
 _ROW_ENDS = frozenset("|0123456789")
