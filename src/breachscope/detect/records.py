@@ -51,7 +51,8 @@ def build_record(
     ``None`` when the row does not identify a person: it needs a NIR, a last and a first name,
     a full name, or one name part (only a first or only a last name) with another identifier
     (birth date, phone, e-mail, address, patient id): its e-mail and birth date still count,
-    though its name alone never makes a person (see ``resolve/people.py``). With several
+    though its name alone never makes a person (see ``resolve/people.py``); or, without any
+    name, an e-mail with a birth date or a phone. With several
     columns of one single-valued label (birth name and used name), the first filled one wins;
     several address columns (street number, street, locality) are joined in column order."""
     single: dict[str, str] = {}
@@ -80,7 +81,12 @@ def build_record(
     one_part = "last_name" in single or "first_name" in single
     other = any(k in single for k in ("birth_date", "address", "patient_id")) or bool(
         multi.get("phones") or multi.get("emails"))
-    if not identified and full_name is None and not (one_part and other):
+    # No name at all, but an e-mail with a birth date or a phone (a sign-up export, a row
+    # whose name cells are empty): that pair points at one person, and the linkage can join it
+    # to the named records that share it. One contact alone (a list of e-mails) does not.
+    contact_pair = bool(multi.get("emails")) and (
+        "birth_date" in single or bool(multi.get("phones")))
+    if not identified and full_name is None and not (one_part and other) and not contact_pair:
         return None
     return Record(location=location, role_hint=role_hint, entities=entities, **single, **multi)
 
