@@ -56,7 +56,7 @@ def norm_date(s: str) -> str:
         if m:
             d, mo, y = int(m[1]), int(m[2]), _year(m[3])
         else:
-            m = re.search(r"(\d{1,2})(?:er)?\s+([a-z]+)\.?\s+(\d{4}|\d{2})\b", t)
+            m = re.search(r"(\d{1,2})(?:er)?,?\s+([a-z]+)\.?,?\s+(\d{4}|\d{2})\b", t)
             digits = re.sub(r"\D", "", t)
             if m and (m[2] in MONTHS or m[2][:4] in MONTHS):
                 d, mo, y = int(m[1]), MONTHS.get(m[2], MONTHS.get(m[2][:4], 0)), _year(m[3])
@@ -86,7 +86,8 @@ def norm_value(entity: str, s: str) -> str:
     if entity == "PHONE":
         return norm_phone(s)
     if entity == "EMAIL":
-        return s.strip().lower()
+        # Some truth spans are written with spaces ("jean . dupont @ chu . fr")
+        return re.sub(r"\s+", "", s).lower()
     if entity == "NIR":
         return re.sub(r"\D", "", s.upper().replace("2A", "19").replace("2B", "18"))[:13]
     if entity == "POSTAL_CODE":
@@ -95,6 +96,22 @@ def norm_value(entity: str, s: str) -> str:
         return re.sub(r"[\s\-']+", " ", fold(s)).removesuffix(" cedex").strip()
     # IPP / NDA: some truth spans take their cue along (``NDA98765431256``)
     return re.sub(r"^(NDA|IPP|NIP)(?=\d)", "", re.sub(r"[^0-9A-Z]", "", s.upper()))
+
+
+def valid_phone(s: str) -> bool:
+    """A truth phone span that is a number at all: phonenumbers accepts it (French by default,
+    or with its country code). Some eds-pseudo phones are generated digits that no country
+    allocates (``00`` + 8 digits, ``+CC`` + random digits, 5 or 9 digits): a detector that
+    validates numbers cannot find them, so the target is scored on the valid ones."""
+    import phonenumbers
+
+    text = s.strip()
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    try:
+        return phonenumbers.is_valid_number(phonenumbers.parse(text, "FR"))
+    except phonenumbers.NumberParseException:
+        return False
 
 
 def name_tokens(s: str) -> set[str]:
@@ -136,6 +153,8 @@ def eds_truth(notes: list[Note]) -> dict[str, set]:
             if label in EDS_MAP:
                 e = EDS_MAP[label]
                 truth[e].add((n.file, norm_value(e, text)))
+                if e == "PHONE" and valid_phone(text):
+                    truth["PHONE_VALID"].add((n.file, norm_value(e, text)))
             elif label in NAME_LABELS:
                 truth["NAME_TOKEN"] |= {(n.file, t) for t in name_tokens(text)}
     return truth
@@ -167,9 +186,14 @@ def prf(truth: set, found: set) -> dict:
 
 def score_eds(truth: dict[str, set], found: dict[str, set], presidio: bool = False) -> dict:
     out = {}
-    for e in ("BIRTH_DATE", "PHONE", "EMAIL", "PATIENT_ID", "STAY_ID", "NIR", "POSTAL_CODE",
-              "CITY", "NAME_TOKEN"):
-        if presidio and e == "BIRTH_DATE":
+    for e in ("BIRTH_DATE", "PHONE", "PHONE_VALID", "EMAIL", "PATIENT_ID", "STAY_ID", "NIR",
+              "POSTAL_CODE", "CITY", "NAME_TOKEN"):
+        if e == "PHONE_VALID":
+            # Recall on the valid numbers only; precision is PHONE's (same findings).
+            s = prf(truth[e], found.get("PHONE", set()))
+            s["precision"] = s["f1"] = None
+            out[e] = s
+        elif presidio and e == "BIRTH_DATE":
             s = prf(truth[e], found.get("DATE", set()))
             s["precision"] = s["f1"] = None  # any date: no birth-date precision
             out[e] = s

