@@ -9,12 +9,18 @@ number..., how many look like names). The rules, in short:
 - a date column is a birth date only with a birth header, or, when its header says nothing,
   when its years are plausible birth years spread over decades in a table that has names
   (lower confidence); admission/visit headers give VISIT_DATE; other date columns no label;
-- name labels come from the header, checked against values that look like names.
+- name labels come from the header, checked against values that look like names;
+- a column whose header says nothing known but whose values are identifier-shaped and match
+  the table's people one to one is a person identifier (``PATIENT_ID``, lower confidence).
+
+What each label's values must show is the entity registry's (:mod:`breachscope.entities`:
+``column_rule``, ``column_check``).
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -53,13 +59,16 @@ PLACEHOLDERS = frozenset({
 @dataclass(slots=True)
 class ColumnLabel:
     """What column ``index`` holds: ``label`` is an entity of the vocabulary or ``None``;
-    ``reason`` says why, for review (it never quotes cell values)."""
+    ``reason`` says why, for review (it never quotes cell values). ``from_values``: a person
+    identifier recognised by its values alone, which says the rows are people's but not that
+    they are patients (``tables.role_hint``)."""
 
     index: int
     header: str
     label: str | None
     confidence: float
     reason: str
+    from_values: bool = False
 
 
 def is_placeholder(value: str) -> bool:
@@ -357,8 +366,10 @@ def classify_columns(table: TableUnit, *, today: date | None = None) -> list[Col
     )
     results: list[ColumnLabel] = []
     undated: list[tuple[int, ColumnStats]] = []  # date-like columns whose header says nothing
+    all_stats: list[ColumnStats] = []
     for index, (name, tokens) in enumerate(zip(table.header, all_tokens, strict=True)):
         stats = column_stats(sample_values(table.column(index)), today)
+        all_stats.append(stats)
         quoted = f"'{name.strip()}'"
         header_guess = h.header_label(tokens, staff_table=staff_table)
         if stats.n == 0:
@@ -386,6 +397,8 @@ def classify_columns(table: TableUnit, *, today: date | None = None) -> list[Col
         results.append(ColumnLabel(index, name, label, confidence, reason))
     _infer_names(table, results, undated)
     _infer_birth_date(table, results, undated)
+    if not any(h.is_staff_header(t) for t in all_tokens):
+        _infer_identifier(table, results, all_tokens, all_stats)
     return results
 
 
@@ -505,3 +518,115 @@ def _infer_birth_date(
                 "decades, in a table with names (no header evidence)"
             )
             return
+
+
+# A person identifier recognised by its values (issue 11): a column whose header says nothing
+# the vocabulary knows (``pat_no``, ``rec_ref``) but whose values are identifiers of the
+# table's people. Header words are a hint a hospital's export does not always give; the
+# values are evidence every export gives: one fixed shape (``99999999``, ``AA-999999``) and
+# one value per person and one person per value, checked against the table's own name and
+# NIR columns (a patient table has one row per person, a stays table repeats both).
+ID_MIN_VALUES = 20  # distinct values needed to judge (a 5-row table proves nothing)
+ID_MIN_LENGTH = 6  # shorter codes are postal codes, unit codes, counters
+ID_MAX_LENGTH = 24
+ID_MIN_DIGITS = 4
+ID_SHAPE_SHARE = 0.9  # share of sampled values of the most common shape
+ID_PERSON_SHARE = 0.95  # share of values naming one person, and of people with one value
+ID_ROWS_CHECKED = 5000
+ID_FROM_VALUES_CONFIDENCE = 0.55  # below a header's: the values alone say it
+_ID_SHAPE_CHARS = frozenset("A9-")
+# Header words naming an identifier of something other than a person: an invoice, an order,
+# a stay, a document... is unique per row too, and one person may own several.
+_OTHER_OBJECT_WORDS = frozenset({
+    "FACTURE", "INVOICE", "BILL", "ORDER", "COMMANDE", "LOT", "TRANSACTION", "PAIEMENT",
+    "PAYMENT", "REGLEMENT", "TICKET", "PRODUIT", "PRODUCT", "ARTICLE", "SKU", "SEJOUR",
+    "VENUE", "STAY", "VISIT", "VISITE", "EXAMEN", "PRESCRIPTION", "ORDONNANCE", "DEMANDE",
+    "RDV", "ACTE", "DOCUMENT", "FICHIER", "FILE", "IMAGE", "COMPTE", "ACCOUNT", "CONTRAT",
+    "DOSSIERMEDICAL", "LIGNE", "LINE", "MESSAGE", "SESSION", "DEVICE", "APPAREIL", "TRACKING",
+    "COLIS", "ENVOI", "BON", "QUITTANCE", "ECHANTILLON", "SAMPLE", "TUBE", "PRELEVEMENT",
+})
+
+
+def _shape(value: str) -> str:
+    """``AB-123456`` → ``AA-999999``: letters as ``A``, digits as ``9``."""
+    return "".join("9" if c.isdigit() else "A" if c.isalpha() else c for c in value)
+
+
+def _identifier_shape(sample: list[str]) -> tuple[str, float] | None:
+    """The one shape most sampled values share, and that share, when it looks like an
+    identifier: long enough, digits in it, no spaces, dots or other punctuation (no prices,
+    no dates, no words)."""
+    if not sample:
+        return None
+    shape, count = Counter(_shape(v) for v in sample).most_common(1)[0]
+    share = count / len(sample)
+    if share < ID_SHAPE_SHARE or not ID_MIN_LENGTH <= len(shape) <= ID_MAX_LENGTH:
+        return None
+    if set(shape) - _ID_SHAPE_CHARS or shape.count("9") < ID_MIN_DIGITS:
+        return None
+    return shape, share
+
+
+def _row_counter(values: list[str]) -> bool:
+    """Numbers that count rows (``100001``, ``100002``...): an auto-increment key, which two
+    unrelated exports share, not a person's identifier."""
+    numbers = {int(v) for v in (c.strip() for c in values) if v.isdigit()}
+    return len(numbers) >= 2 and max(numbers) - min(numbers) + 1 <= 1.5 * len(numbers)
+
+
+def _one_person_per_value(
+    table: TableUnit, index: int, person_columns: list[int]
+) -> tuple[float, int]:
+    """How well the column's values and the table's people match one to one: the smaller of
+    the share of values found with one person only and the share of people found with one
+    value only; and the number of distinct values judged."""
+    people_of: dict[str, set[tuple[str, ...]]] = {}
+    values_of: dict[tuple[str, ...], set[str]] = {}
+    for row in table.rows[:ID_ROWS_CHECKED]:
+        value = row[index].strip()
+        person = tuple(" ".join(row[i].split()).upper() for i in person_columns)
+        if not value or is_placeholder(value) or not any(person):
+            continue
+        people_of.setdefault(value, set()).add(person)
+        values_of.setdefault(person, set()).add(value)
+    if not people_of:
+        return 0.0, 0
+    one_person = sum(len(p) == 1 for p in people_of.values()) / len(people_of)
+    one_value = sum(len(v) == 1 for v in values_of.values()) / len(values_of)
+    return min(one_person, one_value), len(people_of)
+
+
+def _infer_identifier(
+    table: TableUnit, results: list[ColumnLabel], all_tokens: list[tuple[str, ...]],
+    all_stats: list[ColumnStats],
+) -> None:
+    """Label as PATIENT_ID (a person's own identifier, confidence 0.55) the first unlabelled
+    column whose values are identifier-shaped and match the table's people one to one; only
+    in a table with name or NIR columns, no patient identifier column already, and none of
+    staff (an employee number is the staff's, ``headers.is_staff_header``)."""
+    if any(c.label == "PATIENT_ID" for c in results):
+        return
+    person_columns = [c.index for c in results if c.label in NAME_LABELS or c.label == "NIR"]
+    if not person_columns:
+        return
+    for column, tokens, stats in zip(results, all_tokens, all_stats, strict=True):
+        if column.label is not None or stats.n == 0 or h.is_date_header(tokens):
+            continue
+        if any(t in _OTHER_OBJECT_WORDS or t in h.FREE_TEXT_WORDS for t in tokens):
+            continue
+        if stats.valid["DATE_LOOSE"] >= 0.5:
+            continue
+        sample = sample_values(table.column(column.index))
+        found = _identifier_shape(sample)
+        if found is None or _row_counter(table.column(column.index)[:ID_ROWS_CHECKED]):
+            continue
+        match, n_values = _one_person_per_value(table, column.index, person_columns)
+        if n_values < ID_MIN_VALUES or match < ID_PERSON_SHARE:
+            continue
+        shape, share = found
+        column.label, column.confidence = "PATIENT_ID", ID_FROM_VALUES_CONFIDENCE
+        column.from_values = True
+        column.reason = (f"{_pct(share)} of values share one identifier shape "
+                         f"({len(shape)} characters) and {_pct(match)} of values and people "
+                         "match one to one: a person identifier (no header evidence)")
+        return

@@ -154,7 +154,9 @@ def role_hint(table: TableUnit, columns: list[ColumnLabel]) -> str:
     evidence: payroll files hold the staff's NIR too, so it does not outweigh staff evidence.
     """
     tokens = [header_tokens(name) for name in table.header]
-    labels = {c.label for c in columns}
+    # A person identifier recognised by its values alone says the rows are people's, not
+    # that they are patients: it is no patient evidence.
+    labels = {c.label for c in columns if not c.from_values}
     patient = any(is_patient_header(t) for t in tokens) or bool(
         labels & {"PATIENT_ID", "STAY_ID", "VISIT_DATE"}
     )
