@@ -170,3 +170,29 @@ def test_registry_and_extractors_do_not_load_detection():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.strip()
     assert out == "[]"
+
+
+def test_every_entity_detection_emits_is_in_the_registry():
+    """A label the header vocabulary gives or a free-text scanner emits without a spec would
+    fall back to defaults everywhere (no category, no record field): the registry must know
+    it first."""
+    import importlib
+    import pkgutil
+
+    from breachscope.detect import scanners
+    from breachscope.detect.headers import header_label, header_tokens, health_header_label
+
+    emitted: set[str] = set()
+    for info in pkgutil.iter_modules(scanners.__path__):
+        module = importlib.import_module(f"{scanners.__name__}.{info.name}")
+        emitted |= {entity for entity, _scan in getattr(module, "SCANNERS", [])}
+    headers = ["IPP", "NDA", "nom", "prénom", "nom_prenom", "date_naissance", "sexe", "NIR",
+               "adresse", "CP", "ville", "tél", "mail", "IBAN", "N° CB", "RPPS", "FINESS",
+               "date d'entrée", "service", "CIM10", "diagnostic", "traitement", "acte CCAM",
+               "mot de passe"]
+    for name in headers:
+        tokens = header_tokens(name)
+        emitted |= {label for label in (header_label(tokens), health_header_label(tokens))
+                    if label}
+    assert emitted, "nothing collected"
+    assert emitted <= {e.value for e in EntityType}, emitted - {e.value for e in EntityType}
