@@ -21,13 +21,15 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from breachscope.entities import CATEGORY_ORDER as _REGISTRY_ORDER
+
 
 def _as_dict(obj: Any) -> dict[str, Any]:
     """A flat dataclass as a dict (``dataclasses.asdict`` deep-copies and is slow)."""
     return {f.name: getattr(obj, f.name) for f in fields(obj)}
 
 
-CATEGORY_ORDER = ("IDENTITY", "CONTACT", "NATIONAL_ID", "HEALTH", "FINANCIAL", "CREDENTIALS")
+CATEGORY_ORDER = tuple(_REGISTRY_ORDER)  # the registry's order (breachscope.entities)
 
 
 @dataclass(slots=True)

@@ -4,17 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-# Entity labels (ARCHITECTURE.md vocabulary).
-IDENTITY_ENTITIES = {"PERSON", "LAST_NAME", "FIRST_NAME", "BIRTH_DATE", "SEX", "AGE"}
-CONTACT_ENTITIES = {"ADDRESS", "POSTAL_CODE", "CITY", "PHONE", "EMAIL"}
-NATIONAL_ID_ENTITIES = {"NIR", "ID_DOCUMENT"}
-FINANCIAL_ENTITIES = {"IBAN", "PAYMENT_CARD"}
-HEALTH_ENTITIES = {
-    "VISIT_DATE", "CARE_UNIT", "ICD10_CODE", "DIAGNOSIS", "MEDICATION", "PROCEDURE",
-}
-CARE_ADMIN_ENTITIES = {"PATIENT_ID", "STAY_ID"}
-PROFESSIONAL_ENTITIES = {"RPPS", "FINESS"}
-CREDENTIAL_ENTITIES = {"CREDENTIAL"}
+# The entity labels and their categories are the registry's: breachscope.entities.
 
 
 @dataclass(slots=True)
