@@ -323,9 +323,20 @@ _NUMBER_BEFORE = re.compile(
 )
 
 
+_last_streets: tuple[str, list[Hit]] | None = None
+
+
 def find_street_lines(text: str) -> Iterator[Hit]:
     """Street lines: each type of way found, with a capitalized name after it and a number
-    before it (none needed for ``lieu-dit``, ``résidence``, ``hameau``, ``lotissement``)."""
+    before it (none needed for ``lieu-dit``, ``résidence``, ``hameau``, ``lotissement``).
+    Cached for the last text seen: the postal codes after a street line read them too."""
+    global _last_streets
+    if _last_streets is None or _last_streets[0] is not text:
+        _last_streets = (text, list(_street_lines(text)))
+    return iter(_last_streets[1])
+
+
+def _street_lines(text: str) -> Iterator[Hit]:
     for way in _WAY_WORD.finditer(text):
         name_m = _NAME_AFTER.match(text, way.end())
         if name_m is None:

@@ -53,9 +53,27 @@ _PLACEHOLDER_WORDS = frozenset(
 _MASK = re.compile(r"^[\sXx*_.\-…/]+$")
 
 
+# Every alternative of _PLACEHOLDER starts with one of these characters. Python's ``re`` tries
+# the whole alternation at every position of the text; finding these characters first and
+# matching only there is the same result at a fraction of the cost (a page of prose has a few
+# dozen of them, a megabyte of it took 0.2 s before).
+_TRIGGER = re.compile(r"[«<&{$\[%@#_.…Xx*]")
+
+
 def placeholder_spans(text: str) -> list[tuple[int, int]]:
-    """Character spans of the template blanks in ``text``, in order."""
-    return [m.span() for m in _PLACEHOLDER.finditer(text)]
+    """Character spans of the template blanks in ``text``, in order (what
+    ``_PLACEHOLDER.finditer`` gives, found from the trigger characters)."""
+    spans: list[tuple[int, int]] = []
+    end = 0
+    for trigger in _TRIGGER.finditer(text):
+        start = trigger.start()
+        if start < end:
+            continue
+        m = _PLACEHOLDER.match(text, start)
+        if m is not None:
+            spans.append(m.span())
+            end = m.end()
+    return spans
 
 
 def has_placeholder(text: str) -> bool:
