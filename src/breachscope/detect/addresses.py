@@ -29,6 +29,7 @@ from functools import cache
 from importlib import resources
 
 from breachscope.detect.health import fold_text
+from breachscope.detect.windows import finditer_near_digits
 
 Hit = tuple[int, int, str, float, str]
 
@@ -163,7 +164,7 @@ def _postal_hits(text: str) -> list[tuple[str, Hit]]:
         return _last[1]
     hits: list[tuple[str, Hit]] = []
     taken: set[int] = set()
-    for m in _POSTAL_CITY.finditer(text):
+    for m in finditer_near_digits(_POSTAL_CITY, text, before=4, after=80):
         code = m.group(1).replace(" ", "")
         rest = m.group(2)
         if _is_reference(text, m.start()):
@@ -197,7 +198,7 @@ def _postal_hits(text: str) -> list[tuple[str, Hit]]:
             city = m.group(2).rstrip(" -")
             hits.append(("CITY", (m.start(2), m.start(2) + len(city), city, 0.6,
                                   "street+postal_code")))
-    for m in _CODE_ALONE.finditer(text):
+    for m in finditer_near_digits(_CODE_ALONE, text, before=1, after=1):
         code = m.group(1)
         if m.start() in taken or not is_postal_code(code) or _is_reference(text, m.start()):
             continue

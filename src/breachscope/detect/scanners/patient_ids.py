@@ -20,6 +20,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from breachscope.detect.windows import finditer_near_digits
+
 _STRONG, _DESCRIBED, _WEAK = 0.9, 0.75, 0.6
 
 _CUE = re.compile(
@@ -98,7 +100,8 @@ def _all_hits(text: str) -> Iterator[tuple[str, tuple[int, int, str, float, str]
 
 
 def _cued_hits(text: str) -> Iterator[tuple[str, tuple[int, int, str, float, str]]]:
-    for cue in _CUE.finditer(text):
+    # A cue counts only with a value holding digits within 40 characters after it.
+    for cue in finditer_near_digits(_CUE, text, before=120, after=1):
         group = cue.lastgroup or ""
         kind = group.split("_", 1)[0]
         link = _LINK.match(text, cue.end())

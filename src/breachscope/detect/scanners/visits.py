@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 from breachscope.detect.text import _DATE_TEXT
 from breachscope.detect.validators import parse_date
+from breachscope.detect.windows import finditer_near_digits
 
 _VISIT_CUE = (
     r"(?:hospitalis[ée]e?s?|admise?|admission|entr[ée]e?|sortie?|sortante?|venue?|vue?"
@@ -27,7 +28,7 @@ _AGE = re.compile(
 
 
 def _visit_dates(text: str) -> Iterator[tuple[int, int, str, float, str]]:
-    for m in _VISIT.finditer(text):
+    for m in finditer_near_digits(_VISIT, text, before=120, after=40):
         for group in ("date", "until"):
             raw = m.group(group)
             value = parse_date(raw) if raw else None
@@ -36,7 +37,7 @@ def _visit_dates(text: str) -> Iterator[tuple[int, int, str, float, str]]:
 
 
 def _ages(text: str) -> Iterator[tuple[int, int, str, float, str]]:
-    for m in _AGE.finditer(text):
+    for m in finditer_near_digits(_AGE, text, before=60, after=60):
         age = int(m.group("age"))
         if age <= 120:
             yield m.start("age"), m.end("age"), str(age), 0.8, "context+age"
