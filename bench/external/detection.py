@@ -3,7 +3,8 @@ ANS's HL7 v2 samples (the message files as they are), their truth and the scorin
 
 eds-pseudo: set-based per file, values normalized on both sides (dates to YYYY-MM-DD, phones
 to national digits, e-mails lower-case, identifiers alphanumeric upper-case, NIR on its first
-13 digits since the truth's SECU values mostly have 13, cities folded). Names are scored as
+13 digits since the truth's SECU values mostly have 13, cities folded; NIR_SHAPED is NIR's
+recall on the SECU values a real NIR could be, see nir_shaped). Names are scored as
 folded tokens: the tokens of PERSON / LAST_NAME / FIRST_NAME findings against the tokens of the
 NOM / PRENOM spans of the same file.
 
@@ -114,6 +115,40 @@ def valid_phone(s: str) -> bool:
         return False
 
 
+_NIR_BODY = re.compile(r"[1278]\d{4}(?:\d\d|2[AB])\d{6}")
+
+
+def nir_shaped(s: str) -> bool:
+    """A truth SECU span that could be a real NIR: 13 characters (written without the key) or
+    15 with the key ``stdnum.fr.nir`` accepts, with a NIR's structure: sex 1/2/7/8, month
+    01–12, 20–42 or 50–99 (INSEE's pseudo months), département 01–99 or 2A/2B (97x/98x take
+    a 2-digit commune), commune and order number not 0. Many eds-pseudo SECU values are
+    generated digits no NIR looks like (first digit 0, 3, 4, 9, month 00 or 13–19, 11, 12, 14
+    or 16 digits): a detector that checks the structure cannot find them, so NIR recall is also
+    scored on the shaped ones (NIR_SHAPED)."""
+    from stdnum.fr import nir as stdnum_nir
+
+    compact = re.sub(r"[\s.\-]", "", s.strip().upper())
+    if len(compact) == 15:
+        if not stdnum_nir.is_valid(compact):
+            return False
+    elif len(compact) != 13:
+        return False
+    body = compact[:13]
+    if not _NIR_BODY.fullmatch(body):
+        return False
+    month = int(body[3:5])
+    if not (1 <= month <= 12 or 20 <= month <= 42 or 50 <= month <= 99):
+        return False
+    department = body[5:7]
+    if department == "00":
+        return False
+    if department in ("97", "98"):
+        commune, order = body[8:10], body[10:13]
+        return commune != "00" and order != "000"
+    return body[7:10] != "000" and body[10:13] != "000"
+
+
 def name_tokens(s: str) -> set[str]:
     return {t for t in re.split(r"[^a-z]+", fold(s)) if len(t) > 1}
 
@@ -155,6 +190,8 @@ def eds_truth(notes: list[Note]) -> dict[str, set]:
                 truth[e].add((n.file, norm_value(e, text)))
                 if e == "PHONE" and valid_phone(text):
                     truth["PHONE_VALID"].add((n.file, norm_value(e, text)))
+                if e == "NIR" and nir_shaped(text):
+                    truth["NIR_SHAPED"].add((n.file, norm_value(e, text)))
             elif label in NAME_LABELS:
                 truth["NAME_TOKEN"] |= {(n.file, t) for t in name_tokens(text)}
     return truth
@@ -187,10 +224,13 @@ def prf(truth: set, found: set) -> dict:
 def score_eds(truth: dict[str, set], found: dict[str, set], presidio: bool = False) -> dict:
     out = {}
     for e in ("BIRTH_DATE", "PHONE", "PHONE_VALID", "EMAIL", "PATIENT_ID", "STAY_ID", "NIR",
-              "POSTAL_CODE", "CITY", "NAME_TOKEN"):
-        if e == "PHONE_VALID":
-            # Recall on the valid numbers only; precision is PHONE's (same findings).
-            s = prf(truth[e], found.get("PHONE", set()))
+              "NIR_SHAPED", "POSTAL_CODE", "CITY", "NAME_TOKEN"):
+        if presidio and e == "NIR_SHAPED":
+            continue
+        if e in ("PHONE_VALID", "NIR_SHAPED"):
+            # Recall on the valid / shaped values only; precision is PHONE's / NIR's (same
+            # findings).
+            s = prf(truth[e], found.get(e.split("_")[0], set()))
             s["precision"] = s["f1"] = None
             out[e] = s
         elif presidio and e == "BIRTH_DATE":

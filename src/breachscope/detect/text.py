@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 
 from breachscope.detect.model import Finding
 from breachscope.detect.validators import (
+    nir_body_shaped,
     nir_is_strict,
     normalize_email,
     normalize_iban,
@@ -289,6 +290,194 @@ def _keyless_nirs(text: str) -> Iterator[tuple[int, int, str, float, str]]:
 
 _NIR_SEPARATORS = re.compile(r"[^0-9A-Za-z]")
 
+# A run of at least 13 digits whose groups are parted by one separator (a space, a dot, a
+# dash, a (narrow) nbsp): "1 8 5 0 7 0 8 1 6 9 3 8 9", "2 720649 460 891", and the runs of
+# prescription forms where the NIR's boxes touch a date's ("2720949 844 236 1 3 1 0 1 9 7 2",
+# "1 0 0 2 2 0 1 7 1 9 1 0 9 6 1 8 1 3 9 2 3"). Each character is a digit or a separator,
+# so the match is one pass over the run whatever its length (no backtracking).
+_DIGIT_RUN = re.compile(r"(?<![0-9A-Za-z+])\d(?:[ .\-\u00a0\u202f]?\d){12,}")
+# How a run of 13, 21 or 29 digits splits into an 8-digit date (ddmmyyyy) and a NIR without
+# its key: (digits before the NIR, digits after it).
+_RUN_LAYOUTS = {13: ((0, 0),), 21: ((8, 0), (0, 8)), 29: ((8, 8),)}
+_NOT_DIGIT = re.compile(r"\D")
+
+
+def _keyless_nir_runs(text: str) -> Iterator[tuple[int, int, str, float, str]]:
+    """NIRs without their key in runs of spaced or grouped digits, as their 13 characters
+    (confidence 0.6), when a cue is before them (``Son numéro d'assuré est 1 9 2 0 5 ...``,
+    ``Assuré : ANDRE TARDITO N° 2 9 2 0 ...``, a date's boxes between) or when a birth date
+    agrees with their year of birth (digits 2–3): on their line (``Née le 24/03/87, 1 8 7 0 4
+    ...``, ``Foubert, Daniel Rene  1 8 5 0 7 ...  1 1 1 0 1 9 8 5``), in the run itself (a
+    prescription row's boxes), or in the identity block above (a date alone on its line, a
+    ``né le``). The 13 characters must have a NIR's structure (:func:`nir_body_shaped`)."""
+    context: _RunContext | None = None
+    for m in _DIGIT_RUN.finditer(text):
+        start, end = m.span()
+        if end < len(text) and (text[end].isalpha() or text[end] == "/"):
+            if text[end] != "/":
+                continue  # glued to a word: a reference, not a NIR
+            end = _drop_last_group(text, start, end)  # "... 1 030458906358 18/04/03"
+        if start > 0 and text[start - 1] == "/":
+            start = _drop_first_group(text, start, end)
+        if end - start < 13:
+            continue
+        context = context or _RunContext(text)
+        found = context.nir_in_run(start, end)
+        if found is None and (trimmed := _boxes_only(text, start, end)) != (start, end):
+            found = context.nir_in_run(*trimmed)  # "... 1 4 0 5 1 9 8 0 24 avenue"
+        if found is not None:
+            yield found
+
+
+def _drop_last_group(text: str, start: int, end: int) -> int:
+    i = end
+    while i > start and text[i - 1].isdigit():
+        i -= 1
+    return max(start, i - 1)
+
+
+def _drop_first_group(text: str, start: int, end: int) -> int:
+    i = start
+    while i < end and text[i].isdigit():
+        i += 1
+    return min(end, i + 1)
+
+
+def _boxes_only(text: str, start: int, end: int) -> tuple[int, int]:
+    """A run of digits spaced one by one (boxes) without a longer group at either end: the
+    street number after a form's last box (``1 9 8 0 24 avenue``) is another field."""
+    if text[end - 2 : end].isdigit():
+        end = _drop_last_group(text, start, end)
+    if text[start : start + 2].isdigit():
+        start = _drop_first_group(text, start, end)
+    return start, end
+
+
+def _ddmmyyyy_year(digits: str) -> int | None:
+    value = parse_date(f"{digits[:2]}/{digits[2:4]}/{digits[4:]}")
+    return int(value[:4]) if value is not None and int(value[:4]) >= 1890 else None
+
+
+class _RunContext:
+    """What the keyless runs of one text are checked against, each read once over the whole
+    text and only when a run needs it (line starts, NIR cues, dates), then found by bisection:
+    a text full of 13-digit numbers costs no window search per number."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._lines: list[int] | None = None
+        self._cues: list[int] | None = None
+        self._dates: list[tuple[int, int, str]] | None = None
+        self._date_starts: list[int] = []
+
+    @property
+    def lines(self) -> list[int]:
+        if self._lines is None:
+            self._lines = _line_starts(self.text)
+        return self._lines
+
+    def line_of(self, i: int) -> tuple[int, int]:
+        """The start and the end (the line break) of the line holding position ``i``."""
+        k = bisect_right(self.lines, i) - 1
+        end = self.lines[k + 1] - 1 if k + 1 < len(self.lines) else len(self.text)
+        return self.lines[k], end
+
+    def cue_before(self, start: int) -> bool:
+        """A NIR cue ending at most 100 characters before, with at most one line break
+        between."""
+        if self._cues is None:
+            self._cues = [cue.end() for cue in _NIR_CUE.finditer(self.text)]
+        k = bisect_right(self._cues, start) - 1
+        if k < 0 or self._cues[k] < start - 100:
+            return False
+        return self.text.count("\n", self._cues[k], start) <= 1
+
+    def dates(self, lo: int, hi: int) -> list[tuple[int, int, str]]:
+        """The dates starting in [lo, hi): start, end and the year's last two digits of the
+        dates that could be birth dates (valid, not in the future)."""
+        if self._dates is None:
+            import datetime as dt
+
+            this_year = dt.date.today().year
+            self._dates = []
+            for d in _ANY_DATE.finditer(self.text):
+                value = parse_prose_date(d.group())
+                if value is not None and int(value[:4]) <= this_year:
+                    self._dates.append((d.start(), d.end(), value[2:4]))
+            self._date_starts = [d[0] for d in self._dates]
+        i = bisect_right(self._date_starts, lo - 1)
+        j = bisect_right(self._date_starts, hi - 1)
+        return self._dates[i:j]
+
+    def nir_in_run(self, start: int, end: int) -> tuple[int, int, str, float, str] | None:
+        text = self.text
+        run = text[start:end]
+        digits = _NOT_DIGIT.sub("", run)
+        layouts = _RUN_LAYOUTS.get(len(digits))
+        if layouts is None:
+            return None
+        positions: list[int] = []
+        group_starts: set[int] = set()
+        if len(digits) > 13:  # where each digit sits, the digits beginning a group (the cuts)
+            positions = [i for i, c in enumerate(run) if c.isdigit()]
+            group_starts = {k for k, i in enumerate(positions) if not run[i - 1 : i].isdigit()}
+        for before, after in layouts:
+            cut = len(digits) - after
+            if (before and before not in group_starts) or (after and cut not in group_starts):
+                continue
+            body = digits[before:cut]
+            dates = [d for d in (digits[:before], digits[cut:]) if d]
+            years = [_ddmmyyyy_year(d) for d in dates]
+            if not nir_body_shaped(body) or None in years:
+                continue
+            span = (
+                (start + positions[before], start + positions[cut - 1] + 1) if positions
+                else (start, end)
+            )
+            if self.cue_before(start):
+                return *span, body, 0.6, "context+nir_keyless"
+            line_start, _ = self.line_of(start)
+            if _PHONE_REFERENCE_BEFORE.search(text[max(line_start, start - 30) : start]):
+                continue  # "commande 1850708169389 du 11/10/1985": an order number
+            if self.birth_year_agrees(start, end, body[1:3], years):
+                return *span, body, 0.6, "context+nir_keyless_birth"
+        return None
+
+    def birth_year_agrees(self, start: int, end: int, yy: str, run_years: list) -> bool:
+        """A date that could be a birth date (not in the future) and whose year ends with
+        the NIR's ``yy``: one of the run's own dates, a date on the NIR's line (up to 60
+        characters before it, 40 after), or, in the 8 lines above (400 characters at most), a
+        date alone on its line or after a birth cue (the identity block of a form or a
+        letter)."""
+        import datetime as dt
+
+        this_year = dt.date.today().year
+        if any(year % 100 == int(yy) and year <= this_year for year in run_years):
+            return True
+        line_start, line_end = self.line_of(start)
+        for d_start, d_end, d_yy in self.dates(max(line_start, start - 60), end + 41):
+            if d_yy == yy and (d_end <= start or (d_start >= end and d_end <= line_end)):
+                return True
+        k = bisect_right(self.lines, start) - 1
+        above = self.lines[max(0, k - 8)]
+        while above < line_start - 400:
+            above = self.lines[bisect_right(self.lines, above)]
+        for d_start, d_end, d_yy in self.dates(above, line_start):
+            if d_yy != yy:
+                continue
+            d_line_start, d_line_end = self.line_of(d_start)
+            if not _text_around(self.text, d_line_start, d_start, d_end, d_line_end):
+                return True  # a date alone on its line
+            cue = _BIRTH_DATE.search(self.text, max(d_line_start, d_start - 60), d_end)
+            if cue is not None and cue.start("date") == d_start:
+                return True
+        return False
+
+
+def _text_around(text: str, line_start: int, start: int, end: int, line_end: int) -> bool:
+    """Whether anything but blanks is on the line around [start, end)."""
+    return bool(text[line_start:start].strip() or text[end:line_end].strip())
+
 
 def _is_cued_card(text: str, m: re.Match[str]) -> bool:
     from breachscope.detect.identifiers import cue_before, normalize_card
@@ -531,6 +720,7 @@ _CORE_SCANNERS: tuple[tuple[str, Scanner], ...] = (
     ("IBAN", _ibans),
     ("NIR", _nirs),
     ("NIR", _keyless_nirs),
+    ("NIR", _keyless_nir_runs),
     ("PHONE", _phones),
     ("BIRTH_DATE", _birth_dates),
 )

@@ -65,6 +65,28 @@ def nir_is_strict(nir: str) -> bool:
     return nir[0] in "12" and nir[3:5].isdigit() and 1 <= int(nir[3:5]) <= 12
 
 
+def nir_body_shaped(body: str) -> bool:
+    """True when 13 characters (a NIR without its key) have a NIR's structure: sex 1, 2, 7
+    or 8, month 01–12 or one of INSEE's pseudo months (20–42, 50–99), département 01–99 or
+    2A/2B (97x and 98x take a 2-digit commune), commune and order number not zero.
+
+    A number written without its key has nothing else to check it: the structure is what
+    tells a NIR from another 13-digit number.
+    """
+    if len(body) != 13 or body[0] not in "1278" or not body[:5].isdigit():
+        return False
+    if not body[7:].isdigit() or not (body[5:7].isdigit() or body[5:7] in ("2A", "2B")):
+        return False
+    month = int(body[3:5])
+    if not (1 <= month <= 12 or 20 <= month <= 42 or 50 <= month <= 99):
+        return False
+    if body[5:7] == "00":
+        return False
+    if body[5:7] in ("97", "98"):
+        return body[8:10] != "00" and body[10:] != "000"
+    return body[7:10] != "000" and body[10:] != "000"
+
+
 # --------------------------------------------------------------------------- IBAN
 
 
