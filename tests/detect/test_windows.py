@@ -11,6 +11,7 @@ from breachscope.detect import windows
 from breachscope.detect.addresses import find_cities, find_postal_codes
 from breachscope.detect.scanners.patient_ids import scan_patient_ids, scan_stay_ids
 from breachscope.detect.scanners.visits import SCANNERS as VISIT_SCANNERS
+from breachscope.detect.text import _birth_dates, _keyless_nirs
 from breachscope.detect.windows import digit_spans
 
 SNIPPETS = [
@@ -20,6 +21,8 @@ SNIPPETS = [
     "Domicile : 12 rue de la Paix 75002 Paris, ou Marseille, 13006.",
     "Consultation du            04/05/2023 (aux urgences).",
     "CP 33000 Bordeaux ; numéro de séjour 99887766.",
+    "Née le      jeu, 4 déc 1941 à Lille. DUPONT Marie, 23/04/1976",
+    "N° de sécurité sociale : 2 85 05 75 123 456, (04/08/1991, 32 ans)",
 ]
 FILLER = "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor "
 
@@ -28,6 +31,7 @@ def _scan_all(text: str) -> list:
     out = [list(find_postal_codes(text)), list(find_cities(text)),
            list(scan_patient_ids(text)), list(scan_stay_ids(text))]
     out += [list(scan(text)) for _, scan in VISIT_SCANNERS]
+    out += [list(_birth_dates(text)), list(_keyless_nirs(text))]
     return out
 
 

@@ -25,6 +25,7 @@ from breachscope.detect.validators import (
     normalize_phone,
     parse_date,
 )
+from breachscope.detect.windows import finditer_near_digits
 from breachscope.extract.units import TextUnit
 
 _SEP = r"[ .\-\u00a0\u202f]?"  # one optional separator: space, dot, dash, (narrow) nbsp
@@ -277,7 +278,8 @@ _KEYLESS_NIR = re.compile(
 def _keyless_nirs(text: str) -> Iterator[tuple[int, int, str, float, str]]:
     """NIRs written without their key after a cue, as their 13 characters (confidence 0.6:
     no key to check them)."""
-    for cue in _NIR_CUE.finditer(text):
+    # The number must start within 100 characters after the cue.
+    for cue in finditer_near_digits(_NIR_CUE, text, before=160, after=1):
         m = _KEYLESS_NIR.search(text, cue.end(), cue.end() + 100)
         if m is None or text.count("\n", cue.end(), m.start()) > 1:
             continue
@@ -571,7 +573,7 @@ def _french_shape(raw: str) -> str | None:
 
 
 def _birth_dates(text: str) -> Iterator[tuple[int, int, str, float, str]]:
-    for m in _BIRTH_DATE.finditer(text):
+    for m in finditer_near_digits(_BIRTH_DATE, text, before=160, after=30):
         value = parse_prose_date(m.group("date"))
         if value is not None:
             yield m.start("date"), m.end("date"), value, 0.9, "context+date"
@@ -581,7 +583,7 @@ def _birth_dates(text: str) -> Iterator[tuple[int, int, str, float, str]]:
 def _uncued_birth_dates(text: str) -> Iterator[tuple[int, int, str, float, str]]:
     """Dates without a cue before them, in one pass over the dates: followed by the age they
     give, after a sex field or a social security number in a patient row, after a name."""
-    for m in _ANY_DATE.finditer(text):
+    for m in finditer_near_digits(_ANY_DATE, text, before=1, after=30):
         start, end = m.span()
         if (age := _AGE_AFTER.match(text, end)) is not None:
             value = parse_prose_date(m.group())
