@@ -115,6 +115,21 @@ def init_worker(memory_limit_mb: int, events: object = None) -> None:
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     forbid_network()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process handles Ctrl-C
+    _warm_up()
+
+
+def _warm_up() -> None:
+    """Load what every file needs before the first file's time limit starts: the extractors,
+    the detectors, pyarrow and the drug-name automaton (about 1.5 s on this machine). Paid
+    inside the first file's limit, a two-row CSV failed "time limit exceeded" under a tight
+    ``--timeout`` on a busy machine. Best effort: a failure here shows up on the files."""
+    with contextlib.suppress(Exception):
+        import breachscope.detect.dispatch
+        import breachscope.extract.dispatch
+        import breachscope.results  # noqa: F401  (pyarrow)
+        from breachscope.detect.health import _automaton
+
+        _automaton()
 
 
 def _on_alarm(signum: int, frame: FrameType | None) -> None:
