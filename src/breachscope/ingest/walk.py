@@ -64,19 +64,32 @@ def hash_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def readable_name(name: str) -> str:
+    """A file or member name as the case stores and shows it. Names that are not valid UTF-8
+    (a Latin-1 name written on Windows, raw bytes in a tar header) reach Python with lone
+    surrogates (``surrogateescape``), which the store cannot encode: each such byte is written
+    as ``\\xNN`` (``résumé`` in Latin-1 becomes ``r\\xe9sum\\xe9``). The bytes are still read
+    from the real path; the name is only a label."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return name
+
+
 def top_level_files(sources: Iterable[Path]) -> Iterator[tuple[str, Path, Path]]:
     """(contract name, real path, root) for every file under the sources, in a stable order.
     Directory symbolic links are not descended into."""
     for source in sources:
         if not source.is_dir():
-            yield source.name, source, source.resolve().parent
+            yield readable_name(source.name), source, source.resolve().parent
             continue
         root = source.resolve()
         for dirpath, dirnames, filenames in os.walk(source, followlinks=False):
             dirnames.sort()
             for name in sorted(filenames):
                 real = Path(dirpath) / name
-                yield real.relative_to(source).as_posix(), real, root
+                yield readable_name(real.relative_to(source).as_posix()), real, root
 
 
 def total_size(sources: Iterable[Path]) -> int:
@@ -143,8 +156,8 @@ class Walker:
             result.reason))
         for m in result.members:
             self.stats.files += 1
-            path = f"{archive.path}!/{m.name}"
-            parent = f"{archive.path}!/{m.parent}" if m.parent else archive.path
+            path = f"{archive.path}!/{readable_name(m.name)}"
+            parent = f"{archive.path}!/{readable_name(m.parent)}" if m.parent else archive.path
             depth = m.depth
             if m.sha256 is None:  # never read whole: encrypted, link, limit, corrupt
                 self.unreadable(path, parent, depth, m.status, m.reason or m.status,
