@@ -69,7 +69,8 @@ class _TaskRunner:
         self.on_event: Callable[[str, int], None] | None = None
         self.pool = ProcessPool(
             max_workers=self.workers, initializer=init_worker,
-            initargs=(settings.memory_limit_mb, self.events), context=context,
+            initargs=(settings.memory_limit_mb, self.events, str(case.work_dir / "tmp")),
+            context=context,
         )
         self.in_flight: dict[Future[ContentResult], Entry] = {}
         self.queue: deque[Entry] = deque()  # members waiting for a free slot

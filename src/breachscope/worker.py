@@ -90,9 +90,13 @@ class TaskTimeout(BaseException):
 
 # -- worker process set-up -----------------------------------------------------------------
 
-def init_worker(memory_limit_mb: int, events: object = None) -> None:
-    """Pool initializer: cap this process's address space, forbid the network, and connect
-    progress events (``breachscope.events``) to the main process."""
+def init_worker(memory_limit_mb: int, events: object = None, temp_dir: str | None = None
+                ) -> None:
+    """Pool initializer: cap this process's address space, forbid the network, connect
+    progress events (``breachscope.events``) to the main process, and keep temporary files in
+    the case's work area (``temp_dir``)."""
+    if temp_dir:
+        _use_temp_dir(temp_dir)
     from breachscope import events as progress_events
     from breachscope.offline import forbid_network
 
@@ -116,6 +120,18 @@ def init_worker(memory_limit_mb: int, events: object = None) -> None:
     forbid_network()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process handles Ctrl-C
     _warm_up()
+
+
+def _use_temp_dir(temp_dir: str) -> None:
+    """Every temporary file of this worker and of the programs it runs (OCR page images and
+    text, antiword's and LibreOffice's files) goes to ``temp_dir`` inside the case's work area,
+    which the scan clears at its end: patient data never lands in the system's /tmp, outside
+    the case (issue 12)."""
+    import tempfile
+
+    Path(temp_dir).mkdir(parents=True, exist_ok=True)
+    os.environ["TMPDIR"] = os.environ["TEMP"] = os.environ["TMP"] = temp_dir
+    tempfile.tempdir = temp_dir
 
 
 def _warm_up() -> None:
