@@ -199,7 +199,7 @@ def _scan(
 ) -> ContentResult:
     from breachscope.detect.dispatch import StreamingDetector
     from breachscope.extract.dispatch import UnsupportedType, partition
-    from breachscope.extract.units import ExtractionError
+    from breachscope.extract.units import EncryptedContent, ExtractionError
 
     if file_type == "empty":
         return ContentResult("skipped", "empty file")
@@ -233,6 +233,9 @@ def _scan(
     except (TaskTimeout, MemoryError):
         sink.discard()
         raise
+    except EncryptedContent as exc:  # the contract's status, with what kind of file
+        return _partial(sink, "encrypted", scrub(str(exc)), file_type, n_units, columns,
+                        members, declared)
     except Exception as exc:  # ExtractionError, or a bug on hostile bytes: never stop the scan
         reason = str(exc) if isinstance(exc, ExtractionError) else (
             f"error: {type(exc).__name__}: {exc}")

@@ -15,7 +15,7 @@ from breachscope.detect.dispatch import detect_units
 from breachscope.extract import pdf as pdf_module
 from breachscope.extract.dispatch import partition
 from breachscope.extract.image import count_ocr_pages
-from breachscope.extract.units import ExtractionError, TextUnit
+from breachscope.extract.units import EncryptedContent, ExtractionError, TextUnit
 
 
 def units_of(path: Path) -> list[TextUnit]:
@@ -106,9 +106,20 @@ def _encrypted_pdf(path: Path, user_password: str) -> None:
 def test_password_protected_pdf_fails(tmp_path):
     path = tmp_path / "locked.pdf"
     _encrypted_pdf(path, "secret")
-    with pytest.raises(ExtractionError, match=r"^password-protected PDF$"):
+    with pytest.raises(EncryptedContent, match=r"^password-protected PDF$"):
         units_of(path)
     assert count_ocr_pages(path, "pdf") == 0
+
+
+def test_password_protected_pdf_is_recorded_encrypted_not_failed(tmp_path):
+    # The contract's status for a file that needs a password (issue 12: it was "failed").
+    from breachscope.settings import ScanSettings
+    from breachscope.worker import process_content
+
+    path = tmp_path / "locked.pdf"
+    _encrypted_pdf(path, "secret")
+    result = process_content(str(path), "pdf", str(tmp_path / "work"), ScanSettings())
+    assert (result.status, result.reason) == ("encrypted", "password-protected PDF")
 
 
 def test_encrypted_pdf_with_empty_user_password_is_read(tmp_path):

@@ -9,7 +9,7 @@ import pytest
 from samples.office import NIR, make_odt
 
 from breachscope.extract.odt import partition_odt
-from breachscope.extract.units import ExtractionError, TableUnit, TextUnit
+from breachscope.extract.units import EncryptedContent, ExtractionError, TableUnit, TextUnit
 from breachscope.ingest.sniff import sniff_type
 
 NS = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
@@ -128,5 +128,5 @@ def test_password_protected_odt_says_so(tmp_path: Path) -> None:
                          '"content.xml"><manifest:encryption-data manifest:checksum-type="SHA1"/>'
                          "</manifest:file-entry></manifest:manifest>")
         archive.writestr("content.xml", bytes(range(256)) * 4)
-    with pytest.raises(ExtractionError, match=r"^odt encrypted \(password protected\)$"):
+    with pytest.raises(EncryptedContent, match=r"^odt encrypted \(password protected\)$"):
         list(partition_odt(path))

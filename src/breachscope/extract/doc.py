@@ -28,7 +28,7 @@ from pathlib import Path
 
 from breachscope.extract.stream import decoded_chunks, segments
 from breachscope.extract.text import text_units
-from breachscope.extract.units import ExtractionError, TextUnit
+from breachscope.extract.units import ExtractionError, TextUnit, extraction_error
 
 #: Seconds antiword may run on one file.
 TIMEOUT = 120
@@ -74,7 +74,7 @@ def partition_doc(path: Path) -> Iterator[TextUnit]:
             raise ExtractionError(f"doc not read: cannot run antiword "
                                   f"({exc.strerror or type(exc).__name__})") from None
         if done.returncode != 0:
-            raise ExtractionError(_reason(done.returncode, done.stderr))
+            raise extraction_error(_reason(done.returncode, done.stderr))
         if out.stat().st_size > MAX_OUTPUT:
             raise ExtractionError("doc not read: antiword's output is too large")
         yield from text_units(_without_first_blank(segments(decoded_chunks(out, "utf-8"))))

@@ -34,7 +34,12 @@ from breachscope.extract._office import (
     sheet_units,
     trimmed,
 )
-from breachscope.extract.units import ExtractionError, TableUnit, TextUnit
+from breachscope.extract.units import (
+    EncryptedContent,
+    TableUnit,
+    TextUnit,
+    extraction_error,
+)
 
 
 def partition_ods(path: Path) -> Iterator[TableUnit | TextUnit]:
@@ -47,11 +52,11 @@ def partition_calamine(path: Path, kind: str) -> Iterator[TableUnit | TextUnit]:
     reasons)."""
     check_zip(path, kind, ("content.xml",))
     if odf_encrypted(path):
-        raise ExtractionError(f"{kind} encrypted (password protected)")
+        raise EncryptedContent(f"{kind} encrypted (password protected)")
     try:
         workbook = calamine.CalamineWorkbook.from_path(str(path))
     except Exception as exc:
-        raise ExtractionError(_reason(exc, kind)) from None
+        raise extraction_error(_reason(exc, kind)) from None
     try:
         for meta in workbook.sheets_metadata:
             if str(meta.typ).rsplit(".", 1)[-1] not in ("WorkSheet", "Worksheet"):
@@ -59,7 +64,7 @@ def partition_calamine(path: Path, kind: str) -> Iterator[TableUnit | TextUnit]:
             try:
                 sheet = workbook.get_sheet_by_name(meta.name)
             except Exception as exc:
-                raise ExtractionError(_reason(exc, kind)) from None
+                raise extraction_error(_reason(exc, kind)) from None
             yield from sheet_units(f"sheet {meta.name}", _rows(sheet))
     finally:
         workbook.close()

@@ -38,7 +38,7 @@ from defusedxml.ElementTree import iterparse
 
 from breachscope.extract._office import check_zip, odf_encrypted
 from breachscope.extract._table import CHUNK_ROWS, MAX_COLUMNS, column_names
-from breachscope.extract.units import ExtractionError, TableUnit, TextUnit
+from breachscope.extract.units import EncryptedContent, ExtractionError, TableUnit, TextUnit
 
 TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
 TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
@@ -70,7 +70,7 @@ def partition_odt(path: Path) -> Iterator[TextUnit | TableUnit]:
     path = Path(path)
     members = check_zip(path, "odt", ("content.xml", "styles.xml"))
     if odf_encrypted(path):
-        raise ExtractionError("odt encrypted (password protected)")
+        raise EncryptedContent("odt encrypted (password protected)")
     names = {m.filename for m in members}
     if "content.xml" not in names:
         raise ExtractionError("corrupt odt: no content.xml")

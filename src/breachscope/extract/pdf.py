@@ -29,7 +29,7 @@ from typing import Any
 from breachscope.events import emit
 from breachscope.extract.ocr import MAX_OCR_PIXELS, ocr_page
 from breachscope.extract.text import split_text
-from breachscope.extract.units import ExtractionError, TextUnit
+from breachscope.extract.units import EncryptedContent, ExtractionError, TextUnit
 
 #: A page with fewer non-blank characters than this in its text layer (and an image) is
 #: taken for a scan and read by OCR.
@@ -47,9 +47,9 @@ def _open(path: Path) -> Any:
     except pdfium.PdfiumError as exc:
         code = getattr(exc, "err_code", None)
         if code == pdfium_c.FPDF_ERR_PASSWORD:
-            raise ExtractionError("password-protected PDF") from None
+            raise EncryptedContent("password-protected PDF") from None
         if code == pdfium_c.FPDF_ERR_SECURITY:
-            raise ExtractionError("encrypted PDF: unsupported security handler") from None
+            raise EncryptedContent("encrypted PDF: unsupported security handler") from None
         if code == pdfium_c.FPDF_ERR_SUCCESS:  # parsed, but no page could be counted
             raise ExtractionError("damaged pdf: no pages") from None
         if code == pdfium_c.FPDF_ERR_FORMAT:

@@ -137,3 +137,18 @@ Unit = TextUnit | TableUnit | RecordUnit
 class ExtractionError(Exception):
     """The file could not be read; the message is the reason recorded for the file.
     It must never contain cell values or other personal data."""
+
+
+
+class EncryptedContent(ExtractionError):
+    """The file is password protected: recorded ``encrypted`` (the contract's status), not
+    ``failed``. The message says what kind of file."""
+
+
+def extraction_error(reason: str) -> ExtractionError:
+    """The error for a reason worded by an extractor: ``EncryptedContent`` when it says the
+    file is encrypted or password protected (``xls encrypted (password protected)``)."""
+    lowered = reason.lower()
+    if " encrypted" in lowered or "password-protected" in lowered:
+        return EncryptedContent(reason)
+    return ExtractionError(reason)

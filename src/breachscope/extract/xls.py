@@ -26,7 +26,7 @@ import xlrd
 from xlrd.compdoc import CompDocError
 
 from breachscope.extract._office import cell_text, sheet_units, trimmed
-from breachscope.extract.units import ExtractionError, TableUnit, TextUnit
+from breachscope.extract.units import ExtractionError, TableUnit, TextUnit, extraction_error
 
 _PADDED_FORMAT = re.compile(r"^[0#]*0[0#]*$")
 
@@ -48,13 +48,13 @@ def partition_xls(path: Path) -> Iterator[TableUnit | TextUnit]:
         book = xlrd.open_workbook(str(path), logfile=_Sink(), formatting_info=True,
                                   on_demand=True, ragged_rows=True)
     except Exception as exc:
-        raise ExtractionError(_reason(exc)) from None
+        raise extraction_error(_reason(exc)) from None
     try:
         for index in range(book.nsheets):
             try:
                 sheet = book.sheet_by_index(index)
             except Exception as exc:
-                raise ExtractionError(_reason(exc)) from None
+                raise extraction_error(_reason(exc)) from None
             yield from sheet_units(f"sheet {sheet.name}", _rows(book, sheet))
             book.unload_sheet(index)
     finally:
