@@ -34,10 +34,11 @@ def digit_spans(text: str, before: int, after: int) -> list[tuple[int, int]]:
     for m in _runs(before + after).finditer(text):
         start, end = max(0, m.start() - before), min(len(text), m.end() + after)
         if spans and start <= spans[-1][1]:
+            covered += end - spans[-1][1]
             spans[-1] = (spans[-1][0], end)
         else:
+            covered += end - start
             spans.append((start, end))
-        covered += end - start
         if covered > _WHOLE_TEXT_SHARE * len(text):
             return [(0, len(text))]
     return spans
