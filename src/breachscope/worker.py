@@ -26,6 +26,7 @@ from pathlib import Path
 from types import FrameType
 
 from breachscope.detect.model import Finding, Record
+from breachscope.extract.passwords import using_passwords
 from breachscope.extract.units import EmbeddedFile
 from breachscope.ingest.archives import ByteBudget
 from breachscope.masking import scrub
@@ -182,7 +183,7 @@ def process_content(
         if file_type in ARCHIVE_TYPES:
             result = _expand(Path(path), file_type, Path(work_dir), settings, depth)
         else:
-            with _time_limit(settings.timeout):
+            with _time_limit(settings.timeout), using_passwords(settings.passwords):
                 result = _scan(Path(path), file_type, Path(work_dir), settings, depth)
     except TaskTimeout:
         result = ContentResult("failed", f"time limit exceeded ({settings.timeout:g} s)")

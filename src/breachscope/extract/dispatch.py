@@ -1,5 +1,5 @@
 """One entry point for extraction: :func:`partition` picks the ``partition_*`` function for
-a sniffed file type (see :mod:`breachscope.ingest.sniff`) and streams its units.
+a sniffed file type (the table :data:`breachscope.filetypes.FILE_TYPES`) and streams its units.
 
 Every extractor is a generator: units come out as the file is read, so memory does not grow
 with the file for CSV/TSV, XLSX, text, XML and HTML (JSON is parsed whole, up to
@@ -25,6 +25,7 @@ from breachscope.extract.spreadsheet import partition_xlsx
 from breachscope.extract.text import partition_text
 from breachscope.extract.units import ExtractionError, Unit
 from breachscope.extract.xmlfile import partition_xml
+from breachscope.filetypes import BY_NAME, FILE_TYPES
 
 __all__ = [
     "CHUNK_ROWS",
@@ -41,7 +42,7 @@ class UnsupportedType(Exception):
     """No extractor exists (yet) for this file type; the message is the reason to record."""
 
 
-def _json_or_text(path: Path) -> Iterator[Unit]:
+def partition_json_or_text(path: Path) -> Iterator[Unit]:
     """JSON, or for a file too large to parse whole, its text streamed (identifiers are
     still found, as text). A truncated or invalid JSON file (common in leaks) is also read as
     text, then still fails with the parse error as its reason."""
@@ -59,49 +60,29 @@ def _json_or_text(path: Path) -> Iterator[Unit]:
         raise
 
 
+#: Extractors already loaded, by sniffed type (the others are imported on first use from
+#: :data:`breachscope.filetypes.FILE_TYPES`). Tests may replace an entry.
 PARTITIONERS: dict[str, Callable[[Path], Iterable[Unit]]] = {
     "csv": partition_delimited,
     "xlsx": partition_xlsx,
-    "json": _json_or_text,
+    "json": partition_json_or_text,
     "text": partition_text,
     "xml": partition_xml,
     "html": partition_html,
 }
 
-# Extractors loaded on first use (heavier libraries, optional system tools): "module:function"
-# under breachscope.extract. A module that is not there makes its type unsupported.
-LAZY_PARTITIONERS: dict[str, str] = {
-    "xls": "xls:partition_xls",
-    "ods": "ods:partition_ods",
-    "docx": "docx:partition_docx",
-    "odt": "odt:partition_odt",
-    "rtf": "rtf:partition_rtf",
-    "doc": "doc:partition_doc",
-    "pdf": "pdf:partition_pdf",
-    "png": "image:partition_image",
-    "jpeg": "image:partition_image",
-    "tiff": "image:partition_image",
-    "sql": "sqldump:partition_sql",
-    "sqlite": "sqlite:partition_sqlite",
-    "eml": "mail:partition_eml",
-    "mbox": "mail:partition_mbox",
-    "msg": "mail:partition_msg",
-    "hl7": "hl7:partition_hl7",
-    "hprim": "hprim:partition_hprim",
-    "fhir": "fhir:partition_fhir",
-    "cda": "cda:partition_cda",
-}
-
 
 def supported_types() -> frozenset[str]:
-    return frozenset(t for t in {*PARTITIONERS, *LAZY_PARTITIONERS} if _partitioner(t))
+    """The sniffed types whose extractor can be loaded here."""
+    return frozenset(t.name for t in FILE_TYPES if t.extractor and _partitioner(t.name))
 
 
 def _partitioner(file_type: str) -> Callable[[Path], Iterable[Unit]] | None:
     found = PARTITIONERS.get(file_type)
-    if found is not None or file_type not in LAZY_PARTITIONERS:
+    spec = BY_NAME.get(file_type)
+    if found is not None or spec is None or spec.extractor is None:
         return found
-    module_name, _, function = LAZY_PARTITIONERS[file_type].partition(":")
+    module_name, _, function = spec.extractor.partition(":")
     try:
         module = importlib.import_module(f"breachscope.extract.{module_name}")
     except ModuleNotFoundError as exc:

@@ -15,14 +15,11 @@ from pathlib import Path
 
 from breachscope.extract.delimited import looks_like_table, sniff_delimiter
 from breachscope.extract.encoding import decode_bytes, looks_like_text
+from breachscope.filetypes import TYPE_NAMES
 
-TYPES = (
-    "empty", "zip", "xlsx", "docx", "pptx", "ods", "odt", "ole", "xls", "doc", "msg", "rtf",
-    "office_encrypted",
-    "pdf", "png", "jpeg", "tiff", "sqlite", "gzip", "bzip2", "xz", "tar", "7z", "rar", "eml",
-    "mbox", "hl7", "hprim", "sql", "fhir", "cda", "json", "xml", "html", "csv", "text",
-    "binary",
-)
+#: Every type :func:`sniff_type` may return: the names of :data:`breachscope.filetypes.FILE_TYPES`
+#: (its extractor, whether it is an archive, its label).
+TYPES = TYPE_NAMES
 
 HEAD_SIZE = 64 * 1024
 
@@ -38,16 +35,33 @@ _MAGIC: list[tuple[bytes, str]] = [
     (b"MM\x00*", "tiff"),
     (b"SQLite format 3\x00", "sqlite"),
     (b"{\\rtf", "rtf"),
+    (b"GIF87a", "gif"),
+    (b"GIF89a", "gif"),
+    (b"!BDN", "pst"),  # Outlook PST/OST
+    (b"\xe4\x52\x5c\x7b\x8c\xd8\xa7\x4d\xae\xb1\x53\x78\xd0\x29\x96\xd3", "onenote"),
+    (b"\x00\x00\x00\x0cjP  \r\n\x87\n", "jp2"),  # JPEG 2000 (JP2 box)
+    (b"\xffO\xffQ", "jp2"),  # JPEG 2000 raw codestream
+    (b"\xd7\xcd\xc6\x9a", "wmf"),  # placeable WMF
+    (b"-----BEGIN PKCS7-----", "p7m"),
+    (b"-----BEGIN CMS-----", "p7m"),
 ]
+# ISO base media "ftyp" brands of HEIF images (HEIC from iPhones, AVIF).
+_HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1",
+                b"avif", b"avis"}
+_ACCESS_MAGIC = (b"Standard Jet DB", b"Standard ACE DB")
+# DER OIDs of CMS content types (RFC 5652): signedData 1.2.840.113549.1.7.2, envelopedData .7.3
+_CMS_OIDS = (b"\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x02",
+             b"\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x03")
 _ODF_MIMETYPES = {"application/vnd.oasis.opendocument.spreadsheet": "ods",
                   "application/vnd.oasis.opendocument.text": "odt"}
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
-_OOXML_PARTS = {"xl/workbook.xml": "xlsx", "word/document.xml": "docx",
-                "ppt/presentation.xml": "pptx"}
+_OOXML_PARTS = {"xl/workbook.xml": "xlsx", "xl/workbook.bin": "xlsb",
+                "word/document.xml": "docx", "ppt/presentation.xml": "pptx"}
 _OOXML_DIRS = {"xl/": "xlsx", "word/": "docx", "ppt/": "pptx"}
-_OOXML_EXTENSIONS = {".xlsx": "xlsx", ".xlsm": "xlsx", ".docx": "docx", ".docm": "docx",
-                     ".pptx": "pptx", ".pptm": "pptx", ".ods": "ods", ".odt": "odt"}
-_OLE_EXTENSIONS = {".xls": "xls", ".doc": "doc", ".msg": "msg"}
+_OOXML_EXTENSIONS = {".xlsx": "xlsx", ".xlsm": "xlsx", ".xlsb": "xlsb", ".docx": "docx",
+                     ".docm": "docx", ".pptx": "pptx", ".pptm": "pptx", ".ods": "ods",
+                     ".odt": "odt"}
+_OLE_EXTENSIONS = {".xls": "xls", ".doc": "doc", ".msg": "msg", ".ppt": "ppt"}
 _JSON_EXTENSIONS = {".json", ".jsonl", ".ndjson", ".geojson"}
 _DELIMITED_EXTENSIONS = {".csv", ".tsv", ".tab", ".psv"}
 
@@ -69,11 +83,70 @@ def sniff_type(path: Path) -> str:
     for magic, name in _MAGIC:
         if head.startswith(magic):
             return _sniff_ole(path) if name == "ole" else name
+    if binary := _sniff_binary(head, path):
+        return binary
     if head[:3] == b"BZh" and head[3:4].isdigit() and head[3:4] != b"0":
         return "bzip2"
     if not looks_like_text(head):
         return "binary"
     return _sniff_text(head, complete, path.suffix.lower())
+
+
+def _sniff_binary(head: bytes, path: Path) -> str | None:
+    """Binary formats recognised by a structure rather than a fixed prefix."""
+    if head[4:19] in _ACCESS_MAGIC and head[:4] == b"\x00\x01\x00\x00":
+        return "access"
+    if head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS:
+        return "heic"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    if head[:4] == b"\x01\x00\x00\x00" and head[40:44] == b" EMF":
+        return "emf"
+    if head[:2] in (b"\x01\x00", b"\x02\x00") and head[2:6] == b"\x09\x00\x00\x03":
+        return "wmf"  # a WMF without the placeable header: type, header size 9, version 3
+    if head[:2] == b"BM" and _is_bmp(head, path):
+        return "bmp"
+    if head[:1] == b"\x30" and any(oid in head[:64] for oid in _CMS_OIDS):
+        return "p7m"
+    if _is_dbf(head, path):
+        return "dbf"
+    return None
+
+
+def _is_bmp(head: bytes, path: Path) -> bool:
+    """A BMP file header: its size field is the file's size (or 0) and the DIB header has
+    one of the known sizes."""
+    if len(head) < 26:
+        return False
+    declared = int.from_bytes(head[2:6], "little")
+    dib = int.from_bytes(head[14:18], "little")
+    return dib in (12, 40, 52, 56, 64, 108, 124) and declared in (0, path.stat().st_size)
+
+
+_DBF_VERSIONS = {0x02, 0x03, 0x04, 0x05, 0x30, 0x31, 0x32, 0x43, 0x63, 0x83, 0x8B, 0x8E,
+                 0xCB, 0xF5, 0xFB}
+
+
+def _is_dbf(head: bytes, path: Path) -> bool:
+    """A dBase/FoxPro table: no magic, so the header must add up: a known version byte, a
+    last-update date, a header length of 32-byte field descriptors ended by 0x0D, and a file
+    size equal to header + records x record length (give or take the end-of-file byte)."""
+    if len(head) < 65 or head[0] not in _DBF_VERSIONS:
+        return False
+    month, day = head[2], head[3]
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        return False
+    records = int.from_bytes(head[4:8], "little")
+    header_len = int.from_bytes(head[8:10], "little")
+    record_len = int.from_bytes(head[10:12], "little")
+    if header_len < 65 or record_len < 2 or header_len > len(head):
+        return False
+    terminator = head.find(b"\x0d", 32, header_len)
+    if terminator < 0 or (terminator - 32) % 32:
+        return False
+    size = path.stat().st_size
+    expected = header_len + records * record_len
+    return expected <= size <= expected + 1 or (records == 0 and size >= header_len)
 
 
 def _sniff_zip(path: Path, head: bytes) -> str:
@@ -136,6 +209,8 @@ def _sniff_ole(path: Path) -> str:
         return "xls"
     if "WordDocument" in names:
         return "doc"
+    if "PowerPoint Document" in names:
+        return "ppt"
     if any(name.startswith("__substg1.0_") or name.startswith("__properties_version1.0")
            for name in names):
         return "msg"
@@ -200,6 +275,8 @@ def _sniff_text(head: bytes, complete: bool, suffix: str) -> str:
     stripped = text.lstrip("\ufeff \t\r\n\x0b")  # \x0b: an MLLP frame start (HL7)
     if not stripped:
         return "text"
+    if suffix == ".p7m" and _BASE64_CMS.match(stripped):
+        return "p7m"  # a CMS/S-MIME blob in base64 (how MSSanté attachments are often saved)
     if structured := _sniff_message(stripped):
         return structured
     if stripped[0] == "<" and (markup := _markup(stripped)):
@@ -254,6 +331,7 @@ def _is_cda(text: str) -> bool:
 
 
 _XML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_BASE64_CMS = re.compile(r"MI[A-Za-z0-9+/]{20,}")
 
 
 def _sniff_message(text: str) -> str | None:
