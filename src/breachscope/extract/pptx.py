@@ -1,0 +1,142 @@
+"""PowerPoint presentations (``.pptx``, ``.pptm``: PresentationML in a zip) → a text unit
+per slide, a table unit per slide table, the speaker notes and the comments.
+
+- ``python-pptx`` (MIT, maintained, the reference Python reader of PresentationML) parses
+  each part with ``lxml`` through its own hardened parser (``resolve_entities=False``, no
+  network): entity bombs and external entities are inert. It loads a slide's XML on first
+  access, pictures and media are never decoded. The zip is checked first
+  (:func:`~breachscope.extract._office.check_zip`: size and ratio limits); macros
+  (``vbaProject.bin`` of a ``.pptm``) are never loaded, nothing is ever run.
+- Units, per slide N (1-based, presentation order): a :class:`TextUnit` ``slide N`` with one
+  line per paragraph of each text frame (titles, placeholders, text boxes, shapes inside
+  groups, in the slide's drawing order); each table as a :class:`TableUnit` ``slide N table
+  K`` (first row = header, ``row_numbers`` = table rows counted from 1, the header being row
+  1); the speaker notes as ``slide N notes``; comments (legacy ``commentN.xml`` parts, read
+  with lxml from the slide's relationships, which python-pptx does not expose) as ``slide N
+  comments``.
+- Failures become :class:`ExtractionError` with a reason naming the failure only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from lxml import etree
+
+from breachscope.extract._office import check_zip, embedded_parts
+from breachscope.extract._table import MAX_COLUMNS, column_names
+from breachscope.extract.units import (
+    EmbeddedFile,
+    EncryptedContent,
+    ExtractionError,
+    TableUnit,
+    TextUnit,
+)
+
+_P = "http://schemas.openxmlformats.org/presentationml/2006/main"
+_COMMENTS_REL = "/comments"
+_EMBEDDED = ("ppt/embeddings/", "ppt/media/")
+#: Comment parts are small; a bigger one is not parsed.
+MAX_COMMENTS_PART = 16 * 1024 * 1024
+
+
+def partition_pptx(path: Path) -> Iterator[TextUnit | TableUnit | EmbeddedFile]:
+    """Stream the units of the presentation at ``path`` (see the module docstring)."""
+    from pptx import Presentation
+    from pptx.exc import PackageNotFoundError
+
+    path = Path(path)
+    members = check_zip(path, "pptx")
+    try:
+        presentation = Presentation(str(path))
+    except PackageNotFoundError:
+        raise ExtractionError("corrupt pptx: not a presentation package") from None
+    except KeyError:
+        raise ExtractionError("corrupt pptx: a required part is missing") from None
+    except etree.XMLSyntaxError:
+        raise ExtractionError("corrupt pptx: malformed XML") from None
+    except Exception as exc:
+        if "encrypt" in str(exc).lower():
+            raise EncryptedContent("pptx encrypted (password protected)") from None
+        raise ExtractionError(f"corrupt pptx: {type(exc).__name__}") from None
+    for number, slide in enumerate(presentation.slides, start=1):
+        try:
+            yield from _slide_units(slide, number)
+        except etree.XMLSyntaxError:
+            raise ExtractionError(f"corrupt pptx: malformed XML in slide {number}") from None
+    yield from embedded_parts(path, "pptx", members, _EMBEDDED)
+
+
+def _slide_units(slide, number: int) -> Iterator[TextUnit | TableUnit]:
+    lines: list[str] = []
+    tables: list[TableUnit] = []
+    for shape in _shapes(slide.shapes):
+        if getattr(shape, "has_text_frame", False) and shape.has_text_frame:
+            lines.extend(_frame_lines(shape.text_frame))
+        if getattr(shape, "has_table", False) and shape.has_table:
+            table = _table(shape.table, f"slide {number} table {len(tables) + 1}")
+            if table is not None:
+                tables.append(table)
+    if any(lines):
+        yield TextUnit(text="\n".join(lines), name=f"slide {number}")
+    yield from tables
+    if slide.has_notes_slide:
+        notes = slide.notes_slide.notes_text_frame
+        if notes is not None:
+            text = "\n".join(_frame_lines(notes))
+            if text.strip():
+                yield TextUnit(text=text, name=f"slide {number} notes")
+    comments = _comments(slide)
+    if comments:
+        yield TextUnit(text="\n".join(comments), name=f"slide {number} comments")
+
+
+def _shapes(shapes) -> Iterator:
+    """Every shape, those inside groups included (depth-first, drawing order)."""
+    from pptx.shapes.group import GroupShape
+
+    for shape in shapes:
+        if isinstance(shape, GroupShape):
+            yield from _shapes(shape.shapes)
+        else:
+            yield shape
+
+
+def _frame_lines(frame) -> list[str]:
+    # A vertical tab is how python-pptx renders a soft line break (<a:br/>).
+    return [paragraph.text.replace("\v", "\n").strip() for paragraph in frame.paragraphs]
+
+
+def _table(table, name: str) -> TableUnit | None:
+    rows = [[cell.text.replace("\v", "\n").strip() for cell in row.cells][:MAX_COLUMNS]
+            for row in table.rows]
+    if not rows or not any(any(cells) for cells in rows):
+        return None
+    width = max(len(cells) for cells in rows)
+    return TableUnit(header=column_names(rows[0], width), rows=rows[1:], name=name,
+                     row_numbers=list(range(2, len(rows) + 1)))
+
+
+def _comments(slide) -> list[str]:
+    """The text of the legacy comments attached to ``slide`` (``p:cmLst/p:cm/p:text``), and of
+    modern threaded comments (``p188:cmLst``: any ``a:t``/``p188:txBody`` text)."""
+    out: list[str] = []
+    for rel in slide.part.rels.values():
+        if rel.is_external or not rel.reltype.endswith(_COMMENTS_REL):
+            continue
+        blob = rel.target_part.blob
+        if len(blob) > MAX_COMMENTS_PART:
+            continue
+        try:
+            root = etree.fromstring(blob, etree.XMLParser(
+                resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False))
+        except etree.XMLSyntaxError:
+            continue
+        for element in root.iter(f"{{{_P}}}text"):
+            if element.text and element.text.strip():
+                out.append(element.text.strip())
+        for element in root.iter("{http://schemas.openxmlformats.org/drawingml/2006/main}t"):
+            if element.text and element.text.strip():
+                out.append(element.text.strip())
+    return out

@@ -1,0 +1,92 @@
+"""PPTX (PowerPoint 2007+) extraction: slides, tables, groups, notes, comments, damage."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pytest
+from samples.office import EMAIL, NIR, PHONE
+from samples.office_more import SHARED_DOCUMENTS, add_pptx_comment, make_pptx
+
+from breachscope.extract.dispatch import partition
+from breachscope.extract.pptx import partition_pptx
+from breachscope.extract.units import ExtractionError, TableUnit, TextUnit
+from breachscope.ingest.sniff import sniff_type
+
+
+def test_slides_tables_notes_and_groups(tmp_path: Path) -> None:
+    path = tmp_path / "staff.pptx"
+    make_pptx(path)
+    assert sniff_type(path) == "pptx"
+    units = list(partition(path, "pptx"))
+    assert [u.name for u in units] == ["slide 1", "slide 1 notes", "slide 2", "slide 2 table 1"]
+    first, notes, second, table = units
+    assert isinstance(first, TextUnit) and first.text.split("\n") == [
+        "Staff de cardiologie", "Patiente : DUPONT Jeanne, née le 12/03/1954",
+        f"NIR : {NIR}", f"Tél. : {PHONE}"]
+    assert notes.text == f"Rappeler {EMAIL}"
+    assert "Dans un groupe : MARTIN Paul" in second.text.split("\n")
+    assert isinstance(table, TableUnit)
+    assert table.header == ["Nom", "NIR", "Téléphone"]
+    assert table.rows == [["DUPONT", NIR, PHONE], ["MARTIN", "", ""]]
+    assert table.row_numbers == [2, 3]
+
+
+def test_comments_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "commente.pptx"
+    make_pptx(path)
+    add_pptx_comment(path, "Voir dossier de Mme DUPONT, tél 0612345678")
+    units = {u.name: u for u in partition_pptx(path)}
+    assert units["slide 1 comments"].text == "Voir dossier de Mme DUPONT, tél 0612345678"
+
+
+@pytest.mark.parametrize("damage", ["no-presentation", "bad-xml", "not-zip"])
+def test_damaged_pptx_fails_with_a_reason(tmp_path: Path, damage: str) -> None:
+    source = tmp_path / "source.pptx"
+    make_pptx(source)
+    path = tmp_path / "abime.pptx"
+    if damage == "not-zip":
+        path.write_bytes(b"PK\x03\x04" + b"\x00" * 100)
+    else:
+        with zipfile.ZipFile(source) as src, zipfile.ZipFile(path, "w") as dst:
+            for item in src.infolist():
+                data = src.read(item)
+                if damage == "no-presentation" and item.filename == "ppt/presentation.xml":
+                    continue
+                if damage == "bad-xml" and item.filename == "ppt/slides/slide1.xml":
+                    data = data[: len(data) // 2]
+                dst.writestr(item, data)
+    with pytest.raises(ExtractionError) as info:
+        list(partition(path, "pptx"))
+    message = str(info.value)
+    assert "pptx" in message and "DUPONT" not in message and NIR not in message
+
+
+def test_public_sample_when_present() -> None:
+    path = SHARED_DOCUMENTS / "unstructured" / "example-docs" / "fake-power-point-table.pptx"
+    if not path.exists():
+        pytest.skip("shared test documents not present")
+    units = list(partition_pptx(path))
+    assert any(isinstance(u, TableUnit) and u.rows for u in units)
+
+
+def test_pictures_are_members(tmp_path: Path) -> None:
+    import io
+
+    from PIL import Image
+    from pptx import Presentation
+    from pptx.util import Inches
+
+    picture = io.BytesIO()
+    Image.new("RGB", (40, 20), "white").save(picture, "PNG")
+    picture.seek(0)
+    deck = Presentation()
+    slide = deck.slides.add_slide(deck.slide_layouts[6])
+    slide.shapes.add_picture(picture, Inches(1), Inches(1))
+    path = tmp_path / "scan.pptx"
+    deck.save(str(path))
+    units = list(partition_pptx(path))
+    embedded = [u for u in units if u.kind == "embedded"]
+    assert [u.name for u in embedded] == ["image1.png"]
+    assert b"".join(embedded[0].chunks()).startswith(b"\x89PNG")

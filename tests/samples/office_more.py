@@ -1,0 +1,185 @@
+"""Samples of the office and database formats added for issue 12 (PowerPoint, xlsb, dBase,
+Access, OneNote, encrypted OOXML), each holding the patient of :mod:`samples.office`
+(name, NIR ``254037512345655``, phone ``06 12 34 56 78``).
+
+Writers: ``python-pptx`` (PPTX), hand-built bytes for the formats no Python library writes
+(xlsb: BIFF12 records, documented in [MS-XLSB]; dBase III; PowerPoint 97 records), and
+``msoffcrypto-tool`` (OOXML encryption, dev-only)."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zipfile
+from pathlib import Path
+
+from samples.office import EMAIL, FIRST, LAST, NIR, PHONE
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+SHARED_DOCUMENTS = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "documents"
+
+
+# --- PowerPoint 2007+ -------------------------------------------------------------------------
+
+def make_pptx(path: Path) -> None:
+    """Two slides: a title and a text box with the patient; a table; notes and a group."""
+    from pptx import Presentation
+    from pptx.util import Inches
+
+    deck = Presentation()
+    first = deck.slides.add_slide(deck.slide_layouts[1])  # title and content
+    first.shapes.title.text = "Staff de cardiologie"
+    body = first.placeholders[1].text_frame
+    body.text = f"Patiente : {LAST} {FIRST}, née le 12/03/1954"
+    body.add_paragraph().text = f"NIR : {NIR}"
+    box = first.shapes.add_textbox(Inches(1), Inches(5), Inches(4), Inches(1))
+    box.text_frame.text = f"Tél. : {PHONE}"
+    first.notes_slide.notes_text_frame.text = f"Rappeler {EMAIL}"
+
+    second = deck.slides.add_slide(deck.slide_layouts[5])  # title only
+    second.shapes.title.text = "Liste"
+    shape = second.shapes.add_table(3, 3, Inches(0.5), Inches(1.5), Inches(8), Inches(1.5))
+    for r, row in enumerate([["Nom", "NIR", "Téléphone"], [LAST, NIR, PHONE],
+                             ["MARTIN", "", ""]]):
+        for c, value in enumerate(row):
+            shape.table.cell(r, c).text = value
+    group = second.shapes.add_group_shape()
+    inner = group.shapes.add_textbox(Inches(1), Inches(4), Inches(3), Inches(1))
+    inner.text_frame.text = "Dans un groupe : MARTIN Paul"
+    deck.save(str(path))
+
+
+# --- Excel binary workbook (xlsb) -------------------------------------------------------------
+
+def _record_header(kind: int, size: int) -> bytes:
+    """A BIFF12 record header: the type and the size, each as a 7-bit variable integer
+    ([MS-XLSB] 2.1.4)."""
+    out = bytearray()
+    for value, max_bytes in ((kind, 2), (size, 4)):
+        for _ in range(max_bytes):
+            byte = value & 0x7F
+            value >>= 7
+            out.append(byte | (0x80 if value else 0))
+            if not value:
+                break
+    return bytes(out)
+
+
+def _record(kind: int, payload: bytes = b"") -> bytes:
+    return _record_header(kind, len(payload)) + payload
+
+
+def _wide(text: str) -> bytes:
+    """An XLWideString: a 32-bit character count then UTF-16LE."""
+    return struct.pack("<I", len(text)) + text.encode("utf-16-le")
+
+
+def _cell_payload(col: int) -> bytes:
+    return struct.pack("<II", col, 0)  # column, style 0 (iStyleRef: 24 bits + flags)
+
+
+def xlsb_sheet(rows: list[list[str | float | None]]) -> bytes:
+    """A worksheet part: BrtBeginSheet, BrtWsDim, BrtBeginSheetData, per row BrtRowHdr and its
+    cells (BrtCellSt inline strings, BrtCellReal numbers), BrtEndSheetData, BrtEndSheet."""
+    out = bytearray()
+    out += _record(0x0081)  # BrtBeginSheet
+    width = max(len(r) for r in rows)
+    out += _record(0x0094, struct.pack("<IIII", 0, len(rows) - 1, 0, width - 1))  # BrtWsDim
+    out += _record(0x0091)  # BrtBeginSheetData
+    for r, row in enumerate(rows):
+        # BrtRowHdr: row, style, height, 3 bytes of flags, then no column spans (ccolspan 0).
+        out += _record(0x0000, struct.pack("<IIHBBBI", r, 0, 300, 0, 0, 0, 0))
+        for c, value in enumerate(row):
+            if value is None:
+                continue
+            if isinstance(value, str):
+                out += _record(0x0006, _cell_payload(c) + _wide(value))  # BrtCellSt
+            else:
+                out += _record(0x0005, _cell_payload(c) + struct.pack("<d", value))  # BrtCellReal
+    out += _record(0x0092)  # BrtEndSheetData
+    out += _record(0x0082)  # BrtEndSheet
+    return bytes(out)
+
+
+def xlsb_workbook(sheets: list[str]) -> bytes:
+    """The workbook part: BrtBeginBook, BrtBeginBundleShs, a BrtBundleSh per sheet (state
+    visible, sheet id, relationship id, name), BrtEndBundleShs, BrtEndBook."""
+    out = bytearray(_record(0x0083))  # BrtBeginBook
+    out += _record(0x008F)  # BrtBeginBundleShs
+    for index, name in enumerate(sheets, start=1):
+        out += _record(0x009C, struct.pack("<II", 0, index) + _wide(f"rId{index}")
+                       + _wide(name))
+    out += _record(0x0090)  # BrtEndBundleShs
+    out += _record(0x0084)  # BrtEndBook
+    return bytes(out)
+
+
+_XLSB_CT = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">
+<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>
+<Default Extension="bin" ContentType="application/vnd.ms-excel.sheet.binary.macroEnabled.main"/>
+{overrides}
+</Types>"""
+_RELS = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">{rels}</Relationships>"""
+_DOC_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
+_SHEET_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
+
+
+def make_xlsb(path: Path, sheets: dict[str, list[list[str | float | None]]] | None = None
+              ) -> None:
+    """An ``.xlsb`` workbook, by default one sheet ``Patients`` with a title row, the header
+    and two patients (the NIR and the phone stored as numbers)."""
+    if sheets is None:
+        sheets = {"Patients": [
+            ["Export des patients"],
+            [],
+            ["Nom", "Prénom", "NIR", "Téléphone", "E-mail"],
+            [LAST, FIRST, float(NIR), 612345678.0, EMAIL],
+            ["MARTIN", "Paul", None, None, "paul.martin@example.fr"],
+        ]}
+    names = list(sheets)
+    overrides = "".join(
+        f'<Override PartName="/xl/worksheets/sheet{i}.bin" ContentType='
+        f'"application/vnd.ms-excel.worksheet"/>' for i in range(1, len(names) + 1))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", _XLSB_CT.format(overrides=overrides))
+        archive.writestr("_rels/.rels", _RELS.format(
+            rels=f'<Relationship Id="rId1" Type="{_DOC_REL}" Target="xl/workbook.bin"/>'))
+        archive.writestr("xl/_rels/workbook.bin.rels", _RELS.format(rels="".join(
+            f'<Relationship Id="rId{i}" Type="{_SHEET_REL}" Target="worksheets/sheet{i}.bin"/>'
+            for i in range(1, len(names) + 1))))
+        archive.writestr("xl/workbook.bin", xlsb_workbook(names))
+        for i, name in enumerate(names, start=1):
+            rows = [row or [None] for row in sheets[name]]
+            archive.writestr(f"xl/worksheets/sheet{i}.bin", xlsb_sheet(rows))
+    Path(path).write_bytes(buffer.getvalue())
+
+
+_COMMENT_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/comments"
+_COMMENT_XML = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    '<p:cmLst xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main">'
+    '<p:cm authorId="0" idx="1"><p:pos x="10" y="10"/><p:text>{text}</p:text></p:cm></p:cmLst>')
+
+
+def add_pptx_comment(path: Path, text: str) -> None:
+    """Attach a legacy comment (``ppt/comments/comment1.xml``) to slide 1 of the presentation
+    at ``path``: python-pptx writes no comments, so the part, its relationship and its content
+    type are added to the zip here."""
+    with zipfile.ZipFile(path) as source:
+        parts = {name: source.read(name) for name in source.namelist()}
+    rels = parts["ppt/slides/_rels/slide1.xml.rels"].decode()
+    rels = rels.replace("</Relationships>", f'<Relationship Id="rId99" Type="{_COMMENT_REL}" '
+                        'Target="../comments/comment1.xml"/></Relationships>')
+    parts["ppt/slides/_rels/slide1.xml.rels"] = rels.encode()
+    types = parts["[Content_Types].xml"].decode()
+    parts["[Content_Types].xml"] = types.replace("</Types>", (
+        '<Override PartName="/ppt/comments/comment1.xml" ContentType='
+        '"application/vnd.openxmlformats-officedocument.presentationml.comments+xml"/></Types>'
+    )).encode()
+    parts["ppt/comments/comment1.xml"] = _COMMENT_XML.format(text=text).encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for name, data in parts.items():
+            target.writestr(name, data)
