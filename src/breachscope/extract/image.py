@@ -1,4 +1,6 @@
-"""Scanned images (PNG, JPEG, TIFF) → text read by OCR (:mod:`breachscope.extract.ocr`).
+"""Scanned images → text read by OCR (:mod:`breachscope.extract.ocr`): PNG, JPEG, TIFF, GIF,
+BMP, WebP, JPEG 2000 (Pillow, built with OpenJPEG), HEIC/HEIF (``pillow-heif``'s opener,
+registered on first use) and AVIF (Pillow's own plugin, or pillow-heif's).
 
 - Decoded with Pillow. Its decompression-bomb guard stays on and is made strict: an image
   (or any TIFF frame) of more than ``PIL.Image.MAX_IMAGE_PIXELS`` pixels (~89 megapixels)
@@ -7,8 +9,15 @@
   images are never "completed" (``ImageFile.LOAD_TRUNCATED_IMAGES`` stays off): a truncated
   or damaged image fails with a reason.
 - A single image → units named ``""`` (findings read ``line 3``); every frame of a
-  multi-page TIFF (a fax, a scanned letter) → units named ``page N``. At most
-  :data:`MAX_FRAMES` frames are read.
+  multi-page TIFF (a fax, a scanned letter) or of a HEIF collection → units named ``page N``.
+  At most :data:`MAX_FRAMES` frames are read. An animated GIF or WebP (a slideshow of
+  scans, a banner) → units named ``frame N`` for at most :data:`MAX_ANIMATION_FRAMES` frames,
+  each composited as displayed; beyond the cap the file is ``partial``.
+- Each frame is made 8-bit grey (or kept 1-bit) here, in the way that costs least memory:
+  a palette image without transparency is mapped through its palette straight to grey (one
+  byte per pixel, never an RGBA copy of a 300-dpi page), transparent areas become white
+  (text drawn on a transparent background stays black on white), CMYK/YCbCr/HSV pass through
+  RGB, 16-bit greys are left to :func:`~breachscope.extract.ocr.to_greyscale`.
 - Units carry the OCR's mean word confidence (``TextUnit.confidence``).
 - :func:`count_ocr_pages` tells how many pages of a file OCR would read (for progress).
 """
@@ -25,15 +34,20 @@ from typing import TYPE_CHECKING
 
 from breachscope.events import emit
 from breachscope.extract.ocr import MAX_OCR_PIXELS, ocr_page
+from breachscope.extract.partial import PartialContent
 from breachscope.extract.units import ExtractionError, TextUnit
+from breachscope.filetypes import IMAGE_TYPES
 
 if TYPE_CHECKING:
     from PIL.Image import Image
 
 #: Frames of a multi-page image read at most (a fax or scanned letter has a few dozen).
 MAX_FRAMES = 2000
+#: Frames of an animated GIF/WebP read at most (each is OCR'd: seconds per frame).
+MAX_ANIMATION_FRAMES = 20
 
-IMAGE_TYPES = ("png", "jpeg", "tiff")
+__all__ = ["IMAGE_TYPES", "MAX_ANIMATION_FRAMES", "MAX_FRAMES", "count_ocr_pages",
+           "open_image", "partition_image"]
 
 
 def _too_large(pixels: int) -> ExtractionError:
@@ -64,12 +78,31 @@ _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, zlib.error, IndexE
                   KeyError, TypeError)
 
 
+_heif_registered = False
+
+
+def _register_heif() -> None:
+    """Let Pillow open HEIC/HEIF (and AVIF when Pillow has no AVIF plugin) through
+    pillow-heif (libheif); without it, those files fail with a reason."""
+    global _heif_registered
+    if _heif_registered:
+        return
+    _heif_registered = True
+    try:
+        from pillow_heif import register_heif_opener
+    except ImportError:
+        return
+    register_heif_opener()
+
+
 @contextlib.contextmanager
 def open_image(path: Path) -> Iterator[Image]:
     """Open an image with the strict bomb guard; :class:`ExtractionError` for a bomb or a
     file Pillow cannot identify."""
     from PIL import Image as PILImage
     from PIL import UnidentifiedImageError
+
+    _register_heif()
 
     with warnings.catch_warnings():
         warnings.simplefilter("error", PILImage.DecompressionBombWarning)
@@ -106,9 +139,14 @@ def _header_pixels(path: Path) -> int:
             PILImage.MAX_IMAGE_PIXELS = previous
 
 
-def _frames(image: Image) -> Iterator[Image]:
-    """Each frame of ``image``, decoded (bounded for OCR), size-checked before decoding."""
-    for index in range(MAX_FRAMES):
+def _animated(image: Image) -> bool:
+    return image.format in ("GIF", "WEBP", "PNG") and bool(getattr(image, "is_animated", False))
+
+
+def _frames(image: Image, limit: int) -> Iterator[Image]:
+    """Each frame of ``image`` (at most ``limit``), decoded (bounded for OCR), size-checked
+    before decoding."""
+    for index in range(limit):
         if index:
             try:
                 image.seek(index)
@@ -124,26 +162,60 @@ def _frames(image: Image) -> Iterator[Image]:
                 factor = (MAX_OCR_PIXELS / (width * height)) ** 0.5
                 image.draft("L", (int(width * factor) + 1, int(height * factor) + 1))
             image.load()
-            frame = image.copy() if getattr(image, "n_frames", 1) > 1 else image
+            frame = ocr_ready(image)
+            if frame is image and getattr(image, "n_frames", 1) > 1:
+                frame = image.copy()
         except _DECODE_ERRORS as exc:
             raise _damaged(exc) from None
         yield frame
-        if not getattr(image, "is_animated", False):
+        if getattr(image, "n_frames", 1) <= 1:
             return
 
 
+def ocr_ready(image: Image) -> Image:
+    """``image`` as Tesseract reads it best and at least cost: 1-bit kept, 8-bit grey
+    otherwise, transparent areas white (see the module docstring). Returns ``image`` itself
+    when it is already 1-bit or grey."""
+    from PIL import Image as PILImage
+
+    mode = image.mode
+    if mode in ("1", "L"):
+        return image
+    if mode == "P" and "transparency" not in image.info:
+        return image.convert("L")  # through the palette: one byte per pixel
+    if mode in ("P", "PA", "RGBA", "RGBa", "LA", "La"):
+        rgba = image.convert("RGBA")
+        alpha = rgba.getchannel("A")
+        grey = rgba.convert("L")
+        del rgba
+        page = PILImage.new("L", image.size, 255)
+        page.paste(grey, mask=alpha)  # ink where opaque, white where transparent
+        return page
+    if mode in ("CMYK", "YCbCr", "HSV"):
+        return image.convert("RGB").convert("L")
+    if mode.startswith("I;16") or mode in ("I", "F"):
+        return image  # scaled on its actual range by ocr.to_greyscale
+    return image.convert("L")
+
+
 def partition_image(path: Path) -> Iterator[TextUnit]:
-    """OCR every frame of a PNG, JPEG or TIFF file (see the module docstring)."""
+    """OCR every frame of an image file (see the module docstring)."""
     with open_image(Path(path)) as image:
         try:
-            frames = getattr(image, "n_frames", 1)
+            frames = int(getattr(image, "n_frames", 1))
+            animated = _animated(image)
         except _DECODE_ERRORS as exc:
             raise _damaged(exc) from None
-        multi = frames > 1
-        emit("ocr_pages_total", min(frames, MAX_FRAMES))  # for the progress bar
-        for number, frame in enumerate(_frames(image), start=1):
-            yield from ocr_page(frame, f"page {number}" if multi else "")
+        limit = MAX_ANIMATION_FRAMES if animated else MAX_FRAMES
+        label = "frame" if animated else "page"
+        emit("ocr_pages_total", min(frames, limit))  # for the progress bar
+        for number, frame in enumerate(_frames(image, limit), start=1):
+            yield from ocr_page(frame, f"{label} {number}" if frames > 1 else "")
             del frame
+        if frames > limit:
+            what = "animation" if animated else "image"
+            raise PartialContent(f"{frames - limit} of {frames} frames not read "
+                                 f"({what} longer than {limit} frames)")
 
 
 def count_ocr_pages(path: Path, file_type: str) -> int:
@@ -158,6 +230,7 @@ def count_ocr_pages(path: Path, file_type: str) -> int:
         return 0
     try:
         with open_image(Path(path)) as image:
-            return min(int(getattr(image, "n_frames", 1)), MAX_FRAMES)
+            limit = MAX_ANIMATION_FRAMES if _animated(image) else MAX_FRAMES
+            return min(int(getattr(image, "n_frames", 1)), limit)
     except (ExtractionError, *_DECODE_ERRORS):
         return 0
