@@ -133,7 +133,8 @@ def test_embedded_objects_are_yielded_as_files(tmp_path: Path) -> None:
     path = _package(tmp_path / "objet.docx", _p(_r("Voir tableau")), extra=extra, rels=rels)
     units = list(partition_docx(path))
     embedded = [u for u in units if isinstance(u, EmbeddedFile)]
-    assert [e.name for e in embedded] == ["word/embeddings/Microsoft_Excel_Worksheet1.xlsx"]
+    # Named by the part's base name: ``objet.docx!/Microsoft_Excel_Worksheet1.xlsx``.
+    assert [e.name for e in embedded] == ["Microsoft_Excel_Worksheet1.xlsx"]
     assert b"".join(embedded[0].chunks()) == b"PK\x03\x04 fake"
 
 

@@ -1,18 +1,22 @@
 """Helpers shared by the office-document extractors (ODS, XLS, DOCX, ODT, RTF, DOC): the
-zip-bomb check for zip-based formats, sheet layout (title rows, header, chunks) from rows
-already turned into strings, and cell values as strings."""
+zip-bomb check for zip-based formats, the embedded objects and pictures of a zip-based
+document as members, sheet layout (title rows, header, chunks) from rows already turned into
+strings, and cell values as strings."""
 
 from __future__ import annotations
 
 import datetime as dt
+import io
+import posixpath
 import zipfile
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import chain, islice
 from pathlib import Path
 
+from breachscope.extract._ole import OLE_MAGIC, ole_payload
 from breachscope.extract._table import HEADER_SEARCH_ROWS, find_header, span, table_chunks
-from breachscope.extract.units import ExtractionError, TableUnit, TextUnit
+from breachscope.extract.units import EmbeddedFile, ExtractionError, TableUnit, TextUnit
 
 #: Refuse zip-based documents whose parts inflate beyond this (zip bombs dressed as office
 #: files), as :mod:`breachscope.extract.spreadsheet` does for XLSX...
@@ -22,6 +26,24 @@ MAX_RATIO = 200
 RATIO_FLOOR = 100 * 1024**2
 #: Parts parsed whole into a tree (DOCX and ODT XML parts) may not inflate beyond this.
 MAX_PARSED_PART = 512 * 1024**2
+
+#: An embedded object or picture bigger than this once inflated is not read (recorded as a
+#: skipped member with the reason)...
+MAX_EMBEDDED_PART = 64 * 1024**2
+#: ...nor one inflating more than :data:`MAX_RATIO` times once past this (a small part's ratio
+#: says nothing: a blank 200 KiB bitmap deflates 300 times, and harms no one)...
+EMBEDDED_RATIO_FLOOR = 1024**2
+#: ...nor the parts past this total, or past this count, in one document.
+MAX_EMBEDDED_TOTAL = 512 * 1024**2
+MAX_EMBEDDED_PARTS = 500
+_CHUNK = 1 << 20
+#: Where an OpenDocument keeps its objects (``Object 1/`` folders, ``Object 2`` OLE files)
+#: and pictures; ``ObjectReplacements/`` (previews of the objects) and ``Thumbnails/`` (of
+#: the first page) repeat what is read elsewhere.
+ODF_EMBEDDED = ("Object ", "Pictures/")
+#: Member name extensions of the ODF sub-documents rebuilt from an ``Object N/`` folder.
+_ODF_OBJECTS = {"application/vnd.oasis.opendocument.text": "odt",
+                "application/vnd.oasis.opendocument.spreadsheet": "ods"}
 
 
 def check_zip(path: Path, kind: str, parsed: Iterable[str] = ()) -> list[zipfile.ZipInfo]:
@@ -120,3 +142,256 @@ def trimmed(cells: list[str]) -> list[str]:
     """``cells`` without its trailing empty cells."""
     end = span(cells)
     return cells if end == len(cells) else cells[:end]
+
+
+# -- embedded objects and pictures -----------------------------------------------------------
+
+def embedded_parts(path: Path, kind: str, members: list[zipfile.ZipInfo],
+                   folders: tuple[str, ...]) -> Iterator[EmbeddedFile]:
+    """The objects and pictures of the zip-based document at ``path`` as members for the
+    worker to scan: every part under ``folders`` (``word/embeddings/``, ``word/media/``),
+    named by its base name (``image3.png``, ``Microsoft_Excel_Worksheet.xlsx``), unique in the
+    document. An OLE object (``oleObject1.bin``, an ODF ``Object 2``) gives the file it wraps
+    (:func:`~breachscope.extract._ole.ole_payload`: ``rapport.pdf``). For an OpenDocument
+    (``folders`` holding ``Object ``), an embedded text or spreadsheet stored as a folder
+    (``Object 1/content.xml``...) is rebuilt as a document of its own (``Object 1.ods``).
+
+    The document is hostile: a part over :data:`MAX_EMBEDDED_PART` or inflating more than
+    :data:`MAX_RATIO` times (past :data:`EMBEDDED_RATIO_FLOOR`), or past the document's
+    :data:`MAX_EMBEDDED_TOTAL` / :data:`MAX_EMBEDDED_PARTS`, is not read: it is yielded as a
+    member whose reading fails with the reason (recorded ``skipped``). Zip's own reader stops
+    at a part's declared size and checks its CRC."""
+    names = _UniqueNames()
+    total = count = 0
+    odf_folders: dict[str, list[zipfile.ZipInfo]] = {}
+    for info in members:
+        name = info.filename
+        if info.is_dir() or not name.startswith(folders):
+            continue
+        top, _, rest = name.partition("/")
+        if top.startswith("Object ") and rest:  # an ODF object stored as a folder
+            odf_folders.setdefault(top, []).append(info)
+            continue
+        count += 1
+        if count > MAX_EMBEDDED_PARTS:
+            break
+        base = posixpath.basename(name)
+        refusal = _part_refusal(info, total)
+        if refusal is not None:
+            yield EmbeddedFile(names.take(base, "part"), _refused(refusal))
+            continue
+        total += info.file_size
+        if _maybe_ole(path, name, base):
+            yield _ole_member(path, kind, name, base, names)
+        else:
+            yield EmbeddedFile(names.take(base, "part"), part_chunks(path, name, kind))
+    if count > MAX_EMBEDDED_PARTS:
+        yield EmbeddedFile("more embedded parts", _refused(
+            f"{kind}: more than {MAX_EMBEDDED_PARTS} embedded objects and pictures; "
+            "the rest not read"))
+    if odf_folders:
+        types = _odf_object_types(path)
+        for folder, parts in odf_folders.items():
+            extension = types.get(folder)
+            if extension is None:
+                continue  # a chart or a formula: no document of its own
+            size = sum(p.file_size for p in parts)
+            refusal = _size_refusal(size, sum(p.compress_size for p in parts), total)
+            if refusal is not None:
+                yield EmbeddedFile(names.take(f"{folder}.{extension}", "object"),
+                                   _refused(refusal))
+                continue
+            total += size
+            yield EmbeddedFile(names.take(f"{folder}.{extension}", "object"),
+                               _odf_object_chunks(path, kind, folder, extension, parts))
+
+
+def _part_refusal(info: zipfile.ZipInfo, total: int) -> str | None:
+    return _size_refusal(info.file_size, info.compress_size, total)
+
+
+def _size_refusal(size: int, compressed: int, total: int) -> str | None:
+    """Why an embedded part of ``size`` bytes (``compressed`` in the zip) is not read."""
+    mib = size // 1024**2
+    if size > MAX_EMBEDDED_PART:
+        return (f"embedded part too large: {mib} MiB uncompressed "
+                f"(limit {MAX_EMBEDDED_PART // 1024**2} MiB)")
+    ratio = size / max(compressed, 1)
+    if size > EMBEDDED_RATIO_FLOOR and ratio > MAX_RATIO:
+        return f"embedded part refused: compression ratio {int(ratio)} (limit {MAX_RATIO})"
+    if total + size > MAX_EMBEDDED_TOTAL:
+        return (f"embedded parts over {MAX_EMBEDDED_TOTAL // 1024**2} MiB in one document: "
+                "the rest not read")
+    return None
+
+
+def _refused(reason: str) -> Callable[[], Iterator[bytes]]:
+    """Chunks that fail at once with ``reason``: the worker records the member ``skipped``
+    (a limit, not damage)."""
+
+    def chunks() -> Iterator[bytes]:
+        from breachscope.ingest.archives import LimitExceeded
+
+        raise LimitExceeded(reason)
+        yield b""  # pragma: no cover - makes this a generator
+
+    return chunks
+
+
+def part_chunks(path: Path, name: str, kind: str) -> Callable[[], Iterator[bytes]]:
+    """The bytes of part ``name``, streamed from a handle of its own on the zip (they are read
+    after the document's units). A damaged part fails that member only."""
+
+    def chunks() -> Iterator[bytes]:
+        try:
+            with zipfile.ZipFile(path) as archive, archive.open(name) as member:
+                while block := member.read(_CHUNK):
+                    yield block
+        except (zipfile.BadZipFile, EOFError, zlib.error, NotImplementedError, KeyError,
+                ValueError) as exc:
+            from breachscope.ingest.archives import ArchiveError
+
+            raise ArchiveError(f"damaged {kind} part: {zip_reason(exc)}") from None
+
+    return chunks
+
+
+def _read_part(path: Path, name: str) -> bytes | None:
+    """A whole part (already checked against :data:`MAX_EMBEDDED_PART`); ``None`` when it
+    cannot be read."""
+    try:
+        with zipfile.ZipFile(path) as archive, archive.open(name) as member:
+            return member.read(MAX_EMBEDDED_PART + 1)[:MAX_EMBEDDED_PART]
+    except (zipfile.BadZipFile, EOFError, zlib.error, NotImplementedError, KeyError,
+            ValueError, OSError):
+        return None
+
+
+def _maybe_ole(path: Path, name: str, base: str) -> bool:
+    """Whether a part may be an OLE object: a ``.bin`` or extension-less part starting with
+    the compound-file magic."""
+    if "." in base and not base.lower().endswith((".bin", ".ole")):
+        return False
+    try:
+        with zipfile.ZipFile(path) as archive, archive.open(name) as member:
+            return member.read(len(OLE_MAGIC)) == OLE_MAGIC
+    except (zipfile.BadZipFile, EOFError, zlib.error, NotImplementedError, KeyError,
+            ValueError, OSError):
+        return False
+
+
+def _ole_member(path: Path, kind: str, name: str, base: str,
+                names: _UniqueNames) -> EmbeddedFile:
+    data = _read_part(path, name)
+    if data is None:
+        return EmbeddedFile(names.take(base, "part"), part_chunks(path, name, kind))
+    payload = ole_payload(data)
+    del data
+    stem = base.rsplit(".", 1)[0] if "." in base else base
+    member = payload.name or f"{stem}.{payload.extension}"
+    if "." not in member:
+        member = f"{member}.{payload.extension}"
+    return EmbeddedFile(names.take(member, "object"), _slices(payload.data))
+
+
+def _slices(data: bytes) -> Callable[[], Iterator[bytes]]:
+    def chunks() -> Iterator[bytes]:
+        view = memoryview(data)
+        for start in range(0, len(data), _CHUNK):
+            yield bytes(view[start : start + _CHUNK])
+
+    return chunks
+
+
+def _odf_object_types(path: Path) -> dict[str, str]:
+    """``Object N`` → ``odt``/``ods`` for the text and spreadsheet objects the manifest lists
+    (read with defusedxml: no entity expanded, nothing fetched; at most 8 MiB)."""
+    from xml.etree.ElementTree import ParseError
+
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import fromstring
+
+    manifest = "urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"
+    try:
+        with zipfile.ZipFile(path) as archive, archive.open("META-INF/manifest.xml") as part:
+            root = fromstring(part.read(8 << 20), forbid_dtd=True)
+    except (KeyError, zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError,
+            zlib.error, ParseError, DefusedXmlException):
+        return {}
+    found = {}
+    for entry in root.iter(f"{{{manifest}}}file-entry"):
+        full = (entry.get(f"{{{manifest}}}full-path") or "").rstrip("/")
+        extension = _ODF_OBJECTS.get(entry.get(f"{{{manifest}}}media-type") or "")
+        if extension and full.startswith("Object ") and "/" not in full:
+            found[full] = extension
+    return found
+
+
+# The manifest of a rebuilt object (calamine wants one): the document's own entry only.
+_MANIFEST = ('<?xml version="1.0" encoding="UTF-8"?>\n<manifest:manifest xmlns:manifest='
+             '"urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+             '<manifest:file-entry manifest:full-path="/" manifest:media-type="{mimetype}"/>'
+             '</manifest:manifest>')
+
+
+def _odf_object_chunks(path: Path, kind: str, folder: str, extension: str,
+                       parts: list[zipfile.ZipInfo]) -> Callable[[], Iterator[bytes]]:
+    """An ODF object stored as a folder, rebuilt as a document of its own: its ``mimetype``
+    first (stored, as OpenDocument wants), then its parts without the folder prefix."""
+    mimetype = next(m for m, e in _ODF_OBJECTS.items() if e == extension)
+
+    def chunks() -> Iterator[bytes]:
+        buffer = io.BytesIO()
+        try:
+            with zipfile.ZipFile(path) as source, \
+                    zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+                target.writestr(zipfile.ZipInfo("mimetype"), mimetype,
+                                compress_type=zipfile.ZIP_STORED)
+                target.writestr("META-INF/manifest.xml", _MANIFEST.format(mimetype=mimetype))
+                for info in parts:
+                    inner = info.filename[len(folder) + 1 :]
+                    if not inner or inner in ("mimetype", "META-INF/manifest.xml"):
+                        continue
+                    with source.open(info) as member:
+                        target.writestr(inner, member.read(MAX_EMBEDDED_PART))
+        except (zipfile.BadZipFile, EOFError, zlib.error, NotImplementedError, KeyError,
+                ValueError) as exc:
+            from breachscope.ingest.archives import ArchiveError
+
+            raise ArchiveError(f"damaged {kind} object: {zip_reason(exc)}") from None
+        yield from _slices(buffer.getvalue())()
+
+    return chunks
+
+
+def zip_reason(exc: BaseException) -> str:
+    """What went wrong reading a zip member (zipfile's messages name members, not content)."""
+    if isinstance(exc, zipfile.BadZipFile) and str(exc):
+        return str(exc)[:120]
+    if isinstance(exc, zlib.error):
+        return "damaged compressed data"
+    if isinstance(exc, NotImplementedError):
+        return "unsupported compression or encryption"
+    return "damaged zip"
+
+
+class _UniqueNames:
+    """Member names unique within one document (case-insensitive): ``image1.png``,
+    ``image1_2.png``...; names cleaned as mail attachment names are."""
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+
+    def take(self, name: str, fallback: str) -> str:
+        from breachscope.extract.mail import sanitize_filename
+
+        name = sanitize_filename(name, fallback)
+        stem, dot, ext = name.rpartition(".")
+        if not dot or not stem:
+            stem, dot, ext = name, "", ""
+        candidate, number = name, 1
+        while candidate.lower() in self.seen:
+            number += 1
+            candidate = f"{stem}_{number}{dot}{ext}"
+        self.seen.add(candidate.lower())
+        return candidate

@@ -27,8 +27,11 @@ Units, in document order:
   paragraph or table row (cells joined with `` | ``); likewise ``footnotes``, ``endnotes``
   and ``comments``.
 - objects embedded in the document (``word/embeddings/*``: an Excel sheet, a PDF, an OLE
-  package) are yielded as :class:`EmbeddedFile` named by their path in the zip, streamed
-  from it: the worker scans them as members (``letter.docx!/word/embeddings/sheet1.xlsx``).
+  package wrapping any file) and its pictures (``word/media/*``) are yielded as
+  :class:`EmbeddedFile` named by their base name, or for an OLE package by the name of the
+  file it wraps (:func:`~breachscope.extract._office.embedded_parts`, size limits there):
+  the worker scans them as members (``letter.docx!/Microsoft_Excel_Worksheet.xlsx``,
+  ``letter.docx!/rapport.pdf``, ``letter.docx!/image3.png``, which image extraction OCRs).
 """
 
 from __future__ import annotations
@@ -37,12 +40,12 @@ import posixpath
 import re
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 from lxml import etree
 
-from breachscope.extract._office import check_zip
+from breachscope.extract._office import check_zip, embedded_parts, zip_reason
 from breachscope.extract._table import MAX_COLUMNS, column_names
 from breachscope.extract.units import EmbeddedFile, ExtractionError, TableUnit, TextUnit
 
@@ -53,8 +56,7 @@ _REL_TYPES = {"header": "header", "footer": "footer", "footnotes": "footnotes",
               "endnotes": "endnotes", "comments": "comments"}
 _OFFICE_DOCUMENT = "/officeDocument"
 _MAIN_PART = "word/document.xml"
-_EMBEDDINGS = "word/embeddings/"
-_CHUNK = 1 << 20
+_EMBEDDED = ("word/embeddings/", "word/media/")
 
 _P, _TBL, _TR, _TC = f"{{{W}}}p", f"{{{W}}}tbl", f"{{{W}}}tr", f"{{{W}}}tc"
 _T, _TAB, _BR, _CR = f"{{{W}}}t", f"{{{W}}}tab", f"{{{W}}}br", f"{{{W}}}cr"
@@ -88,9 +90,7 @@ def partition_docx(path: Path) -> Iterator[TextUnit | TableUnit | EmbeddedFile]:
         yield from _deleted_text(body)
         del body
         yield from _side_parts(archive, names, main)
-        for member in members:
-            if member.filename.startswith(_EMBEDDINGS) and not member.is_dir():
-                yield EmbeddedFile(member.filename, _member_chunks(path, member.filename))
+    yield from embedded_parts(path, "docx", members, _EMBEDDED)
 
 
 def _parsed_names(path: Path) -> list[str]:
@@ -110,7 +110,7 @@ def _parse(archive: zipfile.ZipFile, name: str) -> etree._Element:
     except etree.XMLSyntaxError:
         raise ExtractionError(f"corrupt docx: malformed XML in {name}") from None
     except (zipfile.BadZipFile, EOFError, zlib.error, NotImplementedError) as exc:
-        raise ExtractionError(f"corrupt docx: {_zip_reason(exc)}") from None
+        raise ExtractionError(f"corrupt docx: {zip_reason(exc)}") from None
 
 
 def _relationships(archive: zipfile.ZipFile, names: set[str], part: str
@@ -296,30 +296,3 @@ def _part_lines(root: etree._Element) -> list[str]:
             lines.extend(" | ".join(c.replace("\n", " ") for c in row if c)
                          for row in _table_rows(element))
     return lines
-
-
-def _member_chunks(path: Path, name: str) -> Callable[[], Iterator[bytes]]:
-    """The bytes of one member, streamed from its own handle on the zip (so they can be
-    read after the document's units)."""
-
-    def chunks() -> Iterator[bytes]:
-        try:
-            with zipfile.ZipFile(path) as archive, archive.open(name) as member:
-                while block := member.read(_CHUNK):
-                    yield block
-        except (zipfile.BadZipFile, EOFError, zlib.error, NotImplementedError) as exc:
-            raise ExtractionError(f"corrupt docx: embedded {name[:100]}: {_zip_reason(exc)}"
-                                  ) from None
-
-    return chunks
-
-
-def _zip_reason(exc: BaseException) -> str:
-    """What went wrong reading a zip member (zipfile's messages name members, not content)."""
-    if isinstance(exc, zipfile.BadZipFile) and str(exc):
-        return str(exc)[:120]
-    if isinstance(exc, zlib.error):
-        return "damaged compressed data"
-    if isinstance(exc, NotImplementedError):
-        return "unsupported compression or encryption"
-    return "damaged zip"

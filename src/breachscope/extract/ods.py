@@ -15,6 +15,9 @@
   under title rows, cells as strings (dates ``YYYY-MM-DD``, integral numbers without ``.0``).
 - Formulas are never evaluated: the values the spreadsheet stored are read; macros (Basic
   in ``Basic/``) are never loaded.
+- Embedded objects (``Object N``: an OLE package, a text or sheet object) and pictures
+  (``Pictures/*``) are yielded after the sheets as members
+  (:func:`~breachscope.extract._office.embedded_parts`): ``patients.ods!/image1.png``.
 - Failures become :class:`ExtractionError` with a fixed reason (calamine's messages may
   quote a piece of the XML, so they are not passed on).
 """
@@ -28,13 +31,16 @@ from pathlib import Path
 import python_calamine as calamine
 
 from breachscope.extract._office import (
+    ODF_EMBEDDED,
     cell_text,
     check_zip,
+    embedded_parts,
     odf_encrypted,
     sheet_units,
     trimmed,
 )
 from breachscope.extract.units import (
+    EmbeddedFile,
     EncryptedContent,
     TableUnit,
     TextUnit,
@@ -42,9 +48,12 @@ from breachscope.extract.units import (
 )
 
 
-def partition_ods(path: Path) -> Iterator[TableUnit | TextUnit]:
-    """Stream every sheet of the OpenDocument spreadsheet at ``path``."""
+def partition_ods(path: Path) -> Iterator[TableUnit | TextUnit | EmbeddedFile]:
+    """Stream every sheet of the OpenDocument spreadsheet at ``path``, then its embedded
+    objects and pictures."""
     yield from partition_calamine(Path(path), "ods")
+    members = check_zip(Path(path), "ods")
+    yield from embedded_parts(Path(path), "ods", members, ODF_EMBEDDED)
 
 
 def partition_calamine(path: Path, kind: str) -> Iterator[TableUnit | TextUnit]:

@@ -7,7 +7,7 @@ simple enough (``text:p``/``text:h`` paragraphs, ``table:table`` rows and cells,
 ``text:tab``, ``text:line-break``) that ``content.xml`` is read here as a stream with
 ``defusedxml``'s ``iterparse`` (expat; entity declarations and external entities refused,
 nothing expanded or fetched), each paragraph or table row dropped from memory once read.
-Macros (``Basic/``) and embedded objects are never loaded.
+Macros (``Basic/``) are never loaded.
 
 Units, in document order (the same shape as :mod:`breachscope.extract.docx`):
 
@@ -22,6 +22,10 @@ Units, in document order (the same shape as :mod:`breachscope.extract.docx`):
   :class:`TextUnit` named ``deleted text``, one line per deleted paragraph.
 - headers and footers of the page styles (``styles.xml``): a :class:`TextUnit` named
   ``header`` / ``footer`` (``header 2``... when there are several), one line per paragraph.
+- embedded objects (``Object N``: an OLE package wrapping a file, a text or spreadsheet
+  object rebuilt as a document of its own) and pictures (``Pictures/*``): members for the
+  worker to scan (:func:`~breachscope.extract._office.embedded_parts`):
+  ``letter.odt!/Object 1.ods``, ``letter.odt!/10000000000003E8.png`` (OCR'd).
 """
 
 from __future__ import annotations
@@ -36,9 +40,15 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import iterparse
 
-from breachscope.extract._office import check_zip, odf_encrypted
+from breachscope.extract._office import ODF_EMBEDDED, check_zip, embedded_parts, odf_encrypted
 from breachscope.extract._table import CHUNK_ROWS, MAX_COLUMNS, column_names
-from breachscope.extract.units import EncryptedContent, ExtractionError, TableUnit, TextUnit
+from breachscope.extract.units import (
+    EmbeddedFile,
+    EncryptedContent,
+    ExtractionError,
+    TableUnit,
+    TextUnit,
+)
 
 TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
 TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
@@ -65,7 +75,7 @@ _PARAGRAPHS = (_P, _H)
 _MAX_SPACES = 1000
 
 
-def partition_odt(path: Path) -> Iterator[TextUnit | TableUnit]:
+def partition_odt(path: Path) -> Iterator[TextUnit | TableUnit | EmbeddedFile]:
     """Stream the units of the OpenDocument text at ``path`` (see the module docstring)."""
     path = Path(path)
     members = check_zip(path, "odt", ("content.xml", "styles.xml"))
@@ -78,6 +88,7 @@ def partition_odt(path: Path) -> Iterator[TextUnit | TableUnit]:
         yield from _guard(_content_units(archive))
         if "styles.xml" in names:
             yield from _guard(_header_units(archive))
+    yield from embedded_parts(path, "odt", members, ODF_EMBEDDED)
 
 
 def _guard(units: Iterator[TextUnit | TableUnit]) -> Iterator[TextUnit | TableUnit]:

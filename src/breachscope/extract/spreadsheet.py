@@ -18,6 +18,9 @@
   exponent, no ``.0``; a zero-padded number format such as ``00000`` or ``0#########``
   restores the leading zeros of postal codes and phone numbers), other floats ``repr``,
   booleans ``TRUE``/``FALSE``, empty cells ``""``. Fully empty rows are skipped.
+- Embedded objects (``xl/embeddings/*``: a Word letter, a PDF, an OLE package wrapping a
+  file) and pictures (``xl/media/*``) are yielded after the sheets as members
+  (:func:`~breachscope.extract._office.embedded_parts`): ``export.xlsx!/image1.png``.
 - Errors (not a zip, truncated, broken XML...) become :class:`ExtractionError` with a reason
   that names the failure, never a cell value.
 """
@@ -38,9 +41,9 @@ from defusedxml import DefusedXmlException
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
-from breachscope.extract._office import cell_text, check_zip
+from breachscope.extract._office import cell_text, check_zip, embedded_parts
 from breachscope.extract._table import HEADER_SEARCH_ROWS, find_header, span, table_chunks
-from breachscope.extract.units import ExtractionError, TableUnit, TextUnit
+from breachscope.extract.units import EmbeddedFile, ExtractionError, TableUnit, TextUnit
 
 # Zip bombs dressed as workbooks are refused by ``_office.check_zip`` (its limits).
 
@@ -48,15 +51,22 @@ from breachscope.extract.units import ExtractionError, TableUnit, TextUnit
 _SAFE_MESSAGES = (zipfile.BadZipFile, zlib.error, EOFError, ParseError, InvalidFileException,
                   KeyError)
 _PADDED_FORMAT = re.compile(r"^[0#]*0[0#]*$")
+_EMBEDDED = ("xl/embeddings/", "xl/media/")
 
 
-def partition_xlsx(path: Path) -> Iterator[TableUnit | TextUnit]:
+def partition_xlsx(path: Path) -> Iterator[TableUnit | TextUnit | EmbeddedFile]:
     """Stream every worksheet of the workbook at ``path``: per sheet, the title rows as text
-    and the data as :class:`TableUnit` chunks of at most ``CHUNK_ROWS`` rows."""
+    and the data as :class:`TableUnit` chunks of at most ``CHUNK_ROWS`` rows; then the
+    embedded objects and pictures."""
     path = Path(path)
     if not openpyxl.xml.DEFUSEDXML:  # pragma: no cover - defusedxml is a dependency
         raise ExtractionError("xlsx not read: defusedxml is not installed")
-    _check_archive(path)
+    members = check_zip(path, "xlsx")
+    yield from _sheets(path)
+    yield from embedded_parts(path, "xlsx", members, _EMBEDDED)
+
+
+def _sheets(path: Path) -> Iterator[TableUnit | TextUnit]:
     try:
         # A file object, not the path: openpyxl would refuse a name not ending in .xlsx, and
         # a workbook in a leak may be named anything.
@@ -98,10 +108,6 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, _SAFE_MESSAGES) and str(exc):
         return str(exc).strip("'\"")[:120]
     return type(exc).__name__
-
-
-def _check_archive(path: Path) -> None:
-    check_zip(path, "xlsx")
 
 
 def _partition_sheet(sheet) -> Iterator[TableUnit | TextUnit]:  # type: ignore[no-untyped-def]
