@@ -183,3 +183,43 @@ def add_pptx_comment(path: Path, text: str) -> None:
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
         for name, data in parts.items():
             target.writestr(name, data)
+
+
+# --- dBase III ---------------------------------------------------------------------------------
+
+#: dBase fields of :func:`make_dbf`: name, type, length, decimals.
+DBF_FIELDS = [("NOM", "C", 20, 0), ("PRENOM", "C", 20, 0), ("NAISSANCE", "D", 8, 0),
+              ("NIR", "N", 15, 0), ("TEL", "C", 14, 0), ("ACTIF", "L", 1, 0)]
+DBF_RECORDS = [
+    ([LAST, "Hélène", "19540312", NIR, PHONE, "T"], False),
+    (["MARTIN", "Paul", "19600201", "", "", "F"], True),  # deleted, still in the file
+    (["DURAND", "Cécile", "2024XX01", "12A", "", "?"], False),  # damaged date and number
+]
+
+
+def make_dbf(path: Path, encoding: str = "cp850", language_driver: int = 0,
+             fields: list[tuple[str, str, int, int]] | None = None,
+             records: list[tuple[list[str], bool]] | None = None, version: int = 0x03,
+             ) -> None:
+    """A dBase III table (version 0x03, 0x83 with a memo file): the 32-byte header, a
+    32-byte descriptor per field, 0x0D, then fixed-width records (a flag byte: space, or
+    ``*`` when deleted) and 0x1A. Text in ``encoding``; ``language_driver`` is header
+    byte 29 (0: unknown)."""
+    fields = DBF_FIELDS if fields is None else fields
+    records = DBF_RECORDS if records is None else records
+    record_len = 1 + sum(length for _, _, length, _ in fields)
+    header_len = 32 + 32 * len(fields) + 1
+    out = bytearray(struct.pack("<BBBBIHH", version, 124, 5, 17, len(records), header_len,
+                                record_len))
+    out += bytes(17) + bytes([language_driver]) + bytes(2)
+    for name, kind, length, decimals in fields:
+        out += name.encode("ascii").ljust(11, b"\x00") + kind.encode("ascii") + bytes(4)
+        out += bytes([length, decimals]) + bytes(14)
+    out += b"\x0d"
+    for values, deleted in records:
+        out += b"*" if deleted else b" "
+        for (_, kind, length, _), value in zip(fields, values, strict=True):
+            data = value.encode(encoding)
+            out += data.rjust(length) if kind == "N" else data.ljust(length)
+    out += b"\x1a"
+    Path(path).write_bytes(bytes(out))
