@@ -52,6 +52,8 @@ class _ZipEntry:
     mode: int  # unix mode bits from the external attributes
     aes_strength: int = 0  # WinZip AES (method 99): key strength and version
     aes_version: int = 0
+    raw_name: bytes = b""  # as stored in the directory (compared with the local header)
+    raw_method: int = 0  # as stored in the directory (99 for WinZip AES)
 
 
 def zip_members(path: Path, limits: ArchiveLimits, budget: ByteBudget,
@@ -61,10 +63,11 @@ def zip_members(path: Path, limits: ArchiveLimits, budget: ByteBudget,
     except OSError as exc:
         raise ArchiveError(f"cannot read zip: {exc.strerror}") from exc
     with handle:
+        overlapping = _overlapping_entries(handle, limits)
         start, entries = _zip_directory(handle)
         count = 0
         preferred: list[int] = []  # the password that worked last is tried first
-        for entry in entries:
+        for position, entry in enumerate(entries):
             name = member_label(entry.name)
             if entry.name.replace("\\", "/").endswith("/"):
                 continue  # a directory
@@ -72,6 +75,13 @@ def zip_members(path: Path, limits: ArchiveLimits, budget: ByteBudget,
             if count > limits.max_members:
                 yield too_many(limits)
                 return
+            if position in overlapping:
+                yield Member(name, entry.usize, "failed", _OVERLAP_REASON, no_data)
+                continue
+            mismatch = _local_mismatch(handle, start, entry)
+            if mismatch is not None:
+                yield Member(name, entry.usize, "failed", mismatch, no_data)
+                continue
             if stat.S_ISLNK(entry.mode):
                 yield Member(name, 0, "skipped", "symbolic link in archive not followed", no_data)
                 continue
@@ -106,6 +116,97 @@ def zip_members(path: Path, limits: ArchiveLimits, budget: ByteBudget,
             budget.consume(0)  # an exhausted budget ends the archive (overlapping-entry bombs)
             yield Member(name, entry.usize, "ok", reason,
                          _zip_reader(path, start, entry, kind, password, limits, budget))
+
+
+_OVERLAP_REASON = ("entry overlaps another entry of the archive (overlapping-entry bomb "
+                   "or damaged directory); not read")
+
+
+def _overlapping_entries(fh: BinaryIO, limits: ArchiveLimits) -> set[int]:
+    """Positions (in directory order) of the entries whose bytes overlap another entry's.
+
+    An entry's bytes run from its local header to the end of its compressed data; those of
+    two entries never overlap in an archive made by a zip tool. Overlaps are how one small
+    archive makes many large members out of one compressed kernel (Fifield's "better zip
+    bomb", 2019: each entry's data quotes the next local headers, then reaches the shared
+    kernel). Every entry of an overlapping pair is refused, so none of the bomb is inflated.
+
+    A first pass over the directory (which is read as a stream: it may be huge), keeping two
+    integers per entry; ranges are sorted once, so the check is O(n log n) whatever the order
+    of the directory. The range used starts at the local header offset and is at least the
+    fixed local header plus the compressed size: a lower bound of the real extent, so an
+    overlap found is a real one.
+    """
+    from array import array
+
+    starts, ends = array("q"), array("q")
+    _start, entries = _zip_directory(fh)
+    files = 0
+    for entry in entries:
+        if not entry.name.replace("\\", "/").endswith("/"):
+            files += 1
+            if files > limits.max_members:  # the members read stop there too
+                break
+        starts.append(min(entry.offset, 2**62))
+        ends.append(min(entry.offset + _LOCAL.size + entry.csize, 2**62))
+    order = sorted(range(len(starts)), key=starts.__getitem__)
+    found: set[int] = set()
+    reach, holder = -1, -1  # the furthest end met so far, and whose it is
+    for position in order:
+        if starts[position] < reach:
+            found.add(position)
+            found.add(holder)
+        if ends[position] > reach:
+            reach, holder = ends[position], position
+    return found
+
+
+def _local_mismatch(fh: BinaryIO, start: int, entry: _ZipEntry) -> str | None:
+    """Why the entry's local header disagrees with its directory entry, or None.
+
+    Readers that trust the local header and those that trust the directory see different
+    archives; a member whose two descriptions differ is refused rather than guessed (name,
+    compression method, encryption and, unless sizes are in a data descriptor, CRC and
+    sizes). Python's zipfile refuses a name mismatch too."""
+    fh.seek(start + entry.offset)
+    head = fh.read(_LOCAL.size)
+    if len(head) < _LOCAL.size or head[:4] != b"PK\x03\x04":
+        return "corrupt zip member: bad local header"
+    (_sig, _version, _os, flags, method, _time, _date, crc, csize, usize, n_name,
+     n_extra) = _LOCAL.unpack(head)
+    tail = fh.read(n_name + n_extra)
+    if len(tail) < n_name + n_extra:
+        return "corrupt zip member: bad local header"
+    if tail[:n_name] != entry.raw_name:
+        return "local header and directory disagree on the member name; not read"
+    if method != entry.raw_method:
+        return "local header and directory disagree on the compression method; not read"
+    if (flags ^ entry.flags) & 0x1:
+        return "local header and directory disagree on the encryption; not read"
+    if flags & 0x8:  # CRC and sizes are in a data descriptor after the data
+        return None
+    if 0xFFFFFFFF in (usize, csize):  # zip64: both sizes in the local zip64 extra field
+        usize, csize = _local_zip64(tail[n_name:], usize, csize)
+    if (crc, csize, usize) != (entry.crc, entry.csize, entry.usize):
+        return "local header and directory disagree on the CRC or sizes; not read"
+    return None
+
+
+def _local_zip64(extra: bytes, usize: int, csize: int) -> tuple[int, int]:
+    i = 0
+    while i + 4 <= len(extra):
+        tag, size = struct.unpack_from("<2H", extra, i)
+        body = extra[i + 4 : i + 4 + size]
+        i += 4 + size
+        if tag == 0x0001:
+            values = [usize, csize]
+            k = 0
+            for slot in (0, 1):
+                if values[slot] == 0xFFFFFFFF and 8 * k + 8 <= len(body):
+                    values[slot] = struct.unpack_from("<Q", body, 8 * k)[0]
+                    k += 1
+            return values[0], values[1]
+    return usize, csize
 
 
 def _zip_directory(fh: BinaryIO) -> tuple[int, Iterator[_ZipEntry]]:
@@ -168,7 +269,8 @@ def _central_entries(fh: BinaryIO, at: int, length: int) -> Iterator[_ZipEntry]:
         extra = buf[name_at + n_name : name_at + n_name + n_extra]
         name = (raw_name.decode("utf-8", "replace") if flags & 0x800
                 else raw_name.decode("cp437"))
-        entry = _ZipEntry(name, flags, method, raw_time, crc, csize, usize, offset, eattr >> 16)
+        entry = _ZipEntry(name, flags, method, raw_time, crc, csize, usize, offset, eattr >> 16,
+                          raw_name=raw_name, raw_method=method)
         _read_extra(entry, extra, raw_name)
         i += total
         done += total
