@@ -52,3 +52,59 @@ def test_missing_antiword_is_a_reason(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(doc, "antiword", lambda: None)
     with pytest.raises(ExtractionError, match="antiword is not installed"):
         list(partition_doc(DOC_SAMPLE))
+
+
+def test_short_document_read_by_catdoc(tmp_path: Path) -> None:
+    """A short letter: its WordDocument stream is under 4096 bytes, antiword refuses it,
+    catdoc reads it."""
+    from samples.office_more import make_short_doc
+
+    path = tmp_path / "courrier.doc"
+    make_short_doc(path)
+    assert sniff_type(path) == "doc"
+    assert doc._reason("antiword", 1, b"I'm afraid the text stream of this file is too small"
+                       ) == "doc not read: text stream too small for antiword"
+    (unit,) = list(partition_doc(path))
+    assert unit.text.split("\n") == [
+        "Centre hospitalier - Service de cardiologie",
+        "Patiente : DUPONT Jeanne, née le 12/03/1954",
+        f"NIR : {NIR}",
+        "Tél. : 06 12 34 56 78",
+    ]
+
+
+def test_short_document_without_catdoc_keeps_antiwords_reason(tmp_path: Path,
+                                                               monkeypatch) -> None:
+    from samples.office_more import make_short_doc
+
+    path = tmp_path / "courrier.doc"
+    make_short_doc(path)
+    monkeypatch.setattr(doc, "catdoc", lambda: None)
+    with pytest.raises(ExtractionError, match="text stream too small for antiword"):
+        list(partition_doc(path))
+
+
+def test_short_encrypted_document_is_encrypted(tmp_path: Path) -> None:
+    import struct
+
+    from samples.office_more import compound_file, word97_document
+
+    from breachscope.extract.units import EncryptedContent
+
+    streams = word97_document(["Patiente : DUPONT Jeanne"])
+    word = bytearray(streams["WordDocument"])
+    struct.pack_into("<H", word, 10, 0x1300)  # fEncrypted
+    path = tmp_path / "secret.doc"
+    path.write_bytes(compound_file({**streams, "WordDocument": bytes(word)}))
+    with pytest.raises(EncryptedContent, match="doc encrypted"):
+        list(partition_doc(path))
+
+
+def test_catdoc_is_not_run_on_a_file_that_is_not_ole(tmp_path: Path, monkeypatch) -> None:
+    """catdoc prints a non-OLE file as text: after antiword's refusal, such a file fails."""
+    path = tmp_path / "faux.doc"
+    path.write_bytes(b"Jeanne DUPONT 254037512345655\n" * 10)
+    monkeypatch.setattr(doc, "_reason", lambda *a: "doc not read: text stream too small "
+                        "for antiword")
+    with pytest.raises(ExtractionError, match="too small"):
+        list(partition_doc(path))

@@ -223,3 +223,137 @@ def make_dbf(path: Path, encoding: str = "cp850", language_driver: int = 0,
             out += data.rjust(length) if kind == "N" else data.ljust(length)
     out += b"\x1a"
     Path(path).write_bytes(bytes(out))
+
+
+# --- OLE compound files ------------------------------------------------------------------------
+
+_FREE, _END, _FATSECT = 0xFFFFFFFF, 0xFFFFFFFE, 0xFFFFFFFD
+_SECTOR, _MINI, _CUTOFF = 512, 64, 4096
+
+
+def compound_file(streams: dict[str, bytes]) -> bytes:
+    """An OLE compound file (CFB version 3, [MS-CFB]) holding ``streams`` in its root storage.
+
+    No maintained Python library writes compound files (olefile only rewrites a stream in
+    place, at the same size), so this small writer builds one, with a layout the spec allows:
+    the big streams' sectors, the mini stream (streams under 4096 bytes, in 64-byte mini
+    sectors, as the spec requires and readers expect), the mini FAT, the directory (a
+    balanced tree of black entries) and the FAT at the end."""
+    names = sorted(streams, key=lambda n: (len(n), n.upper()))
+    sectors: list[bytes] = []
+    fat: list[int] = []
+
+    def allocate(data: bytes) -> int:
+        count = -(-len(data) // _SECTOR)
+        if not count:
+            return _END
+        first = len(sectors)
+        for i in range(count):
+            sectors.append(data[i * _SECTOR : (i + 1) * _SECTOR].ljust(_SECTOR, b"\x00"))
+            fat.append(first + i + 1 if i + 1 < count else _END)
+        return first
+
+    starts: dict[str, int] = {}
+    mini = bytearray()
+    minifat: list[int] = []
+    for name in names:
+        data = streams[name]
+        if len(data) >= _CUTOFF:
+            starts[name] = allocate(data)
+        elif data:
+            first = len(mini) // _MINI
+            count = -(-len(data) // _MINI)
+            mini += data.ljust(count * _MINI, b"\x00")
+            minifat += [first + i + 1 if i + 1 < count else _END for i in range(count)]
+            starts[name] = first
+        else:
+            starts[name] = _END
+    root_start = allocate(bytes(mini))
+    minifat_start = allocate(b"".join(struct.pack("<I", v) for v in minifat))
+    minifat_sectors = -(-len(minifat) * 4 // _SECTOR)
+
+    children: dict[int, tuple[int, int]] = {}
+
+    def tree(lo: int, hi: int) -> int:
+        if lo >= hi:
+            return _FREE
+        mid = (lo + hi) // 2
+        children[mid + 1] = (tree(lo, mid), tree(mid + 1, hi))
+        return mid + 1  # entry 0 is the root
+
+    top = tree(0, len(names))
+
+    def entry(name: str, kind: int, start: int, size: int, left: int = _FREE,
+              right: int = _FREE, child: int = _FREE) -> bytes:
+        encoded = name.encode("utf-16-le")
+        return (encoded.ljust(64, b"\x00") + struct.pack("<HBB", len(encoded) + 2, kind, 1)
+                + struct.pack("<III", left, right, child) + bytes(36)
+                + struct.pack("<IQ", start, size))
+
+    directory = [entry("Root Entry", 5, root_start, len(mini), child=top)]
+    for index, name in enumerate(names, start=1):
+        left, right = children[index]
+        directory.append(entry(name, 2, starts[name], len(streams[name]), left, right))
+    while len(directory) % 4:
+        directory.append(bytes(64) + struct.pack("<HBB", 0, 0, 0)
+                         + struct.pack("<III", _FREE, _FREE, _FREE) + bytes(48))
+    directory_start = allocate(b"".join(directory))
+
+    fat_count = 1
+    while (len(sectors) + fat_count) > fat_count * (_SECTOR // 4):
+        fat_count += 1
+    fat_start = len(sectors)
+    fat += [_FATSECT] * fat_count
+    fat += [_FREE] * (fat_count * (_SECTOR // 4) - len(fat))
+    table = b"".join(struct.pack("<I", v) for v in fat)
+    for i in range(fat_count):
+        sectors.append(table[i * _SECTOR : (i + 1) * _SECTOR])
+    difat = [fat_start + i for i in range(fat_count)] + [_FREE] * (109 - fat_count)
+    header = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(16)
+              + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6) + bytes(6)
+              + struct.pack("<IIIIIIIII", 0, fat_count, directory_start, 0, _CUTOFF,
+                            minifat_start if minifat else _END, minifat_sectors, _END, 0)
+              + b"".join(struct.pack("<I", v) for v in difat))
+    return header + b"".join(sectors)
+
+
+# --- Word 97 -----------------------------------------------------------------------------------
+
+def word97_document(paragraphs: list[str]) -> dict[str, bytes]:
+    """The streams of a minimal Word 97 document ([MS-DOC]): a ``WordDocument`` stream with
+    the FIB (nFib 0xC1) then the text as one cp1252 ("compressed") piece at 0x400, and a
+    ``1Table`` stream holding the piece table (CLX). A short letter makes a ``WordDocument``
+    stream under 4096 bytes: antiword refuses it ("text stream too small")."""
+    text = "\r".join(paragraphs) + "\r"
+    data = text.encode("cp1252")
+    start = 0x400
+    fib = bytearray(900)
+    struct.pack_into("<HHHH", fib, 0, 0xA5EC, 0xC1, 0, 0x040C)  # wIdent, nFib, unused, lid
+    struct.pack_into("<H", fib, 10, 0x1200)  # fWhichTblStm (1Table) | fExtChar
+    struct.pack_into("<H", fib, 12, 0xBF)  # nFibBack
+    struct.pack_into("<II", fib, 24, start, start + len(data))  # fcMin, fcMac (legacy)
+    struct.pack_into("<H", fib, 32, 14)  # csw, then 14 words of FibRgW97
+    struct.pack_into("<H", fib, 62, 22)  # cslw, then 22 longs of FibRgLw97
+    struct.pack_into("<I", fib, 64, start + len(data))  # cbMac
+    struct.pack_into("<I", fib, 64 + 12, len(text))  # ccpText
+    struct.pack_into("<H", fib, 152, 93)  # cbRgFcLcb: 93 pairs of FibRgFcLcb97
+    clx = (b"\x02" + struct.pack("<I", 4 * 2 + 8)  # Pcdt: one piece
+           + struct.pack("<II", 0, len(text))  # its CPs
+           + struct.pack("<HIH", 0, (start * 2) | 0x40000000, 0))  # Pcd: compressed text at fc
+    struct.pack_into("<II", fib, 154 + 33 * 8, 0, len(clx))  # fcClx, lcbClx
+    word = bytes(fib).ljust(start, b"\x00") + data
+    # Word puts its formatting pages (512-byte FKPs) after the text; catdoc reads nothing
+    # from a stream that ends with the text, so an empty page stands for them.
+    word = word.ljust(-(-len(word) // 512) * 512 + 512, b"\x00")
+    return {"WordDocument": word, "1Table": clx}
+
+
+def make_short_doc(path: Path) -> None:
+    """A short Word 97 letter (the case antiword refuses) with the patient's identifiers."""
+    streams = word97_document([
+        "Centre hospitalier - Service de cardiologie",
+        f"Patiente : {LAST} {FIRST}, née le 12/03/1954",
+        f"NIR : {NIR}",
+        f"Tél. : {PHONE}",
+    ])
+    Path(path).write_bytes(compound_file(streams))

@@ -5,7 +5,8 @@ text units, through Debian's ``antiword``.
   separate program, so its licence does not reach breachscope) is small, packaged by Debian
   and fast. It is run with :func:`subprocess.run`: an argument list (no shell), the file's
   path as an argument, a timeout (:data:`TIMEOUT`), no standard input, a minimal environment,
-  and its output written to a file in a temporary directory removed afterwards. antiword is
+  and its output written to a file in a temporary directory removed afterwards (under
+  ``TMPDIR``, which the worker sets to the case's work area). antiword is
   C code reading hostile bytes: it runs in the worker process's limits (address space, no
   network for Python; the worker's own timer), with nothing but the temporary directory
   writable by design. Macros and embedded objects are never run: antiword only reads text.
@@ -13,9 +14,15 @@ text units, through Debian's ``antiword``.
 - Units: :class:`TextUnit` pieces of at most ``MAX_LINES`` lines, ``name`` ``""``; antiword
   starts its output with an empty line, dropped, so ``line N`` is the Nth paragraph of the
   document (empty ones included); a table row is a line, its cells separated by ``|``.
-- Failures (not a Word document, encrypted, too old a format, a text stream too small for
-  antiword, a crash, a timeout) become :class:`ExtractionError` with a reason antiword's
-  message is mapped to, never its text.
+- Short documents: antiword refuses a ``WordDocument`` stream under 4096 bytes ("text stream
+  too small"), and may crash on a damaged file; then Debian's ``catdoc`` (GPL-2, also a
+  separate program) is run the same way (argument list, timeout, minimal environment, output
+  to a file in the temporary directory, :data:`MAX_OUTPUT`) with ``-d utf-8 -w`` (UTF-8, no
+  wrapping). catdoc reads the mini stream; it leaves out empty paragraphs, so ``line N`` is
+  then the Nth line catdoc prints. It is only run on an OLE compound file (given anything
+  else, catdoc prints the raw bytes as text).
+- Failures (not a Word document, encrypted, too old a format, a crash, a timeout) become
+  :class:`ExtractionError` with a reason the tool's message is mapped to, never its text.
 """
 
 from __future__ import annotations
@@ -45,6 +52,11 @@ _REASONS = (
     ("fast saved", "doc not read: fast-saved document"),
     ("is not a word", "doc not read: not a Word document"),
 )
+#: antiword failures after which catdoc is tried (besides antiword crashing): antiword
+#: refuses a document whose ``WordDocument`` stream is under 4096 bytes (stored in the
+#: compound file's mini stream, which antiword does not read): short letters, exactly.
+_CATDOC_AFTER = frozenset({"doc not read: text stream too small for antiword"})
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 def antiword() -> str | None:
@@ -52,42 +64,73 @@ def antiword() -> str | None:
     return shutil.which("antiword")
 
 
+def catdoc() -> str | None:
+    """Where catdoc is installed, or None."""
+    return shutil.which("catdoc")
+
+
 def partition_doc(path: Path) -> Iterator[TextUnit]:
     """Stream the text of the Word 97-2003 document at ``path``."""
     program = antiword()
     if program is None:
         raise ExtractionError("doc not read: antiword is not installed")
+    path = Path(path).absolute()
     with tempfile.TemporaryDirectory(prefix="breachscope-doc-") as work:
         out = Path(work) / "text.txt"
-        try:
-            with out.open("wb") as stdout:
-                done = subprocess.run(
-                    [program, "-m", "UTF-8.txt", "-w", "0", str(Path(path).absolute())],
-                    stdin=subprocess.DEVNULL, stdout=stdout, stderr=subprocess.PIPE,
-                    timeout=TIMEOUT, cwd=work, check=False,
-                    env={"HOME": work, "PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8"},
-                )
-        except subprocess.TimeoutExpired:
-            raise ExtractionError(f"doc not read: antiword timed out after {TIMEOUT} s"
-                                  ) from None
-        except OSError as exc:
-            raise ExtractionError(f"doc not read: cannot run antiword "
-                                  f"({exc.strerror or type(exc).__name__})") from None
-        if done.returncode != 0:
-            raise extraction_error(_reason(done.returncode, done.stderr))
-        if out.stat().st_size > MAX_OUTPUT:
-            raise ExtractionError("doc not read: antiword's output is too large")
-        yield from text_units(_without_first_blank(segments(decoded_chunks(out, "utf-8"))))
+        code, stderr = _run("antiword", [program, "-m", "UTF-8.txt", "-w", "0", str(path)],
+                            out, work)
+        if code == 0:
+            yield from text_units(_without_first_blank(segments(decoded_chunks(out, "utf-8"))))
+            return
+        reason = _reason("antiword", code, stderr)
+        fallback = catdoc()
+        if fallback is None or not _catdoc_may_read(reason, path):
+            raise extraction_error(reason)
+        code, stderr = _run("catdoc", [fallback, "-d", "utf-8", "-w", str(path)], out, work)
+        if code != 0:
+            catdoc_reason = _reason("catdoc", code, stderr)
+            raise extraction_error(catdoc_reason if "encrypted" in catdoc_reason else reason)
+        yield from text_units(segments(decoded_chunks(out, "utf-8")))
 
 
-def _reason(code: int, stderr: bytes) -> str:
-    message = stderr[:4096].decode("utf-8", "replace").lower()
+def _run(tool: str, command: list[str], out: Path, work: str) -> tuple[int, bytes]:
+    """Run ``command`` (antiword or catdoc) with its standard output in ``out``; return its
+    exit code and the head of its standard error."""
+    try:
+        with out.open("wb") as stdout:
+            done = subprocess.run(
+                command, stdin=subprocess.DEVNULL, stdout=stdout, stderr=subprocess.PIPE,
+                timeout=TIMEOUT, cwd=work, check=False,
+                env={"HOME": work, "PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8"},
+            )
+    except subprocess.TimeoutExpired:
+        raise ExtractionError(f"doc not read: {tool} timed out after {TIMEOUT} s") from None
+    except OSError as exc:
+        raise ExtractionError(f"doc not read: cannot run {tool} "
+                              f"({exc.strerror or type(exc).__name__})") from None
+    if done.returncode == 0 and out.stat().st_size > MAX_OUTPUT:
+        raise ExtractionError(f"doc not read: {tool}'s output is too large")
+    return done.returncode, done.stderr[:4096]
+
+
+def _catdoc_may_read(reason: str, path: Path) -> bool:
+    """Whether catdoc is worth running after antiword failed with ``reason``: the stream was
+    too small for antiword, or antiword crashed, and the file is an OLE compound file
+    (catdoc prints any other file as plain text, which is not what a document holds)."""
+    if reason not in _CATDOC_AFTER and not reason.startswith("doc not read: antiword crashed"):
+        return False
+    with path.open("rb") as handle:
+        return handle.read(8) == _OLE_MAGIC
+
+
+def _reason(tool: str, code: int, stderr: bytes) -> str:
+    message = stderr.decode("utf-8", "replace").lower()
     for needle, reason in _REASONS:
         if needle in message:
             return reason
     if code < 0:
-        return f"doc not read: antiword crashed (signal {-code})"
-    return f"doc not read: antiword failed (exit {code})"
+        return f"doc not read: {tool} crashed (signal {-code})"
+    return f"doc not read: {tool} failed (exit {code})"
 
 
 def _without_first_blank(pieces: Iterator[tuple[str, bool]]) -> Iterator[tuple[str, bool]]:
