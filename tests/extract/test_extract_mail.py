@@ -385,3 +385,53 @@ def test_cli_zip_attachment_and_damaged_msg(tmp_path, cli):
     assert ("z.eml!/export.zip!/liste.csv", "NIR", NIR) in {
         (r["file"], r["entity"], r["value"]) for r in rows}
     assert files["bad.msg"]["status"] == "failed" and files["bad.msg"]["reason"]
+
+
+# ---------------------------------------------------------------- UTF-16 mail, Outlook items
+
+
+@pytest.mark.parametrize(("codec", "bom"), [
+    ("utf-16-le", b"\xff\xfe"), ("utf-16-be", b"\xfe\xff"), ("utf-16-le", b""),
+    ("utf-8", b"\xef\xbb\xbf")])
+def test_utf16_and_bom_eml_is_read(tmp_path, codec, bom):
+    msg = samples.message("Résultats", "Patiente née le 12/03/1954, tél 06 12 34 56 78, é à ü\n",
+                          attachments={"liste.csv": samples.CSV})
+    text = msg.as_bytes().decode("utf-8")
+    path = write(tmp_path, "u.eml", bom + text.encode(codec))
+    assert sniff_type(path) == "eml"
+    units = units_of(path)
+    got = findings(units)
+    assert ("PHONE", PHONE, "body, line 1") in got
+    assert ("EMAIL", "marie.dupont@orange.fr", "header From, address 1") in got
+    body = next(u for u in units if isinstance(u, TextUnit) and u.name == "body")
+    assert "é à ü" in body.text
+    assert NIR.encode() in embedded(units)["liste.csv"]
+
+
+def test_utf16_eml_with_8bit_body_reads_its_characters(tmp_path):
+    raw = ("From: Marie Dupont <marie.dupont@orange.fr>\r\nTo: a@ch.fr\r\nSubject: essai\r\n"
+           "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=iso-8859-1\r\n"
+           "Content-Transfer-Encoding: 8bit\r\n\r\nMme Hélène Noël, tél 06 12 34 56 78\r\n")
+    path = write(tmp_path, "u16.eml", b"\xff\xfe" + raw.encode("utf-16-le"))
+    units = units_of(path)
+    body = next(u for u in units if isinstance(u, TextUnit) and u.name == "body")
+    assert "Hélène Noël" in body.text
+    assert ("PHONE", PHONE, "body, line 1") in findings(units)
+
+
+def test_contact_attached_to_a_mail_keeps_its_fields(tmp_path):
+    from samples.outlook import outlook_item
+
+    contact = outlook_item("IPM.Contact", subject="Marie DUPONT", props={
+        0x3001: "Marie DUPONT", 0x3A1C: "06 12 34 56 78", 0x3A07: "2 54 03 75 123 456 55"})
+    path = write(tmp_path, "outer.msg", msg_with_embedded_message(contact))
+    files = embedded(units_of(path, "msg"))
+    nested = write(tmp_path, "nested.eml", files["Marie DUPONT.eml"])
+    units = units_of(nested)
+    # The contact has no body of its own: its fields are the message's only text part.
+    details = next(u for u in units if isinstance(u, TextUnit) and u.name == "body")
+    assert details.text.splitlines() == [
+        "Full name: Marie DUPONT", "Government ID: 2 54 03 75 123 456 55",
+        "Mobile phone: 06 12 34 56 78"]
+    got = findings(units)
+    assert ("PHONE", PHONE, "body, line 3") in got and ("NIR", NIR, "body, line 2") in got

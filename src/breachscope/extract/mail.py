@@ -18,6 +18,12 @@ What a message gives:
   (``message/rfc822``) as ``<subject>.eml``, scanned in turn as a message:
   ``msg.eml!/fwd.eml!/liste.csv``.
 
+A message saved as UTF-16 (with or without a byte-order mark, little- or big-endian: how
+some Windows tools save "Unicode" mail) or UTF-32 is decoded first and parsed as UTF-8; its
+unencoded text parts are then read as that UTF-8 whatever charset they declare (the
+characters are already known), base64 and quoted-printable parts in their declared charset.
+A UTF-8 byte-order mark is dropped (it would hide the first header).
+
 In an mbox, units are prefixed ``message N, `` and attachments named ``message-N/<file>``.
 
 Limits: a message is parsed whole by the standard library's ``email`` package (memory a few
@@ -33,6 +39,11 @@ plain-text property, else the HTML one, else the compressed RTF (``compressed-rt
 (attach method 5, a storage inside the file) is rebuilt as an RFC 822 message and yielded as
 ``<subject>.eml`` (its body, correspondents and own attachments), since no MIT-licensed writer
 for compound files exists to copy it out as a ``.msg``. ``extract-msg`` is GPL: not used.
+
+Every Outlook item class is read: besides subject, correspondents and body, a contact's
+names, birthday, phones, e-mail addresses and addresses, an appointment's location and
+times, a task's owner (:mod:`breachscope.extract.outlook_items`). An attached item other than
+a mail keeps those as a second text part (``Item details``) of its rebuilt message.
 """
 
 from __future__ import annotations
@@ -50,7 +61,9 @@ from itertools import chain
 from pathlib import Path
 from typing import Any
 
+from breachscope.extract.encoding import guess_encoding
 from breachscope.extract.htmlfile import visible_text_units
+from breachscope.extract.outlook_items import NamedIds, item_units, named_property_ids
 from breachscope.extract.stream import decoded_chunks, segments, text_segments
 from breachscope.extract.text import text_units
 from breachscope.extract.units import (
@@ -267,11 +280,13 @@ class _MessageReader:
     """The units of one parsed message; ``prefix`` names its units (``message 3, ``) and
     ``names`` its attachments."""
 
-    def __init__(self, prefix: str, names: _Names) -> None:
+    def __init__(self, prefix: str, names: _Names, transcoded: bool = False) -> None:
         self.prefix = prefix
         self.names = names
         self.bodies = 0
         self.parts = 0
+        # The message was UTF-16/32 on disk and re-encoded as UTF-8 before parsing.
+        self.transcoded = transcoded
 
     def units(self, message: Message) -> Iterator[TextUnit | RecordUnit | EmbeddedFile]:
         yield from _header_units(message, self.prefix)
@@ -318,7 +333,11 @@ class _MessageReader:
         return children[-1]
 
     def _body(self, part: Message, content_type: str) -> Iterator[TextUnit]:
-        text = _decode(_payload_bytes(part), part.get_content_charset())
+        charset = part.get_content_charset()
+        if self.transcoded and str(part.get("Content-Transfer-Encoding", "")).strip().lower() \
+                not in ("base64", "quoted-printable"):
+            charset = "utf-8"
+        text = _decode(_payload_bytes(part), charset)
         if not text.strip():
             return
         self.bodies += 1
@@ -345,8 +364,23 @@ def partition_eml(path: Path) -> Iterator[TextUnit | RecordUnit | EmbeddedFile]:
         # Too large to parse whole: its raw lines as text (headers, plain bodies).
         yield from text_units(segments(decoded_chunks(path)), "", 1)
         return
+    with path.open("rb") as handle:
+        head = handle.read(4096)
+    encoding = guess_encoding(head, partial=True)
+    if encoding.startswith(("utf-16", "utf-32")):
+        # Decoded whole (bounded by MAX_MESSAGE_BYTES), then parsed as UTF-8.
+        codec = encoding.removesuffix("-sig")  # a BOM is decoded as U+FEFF, dropped below
+        data = path.read_bytes()
+        text = data.decode(codec, errors="replace").lstrip("\ufeff")
+        del data
+        message = BytesParser(policy=_POLICY).parsebytes(
+            text.encode("utf-8", "surrogateescape"))
+        yield from _MessageReader("", _Names(), transcoded=True).units(message)
+        return
     parser = BytesFeedParser(policy=_POLICY)
     with path.open("rb") as handle:
+        if handle.read(3) != b"\xef\xbb\xbf":  # a UTF-8 BOM would hide the first header
+            handle.seek(0)
         while block := handle.read(CHUNK_BYTES):
             parser.feed(block)
     message = parser.close()
@@ -513,8 +547,8 @@ def _msg_correspondents(message: Any) -> list[tuple[str, str, str]]:
     return out
 
 
-def _msg_units(message: Any, names: _Names,
-               depth: int) -> Iterator[TextUnit | RecordUnit | EmbeddedFile]:
+def _msg_units(message: Any, names: _Names, depth: int,
+               named: NamedIds) -> Iterator[TextUnit | RecordUnit | EmbeddedFile]:
     subject = " ".join((message.subject or "").split())
     if subject:
         yield TextUnit(text=subject, name="header Subject")
@@ -524,16 +558,28 @@ def _msg_units(message: Any, names: _Names,
         record = correspondent_record(header, positions[header], name, addr)
         if record is not None:
             yield record
+    yield from item_units(message, named)
     body = _msg_body(message)
     if body is not None:
         kind, text = body
         yield from html_units(text, "body") if kind == "html" else _text_units(text, "body")
     for index, attachment in enumerate(message.attachments, 1):
-        yield from _msg_attachment(attachment, index, names, depth)
+        yield from _msg_attachment(attachment, index, names, depth, named)
 
 
-def _msg_attachment(attachment: Any, index: int, names: _Names,
-                    depth: int) -> Iterator[EmbeddedFile]:
+def _item_details(message: Any, named: NamedIds) -> str:
+    """An item's own properties (a contact's fields...) as labelled lines."""
+    lines: list[str] = []
+    for unit in item_units(message, named):
+        if isinstance(unit, RecordUnit):
+            lines.extend(f"{f.location}: {f.value}" for f in unit.fields)
+        else:
+            lines.append(unit.text)
+    return "\n".join(lines)
+
+
+def _msg_attachment(attachment: Any, index: int, names: _Names, depth: int,
+                    named: NamedIds) -> Iterator[EmbeddedFile]:
     props = attachment.properties
     method = _prop(props.int_prop_value, PID_ATTACH_METHOD)
     if method == ATTACH_EMBEDDED_MSG:
@@ -543,7 +589,7 @@ def _msg_attachment(attachment: Any, index: int, names: _Names,
             return
         message = _oxmsg_message(inner, embedded=True)
         name = sanitize_filename(message.subject or "message", "message")
-        data = _msg_as_eml(message, depth + 1)
+        data = _msg_as_eml(message, depth + 1, named)
         yield EmbeddedFile(names.take(name + ".eml"), _slices(data))
         return
     data = _prop(lambda _pid: attachment.file_bytes, 0)
@@ -556,7 +602,7 @@ def _msg_attachment(attachment: Any, index: int, names: _Names,
                        _slices(data))
 
 
-def _msg_as_eml(message: Any, depth: int) -> bytes:
+def _msg_as_eml(message: Any, depth: int, named: NamedIds) -> bytes:
     """An Outlook message rebuilt as an RFC 822 message: subject, correspondents, body and
     attachments (attached messages nested the same way, as ``message/rfc822`` parts)."""
     out = EmailMessage(policy=_POLICY)
@@ -579,11 +625,13 @@ def _msg_as_eml(message: Any, depth: int) -> bytes:
     body = _msg_body(message)
     kind, text = body if body else ("text", "")
     out.set_content(text, subtype="html" if kind == "html" else "plain")
+    if details := _item_details(message, named):
+        out.add_attachment(details, subtype="plain", disposition="inline")
     names = _Names()
     for index, attachment in enumerate(message.attachments, 1):
         is_message = _prop(attachment.properties.int_prop_value,
                            PID_ATTACH_METHOD) == ATTACH_EMBEDDED_MSG
-        for embedded in _msg_attachment(attachment, index, names, depth):
+        for embedded in _msg_attachment(attachment, index, names, depth, named):
             data = b"".join(embedded.chunks())
             if is_message:
                 out.add_attachment(BytesParser(policy=_POLICY).parsebytes(data))
@@ -615,7 +663,11 @@ def partition_msg(path: Path) -> Iterator[TextUnit | RecordUnit | EmbeddedFile]:
     if properties is None or len(properties.bytes_) < 32:
         raise ExtractionError("corrupt msg: no property stream")
     message = _oxmsg_message(storage, embedded=False)
-    yield from _msg_units(message, _Names(), 0)
+    try:
+        named = named_property_ids(storage)
+    except Exception:  # a damaged name map: the named fields are not read, the rest is
+        named = {}
+    yield from _msg_units(message, _Names(), 0, named)
     if defects:  # olefile read around damage (a cut file, bad sector chains): data is lost
         raise ExtractionError(f"damaged msg: {defects} defects in the compound file "
                               "(what could be read was scanned)")
