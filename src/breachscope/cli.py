@@ -194,7 +194,7 @@ def scan(
         raise _fail("interrupted; run the same command again to resume", 130) from None
     typer.echo(
         f"scanned {summary.n_scanned} new of {summary.n_files} files "
-        f"({summary.n_failed} failed) in {summary.seconds:.1f} s: "
+        f"({summary.n_failed} failed, {summary.n_partial} partial) in {summary.seconds:.1f} s: "
         f"{summary.n_findings} findings, {summary.n_people} people in case {case}"
     )
 

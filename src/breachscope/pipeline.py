@@ -9,6 +9,7 @@ at most the contents in flight, which the next run redoes.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import queue
 import time
@@ -24,13 +25,23 @@ from pebble import ProcessExpired, ProcessPool
 from breachscope.assess.categories import assess_case
 from breachscope.case import Case
 from breachscope.ingest.walk import Entry, Walker
+from breachscope.memwatch import MemoryGuard
 from breachscope.offline import forbid_network
 from breachscope.relate.attach import relate_case
 from breachscope.resolve.people import linkage_method, rebuild_people
 from breachscope.settings import ScanSettings
-from breachscope.worker import ContentResult, init_worker, process_content
+from breachscope.worker import (
+    EXIT_RECYCLE,
+    NO_SPACE_REASON,
+    ContentResult,
+    init_worker,
+    no_space,
+    process_content,
+    run_task,
+)
 
 GRACE = 30.0  # seconds the hard limit adds to a task's own time limit
+MAX_RECYCLES = 3  # times a content is re-queued because its worker had to be replaced
 
 
 @dataclass
@@ -42,6 +53,7 @@ class ScanSummary:
     n_findings: int
     n_people: int
     seconds: float
+    n_partial: int = 0  # contents kept partly (a limit stopped them, or parts not readable)
 
 
 ProgressCallback = Callable[[Entry | None, ContentResult | None, int], None]
@@ -64,15 +76,22 @@ class _TaskRunner:
         self.on_stored = on_stored
         self.task = task
         self.work_dir = str(case.work_dir)
-        context = multiprocessing.get_context("spawn")
-        self.events = context.Queue()
+        self.context = multiprocessing.get_context("spawn")
+        self.events = self.context.Queue()
         self.on_event: Callable[[str, int], None] | None = None
+        self.initargs = (settings.memory_limit_mb, self.events, str(case.work_dir / "tmp"))
         self.pool = ProcessPool(
-            max_workers=self.workers, initializer=init_worker,
-            initargs=(settings.memory_limit_mb, self.events, str(case.work_dir / "tmp")),
-            context=context,
+            max_workers=self.workers, initializer=init_worker, initargs=self.initargs,
+            context=self.context,
         )
+        # Contents stopped by a limit in a worker that had run other tasks get one more try
+        # here, each in a new process (a busy worker's heap, not the file, may have been the
+        # problem: issue 12). Created when first needed.
+        self.fresh_pool: ProcessPool | None = None
+        self.guard = MemoryGuard(settings.memory_limit_mb * 1024 * 1024).start()
         self.in_flight: dict[Future[ContentResult], Entry] = {}
+        self.first_try: dict[Future[ContentResult], ContentResult] = {}  # retries in flight
+        self.recycled: dict[str, int] = {}  # sha256 -> times its worker had to be replaced
         self.queue: deque[Entry] = deque()  # members waiting for a free slot
 
     def submit(self, entry: Entry) -> None:
@@ -89,14 +108,23 @@ class _TaskRunner:
             elif not self.queue:
                 break
 
-    def _schedule(self, entry: Entry) -> None:
+    def _schedule(self, entry: Entry, *, fresh: bool = False) -> Future[ContentResult]:
         unknown = entry.file_type is None
         hard = (max(self.settings.timeout, self.settings.archive_timeout) if unknown
                 else self.settings.timeout) + GRACE
-        fut = self.pool.schedule(
-            self.task, args=(str(entry.real), entry.file_type, self.work_dir, self.settings,
-                             entry.depth), timeout=hard)
+        pool = self._fresh_pool() if fresh else self.pool
+        fut = pool.schedule(
+            run_task, args=(self.task, str(entry.real), entry.file_type, self.work_dir,
+                            self.settings, entry.depth), timeout=hard)
         self.in_flight[fut] = entry
+        return fut
+
+    def _fresh_pool(self) -> ProcessPool:
+        if self.fresh_pool is None:
+            self.fresh_pool = ProcessPool(
+                max_workers=1, max_tasks=1, initializer=init_worker, initargs=self.initargs,
+                context=self.context)
+        return self.fresh_pool
 
     def _wait_one(self) -> None:
         done: set[Future[ContentResult]] = set()
@@ -105,7 +133,18 @@ class _TaskRunner:
             self._pass_events()
         for fut in done:
             entry = self.in_flight.pop(fut)
-            self._store(entry, self._result(fut))
+            first = self.first_try.pop(fut, None)
+            result = self._result(fut)
+            if result.limit_hit == "recycle":  # the worker was replaced before starting it
+                count = self.recycled[entry.sha256] = self.recycled.get(entry.sha256, 0) + 1
+                self._schedule(entry, fresh=count >= MAX_RECYCLES)
+                continue
+            if first is None and _worth_a_fresh_worker(result):
+                self.first_try[self._schedule(entry, fresh=True)] = result
+                continue
+            if first is not None:
+                result = _after_retry(first, result)
+            self._store(entry, result)
 
     def _result(self, fut: Future[ContentResult]) -> ContentResult:
         try:
@@ -113,22 +152,38 @@ class _TaskRunner:
         except FutureTimeout:
             return ContentResult("failed", "hard time limit exceeded: worker stopped")
         except ProcessExpired as exc:
+            if exc.exitcode == EXIT_RECYCLE:
+                return ContentResult("failed", "worker replaced", limit_hit="recycle")
+            if self.guard.took_down():  # a parser stuck in native code, killed by the guard
+                return ContentResult(
+                    "failed", f"memory limit exceeded ({self.settings.memory_limit_mb} MB per "
+                    "worker; worker stopped)", limit_hit="memory", tasks_before=-1)
             return ContentResult(
                 "failed", f"worker process died while reading it (exit code {exc.exitcode}: "
                 "crash or out of memory)")
         except MemoryError:
-            return ContentResult("failed", "memory limit exceeded")
+            return ContentResult("failed", "memory limit exceeded", limit_hit="memory")
         except Exception as exc:
             return ContentResult("failed", f"worker error: {type(exc).__name__}")
 
     def _store(self, entry: Entry, result: ContentResult) -> None:
-        if _is_archive(result):  # expanded by the worker: its members are now to scan
-            self.queue.extend(self.walker.members(entry, result))
-        elif result.members:  # scanned, with attachments: done once they are too
-            store_result(self.case, entry, result, self.walker.run_id, status="pending")
-            self.queue.extend(self.walker.members(entry, result))
-        else:
-            store_result(self.case, entry, result, self.walker.run_id)
+        try:
+            if _is_archive(result):  # expanded by the worker: its members are now to scan
+                self.queue.extend(self.walker.members(entry, result))
+            elif result.members:  # scanned, with attachments: done once they are too
+                store_result(self.case, entry, result, self.walker.run_id, status="pending")
+                self.queue.extend(self.walker.members(entry, result))
+            else:
+                store_result(self.case, entry, result, self.walker.run_id)
+        except Exception as exc:
+            if not no_space(exc):
+                raise
+            # The store's disk is full: this content is recorded as retryable (if even that
+            # can be written) and the scan goes on; a later scan of the case redoes it.
+            _discard_files(result)
+            result = ContentResult("failed", NO_SPACE_REASON, result.file_type)
+            with contextlib.suppress(Exception):
+                store_result(self.case, entry, result, self.walker.run_id)
         if entry.temporary:
             entry.real.unlink(missing_ok=True)
         self.on_stored(entry, result)
@@ -152,9 +207,35 @@ class _TaskRunner:
                 self.on_event(event, count)
 
     def close(self) -> None:
+        self.guard.stop()
         self.events.cancel_join_thread()
-        self.pool.stop()
-        self.pool.join(timeout=10)
+        for pool in (self.pool, self.fresh_pool):
+            if pool is not None:
+                pool.stop()
+                pool.join(timeout=10)
+
+
+def _worth_a_fresh_worker(result: ContentResult) -> bool:
+    """A content stopped by the time or memory limit in a worker that had run other tasks
+    (or whose history is unknown: the watchdog ended the process) gets one more try."""
+    return result.limit_hit in ("time", "memory") and result.tasks_before != 0
+
+
+def _after_retry(first: ContentResult, retry: ContentResult) -> ContentResult:
+    """The better of two tries; the other's result files are deleted."""
+    keep, drop = retry, first
+    if retry.status == "failed" and first.status == "partial":
+        keep, drop = first, retry
+    _discard_files(drop)
+    if keep.limit_hit and keep.reason:
+        keep.reason += "; also after a retry in a fresh worker"
+    return keep
+
+
+def _discard_files(result: ContentResult) -> None:
+    for path in (result.findings_file, result.records_file, result.row_keys_file):
+        if path:
+            Path(path).unlink(missing_ok=True)
 
 
 def _is_archive(result: ContentResult) -> bool:
@@ -176,11 +257,12 @@ def scan(
     started = time.perf_counter()
     run_id = case.start_run("scan")
     walker = Walker(case, run_id)
-    counts = {"scanned": 0, "failed": 0}
+    counts = {"scanned": 0, "failed": 0, "partial": 0}
 
     def on_stored(entry: Entry, result: ContentResult) -> None:
         counts["scanned"] += 1
         counts["failed"] += result.status == "failed"
+        counts["partial"] += result.status == "partial"
         if on_progress:
             on_progress(entry, result, walker.stats.top_bytes_done)
 
@@ -220,7 +302,7 @@ def scan(
     totals = case.counts()
     return ScanSummary(
         run_id, walker.stats.files, counts["scanned"], counts["failed"], totals["findings"],
-        totals["people"], time.perf_counter() - started,
+        totals["people"], time.perf_counter() - started, counts["partial"],
     )
 
 

@@ -25,13 +25,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
+from breachscope import memwatch
 from breachscope.detect.model import Finding, Record
 from breachscope.extract.passwords import using_passwords
 from breachscope.extract.units import EmbeddedFile
 from breachscope.ingest.archives import ByteBudget
 from breachscope.masking import scrub
+from breachscope.memwatch import TaskMemoryLimit, resident_bytes, trim_heap
 from breachscope.settings import ScanSettings
 
+AS_BACKSTOP_FACTOR = 4  # address-space cap = 4 x the resident-memory limit
+EXIT_RECYCLE = 87  # a worker still holding too much memory from earlier tasks: replaced
 FLUSH_ROWS = 50_000  # findings or records buffered before a Parquet row group is written
 
 
@@ -68,7 +72,7 @@ DeclaredKey = tuple[str, str, list[str], str | None, list[str]]
 
 @dataclass(slots=True)
 class ContentResult:
-    status: str  # scanned, failed, skipped, encrypted
+    status: str  # scanned, partial, failed, skipped, encrypted
     reason: str | None = None
     file_type: str | None = None
     n_units: int = 0
@@ -82,6 +86,15 @@ class ContentResult:
     row_keys_file: str | None = None
     # declared keys: (unit name, kind, columns, referenced table, referenced columns)
     declared_keys: list[DeclaredKey] = field(default_factory=list)
+    # Which worker limit stopped the content ("time" or "memory"), if one did, and how many
+    # tasks its worker process had run before it: the pipeline retries such a content once in
+    # a fresh worker (a busy worker's heap, not the file, may be what hit the limit).
+    limit_hit: str | None = None
+    tasks_before: int = 0
+
+
+_tasks_run = 0  # tasks this worker process has run
+_memory_limit = [0]  # this worker's resident-memory limit, in bytes (0: none)
 
 
 class TaskTimeout(BaseException):
@@ -116,8 +129,13 @@ def init_worker(memory_limit_mb: int, events: object = None, temp_dir: str | Non
 
     if memory_limit_mb > 0:
         limit = memory_limit_mb * 1024 * 1024
+        # The limit is on resident memory (memwatch: the real risk); the address-space cap is
+        # only a backstop, far above it (reservations are not memory: docs/limits.md).
+        backstop = AS_BACKSTOP_FACTOR * limit
         with contextlib.suppress(ValueError, OSError):
-            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+            resource.setrlimit(resource.RLIMIT_AS, (backstop, backstop))
+        _memory_limit[0] = limit
+    memwatch.install_handler()  # the main process's MemoryGuard signals over the limit
     forbid_network()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process handles Ctrl-C
     _warm_up()
@@ -169,6 +187,33 @@ def _time_limit(seconds: float) -> Iterator[None]:
 
 # -- the task ------------------------------------------------------------------------------
 
+def run_task(task: Callable[..., ContentResult], *args: object) -> ContentResult:
+    """What the pool runs: ``task(*args)`` (``process_content``) under the memory watchdog,
+    counting the tasks this worker ran (a content stopped by a limit in a busy worker is
+    retried in a fresh one)."""
+    global _tasks_run
+    limit = _memory_limit[0]
+    if limit and resident_bytes() > limit * 3 // 4:
+        trim_heap()
+        if resident_bytes() > limit * 3 // 4:  # memory kept from earlier tasks, not this one's
+            os._exit(EXIT_RECYCLE)
+    before = _tasks_run
+    _tasks_run += 1
+    memwatch.arm()
+    try:
+        result = task(*args)
+    except (MemoryError, TaskMemoryLimit):  # raised outside process_content's own handling
+        settings = next((a for a in args if isinstance(a, ScanSettings)), ScanSettings())
+        result = ContentResult("failed", _limit_exceeded("memory", settings),
+                               limit_hit="memory")
+    finally:
+        memwatch.pause()
+    if result.limit_hit == "memory":
+        trim_heap()
+    result.tasks_before = before
+    return result
+
+
 def process_content(
     path: str, file_type: str | None, work_dir: str, settings: ScanSettings, depth: int = 0
 ) -> ContentResult:
@@ -186,10 +231,14 @@ def process_content(
             with _time_limit(settings.timeout), using_passwords(settings.passwords):
                 result = _scan(Path(path), file_type, Path(work_dir), settings, depth)
     except TaskTimeout:
-        result = ContentResult("failed", f"time limit exceeded ({settings.timeout:g} s)")
-    except MemoryError:
-        result = ContentResult(
-            "failed", f"memory limit exceeded ({settings.memory_limit_mb} MB per worker)")
+        result = ContentResult("failed", _limit_exceeded("time", settings), limit_hit="time")
+    except (MemoryError, TaskMemoryLimit):
+        result = ContentResult("failed", _limit_exceeded("memory", settings),
+                               limit_hit="memory")
+    except OSError as exc:  # the work area's disk is full while expanding or sniffing
+        if not no_space(exc):
+            raise
+        result = ContentResult("failed", NO_SPACE_REASON)
     result.file_type = result.file_type or file_type
     result.seconds = time.perf_counter() - started
     return result
@@ -200,7 +249,8 @@ def _scan(
 ) -> ContentResult:
     from breachscope.detect.dispatch import StreamingDetector
     from breachscope.extract.dispatch import UnsupportedType, partition
-    from breachscope.extract.units import EncryptedContent, ExtractionError
+    from breachscope.extract.partial import PartialContent
+    from breachscope.extract.units import EncryptedContent, ExtractionError, TableUnit
 
     if file_type == "empty":
         return ContentResult("skipped", "empty file")
@@ -208,42 +258,127 @@ def _scan(
         return ContentResult("encrypted", "password-protected Office document")
     sink = _ResultSink(work_dir)
     detector = StreamingDetector()
-    n_units = 0
+    n_units = n_rows = 0
     columns: list[ColumnRow] = []
     members: list[ExpandedMember] = []
     declared: list[list[DeclaredKey]] = []
     expander: _Expander | None = None
+    stopped: str | None = None  # the limit that stopped the content: "time" or "memory"
+    units = partition(path, file_type)
     try:
-        for unit in partition(path, file_type):
-            if isinstance(unit, EmbeddedFile):  # an attachment: scanned as a member
-                if expander is None:
-                    expander = _new_expander(work_dir, settings, members)
-                expander.take(unit.name, "", depth + 1, _counted(unit.chunks, expander.budget))
-                continue
-            n_units += 1
-            detected = detector.detect(unit)
-            sink.add(detected.findings, detected.records, detected.row_keys)
-            declared.extend(_declared(k) for k in detected.declared_keys)
-            columns.extend(
-                ColumnRow(name, c.index, c.header, c.label, c.confidence, c.reason)
-                for name, c in detected.columns
-            )
+        try:
+            for unit in units:
+                if isinstance(unit, EmbeddedFile):  # an attachment: scanned as a member
+                    if expander is None:
+                        expander = _new_expander(work_dir, settings, members)
+                    expander.take(unit.name, "", depth + 1,
+                                  _counted(unit.chunks, expander.budget))
+                    continue
+                detected = detector.detect(unit)
+                with _limits_held():  # a limit never stops a batch halfway through its write
+                    sink.add(detected.findings, detected.records, detected.row_keys)
+                n_units += 1
+                n_rows += len(unit.rows) if isinstance(unit, TableUnit) else 0
+                declared.extend(_declared(k) for k in detected.declared_keys)
+                columns.extend(
+                    ColumnRow(name, c.index, c.header, c.label, c.confidence, c.reason)
+                    for name, c in detected.columns
+                )
+        finally:
+            _quiet_limits()  # what follows is quick (storing what was read): never cut it
     except UnsupportedType as exc:
         sink.discard()
         return ContentResult("skipped", scrub(str(exc)))
-    except (TaskTimeout, MemoryError):
-        sink.discard()
-        raise
+    except TaskTimeout:
+        stopped = "time"
+    except (MemoryError, TaskMemoryLimit):
+        stopped = "memory"
+    except PartialContent as exc:  # the extractor says what it skipped; what it read is kept
+        return _partial(sink, "partial", scrub(str(exc)), file_type, n_units, columns,
+                        members, declared)
     except EncryptedContent as exc:  # the contract's status, with what kind of file
         return _partial(sink, "encrypted", scrub(str(exc)), file_type, n_units, columns,
                         members, declared)
     except Exception as exc:  # ExtractionError, or a bug on hostile bytes: never stop the scan
+        if no_space(exc):
+            sink.discard()
+            return ContentResult("failed", NO_SPACE_REASON, file_type, n_units)
         reason = str(exc) if isinstance(exc, ExtractionError) else (
             f"error: {type(exc).__name__}: {exc}")
         # What was read before the failure (the good pages of a damaged PDF) is kept.
         return _partial(sink, "failed", scrub(reason), file_type, n_units, columns, members,
                         declared)
-    return _partial(sink, "scanned", None, file_type, n_units, columns, members, declared)
+    if stopped is None:
+        return _partial(sink, "scanned", None, file_type, n_units, columns, members, declared)
+    # Degrade, don't discard: what was found before the limit is kept (issue 12). The parser
+    # and its buffers are dropped first, so that writing the last batch has memory to work in.
+    with contextlib.suppress(BaseException):
+        units.close()  # type: ignore[attr-defined]
+    del units, detector
+    if n_units == 0 and not members:
+        sink.discard()
+        result = ContentResult("failed", _limit_exceeded(stopped, settings), file_type)
+    else:
+        done = f"{n_units:,} parts".replace(",", " ")
+        if n_rows:
+            done += f" ({n_rows:,} table rows)".replace(",", " ")
+        name, amount = _limit(stopped, settings)
+        result = _partial(sink, "partial",
+                          f"{name} {amount} reached after {done}; findings so far kept",
+                          file_type, n_units, columns, members, declared)
+    result.limit_hit = stopped
+    return result
+
+
+def _limit(limit: str, settings: ScanSettings) -> tuple[str, str]:
+    """(which limit, how much) for a reason."""
+    if limit == "time":
+        return "time limit", f"{settings.timeout:g} s"
+    return "memory limit", f"{settings.memory_limit_mb} MB per worker"
+
+
+def _limit_exceeded(limit: str, settings: ScanSettings) -> str:
+    name, amount = _limit(limit, settings)
+    return f"{name} exceeded ({amount})"
+
+
+def _quiet_limits() -> None:
+    """Disarm the time limit and the memory watchdog's signal for the rest of the task."""
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    memwatch.pause()
+
+
+NO_SPACE_REASON = "no space left on device (retryable)"
+
+
+def no_space(exc: BaseException) -> bool:
+    """True for "No space left on device" (or a quota), however a library wrapped it (an
+    OSError, Arrow's or DuckDB's own error carrying the message)."""
+    import errno
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        text = str(current)
+        if "No space left on device" in text or "Disk quota exceeded" in text:
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+@contextlib.contextmanager
+def _limits_held() -> Iterator[None]:
+    """Hold the time-limit and memory-watchdog signals while a result batch is written: they
+    are delivered (and raise) just after, never inside Arrow's writer."""
+    held = {signal.SIGALRM, signal.SIGUSR1}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _declared(keys: object) -> list[DeclaredKey]:

@@ -1,0 +1,219 @@
+"""Degrade, don't discard (issue 12): a content stopped by its time or memory limit keeps what
+was found before the limit and is recorded ``partial`` with the limit and how far it got; an
+extractor that skipped part of a file says so with ``PartialContent``; a content stopped by a
+limit in a busy worker is retried once in a fresh one."""
+
+from __future__ import annotations
+
+import csv
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from breachscope.case import Case
+from breachscope.extract.partial import PartialContent
+from breachscope.extract.units import TextUnit
+from breachscope.memwatch import TaskMemoryLimit
+from breachscope.pipeline import scan
+from breachscope.report.exports import export
+from breachscope.report.summary import build_summary
+from breachscope.settings import ScanSettings
+from breachscope.worker import ContentResult, _warm_up, process_content
+
+NIR = "254037512345655"
+NIR_SPACED = "2 54 03 75 123 456 55"
+PARTIAL_MARKER = b"BREACHSCOPE-TEST-PARTIAL"
+LEAK_MARKER = b"BREACHSCOPE-TEST-LEAK"
+HUGE_MARKER = b"BREACHSCOPE-TEST-HUGE"
+MB = 1024 * 1024
+
+
+def _huge_csv(path: Path, rows: int) -> Path:
+    """A patient list whose only NIR is on its first row, followed by many rows."""
+    with path.open("w", encoding="utf-8") as out:
+        out.write("Nom;Prénom;N° Sécu;Commentaire\n")
+        out.write(f"DUPONT;Marie;{NIR_SPACED};première ligne\n")
+        for i in range(rows):
+            out.write(f"NOM{i};Jean;;ligne {i}\n")
+    return path
+
+
+def _nirs(result: ContentResult) -> list[str]:
+    import duckdb
+
+    if not result.findings_file:
+        return []
+    return [v for (v,) in duckdb.sql(
+        f"SELECT value FROM read_parquet('{result.findings_file}') WHERE entity = 'NIR'"
+    ).fetchall()]
+
+
+def test_a_huge_table_stopped_by_its_time_limit_keeps_the_nir_found_before(tmp_path):
+    path = _huge_csv(tmp_path / "patients.csv", 600_000)
+    _warm_up()  # as in a worker: loading the detectors is not the file's time
+    result = process_content(str(path), None, str(tmp_path / "work"), ScanSettings(timeout=5))
+    assert result.status == "partial", result.reason
+    assert result.reason.startswith("time limit 5 s reached after ")
+    assert "table rows" in result.reason and result.reason.endswith("findings so far kept")
+    assert NIR not in result.reason and "DUPONT" not in result.reason
+    assert result.limit_hit == "time"
+    assert _nirs(result) == [NIR]
+
+
+def test_an_extractor_saying_what_it_skipped_records_partial_and_keeps_its_units(
+        tmp_path, monkeypatch):
+    import breachscope.extract.dispatch as dispatch
+
+    def two_thirds(path, file_type):
+        yield TextUnit(f"Patient DUPONT Marie, NIR {NIR_SPACED}", name="page 1")
+        raise PartialContent("1 of 2 pages not read (damaged)")
+
+    monkeypatch.setattr(dispatch, "partition", two_thirds)
+    path = tmp_path / "scan.txt"
+    path.write_text("anything\n", encoding="utf-8")
+    result = process_content(str(path), "text", str(tmp_path / "work"), ScanSettings())
+    assert (result.status, result.reason) == ("partial", "1 of 2 pages not read (damaged)")
+    assert result.limit_hit is None
+    assert _nirs(result) == [NIR]
+
+
+@pytest.mark.parametrize("error", [MemoryError, TaskMemoryLimit])
+def test_a_memory_limit_halfway_keeps_what_was_found(tmp_path, monkeypatch, error):
+    import breachscope.extract.dispatch as dispatch
+
+    def then_too_big(path, file_type):
+        yield TextUnit(f"Patient DUPONT Marie, NIR {NIR_SPACED}", name="page 1")
+        raise error
+
+    monkeypatch.setattr(dispatch, "partition", then_too_big)
+    path = tmp_path / "scan.txt"
+    path.write_text("anything\n", encoding="utf-8")
+    settings = ScanSettings(memory_limit_mb=700)
+    result = process_content(str(path), "text", str(tmp_path / "work"), settings)
+    assert result.status == "partial"
+    assert result.reason == ("memory limit 700 MB per worker reached after 1 parts; "
+                             "findings so far kept")
+    assert result.limit_hit == "memory"
+    assert _nirs(result) == [NIR]
+
+
+def test_a_limit_before_anything_was_read_is_a_failure(tmp_path):
+    path = _huge_csv(tmp_path / "patients.csv", 10)
+    result = process_content(str(path), None, str(tmp_path / "work"), ScanSettings(timeout=1e-6))
+    assert (result.status, result.reason) == ("failed", "time limit exceeded (1e-06 s)")
+    assert result.findings_file is None
+
+
+# -- through the pipeline: counted, exported, retried -----------------------------------------
+
+def partial_task(path: str, file_type: str | None, work_dir: str, settings: ScanSettings,
+                 depth: int = 0) -> ContentResult:
+    """The real task; on a marked file, the extractor reads one page and skips the rest."""
+    if Path(path).read_bytes().startswith(PARTIAL_MARKER):
+        import breachscope.extract.dispatch as dispatch
+
+        def one_page(path, file_type):
+            yield TextUnit(f"Patient DUPONT Marie, NIR {NIR_SPACED}", name="page 1")
+            raise PartialContent("1 of 2 pages not read (damaged)")
+
+        real = dispatch.partition
+        dispatch.partition = one_page
+        try:
+            return process_content(path, "text", work_dir, settings, depth)
+        finally:
+            dispatch.partition = real
+    return process_content(path, file_type, work_dir, settings, depth)
+
+
+def test_partial_is_counted_exported_and_reported(tmp_path):
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    (dump / "damaged.txt").write_bytes(PARTIAL_MARKER + b"\n")
+    (dump / "ok.csv").write_text("Nom;Prénom\nDUPONT;Jean\n", encoding="utf-8")
+    with Case(tmp_path / "case") as case:
+        summary = scan([dump], case, workers=1, task=partial_task)
+        export(case, "files", "csv", tmp_path / "files.csv")
+        by_status = build_summary(case, None)["files"]["by_status"]
+        n_nir = case.db.execute(
+            "SELECT count(*) FROM findings WHERE entity = 'NIR'").fetchone()[0]
+    assert (summary.n_partial, summary.n_failed) == (1, 0)
+    rows = {r["file"]: r for r in csv.DictReader((tmp_path / "files.csv").open())}
+    assert rows["damaged.txt"]["status"] == "partial"
+    assert rows["damaged.txt"]["reason"] == "1 of 2 pages not read (damaged)"
+    assert int(rows["damaged.txt"]["n_findings"]) >= 1
+    assert by_status == {"partial": 1, "scanned": 1}
+    assert n_nir == 1
+
+
+_leaked: list[bytes] = []
+
+
+def leaky_task(path: str, file_type: str | None, work_dir: str, settings: ScanSettings,
+               depth: int = 0) -> ContentResult:
+    """Every call leaks 30 MB (a busy worker's heap); while it is read, a marked file needs
+    300 MB more, a huge one 600 MB more (over the 500 MB limit even in a fresh worker, whose
+    imports take about 85 MB). Each call logs its process id."""
+    with open(os.environ["BREACHSCOPE_TEST_LOG"], "a", encoding="utf-8") as log:
+        log.write(f"{os.getpid()} {Path(path).name}\n")
+    _leaked.append(b"\x01" * (30 * MB))  # touched: resident, not only reserved
+    head = Path(path).read_bytes()[:64]
+    need = 600 if head.startswith(HUGE_MARKER) else 300 if head.startswith(LEAK_MARKER) else 0
+    if need:
+        working = b"\x02" * (need * MB)
+        time.sleep(2)  # the parser works with it (the guard reads sizes every 50 ms)
+        del working
+    return process_content(path, file_type, work_dir, settings, depth)
+
+
+def _runs(log: Path) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for line in log.read_text(encoding="utf-8").splitlines():
+        pid, name = line.split(" ", 1)
+        out.setdefault(name, set()).add(pid)
+    return out
+
+
+def test_a_file_over_the_limit_in_a_busy_worker_is_retried_in_a_fresh_one(
+        tmp_path, monkeypatch):
+    log = tmp_path / "runs.log"
+    monkeypatch.setenv("BREACHSCOPE_TEST_LOG", str(log))
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    for i in range(2):
+        (dump / f"a{i}.csv").write_text(f"Nom;Prénom\nNOM{i};Jean\n", encoding="utf-8")
+    (dump / "b_letter.txt").write_bytes(LEAK_MARKER + f"\nNIR {NIR_SPACED}\n".encode())
+    with Case(tmp_path / "case") as case:
+        scan([dump], case, workers=1, settings=ScanSettings(memory_limit_mb=500),
+             task=leaky_task)
+        rows = dict(case.db.execute(
+            "SELECT f.path, c.status || ':' || coalesce(c.reason, '') "
+            "FROM files f JOIN contents c USING (sha256)").fetchall())
+        nirs = case.db.execute("SELECT value FROM findings WHERE entity = 'NIR'").fetchall()
+    # Third task of a worker that leaked and read two tables: about 225 + 300 MB > 500 MB.
+    # Alone in a fresh worker, 85 + 30 + 300 MB pass.
+    assert rows["b_letter.txt"] == "scanned:"
+    assert nirs == [(NIR,)]
+    assert len(_runs(log)["b_letter.txt"]) == 2  # two processes: the busy one, a fresh one
+    assert all(rows[f"a{i}.csv"] == "scanned:" for i in range(2))
+
+
+def test_a_file_too_big_even_for_a_fresh_worker_fails_with_the_memory_limit(
+        tmp_path, monkeypatch):
+    log = tmp_path / "runs.log"
+    monkeypatch.setenv("BREACHSCOPE_TEST_LOG", str(log))
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    (dump / "a.csv").write_text("Nom;Prénom\nDUPONT;Jean\n", encoding="utf-8")
+    (dump / "b_huge.txt").write_bytes(HUGE_MARKER + b"\n")
+    with Case(tmp_path / "case") as case:
+        scan([dump], case, workers=1, settings=ScanSettings(memory_limit_mb=500),
+             task=leaky_task)
+        rows = dict(case.db.execute(
+            "SELECT f.path, c.status || ':' || coalesce(c.reason, '') "
+            "FROM files f JOIN contents c USING (sha256)").fetchall())
+    assert rows["b_huge.txt"] == ("failed:memory limit exceeded (500 MB per worker); "
+                                  "also after a retry in a fresh worker")
+    assert len(_runs(log)["b_huge.txt"]) == 2
+    assert rows["a.csv"] == "scanned:"
