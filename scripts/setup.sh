@@ -8,8 +8,10 @@ DEV=0
 [ "${1:-}" = "--dev" ] && DEV=1
 
 # System packages, installed only when missing: Tesseract OCR with French and orientation
-# data (scans), antiword (Word 97-2003), unar and bsdtar (RAR archives).
-APT_PACKAGES=(tesseract-ocr tesseract-ocr-fra tesseract-ocr-osd antiword unar libarchive-tools)
+# data (scans), antiword and catdoc (Word 97-2003; catdoc's catppt reads PowerPoint 97-2003),
+# unar and bsdtar (RAR archives), mdbtools (Access databases), pff-tools (Outlook PST/OST).
+APT_PACKAGES=(tesseract-ocr tesseract-ocr-fra tesseract-ocr-osd antiword catdoc unar
+              libarchive-tools mdbtools pff-tools)
 # Test tools: Info-ZIP's zip makes real ZipCrypto archives for the archive tests; DejaVu fonts
 # draw the scanned-page samples that OCR reads.
 [ "$DEV" = 1 ] && APT_PACKAGES+=(zip fonts-dejavu-core)
