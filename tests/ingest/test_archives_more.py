@@ -250,7 +250,7 @@ def test_rar_member_limits_while_streaming(tmp_path: Path) -> None:
     assert found[0].reason == "member declares 2 KiB, beyond the 1000 bytes per-member limit"
     # The ratio (2048 bytes from 92: RAR headers give each member's packed size) is checked
     # once the floor is passed.
-    limits = ArchiveLimits(max_ratio=5, ratio_floor_bytes=1024)
+    limits = ArchiveLimits(max_ratio=5, ratio_allowance_bytes=1024)
     first = next(iter_members(RAR_DIR / "rar3-solid.rar", "rar", limits=limits))
     with pytest.raises(LimitExceeded, match=r"ratio 5 \(2 KiB from 92 bytes\)"):
         read_all(first)

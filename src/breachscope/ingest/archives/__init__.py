@@ -73,16 +73,29 @@ def iter_members(
     path = Path(path)
     if budget is None:
         budget = ByteBudget(limits.max_total_bytes)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ArchiveError(f"cannot read archive: {exc.strerror}") from exc
+    frame = budget.enter(size, limits)
+    try:
+        yield from _members(path, file_type, limits, budget, passwords)
+    finally:
+        budget.leave(frame)
+
+
+def _members(path: Path, file_type: str, limits: ArchiveLimits, budget: ByteBudget,
+             passwords: list[bytes]) -> Iterator[Member]:
     if file_type == "zip":
-        yield from zip_members(path, limits, budget, list(passwords))
+        yield from zip_members(path, limits, budget, passwords)
     elif file_type == "tar":
         yield from tar_file_members(path, limits, budget)
     elif file_type in STREAM_KINDS:
         yield from compressed_members(path, file_type, limits, budget)
     elif file_type == "7z":
-        yield from sevenzip_members(path, limits, budget, list(passwords))
+        yield from sevenzip_members(path, limits, budget, passwords)
     elif file_type == "rar":
-        yield from rar_members(path, limits, budget, list(passwords))
+        yield from rar_members(path, limits, budget, passwords)
     else:
         raise ArchiveError(f"unsupported archive type: {file_type}")
 

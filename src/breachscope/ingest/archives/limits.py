@@ -3,6 +3,7 @@ meter that checks them as bytes are produced; helpers shared by every archive fa
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import BinaryIO
 CHUNK = 1 << 20  # bytes of output per step; a member is never held in memory whole
 INPUT = 1 << 16  # compressed bytes read per step
 SLACK = INPUT  # compressed bytes a decompressor may hold unaccounted (ratio denominator)
+MiB = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -19,8 +21,14 @@ class ArchiveLimits:
 
     max_member_bytes: int = 2 * 1024**3  # one member, uncompressed
     max_total_bytes: int = 20 * 1024**3  # all expanded from one top-level archive, nested too
-    max_ratio: float = 200.0  # uncompressed / compressed, once a member passed the floor
-    ratio_floor_bytes: int = 8 * 1024**2
+    # Uncompressed / compressed, checked after every chunk of every member: a member may
+    # produce ``max_ratio`` x its compressed bytes + ``ratio_allowance_bytes`` (so a short
+    # text compressed 500x still passes), and everything expanded under one archive, nested
+    # archives included, ``max_ratio`` x the archive's size + ``tree_allowance_bytes`` (so a
+    # tiny archive of many highly compressible members cannot fill the disk either).
+    max_ratio: float = 200.0
+    ratio_allowance_bytes: int = MiB
+    tree_allowance_bytes: int = 2 * MiB
     max_members: int = 200_000  # per archive
     max_depth: int = 8  # nesting (enforced by the caller)
 
@@ -40,15 +48,33 @@ class ByteBudget:
     """Bytes that may still be expanded from one top-level archive, nested archives included.
 
     Share one budget between the nested :func:`iter_members` calls of one top-level archive.
+    Besides the absolute ``limit``, each open :func:`iter_members` call (a *frame*: the
+    archive being listed, and every archive it is nested in) bounds what is expanded under
+    it to ``max_ratio`` x its own size + an allowance: a frame is pushed when the listing
+    starts and removed when it ends, and every byte produced meanwhile counts in every open
+    frame. The outermost frame therefore bounds the whole tree by the top-level archive's
+    size, whatever the nesting, the number of members or their sizes.
     """
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.used = 0
+        self.frames: list[_Frame] = []
 
     @property
     def remaining(self) -> int:
         return max(self.limit - self.used, 0)
+
+    def enter(self, size: int, limits: ArchiveLimits) -> _Frame:
+        """Open a frame for an archive of ``size`` bytes (see the class docstring)."""
+        frame = _Frame(size, int(limits.max_ratio * size) + limits.tree_allowance_bytes,
+                       limits.max_ratio)
+        self.frames.append(frame)
+        return frame
+
+    def leave(self, frame: _Frame) -> None:
+        with contextlib.suppress(ValueError):  # already left
+            self.frames.remove(frame)
 
     def consume(self, n: int) -> None:
         self.used += n
@@ -57,6 +83,21 @@ class ByteBudget:
                 f"archive expands beyond the {human(self.limit)} total limit "
                 "(nested archives included)"
             )
+        for frame in self.frames:
+            frame.produced += n
+            if frame.produced > frame.limit:
+                raise LimitExceeded(
+                    f"archive expands beyond ratio {frame.ratio:g} of its size "
+                    f"({human(frame.produced)} from {human(frame.size)}, nested archives "
+                    "included)")
+
+
+@dataclass(slots=True, eq=False)
+class _Frame:
+    size: int  # of the archive file
+    limit: int  # bytes that may be produced under it
+    ratio: float
+    produced: int = 0
 
 
 @dataclass(slots=True)
@@ -81,17 +122,28 @@ class Meter:
     ``consumed`` returns the compressed bytes read so far (for the ratio), or is None when the
     bytes are not decompressed here. ``charge`` is False when the bytes were already charged
     to the budget (a member of a compressed tar: the whole stream is charged).
+
+    ``before`` is given for a member of a solid stream (a 7z folder, a compressed tar, a
+    solid RAR): the bytes the stream produced before this member. The ratio is then that of
+    the stream so far (``consumed`` counting from the stream's start): in a solid stream a
+    member that repeats an earlier one costs almost no compressed bytes, so its own ratio
+    says nothing, while the stream's still bounds what the archive can make.
     """
 
     def __init__(self, limits: ArchiveLimits, budget: ByteBudget,
-                 consumed: Callable[[], int] | None, *, charge: bool = True) -> None:
+                 consumed: Callable[[], int] | None, *, charge: bool = True,
+                 before: int | None = None) -> None:
         self.limits = limits
         self.budget = budget
         self.consumed = consumed
-        self.start = consumed() if consumed else 0
+        self.start = consumed() if consumed and before is None else 0
+        self.before = before or 0
         self.charge = charge
         self.produced = 0
-        self.slack = SLACK  # compressed bytes possibly read but not yet used
+        # Output allowed beyond ratio x compressed bytes: a short member may be highly
+        # compressible, and a decompressor's read-ahead makes the compressed position
+        # move in steps.
+        self.allowance = limits.ratio_allowance_bytes
 
     def count(self, n: int) -> None:
         self.produced += n
@@ -101,12 +153,14 @@ class Meter:
                 f"member expands beyond the {human(limits.max_member_bytes)} per-member limit")
         if self.charge:
             self.budget.consume(n)
-        if self.consumed is not None and self.produced >= limits.ratio_floor_bytes:
+        total = self.produced + self.before
+        if self.consumed is not None and total > self.allowance:
             used = self.consumed() - self.start
-            if self.produced > limits.max_ratio * (used + self.slack):
+            if total > limits.max_ratio * used + self.allowance:
+                where = " (solid stream so far)" if self.before else ""
                 raise LimitExceeded(
                     f"member expands beyond ratio {limits.max_ratio:g} "
-                    f"({human(self.produced)} from {human(used)})")
+                    f"({human(total)} from {human(used)}{where})")
 
 
 def metered(read: Callable[[int], bytes], meter: Meter) -> Iterator[bytes]:

@@ -108,9 +108,13 @@ def _rar_walk(path: Path, infos: list, file_size: int, solid: bool, opened_with:
     preferred: list[int] = [] if opened_with is None else [opened_with]
     count = 0
     solid_broken: tuple[str, str] | None = None
+    packed_so_far = unpacked_so_far = 0  # of the file entries before this one (solid)
     for index, info in enumerate(infos):
         if info.is_dir():
             continue
+        solid_before = (packed_so_far, unpacked_so_far) if solid else None
+        packed_so_far += int(info.compress_size or 0)
+        unpacked_so_far += int(info.file_size or 0)
         count += 1
         if count > limits.max_members:
             yield too_many(limits)
@@ -153,7 +157,8 @@ def _rar_walk(path: Path, infos: list, file_size: int, solid: bool, opened_with:
         budget.consume(0)
         state: dict[str, tuple[str, str]] = {}
         yield Member(name, size, "ok", reason,
-                     _rar_reader(path, index, info, password, file_size, limits, budget, state))
+                     _rar_reader(path, index, info, password, file_size, limits, budget, state,
+                                 solid_before))
         if state:
             solid_broken = state["broken"]
 
@@ -199,18 +204,22 @@ def _rar_stream(path: Path, index: int, password: str | None) -> Iterator[bytes]
 
 
 def _rar_reader(path: Path, index: int, info: object, password: str | None, file_size: int,
-                limits: ArchiveLimits, budget: ByteBudget,
-                state: dict[str, tuple[str, str]]) -> Callable[[], Iterator[bytes]]:
+                limits: ArchiveLimits, budget: ByteBudget, state: dict[str, tuple[str, str]],
+                solid_before: tuple[int, int] | None) -> Callable[[], Iterator[bytes]]:
     size = int(info.file_size or 0)  # type: ignore[attr-defined]
     packed = min(int(info.compress_size or 0), file_size)  # type: ignore[attr-defined]
+    before = None
+    if solid_before is not None:  # the ratio of the solid stream so far (see Meter)
+        packed = min(packed + solid_before[0], file_size)
+        before = solid_before[1]
     crc = _rar_crc(info)
 
     def chunks() -> Iterator[bytes]:
         produced = 0
         # The compressed bytes behind the output: the member's packed size (unar reads it
         # whole; rarfile checked it against the file while walking the headers).
-        meter = Meter(limits, budget, lambda: packed)
-        meter.start, meter.slack = 0, 0
+        meter = Meter(limits, budget, lambda: packed, before=before)
+        meter.start = 0
         digest = 0
         stream = _rar_stream(path, index, password)
         try:

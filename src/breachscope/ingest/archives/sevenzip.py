@@ -167,7 +167,8 @@ def _7z_reader(block: _7zBlock, offset: int, size: int,
             raise ArchiveError(block.broken[1])
         try:
             block.skip_to(offset)
-            meter = Meter(block.limits, block.budget, lambda: block.consumed)
+            meter = Meter(block.limits, block.budget, lambda: block.consumed,
+                          before=block.produced)
             left, digest = size, 0
             while left:
                 data = block.read(min(CHUNK, left))
@@ -318,7 +319,7 @@ class _7zBlock:
             raise ArchiveError("7z member read out of order")
         if self.produced == offset:
             return
-        meter = Meter(self.limits, self.budget, lambda: self.consumed)
+        meter = Meter(self.limits, self.budget, lambda: self.consumed, before=self.produced)
         while self.produced < offset:
             meter.count(len(self.read(min(CHUNK, offset - self.produced))))
 

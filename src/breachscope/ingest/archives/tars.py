@@ -11,7 +11,6 @@ from breachscope.ingest.archives.decoder import Decoder, FileSource
 from breachscope.ingest.archives.limits import (
     CHUNK,
     INPUT,
-    SLACK,
     ArchiveError,
     ArchiveLimits,
     ByteBudget,
@@ -53,10 +52,11 @@ class _GuardedStream:
         self.produced += len(data)
         self.budget.consume(len(data))
         limits = self.limits
-        if self.produced >= limits.ratio_floor_bytes:
+        allowance = 4 * limits.ratio_allowance_bytes
+        if self.produced > allowance:
             used = self.decoder.consumed
             # A backstop: more lenient than the member check, which names the member.
-            if self.produced > limits.max_ratio * (used + 4 * SLACK):
+            if self.produced > limits.max_ratio * used + allowance:
                 raise LimitExceeded(
                     f"compressed archive expands beyond ratio {limits.max_ratio:g} "
                     f"({human(self.produced)} from {human(used)})")
@@ -66,7 +66,11 @@ class _GuardedStream:
 
 def tar_file_members(path: Path, limits: ArchiveLimits, budget: ByteBudget) -> Iterator[Member]:
     with open_archive(path) as fh:
-        yield from _tar_members(FileSource(fh), None, limits, budget)
+        source = FileSource(fh)
+        # The ratio of a plain tar member is its output over the archive bytes read for it:
+        # 1 for an ordinary member, huge for a sparse one (a GNU sparse member declares
+        # gigabytes of holes and stores a few blocks).
+        yield from _tar_members(source, lambda: source.consumed, limits, budget, charge=True)
 
 
 def compressed_members(path: Path, kind: str, limits: ArchiveLimits,
@@ -77,7 +81,8 @@ def compressed_members(path: Path, kind: str, limits: ArchiveLimits,
             fh.seek(0)
             decoder = Decoder(FileSource(fh).read, kind, multi=True)
             stream = _GuardedStream(decoder, limits, budget)
-            yield from _tar_members(stream, lambda: decoder.consumed, limits, budget)
+            yield from _tar_members(stream, lambda: decoder.consumed, limits, budget,
+                                    charge=False)
             return
         fh.seek(0)
         name = _stream_member_name(path, kind, fh)
@@ -137,10 +142,12 @@ def _stream_member_name(path: Path, kind: str, fh: BinaryIO) -> str:
     return "content"
 
 
-def _tar_members(fileobj: FileSource | _GuardedStream, consumed: Callable[[], int] | None,
-                 limits: ArchiveLimits, budget: ByteBudget) -> Iterator[Member]:
-    """Members of a tar read as a stream (``r|``). ``consumed`` is the compressed position for
-    a compressed tar (whose stream already charges the budget), None for a plain tar."""
+def _tar_members(fileobj: FileSource | _GuardedStream, consumed: Callable[[], int],
+                 limits: ArchiveLimits, budget: ByteBudget, *,
+                 charge: bool) -> Iterator[Member]:
+    """Members of a tar read as a stream (``r|``). ``consumed`` is the position in the
+    archive file (compressed, for a compressed tar). ``charge`` is False for a compressed
+    tar, whose stream already charges the budget with every byte it produces."""
     try:
         archive = tarfile.open(fileobj=fileobj, mode="r|")  # noqa: SIM115 - closed below
     except tarfile.TarError as exc:
@@ -172,12 +179,14 @@ def _tar_members(fileobj: FileSource | _GuardedStream, consumed: Callable[[], in
             else:
                 budget.consume(0)  # an exhausted budget ends the archive
                 yield Member(name, info.size, "ok", "",
-                             _tar_reader(archive, info, consumed, limits, budget))
+                             _tar_reader(archive, info, consumed, limits, budget, charge,
+                                         None if charge else lambda: fileobj.produced))
 
 
 def _tar_reader(archive: tarfile.TarFile, info: tarfile.TarInfo,
-                consumed: Callable[[], int] | None, limits: ArchiveLimits,
-                budget: ByteBudget) -> Callable[[], Iterator[bytes]]:
+                consumed: Callable[[], int], limits: ArchiveLimits,
+                budget: ByteBudget, charge: bool,
+                before: Callable[[], int] | None) -> Callable[[], Iterator[bytes]]:
     def chunks() -> Iterator[bytes]:
         try:
             stream = archive.extractfile(info)
@@ -185,7 +194,9 @@ def _tar_reader(archive: tarfile.TarFile, info: tarfile.TarInfo,
             raise ArchiveError(f"corrupt tar member: {exc}") from exc
         if stream is None:  # pragma: no cover - only regular members get here
             return
-        meter = Meter(limits, budget, consumed, charge=consumed is None)
+        # A compressed tar is one solid stream: its ratio so far (see Meter).
+        meter = Meter(limits, budget, consumed, charge=charge,
+                      before=before() if before is not None else None)
 
         def read(n: int) -> bytes:
             try:
