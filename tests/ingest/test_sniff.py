@@ -182,3 +182,21 @@ def test_tar_and_compressed_streams(tmp_path: Path) -> None:
 )
 def test_xml_and_html(tmp_path: Path, data: bytes, expected: str) -> None:
     assert sniff_type(_write(tmp_path / "f.dat", data)) == expected
+
+
+def test_opendocument_whose_directory_offsets_lie_is_still_odt(tmp_path: Path) -> None:
+    """OCRmyPDF's ``tagged.odt``: the central directory points past the file, so the
+    ``mimetype`` member cannot be opened through it; the first local header still says odt."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("mimetype", "application/vnd.oasis.opendocument.text")
+        zf.writestr("content.xml", "<office:document-content/>", zipfile.ZIP_DEFLATED)
+    data = bytearray(buf.getvalue())
+    central = data.find(b"PK\x01\x02")
+    data[central + 42 : central + 46] = (0x7FFFFFF0).to_bytes(4, "little")  # mimetype's offset
+    path = _write(tmp_path / "tagged.odt", bytes(data))
+    with zipfile.ZipFile(path) as zf:
+        assert "mimetype" in zf.namelist()
+        with pytest.raises((OSError, zipfile.BadZipFile)):
+            zf.open("mimetype").read()
+    assert sniff_type(path) == "odt"

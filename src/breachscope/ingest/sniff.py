@@ -168,7 +168,8 @@ def _sniff_zip(path: Path, head: bytes) -> str:
             if part in names:
                 return name
     if "mimetype" in names:
-        return _ODF_MIMETYPES.get(_zip_mimetype(path), "zip")
+        mimetype = _zip_mimetype(path) or _local_mimetype(head)  # directory offsets may lie
+        return _ODF_MIMETYPES.get(mimetype, "zip")
     return "zip"
 
 
