@@ -108,3 +108,42 @@ def test_catdoc_is_not_run_on_a_file_that_is_not_ole(tmp_path: Path, monkeypatch
                         "for antiword")
     with pytest.raises(ExtractionError, match="too small"):
         list(partition_doc(path))
+
+
+def test_encrypted_document_with_passwords_that_do_not_open_it(tmp_path: Path) -> None:
+    """The scan's passwords are tried (msoffcrypto-tool); none opens it: still encrypted."""
+    import struct
+
+    from samples.office_more import compound_file, word97_document
+
+    from breachscope.extract.passwords import using_passwords
+    from breachscope.extract.units import EncryptedContent
+
+    streams = word97_document(["Patiente : DUPONT Jeanne"])
+    word = bytearray(streams["WordDocument"])
+    struct.pack_into("<H", word, 10, 0x1300)  # fEncrypted, without a real encryption header
+    path = tmp_path / "secret.doc"
+    path.write_bytes(compound_file({**streams, "WordDocument": bytes(word)}))
+    with using_passwords([b"secret"]), pytest.raises(EncryptedContent) as info:
+        list(partition_doc(path))
+    assert str(info.value).startswith("doc encrypted (password protected);")
+    assert "secret" not in str(info.value).split(";", 1)[1]
+
+
+def test_rc4_encrypted_document_opened_with_a_known_password(tmp_path: Path) -> None:
+    from samples.office_more import OFFICE_PASSWORD, rc4_encrypted_doc
+
+    from breachscope.extract.passwords import using_passwords
+    from breachscope.extract.units import EncryptedContent
+
+    path = tmp_path / "protege.doc"
+    path.write_bytes(rc4_encrypted_doc(["Patiente : DUPONT Jeanne", f"NIR : {NIR}"],
+                                       OFFICE_PASSWORD))
+    assert sniff_type(path) == "doc"
+    with pytest.raises(EncryptedContent, match=r"^doc encrypted \(password protected\)$"):
+        list(partition_doc(path))
+    with using_passwords([b"faux"]), pytest.raises(EncryptedContent, match="no known"):
+        list(partition_doc(path))
+    with using_passwords([b"faux", OFFICE_PASSWORD.encode()]):
+        (unit,) = list(partition_doc(path))
+    assert unit.text.split("\n") == ["Patiente : DUPONT Jeanne", f"NIR : {NIR}"]

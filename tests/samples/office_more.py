@@ -357,3 +357,69 @@ def make_short_doc(path: Path) -> None:
         f"Tél. : {PHONE}",
     ])
     Path(path).write_bytes(compound_file(streams))
+
+
+# --- Encrypted OOXML ---------------------------------------------------------------------------
+
+OFFICE_PASSWORD = "Cardio2024!"
+
+
+def encrypt_ooxml(plain: Path, target: Path, password: str = OFFICE_PASSWORD) -> None:
+    """``plain`` (a docx, xlsx or pptx) password protected as Office does it (ECMA-376 agile
+    encryption in an OLE compound file), with msoffcrypto-tool. Its writer (6.1) stores a
+    package under 4096 bytes wrongly (the compound file's mini stream): keep ``plain``
+    bigger."""
+    if plain.stat().st_size < 4096:
+        raise ValueError("msoffcrypto-tool cannot encrypt a package under 4096 bytes")
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    with plain.open("rb") as source, target.open("wb") as out:
+        OOXMLFile(source).encrypt(password, out)
+
+
+def make_encrypted_docx(path: Path, password: str = OFFICE_PASSWORD) -> None:
+    """The letter of :func:`samples.office.make_docx`, password protected."""
+    from samples.office import make_docx
+
+    plain = path.with_name(path.name + ".plain.docx")
+    make_docx(plain)
+    encrypt_ooxml(plain, path, password)
+    plain.unlink()
+
+
+def rc4_encrypted_doc(paragraphs: list[str], password: str) -> bytes:
+    """A Word 97 document encrypted as Word 97-2003 does it with a password (RC4, [MS-DOC]
+    2.2.6.1 and [MS-OFFCRYPTO] 2.3.6): the table stream starts with the encryption header
+    (version 1.1, salt, encrypted verifier and its hash), the FIB says ``fEncrypted`` and the
+    header's size, and both streams are RC4-encrypted in 512-byte blocks, each with its own
+    key (the FIB's first 68 bytes and the header stay in the clear). RC4 is its own inverse:
+    msoffcrypto-tool's decryption routine encrypts. Both streams are kept over 4096 bytes
+    (msoffcrypto-tool rewrites streams in place with olefile, which cannot write the mini
+    stream)."""
+    from hashlib import md5
+
+    from cryptography.hazmat.decrepit.ciphers.algorithms import ARC4
+    from cryptography.hazmat.primitives.ciphers import Cipher
+    from msoffcrypto.method.rc4 import DocumentRC4, _makekey
+
+    streams = word97_document(paragraphs)
+    salt, verifier = bytes(range(16)), bytes(range(100, 116))
+    cipher = Cipher(ARC4(_makekey(password, salt, 0)), mode=None).encryptor()
+    header = (struct.pack("<HH", 1, 1) + salt + cipher.update(verifier)
+              + cipher.update(md5(verifier).digest()))
+    word = bytearray(streams["WordDocument"])
+    flags = struct.unpack_from("<H", word, 10)[0] | 0x0100  # fEncrypted
+    struct.pack_into("<H", word, 10, flags)
+    struct.pack_into("<I", word, 14, len(header))  # lKey: the encryption header's size
+    clx = streams["1Table"]
+    struct.pack_into("<I", word, 154 + 33 * 8, len(header))  # fcClx: after the header
+    table = (header + clx).ljust(4608, b"\x00")
+    if len(word) < 4608:
+        word = word.ljust(4608, b"\x00")
+
+    def encrypted(plain: bytes, clear: int) -> bytes:
+        out = DocumentRC4.decrypt(password, salt, io.BytesIO(plain)).read()
+        return plain[:clear] + out[clear:]
+
+    return compound_file({"WordDocument": encrypted(bytes(word), 0x44),
+                          "1Table": encrypted(table, len(header))})

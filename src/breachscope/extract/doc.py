@@ -21,7 +21,10 @@ text units, through Debian's ``antiword``.
   wrapping). catdoc reads the mini stream; it leaves out empty paragraphs, so ``line N`` is
   then the Nth line catdoc prints. It is only run on an OLE compound file (given anything
   else, catdoc prints the raw bytes as text).
-- Failures (not a Word document, encrypted, too old a format, a crash, a timeout) become
+- An encrypted document is decrypted with the scan's passwords when one opens it
+  (:func:`~breachscope.extract.office_crypto.partition_decrypted`), else recorded
+  ``encrypted``.
+- Failures (not a Word document, too old a format, a crash, a timeout) become
   :class:`ExtractionError` with a reason the tool's message is mapped to, never its text.
 """
 
@@ -42,6 +45,7 @@ TIMEOUT = 120
 #: Output beyond this is not read (antiword's text is a fraction of the file).
 MAX_OUTPUT = 512 * 1024 * 1024
 
+_ENCRYPTED = "doc encrypted (password protected)"
 # antiword's messages (stderr) → reasons. Matched in lower case; the first match wins.
 _REASONS = (
     ("encrypt", "doc encrypted (password protected)"),
@@ -83,13 +87,24 @@ def partition_doc(path: Path) -> Iterator[TextUnit]:
             yield from text_units(_without_first_blank(segments(decoded_chunks(out, "utf-8"))))
             return
         reason = _reason("antiword", code, stderr)
+        if reason == _ENCRYPTED:
+            # A password of the scan may open it (msoffcrypto-tool: RC4 / CryptoAPI).
+            from breachscope.extract.office_crypto import partition_decrypted
+
+            yield from partition_decrypted(path, "doc")
+            return
         fallback = catdoc()
         if fallback is None or not _catdoc_may_read(reason, path):
             raise extraction_error(reason)
         code, stderr = _run("catdoc", [fallback, "-d", "utf-8", "-w", str(path)], out, work)
         if code != 0:
             catdoc_reason = _reason("catdoc", code, stderr)
-            raise extraction_error(catdoc_reason if "encrypted" in catdoc_reason else reason)
+            if catdoc_reason == _ENCRYPTED:
+                from breachscope.extract.office_crypto import partition_decrypted
+
+                yield from partition_decrypted(path, "doc")
+                return
+            raise extraction_error(reason)
         yield from text_units(segments(decoded_chunks(out, "utf-8")))
 
 
