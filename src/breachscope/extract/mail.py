@@ -17,6 +17,10 @@ What a message gives:
   (base name only, never empty, duplicates suffixed ``_2``, ``_3``); an attached message
   (``message/rfc822``) as ``<subject>.eml``, scanned in turn as a message:
   ``msg.eml!/fwd.eml!/liste.csv``.
+- an **S/MIME** message (``application/pkcs7-mime``, MSSanté) is such an attachment,
+  ``smime.p7m`` (``.p7m`` when unnamed), whose signed content
+  :mod:`breachscope.extract.smime` yields in turn: ``msg.eml!/smime.p7m!/message.eml``; a
+  clear-signed message's ``smime.p7s`` signature part gives its signer's certificate.
 
 A message saved as UTF-16 (with or without a byte-order mark, little- or big-endian: how
 some Windows tools save "Unicode" mail) or UTF-32 is decoded first and parsed as UTF-8; its
@@ -86,6 +90,10 @@ MAX_MSG_DEPTH = 8
 ADDRESS_HEADERS = ("From", "Sender", "Reply-To", "To", "Cc")
 _POLICY = email.policy.default
 _QUOTED_FROM = re.compile(rb">+From ")
+#: Extensions for unnamed parts where :mod:`mimetypes` has none or another one (an S/MIME
+#: message's body part is read by :mod:`breachscope.extract.smime`).
+_EXTENSIONS = {"application/pkcs7-mime": ".p7m", "application/x-pkcs7-mime": ".p7m",
+               "application/pkcs7-signature": ".p7s", "application/x-pkcs7-signature": ".p7s"}
 _UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]+")
 MAX_NAME_CHARS = 120
 
@@ -319,7 +327,8 @@ class _MessageReader:
         data = _payload_bytes(part)
         if not data and not _is_attachment(part):
             return
-        ext = mimetypes.guess_extension(content_type) or (".txt" if maintype == "text" else "")
+        ext = _EXTENSIONS.get(content_type) or mimetypes.guess_extension(content_type) or (
+            ".txt" if maintype == "text" else "")
         fallback = f"part-{self.parts}{ext}"
         name = sanitize_filename(_filename(part), fallback)
         yield EmbeddedFile(self.names.take(name), _slices(data))
