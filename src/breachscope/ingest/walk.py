@@ -77,6 +77,36 @@ def readable_name(name: str) -> str:
     return name
 
 
+class _MemberPaths:
+    """Contract paths of the members of one container, one per member.
+
+    Archive members arrive already labelled one by one (``iter_members``); this also covers
+    what does not go through it (files embedded in a document or a message: two attachments
+    named ``image.png``) and names that only collide once made readable. A member's path is
+    its parent's *placed* path + ``!/`` + its own label, so a renamed nested archive takes its
+    members along."""
+
+    def __init__(self, root: str) -> None:
+        from breachscope.ingest.archives.names import UniqueLabels
+
+        self.root = root
+        self.placed: dict[str, str] = {}  # worker name -> contract path
+        self.unique = UniqueLabels()
+
+    def place(self, name: str, parent: str) -> tuple[str, str]:
+        from breachscope.ingest.archives.names import escape_separator
+
+        if parent and name.startswith(parent + "!/"):
+            base = self.placed.get(parent) or f"{self.root}!/{readable_name(parent)}"
+            tail = name[len(parent) + 2 :]
+        else:
+            base = self.root
+            tail = name
+        path = self.unique(f"{base}!/{escape_separator(readable_name(tail))}")
+        self.placed[name] = path  # a later namesake is followed by its own members
+        return path, base
+
+
 def top_level_files(sources: Iterable[Path]) -> Iterator[tuple[str, Path, Path]]:
     """(contract name, real path, root) for every file under the sources, in a stable order.
     Directory symbolic links are not descended into."""
@@ -154,10 +184,10 @@ class Walker:
         self.stats.pending_archives.append(PendingArchive(
             archive.sha256, archive.size, result.file_type or "unknown", result.status,
             result.reason))
+        paths = _MemberPaths(archive.path)
         for m in result.members:
             self.stats.files += 1
-            path = f"{archive.path}!/{readable_name(m.name)}"
-            parent = f"{archive.path}!/{readable_name(m.parent)}" if m.parent else archive.path
+            path, parent = paths.place(m.name, m.parent)
             depth = m.depth
             if m.sha256 is None:  # never read whole: encrypted, link, limit, corrupt
                 self.unreadable(path, parent, depth, m.status, m.reason or m.status,

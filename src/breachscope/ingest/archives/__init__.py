@@ -37,6 +37,7 @@ from breachscope.ingest.archives.limits import (
     LimitExceeded,
     Member,
 )
+from breachscope.ingest.archives.names import UniqueLabels, escape_separator
 from breachscope.ingest.archives.rar import UNAR, rar_members
 from breachscope.ingest.archives.sevenzip import sevenzip_members
 from breachscope.ingest.archives.tars import compressed_members, tar_file_members
@@ -69,6 +70,8 @@ def iter_members(
 
     Raises :class:`ArchiveError` when the archive itself cannot be read (possibly after some
     members were yielded: a corrupt central directory or tar header stops the listing).
+    Every member gets a label of its own (see :mod:`.names`): repeated names are numbered,
+    a ``!/`` inside a name is escaped.
     """
     path = Path(path)
     if budget is None:
@@ -78,8 +81,11 @@ def iter_members(
     except OSError as exc:
         raise ArchiveError(f"cannot read archive: {exc.strerror}") from exc
     frame = budget.enter(size, limits)
+    unique = UniqueLabels()
     try:
-        yield from _members(path, file_type, limits, budget, passwords)
+        for member in _members(path, file_type, limits, budget, list(passwords)):
+            member.name = unique(escape_separator(member.name))
+            yield member
     finally:
         budget.leave(frame)
 
