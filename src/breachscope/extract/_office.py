@@ -161,7 +161,7 @@ def embedded_parts(path: Path, kind: str, members: list[zipfile.ZipInfo],
     :data:`MAX_EMBEDDED_TOTAL` / :data:`MAX_EMBEDDED_PARTS`, is not read: it is yielded as a
     member whose reading fails with the reason (recorded ``skipped``). Zip's own reader stops
     at a part's declared size and checks its CRC."""
-    names = _UniqueNames()
+    names = UniqueNames()
     total = count = 0
     odf_folders: dict[str, list[zipfile.ZipInfo]] = {}
     for info in members:
@@ -178,7 +178,7 @@ def embedded_parts(path: Path, kind: str, members: list[zipfile.ZipInfo],
         base = posixpath.basename(name)
         refusal = _part_refusal(info, total)
         if refusal is not None:
-            yield EmbeddedFile(names.take(base, "part"), _refused(refusal))
+            yield EmbeddedFile(names.take(base, "part"), refused_chunks(refusal))
             continue
         total += info.file_size
         if _maybe_ole(path, name, base):
@@ -186,7 +186,7 @@ def embedded_parts(path: Path, kind: str, members: list[zipfile.ZipInfo],
         else:
             yield EmbeddedFile(names.take(base, "part"), part_chunks(path, name, kind))
     if count > MAX_EMBEDDED_PARTS:
-        yield EmbeddedFile("more embedded parts", _refused(
+        yield EmbeddedFile("more embedded parts", refused_chunks(
             f"{kind}: more than {MAX_EMBEDDED_PARTS} embedded objects and pictures; "
             "the rest not read"))
     if odf_folders:
@@ -199,7 +199,7 @@ def embedded_parts(path: Path, kind: str, members: list[zipfile.ZipInfo],
             refusal = _size_refusal(size, sum(p.compress_size for p in parts), total)
             if refusal is not None:
                 yield EmbeddedFile(names.take(f"{folder}.{extension}", "object"),
-                                   _refused(refusal))
+                                   refused_chunks(refusal))
                 continue
             total += size
             yield EmbeddedFile(names.take(f"{folder}.{extension}", "object"),
@@ -225,7 +225,7 @@ def _size_refusal(size: int, compressed: int, total: int) -> str | None:
     return None
 
 
-def _refused(reason: str) -> Callable[[], Iterator[bytes]]:
+def refused_chunks(reason: str) -> Callable[[], Iterator[bytes]]:
     """Chunks that fail at once with ``reason``: the worker records the member ``skipped``
     (a limit, not damage)."""
 
@@ -281,7 +281,7 @@ def _maybe_ole(path: Path, name: str, base: str) -> bool:
 
 
 def _ole_member(path: Path, kind: str, name: str, base: str,
-                names: _UniqueNames) -> EmbeddedFile:
+                names: UniqueNames) -> EmbeddedFile:
     data = _read_part(path, name)
     if data is None:
         return EmbeddedFile(names.take(base, "part"), part_chunks(path, name, kind))
@@ -291,10 +291,10 @@ def _ole_member(path: Path, kind: str, name: str, base: str,
     member = payload.name or f"{stem}.{payload.extension}"
     if "." not in member:
         member = f"{member}.{payload.extension}"
-    return EmbeddedFile(names.take(member, "object"), _slices(payload.data))
+    return EmbeddedFile(names.take(member, "object"), byte_chunks(payload.data))
 
 
-def _slices(data: bytes) -> Callable[[], Iterator[bytes]]:
+def byte_chunks(data: bytes) -> Callable[[], Iterator[bytes]]:
     def chunks() -> Iterator[bytes]:
         view = memoryview(data)
         for start in range(0, len(data), _CHUNK):
@@ -359,7 +359,7 @@ def _odf_object_chunks(path: Path, kind: str, folder: str, extension: str,
             from breachscope.ingest.archives import ArchiveError
 
             raise ArchiveError(f"damaged {kind} object: {zip_reason(exc)}") from None
-        yield from _slices(buffer.getvalue())()
+        yield from byte_chunks(buffer.getvalue())()
 
     return chunks
 
@@ -375,7 +375,7 @@ def zip_reason(exc: BaseException) -> str:
     return "damaged zip"
 
 
-class _UniqueNames:
+class UniqueNames:
     """Member names unique within one document (case-insensitive): ``image1.png``,
     ``image1_2.png``...; names cleaned as mail attachment names are."""
 

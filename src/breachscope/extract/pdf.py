@@ -1,17 +1,34 @@
-"""PDF → the text layer page by page, and OCR for scanned pages, with ``pypdfium2`` (PDFium).
+"""PDF → the text layer page by page, OCR for scanned pages, attached files and filled form
+fields, with ``pypdfium2`` (PDFium).
 
 - Each page's text layer → :class:`TextUnit` pieces named ``page N`` (1-based), lines
   numbered from 1 within the page as PDFium lays them out (findings read
   ``page 2, line 3``).
-- A page with (almost) no text layer — fewer than :data:`MIN_TEXT_CHARS` non-blank
-  characters — and at least one image is a scanned page: it is rendered by PDFium at
-  :data:`RENDER_DPI` (at most :data:`~breachscope.extract.ocr.MAX_OCR_PIXELS` pixels, the
-  scale lowered beyond) and read by OCR (:mod:`breachscope.extract.ocr`); its units carry the
-  OCR confidence. A page with no text and no image is blank and skipped.
-- Safety: only PDFium's parser, text extraction and renderer run. No form environment is
-  created (``init_forms`` is never called), so no JavaScript, form field or action is ever
-  run, and forms are not drawn; nothing is fetched. The document is opened from its path
-  (PDFium reads it as needed, it is not loaded whole).
+- A page is read by OCR (:mod:`breachscope.extract.ocr`) when its text layer does not cover
+  its image (:func:`_needs_ocr`): fewer than :data:`MIN_TEXT_CHARS` non-blank characters and
+  an image (a plain scan), or images covering at least :data:`SCAN_IMAGE_SHARE` of the page
+  with fewer than :data:`STAMP_TEXT_CHARS` characters or text boxes covering less than
+  :data:`STAMP_TEXT_SHARE` of it (a scan with a one-line stamp, "Document numérisé le…", or a
+  header typed over a scanned body). The page is rendered by PDFium at :data:`RENDER_DPI`
+  (at most :data:`~breachscope.extract.ocr.MAX_OCR_PIXELS` pixels, the scale lowered beyond);
+  the OCR units carry the OCR confidence. When the page has a text layer too, it is kept and
+  the OCR lines are numbered after its lines. A page with no text and no image is blank.
+- Attached files — the document's embedded files (the ``EmbeddedFiles`` name tree, which is
+  also where a portfolio keeps its files) and file attachment annotations — are yielded as
+  :class:`EmbeddedFile` members (``report.pdf!/bilan.xlsx``), each up to
+  :data:`MAX_ATTACHMENT_BYTES` (bigger: a member recorded ``skipped`` with the reason), at most
+  :data:`MAX_ATTACHMENTS`.
+- Filled AcroForm fields (a CERFA typed in Acrobat keeps its values in the fields, not in the
+  page's text) → one :class:`TextUnit` named ``form fields``, one ``name: value`` line per
+  filled field (the last part of the field's name; checked boxes give their export value).
+  XFA-only forms are not read.
+- Safety: only PDFium's parser, text extraction, renderer and (for form fields) its form
+  module run. The form environment is created on a second handle of the document only when
+  it has a form; this PDFium build has no JavaScript engine (V8) and no XFA (its build flags
+  are checked: with either, fields are not read), so no script or action can run; forms are
+  never drawn; nothing is fetched. The document is opened from its path (PDFium reads it as
+  needed, it is not loaded whole). PDFium decodes an attachment whole to learn its size: a
+  compression bomb in one is bounded by the worker's memory limit, not here.
 - An encrypted PDF is opened with no password (many are, with an empty user password); one
   that needs a password fails with ``password-protected PDF``. A file PDFium cannot open
   (truncated — PDFium refused every cut we tried, from the header to the last bytes of the
@@ -22,18 +39,37 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import ctypes
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from breachscope.events import emit
+from breachscope.extract._office import UniqueNames, byte_chunks, refused_chunks
 from breachscope.extract.ocr import MAX_OCR_PIXELS, ocr_page
 from breachscope.extract.text import split_text
-from breachscope.extract.units import EncryptedContent, ExtractionError, TextUnit
+from breachscope.extract.units import (
+    EmbeddedFile,
+    EncryptedContent,
+    ExtractionError,
+    TextUnit,
+)
 
 #: A page with fewer non-blank characters than this in its text layer (and an image) is
 #: taken for a scan and read by OCR.
 MIN_TEXT_CHARS = 20
+#: A page whose images cover at least this share of its area is a scan...
+SCAN_IMAGE_SHARE = 0.5
+#: ...read by OCR when its text layer holds fewer characters than this (a stamp, a header)...
+STAMP_TEXT_CHARS = 200
+#: ...or when its text boxes cover less than this share of the page.
+STAMP_TEXT_SHARE = 0.05
+#: An attached file bigger than this is not read; at most this many are read.
+MAX_ATTACHMENT_BYTES = 64 * 1024**2
+MAX_ATTACHMENTS = 500
+#: Form fields read at most, and characters kept of one value.
+MAX_FORM_FIELDS = 10_000
+MAX_FIELD_CHARS = 64 * 1024
 #: Rendering resolution for OCR (Tesseract reads best around 300 dpi).
 RENDER_DPI = 300
 
@@ -58,26 +94,70 @@ def _open(path: Path) -> Any:
         raise ExtractionError("damaged pdf: cannot be opened") from None
 
 
-def _page_text(page: Any) -> str:
-    textpage = page.get_textpage()
-    try:
-        text = textpage.get_text_range()
-    finally:
-        textpage.close()
+def _clean(text: str) -> str:
     # PDFium ends lines with CRLF and marks a hyphen at a line end with U+0002.
     return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x02", "-")
 
 
-def _has_image(page: Any) -> bool:
+def _image_share(page: Any) -> float | None:
+    """The share of the page's area its image objects cover (their boxes clipped to the
+    page, overlaps counted twice, capped at 1); ``None`` when it has no image."""
     import pypdfium2.raw as pdfium_c
 
-    for _ in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=4):
+    left, bottom, right, top = page.get_bbox()
+    area = max(right - left, 0.0) * max(top - bottom, 0.0)
+    covered, found = 0.0, False
+    for index, image in enumerate(
+            page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=4)):
+        found = True
+        if index >= 1000:  # a page tiled with thousands of images is a scan all the same
+            return 1.0
+        try:
+            x0, y0, x1, y1 = image.get_bounds()
+        except Exception:
+            continue
+        width = min(x1, right) - max(x0, left)
+        height = min(y1, top) - max(y0, bottom)
+        if width > 0 and height > 0:
+            covered += width * height
+    if not found:
+        return None
+    return min(covered / area, 1.0) if area > 0 else 1.0
+
+
+def _text_share(page: Any, textpage: Any) -> float:
+    """The share of the page's area the text layer's boxes (PDFium's text rectangles,
+    about one per line) cover."""
+    left, bottom, right, top = page.get_bbox()
+    area = max(right - left, 0.0) * max(top - bottom, 0.0)
+    covered = 0.0
+    for index in range(min(textpage.count_rects(), 10_000)):
+        x0, y0, x1, y1 = textpage.get_rect(index)
+        covered += max(x1 - x0, 0.0) * max(y1 - y0, 0.0)
+    return min(covered / area, 1.0) if area > 0 else 0.0
+
+
+def _needs_ocr(page: Any, text: str, textpage: Any) -> bool:
+    """Whether the page's text layer leaves its image unread (see the module docstring)."""
+    chars = sum(not c.isspace() for c in text)
+    share = _image_share(page)
+    if share is None:
+        return False
+    if chars < MIN_TEXT_CHARS:
         return True
-    return False
+    if share < SCAN_IMAGE_SHARE:
+        return False
+    return chars < STAMP_TEXT_CHARS or _text_share(page, textpage) < STAMP_TEXT_SHARE
 
 
-def _is_scanned(page: Any, text: str) -> bool:
-    return sum(not c.isspace() for c in text) < MIN_TEXT_CHARS and _has_image(page)
+def _read_page(page: Any) -> tuple[str, bool]:
+    """The page's text layer and whether it needs OCR."""
+    textpage = page.get_textpage()
+    try:
+        text = _clean(textpage.get_text_range())
+        return text, _needs_ocr(page, text, textpage)
+    finally:
+        textpage.close()
 
 
 def _render(page: Any) -> Any:
@@ -95,13 +175,17 @@ def _render(page: Any) -> Any:
         bitmap.close()
 
 
-def partition_pdf(path: Path) -> Iterator[TextUnit]:
-    """Text of every page, OCR for scanned pages (see the module docstring)."""
+def partition_pdf(path: Path) -> Iterator[TextUnit | EmbeddedFile]:
+    """Text of every page, OCR where the text layer does not cover the page's image,
+    attached files, form fields (see the module docstring)."""
     import pypdfium2 as pdfium
 
-    document = _open(Path(path))
+    path = Path(path)
+    document = _open(path)
     unreadable = 0
-    emit("ocr_pages_total", count_scanned_pages(Path(path)))  # for the progress bar
+    found = _Attachments()
+    attachments = 0
+    emit("ocr_pages_total", count_scanned_pages(path))  # for the progress bar
     try:
         n_pages = len(document)
         for index in range(n_pages):
@@ -113,28 +197,251 @@ def partition_pdf(path: Path) -> Iterator[TextUnit]:
                 continue
             try:
                 try:
-                    text = _page_text(page)
-                    scanned = _is_scanned(page, text)
+                    text, scanned = _read_page(page)
                     image = _render(page) if scanned else None
                 except (pdfium.PdfiumError, ValueError):
                     unreadable += 1
                     continue
+                for attached in _annotation_attachments(document, page, index, found):
+                    attachments += 1
+                    if attachments <= MAX_ATTACHMENTS:
+                        yield attached
             finally:
                 page.close()
-            if image is None:
-                yield from split_text(text, name=name)
-            else:
-                yield from ocr_page(image, name)
+            lines = 0
+            if image is None or sum(not c.isspace() for c in text) >= MIN_TEXT_CHARS:
+                for unit in split_text(text, name=name):
+                    lines = unit.first_line + unit.text.count("\n")
+                    yield unit
+            if image is not None:
+                for unit in ocr_page(image, name):
+                    unit.first_line += lines
+                    yield unit
                 del image
+        for attached in _document_attachments(document, found):
+            attachments += 1
+            if attachments <= MAX_ATTACHMENTS:
+                yield attached
+        if attachments > MAX_ATTACHMENTS:
+            yield EmbeddedFile("more attachments", refused_chunks(
+                f"pdf: more than {MAX_ATTACHMENTS} attached files; the rest not read"))
     finally:
         document.close()
+    yield from _form_fields(path)
     if unreadable:
         raise ExtractionError(f"damaged pdf: {unreadable} of {n_pages} pages unreadable")
 
 
+# -- attached files -------------------------------------------------------------------------
+
+def _attachment_data(attachment: Any) -> tuple[bytes | None, str | None, bool]:
+    """An attached file's bytes (bounded), or ``None`` with the reason and whether it is a
+    limit (recorded ``skipped``) rather than damage (``failed``)."""
+    import pypdfium2.raw as pdfium_c
+
+    size = ctypes.c_ulong()
+    if not pdfium_c.FPDFAttachment_GetFile(attachment.raw, None, 0, ctypes.byref(size)) \
+            or not size.value:
+        return None, "pdf attachment without data", False
+    if size.value > MAX_ATTACHMENT_BYTES:
+        return None, (f"pdf attachment too large: {size.value // 1024**2} MiB "
+                      f"(limit {MAX_ATTACHMENT_BYTES // 1024**2} MiB)"), True
+    buffer = ctypes.create_string_buffer(size.value)
+    written = ctypes.c_ulong()
+    if not pdfium_c.FPDFAttachment_GetFile(attachment.raw, buffer, size.value,
+                                           ctypes.byref(written)):
+        return None, "pdf attachment cannot be decoded", False
+    return buffer.raw[: min(written.value, size.value)], None, False
+
+
+class _Attachments:
+    """The attached files met so far: unique member names, and the same file (same name and
+    bytes) reached twice — a file attachment annotation whose file is also in the document's
+    name tree, as several writers do — read once."""
+
+    def __init__(self) -> None:
+        self.names = UniqueNames()
+        self.seen: set[tuple[str, str]] = set()
+
+    def take(self, attachment: Any, fallback: str) -> EmbeddedFile | None:
+        """One attached file as a member (its data read now), ``None`` when already met."""
+        import hashlib
+
+        try:
+            raw_name = attachment.get_name() or ""
+        except Exception:
+            raw_name = ""
+        data, reason, limit = _attachment_data(attachment)
+        if data is not None:
+            key = (raw_name, hashlib.sha256(data).hexdigest())
+            if key in self.seen:
+                return None
+            self.seen.add(key)
+        name = self.names.take(raw_name or fallback, fallback)
+        if data is not None:
+            return EmbeddedFile(name, byte_chunks(data))
+        return EmbeddedFile(name, (refused_chunks if limit else _failed)(reason or ""))
+
+
+def _failed(reason: str) -> Callable[[], Iterator[bytes]]:
+    def chunks() -> Iterator[bytes]:
+        from breachscope.ingest.archives import ArchiveError
+
+        raise ArchiveError(reason)
+        yield b""  # pragma: no cover - makes this a generator
+
+    return chunks
+
+
+def _document_attachments(document: Any, found: _Attachments) -> Iterator[EmbeddedFile]:
+    """The files of the ``EmbeddedFiles`` name tree (attachments, a portfolio's files)."""
+    try:
+        count = document.count_attachments()
+    except Exception:
+        return
+    for index in range(min(count, MAX_ATTACHMENTS + 1)):
+        try:
+            attachment = document.get_attachment(index)
+        except Exception:
+            continue
+        member = found.take(attachment, f"attachment-{index + 1}")
+        if member is not None:
+            yield member
+
+
+def _annotation_attachments(document: Any, page: Any, page_index: int, found: _Attachments
+                            ) -> Iterator[EmbeddedFile]:
+    """The files of the page's file attachment annotations (a paper clip on the page)."""
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    count = pdfium_c.FPDFPage_GetAnnotCount(page.raw)
+    for index in range(min(count, 10_000)):
+        annot = pdfium_c.FPDFPage_GetAnnot(page.raw, index)
+        if not annot:
+            continue
+        try:
+            if pdfium_c.FPDFAnnot_GetSubtype(annot) != pdfium_c.FPDF_ANNOT_FILEATTACHMENT:
+                continue
+            raw = pdfium_c.FPDFAnnot_GetFileAttachment(annot)
+            member = found.take(pdfium.PdfAttachment(raw, document),
+                                f"attachment-p{page_index + 1}-{index + 1}") if raw else None
+            if member is not None:
+                yield member
+        finally:
+            pdfium_c.FPDFPage_CloseAnnot(annot)
+
+
+# -- form fields ----------------------------------------------------------------------------
+
+def _forms_allowed() -> bool:
+    """Form fields are read only with a PDFium that cannot run scripts (no V8, no XFA)."""
+    import pypdfium2 as pdfium
+
+    flags = set(getattr(pdfium.PDFIUM_INFO, "flags", ()) or ())
+    return not flags & {"V8", "XFA"}
+
+
+def _utf16(function: Any, *args: Any) -> str:
+    """A UTF-16LE string from a PDFium getter called twice (size, then the text)."""
+    size = function(*args, None, 0)
+    if not size or size <= 2:
+        return ""
+    size = min(int(size), 2 * MAX_FIELD_CHARS + 2)
+    buffer = ctypes.create_string_buffer(size)
+    function(*args, ctypes.cast(buffer, ctypes.POINTER(ctypes.c_ushort)), size)
+    return buffer.raw[: size - 2].decode("utf-16-le", "replace").rstrip("\x00")
+
+
+def _field_label(name: str) -> str:
+    """The last part of a field's full name, without XFA indexes:
+    ``topmostSubform[0].Page1[0].NomNaissance[0]`` → ``NomNaissance``."""
+    last = name.rsplit(".", 1)[-1]
+    if last.endswith("]") and "[" in last:
+        last = last[: last.rindex("[")]
+    return last.strip() or name.strip()
+
+
+def _form_fields(path: Path) -> Iterator[TextUnit]:
+    """The filled fields of the document's AcroForm as one ``form fields`` unit."""
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    if not _forms_allowed():
+        return
+    try:
+        document = _open(path)
+    except ExtractionError:
+        return
+    lines: list[str] = []
+    seen: set[tuple[str, str]] = set()
+    try:
+        if document.get_formtype() != pdfium_c.FORMTYPE_ACRO_FORM:
+            return
+        document.init_forms()
+        handle = document.formenv.raw if document.formenv else None
+        if handle is None:
+            return
+        for index in range(len(document)):
+            if len(lines) >= MAX_FORM_FIELDS:
+                break
+            try:
+                page = document.get_page(index)
+            except pdfium.PdfiumError:
+                continue
+            try:
+                lines.extend(_page_fields(handle, page, seen))
+            finally:
+                page.close()
+    except pdfium.PdfiumError:
+        pass
+    finally:
+        document.close()
+    if lines:
+        yield from split_text("\n".join(lines[:MAX_FORM_FIELDS]), name="form fields")
+
+
+_CHECKABLE = ("FPDF_FORMFIELD_CHECKBOX", "FPDF_FORMFIELD_RADIOBUTTON")
+_SKIPPED_FIELDS = ("FPDF_FORMFIELD_PUSHBUTTON", "FPDF_FORMFIELD_SIGNATURE")
+
+
+def _page_fields(handle: Any, page: Any, seen: set[tuple[str, str]]) -> Iterator[str]:
+    """``name: value`` for each filled widget of the page (a field with several widgets
+    once)."""
+    import pypdfium2.raw as pdfium_c
+
+    checkable = {getattr(pdfium_c, n, -1) for n in _CHECKABLE}
+    skipped = {getattr(pdfium_c, n, -1) for n in _SKIPPED_FIELDS}
+    count = pdfium_c.FPDFPage_GetAnnotCount(page.raw)
+    for index in range(min(count, 10_000)):
+        annot = pdfium_c.FPDFPage_GetAnnot(page.raw, index)
+        if not annot:
+            continue
+        try:
+            if pdfium_c.FPDFAnnot_GetSubtype(annot) != pdfium_c.FPDF_ANNOT_WIDGET:
+                continue
+            kind = pdfium_c.FPDFAnnot_GetFormFieldType(handle, annot)
+            if kind in skipped:
+                continue
+            name = _utf16(pdfium_c.FPDFAnnot_GetFormFieldName, handle, annot)
+            if kind in checkable:
+                if not pdfium_c.FPDFAnnot_IsChecked(handle, annot):
+                    continue
+                value = _utf16(pdfium_c.FPDFAnnot_GetFormFieldExportValue, handle, annot)
+            else:
+                value = _utf16(pdfium_c.FPDFAnnot_GetFormFieldValue, handle, annot)
+            value = value.replace("\r\n", "\n").replace("\r", "\n").strip()
+            if not value or (name, value) in seen:
+                continue
+            seen.add((name, value))
+            yield f"{_field_label(name)}: {value}"
+        finally:
+            pdfium_c.FPDFPage_CloseAnnot(annot)
+
+
 def count_scanned_pages(path: Path) -> int:
-    """Pages of the PDF that have no text layer but an image (those OCR would read);
-    0 when the file cannot be opened."""
+    """Pages of the PDF that OCR would read (:func:`_needs_ocr`); 0 when the file cannot be
+    opened."""
     try:
         document = _open(Path(path))
     except ExtractionError:
@@ -147,7 +454,7 @@ def count_scanned_pages(path: Path) -> int:
             except Exception:
                 continue
             try:
-                count += _is_scanned(page, _page_text(page))
+                count += _read_page(page)[1]
             except Exception:
                 continue
             finally:

@@ -1,0 +1,152 @@
+"""What a PDF holds beside its pages' text: attached files (document attachments, portfolios,
+file attachment annotations) as members, filled form fields, and the scanned page whose text
+layer is only a stamp (OCR'd all the same); end to end through the CLI."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from samples import pdfs
+from samples.pdfs import EMAIL, NIR, PHONE
+
+from breachscope.detect.dispatch import detect_units
+from breachscope.extract import pdf as pdf_module
+from breachscope.extract.image import count_ocr_pages
+from breachscope.extract.pdf import partition_pdf
+from breachscope.extract.units import EmbeddedFile, TextUnit
+from breachscope.ingest.archives import LimitExceeded
+
+
+def split(path: Path) -> tuple[list[TextUnit], dict[str, bytes]]:
+    units, files = [], {}
+    for unit in partition_pdf(path):
+        if isinstance(unit, EmbeddedFile):
+            files[unit.name] = b"".join(unit.chunks())
+        else:
+            units.append(unit)
+    return units, files
+
+
+def found(units: list[TextUnit]) -> dict[tuple[str, str], str]:
+    return {(f.entity, f.value): f.location for f in detect_units(units).findings}
+
+
+def test_attachments_and_annotation_files_are_members(tmp_path):
+    path = tmp_path / "rapport.pdf"
+    pdfs.make_pdf_with_attachments(path)
+    units, files = split(path)
+    # The annotation's file is also in the document's tree: it is read once.
+    assert sorted(files) == ["liste.csv", "note.txt"]
+    assert files["liste.csv"] == pdfs.CSV
+    assert EMAIL.encode() in files["note.txt"]
+    assert [u.name for u in units] == ["page 1"]
+
+
+def test_portfolio_files_are_members(tmp_path):
+    inner = tmp_path / "inner.pdf"
+    pdfs.make_filled_form(inner)
+    path = tmp_path / "dossier.pdf"
+    pdfs.make_portfolio(path, {"cerfa.pdf": inner.read_bytes(), "liste.csv": pdfs.CSV,
+                               "../../etc/liste.csv": b"other"})
+    _, files = split(path)
+    assert files["cerfa.pdf"] == inner.read_bytes()
+    assert files["liste.csv"] == pdfs.CSV
+    # A hostile name keeps no path and does not take another file's place.
+    assert files["liste_2.csv"] == b"other" and len(files) == 3
+
+
+def test_oversized_attachment_is_recorded_with_the_limit(tmp_path, monkeypatch):
+    path = tmp_path / "gros.pdf"
+    pdfs.make_portfolio(path, {"gros.bin": b"x" * 5000, "petit.csv": pdfs.CSV})
+    monkeypatch.setattr(pdf_module, "MAX_ATTACHMENT_BYTES", 4096)
+    members = {u.name: u for u in partition_pdf(path) if isinstance(u, EmbeddedFile)}
+    assert b"".join(members["petit.csv"].chunks()) == pdfs.CSV
+    with pytest.raises(LimitExceeded, match=r"pdf attachment too large: 0 MiB \(limit 0 MiB\)"):
+        b"".join(members["gros.bin"].chunks())
+
+
+def test_filled_form_fields_are_read(tmp_path):
+    path = tmp_path / "cerfa.pdf"
+    pdfs.make_filled_form(path)
+    units, files = split(path)
+    assert not files
+    fields = [u for u in units if u.name == "form fields"]
+    assert [u.text for u in fields] == [
+        "NomNaissance: DUPONT\n"
+        f"NIR: {pdfs.NIR_SPACED}\n"
+        "Telephone: 06 12 34 56 78\n"
+        f"Contact: {EMAIL}\n"
+        "CMU: Oui"]
+    got = found(units)
+    assert got[("NIR", NIR)] == "form fields, line 2"
+    assert got[("PHONE", PHONE)] == "form fields, line 3"
+    assert got[("EMAIL", EMAIL)] == "form fields, line 4"
+
+
+def test_form_fields_are_not_read_with_a_scripting_pdfium(tmp_path, monkeypatch):
+    path = tmp_path / "cerfa.pdf"
+    pdfs.make_filled_form(path)
+    monkeypatch.setattr(pdf_module, "_forms_allowed", lambda: False)
+    units, _ = split(path)
+    assert [u.name for u in units] == ["page 1"]
+
+
+def test_scanned_page_with_a_text_stamp_is_ocrd(tmp_path):
+    path = tmp_path / "courrier.pdf"
+    pdfs.make_scan_with_stamp(path)
+    assert count_ocr_pages(path, "pdf") == 1
+    units, _ = split(path)
+    # The stamp (the text layer) is kept; the OCR lines follow it on the same page.
+    assert units[0].text == pdfs.STAMP and units[0].confidence is None
+    assert all(u.name == "page 1" for u in units)
+    ocr = [u for u in units if u.confidence is not None]
+    assert ocr and ocr[0].first_line == 2
+    got = found(units)
+    assert ("NIR", NIR) in got and ("PHONE", PHONE) in got
+    line = int(got[("NIR", NIR)].rsplit(" ", 1)[1])
+    assert line > 1
+
+
+@pytest.mark.parametrize("maker", [pdfs.make_text_page_with_logo, pdfs.make_ocr_layered_scan])
+def test_pages_whose_text_layer_covers_them_are_not_ocrd(tmp_path, maker):
+    path = tmp_path / "page.pdf"
+    maker(path)
+    assert count_ocr_pages(path, "pdf") == 0
+    units, _ = split(path)
+    assert units and all(u.confidence is None for u in units)
+
+
+def test_long_stamp_in_small_print_still_gets_ocr(tmp_path):
+    # 230 characters in an 8-point line: more than a stamp's characters, but the text boxes
+    # cover a sliver of a page the image fills.
+    path = tmp_path / "long.pdf"
+    pdfs.make_scan_with_stamp(path, stamp=("Archivé " * 29).strip())
+    assert count_ocr_pages(path, "pdf") == 1
+
+
+def test_cli_reads_attachments_form_fields_and_stamped_scans(tmp_path, cli):
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    pdfs.make_pdf_with_attachments(dump / "report.pdf")
+    pdfs.make_filled_form(dump / "cerfa.pdf")
+    pdfs.make_scan_with_stamp(dump / "courrier.pdf")
+    case = tmp_path / "case"
+    for args in (("scan", dump, "--case", case, "--workers", "2"),
+                 ("export", "--case", case, "--what", "findings", "--format", "csv",
+                  "-o", tmp_path / "findings.csv"),
+                 ("export", "--case", case, "--what", "files", "--format", "csv",
+                  "-o", tmp_path / "files.csv")):
+        result = cli(*args)
+        assert result.exit_code == 0, result.output
+    with (tmp_path / "findings.csv").open(encoding="utf-8", newline="") as fh:
+        findings = {(r["file"], r["entity"], r["value"]) for r in csv.DictReader(fh)}
+    with (tmp_path / "files.csv").open(encoding="utf-8", newline="") as fh:
+        files = {r["file"]: r for r in csv.DictReader(fh)}
+    assert files["report.pdf!/liste.csv"]["status"] == "scanned"
+    assert ("report.pdf!/liste.csv", "NIR", NIR) in findings
+    assert ("report.pdf!/note.txt", "EMAIL", EMAIL) in findings
+    assert {("cerfa.pdf", "NIR", NIR), ("cerfa.pdf", "PHONE", PHONE),
+            ("cerfa.pdf", "EMAIL", EMAIL)} <= findings
+    assert ("courrier.pdf", "NIR", NIR) in findings
