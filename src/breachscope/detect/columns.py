@@ -11,7 +11,10 @@ number..., how many look like names). The rules, in short:
   (lower confidence); admission/visit headers give VISIT_DATE; other date columns no label;
 - name labels come from the header, checked against values that look like names;
 - a column whose header says nothing known but whose values are identifier-shaped and match
-  the table's people one to one is a person identifier (``PATIENT_ID``, lower confidence).
+  the table's people one to one is a person identifier (``PATIENT_ID``, lower confidence);
+- a phone header over 9-digit numbers starting with 1–7 or 9 (``612345678``: a phone stored
+  as a number in a sheet, its leading 0 lost) is a phone column, the 0 restored in its cells;
+  without a phone header a 9-digit number is never a phone (FINESS, SIREN are 9 digits).
 
 What each label's values must show is the entity registry's (:mod:`breachscope.entities`:
 ``column_rule``, ``column_check``).
@@ -69,6 +72,9 @@ class ColumnLabel:
     confidence: float
     reason: str
     from_values: bool = False
+    #: A phone column whose numbers lost their leading 0 (stored as numbers in a sheet):
+    #: :func:`restore_phone_zeros` puts it back in each chunk's cells.
+    phone_zeros: bool = False
 
 
 def is_placeholder(value: str) -> bool:
@@ -367,6 +373,7 @@ def classify_columns(table: TableUnit, *, today: date | None = None) -> list[Col
     results: list[ColumnLabel] = []
     undated: list[tuple[int, ColumnStats]] = []  # date-like columns whose header says nothing
     all_stats: list[ColumnStats] = []
+    padded: set[int] = set()
     for index, (name, tokens) in enumerate(zip(table.header, all_tokens, strict=True)):
         stats = column_stats(sample_values(table.column(index)), today)
         all_stats.append(stats)
@@ -376,6 +383,20 @@ def classify_columns(table: TableUnit, *, today: date | None = None) -> list[Col
             label, confidence, reason = None, 0.0, "empty column"
         elif header_guess is not None:
             label, confidence, reason = _from_header(header_guess, stats, quoted)
+            if header_guess == "PHONE":
+                # Phones stored as numbers in a sheet lost their leading 0: judged restored.
+                sample = sample_values(table.column(index))
+                share = _missing_zero_share(sample)
+                if share:
+                    restored = column_stats([_with_zero(v) for v in sample], today)
+                    found = _from_header(header_guess, restored, quoted)
+                    if found[0] == "PHONE":
+                        label, confidence, reason = found
+                        reason += (f"; leading 0 restored on {_pct(share)} of values "
+                                   "(phones stored as numbers)")
+                        stats = all_stats[-1] = restored
+                        restore_phone_zeros(table, [index])
+                        padded.add(index)
             if label is None and header_guess == "NIR" and h.is_foreign_ssn_header(tokens) \
                     and stats.alpha < 0.2:
                 # Another country's social security number: no NIR, but a person's own
@@ -394,12 +415,48 @@ def classify_columns(table: TableUnit, *, today: date | None = None) -> list[Col
                 reason = f"header {quoted} is about a date, but not a birth or visit date"
         if label is not None and (veto := _values_contradict(label, table.column(index))):
             label, confidence, reason = None, 0.0, f"{reason}; but {veto}"
-        results.append(ColumnLabel(index, name, label, confidence, reason))
+        results.append(ColumnLabel(index, name, label, confidence, reason,
+                                   phone_zeros=index in padded))
     _infer_names(table, results, undated)
     _infer_birth_date(table, results, undated)
     if not any(h.is_staff_header(t) for t in all_tokens):
         _infer_identifier(table, results, all_tokens, all_stats)
     return results
+
+
+# A French phone number without its leading 0: 9 digits, the first 1–5 (geographic), 6–7
+# (mobile) or 9 (VoIP). 8 (special-rate services) is left out: no one's own number.
+_NINE_DIGITS = re.compile(r"[1-79]\d{8}")
+# The share of sampled values that must be such numbers (or already valid phones).
+PHONE_ZEROS_SHARE = VALIDATOR_THRESHOLD
+
+
+def _with_zero(value: str) -> str:
+    return "0" + value if _NINE_DIGITS.fullmatch(value) else value
+
+
+def _missing_zero_share(sample: list[str]) -> float:
+    """The share of sampled values that are phones without their leading 0, when with the
+    values already valid as phones they make most of the sample; else 0.0."""
+    from breachscope.detect.validators import normalize_phone
+
+    if not sample:
+        return 0.0
+    nine = sum(1 for v in sample if _NINE_DIGITS.fullmatch(v)) / len(sample)
+    valid = sum(1 for v in sample if normalize_phone(v) is not None) / len(sample)
+    return nine if nine and nine + valid >= PHONE_ZEROS_SHARE else 0.0
+
+
+def restore_phone_zeros(table: TableUnit, indexes: list[int]) -> None:
+    """Prefix with ``0`` the 9-digit cells (first digit 1–7 or 9) of the columns
+    ``indexes`` of ``table``, in place: done by :func:`classify_columns` on the chunk it
+    classifies; a later chunk of the same table needs it for the columns whose
+    :attr:`ColumnLabel.phone_zeros` is set."""
+    for row in table.rows:
+        for index in indexes:
+            cell = row[index].strip()
+            if _NINE_DIGITS.fullmatch(cell):
+                row[index] = "0" + cell
 
 
 _DECIMAL = re.compile(r"[-+]?\d+[.,]\d+")

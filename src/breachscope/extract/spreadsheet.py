@@ -18,6 +18,9 @@
   exponent, no ``.0``; a zero-padded number format such as ``00000`` or ``0#########``
   restores the leading zeros of postal codes and phone numbers), other floats ``repr``,
   booleans ``TRUE``/``FALSE``, empty cells ``""``. Fully empty rows are skipped.
+- Cell comments (which read-only openpyxl does not give): one :class:`TextUnit` per sheet,
+  ``comments <SheetName>``, a ``B12: text`` line per comment
+  (:mod:`breachscope.extract.xlsx_comments`).
 - Embedded objects (``xl/embeddings/*``: a Word letter, a PDF, an OLE package wrapping a
   file) and pictures (``xl/media/*``) are yielded after the sheets as members
   (:func:`~breachscope.extract._office.embedded_parts`): ``export.xlsx!/image1.png``.
@@ -44,6 +47,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from breachscope.extract._office import cell_text, check_zip, embedded_parts
 from breachscope.extract._table import HEADER_SEARCH_ROWS, find_header, span, table_chunks
 from breachscope.extract.units import EmbeddedFile, ExtractionError, TableUnit, TextUnit
+from breachscope.extract.xlsx_comments import comment_units
 
 # Zip bombs dressed as workbooks are refused by ``_office.check_zip`` (its limits).
 
@@ -63,6 +67,7 @@ def partition_xlsx(path: Path) -> Iterator[TableUnit | TextUnit | EmbeddedFile]:
         raise ExtractionError("xlsx not read: defusedxml is not installed")
     members = check_zip(path, "xlsx")
     yield from _sheets(path)
+    yield from comment_units(path)
     yield from embedded_parts(path, "xlsx", members, _EMBEDDED)
 
 
