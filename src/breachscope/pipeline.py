@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
 import queue
 import time
 from collections import deque
@@ -79,7 +80,8 @@ class _TaskRunner:
         self.context = multiprocessing.get_context("spawn")
         self.events = self.context.Queue()
         self.on_event: Callable[[str, int], None] | None = None
-        self.initargs = (settings.memory_limit_mb, self.events, str(case.work_dir / "tmp"))
+        self.initargs = (settings.memory_limit_mb, self.events, str(case.work_dir / "tmp"),
+                         os.getpid())
         self.pool = ProcessPool(
             max_workers=self.workers, initializer=init_worker, initargs=self.initargs,
             context=self.context,

@@ -104,11 +104,13 @@ class TaskTimeout(BaseException):
 
 # -- worker process set-up -----------------------------------------------------------------
 
-def init_worker(memory_limit_mb: int, events: object = None, temp_dir: str | None = None
-                ) -> None:
-    """Pool initializer: cap this process's address space, forbid the network, connect
-    progress events (``breachscope.events``) to the main process, and keep temporary files in
-    the case's work area (``temp_dir``)."""
+def init_worker(memory_limit_mb: int, events: object = None, temp_dir: str | None = None,
+                parent_pid: int | None = None) -> None:
+    """Pool initializer: end with the main process (``parent_pid``), cap this process's
+    address space, forbid the network, connect progress events (``breachscope.events``) to the
+    main process, and keep temporary files in the case's work area (``temp_dir``)."""
+    if parent_pid is not None:
+        _die_with_parent(parent_pid)
     if temp_dir:
         _use_temp_dir(temp_dir)
     from breachscope import events as progress_events
@@ -139,6 +141,32 @@ def init_worker(memory_limit_mb: int, events: object = None, temp_dir: str | Non
     forbid_network()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process handles Ctrl-C
     _warm_up()
+
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """A worker never outlives the main process: after a ``kill -9`` of the scan, workers went
+    on for 20 s writing results (issue 12). On Linux the kernel sends SIGKILL to this process
+    when its parent dies (``PR_SET_PDEATHSIG``); a thread watching the parent's pid is the
+    fallback elsewhere (and covers a parent that died before the ``prctl``)."""
+    import threading
+
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent_pid:  # the parent died before the prctl
+        os._exit(0)
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def _use_temp_dir(temp_dir: str) -> None:
@@ -251,11 +279,11 @@ def _scan(
     from breachscope.extract.dispatch import UnsupportedType, partition
     from breachscope.extract.partial import PartialContent
     from breachscope.extract.units import EncryptedContent, ExtractionError, TableUnit
+    from breachscope.filetypes import BY_NAME
 
-    if file_type == "empty":
-        return ContentResult("skipped", "empty file")
-    if file_type == "office_encrypted":
-        return ContentResult("encrypted", "password-protected Office document")
+    spec = BY_NAME.get(file_type)
+    if spec is not None and spec.extractor is None and spec.status:  # e.g. an empty file
+        return ContentResult(spec.status, spec.reason)
     sink = _ResultSink(work_dir)
     detector = StreamingDetector()
     n_units = n_rows = 0
@@ -264,9 +292,10 @@ def _scan(
     declared: list[list[DeclaredKey]] = []
     expander: _Expander | None = None
     stopped: str | None = None  # the limit that stopped the content: "time" or "memory"
-    units = partition(path, file_type)
+    units: Iterator[object] = iter(())
     try:
         try:
+            units = partition(path, file_type)  # raises UnsupportedType at once
             for unit in units:
                 if isinstance(unit, EmbeddedFile):  # an attachment: scanned as a member
                     if expander is None:
