@@ -423,3 +423,90 @@ def rc4_encrypted_doc(paragraphs: list[str], password: str) -> bytes:
 
     return compound_file({"WordDocument": encrypted(bytes(word), 0x44),
                           "1Table": encrypted(table, len(header))})
+
+
+# --- PowerPoint 97-2003 ------------------------------------------------------------------------
+
+def _ppt_record(kind: int, body: bytes = b"", instance: int = 0,
+                container: bool = False) -> bytes:
+    """A PowerPoint record: version/instance, type, length, then the body ([MS-PPT] 2.3.1)."""
+    return struct.pack("<HHI", (instance << 4) | (0xF if container else 0), kind,
+                       len(body)) + body
+
+
+def _ppt_chars(text: str) -> bytes:
+    return _ppt_record(0x0FA0, text.replace("\n", "\r").encode("utf-16-le"))
+
+
+def _ppt_bytes(text: str) -> bytes:
+    return _ppt_record(0x0FA8, text.replace("\n", "\r").encode("latin-1"))
+
+
+def _ppt_drawing(*atoms: bytes) -> bytes:
+    """A slide's drawing holding text boxes: PPDrawing > OfficeArtDgContainer > SpgrContainer
+    > SpContainer > ClientTextbox > text atoms."""
+    box = _ppt_record(0xF00D, b"".join(atoms), container=True)
+    return _ppt_record(0x040C, _ppt_record(0xF002, _ppt_record(0xF003, _ppt_record(
+        0xF004, box, container=True), container=True), container=True), container=True)
+
+
+def _slide_persist(persist: int, slide_id: int) -> bytes:
+    return _ppt_record(0x03F3, struct.pack("<IIIII", persist, 0, 1, slide_id, 0))
+
+
+def ppt_streams(encrypted: bool = False) -> dict[str, bytes]:
+    """The streams of a PowerPoint 97 presentation, laid out as PowerPoint writes them after
+    one incremental save: a document container whose slide lists name two slides (the first
+    with its title cached there) and a notes page; slide 1 with a text box (UTF-16 text),
+    slide 2 with 8-bit text; the notes of slide 1; a first edit (persist directory + user
+    edit) and a second one that replaced slide 2 (its old version, with a phone number
+    since deleted, is still in the stream). ``encrypted``: marked as PowerPoint marks a
+    password-protected file (``Current User``'s header token, the last edit naming an
+    RC4 CryptoAPI encryption session), though the records are left in the clear."""
+    stream = bytearray()
+
+    def put(data: bytes) -> int:
+        offset = len(stream)
+        stream.extend(data)
+        return offset
+
+    slides = _ppt_record(0x0FF0, _slide_persist(2, 256) + _ppt_record(
+        0x0F9F, struct.pack("<I", 0)) + _ppt_chars("Staff de cardiologie")
+        + _slide_persist(3, 257), instance=0, container=True)
+    notes = _ppt_record(0x0FF0, _slide_persist(4, 258), instance=2, container=True)
+    document = put(_ppt_record(0x03E8, _ppt_record(0x03E9, bytes(40)) + slides + notes,
+                               container=True))
+    slide1 = put(_ppt_record(0x03EE, _ppt_record(0x03EF, bytes(24)) + _ppt_drawing(
+        _ppt_chars(f"Patiente : {LAST} {FIRST}, née le 12/03/1954\nNIR : {NIR}")),
+        container=True))
+    old2 = put(_ppt_record(0x03EE, _ppt_drawing(
+        _ppt_bytes("Ancien numéro : 01 23 45 67 89\nTél. : 06 12 34 56 78")), container=True))
+    notes1 = put(_ppt_record(0x03F0, _ppt_record(0x03F1, struct.pack("<IHH", 256, 0, 0))
+                             + _ppt_drawing(_ppt_chars(f"Rappeler {EMAIL}")), container=True))
+    directory1 = put(_ppt_record(0x1772, struct.pack("<IIIII", (4 << 20) | 1, document, slide1,
+                                                     old2, notes1)))
+    edit1 = put(_ppt_record(0x0FF5, struct.pack("<IHBBIIIIHH", 256, 0, 0, 3, 0, directory1,
+                                                1, 5, 1, 0)))
+    new2 = put(_ppt_record(0x03EE, _ppt_drawing(_ppt_bytes(f"Tél. : {PHONE}")),
+                           container=True))
+    entries = struct.pack("<II", (1 << 20) | 3, new2)
+    session = b""
+    if encrypted:  # a CryptSession10Container: RC4 CryptoAPI encryption header and verifier
+        header = struct.pack("<IIIIIIII", 0x04, 0, 0x6801, 0x8004, 0x80, 1, 0, 0) + bytes(2)
+        info = (struct.pack("<HHII", 2, 2, 0x04, len(header)) + header
+                + struct.pack("<I", 16) + bytes(range(16)) + bytes(16)
+                + struct.pack("<I", 20) + bytes(20))
+        entries += struct.pack("<II", (1 << 20) | 5, put(_ppt_record(0x2F14, info,
+                                                                       container=True)))
+        session = struct.pack("<I", 5)  # encryptSessionPersistIdRef
+    directory2 = put(_ppt_record(0x1772, entries))
+    edit2 = put(_ppt_record(0x0FF5, struct.pack("<IHBBIIIIHH", 256, 0, 0, 3, edit1,
+                                                directory2, 1, 6, 1, 0) + session))
+    token = 0xF3D1C4DF if encrypted else 0xE391C05F
+    user = _ppt_record(0x0FF6, struct.pack("<IIIHHBBH", 0x14, token, edit2, 4, 0x03F4, 3, 0, 0)
+                       + b"user" + struct.pack("<I", 8))
+    return {"PowerPoint Document": bytes(stream), "Current User": user}
+
+
+def make_ppt(path: Path, encrypted: bool = False) -> None:
+    Path(path).write_bytes(compound_file(ppt_streams(encrypted)))

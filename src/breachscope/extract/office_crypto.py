@@ -36,7 +36,8 @@ from breachscope.extract.units import EncryptedContent, ExtractionError, Unit
 #: The biggest encrypted package decrypted (bytes).
 MAX_PACKAGE = 256 * 1024 * 1024
 #: Sniffed types whose extractor reads the file in this process (an in-memory file serves).
-_IN_PROCESS = frozenset({"docx", "xlsx", "xlsb", "pptx", "xls", "ods", "odt", "csv", "text"})
+_IN_PROCESS = frozenset({"docx", "xlsx", "xlsb", "pptx", "ppt", "xls", "ods", "odt", "csv",
+                         "text"})
 _REASON = "Office document encrypted (password protected)"
 #: Set while a decrypted document is read: a document that still says it is encrypted once
 #: decrypted is not decrypted again (no loop).
