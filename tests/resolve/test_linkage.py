@@ -170,12 +170,12 @@ def test_contacts_are_pooled_over_the_exact_group(case):
 
 def test_swapped_names_are_put_back_only_when_the_gazetteers_are_clear(case):
     from breachscope.resolve.linkage import _INPUT_SQL, _register_gazetteers
-    from breachscope.resolve.people import _STEP_RECORDS, install_fold_macro
+    from breachscope.resolve.people import install_fold_macro, prepare_records
     insert_records(case.db, [rec("a", "Marie", "Dupont"), rec("b", "Thomas", "Martin"),
                              rec("c", "Dupont", "Marie")])
     db = case.db
     install_fold_macro(db)
-    db.execute(_STEP_RECORDS)
+    prepare_records(db)
     db.execute("CREATE TEMP TABLE _bs_exact AS SELECT rn, rn AS grp FROM _bs_rec")
     _register_gazetteers(db)
     rows = dict(db.execute(f"SELECT unique_id, name_key FROM ({_INPUT_SQL})").fetchall())

@@ -14,6 +14,7 @@ from people_reference import insert_records, reference_people
 
 from breachscope.case import Case
 from breachscope.detect.validators import fold
+from breachscope.resolve import placeholders
 from breachscope.resolve.people import install_fold_macro, rebuild_people
 
 PEOPLE_FIELDS = ("person_id", "role", "last_name", "first_name", "birth_date", "nir",
@@ -183,7 +184,10 @@ def _random_records(seed: int, n: int) -> list[dict]:
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_sql_matches_the_python_reference_on_random_records(case, seed):
+def test_sql_matches_the_python_reference_on_random_records(case, seed, monkeypatch):
+    # Three phones and two e-mails shared by every name of the set: placeholders by the
+    # frequency rule, which the reference does not know (tested in test_placeholders.py).
+    monkeypatch.setattr(placeholders, "MAX_OWNER_NAMES", 10**9)
     records = _random_records(seed, 1500)
     insert_records(case.db, records)
     rebuild_people(case, linkage="exact")

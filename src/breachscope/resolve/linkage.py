@@ -29,8 +29,11 @@ import datetime as dt
 import logging
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
+
+from breachscope.resolve.spill import is_spill_cap_error, reached, spill_cap
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +46,9 @@ PRIOR = 1e-4
 # The records Splink sees: one row per record with its comparison columns. ``fold`` is the
 # macro of breachscope.resolve.people (installed on the case connection by the caller), and
 # ``_bs_exact(rn, grp)`` the exact-key group of every record.
+#
+# Placeholder values (01/01/1900, a switchboard's phone, inconnu@...: resolve.placeholders)
+# are already blank in ``_bs_rec``: they are neither blocking keys nor evidence.
 #
 # Names and birth dates are the record's own. Contacts (phones, e-mails, postal codes) are
 # pooled over the record's exact-key group, and a NIR, IPP, sex or birth date the record lacks
@@ -80,7 +86,7 @@ own AS (
                  nullif(fold_last, '')) AS name_birth,
         coalesce(CASE WHEN m.particle IN ('NEE', 'NE') THEN m.first_part ELSE m.second END,
                  nullif(fold_last, '')) AS name_used,
-        CASE WHEN regexp_matches(r.birth_date, '^\d{4}-\d{2}-\d{2}$') THEN r.birth_date END
+        CASE WHEN regexp_matches(b.birth_date, '^\d{4}-\d{2}-\d{2}$') THEN b.birth_date END
             AS birth,
         nullif(b.nir, '') AS nir,   -- the record's own NIR (resolve.people._OWN_NIR)
         -- Sex: the record's own field ("F", "Femme", "Mme", "2", "H", "M.", "1"...), else
@@ -90,10 +96,10 @@ own AS (
              WHEN regexp_matches(upper(trim(r.sex)), '^(H|M|1$)') THEN FALSE
              WHEN b.nir[1] IN ('2', '8') THEN TRUE
              WHEN b.nir[1] IN ('1', '7') THEN FALSE END AS female,
-        nullif(trim(r.patient_id), '') AS ipp,
-        list_filter(r.phones, x -> x <> '') AS phones,
-        list_transform(list_filter(r.emails, x -> x <> ''), x -> lower(x)) AS emails,
-        nullif(r.postal_code, '') AS postal_code,
+        b.patient_id AS ipp,
+        list_filter(b.phones, x -> x <> '') AS phones,
+        list_transform(list_filter(b.emails, x -> x <> ''), x -> lower(x)) AS emails,
+        nullif(b.postal_code, '') AS postal_code,
         nullif(fold(coalesce(r.city, '')), '') AS city,
         -- The street address as its words (number, street, locality): two records of one
         -- person share most of them, whatever the order or the typos elsewhere.
@@ -522,8 +528,9 @@ def settings(prior: float = PRIOR) -> dict:
 
 def splink_connection(db: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     """Splink's own in-memory DuckDB connection, set like the case's: its ``memory_limit``, a
-    spill directory inside the case's, no extension loaded from the network, and its spill
-    files encrypted when the case's are (an encrypted case)."""
+    spill directory inside the case's capped by :func:`breachscope.resolve.spill.spill_cap`
+    (``max_temp_directory_size``), no extension loaded from the network, and its spill files
+    encrypted when the case's are (an encrypted case)."""
     memory_limit, temp_dir, encrypted = db.execute(
         "SELECT current_setting('memory_limit'), current_setting('temp_directory'), "
         "current_setting('temp_file_encryption')").fetchone()
@@ -535,6 +542,7 @@ def splink_connection(db: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnectio
         spill = Path(temp_dir) / "linkage"
         spill.mkdir(parents=True, exist_ok=True)
         config["temp_directory"] = str(spill)
+        config["max_temp_directory_size"] = f"{spill_cap(spill)}B"
     con = duckdb.connect(":memory:", config=config)
     if str(encrypted).lower() == "true":
         # Names, NIRs and birth dates spilled in plaintext would defeat the case's encryption.
@@ -543,12 +551,21 @@ def splink_connection(db: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnectio
     return con
 
 
+class LinkageStats(NamedTuple):
+    """What one linkage did: records in, candidate pairs its blocking rules generated (the
+    pairs it compared: its work and spill grow with them), pairs scored above the threshold."""
+    records: int
+    candidate_pairs: int
+    pairs: int
+
+
 def splink_edges(db: duckdb.DuckDBPyConnection, *, threshold: float | None = None
-                 ) -> tuple[int, int]:
+                 ) -> LinkageStats:
     """Create ``temp._bs_splink_edges(a, b)`` (record numbers ``rn`` of ``_bs_rec``, a > b)
-    with the pairs Splink scores at or above ``threshold``; returns (records in, pairs).
-    Splink's connection gets the case connection's ``memory_limit`` and spill directory, so
-    nothing is written outside the case."""
+    with the pairs Splink scores at or above ``threshold``; returns its :class:`LinkageStats`.
+    Splink's connection gets the case connection's ``memory_limit`` and a capped spill
+    directory inside the case's, so nothing is written outside the case; reaching the cap
+    raises :class:`breachscope.resolve.spill.SpillCapReached`."""
     from splink import DuckDBAPI, Linker
 
     if threshold is None:
@@ -565,8 +582,9 @@ def splink_edges(db: duckdb.DuckDBPyConnection, *, threshold: float | None = Non
     n = records.num_rows
     db.execute("CREATE OR REPLACE TEMP TABLE _bs_splink_edges (a BIGINT, b BIGINT, p DOUBLE)")
     if n < 2:
-        return n, 0
+        return LinkageStats(n, 0, 0)
     con = splink_connection(db)
+    cap = parse_cap(con)
     try:
         api = DuckDBAPI(connection=con)
         sdf = api.register(records, table_name="bs_records")
@@ -578,6 +596,10 @@ def splink_edges(db: duckdb.DuckDBPyConnection, *, threshold: float | None = Non
                 frequencies = frequencies.read_all()
             linker.table_management.register_term_frequency_lookup(
                 api.register(frequencies, table_name=f"bs_tf_{column}"), column)
+        # The candidate pairs, materialised once (predict() reuses them from Splink's cache):
+        # their number is the linkage's work, logged and kept in meta.
+        blocked = linker.inference.compute_blocked_pairs_for_predict()
+        candidates = con.execute(f"SELECT count(*) FROM {blocked.physical_name}").fetchone()[0]
         pairs = linker.inference.predict(threshold_match_probability=threshold,
                                          warning_mode="never") \
             if _accepts_warning_mode(linker) else \
@@ -588,6 +610,10 @@ def splink_edges(db: duckdb.DuckDBPyConnection, *, threshold: float | None = Non
             f"FROM {pairs.physical_name}").arrow()
         if hasattr(edges, "read_all"):
             edges = edges.read_all()
+    except Exception as exc:
+        if is_spill_cap_error(exc):
+            raise reached(cap, "spill/linkage") from None
+        raise
     finally:
         con.close()
     db.register("_bs_splink_arrow", edges)
@@ -595,9 +621,16 @@ def splink_edges(db: duckdb.DuckDBPyConnection, *, threshold: float | None = Non
         db.execute("INSERT INTO _bs_splink_edges SELECT a, b, p FROM _bs_splink_arrow")
     finally:
         db.unregister("_bs_splink_arrow")
-    log.debug("linkage: %d records, prior %.3g, %d pairs in %.1f s", n, prior, edges.num_rows,
-              time.perf_counter() - start)
-    return n, edges.num_rows
+    log.debug("linkage: %d records, prior %.3g, %d candidate pairs, %d pairs in %.1f s", n,
+              prior, candidates, edges.num_rows, time.perf_counter() - start)
+    return LinkageStats(n, candidates, edges.num_rows)
+
+
+def parse_cap(con: duckdb.DuckDBPyConnection) -> int:
+    """The connection's ``max_temp_directory_size`` in bytes (for the error message)."""
+    from breachscope.resolve.spill import parse_size
+    value = con.execute("SELECT current_setting('max_temp_directory_size')").fetchone()[0]
+    return parse_size(str(value)) or 0
 
 
 def _accepts_warning_mode(linker) -> bool:

@@ -45,6 +45,8 @@ import duckdb
 from breachscope.case import Case
 from breachscope.detect.validators import _FOLD_EXTRA, _FOLD_SEPARATORS
 from breachscope.masking import scrub
+from breachscope.resolve.placeholders import placeholders_sql
+from breachscope.resolve.spill import capped
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +58,8 @@ _COMPAT_RANGES = (
     range(0xA0, 0x300), range(0x370, 0x400), range(0x587, 0x588), range(0x1E00, 0x2190),
     range(0x3000, 0x3001), range(0xFB00, 0xFB18), range(0xFF01, 0xFF5F),
 )
-_TMP = ("_bs_rec", "_bs_keys", "_bs_edges", "_bs_lab", "_bs_lab_next", "_bs_root",
-        "_bs_exact", "_bs_splink_edges", "_bs_context")
+_TMP = ("_bs_raw", "_bs_placeholders", "_bs_rec", "_bs_keys", "_bs_edges", "_bs_lab",
+        "_bs_lab_next", "_bs_root", "_bs_exact", "_bs_splink_edges", "_bs_context")
 LINKAGE_METHODS = ("exact", "splink")
 LINKAGE_ENV = "BREACHSCOPE_LINKAGE"
 
@@ -115,11 +117,11 @@ CASE WHEN regexp_matches(nir, '^[1278]\d{4}')
      THEN NULL ELSE nir END
 """
 
-_STEP_RECORDS = f"""
-CREATE OR REPLACE TEMP TABLE _bs_rec AS
-SELECT row_number() OVER (ORDER BY record_id) AS rn, record_id, left({_OWN_NIR}, 13) AS nir,
-    birth_date,
-    phones, emails,
+# The records with their folded names and their raw key values (placeholders still in).
+_STEP_RAW = """
+CREATE OR REPLACE TEMP TABLE _bs_raw AS
+SELECT row_number() OVER (ORDER BY record_id) AS rn, record_id, left(nir, 13) AS nir,
+    birth_date, phones, emails, postal_code, trim(patient_id) AS patient_id,
     CASE WHEN last_name <> '' THEN fold(last_name)
          WHEN full_name <> '' THEN fold(full_name) END AS fold_last,
     CASE WHEN last_name <> '' THEN fold(coalesce(first_name, ''))
@@ -127,6 +129,45 @@ SELECT row_number() OVER (ORDER BY record_id) AS rn, record_id, left({_OWN_NIR},
          -- Only a first name: no name key (fold_last is NULL), but the linkage sees it.
          WHEN first_name <> '' THEN fold(first_name) END AS fold_first
 FROM records
+"""
+
+# The records resolution works on: placeholder values (resolve.placeholders: 01/01/1900, a
+# switchboard's phone, inconnu@..., a NIR of all 1s) blanked, so they are neither exact keys,
+# nor blocking keys, nor evidence in the linkage; then the record's own NIR (_OWN_NIR, on the
+# blanked birth date: a default of 1900 would make every NIR look like someone else's).
+_STEP_RECORDS = f"""
+CREATE OR REPLACE TEMP TABLE _bs_rec AS
+WITH ph AS (
+    SELECT
+        coalesce(list(value) FILTER (WHERE kind = 'birth'), []) AS birth,
+        coalesce(list(value) FILTER (WHERE kind = 'nir'), []) AS nir,
+        coalesce(list(value) FILTER (WHERE kind = 'phone'), []) AS phone,
+        coalesce(list(value) FILTER (WHERE kind = 'email'), []) AS email,
+        coalesce(list(value) FILTER (WHERE kind = 'ipp'), []) AS ipp,
+        coalesce(list(value) FILTER (WHERE kind = 'postal'), []) AS postal
+    FROM _bs_placeholders
+),
+clean AS (
+    SELECT r.rn, r.record_id, r.fold_last, r.fold_first,
+        CASE WHEN NOT list_contains(ph.nir, r.nir) THEN r.nir END AS nir,
+        CASE WHEN NOT list_contains(ph.birth, r.birth_date) THEN r.birth_date END
+            AS birth_date,
+        CASE WHEN len(ph.phone) = 0 THEN r.phones
+             ELSE list_filter(r.phones, x -> NOT coalesce(list_contains(ph.phone, x), FALSE))
+        END AS phones,
+        CASE WHEN len(ph.email) = 0 THEN r.emails
+             ELSE list_filter(r.emails,
+                              x -> NOT coalesce(list_contains(ph.email, lower(x)), FALSE))
+        END AS emails,
+        CASE WHEN NOT list_contains(ph.postal, r.postal_code) THEN r.postal_code END
+            AS postal_code,
+        CASE WHEN NOT list_contains(ph.ipp, r.patient_id) THEN nullif(r.patient_id, '') END
+            AS patient_id
+    FROM _bs_raw r, ph
+)
+SELECT rn, record_id, {_OWN_NIR} AS nir, birth_date, phones, emails, postal_code,
+    patient_id, fold_last, fold_first
+FROM clean
 """
 
 # A key is one string: kind, folded last, folded first and value separated by U+001F, which
@@ -354,6 +395,29 @@ def _propagate(db: duckdb.DuckDBPyConnection, max_rounds: int, edges: str = "_bs
         total = new_total
 
 
+def prepare_records(db: duckdb.DuckDBPyConnection) -> str:
+    """Build ``temp._bs_rec`` (the records as resolution sees them: folded names, placeholder
+    values blanked, own NIR) with ``temp._bs_raw`` and ``temp._bs_placeholders``; returns the
+    placeholder counts (:func:`_placeholder_counts`). Needs the ``fold`` macro."""
+    db.execute(_STEP_RAW)
+    db.execute(placeholders_sql())
+    placeholders = _placeholder_counts(db)
+    db.execute(_STEP_RECORDS)
+    return placeholders
+
+
+def _placeholder_counts(db: duckdb.DuckDBPyConnection) -> str:
+    """How many placeholder values of each kind were set aside, and how many records bore
+    them (kept in ``meta`` as ``linkage_placeholders``): counts only, never the values (a
+    switchboard's phone is still an identifier)."""
+    rows = db.execute("SELECT kind, count(*), sum(records) FROM _bs_placeholders "
+                      "GROUP BY kind ORDER BY kind").fetchall()
+    text = ", ".join(f"{kind}: {values} ({records} records)" for kind, values, records in rows)
+    if text:
+        log.info("placeholder values not used for linkage: %s", text)
+    return text
+
+
 def rebuild_people(case: Case, *, max_rounds: int = 100, linkage: str | None = None) -> int:
     """Recompute ``people`` and ``person_records`` from all records; returns the count.
     ``linkage``: ``"exact"`` (keys only) or ``"splink"`` (keys + probabilistic pairs); by
@@ -361,12 +425,22 @@ def rebuild_people(case: Case, *, max_rounds: int = 100, linkage: str | None = N
     db = case.db
     method = linkage_method(case, linkage)
     install_fold_macro(db)
+    # Everything resolution spills is capped (resolve.spill): a dump built to blow up the
+    # linkage stops with a clear message instead of filling the disk.
+    with capped(db, "spill"):
+        return _rebuild(case, method, max_rounds)
+
+
+def _rebuild(case: Case, method: str, max_rounds: int) -> int:
+    db = case.db
     start = time.perf_counter()
     linkage_error = ""
+    candidate_pairs = 0
     try:
         # With the linkage, a bare first and last name is no exact key (see _STEP_KEYS).
         bare_full = "FALSE" if method == "splink" else "TRUE"
-        for step in (_STEP_RECORDS, _STEP_MENTIONS, _STEP_KEYS, _STEP_EDGES):
+        placeholders = prepare_records(db)
+        for step in (_STEP_MENTIONS, _STEP_KEYS, _STEP_EDGES):
             db.execute(step.replace("{bare_full}", bare_full))
         db.execute("INSERT INTO _bs_edges SELECT a, b FROM _bs_context")
         if method == "splink":
@@ -378,7 +452,7 @@ def rebuild_people(case: Case, *, max_rounds: int = 100, linkage: str | None = N
                        "SELECT r.rn, coalesce(l.lbl, r.rn) AS grp "
                        "FROM _bs_rec r LEFT JOIN _bs_lab l ON l.v = r.rn")
             try:
-                splink_edges(db)
+                candidate_pairs = splink_edges(db).candidate_pairs
             except Exception as exc:  # any failure falls back to the exact keys
                 # Out of memory under a small --memory-limit, mostly: the people still exist,
                 # made with the exact keys only, and the case says why.
@@ -397,8 +471,10 @@ def rebuild_people(case: Case, *, max_rounds: int = 100, linkage: str | None = N
         mentions, mention_people = db.execute(_UNRESOLVED).fetchone()
         with case.transaction():
             db.execute("INSERT OR REPLACE INTO meta VALUES ('unresolved_mentions', ?), "
-                       "('unresolved_people', ?), ('people_linkage', ?), ('linkage_error', ?)",
-                       [str(mentions), str(mention_people), method, linkage_error])
+                       "('unresolved_people', ?), ('people_linkage', ?), ('linkage_error', ?), "
+                       "('linkage_placeholders', ?), ('linkage_candidate_pairs', ?)",
+                       [str(mentions), str(mention_people), method, linkage_error,
+                        placeholders, str(candidate_pairs)])
             replace_people(db, _SELECT_PEOPLE)
             db.execute("DELETE FROM person_records")
             db.execute("INSERT INTO person_records SELECT person_id, record_id FROM _bs_root")
