@@ -154,6 +154,8 @@ class Case:
             raise CaseError(f"no case at {self.dir} (expected {DB_NAME}); run `breachscope scan`")
         self.dir.mkdir(parents=True, exist_ok=True)
         self.encrypted = key is not None
+        # Contents recorded done that this run redoes (``retry_on_rescan``).
+        self.retry: set[str] = set()
         self.db = _connect(db_path, key, memory_limit, self.dir / "spill")
         self._migrate()
 
@@ -240,8 +242,32 @@ class Case:
     # -- files and contents ------------------------------------------------------------------
 
     def content_status(self, sha256: str) -> str | None:
+        """The content's recorded status; ``None`` (to do) for one this run retries."""
+        if sha256 in self.retry:
+            return None
         row = self.db.execute("SELECT status FROM contents WHERE sha256 = ?", [sha256]).fetchone()
         return row[0] if row else None
+
+    def retry_on_rescan(self, *, encrypted: bool) -> set[str]:
+        """Choose the contents this scan redoes although they are recorded: those that failed
+        for a reason marked ``(retryable)`` (no space left on device), and with ``encrypted``
+        (the scan has passwords) those recorded ``encrypted``. An archive (or message) is
+        redone when one of its members is, since members are only reached through it."""
+        rows = self.db.execute(
+            "SELECT f.path, c.sha256 FROM contents c JOIN files f USING (sha256) "
+            "WHERE (c.status = 'failed' AND ends_with(c.reason, '(retryable)')) "
+            "OR (? AND c.status = 'encrypted')", [encrypted]).fetchall()
+        retry = {sha for _path, sha in rows}
+        containers: set[str] = set()
+        for path, _sha in rows:
+            parts = path.split("!/")
+            containers.update("!/".join(parts[:i]) for i in range(1, len(parts)))
+        if containers:
+            retry.update(sha for (sha,) in self.db.execute(
+                "SELECT sha256 FROM files WHERE list_contains(?, path)",
+                [sorted(containers)]).fetchall())
+        self.retry = retry
+        return retry
 
     def known_file(self, path: str) -> tuple[str, int, float | None] | None:
         """(sha256, size, mtime) recorded for a path, to skip re-hashing unchanged files."""

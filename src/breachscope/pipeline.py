@@ -258,6 +258,7 @@ def scan(
     settings = settings or ScanSettings()
     started = time.perf_counter()
     run_id = case.start_run("scan")
+    case.retry_on_rescan(encrypted=bool(settings.passwords))
     walker = Walker(case, run_id)
     counts = {"scanned": 0, "failed": 0, "partial": 0}
 

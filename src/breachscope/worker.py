@@ -430,8 +430,10 @@ def _partial(
         sink.close()
     except Exception as exc:  # results that cannot be written must not pass for "nothing found"
         sink.discard()
-        return ContentResult("failed", scrub(f"cannot store results: {type(exc).__name__}"),
-                             file_type, n_units, columns=columns, members=members)
+        reason = NO_SPACE_REASON if no_space(exc) else scrub(
+            f"cannot store results: {type(exc).__name__}")
+        return ContentResult("failed", reason, file_type, n_units, columns=columns,
+                             members=members)
     return ContentResult(
         status, reason, file_type, n_units, 0.0, sink.findings_file, sink.records_file,
         sink.n_findings, sink.n_records, columns, members, sink.row_keys_file,
@@ -536,6 +538,10 @@ def _expand(
     members: list[ExpandedMember] = []
     expander = _new_expander(work_dir, settings, members)
     status, reason = expander.expand(path, file_type, prefix="", parent="", depth=depth)
+    if any(m.reason == NO_SPACE_REASON for m in members):
+        # A member lost to a full disk: the archive is redone by the next scan of the case
+        # (its members already stored are not scanned again).
+        status, reason = "failed", NO_SPACE_REASON
     return ContentResult(status, reason, file_type, members=members)
 
 
@@ -612,7 +618,8 @@ class _Expander:
             return
         except (ArchiveError, OSError) as exc:
             blob.unlink(missing_ok=True)
-            base.status, base.reason = "failed", scrub(str(exc))
+            base.status = "failed"
+            base.reason = NO_SPACE_REASON if no_space(exc) else scrub(str(exc))
             return
         base.file_type = sniff_type(blob)
         if base.file_type not in _archive_types():
