@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import struct
+import uuid
 import zipfile
 from pathlib import Path
 
@@ -510,3 +511,66 @@ def ppt_streams(encrypted: bool = False) -> dict[str, bytes]:
 
 def make_ppt(path: Path, encrypted: bool = False) -> None:
     Path(path).write_bytes(compound_file(ppt_streams(encrypted)))
+
+
+# --- OneNote -----------------------------------------------------------------------------------
+
+_ONE_HEADER = "<16s16s16s16sIIII8s8sIIQ8sIBBBB16sI12s12s"  # up to fcrFileNodeListRoot
+_ONE_FILE_TYPE = bytes.fromhex("e4525c7b8cd8a74daeb15378d02996d3")  # {7B5C52E4-...}: .one
+_ONE_FORMAT = bytes.fromhex("3fdd9a10 1b91f549 a5d01791 edc8aed8".replace(" ", ""))
+
+
+def _one_node(node_id: int, body: bytes, base_type: int) -> bytes:
+    """A FileNode: a 4-byte header (id, size, stp/cb formats 0: 8-byte offsets and 4-byte
+    sizes, base type) then its body ([MS-ONESTORE] 2.4.3)."""
+    header = node_id | ((4 + len(body)) << 10) | (base_type << 27)
+    return struct.pack("<I", header) + body
+
+
+def _one_text_property(prid: int, data: bytes) -> bytes:
+    """An object's property set: an empty stream of object ids, then one property whose value
+    is 4 bytes of length followed by the data."""
+    return struct.pack("<IHI", 0x80000000, 1, prid) + struct.pack("<I", len(data)) + data
+
+
+def make_onenote(path: Path) -> None:
+    """A OneNote section holding two paragraphs (one UTF-16, one 8-bit, as OneNote stores
+    ASCII-only text) and an embedded PNG: the file header, one file node list fragment with
+    two object declarations (rich text nodes pointing at their property sets), a file data
+    store object and its declaration (extension ``.png``), then a chunk terminator."""
+    paragraphs = [
+        (0x1C001C22, f"Patiente : {LAST} {FIRST}, née le 12/03/1954\r"
+                     f"Tél. : {PHONE}".encode("utf-16-le")),
+        (0x1C003498, f"NIR {NIR} - {EMAIL}".encode("cp1252")),
+    ]
+    picture = b"\x89PNG\r\n\x1a\n" + bytes(64)
+    guid = bytes(range(16))
+    fragment_start, fragment_size = 1024, 512
+    data = bytearray()
+    extra_start = fragment_start + fragment_size
+    nodes = bytearray()
+    for prid, text in paragraphs:
+        offset = extra_start + len(data)
+        blob = _one_text_property(prid, text)
+        data += blob
+        nodes += _one_node(0x0A4, struct.pack("<QIIIBB", offset, len(blob), 0, 0x0006000E,
+                                               0, 1), base_type=1)
+    offset = extra_start + len(data)
+    store = (bytes(16) + struct.pack("<Q", len(picture)) + bytes(12) + picture).ljust(
+        36 + len(picture) + 16, b"\x00")
+    data += store
+    nodes += _one_node(0x094, struct.pack("<QI", offset, len(store)) + guid, base_type=1)
+    reference = "<ifndf>{" + str(uuid.UUID(bytes_le=guid)) + "}"
+    nodes += _one_node(0x072, struct.pack("<IIB", 0, 0x00060035, 1)
+                       + struct.pack("<I", len(reference)) + reference.encode("utf-16-le")
+                       + struct.pack("<I", 4) + ".png".encode("utf-16-le"), base_type=0)
+    nodes += _one_node(0x0FF, b"", base_type=0)
+    fragment = (struct.pack("<QII", 0xA4567AB1F5F7F4C4, 0x10, 0) + nodes).ljust(
+        fragment_size - 20, b"\x00") + struct.pack("<QIQ", 0xFFFFFFFFFFFFFFFF, 0,
+                                                   0x8BC215C38233BA4B)
+    header = bytearray(1024)
+    header[0:16] = _ONE_FILE_TYPE
+    header[48:64] = _ONE_FORMAT
+    struct.pack_into("<QI", header, struct.calcsize(_ONE_HEADER), fragment_start,
+                     fragment_size)
+    Path(path).write_bytes(bytes(header) + fragment + bytes(data))
