@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from samples.mail import NIR, NIR2, PHONE
-from samples.pst import sample_pst
+from samples.pst import CSV, sample_pst
 
 from breachscope.detect.dispatch import detect_units
 from breachscope.extract import pst
@@ -49,6 +49,8 @@ def test_pst_items_are_members_and_contacts_records(tmp_path, monkeypatch):
                           "Boîte de réception/Message00001/OutlookHeaders.txt",
                           "Contacts/Contact00001/Contact.txt"}
     assert not any(name.endswith("ItemValues.txt") for name in files)
+    attachment = "Boîte de réception/Message00001/Attachments/1_liste patients.csv"
+    assert files[attachment] == CSV
     body = files["Boîte de réception/Message00001/Message.txt"].decode()
     assert "NIR 2 54 03 75 123 456 55" in body and "06 12 34 56 78" in body
     assert "marie.dupont@orange.fr" in files[
@@ -145,6 +147,7 @@ def test_scan_reads_a_pst(tmp_path, cli):
                "-o", out).exit_code == 0
     got = {(r["file"], r["entity"], r["value"]) for r in csv.DictReader(out.open())}
     message = "boite.pst!/Boîte de réception/Message00001/Message.txt"
-    assert {(message, "NIR", NIR), (message, "PHONE", PHONE),
+    attachment = "boite.pst!/Boîte de réception/Message00001/Attachments/1_liste patients.csv"
+    assert {(message, "NIR", NIR), (message, "PHONE", PHONE), (attachment, "NIR", NIR),
             ("boite.pst", "NIR", NIR2)} <= got, sorted(got)
     assert os.path.exists(case)

@@ -106,13 +106,25 @@ def table_context(row_ids: list[int]) -> bytes:
 
 
 class PstWriter:
-    """Nodes (nid, parent, properties) → a PST file."""
+    """Nodes (nid, parent, properties, subnodes) → a PST file."""
 
     def __init__(self) -> None:
         self.nodes: list[tuple[int, int, bytes]] = []
+        self.subnodes: dict[int, list[tuple[int, bytes]]] = {}
 
     def add(self, nid: int, parent: int, props: dict[int, Value]) -> None:
         self.nodes.append((nid, parent, property_context(props)))
+
+    def attach(self, message: int, files: dict[str, bytes]) -> None:
+        """Files attached to ``message``: its attachment table and one attachment object
+        per file, as subnodes of the message (MS-PST 2.4.6)."""
+        ids = [(0x400 + i) << 5 | 0x05 for i in range(len(files))]
+        subnodes = [(0x671, table_context(ids))]
+        for nid, (name, data) in zip(ids, files.items(), strict=True):
+            subnodes.append((nid, property_context({
+                0x0E20: len(data), 0x3001: name, 0x3701: data, 0x3704: name[:12],
+                0x3705: 1, 0x3707: name})))
+        self.subnodes[message] = subnodes
 
     def add_folder(self, nid: int, parent: int, name: str, messages: list[int],
                    folders: list[int]) -> None:
@@ -127,16 +139,26 @@ class PstWriter:
     def build(self) -> bytes:
         out = bytearray(0x4400)
         blocks: list[tuple[int, int, int]] = []  # bid, ib, cb
-        nbt: list[tuple[int, int, int]] = []  # nid, bid, parent
-        for index, (nid, parent, data) in enumerate(self.nodes, 1):
-            bid = index * 4
+        nbt: list[tuple[int, int, int, int]] = []  # nid, bid, sub bid, parent
+        counter = iter(range(1, 1 << 20))
+
+        def block(data: bytes, internal: bool = False) -> int:
+            bid = next(counter) * 4 | (2 if internal else 0)
             ib = len(out)
             total = (len(data) + 16 + 63) // 64 * 64
-            block = bytearray(data.ljust(total - 16, b"\x00"))
-            block += struct.pack("<HHIQ", len(data), _sig(ib, bid), crc(data), bid)
-            out += block
+            out.extend(data.ljust(total - 16, b"\x00"))
+            out.extend(struct.pack("<HHIQ", len(data), _sig(ib, bid), crc(data), bid))
             blocks.append((bid, ib, len(data)))
-            nbt.append((nid, bid, parent))
+            return bid
+
+        for nid, parent, data in self.nodes:
+            sub_bid = 0
+            if nid in self.subnodes:
+                entries = sorted((snid, block(sdata)) for snid, sdata in self.subnodes[nid])
+                sub_bid = block(struct.pack("<BBHI", 2, 0, len(entries), 0) + b"".join(
+                    struct.pack("<QQQ", snid, sbid, 0) for snid, sbid in entries),
+                    internal=True)
+            nbt.append((nid, block(data), sub_bid, parent))
         out += b"\x00" * (-len(out) % 512)
 
         def page(ptype: int, entries: bytes, count: int, size: int, bid: int) -> bytes:
@@ -146,8 +168,8 @@ class PstWriter:
             return body + struct.pack("<BBHIQ", ptype, ptype, _sig(ib, bid), crc(body), bid)
 
         nbt_bid, bbt_bid = 0x1000, 0x1004
-        nbt_entries = b"".join(struct.pack("<QQQII", nid, bid, 0, parent, 0)
-                               for nid, bid, parent in sorted(nbt))
+        nbt_entries = b"".join(struct.pack("<QQQII", nid, bid, sub, parent, 0)
+                               for nid, bid, sub, parent in sorted(nbt))
         nbt_ib = len(out)
         out += page(0x81, nbt_entries, len(nbt), 32, nbt_bid)
         bbt_entries = b"".join(struct.pack("<QQHHI", bid, ib, cb, 2, 0)
@@ -174,6 +196,7 @@ class PstWriter:
 
 
 INBOX, CONTACTS = 0x8022, 0x8042
+CSV = b"nom;prenom;nir\nDUPONT;Marie;2 54 03 75 123 456 55\n"
 MESSAGE, CONTACT = 0x200024, 0x200044
 
 
@@ -195,5 +218,6 @@ def sample_pst() -> bytes:
         0x3A06: "Jean", 0x3A11: "MARTIN", 0x3A1C: "06 98 76 54 32",
         0x3A07: "1 85 12 75 108 016 08", 0x3A42: dt.datetime(1985, 12, 3, 23, 0),
         0x1000: "Patient suivi en cardiologie"})
+    writer.attach(MESSAGE, {"liste patients.csv": CSV})
     writer.nodes.sort(key=lambda node: node[0])
     return writer.build()
