@@ -71,3 +71,55 @@ def test_the_linkage_spills_encrypted_for_an_encrypted_case(tmp_path):
                 con.close()
         assert str(setting).lower() == str(expected).lower()
         assert spill.startswith(str(tmp_path / f"case-{expected}"))
+
+
+def _files_holding(directory, needles: list[bytes]) -> list[str]:
+    """Every file under ``directory`` whose bytes contain one of ``needles`` in clear."""
+    found = []
+    for path in sorted(directory.rglob("*")):
+        if path.is_file():
+            data = path.read_bytes()
+            if any(needle in data for needle in needles):
+                found.append(str(path.relative_to(directory)))
+    return found
+
+
+def test_an_encrypted_case_holds_no_identifier_in_clear_during_and_after_a_scan(
+        tmp_path, monkeypatch):
+    """The workers' result files (every NIR, name, e-mail found) are sealed with a key of the
+    scan (issue 12: Parquet batches in clear beside the encrypted store); what a killed run
+    left in the work area is removed before anything else."""
+    import breachscope.pipeline as pipeline
+    from breachscope.case import Case
+
+    email = "marie.dupont@exemple.fr"
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    rows = [f"DUPONT;Marie;{NIR};{email}"] + [
+        f"MARTIN{i};Paul;1850{i % 10}7512345{i % 100:02d};p{i}@exemple.fr" for i in range(200)]
+    (dump / "list.csv").write_text("Nom;Prénom;N° Sécu;Mail\n" + "\n".join(rows) + "\n",
+                                   encoding="utf-8")
+    needles = [NIR.encode(), email.encode(), NIR.encode("utf-16-le"), b"DUPONT"]
+    case_dir = tmp_path / "case"
+    leftover = case_dir / "work" / "results" / "123-0-findings.parquet"
+    leftover.parent.mkdir(parents=True)
+    leftover.write_bytes(b"PAR1 left by a killed run: " + NIR.encode())
+    seen: list[tuple[list[str], list[str]]] = []
+    real = pipeline.store_result
+
+    def checking_store(case, entry, result, run_id, **kwargs):
+        # The moment the result files are on disk: the main process is about to read them.
+        on_disk = [p for p in (result.findings_file, result.records_file) if p]
+        seen.append((on_disk, _files_holding(case_dir, needles)))
+        return real(case, entry, result, run_id, **kwargs)
+
+    monkeypatch.setattr(pipeline, "store_result", checking_store)
+    with Case(case_dir, key="correct horse battery staple") as case:
+        pipeline.scan([dump], case, workers=1)
+        assert case.db.execute(
+            "SELECT count(*) FROM findings WHERE value = ?", [NIR]).fetchone()[0] == 1
+    [(on_disk, in_clear)] = seen
+    assert len(on_disk) == 2 and all(p.endswith(".sealed") for p in on_disk)
+    assert in_clear == []
+    assert not leftover.exists()
+    assert _files_holding(case_dir, needles) == []

@@ -21,6 +21,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 from pebble import ProcessExpired, ProcessPool
 
 from breachscope.assess.categories import assess_case
@@ -30,6 +31,7 @@ from breachscope.memwatch import MemoryGuard
 from breachscope.offline import forbid_network
 from breachscope.relate.attach import relate_case
 from breachscope.resolve.people import linkage_method, rebuild_people
+from breachscope.results import SEALED_SUFFIX, new_results_key, read_sealed
 from breachscope.settings import ScanSettings
 from breachscope.worker import (
     EXIT_RECYCLE,
@@ -80,8 +82,10 @@ class _TaskRunner:
         self.context = multiprocessing.get_context("spawn")
         self.events = self.context.Queue()
         self.on_event: Callable[[str, int], None] | None = None
+        # An encrypted case: the workers seal their result files with a key of this scan only.
+        self.results_key = new_results_key() if case.encrypted else None
         self.initargs = (settings.memory_limit_mb, self.events, str(case.work_dir / "tmp"),
-                         os.getpid())
+                         os.getpid(), self.results_key)
         self.pool = ProcessPool(
             max_workers=self.workers, initializer=init_worker, initargs=self.initargs,
             context=self.context,
@@ -173,10 +177,12 @@ class _TaskRunner:
             if _is_archive(result):  # expanded by the worker: its members are now to scan
                 self.queue.extend(self.walker.members(entry, result))
             elif result.members:  # scanned, with attachments: done once they are too
-                store_result(self.case, entry, result, self.walker.run_id, status="pending")
+                store_result(self.case, entry, result, self.walker.run_id, status="pending",
+                             results_key=self.results_key)
                 self.queue.extend(self.walker.members(entry, result))
             else:
-                store_result(self.case, entry, result, self.walker.run_id)
+                store_result(self.case, entry, result, self.walker.run_id,
+                             results_key=self.results_key)
         except Exception as exc:
             if not no_space(exc):
                 raise
@@ -257,6 +263,9 @@ def scan(
     forbid_network()
     settings = settings or ScanSettings()
     started = time.perf_counter()
+    # What a killed run left in the work area (member blobs, result files, OCR pages) goes
+    # before anything else: nothing of it is ever read again.
+    case.clear_work_dir()
     run_id = case.start_run("scan")
     case.retry_on_rescan(encrypted=bool(settings.passwords))
     walker = Walker(case, run_id)
@@ -310,33 +319,34 @@ def scan(
 
 
 def store_result(
-    case: Case, entry: Entry, result: ContentResult, run_id: int, *, status: str | None = None
+    case: Case, entry: Entry, result: ContentResult, run_id: int, *, status: str | None = None,
+    results_key: bytes | None = None,
 ) -> None:
     """Write one content's results and its status in a single transaction (resume unit).
-    ``status="pending"`` stores the results but leaves the content to redo after a crash."""
+    ``status="pending"`` stores the results but leaves the content to redo after a crash.
+    ``results_key`` opens the sealed result files of an encrypted case."""
     sha = entry.sha256
     with case.transaction() as db:
         case.set_people_stale(True)
         for table in ("findings", "records", "columns", "row_keys", "declared_keys"):
             db.execute(f"DELETE FROM {table} WHERE sha256 = ?", [sha])
         if result.row_keys_file:
-            db.execute(
-                "INSERT INTO row_keys SELECT ?, unit, row_location, column_name, value "
-                "FROM read_parquet(?)", [sha, result.row_keys_file])
+            _insert(db, "INSERT INTO row_keys SELECT ?, unit, row_location, column_name, value "
+                    "FROM {source}", [sha], result.row_keys_file, "row_keys", results_key)
         if result.declared_keys:
             db.executemany(
                 "INSERT INTO declared_keys VALUES (?, ?, ?, ?, ?, ?)",
                 [[sha, *key] for key in result.declared_keys])
         if result.findings_file:
-            db.execute(
-                "INSERT INTO findings SELECT ?, location, entity, value, confidence, detector "
-                "FROM read_parquet(?)", [sha, result.findings_file])
+            _insert(db, "INSERT INTO findings SELECT ?, location, entity, value, confidence, "
+                    "detector FROM {source}", [sha], result.findings_file, "findings",
+                    results_key)
         if result.records_file:
-            db.execute(
-                "INSERT INTO records SELECT left(?, 20) || ':' || idx, ?, location, last_name, "
-                "first_name, full_name, birth_date, sex, nir, phones, emails, address, "
-                "postal_code, city, ibans, patient_id, care_unit, visit_date, role_hint, "
-                "entities, icd10_codes FROM read_parquet(?)", [sha, sha, result.records_file])
+            _insert(db, "INSERT INTO records SELECT left(?, 20) || ':' || idx, ?, location, "
+                    "last_name, first_name, full_name, birth_date, sex, nir, phones, emails, "
+                    "address, postal_code, city, ibans, patient_id, care_unit, visit_date, "
+                    "role_hint, entities, icd10_codes FROM {source}", [sha, sha],
+                    result.records_file, "records", results_key)
         if result.columns:
             db.executemany(
                 "INSERT INTO columns VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -348,6 +358,21 @@ def store_result(
             status=status or result.status, reason=result.reason, n_units=result.n_units,
             seconds=result.seconds, run_id=run_id,
         )
-    for path in (result.findings_file, result.records_file, result.row_keys_file):
-        if path:
-            Path(path).unlink(missing_ok=True)
+    _discard_files(result)
+
+
+def _insert(db: duckdb.DuckDBPyConnection, sql: str, params: list[object], path: str,
+            kind: str, key: bytes | None) -> None:
+    """Run ``sql`` (an INSERT ... FROM {source}) over a worker's result file: Parquet read by
+    DuckDB, or sealed batches opened here one at a time (an encrypted case)."""
+    if not path.endswith(SEALED_SUFFIX):
+        db.execute(sql.format(source="read_parquet(?)"), [*params, path])
+        return
+    if key is None:
+        raise ValueError("sealed result file without the scan's key")
+    for batch in read_sealed(path, key, kind):
+        db.register("sealed_batch", batch)
+        try:
+            db.execute(sql.format(source="sealed_batch"), params)
+        finally:
+            db.unregister("sealed_batch")

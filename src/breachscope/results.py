@@ -1,9 +1,14 @@
 """Arrow tables for what detection produced, the format in which workers hand findings and
-records to the main process (through Parquet files in the work area)."""
+records to the main process (through files in the work area: Parquet, or for an encrypted
+case sealed batches, below)."""
 
 from __future__ import annotations
 
+import os
 import re
+import struct
+from collections.abc import Iterator
+from typing import BinaryIO
 
 import pyarrow as pa
 
@@ -90,3 +95,47 @@ def records_table(records: list[Record], first_index: int = 0) -> pa.Table:
         "entities": [sorted(r.entities) for r in records],
         "icd10_codes": [list(r.icd10_codes) for r in records],
     }, schema=RECORDS_SCHEMA)
+
+
+# -- sealed batches: result files of an encrypted case ------------------------------------------
+#
+# The workers' result files hold every NIR, name and e-mail found, in clear in Parquet. For an
+# encrypted case they are sealed instead: each batch is an Arrow IPC stream encrypted with
+# AES-256-GCM (the AEAD the case store itself uses; ``cryptography``'s implementation), under a
+# key drawn at random by the main process for one scan and handed to the workers through the
+# pool's pipe. The key is never written anywhere: files left behind by a killed scan can never
+# be read, not even with the case key. Frame: 8-byte big-endian length, 12-byte nonce,
+# ciphertext (the tag included); the kind of file (findings, records...) is authenticated data.
+
+SEALED_SUFFIX = ".sealed"
+_LENGTH = struct.Struct(">Q")
+_NONCE = 12
+
+
+def new_results_key() -> bytes:
+    return os.urandom(32)
+
+
+def write_sealed(out: BinaryIO, table: pa.Table, key: bytes, kind: str) -> None:
+    """Append one batch to a sealed file."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    nonce = os.urandom(_NONCE)
+    sealed = AESGCM(key).encrypt(nonce, sink.getvalue().to_pybytes(), kind.encode())
+    out.write(_LENGTH.pack(len(sealed)) + nonce + sealed)
+
+
+def read_sealed(path: str, key: bytes, kind: str) -> Iterator[pa.Table]:
+    """The batches of a sealed file, one at a time (a wrong key or altered bytes raise)."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    aead = AESGCM(key)
+    with open(path, "rb") as fh:
+        while header := fh.read(_LENGTH.size):
+            (length,) = _LENGTH.unpack(header)
+            nonce = fh.read(_NONCE)
+            plain = aead.decrypt(nonce, fh.read(length), kind.encode())
+            yield pa.ipc.open_stream(plain).read_all()

@@ -95,6 +95,7 @@ class ContentResult:
 
 _tasks_run = 0  # tasks this worker process has run
 _memory_limit = [0]  # this worker's resident-memory limit, in bytes (0: none)
+_results_key: list[bytes | None] = [None]  # set for an encrypted case: result files sealed
 
 
 class TaskTimeout(BaseException):
@@ -105,10 +106,12 @@ class TaskTimeout(BaseException):
 # -- worker process set-up -----------------------------------------------------------------
 
 def init_worker(memory_limit_mb: int, events: object = None, temp_dir: str | None = None,
-                parent_pid: int | None = None) -> None:
+                parent_pid: int | None = None, results_key: bytes | None = None) -> None:
     """Pool initializer: end with the main process (``parent_pid``), cap this process's
     address space, forbid the network, connect progress events (``breachscope.events``) to the
-    main process, and keep temporary files in the case's work area (``temp_dir``)."""
+    main process, keep temporary files in the case's work area (``temp_dir``), and seal result
+    files with ``results_key`` (an encrypted case: ``results.write_sealed``)."""
+    _results_key[0] = results_key
     if parent_pid is not None:
         _die_with_parent(parent_pid)
     if temp_dir:
@@ -448,12 +451,16 @@ class _ResultSink:
     _ids = itertools.count()
 
     def __init__(self, work_dir: Path) -> None:
+        from breachscope.results import SEALED_SUFFIX
+
         tag = f"{os.getpid()}-{next(self._ids)}"
+        self.key = _results_key[0]
+        suffix = SEALED_SUFFIX if self.key else ".parquet"
         self.dir = work_dir / "results"
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.findings_path = self.dir / f"{tag}-findings.parquet"
-        self.records_path = self.dir / f"{tag}-records.parquet"
-        self.row_keys_path = self.dir / f"{tag}-row_keys.parquet"
+        self.findings_path = self.dir / f"{tag}-findings{suffix}"
+        self.records_path = self.dir / f"{tag}-records{suffix}"
+        self.row_keys_path = self.dir / f"{tag}-row_keys{suffix}"
         self.findings: list[Finding] = []
         self.records: list[Record] = []
         self.row_keys: list[tuple[str, str, str, str]] = []
@@ -496,6 +503,13 @@ class _ResultSink:
         import pyarrow.parquet as pq
 
         writer = self._writers.get(kind)
+        if self.key:  # an encrypted case: nothing readable on disk (results.write_sealed)
+            from breachscope.results import write_sealed
+
+            if writer is None:
+                writer = self._writers[kind] = path.open("wb")
+            write_sealed(writer, table, self.key, kind)  # type: ignore[arg-type]
+            return
         if writer is None:
             writer = self._writers[kind] = pq.ParquetWriter(path, table.schema)  # type: ignore[attr-defined]
         writer.write_table(table)  # type: ignore[attr-defined]
