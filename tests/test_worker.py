@@ -91,3 +91,13 @@ def test_raw_utf8_mail_headers_are_stored_not_dropped(tmp_path):
                       ).fetchall()
     assert ("PERSON", "Chloé Léger") in rows
     assert ("PHONE", "+33612345678") in rows
+
+
+def test_an_unsupported_type_is_skipped_with_its_reason(tmp_path):
+    """The extractor table refuses the type before reading anything: a status, never an
+    exception out of the task."""
+    path = tmp_path / "sound.mp3"
+    path.write_bytes(b"ID3\x03\x00\x00\x00" + bytes(range(256)) * 8)
+    result = process_content(str(path), None, str(tmp_path / "work"), ScanSettings())
+    assert result.status == "skipped"
+    assert result.reason.startswith("unsupported type")
