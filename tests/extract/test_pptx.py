@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pytest
 from samples.office import EMAIL, NIR, PHONE
-from samples.office_more import SHARED_DOCUMENTS, add_pptx_comment, make_pptx
+from samples.office_more import (
+    SHARED_DOCUMENTS,
+    add_pptx_comment,
+    add_pptx_smartart,
+    make_pptx,
+)
 
 from breachscope.extract.dispatch import partition
 from breachscope.extract.pptx import partition_pptx
@@ -33,12 +38,14 @@ def test_slides_tables_notes_and_groups(tmp_path: Path) -> None:
     assert table.row_numbers == [2, 3]
 
 
-def test_comments_are_read(tmp_path: Path) -> None:
+def test_comments_and_smartart_are_read(tmp_path: Path) -> None:
     path = tmp_path / "commente.pptx"
     make_pptx(path)
     add_pptx_comment(path, "Voir dossier de Mme DUPONT, tél 0612345678")
+    add_pptx_smartart(path, ["Dr MARTIN Paul", "Jeanne DUPONT (cadre)"])
     units = {u.name: u for u in partition_pptx(path)}
     assert units["slide 1 comments"].text == "Voir dossier de Mme DUPONT, tél 0612345678"
+    assert units["slide 1 diagrams"].text == "Dr MARTIN Paul\nJeanne DUPONT (cadre)"
 
 
 @pytest.mark.parametrize("damage", ["no-presentation", "bad-xml", "not-zip"])
@@ -90,3 +97,25 @@ def test_pictures_are_members(tmp_path: Path) -> None:
     embedded = [u for u in units if u.kind == "embedded"]
     assert [u.name for u in embedded] == ["image1.png"]
     assert b"".join(embedded[0].chunks()).startswith(b"\x89PNG")
+
+
+def test_chart_values_and_smartart_text(tmp_path: Path) -> None:
+    from pptx import Presentation
+    from pptx.chart.data import CategoryChartData
+    from pptx.enum.chart import XL_CHART_TYPE
+    from pptx.util import Inches
+
+    deck = Presentation()
+    slide = deck.slides.add_slide(deck.slide_layouts[6])
+    data = CategoryChartData()
+    data.categories = ["DUPONT Jeanne", "MARTIN Paul"]
+    data.add_series("Séjours", (3, 5))
+    slide.shapes.add_chart(XL_CHART_TYPE.COLUMN_CLUSTERED, Inches(1), Inches(1), Inches(5),
+                           Inches(4), data)
+    path = tmp_path / "activite.pptx"
+    deck.save(str(path))
+    units = list(partition_pptx(path))
+    charts = {u.name: u for u in units if u.kind == "text"}["slide 1 charts"]
+    assert {"DUPONT Jeanne", "MARTIN Paul", "Séjours", "3", "5"} <= set(charts.text.split("\n"))
+    # The chart's workbook is a member too.
+    assert [u.name for u in units if u.kind == "embedded"] == ["Microsoft_Excel_Sheet1.xlsx"]

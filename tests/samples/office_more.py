@@ -169,18 +169,44 @@ def add_pptx_comment(path: Path, text: str) -> None:
     """Attach a legacy comment (``ppt/comments/comment1.xml``) to slide 1 of the presentation
     at ``path``: python-pptx writes no comments, so the part, its relationship and its content
     type are added to the zip here."""
+    _add_slide1_part(path, _COMMENT_REL, "ppt/comments/comment1.xml",
+                     "application/vnd.openxmlformats-officedocument.presentationml.comments+xml",
+                     _COMMENT_XML.format(text=text))
+
+
+_DIAGRAM_REL = ("http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+                "diagramData")
+_DIAGRAM_XML = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    '<dgm:dataModel xmlns:dgm="http://schemas.openxmlformats.org/drawingml/2006/diagram" '
+    'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"><dgm:ptLst>{points}'
+    '</dgm:ptLst></dgm:dataModel>')
+
+
+def add_pptx_smartart(path: Path, texts: list[str]) -> None:
+    """Attach SmartArt data (``ppt/diagrams/data1.xml``: one point per text, as an org chart
+    stores its boxes) to slide 1; python-pptx writes no SmartArt."""
+    points = "".join(f'<dgm:pt modelId="{i}"><dgm:t><a:bodyPr/><a:p><a:r><a:t>{text}</a:t>'
+                     "</a:r></a:p></dgm:t></dgm:pt>" for i, text in enumerate(texts, start=1))
+    _add_slide1_part(path, _DIAGRAM_REL, "ppt/diagrams/data1.xml",
+                     "application/vnd.openxmlformats-officedocument.drawingml.diagramData+xml",
+                     _DIAGRAM_XML.format(points=points))
+
+
+def _add_slide1_part(path: Path, rel_type: str, part: str, content_type: str,
+                     xml: str) -> None:
+    """Add ``part`` to the presentation at ``path``, related to slide 1 by ``rel_type``."""
     with zipfile.ZipFile(path) as source:
         parts = {name: source.read(name) for name in source.namelist()}
     rels = parts["ppt/slides/_rels/slide1.xml.rels"].decode()
-    rels = rels.replace("</Relationships>", f'<Relationship Id="rId99" Type="{_COMMENT_REL}" '
-                        'Target="../comments/comment1.xml"/></Relationships>')
+    rels = rels.replace("</Relationships>", f'<Relationship Id="rId9{len(parts)}" '
+                        f'Type="{rel_type}" Target="../{part[4:]}"/></Relationships>')
     parts["ppt/slides/_rels/slide1.xml.rels"] = rels.encode()
     types = parts["[Content_Types].xml"].decode()
-    parts["[Content_Types].xml"] = types.replace("</Types>", (
-        '<Override PartName="/ppt/comments/comment1.xml" ContentType='
-        '"application/vnd.openxmlformats-officedocument.presentationml.comments+xml"/></Types>'
-    )).encode()
-    parts["ppt/comments/comment1.xml"] = _COMMENT_XML.format(text=text).encode()
+    parts["[Content_Types].xml"] = types.replace(
+        "</Types>", f'<Override PartName="/{part}" ContentType="{content_type}"/></Types>'
+    ).encode()
+    parts[part] = xml.encode()
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
         for name, data in parts.items():
             target.writestr(name, data)

@@ -13,7 +13,13 @@ per slide, a table unit per slide table, the speaker notes and the comments.
   K`` (first row = header, ``row_numbers`` = table rows counted from 1, the header being row
   1); the speaker notes as ``slide N notes``; comments (legacy ``commentN.xml`` parts, read
   with lxml from the slide's relationships, which python-pptx does not expose) as ``slide N
-  comments``.
+  comments``; SmartArt text (org charts hold names) as ``slide N diagrams``; charts' cached
+  titles, categories and values as ``slide N charts``.
+- Pictures (``ppt/media/*``, which image extraction OCRs) and embedded objects
+  (``ppt/embeddings/*``: a chart's workbook, a sheet, a PDF, an OLE package) follow the
+  slides as :class:`EmbeddedFile` members
+  (:func:`~breachscope.extract._office.embedded_parts`, size limits there).
+- Not read: slide masters and layouts (template text), speaker-notes masters.
 - Failures become :class:`ExtractionError` with a reason naming the failure only.
 """
 
@@ -37,8 +43,10 @@ from breachscope.extract.units import (
 _P = "http://schemas.openxmlformats.org/presentationml/2006/main"
 _COMMENTS_REL = "/comments"
 _EMBEDDED = ("ppt/embeddings/", "ppt/media/")
-#: Comment parts are small; a bigger one is not parsed.
-MAX_COMMENTS_PART = 16 * 1024 * 1024
+#: Comment, SmartArt and chart parts are small; a bigger one is not parsed.
+MAX_RELATED_PART = 16 * 1024 * 1024
+_A_T = "{http://schemas.openxmlformats.org/drawingml/2006/main}t"
+_C_V = "{http://schemas.openxmlformats.org/drawingml/2006/chart}v"
 
 
 def partition_pptx(path: Path) -> Iterator[TextUnit | TableUnit | EmbeddedFile]:
@@ -90,6 +98,10 @@ def _slide_units(slide, number: int) -> Iterator[TextUnit | TableUnit]:
     comments = _comments(slide)
     if comments:
         yield TextUnit(text="\n".join(comments), name=f"slide {number} comments")
+    for suffix, label in (("/diagramData", "diagrams"), ("/chart", "charts")):
+        lines = _related_texts(slide, suffix)
+        if lines:
+            yield TextUnit(text="\n".join(lines), name=f"slide {number} {label}")
 
 
 def _shapes(shapes) -> Iterator:
@@ -120,23 +132,29 @@ def _table(table, name: str) -> TableUnit | None:
 
 def _comments(slide) -> list[str]:
     """The text of the legacy comments attached to ``slide`` (``p:cmLst/p:cm/p:text``), and of
-    modern threaded comments (``p188:cmLst``: any ``a:t``/``p188:txBody`` text)."""
+    modern threaded comments (``p188:cmLst``: any ``a:t`` text)."""
+    return _related_texts(slide, _COMMENTS_REL, (f"{{{_P}}}text", _A_T))
+
+
+def _related_texts(slide, reltype_suffix: str,
+                   tags: tuple[str, ...] = (_A_T, _C_V)) -> list[str]:
+    """The text (elements ``tags``) of the parts ``slide`` relates to with a relationship
+    type ending in ``reltype_suffix``: comments, SmartArt data (``a:t``: org charts hold
+    names) and charts (``a:t`` titles, ``c:v`` cached categories and values, which are the
+    only copy when the chart's workbook is linked rather than embedded)."""
     out: list[str] = []
     for rel in slide.part.rels.values():
-        if rel.is_external or not rel.reltype.endswith(_COMMENTS_REL):
+        if rel.is_external or not rel.reltype.endswith(reltype_suffix):
             continue
         blob = rel.target_part.blob
-        if len(blob) > MAX_COMMENTS_PART:
+        if len(blob) > MAX_RELATED_PART:
             continue
         try:
             root = etree.fromstring(blob, etree.XMLParser(
                 resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False))
         except etree.XMLSyntaxError:
             continue
-        for element in root.iter(f"{{{_P}}}text"):
-            if element.text and element.text.strip():
-                out.append(element.text.strip())
-        for element in root.iter("{http://schemas.openxmlformats.org/drawingml/2006/main}t"):
+        for element in root.iter(*tags):
             if element.text and element.text.strip():
                 out.append(element.text.strip())
     return out
