@@ -108,6 +108,17 @@ def test_damaged_metafiles(tmp_path):
     assert [u.text for u in partition(odd, "emf")] == ["fin"]
 
 
+def test_glyph_index_text_makes_the_file_partial(tmp_path):
+    path = tmp_path / "glyphs.emf"
+    path.write_bytes(mf.emf([mf.emf_exttextout("NIR 2 54 03 75 123 456 55", 1),
+                             mf.emf_exttextout("\x12\x34\x56", 2, options=0x10)]))
+    units: list = []
+    with pytest.raises(PartialContent, match=r"^1 text records drawn as glyph indices"):
+        for unit in partition(path, "emf"):
+            units.append(unit)
+    assert [u.text for u in units] == ["NIR 2 54 03 75 123 456 55"]
+
+
 def test_scan_reads_metafiles(tmp_path, cli):
     dump = tmp_path / "dump"
     dump.mkdir()

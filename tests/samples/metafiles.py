@@ -19,13 +19,13 @@ def emf_header(total_size: int, records: int) -> bytes:
     return _emf_record(1, bytes(body))
 
 
-def emf_exttextout(text: str, y: int, wide: bool = True) -> bytes:
+def emf_exttextout(text: str, y: int, wide: bool = True, options: int = 0) -> bytes:
     raw = text.encode("utf-16-le" if wide else "cp1252")
     fixed = bytearray(68)  # bounds(16) mode scales(12) ref(8) chars off options rect(16) offDx
     struct.pack_into("<iiii", fixed, 0, 0, 0, 1000, 1000)
     struct.pack_into("<Iff", fixed, 16, 1, 1.0, 1.0)
     struct.pack_into("<ii", fixed, 28, 100, y)
-    struct.pack_into("<III", fixed, 36, len(text), 76, 0)
+    struct.pack_into("<III", fixed, 36, len(text), 76, options)
     return _emf_record(84 if wide else 83, bytes(fixed) + raw)
 
 

@@ -17,6 +17,9 @@ record is a type and a size, the loops are bounded by the file's size and
 - Text pieces are put in drawing order; a piece drawn at another height than the previous
   one starts a new line, pieces on one line are joined by a space (single characters placed
   one by one, as some generators draw, are joined without one). Findings read ``line N``.
+- Text drawn as glyph indices (``ETO_GLYPH_INDEX``: codes of the font's glyphs, which
+  only the font could turn back into characters) is not read: the file is then ``partial``
+  and the reason counts those records.
 - A record whose size runs past the file ends the walk: what was read is kept and the file
   is ``partial`` (``damaged emf: stopped at record N``).
 """
@@ -45,7 +48,7 @@ _EMR_EXTTEXTOUTA, _EMR_EXTTEXTOUTW, _EMR_SMALLTEXTOUT = 83, 84, 108
 _EMR_BITMAPS = {0x51: 48, 0x50: 48, 0x4C: 84, 0x4D: 84}
 _EMF_PLUS = 0x2B464D45  # "EMF+"
 _EMFPLUS_DRAWSTRING = 0x401C
-_ETO_NO_RECT, _ETO_SMALL_CHARS = 0x100, 0x200
+_ETO_GLYPH_INDEX, _ETO_NO_RECT, _ETO_SMALL_CHARS = 0x10, 0x100, 0x200
 
 _META_EOF, _META_TEXTOUT, _META_EXTTEXTOUT = 0x0000, 0x0521, 0x0A32
 #: WMF bitmap records → offset of the DIB in the record (the record with a bitmap).
@@ -60,6 +63,7 @@ class _Text:
         self.lines: list[list[str]] = []
         self.y: int | None = None
         self.last = ""  # the previous piece as drawn
+        self.glyphs = 0  # text records drawn as glyph indices (font-specific: unreadable)
 
     def add(self, text: str, y: int) -> None:
         text = text.replace("\x00", "").strip("\r\n")
@@ -123,7 +127,10 @@ def _emf_text_record(record: bytes, kind: int, text: _Text) -> None:
             return
         # Bounds, graphics mode, scales, then EmrText: reference point, chars, offString...
         y = struct.unpack_from("<i", record, 40)[0]
-        chars, offset = struct.unpack_from("<II", record, 44)
+        chars, offset, options = struct.unpack_from("<III", record, 44)
+        if options & _ETO_GLYPH_INDEX:
+            text.glyphs += 1
+            return
         width = 2 if kind == _EMR_EXTTEXTOUTW else 1
         raw = record[offset : offset + chars * width] if offset >= 76 else b""
         text.add(raw.decode("utf-16-le" if width == 2 else "cp1252", "replace"), y)
@@ -131,6 +138,9 @@ def _emf_text_record(record: bytes, kind: int, text: _Text) -> None:
         if len(record) < 36:
             return
         y, chars, options = struct.unpack_from("<iII", record, 12)
+        if options & _ETO_GLYPH_INDEX:
+            text.glyphs += 1
+            return
         start = 36 if options & _ETO_NO_RECT else 52
         width = 1 if options & _ETO_SMALL_CHARS else 2
         raw = record[start : start + chars * width]
@@ -218,6 +228,10 @@ def _walk_wmf(data: bytes, text: _Text, images: list[bytes]) -> str | None:
             text.add(_wmf_string(record[8 : 8 + length]), y)
         elif function == _META_EXTTEXTOUT and size >= 14:
             y, _x, length, options = struct.unpack_from("<hhHH", record, 6)
+            if options & _ETO_GLYPH_INDEX:
+                text.glyphs += 1
+                offset += size
+                continue
             start = 14 + (8 if options & (_ETO_OPAQUE | _ETO_CLIPPED) else 0)
             text.add(_wmf_string(record[start : start + length]), y)
         elif function in _META_BITMAPS and len(images) < MAX_IMAGES:
@@ -252,7 +266,10 @@ def partition_metafile(path: Path) -> Iterator[TextUnit | EmbeddedFile]:
     yield from units
     for number, image in enumerate(images, 1):
         yield EmbeddedFile(f"image-{number}.bmp", _chunks(image))
-    if stopped and (units or images):
+    if not stopped and text.glyphs:
+        stopped = (f"{text.glyphs} text records drawn as glyph indices "
+                   "(font-specific codes, not characters) not read")
+    if stopped and (units or images or text.glyphs):
         raise PartialContent(stopped)
     if stopped:
         raise ExtractionError(stopped)
