@@ -18,6 +18,7 @@ from breachscope.extract.units import TextUnit
 from breachscope.memwatch import TaskMemoryLimit
 from breachscope.pipeline import scan
 from breachscope.report.exports import export
+from breachscope.report.html import write_report
 from breachscope.report.summary import build_summary
 from breachscope.settings import ScanSettings
 from breachscope.worker import ContentResult, _warm_up, process_content
@@ -136,6 +137,7 @@ def test_partial_is_counted_exported_and_reported(tmp_path):
         summary = scan([dump], case, workers=1, task=partial_task)
         export(case, "files", "csv", tmp_path / "files.csv")
         by_status = build_summary(case, None)["files"]["by_status"]
+        write_report(case, tmp_path / "report")
         n_nir = case.db.execute(
             "SELECT count(*) FROM findings WHERE entity = 'NIR'").fetchone()[0]
     assert (summary.n_partial, summary.n_failed) == (1, 0)
@@ -145,6 +147,9 @@ def test_partial_is_counted_exported_and_reported(tmp_path):
     assert int(rows["damaged.txt"]["n_findings"]) >= 1
     assert by_status == {"partial": 1, "scanned": 1}
     assert n_nir == 1
+    html = (tmp_path / "report" / "report.html").read_text(encoding="utf-8")
+    assert "<td>partial</td>" in html  # in the status table and in the files read in part
+    assert "1 of 2 pages not read (damaged)" in html
 
 
 _leaked: list[bytes] = []
