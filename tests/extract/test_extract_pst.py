@@ -151,3 +151,20 @@ def test_scan_reads_a_pst(tmp_path, cli):
     assert {(message, "NIR", NIR), (message, "PHONE", PHONE), (attachment, "NIR", NIR),
             ("boite.pst", "NIR", NIR2)} <= got, sorted(got)
     assert os.path.exists(case)
+
+
+def test_recovered_items_are_members_too(tmp_path, monkeypatch):
+    fake = _fake_pffexport(tmp_path, 'if [ "$6" = items ]; then\n'
+                           '  mkdir -p "$8.export/Inbox"\n'
+                           'else\n'
+                           '  mkdir -p "$8.recovered/Message00001" "$8.orphans/Contact00001"\n'
+                           '  printf "tél 06 12 34 56 78\\n" > '
+                           '"$8.recovered/Message00001/Message.txt"\n'
+                           '  printf "x\\n" > "$8.orphans/Contact00001/Contact.txt"\n'
+                           'fi\n')
+    monkeypatch.setattr(pst, "pffexport_path", lambda: fake)
+    path = tmp_path / "x.pst"
+    path.write_bytes(b"!BDN")
+    _, files = read_all(path)
+    assert files == {"recovered/Message00001/Message.txt": "tél 06 12 34 56 78\n".encode(),
+                     "orphans/Contact00001/Contact.txt": b"x\n"}
