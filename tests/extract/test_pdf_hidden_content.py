@@ -150,3 +150,15 @@ def test_cli_reads_attachments_form_fields_and_stamped_scans(tmp_path, cli):
     assert {("cerfa.pdf", "NIR", NIR), ("cerfa.pdf", "PHONE", PHONE),
             ("cerfa.pdf", "EMAIL", EMAIL)} <= findings
     assert ("courrier.pdf", "NIR", NIR) in findings
+
+
+def test_annotation_notes_are_read(tmp_path):
+    path = tmp_path / "annote.pdf"
+    pdfs.make_annotated(path)
+    units, _ = split(path)
+    assert [u.name for u in units] == ["page 1", "page 1 annotations"]
+    assert "06 12 34 56 78" not in units[0].text and "NIR" not in units[0].text
+    assert units[1].text == f"Rappeler la patiente / au 06 12 34 56 78\nNIR {pdfs.NIR_SPACED}"
+    got = found(units)
+    assert got[("PHONE", PHONE)] == "page 1 annotations, line 1"
+    assert got[("NIR", NIR)] == "page 1 annotations, line 2"

@@ -176,3 +176,18 @@ def make_ocr_layered_scan(path: Path) -> None:
                      for line in LETTER_LINES)
     pdf.multi_cell(0, 9, text)
     pdf.output(str(path))
+
+
+def make_annotated(path: Path) -> None:
+    """A typed page with notes a viewer added: a sticky note holding a phone, a text box
+    typed over the page (as "Fill & Sign" does) holding a NIR, and a link (not a note)."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=12)
+    pdf.cell(0, 10, "Demande d'entente prealable", link="https://example.org/")
+    pdf.text_annotation(20, 40, "Rappeler la patiente\nau 06 12 34 56 78")
+    pdf.set_font("Helvetica", size=10)
+    pdf.free_text_annotation(f"NIR {NIR_SPACED}", x=20, y=80, w=80, h=10)
+    pdf.output(str(path))

@@ -18,6 +18,9 @@ fields, with ``pypdfium2`` (PDFium).
   :class:`EmbeddedFile` members (``report.pdf!/bilan.xlsx``), each up to
   :data:`MAX_ATTACHMENT_BYTES` (bigger: a member recorded ``skipped`` with the reason), at most
   :data:`MAX_ATTACHMENTS`.
+- The notes of each page's annotations (sticky notes, text boxes typed with a viewer's "Fill
+  & Sign", comments on highlights, stamps: their ``Contents``, which the page's text layer
+  does not hold) → a :class:`TextUnit` named ``page N annotations``, one line per note.
 - Filled AcroForm fields (a CERFA typed in Acrobat keeps its values in the fields, not in the
   page's text) → one :class:`TextUnit` named ``form fields``, one ``name: value`` line per
   filled field (the last part of the field's name; checked boxes give their export value).
@@ -202,7 +205,8 @@ def partition_pdf(path: Path) -> Iterator[TextUnit | EmbeddedFile]:
                 except (pdfium.PdfiumError, ValueError):
                     unreadable += 1
                     continue
-                for attached in _annotation_attachments(document, page, index, found):
+                notes: list[str] = []
+                for attached in _annotations(document, page, index, found, notes):
                     attachments += 1
                     if attachments <= MAX_ATTACHMENTS:
                         yield attached
@@ -218,6 +222,8 @@ def partition_pdf(path: Path) -> Iterator[TextUnit | EmbeddedFile]:
                     unit.first_line += lines
                     yield unit
                 del image
+            if notes:
+                yield from split_text("\n".join(notes), name=f"{name} annotations")
         for attached in _document_attachments(document, found):
             attachments += 1
             if attachments <= MAX_ATTACHMENTS:
@@ -309,19 +315,34 @@ def _document_attachments(document: Any, found: _Attachments) -> Iterator[Embedd
             yield member
 
 
-def _annotation_attachments(document: Any, page: Any, page_index: int, found: _Attachments
-                            ) -> Iterator[EmbeddedFile]:
-    """The files of the page's file attachment annotations (a paper clip on the page)."""
+#: Annotations whose ``Contents`` is not a note someone wrote: form widgets (read as form
+#: fields), links, and popups (they repeat their parent's note).
+_NOT_NOTES = ("FPDF_ANNOT_WIDGET", "FPDF_ANNOT_XFAWIDGET", "FPDF_ANNOT_LINK", "FPDF_ANNOT_POPUP")
+
+
+def _annotations(document: Any, page: Any, page_index: int, found: _Attachments,
+                 notes: list[str]) -> Iterator[EmbeddedFile]:
+    """The files of the page's file attachment annotations (a paper clip on the page); the
+    text of its notes (sticky notes, text boxes typed with "Fill & Sign", comments on a
+    highlight, stamps: their ``Contents``, which the page's text layer does not hold) is
+    appended to ``notes``, one line per note."""
     import pypdfium2 as pdfium
     import pypdfium2.raw as pdfium_c
 
+    not_notes = {getattr(pdfium_c, n, -1) for n in _NOT_NOTES}
     count = pdfium_c.FPDFPage_GetAnnotCount(page.raw)
     for index in range(min(count, 10_000)):
         annot = pdfium_c.FPDFPage_GetAnnot(page.raw, index)
         if not annot:
             continue
         try:
-            if pdfium_c.FPDFAnnot_GetSubtype(annot) != pdfium_c.FPDF_ANNOT_FILEATTACHMENT:
+            subtype = pdfium_c.FPDFAnnot_GetSubtype(annot)
+            if subtype not in not_notes and len(notes) < MAX_FORM_FIELDS:
+                text = _utf16(pdfium_c.FPDFAnnot_GetStringValue, annot, b"Contents")
+                text = " / ".join(line.strip() for line in text.splitlines() if line.strip())
+                if text:
+                    notes.append(text)
+            if subtype != pdfium_c.FPDF_ANNOT_FILEATTACHMENT:
                 continue
             raw = pdfium_c.FPDFAnnot_GetFileAttachment(annot)
             member = found.take(pdfium.PdfAttachment(raw, document),
