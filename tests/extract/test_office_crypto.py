@@ -157,8 +157,6 @@ def test_cli_without_passwords_records_encrypted(tmp_path: Path, cli) -> None:
     assert files["courrier.docx"]["status"] == "encrypted"
 
 
-@pytest.mark.xfail(strict=True, reason="worker._scan records office_encrypted as encrypted "
-                   "before calling the extractor (the lead removes that short-circuit)")
 def test_cli_with_passwords_reads_the_document(tmp_path: Path, cli) -> None:
     passwords = tmp_path / "passwords.txt"
     passwords.write_text(f"faux\n{OFFICE_PASSWORD}\n", encoding="utf-8")
