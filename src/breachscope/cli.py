@@ -118,7 +118,8 @@ def scan(
         float, typer.Option(help="Time limit to expand one archive tree, in seconds.")
     ] = DEFAULT_ARCHIVE_TIMEOUT,
     memory_limit: Annotated[
-        int, typer.Option(help="Memory limit of each worker process, in MB.")
+        int, typer.Option(help="Resident memory limit of each worker process, in MB (a "
+                          "content over it is stopped; what it read so far is kept).")
     ] = DEFAULT_MEMORY_LIMIT_MB,
     max_archive_gb: Annotated[
         float, typer.Option(help="Most bytes expanded from one archive tree, in GB.")
@@ -136,7 +137,8 @@ def scan(
         DEFAULT_LIMITS.max_depth
     ),
     passwords: Annotated[
-        Path | None, typer.Option(help="File of known archive passwords, one per line.")
+        Path | None, typer.Option(help="File of known passwords, one per line; contents "
+                                  "recorded encrypted by an earlier scan are retried.")
     ] = None,
     key_file: KeyFileOption = None,
     linkage: Annotated[
