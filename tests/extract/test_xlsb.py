@@ -61,3 +61,30 @@ def test_damaged_xlsb_fails_with_a_reason(tmp_path: Path, damage: str) -> None:
         list(partition(path, "xlsb"))
     message = str(info.value)
     assert "xlsb" in message and "DUPONT" not in message and NIR not in message
+
+
+def test_cell_comments(tmp_path: Path) -> None:
+    path = tmp_path / "commente.xlsb"
+    make_xlsb(path, {"Vide": [["Titre"]], "Patients": [["Nom", "NIR"], ["DUPONT", "x"]]},
+              comments={"Patients": [(1, 1, f"NIR à vérifier : {NIR}"),
+                                     (27, 28, "Rappeler\nau 06 12 34 56 78")]})
+    units = [u for u in partition(path, "xlsb") if u.kind == "text"]
+    comments = {u.name: u.text for u in units if u.name.startswith("comments")}
+    assert comments == {"comments Patients": f"B2: NIR à vérifier : {NIR}\n"
+                                             "AC28: Rappeler / au 06 12 34 56 78"}
+
+
+def test_damaged_comments_keep_what_was_read(tmp_path: Path) -> None:
+    source = tmp_path / "source.xlsb"
+    make_xlsb(source, comments={"Patients": [(3, 2, f"NIR {NIR}"), (4, 2, "second")]})
+    path = tmp_path / "abime.xlsb"
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(path, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "xl/comments1.bin":
+                data = data[: data.index("second".encode("utf-16-le")) - 2]
+            dst.writestr(item, data)
+    units = list(partition(path, "xlsb"))
+    comments = [u for u in units if u.name.startswith("comments")]
+    assert [u.text for u in comments] == [f"C4: NIR {NIR}"]
+    assert any(isinstance(u, TableUnit) and u.rows for u in units)

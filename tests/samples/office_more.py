@@ -127,10 +127,29 @@ _DOC_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/
 _SHEET_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
 
 
-def make_xlsb(path: Path, sheets: dict[str, list[list[str | float | None]]] | None = None
-              ) -> None:
+def xlsb_comments(comments: list[tuple[int, int, str]]) -> bytes:
+    """A comments part: BrtBeginComments, one author, then per comment (0-based row and
+    column, text) BrtBeginComment (author, cell range, guid), BrtCommentText (a RichStr:
+    flags then the string) and BrtEndComment."""
+    out = bytearray(_record(0x0274))  # BrtBeginComments
+    out += _record(0x0276) + _record(0x0278, _wide("Secrétariat")) + _record(0x0277)
+    out += _record(0x0279)  # BrtBeginCommentList
+    for row, col, text in comments:
+        out += _record(0x027B, struct.pack("<IIIII", 0, row, row, col, col) + bytes(16))
+        out += _record(0x027D, b"\x00" + _wide(text))
+        out += _record(0x027C)
+    out += _record(0x027A) + _record(0x0275)
+    return bytes(out)
+
+
+_COMMENTS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/comments"
+
+
+def make_xlsb(path: Path, sheets: dict[str, list[list[str | float | None]]] | None = None,
+              comments: dict[str, list[tuple[int, int, str]]] | None = None) -> None:
     """An ``.xlsb`` workbook, by default one sheet ``Patients`` with a title row, the header
-    and two patients (the NIR and the phone stored as numbers)."""
+    and two patients (the NIR and the phone stored as numbers); ``comments``: per sheet
+    name, cell comments (0-based row, column, text)."""
     if sheets is None:
         sheets = {"Patients": [
             ["Export des patients"],
@@ -155,6 +174,11 @@ def make_xlsb(path: Path, sheets: dict[str, list[list[str | float | None]]] | No
         for i, name in enumerate(names, start=1):
             rows = [row or [None] for row in sheets[name]]
             archive.writestr(f"xl/worksheets/sheet{i}.bin", xlsb_sheet(rows))
+            if comments and name in comments:
+                archive.writestr(f"xl/comments{i}.bin", xlsb_comments(comments[name]))
+                archive.writestr(f"xl/worksheets/_rels/sheet{i}.bin.rels", _RELS.format(
+                    rels=f'<Relationship Id="rId1" Type="{_COMMENTS_REL}" '
+                         f'Target="../comments{i}.bin"/>'))
     Path(path).write_bytes(buffer.getvalue())
 
 
