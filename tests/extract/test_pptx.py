@@ -48,7 +48,7 @@ def test_comments_and_smartart_are_read(tmp_path: Path) -> None:
     assert units["slide 1 diagrams"].text == "Dr MARTIN Paul\nJeanne DUPONT (cadre)"
 
 
-@pytest.mark.parametrize("damage", ["no-presentation", "bad-xml", "not-zip"])
+@pytest.mark.parametrize("damage", ["no-presentation", "bad-slide", "not-zip"])
 def test_damaged_pptx_fails_with_a_reason(tmp_path: Path, damage: str) -> None:
     source = tmp_path / "source.pptx"
     make_pptx(source)
@@ -61,7 +61,7 @@ def test_damaged_pptx_fails_with_a_reason(tmp_path: Path, damage: str) -> None:
                 data = src.read(item)
                 if damage == "no-presentation" and item.filename == "ppt/presentation.xml":
                     continue
-                if damage == "bad-xml" and item.filename == "ppt/slides/slide1.xml":
+                if damage == "bad-slide" and item.filename == "ppt/slides/slide1.xml":
                     data = data[: len(data) // 2]
                 dst.writestr(item, data)
     with pytest.raises(ExtractionError) as info:
@@ -119,3 +119,29 @@ def test_chart_values_and_smartart_text(tmp_path: Path) -> None:
     assert {"DUPONT Jeanne", "MARTIN Paul", "Séjours", "3", "5"} <= set(charts.text.split("\n"))
     # The chart's workbook is a member too.
     assert [u.name for u in units if u.kind == "embedded"] == ["Microsoft_Excel_Sheet1.xlsx"]
+
+
+def test_a_malformed_part_makes_it_partial(tmp_path: Path) -> None:
+    """A malformed SmartArt part is skipped, the rest read: partial. (A malformed slide fails
+    the whole file: python-pptx parses every slide when it opens the package.)"""
+    from breachscope.extract.partial import PartialContent
+
+    source = tmp_path / "source.pptx"
+    make_pptx(source)
+    add_pptx_smartart(source, ["Dr MARTIN Paul"])
+    path = tmp_path / "abime.pptx"
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(path, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "ppt/diagrams/data1.xml":
+                data = data[: len(data) // 2]
+            dst.writestr(item, data)
+    units = []
+    with pytest.raises(PartialContent) as info:
+        for unit in partition(path, "pptx"):
+            units.append(unit)
+    assert str(info.value) == ("1 comment, SmartArt or chart parts not read (malformed or "
+                               "over 16 MiB)")
+    assert [u.name for u in units] == ["slide 1", "slide 1 notes", "slide 2",
+                                       "slide 2 table 1"]
+    assert NIR in units[0].text

@@ -20,6 +20,9 @@ per slide, a table unit per slide table, the speaker notes and the comments.
   slides as :class:`EmbeddedFile` members
   (:func:`~breachscope.extract._office.embedded_parts`, size limits there).
 - Not read: slide masters and layouts (template text), speaker-notes masters.
+- A slide, comment, SmartArt or chart part that cannot be parsed (or a related part over
+  :data:`MAX_RELATED_PART`) is skipped, the rest read, and the presentation is recorded
+  ``partial`` with the count (:class:`~breachscope.extract.partial.PartialContent`).
 - Failures become :class:`ExtractionError` with a reason naming the failure only.
 """
 
@@ -68,15 +71,30 @@ def partition_pptx(path: Path) -> Iterator[TextUnit | TableUnit | EmbeddedFile]:
         if "encrypt" in str(exc).lower():
             raise EncryptedContent("pptx encrypted (password protected)") from None
         raise ExtractionError(f"corrupt pptx: {type(exc).__name__}") from None
+    skipped: set[str] = set()  # related parts not read: the content is then partial
+    bad_slides = total = 0
     for number, slide in enumerate(presentation.slides, start=1):
+        total = number
         try:
-            yield from _slide_units(slide, number)
+            yield from _slide_units(slide, number, skipped)
         except etree.XMLSyntaxError:
-            raise ExtractionError(f"corrupt pptx: malformed XML in slide {number}") from None
+            bad_slides += 1  # the other slides are still read
+    if total and bad_slides == total:
+        raise ExtractionError("corrupt pptx: malformed XML in every slide")
     yield from embedded_parts(path, "pptx", members, _EMBEDDED)
+    reasons = []
+    if bad_slides:
+        reasons.append(f"{bad_slides} of {total} slides not read (malformed XML)")
+    if skipped:
+        reasons.append(f"{len(skipped)} comment, SmartArt or chart parts not read "
+                       f"(malformed or over {MAX_RELATED_PART // 1024**2} MiB)")
+    if reasons:
+        from breachscope.extract.partial import PartialContent
+
+        raise PartialContent("; ".join(reasons))
 
 
-def _slide_units(slide, number: int) -> Iterator[TextUnit | TableUnit]:
+def _slide_units(slide, number: int, skipped: set[str]) -> Iterator[TextUnit | TableUnit]:
     lines: list[str] = []
     tables: list[TableUnit] = []
     for shape in _shapes(slide.shapes):
@@ -95,11 +113,11 @@ def _slide_units(slide, number: int) -> Iterator[TextUnit | TableUnit]:
             text = "\n".join(_frame_lines(notes))
             if text.strip():
                 yield TextUnit(text=text, name=f"slide {number} notes")
-    comments = _comments(slide)
+    comments = _comments(slide, skipped)
     if comments:
         yield TextUnit(text="\n".join(comments), name=f"slide {number} comments")
     for suffix, label in (("/diagramData", "diagrams"), ("/chart", "charts")):
-        lines = _related_texts(slide, suffix)
+        lines = _related_texts(slide, suffix, skipped)
         if lines:
             yield TextUnit(text="\n".join(lines), name=f"slide {number} {label}")
 
@@ -130,13 +148,13 @@ def _table(table, name: str) -> TableUnit | None:
                      row_numbers=list(range(2, len(rows) + 1)))
 
 
-def _comments(slide) -> list[str]:
+def _comments(slide, skipped: set[str]) -> list[str]:
     """The text of the legacy comments attached to ``slide`` (``p:cmLst/p:cm/p:text``), and of
     modern threaded comments (``p188:cmLst``: any ``a:t`` text)."""
-    return _related_texts(slide, _COMMENTS_REL, (f"{{{_P}}}text", _A_T))
+    return _related_texts(slide, _COMMENTS_REL, skipped, (f"{{{_P}}}text", _A_T))
 
 
-def _related_texts(slide, reltype_suffix: str,
+def _related_texts(slide, reltype_suffix: str, skipped: set[str],
                    tags: tuple[str, ...] = (_A_T, _C_V)) -> list[str]:
     """The text (elements ``tags``) of the parts ``slide`` relates to with a relationship
     type ending in ``reltype_suffix``: comments, SmartArt data (``a:t``: org charts hold
@@ -148,11 +166,13 @@ def _related_texts(slide, reltype_suffix: str,
             continue
         blob = rel.target_part.blob
         if len(blob) > MAX_RELATED_PART:
+            skipped.add(str(rel.target_part.partname))
             continue
         try:
             root = etree.fromstring(blob, etree.XMLParser(
                 resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False))
         except etree.XMLSyntaxError:
+            skipped.add(str(rel.target_part.partname))
             continue
         for element in root.iter(*tags):
             if element.text and element.text.strip():
