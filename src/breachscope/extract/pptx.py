@@ -20,9 +20,10 @@ per slide, a table unit per slide table, the speaker notes and the comments.
   slides as :class:`EmbeddedFile` members
   (:func:`~breachscope.extract._office.embedded_parts`, size limits there).
 - Not read: slide masters and layouts (template text), speaker-notes masters.
-- A slide, comment, SmartArt or chart part that cannot be parsed (or a related part over
-  :data:`MAX_RELATED_PART`) is skipped, the rest read, and the presentation is recorded
-  ``partial`` with the count (:class:`~breachscope.extract.partial.PartialContent`).
+- A comment, SmartArt or chart part that cannot be parsed or is over
+  :data:`MAX_RELATED_PART` is skipped, the rest read, and the presentation is recorded
+  ``partial`` with the count (:class:`~breachscope.extract.partial.PartialContent`). A
+  malformed slide fails the file: python-pptx parses every slide when it opens the package.
 - Failures become :class:`ExtractionError` with a reason naming the failure only.
 """
 
