@@ -145,3 +145,13 @@ def test_a_malformed_part_makes_it_partial(tmp_path: Path) -> None:
     assert [u.name for u in units] == ["slide 1", "slide 1 notes", "slide 2",
                                        "slide 2 table 1"]
     assert NIR in units[0].text
+
+
+def test_a_huge_xml_part_is_refused(tmp_path: Path, monkeypatch) -> None:
+    from breachscope.extract import pptx as pptx_module
+
+    path = tmp_path / "gros.pptx"
+    make_pptx(path)
+    monkeypatch.setattr(pptx_module, "MAX_PARSED_PART", 1000)
+    with pytest.raises(ExtractionError, match="pptx refused: an XML part is"):
+        list(partition_pptx(path))

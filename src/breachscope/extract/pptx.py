@@ -34,7 +34,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from breachscope.extract._office import check_zip, embedded_parts
+from breachscope.extract._office import MAX_PARSED_PART, check_zip, embedded_parts
 from breachscope.extract._table import MAX_COLUMNS, column_names
 from breachscope.extract.units import (
     EmbeddedFile,
@@ -60,6 +60,10 @@ def partition_pptx(path: Path) -> Iterator[TextUnit | TableUnit | EmbeddedFile]:
 
     path = Path(path)
     members = check_zip(path, "pptx")
+    for member in members:  # python-pptx parses every XML part whole when it opens the file
+        if member.filename.endswith((".xml", ".rels")) and member.file_size > MAX_PARSED_PART:
+            raise ExtractionError(f"pptx refused: an XML part is "
+                                  f"{member.file_size // 1024**2} MiB")
     try:
         presentation = Presentation(str(path))
     except PackageNotFoundError:
