@@ -225,3 +225,30 @@ def test_reaching_the_spill_cap_is_a_clear_error_and_the_setting_is_restored(tmp
             f"space or set {SPILL_LIMIT_ENV} higher (e.g. 20GiB), then run the scan again")
         after = c.db.execute("SELECT current_setting('max_temp_directory_size')").fetchone()
         assert after != ("1.0 MiB",) and (before == after or "%" in before[0])
+
+
+def test_a_linkage_that_reaches_its_cap_falls_back_to_the_exact_keys(tmp_path, monkeypatch):
+    import breachscope.resolve.linkage as linkage
+
+    # The linkage's own connection (spill/linkage) gets a 1 MiB cap; a query on it that
+    # spills more (an ORDER BY over 4 million rows under 100 MB, run where Splink would
+    # estimate its prior) stops with DuckDB's error, which the case reports in one line.
+    monkeypatch.setattr(linkage, "spill_cap", lambda directory: 2**20)
+    real_prior = linkage.estimate_prior
+
+    def heavy_prior(con, table, n):
+        con.execute("CREATE TABLE big AS SELECT i, md5(i::VARCHAR) || md5((i + 1)::VARCHAR) "
+                    "AS s FROM range(4000000) t(i) ORDER BY s")
+        return real_prior(con, table, n)
+
+    monkeypatch.setattr(linkage, "estimate_prior", heavy_prior)
+    with Case(tmp_path / "case", memory_limit="100MB") as c:
+        insert_records(c.db, [rec("a", "Dupont", "Marie", "1954-03-12"),
+                              rec("b", "DUPONT", "Marie", "1954-03-12", phones=["+33612131415"]),
+                              rec("c", "Petit", "Jean", "1960-01-02")])
+        assert rebuild_people(c, linkage="splink") == 2
+        assert meta(c, "people_linkage") == "exact"
+        assert meta(c, "linkage_error") == (
+            "SpillCapReached: people resolution: the spill folder spill/linkage reached its cap "
+            f"of 1.0 MiB; free disk space or set {SPILL_LIMIT_ENV} higher (e.g. 20GiB), then "
+            "run the scan again")

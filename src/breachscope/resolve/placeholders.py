@@ -66,11 +66,17 @@ EMAIL_LOCAL_PARTS = ("inconnu", "inconnue", "inconu", "nomail", "no-mail", "no.m
 EMAIL_DOMAINS = ("inconnu", "nomail", "noemail", "no-mail", "pasdemail", "aucun", "example",
                  "exemple", "invalid", "test", "fake")
 
+#: Patient numbers that say "unknown".
+IPPS = ("0", "00", "000", "INCONNU", "NC", "X", "XX", "XXX")
+
 KINDS = ("birth", "nir", "phone", "email", "ipp", "postal")
 
 
-def _list(values: tuple[str, ...]) -> str:
-    return "(" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")"
+def _in(value: str, values: tuple[str, ...]) -> str:
+    """``value`` is one of ``values``: a list literal and ``list_contains`` (scalar), not an
+    ``IN (...)`` list, which DuckDB may plan as a join per list (memory per query)."""
+    items = ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+    return f"list_contains([{items}], {value})"
 
 
 def static_sql(kind: str, value: str = "value", today: dt.date | None = None) -> str:
@@ -79,28 +85,28 @@ def static_sql(kind: str, value: str = "value", today: dt.date | None = None) ->
     tested by removing it)."""
     today = today or dt.date.today()
     if kind == "birth":
-        return (f"({value} IN {_list(BIRTH_DATES)} OR {value} < '{MIN_BIRTH_YEAR}' "
+        return (f"({_in(value, BIRTH_DATES)} OR {value} < '{MIN_BIRTH_YEAR}' "
                 f"OR {value} > '{today.isoformat()}')")
     if kind == "postal":
-        return f"({value} IN {_list(POSTAL_CODES)})"
+        return f"({_in(value, POSTAL_CODES)})"
     if kind == "phone":
         last8 = f"right({value}, 8)"
-        return (f"({value} IN {_list(PHONES)} OR (length({value}) >= 8 "
+        return (f"({_in(value, PHONES)} OR (length({value}) >= 8 "
                 f"AND replace({last8}, {last8}[1], '') = ''))")
     if kind == "email":
         local = f"split_part(lower({value}), '@', 1)"
         domain = f"split_part(split_part(lower({value}), '@', 2), '.', 1)"
-        return f"({local} IN {_list(EMAIL_LOCAL_PARTS)} OR {domain} IN {_list(EMAIL_DOMAINS)})"
+        return f"({_in(local, EMAIL_LOCAL_PARTS)} OR {_in(domain, EMAIL_DOMAINS)})"
     if kind == "nir":
         # On the NIR's first 13 characters: after the sex digit one digit repeated (all 1s,
         # all 0s), the counting sequence, or the order number 000 (never given; the order
         # number runs from 001): the shape of a NIR, the number of nobody.
         body = f"left({value}, 13)"
         return (f"(replace({body}[2:13], {body}[2], '') = '' "
-                f"OR {body}[2:13] IN ('234567890123', '123456789012') "
+                f"OR {_in(body + '[2:13]', ('234567890123', '123456789012'))} "
                 f"OR {body}[11:13] = '000')")
     if kind == "ipp":
-        return f"(upper({value}) IN ('0', '00', '000', 'INCONNU', 'NC', 'X', 'XX', 'XXX'))"
+        return f"({_in(f'upper({value})', IPPS)})"
     raise ValueError(f"unknown placeholder kind {kind!r}")
 
 
@@ -127,12 +133,12 @@ counts AS (
     SELECT kind, value, count(*) AS records, count(DISTINCT who) AS names
     FROM vals WHERE value <> '' GROUP BY ALL
 ),
+known AS (SELECT *, {static} AS known FROM counts),
 spread AS (SELECT kind, median(names) AS median_names FROM counts GROUP BY kind)
-SELECT kind, value, records, names,
-    CASE WHEN {static} THEN 'known' ELSE 'shared' END AS why
-FROM counts JOIN spread USING (kind)
-WHERE {static}
-   OR (kind IN ('phone', 'email', 'nir', 'ipp') AND names > {max_owner})
+SELECT kind, value, records, names, CASE WHEN known THEN 'known' ELSE 'shared' END AS why
+FROM known JOIN spread USING (kind)
+WHERE known
+   OR (kind <> 'birth' AND kind <> 'postal' AND names > {max_owner})
    OR (kind = 'birth' AND names > greatest({max_date}, {ratio} * median_names))
 """
 
