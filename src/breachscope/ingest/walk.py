@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from breachscope.case import Case
-from breachscope.worker import ContentResult
+from breachscope.worker import ContentResult, ExpandedMember
 
 CHUNK = 1 << 20
 
@@ -185,27 +185,106 @@ class Walker:
             archive.sha256, archive.size, result.file_type or "unknown", result.status,
             result.reason))
         paths = _MemberPaths(archive.path)
+        files: list[tuple[str, str, int, str, int]] = []  # path, sha256, size, parent, depth
+        unread: list[tuple[str, int, str, str]] = []  # pseudo sha256, size, status, reason
+        placed: list[tuple[ExpandedMember, str]] = []
         for m in result.members:
             self.stats.files += 1
             path, parent = paths.place(m.name, m.parent)
-            depth = m.depth
             if m.sha256 is None:  # never read whole: encrypted, link, limit, corrupt
-                self.unreadable(path, parent, depth, m.status, m.reason or m.status,
-                                size=m.size)
+                pseudo = _pseudo_id(path)
+                files.append((path, pseudo, m.size, parent, m.depth))
+                unread.append((pseudo, m.size, m.status, m.reason or m.status))
                 continue
-            self.case.add_file(path, m.sha256, m.size, mtime=None, parent=parent, depth=depth,
-                               run_id=self.run_id)
+            files.append((path, m.sha256, m.size, parent, m.depth))
             self.stats.bytes_read += m.size
             if m.is_archive:
                 self.stats.pending_archives.append(PendingArchive(
                     m.sha256, m.size, m.file_type or "unknown", m.status, m.reason))
                 continue
+            placed.append((m, path))
+        # One statement per table for the whole container: a statement per member made a
+        # 100 000-member archive cost the main process minutes (see _store_members).
+        self._store_members(files, unread)
+        known = self._known_statuses([m.sha256 for m, _ in placed])
+        containers = self._containers({sha for sha, status in known.items()
+                                       if status != "pending"})
+        for m, path in placed:
             entry = Entry(path, Path(m.blob or ""), m.sha256, m.size, m.file_type,
-                          temporary=True, depth=depth)
-            if self._needs_processing(entry):
-                yield entry
-            else:
+                          temporary=True, depth=m.depth)
+            status = known.get(m.sha256)
+            if status is not None and status != "pending":
+                if m.sha256 in containers:  # a message or document with members
+                    self._reuse_members(entry.path, entry.sha256)
                 entry.real.unlink(missing_ok=True)
+                continue
+            if m.sha256 in self.seen:
+                entry.real.unlink(missing_ok=True)
+                continue
+            self.seen.add(m.sha256)
+            yield entry
+
+    def _store_members(self, files: list[tuple[str, str, int, str, int]],
+                       unread: list[tuple[str, int, str, str]]) -> None:
+        """``files`` and ``contents`` rows of a container's members, in one statement each
+        (DuckDB costs milliseconds per statement, and more as the table grows; an Arrow
+        table inserted at once costs microseconds per row). The SQL is that of
+        :meth:`Case.add_file` and :meth:`Case.set_content`, for many rows."""
+        if not files:
+            return
+        import pyarrow as pa
+
+        db = self.case.db
+        table = pa.table({
+            "path": [f[0] for f in files], "sha256": [f[1] for f in files],
+            "size": pa.array([f[2] for f in files], pa.int64()),
+            "mtime": pa.nulls(len(files), pa.float64()),
+            "parent": [f[3] for f in files], "depth": pa.array([f[4] for f in files], pa.int32()),
+            "run_id": pa.array([self.run_id] * len(files), pa.int64()),
+        })
+        with _registered(db, "_bs_new_files", table):
+            db.execute("INSERT OR REPLACE INTO files "
+                       "SELECT path, sha256, size, mtime, parent, depth, run_id "
+                       "FROM _bs_new_files")
+        if not unread:
+            return
+        table = pa.table({
+            "sha256": [u[0] for u in unread], "size": pa.array([u[1] for u in unread], pa.int64()),
+            "status": [u[2] for u in unread], "reason": [u[3] for u in unread],
+        })
+        with _registered(db, "_bs_new_contents", table):
+            db.execute(
+                "INSERT OR REPLACE INTO contents "
+                "(sha256, size, type, doc_class, status, reason, n_units, seconds, run_id) "
+                "SELECT sha256, size, 'unknown', NULL, status, reason, 0, 0.0, ? "
+                "FROM _bs_new_contents", [self.run_id])
+
+    def _known_statuses(self, shas: list[str]) -> dict[str, str]:
+        """Status of the contents already in the case, for many contents in one query."""
+        if not shas:
+            return {}
+        import pyarrow as pa
+
+        db = self.case.db
+        with _registered(db, "_bs_shas", pa.table({"sha256": list(set(shas))})):
+            rows = db.execute("SELECT c.sha256, c.status FROM contents c "
+                              "JOIN _bs_shas USING (sha256)").fetchall()
+        return dict(rows)
+
+    def _containers(self, shas: set[str]) -> set[str]:
+        """Those of ``shas`` recorded somewhere with members of their own (a message with
+        attachments, a document with embedded files): their members are copied to the new
+        place. One query, instead of a path lookup per already-known member."""
+        if not shas:
+            return set()
+        import pyarrow as pa
+
+        db = self.case.db
+        with _registered(db, "_bs_known", pa.table({"sha256": list(shas)})):
+            rows = db.execute(
+                "SELECT DISTINCT p.sha256 FROM files p JOIN _bs_known USING (sha256) "
+                "WHERE EXISTS (SELECT 1 FROM files c WHERE c.parent = p.path)").fetchall()
+        return {r[0] for r in rows}
 
     # -- shared ------------------------------------------------------------------------------
 
@@ -230,8 +309,22 @@ class Walker:
         size: int = 0,
     ) -> None:
         """A path whose content cannot be hashed: keyed by a pseudo id derived from its name."""
-        pseudo = "unread:" + hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()
+        pseudo = _pseudo_id(name)
         self.case.add_file(name, pseudo, size, mtime=None, parent=parent, depth=depth,
                            run_id=self.run_id)
         self.case.set_content(pseudo, size=size, file_type="unknown", status=status,
                               reason=reason, run_id=self.run_id)
+
+
+def _pseudo_id(name: str) -> str:
+    """The content key of a path whose bytes were never read whole."""
+    return "unread:" + hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+@contextlib.contextmanager
+def _registered(db: object, name: str, table: object) -> Iterator[None]:
+    db.register(name, table)  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        db.unregister(name)  # type: ignore[attr-defined]
