@@ -158,13 +158,13 @@ _leaked: list[bytes] = []
 def leaky_task(path: str, file_type: str | None, work_dir: str, settings: ScanSettings,
                depth: int = 0) -> ContentResult:
     """Every call leaks 30 MB (a busy worker's heap); while it is read, a marked file needs
-    300 MB more, a huge one 600 MB more (over the 500 MB limit even in a fresh worker, whose
+    300 MB more, a huge one 500 MB more (over the 500 MB limit even in a fresh worker, whose
     imports take about 85 MB). Each call logs its process id."""
     with open(os.environ["BREACHSCOPE_TEST_LOG"], "a", encoding="utf-8") as log:
         log.write(f"{os.getpid()} {Path(path).name}\n")
     _leaked.append(b"\x01" * (30 * MB))  # touched: resident, not only reserved
     head = Path(path).read_bytes()[:64]
-    need = 600 if head.startswith(HUGE_MARKER) else 300 if head.startswith(LEAK_MARKER) else 0
+    need = 500 if head.startswith(HUGE_MARKER) else 300 if head.startswith(LEAK_MARKER) else 0
     if need:
         working = b"\x02" * (need * MB)
         time.sleep(2)  # the parser works with it (the guard reads sizes every 50 ms)

@@ -13,7 +13,7 @@ runs. The guard reads each worker's RSS every ``POLL`` seconds; over the limit, 
 worker ``SIGUSR1``, whose handler (installed by ``install_handler``, run by Python in the
 worker's main thread at the next bytecode) raises ``TaskMemoryLimit``: the task stops and what
 it read so far is kept (``partial``). A worker stuck in native code never reaches a bytecode:
-if its RSS passes twice the limit, or stays over it ``GRACE`` seconds after the signal, the
+if its RSS passes 1.5 times the limit, or stays over it ``GRACE`` seconds after the signal, the
 guard kills it, and the main process reports that content as a memory-limit failure.
 """
 
@@ -145,7 +145,7 @@ class MemoryGuard:
             if first is None:
                 self._signalled[pid] = now
                 os.kill(pid, signal.SIGUSR1)
-            elif rss > 2 * self.limit or now - first > GRACE:
+            elif rss > self.limit * 3 // 2 or now - first > GRACE:
                 with self._lock:
                     self._killed.append(pid)
                 os.kill(pid, signal.SIGKILL)  # stuck in native code: only a kill stops it
