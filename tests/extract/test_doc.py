@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 from pathlib import Path
 
@@ -147,3 +148,44 @@ def test_rc4_encrypted_document_opened_with_a_known_password(tmp_path: Path) -> 
     with using_passwords([b"faux", OFFICE_PASSWORD.encode()]):
         (unit,) = list(partition_doc(path))
     assert unit.text.split("\n") == ["Patiente : DUPONT Jeanne", f"NIR : {NIR}"]
+
+
+@pytest.mark.parametrize("prints", [True, False])
+def test_time_limit(tmp_path: Path, monkeypatch, prints: bool) -> None:
+    """Text given before the limit is kept (partial); no text: failed."""
+    from breachscope.extract.partial import PartialContent
+
+    slow = tmp_path / "antiword-lent"
+    slow.write_text("#!/bin/sh\n" + ("printf '\\nNIR 254037512345655\\n'\n" if prints else "")
+                    + "exec sleep 60\n")
+    slow.chmod(0o755)
+    monkeypatch.setattr(doc, "antiword", lambda: str(slow))
+    monkeypatch.setattr(doc, "TIMEOUT", 1)
+    units = []
+    with pytest.raises(ExtractionError) as info:
+        for unit in partition_doc(DOC_SAMPLE):
+            units.append(unit)
+    if prints:
+        assert isinstance(info.value, PartialContent)
+        assert str(info.value) == "doc text cut: antiword timed out after 1 s"
+        assert units[0].text == "NIR 254037512345655"
+    else:
+        assert str(info.value) == "doc not read: antiword timed out after 1 s"
+        assert units == []
+
+
+def test_no_text_written_to_the_temporary_folder(tmp_path: Path, monkeypatch) -> None:
+    """antiword's and catdoc's output come through a pipe: nothing appears in TMPDIR (the
+    case's work area) while a document is read, not even for a moment."""
+    from samples.office_more import make_short_doc
+
+    watched = tmp_path / "tmp"
+    watched.mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(watched))
+    short = tmp_path / "courrier.doc"
+    make_short_doc(short)
+    seen: set[str] = set()
+    for path in (DOC_SAMPLE, short):
+        for _unit in partition_doc(path):
+            seen.update(os.listdir(watched))
+    assert seen == set()

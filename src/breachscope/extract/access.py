@@ -28,15 +28,12 @@ chunks, through Debian's ``mdbtools``.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import shutil
-import subprocess
-import tempfile
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from breachscope.extract._program import Program
 from breachscope.extract._table import table_chunks
 from breachscope.extract.units import EncryptedContent, ExtractionError, TableUnit, TextUnit
 
@@ -109,7 +106,7 @@ def _table_names(program: str, path: Path) -> tuple[list[str], str | None]:
     """The user tables, and a reason when the catalogue was read from a damaged file (the
     list may then be incomplete)."""
     names: list[str] = []
-    with _Run([program, "-1", "--", str(path)]) as run:
+    with _run([program, "-1", "--", str(path)]) as run:
         for line in run.lines(MAX_LIST):
             if line.strip():
                 names.append(line.rstrip("\r\n"))
@@ -125,7 +122,7 @@ def _table_names(program: str, path: Path) -> tuple[list[str], str | None]:
 def _table_units(program: str, path: Path, name: str) -> Iterator[TableUnit | TextUnit]:
     """Table ``name`` in chunks; :class:`_Stopped` when its export ends badly (after the
     rows it gave, which stay read)."""
-    with _Run([program, *_EXPORT_OPTIONS, "--", str(path), name]) as run:
+    with _run([program, *_EXPORT_OPTIONS, "--", str(path), name]) as run:
         reader = csv.reader(run.lines(MAX_OUTPUT))
         try:
             header = next(reader, None)
@@ -150,76 +147,9 @@ def _damaged(stderr: bytes) -> bool:
     return any(needle in message for needle in _DAMAGE)
 
 
-class _Run:
-    """One mdbtools program, its standard output read as UTF-8 lines, killed past
-    :data:`TIMEOUT`; ``stopped`` says why it was cut (time, output size), if it was."""
-
-    def __init__(self, command: list[str]) -> None:
-        self.command = command
-        self.stopped: str | None = None
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def __enter__(self) -> _Run:
-        work = tempfile.gettempdir()
-        self.stderr = tempfile.TemporaryFile()
-        env = {"HOME": work, "PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8",
-               "MDB_JET3_CHARSET": "cp1252", "TMPDIR": work}
-        try:
-            self.process = subprocess.Popen(
-                self.command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=self.stderr, cwd=work, env=env)
-        except OSError as exc:
-            self.stderr.close()
-            raise ExtractionError(f"access not read: cannot run mdbtools "
-                                  f"({exc.strerror or type(exc).__name__})") from None
-        self.timer = threading.Timer(TIMEOUT, self._kill,
-                                     (f"mdbtools timed out after {TIMEOUT} s",))
-        self.timer.daemon = True
-        self.timer.start()
-        return self
-
-    def _kill(self, why: str) -> None:
-        if self.stopped is None:
-            self.stopped = why
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-
-    def lines(self, cap: int | None = None) -> Iterator[str]:
-        """The output's lines, decoded (bad bytes replaced); stops past ``cap`` bytes."""
-        assert self.process is not None and self.process.stdout is not None
-        decoder = codecs.getincrementaldecoder("utf-8")("replace")
-        size = 0
-        pending = ""
-        for raw in iter(lambda: self.process.stdout.readline(1 << 20), b""):
-            size += len(raw)
-            if cap is not None and size > cap:
-                self._kill(f"output over {cap // 1024**2} MiB" if cap >= 1024**2
-                           else f"output over {cap} bytes")
-                return
-            pending += decoder.decode(raw)
-            if pending.endswith("\n") or len(pending) > 1 << 20:
-                yield pending
-                pending = ""
-        pending += decoder.decode(b"", final=True)
-        if pending:
-            yield pending
-
-    def finish(self) -> tuple[int, bytes]:
-        """Wait for the program; its exit code and the head of its standard error."""
-        assert self.process is not None
-        code = self.process.wait()
-        self.stderr.seek(0)
-        return code, self.stderr.read(4096)
-
-    def __exit__(self, *_exc: object) -> None:
-        self.timer.cancel()
-        if self.process is not None:
-            if self.process.poll() is None:
-                self.process.kill()
-            self.process.wait()
-            if self.process.stdout is not None:
-                self.process.stdout.close()
-        self.stderr.close()
+def _run(command: list[str]) -> Program:
+    return Program(command, "mdbtools", "access not read", TIMEOUT,
+                   env={"MDB_JET3_CHARSET": "cp1252"})
 
 
 def _reason(code: int, stderr: bytes) -> str:

@@ -3,10 +3,11 @@ text units, through Debian's ``antiword``.
 
 - There is no well-kept Python reader for the binary Word format; ``antiword`` (GPL-2, a
   separate program, so its licence does not reach breachscope) is small, packaged by Debian
-  and fast. It is run with :func:`subprocess.run`: an argument list (no shell), the file's
-  path as an argument, a timeout (:data:`TIMEOUT`), no standard input, a minimal environment,
-  and its output written to a file in a temporary directory removed afterwards (under
-  ``TMPDIR``, which the worker sets to the case's work area). antiword is
+  and fast. It is run through :class:`~breachscope.extract._program.Program`: an argument
+  list (no shell), the file's path as an argument, a time limit (:data:`TIMEOUT`), no
+  standard input, a minimal environment, the work area's temporary folder as working
+  directory, and its output read from a pipe as it comes (never written to a file: no
+  extracted text lies in the work area) up to :data:`MAX_OUTPUT`. antiword is
   C code reading hostile bytes: it runs in the worker process's limits (address space, no
   network for Python; the worker's own timer), with nothing but the temporary directory
   writable by design. Macros and embedded objects are never run: antiword only reads text.
@@ -16,14 +17,15 @@ text units, through Debian's ``antiword``.
   document (empty ones included); a table row is a line, its cells separated by ``|``.
 - Short documents: antiword refuses a ``WordDocument`` stream under 4096 bytes ("text stream
   too small"), and may crash on a damaged file; then Debian's ``catdoc`` (GPL-2, also a
-  separate program) is run the same way (argument list, timeout, minimal environment, output
-  to a file in the temporary directory, :data:`MAX_OUTPUT`) with ``-d utf-8 -w`` (UTF-8, no
-  wrapping). catdoc reads the mini stream; it leaves out empty paragraphs, so ``line N`` is
-  then the Nth line catdoc prints. It is only run on an OLE compound file (given anything
+  separate program) is run the same way with ``-d utf-8 -w`` (UTF-8, no wrapping). catdoc
+  reads the mini stream; it leaves out empty paragraphs, so ``line N`` is then the Nth line
+  catdoc prints. It is only run on an OLE compound file (given anything
   else, catdoc prints the raw bytes as text).
 - An encrypted document is decrypted with the scan's passwords when one opens it
   (:func:`~breachscope.extract.office_crypto.partition_decrypted`), else recorded
   ``encrypted``.
+- A program stopped by its time limit or output cap after giving text: the text is kept
+  and the document recorded ``partial``; before any text: ``failed``.
 - Failures (not a Word document, too old a format, a crash, a timeout) become
   :class:`ExtractionError` with a reason the tool's message is mapped to, never its text.
 """
@@ -31,12 +33,10 @@ text units, through Debian's ``antiword``.
 from __future__ import annotations
 
 import shutil
-import subprocess
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from breachscope.extract.stream import decoded_chunks, segments
+from breachscope.extract._program import Program
 from breachscope.extract.text import text_units
 from breachscope.extract.units import ExtractionError, TextUnit, extraction_error
 
@@ -73,59 +73,76 @@ def catdoc() -> str | None:
     return shutil.which("catdoc")
 
 
+class _Seen:
+    """Whether a program's output so far held any text."""
+
+    text = False
+
+
 def partition_doc(path: Path) -> Iterator[TextUnit]:
     """Stream the text of the Word 97-2003 document at ``path``."""
     program = antiword()
     if program is None:
         raise ExtractionError("doc not read: antiword is not installed")
     path = Path(path).absolute()
-    with tempfile.TemporaryDirectory(prefix="breachscope-doc-") as work:
-        out = Path(work) / "text.txt"
-        code, stderr = _run("antiword", [program, "-m", "UTF-8.txt", "-w", "0", str(path)],
-                            out, work)
-        if code == 0:
-            yield from text_units(_without_first_blank(segments(decoded_chunks(out, "utf-8"))))
-            return
-        reason = _reason("antiword", code, stderr)
-        if reason == _ENCRYPTED:
-            # A password of the scan may open it (msoffcrypto-tool: RC4 / CryptoAPI).
+    seen = _Seen()
+    with _program("antiword", [program, "-m", "UTF-8.txt", "-w", "0", str(path)]) as run:
+        yield from text_units(_without_first_blank(_pieces(run.lines(MAX_OUTPUT), seen)))
+        code, stderr = run.finish()
+    if run.stopped:
+        raise _cut(run.stopped, seen)
+    if code == 0:
+        return
+    reason = _reason("antiword", code, stderr)
+    if seen.text:  # antiword failed midway: the text it gave is kept
+        raise extraction_error(reason)
+    if reason == _ENCRYPTED:
+        # A password of the scan may open it (msoffcrypto-tool: RC4 / CryptoAPI).
+        from breachscope.extract.office_crypto import partition_decrypted
+
+        yield from partition_decrypted(path, "doc")
+        return
+    fallback = catdoc()
+    if fallback is None or not _catdoc_may_read(reason, path):
+        raise extraction_error(reason)
+    with _program("catdoc", [fallback, "-d", "utf-8", "-w", str(path)]) as run:
+        yield from text_units(_pieces(run.lines(MAX_OUTPUT), seen))
+        code, stderr = run.finish()
+    if run.stopped:
+        raise _cut(run.stopped, seen)
+    if code != 0:
+        catdoc_reason = _reason("catdoc", code, stderr)
+        if catdoc_reason == _ENCRYPTED and not seen.text:
             from breachscope.extract.office_crypto import partition_decrypted
 
             yield from partition_decrypted(path, "doc")
             return
-        fallback = catdoc()
-        if fallback is None or not _catdoc_may_read(reason, path):
-            raise extraction_error(reason)
-        code, stderr = _run("catdoc", [fallback, "-d", "utf-8", "-w", str(path)], out, work)
-        if code != 0:
-            catdoc_reason = _reason("catdoc", code, stderr)
-            if catdoc_reason == _ENCRYPTED:
-                from breachscope.extract.office_crypto import partition_decrypted
-
-                yield from partition_decrypted(path, "doc")
-                return
-            raise extraction_error(reason)
-        yield from text_units(segments(decoded_chunks(out, "utf-8")))
+        raise extraction_error(reason)
 
 
-def _run(tool: str, command: list[str], out: Path, work: str) -> tuple[int, bytes]:
-    """Run ``command`` (antiword or catdoc) with its standard output in ``out``; return its
-    exit code and the head of its standard error."""
-    try:
-        with out.open("wb") as stdout:
-            done = subprocess.run(
-                command, stdin=subprocess.DEVNULL, stdout=stdout, stderr=subprocess.PIPE,
-                timeout=TIMEOUT, cwd=work, check=False,
-                env={"HOME": work, "PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8"},
-            )
-    except subprocess.TimeoutExpired:
-        raise ExtractionError(f"doc not read: {tool} timed out after {TIMEOUT} s") from None
-    except OSError as exc:
-        raise ExtractionError(f"doc not read: cannot run {tool} "
-                              f"({exc.strerror or type(exc).__name__})") from None
-    if done.returncode == 0 and out.stat().st_size > MAX_OUTPUT:
-        raise ExtractionError(f"doc not read: {tool}'s output is too large")
-    return done.returncode, done.stderr[:4096]
+def _program(tool: str, command: list[str]) -> Program:
+    return Program(command, tool, "doc not read", TIMEOUT)
+
+
+def _pieces(lines: Iterator[str], seen: _Seen) -> Iterator[tuple[str, bool]]:
+    """The program's output as :func:`~breachscope.extract.text.text_units` pieces."""
+    for piece in lines:
+        if not seen.text and piece.strip():
+            seen.text = True
+        if piece.endswith("\n"):
+            yield piece[:-1].rstrip("\r"), True
+        else:
+            yield piece, False
+
+
+def _cut(stopped: str, seen: _Seen) -> ExtractionError:
+    """The error for a program stopped by its time limit or output cap: the content is
+    ``partial`` when it gave text (kept), else ``failed``."""
+    if seen.text:
+        from breachscope.extract.partial import PartialContent
+
+        return PartialContent(f"doc text cut: {stopped}")
+    return ExtractionError(f"doc not read: {stopped}")
 
 
 def _catdoc_may_read(reason: str, path: Path) -> bool:

@@ -10,8 +10,9 @@ password (``scan --passwords FILE``) opens it; else recorded ``encrypted``.
 - The plain document never touches the disk when it can be helped: it is decrypted into an
   anonymous in-memory file (``memfd_create``) that the delegated extractor opens by its
   ``/proc/self/fd`` path, so nothing readable is left in the work area, even after a kill.
-  Extractors that hand the file to another program (antiword for ``.doc``, catppt for
-  ``.ppt``) get a temporary file under ``TMPDIR`` (the case's work area), removed at once.
+  A ``.doc`` goes to antiword with the in-memory file's descriptor; an extractor that hands
+  the file to another program by name would get a temporary file under ``TMPDIR`` (the
+  case's work area), removed at once.
   The encrypted package may not exceed :data:`MAX_PACKAGE` (the plain document is as big,
   and msoffcrypto holds it in memory twice while decrypting).
 - The decrypted bytes are sniffed again (:func:`~breachscope.ingest.sniff.sniff_type`) and
@@ -35,9 +36,11 @@ from breachscope.extract.units import EncryptedContent, ExtractionError, Unit
 
 #: The biggest encrypted package decrypted (bytes).
 MAX_PACKAGE = 256 * 1024 * 1024
-#: Sniffed types whose extractor reads the file in this process (an in-memory file serves).
+#: Sniffed types whose extractor can read the in-memory file by its ``/proc/self/fd`` path:
+#: those read in this process, and ``doc``, whose programs get the descriptor
+#: (:class:`~breachscope.extract._program.Program`).
 _IN_PROCESS = frozenset({"docx", "xlsx", "xlsb", "pptx", "ppt", "xls", "ods", "odt", "csv",
-                         "text"})
+                         "text", "doc"})
 _REASON = "Office document encrypted (password protected)"
 #: Set while a decrypted document is read: a document that still says it is encrypted once
 #: decrypted is not decrypted again (no loop).
