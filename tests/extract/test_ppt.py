@@ -28,6 +28,7 @@ def test_slides_notes_and_earlier_versions(tmp_path: Path) -> None:
     assert sniff_type(path) == "ppt"
     units = {u.name: u.text.split("\n") for u in partition(path, "ppt")}
     assert units == {
+        "headers and footers": ["Service de cardiologie - 01 45 67 89 10"],
         "slide 1": ["Staff de cardiologie", "Patiente : DUPONT Jeanne, née le 12/03/1954",
                     f"NIR : {NIR}"],
         "slide 2": [f"Tél. : {PHONE}"],

@@ -525,8 +525,11 @@ def ppt_streams(encrypted: bool = False) -> dict[str, bytes]:
         0x0F9F, struct.pack("<I", 0)) + _ppt_chars("Staff de cardiologie")
         + _slide_persist(3, 257), instance=0, container=True)
     notes = _ppt_record(0x0FF0, _slide_persist(4, 258), instance=2, container=True)
-    document = put(_ppt_record(0x03E8, _ppt_record(0x03E9, bytes(40)) + slides + notes,
-                               container=True))
+    footer = _ppt_record(0x0FD9, _ppt_record(0x0FDA, bytes(4)) + _ppt_record(
+        0x0FBA, "Service de cardiologie - 01 45 67 89 10".encode("utf-16-le"), instance=2),
+        container=True)  # HeadersFootersContainer: its atom, then the footer (instance 2)
+    document = put(_ppt_record(0x03E8, _ppt_record(0x03E9, bytes(40)) + slides + notes
+                               + footer, container=True))
     slide1 = put(_ppt_record(0x03EE, _ppt_record(0x03EF, bytes(24)) + _ppt_drawing(
         _ppt_chars(f"Patiente : {LAST} {FIRST}, née le 12/03/1954\nNIR : {NIR}")),
         container=True))

@@ -22,8 +22,9 @@ olefile (BSD, already used to sniff OLE files) reads the streams; this module re
   in the stream (text deleted by an edit is still in the file): their lines the current
   version no longer holds make a unit ``slide N (earlier version)``.
 
-Units: ``slide N`` (N = the slide's position in the presentation, from 1), one line per
-paragraph; ``slide N notes`` for its speaker notes (notes are matched to slides by the
+Units: ``headers and footers`` (the presentation's footer and header text: a department, a
+phone number); ``slide N`` (N = the slide's position in the presentation, from 1), one line
+per paragraph; ``slide N notes`` for its speaker notes (notes are matched to slides by the
 slide id the ``NotesAtom`` names). A text met twice for one slide (cached and in a shape) is
 kept once. When the persist directory is damaged, the stream is read in order instead: every
 slide container is a slide, numbered as met.
@@ -55,6 +56,7 @@ MAX_VERSIONS = 16
 _DOCUMENT, _SLIDE, _NOTES = 0x03E8, 0x03EE, 0x03F0
 _NOTES_ATOM, _SLIDE_PERSIST, _SLIDE_LIST = 0x03F1, 0x03F3, 0x0FF0
 _TEXT_CHARS, _TEXT_BYTES = 0x0FA0, 0x0FA8
+_HEADERS_FOOTERS, _CSTRING = 0x0FD9, 0x0FBA
 _USER_EDIT, _PERSIST_DIRECTORY, _CURRENT_USER = 0x0FF5, 0x1772, 0x0FF6
 _ENCRYPTED_TOKEN = 0xF3D1C4DF
 _HEADER = struct.Struct("<HHI")
@@ -121,15 +123,18 @@ def _is_container(version_instance: int) -> bool:
     return version_instance & 0x000F == 0x000F
 
 
-def _texts(data: bytes, start: int, end: int, depth: int = 0) -> list[str]:
+def _texts(data: bytes, start: int, end: int, depth: int = 0, parent: int = 0) -> list[str]:
     """Every text atom inside ``data[start:end]``, at any depth (up to :data:`MAX_DEPTH`),
-    as paragraphs, in document order."""
+    as paragraphs, in document order; and the header and footer text of a headers/footers
+    container (``CString`` atoms of instance 1 and 2)."""
     lines: list[str] = []
     for kind, version_instance, body, body_end in _records(data, start, end):
         if kind in (_TEXT_CHARS, _TEXT_BYTES):
             lines.extend(_decode(kind, data[body:body_end]))
+        elif kind == _CSTRING and parent == _HEADERS_FOOTERS and version_instance >> 4 in (1, 2):
+            lines.extend(_decode(_TEXT_CHARS, data[body:body_end]))
         elif _is_container(version_instance) and depth < MAX_DEPTH:
-            lines.extend(_texts(data, body, body_end, depth + 1))
+            lines.extend(_texts(data, body, body_end, depth + 1, kind))
     return lines
 
 
@@ -224,6 +229,11 @@ def _by_directory(stream: bytes, user: bytes) -> list[tuple[str, list[str]]]:
                 slides[-1][2].extend(_decode(item_kind, stream[item_body:item_end]))
     numbers = {slide_id: number for number, (_, slide_id, _) in enumerate(slides, start=1)}
     out: list[tuple[str, list[str]]] = []
+    footers = [line for kind, _, body, end in _records(stream, *document)
+               if kind == _HEADERS_FOOTERS
+               for line in _texts(stream, body, end, 1, _HEADERS_FOOTERS)]
+    if footers:  # the presentation's own headers and footers (each slide may add its own)
+        out.append(("headers and footers", _unique(footers)))
     for number, (persist, _, cached) in enumerate(slides, start=1):
         out.extend(_versions(stream, offsets.get(persist, []), _SLIDE, f"slide {number}",
                              cached))
