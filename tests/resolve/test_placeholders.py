@@ -252,3 +252,18 @@ def test_a_linkage_that_reaches_its_cap_falls_back_to_the_exact_keys(tmp_path, m
             "SpillCapReached: people resolution: the spill folder spill/linkage reached its cap "
             f"of 1.0 MiB; free disk space or set {SPILL_LIMIT_ENV} higher (e.g. 20GiB), then "
             "run the scan again")
+
+
+def test_an_index_row_born_01_01_1900_is_no_name_and_birth_date_match():
+    from breachscope.resolve.mpi import MpiRow, _Person, match
+
+    def person(pid, dob):
+        return _Person(pid, "PATIENT", "DUPONT", "Marie", dob, None, {"DUPONT"}, {"MARIE"},
+                       {dob}, set(), set())
+
+    rows = [MpiRow(mpi_id="IPP1", last_name="DUPONT", first_name="Marie",
+                   birth_date="1900-01-01"),
+            MpiRow(mpi_id="IPP2", last_name="DUPONT", first_name="Marie",
+                   birth_date="1954-03-12")]
+    assert match([person("P1", "1900-01-01"), person("P2", "1954-03-12")], rows) == {
+        "P2": ("IPP2", "name_birth_date", 0.95)}

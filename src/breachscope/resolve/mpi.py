@@ -46,6 +46,7 @@ from breachscope.detect.validators import (
 )
 from breachscope.extract.delimited import choose_delimiter
 from breachscope.extract.encoding import decode_bytes
+from breachscope.resolve.placeholders import is_placeholder_birth_date
 
 FIELDS = ("mpi_id", "last_name", "birth_name", "first_name", "birth_date", "sex", "nir",
           "address", "postal_code", "city", "phone", "email", "ignore")
@@ -295,7 +296,8 @@ def match(people: list[_Person], mpi: list[MpiRow]) -> dict[str, tuple[str, str,
             by_nir[row.nir].add(i)
         if not row.mpi_id.startswith("row "):
             by_ipp[row.mpi_id.strip()].add(i)
-        if row.birth_date:
+        # A default birth date (01/01/1900...) is no date: a name alone is no match.
+        if row.birth_date and not is_placeholder_birth_date(row.birth_date):
             by_dob[row.birth_date].add(i)
     lasts = [_last_keys(r.last_name) | _last_keys(r.birth_name) for r in mpi]
     firsts = [_first_keys(r.first_name) for r in mpi]
@@ -313,6 +315,7 @@ def match(people: list[_Person], mpi: list[MpiRow]) -> dict[str, tuple[str, str,
             if cands:
                 found = ("ipp", cands)
         if found is None and person.birth_dates:
+            # (by_dob holds no placeholder date: resolve.placeholders)
             exact = {i for d in person.birth_dates for i in by_dob.get(d, ())}
             swapped = {i for d in person.birth_dates if (s := _swap(d))
                        for i in by_dob.get(s, ())}

@@ -79,6 +79,12 @@ def _in(value: str, values: tuple[str, ...]) -> str:
     return f"list_contains([{items}], {value})"
 
 
+def is_placeholder_birth_date(value: str, today: dt.date | None = None) -> bool:
+    """The Python form of the static birth-date rule of :func:`static_sql` (``YYYY-MM-DD``)."""
+    today = today or dt.date.today()
+    return value in BIRTH_DATES or value < str(MIN_BIRTH_YEAR) or value > today.isoformat()
+
+
 def static_sql(kind: str, value: str = "value", today: dt.date | None = None) -> str:
     """A SQL condition: ``value`` (a column or expression) of this kind is a known placeholder.
     Written for DuckDB's RE2 regular expressions (no back-references: a repeated digit is
