@@ -8,7 +8,6 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
 from typing import BinaryIO, ClassVar
 
 from breachscope.ingest.archives.decoder import Decoder
@@ -36,6 +35,7 @@ _EOCD64 = struct.Struct("<4sQ2H2L4Q")
 _CENTRAL = struct.Struct("<4s4B4HL2L5H2L")
 _LOCAL = struct.Struct("<4s2B4HL2L2H")
 _AES_SALT = {1: 8, 2: 12, 3: 16}
+_AES_KEY = {1: 16, 2: 24, 3: 32}
 _AES_HMAC = 10
 
 
@@ -311,7 +311,9 @@ def _read_extra(entry: _ZipEntry, extra: bytes, raw_name: bytes) -> None:
 
 
 class _ZipCrypto:
-    """Traditional PKWARE encryption (ZipCrypto), decryption only."""
+    """Traditional PKWARE encryption (ZipCrypto), decryption only. Written here because
+    Python's zipfile keeps its decrypter private (``zipfile._ZipDecrypter``) and pyzipper's
+    is tied to its ``ZipInfo``; the algorithm is a few lines of the APPNOTE."""
 
     _TABLE: ClassVar[list[int]] = []
 
@@ -365,18 +367,12 @@ class _ZipSource:
         if password is None:
             return
         if entry.aes_version:
-            from pyzipper.zipfile_aes import AESZipDecrypter
-
             salt = _AES_SALT.get(entry.aes_strength)
             if salt is None:
                 raise ArchiveError("corrupt zip member: unknown AES key strength")
             header = self._raw(salt + 2)
-            info = SimpleNamespace(filename=entry.name, wz_aes_strength=entry.aes_strength)
             self.left -= _AES_HMAC
-            try:
-                self.aes = AESZipDecrypter(info, password, header)
-            except RuntimeError as exc:
-                raise _BadPassword from exc
+            self.aes = _WinZipAes(password, entry.aes_strength, header)
         else:
             self.crypto = _ZipCrypto(password)
             header = self.crypto.decrypt(self._raw(12))
@@ -404,11 +400,42 @@ class _ZipSource:
     def finish(self) -> None:
         """Checks the WinZip AES authentication code after the data."""
         if self.aes is not None:
-            code = self.fh.read(_AES_HMAC)
-            try:
-                self.aes.check_hmac(code)
-            except Exception as exc:  # pyzipper raises its own BadZipFile
-                raise ArchiveError("corrupt zip member: authentication code mismatch") from exc
+            self.aes.check(self.fh.read(_AES_HMAC))
+
+
+class _WinZipAes:
+    """WinZip AES (AE-1 and AE-2) decryption, with pycryptodomex's public API.
+
+    PBKDF2-HMAC-SHA1 (1 000 rounds) derives from the password and the member's salt the AES
+    key, the authentication key and a 2-byte password verifier; the data is AES in CTR mode
+    with a little-endian counter starting at 1; HMAC-SHA1 of the encrypted bytes, cut to 10
+    bytes, follows them. (pyzipper implements the same but only behind its ``ZipInfo``-shaped
+    internal decrypter, which we would have to fake.)"""
+
+    def __init__(self, password: bytes, strength: int, header: bytes) -> None:
+        from Cryptodome.Cipher import AES
+        from Cryptodome.Hash import HMAC, SHA1
+        from Cryptodome.Protocol.KDF import PBKDF2
+        from Cryptodome.Util import Counter
+
+        n = _AES_KEY[strength]
+        salt, verifier = header[:-2], header[-2:]
+        material = PBKDF2(password, salt, dkLen=2 * n + 2, count=1000, hmac_hash_module=SHA1)
+        if len(header) != _AES_SALT[strength] + 2 or material[2 * n :] != verifier:
+            raise _BadPassword
+        self.cipher = AES.new(material[:n], AES.MODE_CTR,
+                              counter=Counter.new(128, initial_value=1, little_endian=True))
+        self.mac = HMAC.new(material[n : 2 * n], digestmod=SHA1)
+
+    def decrypt(self, data: bytes) -> bytes:
+        self.mac.update(data)
+        return self.cipher.decrypt(data)
+
+    def check(self, code: bytes) -> None:
+        import hmac
+
+        if not hmac.compare_digest(self.mac.digest()[:_AES_HMAC], code):
+            raise ArchiveError("corrupt zip member: authentication code mismatch")
 
 
 class _BadPassword(Exception):
