@@ -34,6 +34,7 @@ from breachscope.ingest.archives.limits import (
     ArchiveError,
     ArchiveLimits,
     ByteBudget,
+    DiskGuard,
     LimitExceeded,
     Member,
 )
@@ -45,7 +46,7 @@ from breachscope.ingest.archives.zips import zip_members
 
 __all__ = [
     "ARCHIVE_TYPES", "CHUNK", "DEFAULT_LIMITS", "UNAR", "ArchiveError", "ArchiveLimits",
-    "ByteBudget", "LimitExceeded", "Member", "iter_members", "load_passwords",
+    "ByteBudget", "DiskGuard", "LimitExceeded", "Member", "iter_members", "load_passwords",
 ]
 
 ARCHIVE_TYPES = {"zip", "tar", "gzip", "bzip2", "xz", "7z", "rar"}

@@ -30,6 +30,10 @@ class ArchiveLimits:
     ratio_allowance_bytes: int = MiB
     tree_allowance_bytes: int = 2 * MiB
     max_members: int = 200_000  # per archive
+    # The whole case (see DiskGuard): free space kept on the work area's disk, and an
+    # optional cap on the bytes under the work area, all workers together.
+    disk_reserve_bytes: int = 1 << 30
+    max_work_bytes: int | None = None
     max_depth: int = 8  # nesting (enforced by the caller)
 
 
@@ -56,10 +60,11 @@ class ByteBudget:
     size, whatever the nesting, the number of members or their sizes.
     """
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, *, disk: DiskGuard | None = None) -> None:
         self.limit = limit
         self.used = 0
         self.frames: list[_Frame] = []
+        self.disk = disk
 
     @property
     def remaining(self) -> int:
@@ -83,6 +88,8 @@ class ByteBudget:
                 f"archive expands beyond the {human(self.limit)} total limit "
                 "(nested archives included)"
             )
+        if self.disk is not None:
+            self.disk.check(n)
         for frame in self.frames:
             frame.produced += n
             if frame.produced > frame.limit:
@@ -90,6 +97,80 @@ class ByteBudget:
                     f"archive expands beyond ratio {frame.ratio:g} of its size "
                     f"({human(frame.produced)} from {human(frame.size)}, nested archives "
                     "included)")
+
+
+class DiskGuard:
+    """One disk budget for the whole case, shared by every worker through the filesystem.
+
+    Before each chunk of a member is handed out (and so written by the caller), the free
+    space of the work area's filesystem is read (``statvfs``: microseconds) and, when
+    ``max_work_bytes`` is set, the bytes under the work area are counted again every
+    ``recount_bytes`` handed out (a directory scan: the blobs of every worker, the OCR
+    pages, the result batches). Either limit stops the member with a :class:`LimitExceeded`
+    that says which, and the archive's listing ends there, instead of each archive of each
+    worker expanding up to its own 20 GiB whatever the others do.
+    """
+
+    def __init__(self, work_dir: Path, *, reserve_bytes: int = 1 << 30,
+                 max_work_bytes: int | None = None, recount_bytes: int = 64 << 20) -> None:
+        self.work_dir = Path(work_dir)
+        self.reserve_bytes = reserve_bytes
+        self.max_work_bytes = max_work_bytes
+        self.recount_bytes = recount_bytes
+        self.since_count = 0
+        self.counted: int | None = None  # bytes under the work area at the last count + since
+
+    @classmethod
+    def for_limits(cls, work_dir: Path, limits: ArchiveLimits) -> DiskGuard:
+        return cls(work_dir, reserve_bytes=limits.disk_reserve_bytes,
+                   max_work_bytes=limits.max_work_bytes)
+
+    def check(self, n: int) -> None:
+        import os
+
+        try:
+            st = os.statvfs(self.work_dir)
+        except OSError:  # the work area vanished: writing will fail and say so
+            return
+        free = st.f_bavail * st.f_frsize
+        if free - n < self.reserve_bytes:
+            raise LimitExceeded(
+                f"disk nearly full: {human(max(free, 0))} free on the case's disk, "
+                f"{human(self.reserve_bytes)} kept in reserve; not written")
+        if self.max_work_bytes is None:
+            return
+        self.since_count += n
+        if self.counted is None or self.since_count >= self.recount_bytes:
+            self.counted, self.since_count = _tree_bytes(self.work_dir) + n, 0
+        else:
+            self.counted += n
+        if self.counted > self.max_work_bytes:
+            raise LimitExceeded(
+                f"the case's work area holds {human(self.counted)}, beyond its "
+                f"{human(self.max_work_bytes)} limit (all workers together); not written")
+
+
+def _tree_bytes(root: Path) -> int:
+    """Bytes of the regular files under ``root`` (files vanishing meanwhile are skipped)."""
+    import os
+
+    total = 0
+    stack = [str(root)]
+    while stack:
+        try:
+            entries = os.scandir(stack.pop())
+        except OSError:
+            continue
+        with entries:
+            for entry in entries:
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(entry.path)
+                    elif entry.is_file(follow_symlinks=False):
+                        total += entry.stat(follow_symlinks=False).st_blocks * 512
+                except OSError:
+                    continue
+    return total
 
 
 @dataclass(slots=True, eq=False)
