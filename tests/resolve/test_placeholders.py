@@ -268,3 +268,26 @@ def test_an_index_row_born_01_01_1900_is_no_name_and_birth_date_match():
                    birth_date="1954-03-12")]
     assert match([person("P1", "1900-01-01"), person("P2", "1954-03-12")], rows) == {
         "P2": ("IPP2", "name_birth_date", 0.95)}
+
+
+def test_a_scan_whose_resolution_reaches_the_cap_stops_cleanly_and_the_next_resolves(
+        tmp_path, cli, monkeypatch):
+    import breachscope.pipeline as pipeline
+    from breachscope.resolve.spill import reached
+
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    (dump / "a.csv").write_text("Nom;Prénom;Date de naissance\nDUPONT;Marie;12/03/1954\n"
+                                "DUPONT;Marie;12/03/1954\n", encoding="utf-8")
+    real = pipeline.rebuild_people
+
+    def capped_out(case, **kwargs):
+        raise reached(2**20, "spill")
+
+    monkeypatch.setattr(pipeline, "rebuild_people", capped_out)
+    result = cli("scan", dump, "--case", tmp_path / "case")
+    assert result.exit_code != 0
+    assert "the spill folder spill reached its cap of 1.0 MiB" in result.output
+    assert "Traceback" not in result.output and "DUPONT" not in result.output
+    monkeypatch.setattr(pipeline, "rebuild_people", real)
+    assert " 1 people" in cli("scan", dump, "--case", tmp_path / "case").output
