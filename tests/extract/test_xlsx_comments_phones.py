@@ -161,3 +161,74 @@ def test_reason_says_the_zero_was_restored_without_quoting_values():
     assert column.label == "PHONE" and column.phone_zeros
     assert "leading 0 restored on 100% of values" in column.reason
     assert "612345678" not in column.reason
+
+
+# ---------------------------------------------------------------- pivot caches
+
+_DEFINITION = (
+    '<?xml version="1.0" encoding="UTF-8"?>'
+    '<pivotCacheDefinition xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+    'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" r:id="rId1" '
+    'recordCount="3"><cacheSource type="worksheet"><worksheetSource ref="A1:D4" '
+    'sheet="Patients"/></cacheSource><cacheFields count="4">'
+    '<cacheField name="Nom" numFmtId="0"><sharedItems><s v="DUPONT"/><s v="MARTIN"/>'
+    "</sharedItems></cacheField>"
+    '<cacheField name="NIR" numFmtId="0"><sharedItems containsNumber="1"/></cacheField>'
+    '<cacheField name="Date de naissance" numFmtId="14"><sharedItems containsDate="1"/>'
+    "</cacheField>"
+    '<cacheField name="Service" numFmtId="0"><sharedItems><s v="Cardiologie"/></sharedItems>'
+    "</cacheField></cacheFields></pivotCacheDefinition>")
+_DEFINITION_RELS = (
+    '<?xml version="1.0" encoding="UTF-8"?>'
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+    'relationships/pivotCacheRecords" Target="pivotCacheRecords1.xml"/></Relationships>')
+_RECORDS = (
+    '<?xml version="1.0" encoding="UTF-8"?>'
+    '<pivotCacheRecords xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+    'count="3">'
+    f'<r><x v="0"/><n v="{NIR}"/><d v="1954-03-12T00:00:00"/><x v="0"/></r>'
+    '<r><x v="1"/><m/><d v="1960-02-01T00:00:00"/><x v="0"/></r>'
+    '<r><x v="7"/><s v="pas un NIR"/><m/><x v="0"/></r>'
+    "</pivotCacheRecords>")
+
+
+def test_pivot_cache_rows_are_read_when_the_source_sheet_is_gone(tmp_path):
+    import openpyxl
+
+    # The workbook shows only counts per ward; the patient list it came from was deleted,
+    # but the pivot cache kept it.
+    book = openpyxl.Workbook()
+    book.active.title = "Synthese"
+    book.active.append(["Service", "Nombre"])
+    book.active.append(["Cardiologie", 2])
+    path = tmp_path / "synthese.xlsx"
+    book.save(path)
+    add_parts(path, {"xl/pivotCache/pivotCacheDefinition1.xml": _DEFINITION,
+                     "xl/pivotCache/_rels/pivotCacheDefinition1.xml.rels": _DEFINITION_RELS,
+                     "xl/pivotCache/pivotCacheRecords1.xml": _RECORDS})
+    units = units_of(path)
+    [cache] = [u for u in units if u.name == "pivot cache 1"]
+    assert cache.header == ["Nom", "NIR", "Date de naissance", "Service"]
+    assert cache.rows == [["DUPONT", NIR, "1954-03-12", "Cardiologie"],
+                          ["MARTIN", "", "1960-02-01", "Cardiologie"],
+                          ["", "pas un NIR", "", "Cardiologie"]]
+    assert cache.row_numbers == [2, 3, 4]
+    got = findings(units)
+    assert ("NIR", NIR, "pivot cache 1, row 2, column NIR") in got
+    assert ("BIRTH_DATE", "1954-03-12", "pivot cache 1, row 2, column Date de naissance") in got
+
+
+def test_damaged_pivot_records_keep_the_rows_read(tmp_path):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(["a", "b"])
+    path = tmp_path / "casse.xlsx"
+    book.save(path)
+    cut = _RECORDS[: _RECORDS.index("<r><x v=\"1\"/>") + 20]
+    add_parts(path, {"xl/pivotCache/pivotCacheDefinition1.xml": _DEFINITION,
+                     "xl/pivotCache/_rels/pivotCacheDefinition1.xml.rels": _DEFINITION_RELS,
+                     "xl/pivotCache/pivotCacheRecords1.xml": cut})
+    [cache] = [u for u in units_of(path) if u.name == "pivot cache 1"]
+    assert cache.rows == [["DUPONT", NIR, "1954-03-12", "Cardiologie"]]

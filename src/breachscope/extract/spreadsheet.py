@@ -21,6 +21,8 @@
 - Cell comments (which read-only openpyxl does not give): one :class:`TextUnit` per sheet,
   ``comments <SheetName>``, a ``B12: text`` line per comment
   (:mod:`breachscope.extract.xlsx_comments`).
+- Pivot caches (a copy of every source row of a pivot table, kept when the source sheet is
+  gone): a table ``pivot cache N`` each (:mod:`breachscope.extract.xlsx_pivot`).
 - Embedded objects (``xl/embeddings/*``: a Word letter, a PDF, an OLE package wrapping a
   file) and pictures (``xl/media/*``) are yielded after the sheets as members
   (:func:`~breachscope.extract._office.embedded_parts`): ``export.xlsx!/image1.png``.
@@ -48,6 +50,7 @@ from breachscope.extract._office import cell_text, check_zip, embedded_parts
 from breachscope.extract._table import HEADER_SEARCH_ROWS, find_header, span, table_chunks
 from breachscope.extract.units import EmbeddedFile, ExtractionError, TableUnit, TextUnit
 from breachscope.extract.xlsx_comments import comment_units
+from breachscope.extract.xlsx_pivot import pivot_units
 
 # Zip bombs dressed as workbooks are refused by ``_office.check_zip`` (its limits).
 
@@ -68,6 +71,7 @@ def partition_xlsx(path: Path) -> Iterator[TableUnit | TextUnit | EmbeddedFile]:
     members = check_zip(path, "xlsx")
     yield from _sheets(path)
     yield from comment_units(path)
+    yield from pivot_units(path)
     yield from embedded_parts(path, "xlsx", members, _EMBEDDED)
 
 
