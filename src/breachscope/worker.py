@@ -131,6 +131,9 @@ def init_worker(memory_limit_mb: int, events: object = None, temp_dir: str | Non
         import ctypes
 
         ctypes.CDLL("libc.so.6").mallopt(-8, 2)  # M_ARENA_MAX = 2
+    # The same for the programs a worker runs (tesseract, antiword, LibreOffice), which inherit
+    # the address-space backstop: glibc reads the variable when they start.
+    os.environ["MALLOC_ARENA_MAX"] = "2"
 
     if memory_limit_mb > 0:
         limit = memory_limit_mb * 1024 * 1024
