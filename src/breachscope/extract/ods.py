@@ -15,6 +15,9 @@
   under title rows, cells as strings (dates ``YYYY-MM-DD``, integral numbers without ``.0``).
 - Formulas are never evaluated: the values the spreadsheet stored are read; macros (Basic
   in ``Basic/``) are never loaded.
+- Cell comments (``office:annotation``, which calamine does not read): ``comments
+  <SheetName>`` units, a ``B12: text`` line per comment
+  (:mod:`breachscope.extract.ods_comments`).
 - Embedded objects (``Object N``: an OLE package, a text or sheet object) and pictures
   (``Pictures/*``) are yielded after the sheets as members
   (:func:`~breachscope.extract._office.embedded_parts`): ``patients.ods!/image1.png``.
@@ -39,6 +42,7 @@ from breachscope.extract._office import (
     sheet_units,
     trimmed,
 )
+from breachscope.extract.ods_comments import comment_units
 from breachscope.extract.units import (
     EmbeddedFile,
     EncryptedContent,
@@ -49,9 +53,10 @@ from breachscope.extract.units import (
 
 
 def partition_ods(path: Path) -> Iterator[TableUnit | TextUnit | EmbeddedFile]:
-    """Stream every sheet of the OpenDocument spreadsheet at ``path``, then its embedded
-    objects and pictures."""
+    """Stream every sheet of the OpenDocument spreadsheet at ``path``, then its cell
+    comments, embedded objects and pictures."""
     yield from partition_calamine(Path(path), "ods")
+    yield from comment_units(Path(path))
     members = check_zip(Path(path), "ods")
     yield from embedded_parts(Path(path), "ods", members, ODF_EMBEDDED)
 
