@@ -31,6 +31,9 @@ def expand(archive: Path, work: Path, budget: ByteBudget, tag: str) -> dict[str,
     outcome = {}
     try:
         for member in iter_members(archive, "zip", budget=budget):
+            if member.status != "ok":
+                outcome[member.name] = member.reason
+                continue
             target = work / f"{tag}-{member.name}"
             try:
                 with target.open("wb") as out:
@@ -75,9 +78,10 @@ def test_nearly_full_disk_stops_the_member_with_its_reason(tmp_path: Path) -> No
     free = shutil.disk_usage(work).free
     guard = DiskGuard(work, reserve_bytes=free + (1 << 40))  # as if the disk were full
     outcome = expand(archive, work, ByteBudget(1 << 40, disk=guard), "a")
-    assert list(outcome) == ["(listing)"]  # stopped before the first member was handed out
-    assert outcome["(listing)"].startswith("disk nearly full: ")
-    assert outcome["(listing)"].endswith("kept in reserve; not written")
+    assert list(outcome) == ["m0.bin", "m1.bin"]  # each keeps its row, none is written
+    for reason in outcome.values():
+        assert reason.startswith("not read: disk nearly full: ")
+        assert reason.endswith("kept in reserve; not written")
     assert not any(work.iterdir())
 
 

@@ -81,6 +81,16 @@ class ByteBudget:
         with contextlib.suppress(ValueError):  # already left
             self.frames.remove(frame)
 
+    def exhausted(self) -> str | None:
+        """Why nothing more may be expanded (the reason, prefixed ``not read:``), or None.
+        Asked before each member: where listing costs no expansion (zip, plain tar, 7z and
+        RAR headers), the remaining members still get their rows, each with this reason."""
+        try:
+            self.consume(0)
+        except LimitExceeded as exc:
+            return f"not read: {exc}"
+        return None
+
     def consume(self, n: int) -> None:
         self.used += n
         if self.used > self.limit:

@@ -154,7 +154,9 @@ def _rar_walk(path: Path, infos: list, file_size: int, solid: bool, opened_with:
             reason = f"opened with password #{slot + 1} of the list"
         elif opened_with is not None:
             password = password_text(passwords[opened_with])
-        budget.consume(0)
+        if (spent := budget.exhausted()) is not None:
+            yield Member(name, size, "skipped", spent, no_data)
+            continue
         state: dict[str, tuple[str, str]] = {}
         yield Member(name, size, "ok", reason,
                      _rar_reader(path, index, info, password, file_size, limits, budget, state,

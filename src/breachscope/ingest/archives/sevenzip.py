@@ -156,7 +156,9 @@ def _7z_walk(fh: BinaryIO, archive: object, opened_with: int | None, limits: Arc
             block.broken = ("skipped", "not read: follows a member beyond the limits in the "
                                        "same solid block")
             continue
-        budget.consume(0)  # an exhausted budget ends the archive
+        if (spent := budget.exhausted()) is not None:
+            yield Member(name, size, "skipped", spent, no_data)
+            continue
         yield Member(name, size, "ok", block.reason, _7z_reader(block, offset, size, f.crc32))
 
 

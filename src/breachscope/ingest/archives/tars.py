@@ -176,8 +176,12 @@ def _tar_members(fileobj: FileSource | _GuardedStream, consumed: Callable[[], in
             elif info.size > limits.max_member_bytes:
                 yield Member(name, info.size, "skipped",
                              declared_too_big(info.size, limits), no_data)
+            elif charge and (spent := budget.exhausted()) is not None:
+                # A plain tar: reading on costs no expansion, the other members get rows.
+                yield Member(name, info.size, "skipped", spent, no_data)
             else:
-                budget.consume(0)  # an exhausted budget ends the archive
+                # A compressed tar: reading on is expanding, an exhausted budget ends it.
+                budget.consume(0)
                 yield Member(name, info.size, "ok", "",
                              _tar_reader(archive, info, consumed, limits, budget, charge,
                                          None if charge else lambda: fileobj.produced))

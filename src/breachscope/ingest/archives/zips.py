@@ -113,7 +113,9 @@ def zip_members(path: Path, limits: ArchiveLimits, budget: ByteBudget,
                 index, password = found
                 preferred[:] = [index]
                 reason = f"opened with password #{index + 1} of the list"
-            budget.consume(0)  # an exhausted budget ends the archive (overlapping-entry bombs)
+            if (spent := budget.exhausted()) is not None:
+                yield Member(name, entry.usize, "skipped", spent, no_data)
+                continue
             yield Member(name, entry.usize, "ok", reason,
                          _zip_reader(path, start, entry, kind, password, limits, budget))
 
