@@ -161,6 +161,15 @@ def embedded_parts(path: Path, kind: str, members: list[zipfile.ZipInfo],
     :data:`MAX_EMBEDDED_TOTAL` / :data:`MAX_EMBEDDED_PARTS`, is not read: it is yielded as a
     member whose reading fails with the reason (recorded ``skipped``). Zip's own reader stops
     at a part's declared size and checks its CRC."""
+    shared = SharedZip(path)
+    try:
+        yield from _embedded_parts(shared, kind, members, folders)
+    finally:
+        shared.close()
+
+
+def _embedded_parts(shared: SharedZip, kind: str, members: list[zipfile.ZipInfo],
+                    folders: tuple[str, ...]) -> Iterator[EmbeddedFile]:
     names = UniqueNames()
     total = count = 0
     odf_folders: dict[str, list[zipfile.ZipInfo]] = {}
@@ -181,16 +190,16 @@ def embedded_parts(path: Path, kind: str, members: list[zipfile.ZipInfo],
             yield EmbeddedFile(names.take(base, "part"), refused_chunks(refusal))
             continue
         total += info.file_size
-        if _maybe_ole(path, name, base):
-            yield _ole_member(path, kind, name, base, names)
+        if _maybe_ole(shared, name, base):
+            yield _ole_member(shared, kind, name, base, names)
         else:
-            yield EmbeddedFile(names.take(base, "part"), part_chunks(path, name, kind))
+            yield EmbeddedFile(names.take(base, "part"), part_chunks(shared, name, kind))
     if count > MAX_EMBEDDED_PARTS:
         yield EmbeddedFile("more embedded parts", refused_chunks(
             f"{kind}: more than {MAX_EMBEDDED_PARTS} embedded objects and pictures; "
             "the rest not read"))
     if odf_folders:
-        types = _odf_object_types(path)
+        types = _odf_object_types(shared)
         for folder, parts in odf_folders.items():
             extension = types.get(folder)
             if extension is None:
@@ -203,7 +212,7 @@ def embedded_parts(path: Path, kind: str, members: list[zipfile.ZipInfo],
                 continue
             total += size
             yield EmbeddedFile(names.take(f"{folder}.{extension}", "object"),
-                               _odf_object_chunks(path, kind, folder, extension, parts))
+                               _odf_object_chunks(shared, kind, folder, extension, parts))
 
 
 def _part_refusal(info: zipfile.ZipInfo, total: int) -> str | None:
@@ -238,13 +247,34 @@ def refused_chunks(reason: str) -> Callable[[], Iterator[bytes]]:
     return chunks
 
 
-def part_chunks(path: Path, name: str, kind: str) -> Callable[[], Iterator[bytes]]:
-    """The bytes of part ``name``, streamed from a handle of its own on the zip (they are read
-    after the document's units). A damaged part fails that member only."""
+class SharedZip:
+    """One handle on a document's zip for all its parts: opening a zip reads its whole
+    central directory, which a hostile document makes 100 000 entries long, so it is not
+    done once per part. A part read after the document's generator closed the handle opens
+    it again."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._archive: zipfile.ZipFile | None = None
+
+    def get(self) -> zipfile.ZipFile:
+        if self._archive is None:
+            self._archive = zipfile.ZipFile(self.path)
+        return self._archive
+
+    def close(self) -> None:
+        if self._archive is not None:
+            self._archive.close()
+            self._archive = None
+
+
+def part_chunks(shared: SharedZip, name: str, kind: str) -> Callable[[], Iterator[bytes]]:
+    """The bytes of part ``name``, streamed from the document's zip. A damaged part fails
+    that member only."""
 
     def chunks() -> Iterator[bytes]:
         try:
-            with zipfile.ZipFile(path) as archive, archive.open(name) as member:
+            with shared.get().open(name) as member:
                 while block := member.read(_CHUNK):
                     yield block
         except (zipfile.BadZipFile, EOFError, zlib.error, NotImplementedError, KeyError,
@@ -256,35 +286,35 @@ def part_chunks(path: Path, name: str, kind: str) -> Callable[[], Iterator[bytes
     return chunks
 
 
-def _read_part(path: Path, name: str) -> bytes | None:
+def _read_part(shared: SharedZip, name: str) -> bytes | None:
     """A whole part (already checked against :data:`MAX_EMBEDDED_PART`); ``None`` when it
     cannot be read."""
     try:
-        with zipfile.ZipFile(path) as archive, archive.open(name) as member:
+        with shared.get().open(name) as member:
             return member.read(MAX_EMBEDDED_PART + 1)[:MAX_EMBEDDED_PART]
     except (zipfile.BadZipFile, EOFError, zlib.error, NotImplementedError, KeyError,
             ValueError, OSError):
         return None
 
 
-def _maybe_ole(path: Path, name: str, base: str) -> bool:
+def _maybe_ole(shared: SharedZip, name: str, base: str) -> bool:
     """Whether a part may be an OLE object: a ``.bin`` or extension-less part starting with
     the compound-file magic."""
     if "." in base and not base.lower().endswith((".bin", ".ole")):
         return False
     try:
-        with zipfile.ZipFile(path) as archive, archive.open(name) as member:
+        with shared.get().open(name) as member:
             return member.read(len(OLE_MAGIC)) == OLE_MAGIC
     except (zipfile.BadZipFile, EOFError, zlib.error, NotImplementedError, KeyError,
             ValueError, OSError):
         return False
 
 
-def _ole_member(path: Path, kind: str, name: str, base: str,
+def _ole_member(shared: SharedZip, kind: str, name: str, base: str,
                 names: UniqueNames) -> EmbeddedFile:
-    data = _read_part(path, name)
+    data = _read_part(shared, name)
     if data is None:
-        return EmbeddedFile(names.take(base, "part"), part_chunks(path, name, kind))
+        return EmbeddedFile(names.take(base, "part"), part_chunks(shared, name, kind))
     payload = ole_payload(data)
     del data
     stem = base.rsplit(".", 1)[0] if "." in base else base
@@ -303,7 +333,7 @@ def byte_chunks(data: bytes) -> Callable[[], Iterator[bytes]]:
     return chunks
 
 
-def _odf_object_types(path: Path) -> dict[str, str]:
+def _odf_object_types(shared: SharedZip) -> dict[str, str]:
     """``Object N`` → ``odt``/``ods`` for the text and spreadsheet objects the manifest lists
     (read with defusedxml: no entity expanded, nothing fetched; at most 8 MiB)."""
     from xml.etree.ElementTree import ParseError
@@ -313,7 +343,7 @@ def _odf_object_types(path: Path) -> dict[str, str]:
 
     manifest = "urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"
     try:
-        with zipfile.ZipFile(path) as archive, archive.open("META-INF/manifest.xml") as part:
+        with shared.get().open("META-INF/manifest.xml") as part:
             root = fromstring(part.read(8 << 20), forbid_dtd=True)
     except (KeyError, zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError,
             zlib.error, ParseError, DefusedXmlException):
@@ -334,7 +364,7 @@ _MANIFEST = ('<?xml version="1.0" encoding="UTF-8"?>\n<manifest:manifest xmlns:m
              '</manifest:manifest>')
 
 
-def _odf_object_chunks(path: Path, kind: str, folder: str, extension: str,
+def _odf_object_chunks(shared: SharedZip, kind: str, folder: str, extension: str,
                        parts: list[zipfile.ZipInfo]) -> Callable[[], Iterator[bytes]]:
     """An ODF object stored as a folder, rebuilt as a document of its own: its ``mimetype``
     first (stored, as OpenDocument wants), then its parts without the folder prefix."""
@@ -343,8 +373,8 @@ def _odf_object_chunks(path: Path, kind: str, folder: str, extension: str,
     def chunks() -> Iterator[bytes]:
         buffer = io.BytesIO()
         try:
-            with zipfile.ZipFile(path) as source, \
-                    zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+            source = shared.get()
+            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
                 target.writestr(zipfile.ZipInfo("mimetype"), mimetype,
                                 compress_type=zipfile.ZIP_STORED)
                 target.writestr("META-INF/manifest.xml", _MANIFEST.format(mimetype=mimetype))
