@@ -232,3 +232,32 @@ def test_damaged_pivot_records_keep_the_rows_read(tmp_path):
                      "xl/pivotCache/pivotCacheRecords1.xml": cut})
     [cache] = [u for u in units_of(path) if u.name == "pivot cache 1"]
     assert cache.rows == [["DUPONT", NIR, "1954-03-12", "Cardiologie"]]
+
+
+# ---------------------------------------------------------------- external link caches
+
+_LINK = (
+    '<?xml version="1.0" encoding="UTF-8"?>'
+    '<externalLink xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+    'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+    '<externalBook r:id="rId1"><sheetNames><sheetName val="Liste"/></sheetNames>'
+    '<sheetDataSet><sheetData sheetId="0">'
+    '<row r="2"><cell r="A2" t="str"><v>DUPONT Jeanne</v></cell>'
+    f'<cell r="B2"><v>{NIR}</v></cell></row>'
+    '<row r="3"><cell r="A3" t="str"><v>MARTIN Paul</v></cell></row>'
+    "</sheetData></sheetDataSet></externalBook></externalLink>")
+
+
+def test_external_link_cached_cells_are_read(tmp_path):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(["Patient", "NIR"])
+    book.active.append(["=[1]Liste!A2", "=[1]Liste!B2"])
+    path = tmp_path / "synthese.xlsx"
+    book.save(path)
+    add_parts(path, {"xl/externalLinks/externalLink1.xml": _LINK})
+    units = units_of(path)
+    [link] = [u for u in units if u.name == "external link 1"]
+    assert link.text == f"Liste row 2: DUPONT Jeanne | {NIR}\nListe row 3: MARTIN Paul"
+    assert ("NIR", NIR, "external link 1, line 1") in findings(units)

@@ -23,6 +23,9 @@
   (:mod:`breachscope.extract.xlsx_comments`).
 - Pivot caches (a copy of every source row of a pivot table, kept when the source sheet is
   gone): a table ``pivot cache N`` each (:mod:`breachscope.extract.xlsx_pivot`).
+- Cached cells of external links (another workbook's cells this one's formulas read; the
+  link is never followed): ``external link N`` text units
+  (:mod:`breachscope.extract.xlsx_links`).
 - Embedded objects (``xl/embeddings/*``: a Word letter, a PDF, an OLE package wrapping a
   file) and pictures (``xl/media/*``) are yielded after the sheets as members
   (:func:`~breachscope.extract._office.embedded_parts`): ``export.xlsx!/image1.png``.
@@ -50,6 +53,7 @@ from breachscope.extract._office import cell_text, check_zip, embedded_parts
 from breachscope.extract._table import HEADER_SEARCH_ROWS, find_header, span, table_chunks
 from breachscope.extract.units import EmbeddedFile, ExtractionError, TableUnit, TextUnit
 from breachscope.extract.xlsx_comments import comment_units
+from breachscope.extract.xlsx_links import link_units
 from breachscope.extract.xlsx_pivot import pivot_units
 
 # Zip bombs dressed as workbooks are refused by ``_office.check_zip`` (its limits).
@@ -72,6 +76,7 @@ def partition_xlsx(path: Path) -> Iterator[TableUnit | TextUnit | EmbeddedFile]:
     yield from _sheets(path)
     yield from comment_units(path)
     yield from pivot_units(path)
+    yield from link_units(path)
     yield from embedded_parts(path, "xlsx", members, _EMBEDDED)
 
 
