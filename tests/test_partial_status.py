@@ -222,3 +222,29 @@ def test_a_file_too_big_even_for_a_fresh_worker_fails_with_the_memory_limit(
                                   "also after a retry in a fresh worker")
     assert len(_runs(log)["b_huge.txt"]) == 2
     assert rows["a.csv"] == "scanned:"
+
+
+def test_an_attachment_cut_by_the_time_limit_is_skipped_not_left_half_copied(
+        tmp_path, monkeypatch):
+    import breachscope.extract.dispatch as dispatch
+    from breachscope.extract.units import EmbeddedFile
+    from breachscope.worker import TaskTimeout
+
+    def slow_attachment():
+        yield b"Nom;Pr\xc3\xa9nom\n"
+        raise TaskTimeout  # the alarm, while the attachment is being copied
+
+    def mail(path, file_type):
+        yield TextUnit(f"Patient DUPONT Marie, NIR {NIR_SPACED}", name="body")
+        yield EmbeddedFile("liste.csv", slow_attachment)
+
+    monkeypatch.setattr(dispatch, "partition", mail)
+    path = tmp_path / "message.eml"
+    path.write_text("anything\n", encoding="utf-8")
+    result = process_content(str(path), "eml", str(tmp_path / "work"), ScanSettings(timeout=9))
+    assert result.status == "partial"
+    assert _nirs(result) == [NIR]
+    [member] = result.members
+    assert (member.name, member.status) == ("liste.csv", "skipped")
+    assert member.reason == "time limit 9 s reached while it was read"
+    assert not list((tmp_path / "work" / "blobs").iterdir())

@@ -350,6 +350,10 @@ def _scan(
     with contextlib.suppress(BaseException):
         units.close()  # type: ignore[attr-defined]
     del units, detector
+    name, amount = _limit(stopped, settings)
+    for member in members:  # an attachment the limit cut while it was being copied
+        if member.status == "ok" and member.sha256 is None:
+            member.status, member.reason = "skipped", f"{name} {amount} reached while it was read"
     if n_units == 0 and not members:
         sink.discard()
         result = ContentResult("failed", _limit_exceeded(stopped, settings), file_type)
@@ -357,7 +361,6 @@ def _scan(
         done = f"{n_units:,} parts".replace(",", " ")
         if n_rows:
             done += f" ({n_rows:,} table rows)".replace(",", " ")
-        name, amount = _limit(stopped, settings)
         result = _partial(sink, "partial",
                           f"{name} {amount} reached after {done}; findings so far kept",
                           file_type, n_units, columns, members, declared)
@@ -638,6 +641,9 @@ class _Expander:
             base.status = "failed"
             base.reason = NO_SPACE_REASON if no_space(exc) else scrub(str(exc))
             return
+        except BaseException:  # a limit stopped the task: no half-copied member is left
+            blob.unlink(missing_ok=True)
+            raise
         base.file_type = sniff_type(blob)
         if base.file_type not in _archive_types():
             base.blob = str(blob)
