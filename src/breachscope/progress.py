@@ -33,6 +33,7 @@ class ScanProgress:
         self.total_bytes = total_bytes
         self.files_done = 0
         self.failed = 0
+        self.partial = 0
         self.ocr_total = 0
         self.ocr_done = 0
         self._progress: Progress | None = None
@@ -45,8 +46,8 @@ class ScanProgress:
                 BarColumn(),
                 DownloadColumn(),
                 TransferSpeedColumn(),
-                TextColumn("{task.fields[files]} files, {task.fields[failed]} unreadable"
-                           "{task.fields[ocr]}"),
+                TextColumn("{task.fields[files]} files, {task.fields[failed]} unreadable, "
+                           "{task.fields[partial]} partial{task.fields[ocr]}"),
                 TimeElapsedColumn(),
                 TextColumn("ETA"),
                 TimeRemainingColumn(),
@@ -55,7 +56,7 @@ class ScanProgress:
             )
             self._progress.start()
             self._task = self._progress.add_task(
-                "scan", total=self.total_bytes or None, files=0, failed=0, ocr=""
+                "scan", total=self.total_bytes or None, files=0, failed=0, partial=0, ocr=""
             )
         return self
 
@@ -72,10 +73,11 @@ class ScanProgress:
         if entry is not None:
             self.files_done += 1
             self.failed += bool(result and result.status == "failed")
+            self.partial += bool(result and result.status == "partial")
         if self._progress is not None and self._task is not None:
             self._progress.update(
-                self._task, completed=top_bytes_done, files=self.files_done, failed=self.failed
-            )
+                self._task, completed=top_bytes_done, files=self.files_done, failed=self.failed,
+                partial=self.partial)
 
     def on_event(self, event: str, count: int) -> None:
         """Worker events: OCR pages found and read, shown as pages left."""
