@@ -146,3 +146,35 @@ def test_compressed_tar_repeating_a_member_is_not_a_bomb(tmp_path: Path, mode: s
     kind = {"gz": "gzip", "xz": "xz"}[mode[2:]]
     outcome, given, stopped = drain(path, kind, ByteBudget(1 << 40))
     assert outcome == {"a.bin": "ok", "b.bin": "ok"} and given == 4 * MiB and not stopped
+
+
+def _bytes_written() -> int:
+    """Bytes this process has written so far (``wchar`` of /proc/self/io)."""
+    for line in Path("/proc/self/io").read_text().splitlines():
+        if line.startswith("wchar:"):
+            return int(line.split()[1])
+    raise AssertionError("no wchar in /proc/self/io")
+
+
+@pytest.mark.skipif(not Path("/proc/self/io").exists(), reason="needs Linux /proc")
+def test_tiny_bombs_write_little_into_the_work_area(tmp_path: Path) -> None:
+    """Through the worker's expansion (as a scan runs it): a 19 KB tar of sparse members and
+    a 108 KB overlapping-entry zip write at most a few MiB into the work area, and every
+    member has its row."""
+    from samples.hostile_archives import overlapping_zip
+
+    from breachscope.settings import ScanSettings
+    from breachscope.worker import process_content
+
+    sparse = tmp_path / "sparse.tar"
+    sparse.write_bytes(sparse_tar(n_members=36, apparent=1 << 30))
+    overlap = tmp_path / "overlap.zip"
+    overlap.write_bytes(overlapping_zip(n_files=1200, kernel_bytes=MiB))
+    for path, members in ((sparse, 36), (overlap, 1200)):
+        work = tmp_path / f"work-{path.stem}"
+        before = _bytes_written()
+        result = process_content(str(path), None, str(work), ScanSettings())
+        written = _bytes_written() - before
+        assert len(result.members) == members
+        assert written < 5 * MiB, (path.name, written)
+        assert all(m.status in ("skipped", "failed") for m in result.members)
