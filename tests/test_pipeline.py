@@ -95,7 +95,9 @@ def test_memory_hog_fails_at_the_worker_memory_limit(tmp_path):
         rows = dict(case.db.execute(
             "SELECT f.path, c.status || ':' || coalesce(c.reason, '') "
             "FROM files f JOIN contents c USING (sha256)").fetchall())
-    assert rows["hog.txt"].startswith("failed:memory limit exceeded (600 MB per worker)")
+    # Stopped by the guard's signal, or killed when the allocation (one native call) passed
+    # 1.5 x the limit before the signal could be handled: either way the memory limit.
+    assert rows["hog.txt"].startswith("failed:memory limit exceeded (600 MB per worker")
     assert rows["ok.csv"] == "scanned:"
     assert summary.n_people == 1
 
