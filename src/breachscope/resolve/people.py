@@ -135,40 +135,60 @@ FROM records
 # switchboard's phone, inconnu@..., a NIR of all 1s) blanked, so they are neither exact keys,
 # nor blocking keys, nor evidence in the linkage; then the record's own NIR (_OWN_NIR, on the
 # blanked birth date: a default of 1900 would make every NIR look like someone else's).
-_STEP_RECORDS = f"""
+# Joins, not a list of placeholders searched per record: a dump can hold many thousands of
+# values each shared by a dozen names. Lists keep their order (the first phone is a block).
+def _records_sql(kinds: set[str]) -> str:
+    """The statement creating ``_bs_rec`` from ``_bs_raw``; ``kinds``: the placeholder kinds
+    present in ``_bs_placeholders`` (the others pass through untouched)."""
+    joins, ctes = [], []
+    scalars = {"nir": "nir", "birth": "birth_date", "postal": "postal_code",
+               "ipp": "patient_id"}
+    cols = {}
+    for kind, col in scalars.items():
+        if kind in kinds:
+            joins.append(f"LEFT JOIN _bs_placeholders ph_{kind} ON ph_{kind}.kind = '{kind}' "
+                         f"AND ph_{kind}.value = r.{col}")
+            cols[col] = f"CASE WHEN ph_{kind}.value IS NULL THEN r.{col} END"
+        else:
+            cols[col] = f"r.{col}"
+    for kind, col, match in (("phone", "phones", "x"), ("email", "emails", "lower(x)")):
+        if kind in kinds:
+            # Only the records holding a placeholder are regrouped (most hold none).
+            ctes.append(f"""
+    unnested_{col} AS (
+        SELECT rn, unnest({col}) AS x, generate_subscripts({col}, 1) AS i
+        FROM _bs_raw WHERE len({col}) > 0
+    ),
+    hit_{col} AS (
+        SELECT DISTINCT u.rn FROM unnested_{col} u
+        JOIN _bs_placeholders p ON p.kind = '{kind}' AND p.value = {match.replace('x', 'u.x')}
+    ),
+    clean_{col} AS (
+        SELECT u.rn, list(u.x ORDER BY u.i) FILTER (WHERE p.value IS NULL) AS kept,
+            TRUE AS hit
+        FROM unnested_{col} u SEMI JOIN hit_{col} h ON h.rn = u.rn
+        LEFT JOIN _bs_placeholders p ON p.kind = '{kind}' AND p.value = {match.replace('x', 'u.x')}
+        GROUP BY u.rn
+    )""")
+            joins.append(f"LEFT JOIN clean_{col} USING (rn)")
+            cols[col] = (f"CASE WHEN clean_{col}.hit IS NULL THEN r.{col} "
+                         f"ELSE coalesce(clean_{col}.kept, []) END")
+        else:
+            cols[col] = f"r.{col}"
+    with_clause = ("WITH" + ",".join(ctes)) if ctes else ""
+    return f"""
 CREATE OR REPLACE TEMP TABLE _bs_rec AS
-WITH ph AS (
-    SELECT
-        coalesce(list(value) FILTER (WHERE kind = 'birth'), []) AS birth,
-        coalesce(list(value) FILTER (WHERE kind = 'nir'), []) AS nir,
-        coalesce(list(value) FILTER (WHERE kind = 'phone'), []) AS phone,
-        coalesce(list(value) FILTER (WHERE kind = 'email'), []) AS email,
-        coalesce(list(value) FILTER (WHERE kind = 'ipp'), []) AS ipp,
-        coalesce(list(value) FILTER (WHERE kind = 'postal'), []) AS postal
-    FROM _bs_placeholders
-),
-clean AS (
-    SELECT r.rn, r.record_id, r.fold_last, r.fold_first,
-        CASE WHEN NOT list_contains(ph.nir, r.nir) THEN r.nir END AS nir,
-        CASE WHEN NOT list_contains(ph.birth, r.birth_date) THEN r.birth_date END
-            AS birth_date,
-        CASE WHEN len(ph.phone) = 0 THEN r.phones
-             ELSE list_filter(r.phones, x -> NOT coalesce(list_contains(ph.phone, x), FALSE))
-        END AS phones,
-        CASE WHEN len(ph.email) = 0 THEN r.emails
-             ELSE list_filter(r.emails,
-                              x -> NOT coalesce(list_contains(ph.email, lower(x)), FALSE))
-        END AS emails,
-        CASE WHEN NOT list_contains(ph.postal, r.postal_code) THEN r.postal_code END
-            AS postal_code,
-        CASE WHEN NOT list_contains(ph.ipp, r.patient_id) THEN nullif(r.patient_id, '') END
-            AS patient_id
-    FROM _bs_raw r, ph
-)
 SELECT rn, record_id, {_OWN_NIR} AS nir, birth_date, phones, emails, postal_code,
-    patient_id, fold_last, fold_first
-FROM clean
+    nullif(patient_id, '') AS patient_id, fold_last, fold_first
+FROM (
+    {with_clause}
+    SELECT r.rn, r.record_id, r.fold_last, r.fold_first,
+        {", ".join(f"{expr} AS {col}" for col, expr in cols.items())}
+    FROM _bs_raw r
+    {" ".join(joins)}
+)
 """
+
 
 # A key is one string: kind, folded last, folded first and value separated by U+001F, which
 # fold never leaves in a name (it is whitespace), so two keys are equal only when all parts are.
@@ -402,7 +422,8 @@ def prepare_records(db: duckdb.DuckDBPyConnection) -> str:
     db.execute(_STEP_RAW)
     db.execute(placeholders_sql())
     placeholders = _placeholder_counts(db)
-    db.execute(_STEP_RECORDS)
+    kinds = {k for (k,) in db.execute("SELECT DISTINCT kind FROM _bs_placeholders").fetchall()}
+    db.execute(_records_sql(kinds))
     return placeholders
 
 

@@ -20,8 +20,8 @@ DuckDB over the case's records:
   (same family), an IPP is one patient's, or two in two establishments; more than ten last
   names is a switchboard, a care home, a social service, a default typed by the staff;
 - a birth date borne by more than :data:`MAX_DATE_NAMES` distinct last names *and* more than
-  :data:`DATE_RATIO` times the median of the case's dates: a real date is shared by
-  coincidence (some 30 people per date in a case of a million records, thousands in a
+  :data:`DATE_RATIO` times the median number of records per date of the case: a real date
+  is shared by coincidence (some 30 people per date in a case of a million records, thousands in a
   maternity's), so only a date far above the case's own spread is a default. The 1st of
   January given to people born abroad without a known day stays a date (a few hundred
   people over many years), weighed by its frequency in the linkage.
@@ -38,7 +38,7 @@ import datetime as dt
 MAX_OWNER_NAMES = 10
 #: A birth date is a placeholder above this many distinct last names ...
 MAX_DATE_NAMES = 20
-#: ... and above this multiple of the median number of last names per date of the case.
+#: ... and above this multiple of the median number of records per date of the case.
 DATE_RATIO = 10
 
 #: Birth dates that are defaults, not dates: the start of the 20th century (the commonest
@@ -123,12 +123,12 @@ def static_sql(kind: str, value: str = "value", today: dt.date | None = None) ->
 # fold_first)`` is built by resolve.people. E-mails are compared in lower case.
 FREQUENT_SQL = """
 CREATE OR REPLACE TEMP TABLE _bs_placeholders AS
-WITH _raw AS MATERIALIZED (
+WITH _raw AS (
     SELECT nir, birth_date, phones, emails, postal_code, patient_id,
         coalesce(nullif(fold_last, ''), fold_first) AS who
     FROM _bs_raw
 ),
-vals AS (
+vals AS MATERIALIZED (
     SELECT 'birth' AS kind, birth_date AS value, who FROM _raw WHERE birth_date <> ''
     UNION ALL SELECT 'nir', nir, who FROM _raw WHERE nir <> ''
     UNION ALL SELECT 'ipp', patient_id, who FROM _raw WHERE patient_id <> ''
@@ -136,17 +136,27 @@ vals AS (
     UNION ALL SELECT 'phone', unnest(phones), who FROM _raw WHERE len(phones) > 0
     UNION ALL SELECT 'email', lower(unnest(emails)), who FROM _raw WHERE len(emails) > 0
 ),
-counts AS (
-    SELECT kind, value, count(*) AS records, count(DISTINCT who) AS names
-    FROM vals WHERE value <> '' GROUP BY ALL
+counts AS (SELECT kind, value, count(*) AS records FROM vals WHERE value <> '' GROUP BY ALL),
+spread AS (SELECT kind, median(records) AS median_records FROM counts GROUP BY kind),
+-- A value needs more records than names: distinct names are counted only for the values
+-- with enough records (counting them for every value costs more than the rest).
+candidates AS (
+    SELECT c.*, {static} AS known, s.median_records
+    FROM counts c JOIN spread s USING (kind)
+    WHERE {static}
+       OR (kind <> 'birth' AND kind <> 'postal' AND records > {max_owner})
+       OR (kind = 'birth' AND records > greatest({max_date}, {ratio} * median_records))
 ),
-known AS (SELECT *, {static} AS known FROM counts),
-spread AS (SELECT kind, median(names) AS median_names FROM counts GROUP BY kind)
+names AS (
+    SELECT v.kind, v.value, count(DISTINCT v.who) AS names
+    FROM vals v SEMI JOIN candidates c ON c.kind = v.kind AND c.value = v.value
+    GROUP BY ALL
+)
 SELECT kind, value, records, names, CASE WHEN known THEN 'known' ELSE 'shared' END AS why
-FROM known JOIN spread USING (kind)
+FROM candidates JOIN names USING (kind, value)
 WHERE known
    OR (kind <> 'birth' AND kind <> 'postal' AND names > {max_owner})
-   OR (kind = 'birth' AND names > greatest({max_date}, {ratio} * median_names))
+   OR (kind = 'birth' AND names > greatest({max_date}, {ratio} * median_records))
 """
 
 
