@@ -200,3 +200,27 @@ def test_opendocument_whose_directory_offsets_lie_is_still_odt(tmp_path: Path) -
         with pytest.raises((OSError, zipfile.BadZipFile)):
             zf.open("mimetype").read()
     assert sniff_type(path) == "odt"
+
+
+def test_smime_entity_saved_alone_is_mail(tmp_path: Path) -> None:
+    """openssl smime output: MIME headers only, no From/To/Subject."""
+    body = ("MIME-Version: 1.0\nContent-Disposition: attachment; filename=\"smime.p7m\"\n"
+            "Content-Type: application/pkcs7-mime; smime-type=signed-data; name=\"smime.p7m\"\n"
+            "Content-Transfer-Encoding: base64\n\n"
+            "MIAGCSqGSIb3DQEHAqCAMIACAQExDzANBglghkgBZQMEAgEF\n")
+    assert sniff_type(_write(tmp_path / "signed.txt", body.encode())) == "eml"
+    prose = "Content-Type: a note about content types\n\nNothing else.\n"
+    assert sniff_type(_write(tmp_path / "note.txt", prose.encode())) == "text"
+
+
+def test_signed_pdf_is_cms_not_pdf(tmp_path: Path) -> None:
+    """A CMS signedData wrapping a PDF (CR.pdf.p7m): %PDF- appears in the first KiB."""
+    from asn1crypto import cms
+
+    signed = cms.SignedData({
+        "version": "v1", "digest_algorithms": [],
+        "encap_content_info": {"content_type": "data", "content": b"%PDF-1.7\n%\xe2\xe3\n"},
+        "signer_infos": []})
+    data = cms.ContentInfo({"content_type": "signed_data", "content": signed}).dump()
+    assert b"%PDF-" in data[:1024]
+    assert sniff_type(_write(tmp_path / "CR.pdf.p7m", data)) == "p7m"

@@ -41,6 +41,9 @@ class _Sink:
         pass
 
 
+ENCRYPTED = "xls encrypted (password protected)"
+
+
 def partition_xls(path: Path) -> Iterator[TableUnit | TextUnit]:
     """Stream every worksheet of the ``.xls`` workbook at ``path``: per sheet, the title rows
     as text and the data as :class:`TableUnit` chunks."""
@@ -48,7 +51,13 @@ def partition_xls(path: Path) -> Iterator[TableUnit | TextUnit]:
         book = xlrd.open_workbook(str(path), logfile=_Sink(), formatting_info=True,
                                   on_demand=True, ragged_rows=True)
     except Exception as exc:
-        raise extraction_error(_reason(exc)) from None
+        reason = _reason(exc)
+        if reason == ENCRYPTED:  # opened with the scan's passwords, if one fits
+            from breachscope.extract.office_crypto import partition_decrypted
+
+            yield from partition_decrypted(path, "xls")
+            return
+        raise extraction_error(reason) from None
     try:
         for index in range(book.nsheets):
             try:
@@ -66,7 +75,7 @@ def _reason(exc: BaseException) -> str:
         return str(exc)
     message = str(exc).lower()
     if "encrypt" in message or "password" in message:
-        return "xls encrypted (password protected)"
+        return ENCRYPTED
     if isinstance(exc, CompDocError):
         return "corrupt xls: damaged compound file"
     if isinstance(exc, xlrd.XLRDError):

@@ -49,9 +49,12 @@ _MAGIC: list[tuple[bytes, str]] = [
 _HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1",
                 b"avif", b"avis"}
 _ACCESS_MAGIC = (b"Standard Jet DB", b"Standard ACE DB")
-# DER OIDs of CMS content types (RFC 5652): signedData 1.2.840.113549.1.7.2, envelopedData .7.3
+# DER OIDs of CMS content types (RFC 5652, 3274, 5083): signedData 1.2.840.113549.1.7.2,
+# envelopedData .7.3, compressedData 1.2.840.113549.1.9.16.1.9, authEnvelopedData ...1.23
 _CMS_OIDS = (b"\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x02",
-             b"\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x03")
+             b"\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x03",
+             b"\x06\x0b\x2a\x86\x48\x86\xf7\x0d\x01\x09\x10\x01\x09",
+             b"\x06\x0b\x2a\x86\x48\x86\xf7\x0d\x01\x09\x10\x01\x17")
 _ODF_MIMETYPES = {"application/vnd.oasis.opendocument.spreadsheet": "ods",
                   "application/vnd.oasis.opendocument.text": "odt"}
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
@@ -78,6 +81,8 @@ def sniff_type(path: Path) -> str:
         return _sniff_zip(path, head)
     if is_tar_header(head):  # before PDF: a tar's first member may be a PDF
         return "tar"
+    if head[:1] == b"\x30" and any(oid in head[:64] for oid in _CMS_OIDS):
+        return "p7m"  # before PDF: a signed PDF (CR.pdf.p7m) holds %PDF- near its start
     if b"%PDF-" in head[:1024]:
         return "pdf"
     for magic, name in _MAGIC:
@@ -106,8 +111,6 @@ def _sniff_binary(head: bytes, path: Path) -> str | None:
         return "wmf"  # a WMF without the placeable header: type, header size 9, version 3
     if head[:2] == b"BM" and _is_bmp(head, path):
         return "bmp"
-    if head[:1] == b"\x30" and any(oid in head[:64] for oid in _CMS_OIDS):
-        return "p7m"
     if _is_dbf(head, path):
         return "dbf"
     return None
@@ -155,7 +158,10 @@ def _sniff_zip(path: Path, head: bytes) -> str:
             names = set(archive.namelist())
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         # Truncated or corrupt: the local headers at the start still name the parts.
-        for member in _local_names(head):
+        members = _local_names(head)
+        if "xl/workbook.bin" in members:
+            return "xlsb"
+        for member in members:
             for prefix, name in _OOXML_DIRS.items():
                 if member.startswith(prefix):
                     return name
@@ -178,7 +184,8 @@ def _zip_mimetype(path: Path) -> str:
     try:
         with zipfile.ZipFile(path) as archive, archive.open("mimetype") as member:
             return member.read(200).decode("ascii", "replace").strip()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError, NotImplementedError):
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError, NotImplementedError,
+            RuntimeError):  # RuntimeError: an encrypted member (a Keka zip of an ODF folder)
         return ""
 
 
@@ -309,6 +316,9 @@ def _sniff_text(head: bytes, complete: bool, suffix: str) -> str:
 _HL7_START = re.compile(r"(?:MSH|FHS|BHS)([^\w\s])((?:(?!\1)[^\w\s]){1,5})\1")
 _HPRIM_START = re.compile(r"H\|[~\^\\&]{3,4}\|")
 _MBOX_START = re.compile(r"From \S+.*\d{4}\s*\r?\n")
+_SMIME_TYPE = re.compile(
+    r"^content-type:[ \t]*(?:application/(?:x-)?pkcs7-(?:mime|signature)|multipart/signed)",
+    re.IGNORECASE | re.MULTILINE)
 _MAIL_HEADER = re.compile(r"([A-Za-z][A-Za-z0-9-]{1,40}):[ \t]")
 _MAIL_FIELDS = {"from", "to", "subject", "date", "message-id", "received", "mime-version",
                 "return-path", "delivered-to", "content-type", "x-mailer", "cc", "reply-to"}
@@ -350,6 +360,8 @@ def _sniff_message(text: str) -> str | None:
     names = [m.group(1).lower() for line in lines if (m := _MAIL_HEADER.match(line))]
     if lines and _MAIL_HEADER.match(lines[0]) and len(set(names) & _MAIL_FIELDS) >= 3:
         return "eml"
+    if lines and _MAIL_HEADER.match(lines[0]) and _SMIME_TYPE.search(header_block):
+        return "eml"  # an S/MIME entity saved alone (openssl smime output, a .p7s part)
     return None
 
 
