@@ -162,3 +162,25 @@ def test_annotation_notes_are_read(tmp_path):
     got = found(units)
     assert got[("PHONE", PHONE)] == "page 1 annotations, line 1"
     assert got[("NIR", NIR)] == "page 1 annotations, line 2"
+
+
+def test_protected_pdf_opens_with_a_known_password(tmp_path):
+    from fpdf import FPDF
+
+    from breachscope.extract.passwords import using_passwords
+    from breachscope.extract.units import EncryptedContent
+
+    pdf = FPDF()
+    pdf.set_encryption(owner_password="owner", user_password="s3cret-é")
+    pdf.add_page()
+    pdf.set_font("helvetica", size=12)
+    pdf.cell(text=f"Patient NIR {pdfs.NIR_SPACED}")
+    path = tmp_path / "protege.pdf"
+    pdf.output(str(path))
+    with pytest.raises(EncryptedContent, match="password-protected PDF"):
+        split(path)
+    with using_passwords([b"wrong"]), pytest.raises(EncryptedContent):
+        split(path)
+    with using_passwords([b"wrong", "s3cret-é".encode()]):
+        units, _ = split(path)
+    assert ("NIR", NIR) in found(units)

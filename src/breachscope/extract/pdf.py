@@ -32,11 +32,12 @@ fields, with ``pypdfium2`` (PDFium).
   never drawn; nothing is fetched. The document is opened from its path (PDFium reads it as
   needed, it is not loaded whole). PDFium decodes an attachment whole to learn its size: a
   compression bomb in one is bounded by the worker's memory limit, not here.
-- An encrypted PDF is opened with no password (many are, with an empty user password); one
-  that needs a password fails with ``password-protected PDF``. A file PDFium cannot open
-  (truncated — PDFium refused every cut we tried, from the header to the last bytes of the
-  trailer — or random bytes) fails with ``damaged pdf: ...``; a page that cannot be loaded is
-  skipped, and the file then fails once the other pages are read
+- An encrypted PDF is opened with no password (many are, with an empty user password), else
+  with the scan's known passwords (``scan --passwords``, :mod:`breachscope.extract.passwords`);
+  one that needs another password is recorded ``encrypted``: ``password-protected PDF``. A
+  file PDFium cannot open (truncated — PDFium refused every cut we tried, from the header to
+  the last bytes of the trailer — or random bytes) fails with ``damaged pdf: ...``; a page
+  that cannot be loaded is skipped, and the file then fails once the other pages are read
   (``damaged pdf: N of M pages unreadable``).
 """
 
@@ -86,6 +87,9 @@ def _open(path: Path) -> Any:
     except pdfium.PdfiumError as exc:
         code = getattr(exc, "err_code", None)
         if code == pdfium_c.FPDF_ERR_PASSWORD:
+            opened = _open_with_known_passwords(path)
+            if opened is not None:
+                return opened
             raise EncryptedContent("password-protected PDF") from None
         if code == pdfium_c.FPDF_ERR_SECURITY:
             raise EncryptedContent("encrypted PDF: unsupported security handler") from None
@@ -95,6 +99,21 @@ def _open(path: Path) -> Any:
             raise ExtractionError("damaged pdf: cannot be parsed (truncated or corrupt)") \
                 from None
         raise ExtractionError("damaged pdf: cannot be opened") from None
+
+
+def _open_with_known_passwords(path: Path) -> Any:
+    """The document opened with the first of the scan's known passwords (``scan
+    --passwords``) that works, else ``None``."""
+    import pypdfium2 as pdfium
+
+    from breachscope.extract.passwords import known_password_texts
+
+    for password in known_password_texts():
+        try:
+            return pdfium.PdfDocument(path, password=password)
+        except pdfium.PdfiumError:
+            continue
+    return None
 
 
 def _clean(text: str) -> str:
