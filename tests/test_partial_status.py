@@ -248,3 +248,19 @@ def test_an_attachment_cut_by_the_time_limit_is_skipped_not_left_half_copied(
     assert (member.name, member.status) == ("liste.csv", "skipped")
     assert member.reason == "time limit 9 s reached while it was read"
     assert not list((tmp_path / "work" / "blobs").iterdir())
+
+
+def test_a_limit_reached_while_a_batch_is_written_stops_the_task_just_after(tmp_path):
+    """The time limit's alarm during a result batch's write waits for the write to end (a
+    batch cut halfway would make the whole result file unreadable)."""
+    import signal
+
+    from breachscope import memwatch
+    from breachscope.worker import TaskTimeout, _time_limit
+
+    written = []
+    with pytest.raises(TaskTimeout), _time_limit(0.05), memwatch.held():
+        signal.pthread_kill(__import__("threading").main_thread().ident, signal.SIGALRM)
+        time.sleep(0.2)  # the alarm arrives here (twice: ours, then the timer's)
+        written.append("batch")
+    assert written == ["batch"]

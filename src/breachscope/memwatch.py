@@ -24,6 +24,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Iterator
 from types import FrameType
 
 POLL = 0.05  # seconds between two reads of the workers' resident sizes
@@ -49,7 +50,37 @@ def install_handler() -> None:
 def _on_signal(signum: int, frame: FrameType | None) -> None:
     # A signal arriving between two tasks (the last one freed its memory late) stops nothing.
     if _armed:
-        raise TaskMemoryLimit
+        raise_or_defer(TaskMemoryLimit)
+
+
+_held = False
+_pending: type[BaseException] | None = None
+
+
+def raise_or_defer(stop: type[BaseException]) -> None:
+    """Raise ``stop`` (a limit's exception) from a signal handler, or, inside :func:`held`,
+    at its end. (Blocking the signals would not do: the kernel hands a signal blocked by the
+    main thread to another thread, and Python still runs the handler in the main thread.)"""
+    global _pending
+    if _held:
+        _pending = stop
+        return
+    raise stop
+
+
+@contextlib.contextmanager
+def held() -> Iterator[None]:
+    """A section a limit must not cut (writing a result batch): a limit reached meanwhile
+    raises when it ends."""
+    global _held, _pending
+    _held = True
+    try:
+        yield
+    finally:
+        _held = False
+        stop, _pending = _pending, None
+    if stop is not None:
+        raise stop
 
 
 def arm() -> None:

@@ -202,7 +202,7 @@ def _warm_up() -> None:
 
 
 def _on_alarm(signum: int, frame: FrameType | None) -> None:
-    raise TaskTimeout
+    memwatch.raise_or_defer(TaskTimeout)
 
 
 @contextlib.contextmanager
@@ -310,7 +310,7 @@ def _scan(
                                   _counted(unit.chunks, expander.budget))
                     continue
                 detected = detector.detect(unit)
-                with _limits_held():  # a limit never stops a batch halfway through its write
+                with memwatch.held():  # a limit never stops a batch halfway through its write
                     sink.add(detected.findings, detected.records, detected.row_keys)
                 n_units += 1
                 n_rows += len(unit.rows) if isinstance(unit, TableUnit) else 0
@@ -405,18 +405,6 @@ def no_space(exc: BaseException) -> bool:
             return True
         current = current.__cause__ or current.__context__
     return False
-
-
-@contextlib.contextmanager
-def _limits_held() -> Iterator[None]:
-    """Hold the time-limit and memory-watchdog signals while a result batch is written: they
-    are delivered (and raise) just after, never inside Arrow's writer."""
-    held = {signal.SIGALRM, signal.SIGUSR1}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _declared(keys: object) -> list[DeclaredKey]:
