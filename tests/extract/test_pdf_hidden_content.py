@@ -118,6 +118,14 @@ def test_pages_whose_text_layer_covers_them_are_not_ocrd(tmp_path, maker):
     assert units and all(u.confidence is None for u in units)
 
 
+def test_half_page_scan_with_a_stamp_is_ocrd(tmp_path):
+    # A short scan (over a third of an A4 page: a receipt, a half page) placed on an A4 page.
+    path = tmp_path / "recu.pdf"
+    pdfs.make_scan_with_stamp(path, lines=pdfs.LETTER_LINES[2:9], page_height=297.0)
+    assert count_ocr_pages(path, "pdf") == 1
+    assert ("NIR", NIR) in found(split(path)[0])
+
+
 def test_long_stamp_in_small_print_still_gets_ocr(tmp_path):
     # 230 characters in an 8-point line: more than a stamp's characters, but the text boxes
     # cover a sliver of a page the image fills.

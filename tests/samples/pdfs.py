@@ -120,15 +120,17 @@ def make_filled_form(path: Path) -> None:
     path.write_bytes(_assemble(objects))
 
 
-def make_scan_with_stamp(path: Path, *, stamp: str = STAMP) -> None:
-    """A scanned letter (an image filling the page) with a one-line text stamp at its foot:
-    the page has a text layer, but not the letter's."""
+def make_scan_with_stamp(path: Path, *, stamp: str = STAMP, lines: list[str] | None = None,
+                         page_height: float | None = None) -> None:
+    """A scanned letter (an image filling the page, or its top when ``page_height`` (mm) is
+    larger) with a one-line text stamp under it: the page has a text layer, but not the
+    letter's."""
     from fpdf import FPDF
 
-    image = page_image(LETTER_LINES, width=1700, font_size=40)
+    image = page_image(lines or LETTER_LINES, width=1700, font_size=40)
     width_mm = 210.0
     height_mm = width_mm * image.height / image.width
-    pdf = FPDF(unit="mm", format=(width_mm, height_mm + 20))
+    pdf = FPDF(unit="mm", format=(width_mm, page_height or height_mm + 20))
     pdf.set_auto_page_break(False)
     pdf.add_page()
     buffer = io.BytesIO()
