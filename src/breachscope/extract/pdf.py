@@ -123,13 +123,16 @@ def _clean(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x02", "-")
 
 
-def _image_share(page: Any) -> float | None:
+def _image_share(page: Any, enough: float) -> float | None:
     """The share of the page's area its image objects cover (their boxes clipped to the
-    page, overlaps counted twice, capped at 1); ``None`` when it has no image."""
+    page, overlaps counted twice, capped at 1), counted until it reaches ``enough``;
+    ``None`` when it has no image."""
     import pypdfium2.raw as pdfium_c
 
     left, bottom, right, top = page.get_bbox()
     area = max(right - left, 0.0) * max(top - bottom, 0.0)
+    if area <= 0:
+        area = 1.0
     covered, found = 0.0, False
     for index, image in enumerate(
             page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=4)):
@@ -144,9 +147,11 @@ def _image_share(page: Any) -> float | None:
         height = min(y1, top) - max(y0, bottom)
         if width > 0 and height > 0:
             covered += width * height
+        if covered / area >= enough:
+            break
     if not found:
         return None
-    return min(covered / area, 1.0) if area > 0 else 1.0
+    return min(covered / area, 1.0)
 
 
 def _text_share(page: Any, textpage: Any) -> float:
@@ -162,16 +167,15 @@ def _text_share(page: Any, textpage: Any) -> float:
 
 
 def _needs_ocr(page: Any, text: str, textpage: Any) -> bool:
-    """Whether the page's text layer leaves its image unread (see the module docstring)."""
+    """Whether the page's text layer leaves its image unread (see the module docstring).
+    The cheap tests first: a page of text whose boxes cover it is not measured further."""
     chars = sum(not c.isspace() for c in text)
-    share = _image_share(page)
-    if share is None:
+    if chars >= STAMP_TEXT_CHARS and _text_share(page, textpage) >= STAMP_TEXT_SHARE:
         return False
     if chars < MIN_TEXT_CHARS:
-        return True
-    if share < SCAN_IMAGE_SHARE:
-        return False
-    return chars < STAMP_TEXT_CHARS or _text_share(page, textpage) < STAMP_TEXT_SHARE
+        return _image_share(page, 0.0) is not None
+    share = _image_share(page, SCAN_IMAGE_SHARE)
+    return share is not None and share >= SCAN_IMAGE_SHARE
 
 
 def _read_page(page: Any) -> tuple[str, bool]:
