@@ -192,3 +192,13 @@ def test_protected_pdf_opens_with_a_known_password(tmp_path):
     with using_passwords([b"wrong", "s3cret-é".encode()]):
         units, _ = split(path)
     assert ("NIR", NIR) in found(units)
+
+
+def test_attachments_past_the_limit_are_one_skipped_member(tmp_path, monkeypatch):
+    path = tmp_path / "beaucoup.pdf"
+    pdfs.make_portfolio(path, {f"f{i}.csv": pdfs.CSV + bytes([i]) for i in range(5)})
+    monkeypatch.setattr(pdf_module, "MAX_ATTACHMENTS", 3)
+    members = [u for u in partition_pdf(path) if isinstance(u, EmbeddedFile)]
+    assert [m.name for m in members][-1] == "more attachments" and len(members) == 4
+    with pytest.raises(LimitExceeded, match="more than 3 attached files"):
+        b"".join(members[-1].chunks())

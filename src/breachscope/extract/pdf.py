@@ -212,7 +212,6 @@ def partition_pdf(path: Path) -> Iterator[TextUnit | EmbeddedFile]:
     document = _open(path)
     unreadable = 0
     found = _Attachments()
-    attachments = 0
     emit("ocr_pages_total", count_scanned_pages(path))  # for the progress bar
     try:
         n_pages = len(document)
@@ -231,10 +230,7 @@ def partition_pdf(path: Path) -> Iterator[TextUnit | EmbeddedFile]:
                     unreadable += 1
                     continue
                 notes: list[str] = []
-                for attached in _annotations(document, page, index, found, notes):
-                    attachments += 1
-                    if attachments <= MAX_ATTACHMENTS:
-                        yield attached
+                yield from _annotations(document, page, index, found, notes)
             finally:
                 page.close()
             lines = 0
@@ -249,11 +245,8 @@ def partition_pdf(path: Path) -> Iterator[TextUnit | EmbeddedFile]:
                 del image
             if notes:
                 yield from split_text("\n".join(notes), name=f"{name} annotations")
-        for attached in _document_attachments(document, found):
-            attachments += 1
-            if attachments <= MAX_ATTACHMENTS:
-                yield attached
-        if attachments > MAX_ATTACHMENTS:
+        yield from _document_attachments(document, found)
+        if found.over:
             yield EmbeddedFile("more attachments", refused_chunks(
                 f"pdf: more than {MAX_ATTACHMENTS} attached files; the rest not read"))
     finally:
@@ -293,10 +286,17 @@ class _Attachments:
     def __init__(self) -> None:
         self.names = UniqueNames()
         self.seen: set[tuple[str, str]] = set()
+        self.count = 0
+        self.over = False  # more than MAX_ATTACHMENTS: the rest not read
 
     def take(self, attachment: Any, fallback: str) -> EmbeddedFile | None:
-        """One attached file as a member (its data read now), ``None`` when already met."""
+        """One attached file as a member (its data read now), ``None`` when already met or
+        past :data:`MAX_ATTACHMENTS`."""
         import hashlib
+
+        if self.count >= MAX_ATTACHMENTS:
+            self.over = True
+            return None
 
         try:
             raw_name = attachment.get_name() or ""
@@ -309,6 +309,7 @@ class _Attachments:
                 return None
             self.seen.add(key)
         name = self.names.take(raw_name or fallback, fallback)
+        self.count += 1
         if data is not None:
             return EmbeddedFile(name, byte_chunks(data))
         return EmbeddedFile(name, (refused_chunks if limit else _failed)(reason or ""))
