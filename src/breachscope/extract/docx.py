@@ -26,6 +26,8 @@ Units, in document order:
   2``... when the document has several: first page, even pages, sections), one line per
   paragraph or table row (cells joined with `` | ``); likewise ``footnotes``, ``endnotes``
   and ``comments``.
+- the words of SmartArt diagrams and the titles and labels of charts, which live in parts of
+  their own: ``diagram N`` / ``chart N`` (:mod:`breachscope.extract.drawing_text`).
 - objects embedded in the document (``word/embeddings/*``: an Excel sheet, a PDF, an OLE
   package wrapping any file) and its pictures (``word/media/*``) are yielded as
   :class:`EmbeddedFile` named by their base name, or for an OLE package by the name of the
@@ -47,6 +49,7 @@ from lxml import etree
 
 from breachscope.extract._office import check_zip, embedded_parts, zip_reason
 from breachscope.extract._table import MAX_COLUMNS, column_names
+from breachscope.extract.drawing_text import drawing_text_units
 from breachscope.extract.units import EmbeddedFile, ExtractionError, TableUnit, TextUnit
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -90,6 +93,7 @@ def partition_docx(path: Path) -> Iterator[TextUnit | TableUnit | EmbeddedFile]:
         yield from _deleted_text(body)
         del body
         yield from _side_parts(archive, names, main)
+    yield from drawing_text_units(path, "word/")
     yield from embedded_parts(path, "docx", members, _EMBEDDED)
 
 

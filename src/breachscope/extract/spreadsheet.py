@@ -26,6 +26,8 @@
 - Cached cells of external links (another workbook's cells this one's formulas read; the
   link is never followed): ``external link N`` text units
   (:mod:`breachscope.extract.xlsx_links`).
+- Chart titles and labels, SmartArt words: ``chart N`` / ``diagram N`` text units
+  (:mod:`breachscope.extract.drawing_text`).
 - Embedded objects (``xl/embeddings/*``: a Word letter, a PDF, an OLE package wrapping a
   file) and pictures (``xl/media/*``) are yielded after the sheets as members
   (:func:`~breachscope.extract._office.embedded_parts`): ``export.xlsx!/image1.png``.
@@ -51,6 +53,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from breachscope.extract._office import cell_text, check_zip, embedded_parts
 from breachscope.extract._table import HEADER_SEARCH_ROWS, find_header, span, table_chunks
+from breachscope.extract.drawing_text import drawing_text_units
 from breachscope.extract.units import EmbeddedFile, ExtractionError, TableUnit, TextUnit
 from breachscope.extract.xlsx_comments import comment_units
 from breachscope.extract.xlsx_links import link_units
@@ -77,6 +80,7 @@ def partition_xlsx(path: Path) -> Iterator[TableUnit | TextUnit | EmbeddedFile]:
     yield from comment_units(path)
     yield from pivot_units(path)
     yield from link_units(path)
+    yield from drawing_text_units(path, "xl/")
     yield from embedded_parts(path, "xlsx", members, _EMBEDDED)
 
 
