@@ -10,7 +10,7 @@ import pytest
 import pyzipper
 from samples.aes_zip import AesMember, aes_zip
 
-from breachscope.ingest.archives import iter_members
+from breachscope.ingest.archives import ArchiveError, iter_members
 
 PASSWORD = "Hôpital-2024!".encode()
 CSV = "nom;prénom;nir\nDUPONT;Éloïse;285027512345678\n".encode() * 40
@@ -61,7 +61,7 @@ def test_tampered_aes_member_fails_alone(tmp_path: Path) -> None:
     path.write_bytes(bytes(data))
     members = iter_members(path, "zip", passwords=[PASSWORD])
     a = next(members)
-    with pytest.raises(Exception, match="authentication code mismatch"):
+    with pytest.raises(ArchiveError, match="authentication code mismatch"):
         b"".join(a.chunks())
     b = next(members)
     assert b.status == "ok" and b"".join(b.chunks()) == CSV
