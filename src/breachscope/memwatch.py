@@ -20,6 +20,7 @@ guard kills it, and the main process reports that content as a memory-limit fail
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import signal
 import threading
@@ -28,6 +29,7 @@ from collections.abc import Iterator
 from types import FrameType
 
 POLL = 0.05  # seconds between two reads of the workers' resident sizes
+LIST_EVERY = 20  # reads between two listings of the worker processes
 GRACE = 10.0  # seconds a worker may stay over the limit after the signal before the kill
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
@@ -158,17 +160,25 @@ class MemoryGuard:
         import psutil
 
         me = psutil.Process()
-        while not self._stop.wait(POLL):
-            with contextlib.suppress(Exception):
-                for child in me.children():
-                    self._check(child.pid)
+        workers: list[int] = []
+        for tick in itertools.count():
+            if self._stop.wait(POLL):
+                return
+            # Listing children scans /proc (about 5 ms): done once a second, the workers'
+            # sizes (one small read each) every POLL.
+            if tick % LIST_EVERY == 0:
+                with contextlib.suppress(Exception):
+                    workers = [c.pid for c in me.children() if _is_worker(c.pid)]
+            for pid in workers:
+                with contextlib.suppress(Exception):
+                    self._check(pid)
 
     def _check(self, pid: int) -> None:
-        if not _is_worker(pid):
-            return
         rss = resident_bytes(pid)
         if rss <= self.limit:
             self._signalled.pop(pid, None)
+            return
+        if not _is_worker(pid):  # the pid of a worker that ended, reused meanwhile
             return
         now = time.monotonic()
         first = self._signalled.get(pid)

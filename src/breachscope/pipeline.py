@@ -224,9 +224,15 @@ class _TaskRunner:
 
 
 def _worth_a_fresh_worker(result: ContentResult) -> bool:
-    """A content stopped by the time or memory limit in a worker that had run other tasks
-    (or whose history is unknown: the watchdog ended the process) gets one more try."""
-    return result.limit_hit in ("time", "memory") and result.tasks_before != 0
+    """A content stopped by the memory limit in a worker that had run other tasks (or whose
+    history is unknown: the guard killed the process) gets one more try; so does one stopped
+    by the time limit before anything was read. One stopped by time with findings kept
+    (``partial``) does not: a fresh worker would rarely be faster, and the retry would cost
+    another full time limit (a 64 MB cell took 2 x 120 s)."""
+    if result.tasks_before == 0:
+        return False
+    return result.limit_hit == "memory" or (
+        result.limit_hit == "time" and result.status == "failed")
 
 
 def _after_retry(first: ContentResult, retry: ContentResult) -> ContentResult:
