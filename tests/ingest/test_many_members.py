@@ -83,6 +83,7 @@ def record(tmp_path: Path, n: int) -> tuple[int, int, int]:
                                                                  members=members)))
         finally:
             case.db = counting._db  # type: ignore[assignment]
+        assert not any(e.had_row for e in entries)  # nothing stored yet: nothing to delete
         rows = case.db.execute("SELECT count(*) FROM files").fetchone()[0]
         unread = case.db.execute(
             "SELECT count(*) FROM contents WHERE status = 'skipped'").fetchone()[0]
@@ -91,7 +92,7 @@ def record(tmp_path: Path, n: int) -> tuple[int, int, int]:
 
 
 def test_recording_members_costs_a_constant_number_of_statements(tmp_path: Path) -> None:
-    small = record(tmp_path, 2_000)
+    small = record(tmp_path, 2_000)  # fresh contents: handed out with had_row False
     large = record(tmp_path, 8_000)
     assert small[1:] == (2_200, 2_000) and large[1:] == (8_800, 8_000)
     assert small[0] == large[0] <= 6
@@ -116,9 +117,14 @@ def test_known_container_members_are_copied_once_known(tmp_path: Path) -> None:
                                   str(tmp_path / "nonexistent")),
                    ExpandedMember("copy.txt", "", 1, "ok", None, sha_txt, 5, "text",
                                   str(tmp_path / "nonexistent"))]
+        sha_pending = "p" * 64  # stored by a scan killed before it finished with it
+        case.set_content(sha_pending, size=1, file_type="x", status="pending", reason=None,
+                         run_id=run_id)
+        members.append(ExpandedMember("again.csv", "", 1, "ok", None, sha_pending, 5, "csv",
+                                      str(tmp_path / "nonexistent")))
         archive = Entry("z.zip", Path("/nonexistent"), "z" * 64, 1, "zip", False)
-        assert list(walker.members(archive, ContentResult("scanned", None, "zip",
-                                                          members=members))) == []
+        [again] = walker.members(archive, ContentResult("scanned", None, "zip", members=members))
+        assert again.path == "z.zip!/again.csv" and again.had_row  # its old rows go first
         paths = {r[0] for r in case.db.execute("SELECT path FROM files").fetchall()}
         assert "z.zip!/copy.eml!/a.pdf" in paths
         assert not any(p.startswith("z.zip!/copy.txt!/") for p in paths)

@@ -35,6 +35,10 @@ class Entry:
     file_type: str | None  # None until a worker has sniffed it
     temporary: bool  # a blob in the work area, to delete once processed
     depth: int = 0
+    # False when the case had no row for this content when it was handed out: no old results
+    # to delete before storing it (a DELETE by sha256 scans the whole findings table, so one
+    # per new content made storing many members quadratic).
+    had_row: bool = True
 
 
 @dataclass(slots=True)
@@ -222,6 +226,7 @@ class Walker:
                 entry.real.unlink(missing_ok=True)
                 continue
             self.seen.add(m.sha256)
+            entry.had_row = status is not None
             yield entry
 
     def _store_members(self, files: list[tuple[str, str, int, str, int]],
@@ -290,6 +295,7 @@ class Walker:
 
     def _needs_processing(self, entry: Entry) -> bool:
         status = self.case.content_status(entry.sha256)
+        entry.had_row = status is not None
         if status is not None and status != "pending":
             self._reuse_members(entry.path, entry.sha256)
             return False
