@@ -263,8 +263,6 @@ def test_external_link_cached_cells_are_read(tmp_path):
     assert ("NIR", NIR, "external link 1, line 1") in findings(units)
 
 
-@pytest.mark.xfail(strict=True, reason="detect/tables.py must call columns.restore_phone_zeros "
-                   "on a later chunk's phone_zeros columns (one line, not in this change)")
 def test_numeric_phones_in_a_later_chunk_of_the_sheet():
     from breachscope.detect.dispatch import StreamingDetector
 

@@ -19,6 +19,7 @@ from breachscope.detect.columns import (
     classify_columns,
     is_placeholder,
     normalize_multi,
+    restore_phone_zeros,
 )
 from breachscope.detect.headers import (
     FREE_TEXT_WORDS,
@@ -198,6 +199,8 @@ def detect_table(table: TableUnit, *, today: date | None = None,
     chunk was classified); without them the columns are classified from this unit."""
     if columns is None:
         columns = classify_columns(table, today=today)
+    elif zeros := [c.index for c in columns if c.phone_zeros]:
+        restore_phone_zeros(table, zeros)  # a later chunk: the phones stored as numbers
     role = role_hint(table, columns)
     prefix = f"{table.name}, " if table.name else ""
     row_locations = [f"{prefix}row {n}" for n in table.row_numbers]
