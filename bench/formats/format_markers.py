@@ -4,8 +4,9 @@ format), each holding a valid NIR, an e-mail or a phone, with the findings a sca
 The formats read since the first round reuse the test samples (``tests/samples``: every
 ``make_<format>(path)`` returns its expected ``(entity, value)`` pairs); the formats and
 embeddings of issue 12 are made here with the libraries that can write them. Formats nobody
-can write in Python (ppt, xlsb, Access, PST, OneNote, Outlook contacts) are not generated:
-the run lists them from the public documents and the test data instead.
+can write in Python (ppt, xlsb, OneNote, PST) are built record by record by the tests' own
+writers (``tests/samples``); Access has no writer at all: its only sample is a public test
+database (``tests/data/access``) holding no marker, scanned for its status.
 """
 
 from __future__ import annotations
@@ -276,6 +277,34 @@ def make_zip_aes(path: Path) -> Expected:
     return [("NIR", NIR), ("EMAIL", EMAIL)]
 
 
+def _office_more(make_name: str, expected: Expected) -> Maker:
+    """Formats no Python library writes, built record by record by the tests' sample
+    writers (``tests/samples/office_more.py``: BIFF12 xlsb, PowerPoint 97, OneNote)."""
+    def make(path: Path) -> Expected:
+        from samples import office_more
+
+        getattr(office_more, make_name)(path)
+        return expected
+
+    return make
+
+
+def make_pst(path: Path) -> Expected:
+    """A PST written by the tests' writer: a message with a CSV attachment, and a contact."""
+    from samples.pst import sample_pst
+
+    path.write_bytes(sample_pst())
+    return [("NIR", NIR)]
+
+
+def make_access(path: Path) -> Expected:
+    """The public Access test database (meza's, MIT): no marker inside, read for its status."""
+    path.write_bytes((ROOT / "tests" / "data" / "access" / "merchant_taylors.mdb").read_bytes())
+    return []
+
+
+_OFFICE_PATIENT = [("NIR", NIR), ("PHONE", PHONE)]
+
 PASSWORDS = ["secret"]
 
 NEW_MAKERS: dict[str, tuple[str, Maker]] = {
@@ -292,6 +321,13 @@ NEW_MAKERS: dict[str, tuple[str, Maker]] = {
     "message_utf16.eml": ("eml (UTF-16)", make_eml_utf16),
     "smime.p7m": ("p7m", make_p7m),
     "patients.dbf": ("dbf", make_dbf),
+    "slides.ppt": ("ppt", _office_more("make_ppt", _OFFICE_PATIENT)),
+    "patients.xlsb": ("xlsb", _office_more(
+        "make_xlsb", [*_OFFICE_PATIENT, ("EMAIL", "jeanne.dupont@example.fr")])),
+    "notes.one": ("onenote", _office_more(
+        "make_onenote", [*_OFFICE_PATIENT, ("EMAIL", "jeanne.dupont@example.fr")])),
+    "mailbox.pst": ("pst", make_pst),
+    "merchant_taylors.mdb": ("access", make_access),
     "phones_as_numbers.xlsx": ("xlsx numeric phone", make_xlsx_numeric_phone),
     "comments.xlsx": ("xlsx comment", make_xlsx_comment),
     "letter_embedded.docx": ("docx embedding", make_docx_embedded_xlsx),

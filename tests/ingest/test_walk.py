@@ -76,3 +76,25 @@ def test_symlink_leaving_the_dump_is_not_followed(tmp_path):
             "WHERE f.path = 'link.csv'").fetchone()
     assert [e.path for e in entries] == ["inside.csv"]
     assert status == ("skipped", "symbolic link leaving the dump")
+
+
+def test_two_sources_with_the_same_names_keep_both_files(tmp_path, cli):
+    """``scan a b`` where both hold ``x.csv`` (and a folder literally named ``y.zip!``):
+    every file keeps its own row and its own findings."""
+    import csv
+
+    for folder, nir in (("a", "254037512345655"), ("b", "185027512345625")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "x.csv").write_text(f"Nom;NIR\nDUPONT;{nir}\n")
+    (tmp_path / "b" / "y.zip!").mkdir()
+    (tmp_path / "b" / "y.zip!" / "z.csv").write_text("Nom;NIR\nMARTIN;297019912345681\n")
+    case = tmp_path / "case"
+    assert cli("scan", tmp_path / "a", tmp_path / "b", "--case", case).exit_code == 0
+    out = tmp_path / "findings.csv"
+    assert cli("export", "--case", case, "--what", "findings", "--format", "csv",
+               "-o", out).exit_code == 0
+    nirs = {(r["file"], r["value"]) for r in csv.DictReader(out.open(encoding="utf-8"))
+            if r["entity"] == "NIR"}
+    assert ("x.csv", "254037512345655") in nirs
+    assert ("x (2).csv", "185027512345625") in nirs
+    assert ("y.zip!\\/z.csv", "297019912345681") in nirs

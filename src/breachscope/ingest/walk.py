@@ -146,8 +146,15 @@ class Walker:
     # -- top level ---------------------------------------------------------------------------
 
     def walk(self, sources: Iterable[Path]) -> Iterator[Entry]:
+        """Every file under ``sources``. Names are relative to their source (the contract), so
+        two sources may hold the same name (``scan wave1/ wave2/``, both with ``export.csv``):
+        the later one is numbered (``export (2).csv``) rather than overwrite the first's row;
+        a ``!/`` in a real name (a folder called ``x.zip!``) is escaped as in archives."""
+        from breachscope.ingest.archives.names import UniqueLabels, escape_separator
+
+        unique = UniqueLabels()
         for name, real, root in top_level_files(sources):
-            yield from self._top_file(name, real, root)
+            yield from self._top_file(unique(escape_separator(name)), real, root)
 
     def _top_file(self, name: str, real: Path, root: Path) -> Iterator[Entry]:
         self.stats.files += 1
