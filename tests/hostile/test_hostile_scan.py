@@ -32,7 +32,7 @@ GIB = 1 << 30
 # the main process stays under ~1 GiB. No single process may exceed 2.5 GiB.
 MAX_PROCESS_RSS = int(2.5 * GIB)
 MAX_SCAN_SECONDS = 180
-STATUSES = {"scanned", "failed", "encrypted", "skipped"}
+STATUSES = {"scanned", "partial", "failed", "encrypted", "skipped"}
 LIMIT_WORDS = ("ratio", "size", "total", "bytes", "limit", "depth", "nest", "member", "gb", "large",
                "bomb")
 
