@@ -334,8 +334,11 @@ def store_result(
     sha = entry.sha256
     with case.transaction() as db:
         case.set_people_stale(True)
-        for table in ("findings", "records", "columns", "row_keys", "declared_keys"):
-            db.execute(f"DELETE FROM {table} WHERE sha256 = ?", [sha])
+        if entry.had_row:  # results of an earlier run (or attempt) to replace
+            # A DELETE by sha256 scans the whole table (16 ms at 20 000 findings, 205 ms at
+            # 2 million): for a content the case never had, there is nothing to delete.
+            for table in ("findings", "records", "columns", "row_keys", "declared_keys"):
+                db.execute(f"DELETE FROM {table} WHERE sha256 = ?", [sha])
         if result.row_keys_file:
             _insert(db, "INSERT INTO row_keys SELECT ?, unit, row_location, column_name, value "
                     "FROM {source}", [sha], result.row_keys_file, "row_keys", results_key)
@@ -364,6 +367,7 @@ def store_result(
             status=status or result.status, reason=result.reason, n_units=result.n_units,
             seconds=result.seconds, run_id=run_id,
         )
+    entry.had_row = True  # stored again (pending, then done): replace, never duplicate
     _discard_files(result)
 
 
