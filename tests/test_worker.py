@@ -101,3 +101,17 @@ def test_an_unsupported_type_is_skipped_with_its_reason(tmp_path):
     result = process_content(str(path), None, str(tmp_path / "work"), ScanSettings())
     assert result.status == "skipped"
     assert result.reason.startswith("unsupported type")
+
+
+def test_archive_members_stop_when_the_case_disk_is_nearly_full(tmp_path):
+    """The case-wide disk guard is on in the worker: with more free space required than the
+    disk has, no member is written and each says why."""
+    from breachscope.ingest.archives import ArchiveLimits
+
+    archive = tmp_path / "a.zip"
+    archive.write_bytes(make_zip({"a.csv": b"Nom;NIR\nDUPONT;254037512345655\n"}))
+    settings = ScanSettings(archive=ArchiveLimits(disk_reserve_bytes=1 << 62))
+    result = process_content(str(archive), None, str(tmp_path / "work"), settings)
+    (member,) = result.members
+    assert member.status == "skipped" and "disk nearly full" in member.reason
+    assert not any((tmp_path / "work" / "blobs").iterdir())

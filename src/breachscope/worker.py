@@ -557,10 +557,15 @@ def _new_expander(
     work_dir: Path, settings: ScanSettings, members: list[ExpandedMember]
 ) -> _Expander:
     from breachscope.ingest.archives import ByteBudget
+    from breachscope.ingest.archives.limits import DiskGuard
 
     blob_dir = work_dir / "blobs"
     blob_dir.mkdir(parents=True, exist_ok=True)
-    return _Expander(blob_dir, settings, members, ByteBudget(settings.archive.max_total_bytes))
+    # One disk budget for the whole case (free space kept in reserve, and the work area's
+    # size if capped), whatever the number of archives and workers expanding at once.
+    disk = DiskGuard.for_limits(work_dir, settings.archive)
+    return _Expander(blob_dir, settings, members,
+                     ByteBudget(settings.archive.max_total_bytes, disk=disk))
 
 
 def _counted(
