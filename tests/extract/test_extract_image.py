@@ -173,3 +173,22 @@ def test_missing_tesseract_fails_with_a_reason(tmp_path, monkeypatch):
     monkeypatch.setattr(ocr, "tesseract_path", lambda: None)
     with pytest.raises(ExtractionError, match="tesseract is not installed"):
         units_of(path, "png")
+
+
+def test_text_from_tesseract_tsv_keeps_lines_and_paragraphs():
+    from breachscope.extract.ocr import text_from_tsv
+
+    header = ("level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\t"
+              "height\tconf\ttext")
+    rows = [
+        "5\t1\t1\t1\t1\t1\t0\t0\t1\t1\t96\tPatient",
+        "5\t1\t1\t1\t1\t2\t0\t0\t1\t1\t95\tDUPONT",
+        "5\t1\t1\t1\t2\t1\t0\t0\t1\t1\t91\tNIR",
+        "5\t1\t1\t1\t2\t2\t0\t0\t1\t1\t90\t2540375",
+        "4\t1\t1\t2\t1\t0\t0\t0\t1\t1\t-1\t",
+        "5\t1\t1\t2\t1\t1\t0\t0\t1\t1\t-1\t ",  # an empty word: skipped
+        "5\t1\t2\t1\t1\t1\t0\t0\t1\t1\t88\tConclusion",
+    ]
+    assert text_from_tsv("\n".join([header, *rows])) == (
+        "Patient DUPONT\nNIR 2540375\n\nConclusion")
+    assert text_from_tsv(header) == ""

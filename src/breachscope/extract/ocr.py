@@ -5,16 +5,18 @@ Used by :mod:`breachscope.extract.pdf` (pages without a text layer) and
 
 - Tesseract (Debian's ``tesseract-ocr`` with ``-fra`` and ``-osd``) runs as a separate
   program: an argument list (no shell), a time limit (:data:`OCR_TIMEOUT`), one thread
-  (``OMP_THREAD_LIMIT=1``: scan workers are already parallel), its input and outputs in a
-  temporary directory removed afterwards. It reads a PNG we wrote from decoded pixels, never
-  the file from the dump.
+  (``OMP_THREAD_LIMIT=1``: scan workers are already parallel), its input and output through
+  pipes: no page image or text is ever written to disk (it would lie in clear beside an
+  encrypted case and outlive a ``kill -9``). It reads a PNG we made from decoded pixels,
+  never the file from the dump.
 - Steps: the page is bounded to :data:`MAX_OCR_PIXELS` (downscaled beyond), made greyscale;
   Tesseract's orientation and script detection (``--psm 0``) tells whether the page lies
   sideways or upside down, and the page is turned upright when it is sure enough
   (:data:`MIN_ORIENTATION_CONFIDENCE`); a small skew (a page put askew on the scanner glass)
   is estimated and corrected (:func:`estimate_skew`); then the page is read in French and
   English (``-l fra+eng``) in automatic layout mode.
-- The text is Tesseract's plain-text output; its TSV output (same run) gives each word's
+- The text is rebuilt from Tesseract's TSV output as its plain-text output lays it out
+  (:func:`text_from_tsv`: one output on one pipe); the TSV also gives each word's
   confidence, whose mean over the page (0–1) becomes ``TextUnit.confidence``: detection caps
   its findings' confidence with it.
 """
@@ -22,13 +24,12 @@ Used by :mod:`breachscope.extract.pdf` (pages without a text layer) and
 from __future__ import annotations
 
 import functools
+import io
 import itertools
 import os
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from breachscope.events import emit
@@ -89,15 +90,19 @@ def _environment() -> dict[str, str]:
     return env
 
 
-def _run(args: list[str], what: str) -> subprocess.CompletedProcess[bytes]:
+def _run(args: list[str], what: str, page: bytes) -> subprocess.CompletedProcess[bytes]:
+    """Run tesseract on ``page`` (PNG bytes) given on its standard input; its output comes
+    back on standard output. Nothing is written to disk: a page image or its text in a file
+    would lie in clear beside an encrypted case, and survive a ``kill -9``."""
     binary = tesseract_path()
     if binary is None:
         raise ExtractionError("OCR unavailable: tesseract is not installed")
     try:
         # On a timeout (ours, or the worker's alarm interrupting the wait) subprocess.run
         # kills the child before the exception propagates.
-        return subprocess.run([binary, *args], capture_output=True, timeout=OCR_TIMEOUT,
-                              env=_environment(), stdin=subprocess.DEVNULL, check=False)
+        return subprocess.run([binary, "stdin", "stdout", *args], input=page,
+                              capture_output=True, timeout=OCR_TIMEOUT, env=_environment(),
+                              check=False)
     except subprocess.TimeoutExpired:
         raise ExtractionError(f"{what} time limit exceeded ({OCR_TIMEOUT:g} s)") from None
     except OSError as exc:
@@ -184,16 +189,18 @@ def estimate_skew(image: Image) -> float:
     return round(fine, 2)
 
 
-def _save(image: Image, path: Path) -> None:
-    image.save(path, "PNG", compress_level=1)
+def _png(image: Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", compress_level=1)
+    return buffer.getvalue()
 
 
-def _orientation(page: Path) -> int:
+def _orientation(page: bytes) -> int:
     """Degrees to turn the page clockwise to make it upright, per Tesseract's OSD; 0 when
     OSD has too little text or is unsure."""
     if "osd" not in _installed_languages():
         return 0
-    done = _run([str(page), "stdout", "--psm", "0"], "OCR orientation")
+    done = _run(["--psm", "0"], "OCR orientation", page)
     if done.returncode != 0:
         return 0  # typically "Too few characters": leave the page as it is
     rotate, confidence = 0, 0.0
@@ -209,6 +216,32 @@ def _orientation(page: Path) -> int:
     if rotate % 90 or confidence < MIN_ORIENTATION_CONFIDENCE:
         return 0
     return rotate % 360
+
+
+def text_from_tsv(tsv: str) -> str:
+    """The page's text from Tesseract's TSV output, as its ``txt`` output lays it out: the
+    words of a line joined by a space, a line per line, a blank line between paragraphs and
+    blocks (one output, read from a pipe, instead of two files)."""
+    out: list[str] = []
+    current: tuple[str, str, str] | None = None
+    paragraph: tuple[str, str] | None = None
+    words: list[str] = []
+    for row in tsv.splitlines()[1:]:
+        cells = row.split("\t")
+        if len(cells) < 12 or cells[0] != "5" or not cells[11].strip():
+            continue
+        key = (cells[2], cells[3], cells[4])  # block, paragraph, line
+        if key != current:
+            if words:
+                out.append(" ".join(words))
+            words = []
+            if paragraph is not None and key[:2] != paragraph:
+                out.append("")
+            current, paragraph = key, key[:2]
+        words.append(cells[11])
+    if words:
+        out.append(" ".join(words))
+    return "\n".join(out)
 
 
 def _mean_confidence(tsv: str) -> float | None:
@@ -247,30 +280,24 @@ def _ocr_page(image: Image, name: str) -> Iterator[TextUnit]:
         raise ExtractionError(reason)
     languages = "+".join(lang for lang in LANGUAGES if lang in _installed_languages())
     page = bounded(to_greyscale(image))
-    with tempfile.TemporaryDirectory(prefix="breachscope-ocr-") as work:
-        input_path = Path(work, "page.png")
-        _save(page, input_path)
-        rotate = _orientation(input_path)
-        if rotate:
-            page = page.rotate(-rotate, expand=True)  # PIL turns counter-clockwise
-        skew = estimate_skew(page)
-        if skew:
-            grey = page.convert("L")
-            page = grey.rotate(skew, resample=PILImage.Resampling.BICUBIC, expand=True,
-                               fillcolor=255)
-        if rotate or skew:
-            _save(page, input_path)
-        del page
-        out = Path(work, "out")
-        done = _run([str(input_path), str(out), "-l", languages, "--psm", "3", "txt", "tsv"],
-                    "OCR")
-        if done.returncode != 0:
-            raise ExtractionError(f"OCR failed (tesseract exit status {done.returncode})")
-        try:
-            text = out.with_suffix(".txt").read_text("utf-8", errors="replace")
-            tsv = out.with_suffix(".tsv").read_text("utf-8", errors="replace")
-        except OSError:
-            raise ExtractionError("OCR failed (no tesseract output)") from None
+    png = _png(page)
+    rotate = _orientation(png)
+    if rotate:
+        page = page.rotate(-rotate, expand=True)  # PIL turns counter-clockwise
+    skew = estimate_skew(page)
+    if skew:
+        grey = page.convert("L")
+        page = grey.rotate(skew, resample=PILImage.Resampling.BICUBIC, expand=True,
+                           fillcolor=255)
+    if rotate or skew:
+        png = _png(page)
+    del page
+    done = _run(["-l", languages, "--psm", "3", "tsv"], "OCR", png)
+    del png
+    if done.returncode != 0:
+        raise ExtractionError(f"OCR failed (tesseract exit status {done.returncode})")
+    tsv = done.stdout.decode("utf-8", errors="replace")
+    text = text_from_tsv(tsv)
     confidence = _mean_confidence(tsv)
     if confidence is None:
         return
