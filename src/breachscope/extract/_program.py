@@ -20,6 +20,7 @@ import tempfile
 import threading
 from collections.abc import Iterator
 
+from breachscope.childproc import dies_with_parent
 from breachscope.extract.units import ExtractionError
 
 _OWN_FD = re.compile(r"^/proc/self/fd/(\d+)$")
@@ -48,7 +49,7 @@ class Program:
         fds = tuple(int(m.group(1)) for arg in self.command if (m := _OWN_FD.match(arg)))
         try:
             self.process = subprocess.Popen(
-                self.command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                dies_with_parent(self.command), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                 stderr=self.stderr, cwd=work, env=env, pass_fds=fds)
         except OSError as exc:
             self.stderr.close()

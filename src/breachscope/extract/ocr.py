@@ -32,6 +32,7 @@ import subprocess
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from breachscope.childproc import dies_with_parent
 from breachscope.events import emit
 from breachscope.extract.text import split_text
 from breachscope.extract.units import ExtractionError, TextUnit
@@ -100,7 +101,7 @@ def _run(args: list[str], what: str, page: bytes) -> subprocess.CompletedProcess
     try:
         # On a timeout (ours, or the worker's alarm interrupting the wait) subprocess.run
         # kills the child before the exception propagates.
-        return subprocess.run([binary, "stdin", "stdout", *args], input=page,
+        return subprocess.run(dies_with_parent([binary, "stdin", "stdout", *args]), input=page,
                               capture_output=True, timeout=OCR_TIMEOUT, env=_environment(),
                               check=False)
     except subprocess.TimeoutExpired:

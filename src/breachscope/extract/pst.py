@@ -34,6 +34,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from breachscope.childproc import dies_with_parent
 from breachscope.extract.outlook_items import item_units
 from breachscope.extract.partial import PartialContent
 from breachscope.extract.units import EmbeddedFile, ExtractionError, RecordUnit, TextUnit
@@ -80,7 +81,8 @@ def _run(args: list[str], cwd: Path, watch: Path, log: Path) -> int:
     env["LC_ALL"] = "C.UTF-8"
     started = time.monotonic()
     with log.open("ab") as output:
-        process = subprocess.Popen(args, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+        process = subprocess.Popen(dies_with_parent(args), cwd=cwd, env=env,
+                                   stdin=subprocess.DEVNULL,
                                    stdout=output, stderr=output)
     try:
         while True:

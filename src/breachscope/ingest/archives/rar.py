@@ -7,6 +7,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from breachscope.childproc import dies_with_parent
 from breachscope.ingest.archives.limits import (
     CHUNK,
     INPUT,
@@ -184,7 +185,7 @@ def _rar_stream(path: Path, index: int, password: str | None) -> Iterator[bytes]
         fd = fh.fileno()
         try:
             proc = subprocess.Popen(
-                _rar_command(index, password, fd), stdin=subprocess.DEVNULL,
+                dies_with_parent(_rar_command(index, password, fd)), stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, pass_fds=(fd,),
                 close_fds=True, start_new_session=True)
         except OSError as exc:
