@@ -253,17 +253,18 @@ def process_content(
 ) -> ContentResult:
     """Sniff, then expand or scan one content. Never raises for a bad file."""
     from breachscope.ingest.archives import ARCHIVE_TYPES
-    from breachscope.ingest.sniff import sniff_type
+    from breachscope.sealed_blobs import SealedBlobError
 
     started = time.perf_counter()
     try:
-        if file_type is None:
-            file_type = sniff_type(Path(path))
-        if file_type in ARCHIVE_TYPES:
-            result = _expand(Path(path), file_type, Path(work_dir), settings, depth)
-        else:
-            with _time_limit(settings.timeout), using_passwords(settings.passwords):
-                result = _scan(Path(path), file_type, Path(work_dir), settings, depth)
+        with _readable(Path(path), file_type, Path(work_dir)) as (readable, file_type):
+            if file_type in ARCHIVE_TYPES:
+                result = _expand(readable, file_type, Path(work_dir), settings, depth)
+            else:
+                with _time_limit(settings.timeout), using_passwords(settings.passwords):
+                    result = _scan(readable, file_type, Path(work_dir), settings, depth)
+    except SealedBlobError as exc:
+        result = ContentResult("failed", str(exc))
     except TaskTimeout:
         result = ContentResult("failed", _limit_exceeded("time", settings), limit_hit="time")
     except (MemoryError, TaskMemoryLimit):
@@ -276,6 +277,51 @@ def process_content(
     result.file_type = result.file_type or file_type
     result.seconds = time.perf_counter() - started
     return result
+
+
+#: Types whose extractor cannot yet read an in-memory file by its ``/proc/self/fd/N`` path,
+#: because the path is resolved (to ``/memfd:... (deleted)``, which does not exist):
+#: ``extract/pdf.py`` (``pypdfium2.PdfDocument`` resolves a path it is given: a file object
+#: would do), ``extract/sqlite.py`` (``Path.resolve()`` for its URI) and ``extract/pst.py``
+#: (the resolved path handed to pffexport; it needs the descriptor, as ``_program.py`` passes
+#: it). Their sealed blobs are decrypted into a file of the work area for the time of the task
+#: only (removed at its end, and by the next scan after a kill). Shrink this set as each
+#: extractor takes ``/proc/self/fd/N`` as it is (tests/test_sealed_blobs.py checks every one).
+NEEDS_NAMED_FILE = frozenset({"pdf", "sqlite", "pst"})
+
+
+@contextlib.contextmanager
+def _readable(
+    path: Path, file_type: str | None, work_dir: Path
+) -> Iterator[tuple[Path, str]]:
+    """(a path the extractors can read, the content's type): the file itself, or for a sealed
+    member blob of an encrypted case its plain bytes in an in-memory file
+    (:mod:`breachscope.sealed_blobs`), gone when the task ends."""
+    from breachscope.ingest.sniff import sniff_type
+    from breachscope.sealed_blobs import SUFFIX, SealedBlobError, opened
+
+    # Only a blob of this case's work area is sealed (a file of the dump may have any name).
+    if not (path.name.endswith(SUFFIX) and path.parent == work_dir / "blobs"):
+        yield path, file_type if file_type is not None else sniff_type(path)
+        return
+    key = _results_key[0]
+    if key is None:
+        raise SealedBlobError("sealed member blob without the scan's key")
+    with opened(path, key) as plain:
+        file_type = file_type if file_type is not None else sniff_type(plain)
+        if file_type not in NEEDS_NAMED_FILE:
+            yield plain, file_type
+            return
+        named = work_dir / "tmp" / f"{path.name}-{os.getpid()}"
+        named.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(named, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with plain.open("rb") as source, os.fdopen(fd, "wb") as target:
+                while chunk := source.read(1024 * 1024):
+                    target.write(chunk)
+            yield named, file_type
+        finally:
+            named.unlink(missing_ok=True)
 
 
 def _scan(
@@ -615,7 +661,6 @@ class _Expander:
         status: str = "ok", reason: str | None = None, size: int = 0,
     ) -> None:
         """Stream one member (or embedded file) into a blob; expand it if it is an archive."""
-        from breachscope.ingest.archives import ArchiveError, LimitExceeded
         from breachscope.ingest.sniff import sniff_type
 
         base = ExpandedMember(name, parent, depth, status, reason or None, size=size)
@@ -623,32 +668,85 @@ class _Expander:
         if status != "ok":
             return
         blob = self.blob_dir / f"{os.getpid()}-{next(self._ids)}"
-        try:
-            base.sha256, base.size = _stream_to(blob, chunks())
-        except LimitExceeded as exc:
-            blob.unlink(missing_ok=True)
-            base.status, base.reason = "skipped", scrub(str(exc))
+        key = _blob_key()
+        if key is not None:
+            self._take_sealed(base, blob, chunks, key)
             return
-        except (ArchiveError, OSError) as exc:
-            blob.unlink(missing_ok=True)
-            base.status = "failed"
-            base.reason = NO_SPACE_REASON if no_space(exc) else scrub(str(exc))
+        if not self._copy(base, blob, lambda: _stream_to(blob, chunks())):
             return
-        except BaseException:  # a limit stopped the task: no half-copied member is left
-            blob.unlink(missing_ok=True)
-            raise
         base.file_type = sniff_type(blob)
         if base.file_type not in _archive_types():
             base.blob = str(blob)
             return
+        self._expand_nested(base, blob)
+        blob.unlink(missing_ok=True)
+
+    def _copy(self, base: ExpandedMember, blob: Path,
+              copy: Callable[[], tuple[str, int]]) -> bool:
+        """Run ``copy`` (the member's bytes to where they go), recording its sha256 and size;
+        False, with the member's status and reason set, when it failed."""
+        from breachscope.ingest.archives import ArchiveError, LimitExceeded
+
+        try:
+            base.sha256, base.size = copy()
+        except LimitExceeded as exc:
+            blob.unlink(missing_ok=True)
+            base.status, base.reason = "skipped", scrub(str(exc))
+            return False
+        except (ArchiveError, OSError) as exc:
+            blob.unlink(missing_ok=True)
+            base.status = "failed"
+            base.reason = NO_SPACE_REASON if no_space(exc) else scrub(str(exc))
+            return False
+        except BaseException:  # a limit stopped the task: no half-copied member is left
+            blob.unlink(missing_ok=True)
+            raise
+        return True
+
+    def _expand_nested(self, base: ExpandedMember, readable: Path) -> None:
         base.is_archive = True
-        if depth >= self.settings.archive.max_depth:
+        if base.depth >= self.settings.archive.max_depth:
             base.status = "skipped"
             base.reason = f"archive nested deeper than {self.settings.archive.max_depth} levels"
         else:
             base.status, base.reason = self.expand(
-                blob, base.file_type, prefix=name + "!/", parent=name, depth=depth)
-        blob.unlink(missing_ok=True)
+                readable, base.file_type or "", prefix=base.name + "!/", parent=base.name,
+                depth=base.depth)
+
+    def _take_sealed(self, base: ExpandedMember, blob: Path,
+                     chunks: Callable[[], Iterator[bytes]], key: bytes) -> None:
+        """An encrypted case: the member's plain bytes go to an in-memory file (sniffed
+        there, and a nested archive expanded from there), and only a sealed copy is written
+        to the work area for the task that scans it (:mod:`breachscope.sealed_blobs`)."""
+        from breachscope.ingest.sniff import sniff_type
+        from breachscope.sealed_blobs import SUFFIX, memory_file, seal_stream, stream_to_memory
+
+        blob = blob.with_name(blob.name + SUFFIX)
+        with memory_file() as (handle, plain):
+            if not self._copy(base, blob, lambda: stream_to_memory(handle, chunks())):
+                return
+            base.file_type = sniff_type(plain)
+            if base.file_type in _archive_types():
+                self._expand_nested(base, plain)
+                return
+            done = (base.sha256 or "", base.size)
+
+            def seal() -> tuple[str, int]:
+                handle.seek(0)
+                seal_stream(handle, blob, key)
+                return done
+
+            if self._copy(base, blob, seal):
+                base.blob = str(blob)
+
+
+def _blob_key() -> bytes | None:
+    """The key member blobs are sealed with: the scan's results key (an encrypted case),
+    where in-memory files exist (Linux); None: plain blobs, as for a case without a key."""
+    from breachscope.sealed_blobs import memfd_available
+
+    key = _results_key[0]
+    return key if key is not None and memfd_available() else None
 
 
 def _archive_types() -> set[str]:
