@@ -73,13 +73,19 @@ def _files_holding(directory: Path, needles: list[bytes]) -> list[str]:
 def test_a_sealed_blob_round_trips_and_refuses_changes(tmp_path):
     key = os.urandom(32)
     plain = os.urandom(2 * FRAME + 1234)
-    for size in (0, 10, FRAME, len(plain)):
+    for size in (0, 10, FRAME, FRAME + 1, len(plain)):
         path = tmp_path / f"b{size}.sblob"
         writer = SealedWriter(path, key)
         for start in range(0, size, 100_000):
             writer.write(plain[start:min(start + 100_000, size)])
         writer.close()
         assert b"".join(iter_plain(path, key)) == plain[:size]
+        streamed = tmp_path / f"s{size}.sblob"
+        with sealed_blobs.memory_file() as (handle, _):
+            handle.write(plain[:size])
+            handle.seek(0)
+            sealed_blobs.seal_stream(handle, streamed, key)
+        assert b"".join(iter_plain(streamed, key)) == plain[:size]
         with opened(path, key) as readable:
             assert str(readable).startswith("/proc/self/fd/")
             assert readable.read_bytes() == plain[:size]

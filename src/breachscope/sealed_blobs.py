@@ -84,16 +84,26 @@ class SealedWriter:
 
 
 def seal_stream(source: BinaryIO, target: Path, key: bytes) -> None:
-    """Seal what ``source`` holds from its current position into ``target``."""
-    writer = SealedWriter(target, key)
+    """Seal what the buffered ``source`` holds from its current position into ``target``
+    (whole frames read ahead: no copy through :class:`SealedWriter`'s buffer)."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    aead = AESGCM(key)
     try:
-        while chunk := source.read(FRAME):
-            writer.write(chunk)
+        with Path(target).open("xb") as out:
+            current, index = source.read(FRAME), 0
+            while True:
+                following = source.read(FRAME)  # a buffered read: FRAME bytes until the end
+                nonce = os.urandom(_NONCE)
+                aad = _AAD.pack(index, not following)
+                out.write(nonce)
+                out.write(aead.encrypt(nonce, current, aad))
+                if not following:
+                    return
+                current, index = following, index + 1
     except BaseException:
-        writer.abort()
-        target.unlink(missing_ok=True)
+        Path(target).unlink(missing_ok=True)
         raise
-    writer.close()
 
 
 def iter_plain(path: Path, key: bytes) -> Iterator[bytes]:
