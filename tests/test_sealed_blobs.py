@@ -189,3 +189,41 @@ def test_an_encrypted_scan_leaves_no_member_in_clear_during_and_after(tmp_path, 
     for member in ("letter.docx", "report.doc", "inner.zip!/cr.pdf"):
         assert (f"export.zip!/{member}", NIR_DOCS) in nirs, member
     assert any(p == "export.zip!/base.sqlite" for p, _ in nirs)
+
+
+def test_a_kill_9_while_members_wait_leaves_nothing_readable(tmp_path):
+    """The scan is killed (SIGKILL) while sealed member blobs wait in the work area: what it
+    leaves holds no identifier in clear, and the key that sealed it was never written."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    rows = "".join(f"DUPONT{i};Marie;{NIR_CSV}\n" for i in range(20))
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    with zipfile.ZipFile(dump / "many.zip", "w", zipfile.ZIP_STORED) as z:
+        for i in range(300):
+            z.writestr(f"p{i:03d}.csv", f"Nom;Prénom;N° Sécu\n{rows}x{i}\n")
+    case_dir = tmp_path / "case"
+    env = {**os.environ, "BREACHSCOPE_CASE_KEY": KEY_TEXT}
+    scan = subprocess.Popen(
+        [sys.executable, "-c", "from breachscope.cli import app; app()", "scan", str(dump),
+         "--case", str(case_dir), "--workers", "1"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    blob_dir = case_dir / "work" / "blobs"
+    waiting: list[Path] = []
+    try:
+        for _ in range(1200):  # up to 120 s for the zip to be expanded
+            waiting = list(blob_dir.iterdir()) if blob_dir.exists() else []
+            if len(waiting) >= 20 or scan.poll() is not None:
+                break
+            time.sleep(0.1)
+    finally:
+        os.kill(scan.pid, signal.SIGKILL)
+        scan.wait()
+    time.sleep(1.0)  # the workers die with the scan (PR_SET_PDEATHSIG)
+    assert len(waiting) >= 20, "the scan ended before members waited on disk"
+    assert list(blob_dir.iterdir())  # left behind by the kill...
+    assert _files_holding(case_dir, [NIR_CSV.encode(), b"DUPONT1",
+                                     NIR_CSV.encode("utf-16-le")]) == []  # ...unreadable
