@@ -279,15 +279,12 @@ def process_content(
     return result
 
 
-#: Types whose extractor cannot yet read an in-memory file by its ``/proc/self/fd/N`` path,
-#: because the path is resolved (to ``/memfd:... (deleted)``, which does not exist):
-#: ``extract/pdf.py`` (``pypdfium2.PdfDocument`` resolves a path it is given: a file object
-#: would do), ``extract/sqlite.py`` (``Path.resolve()`` for its URI) and ``extract/pst.py``
-#: (the resolved path handed to pffexport; it needs the descriptor, as ``_program.py`` passes
-#: it). Their sealed blobs are decrypted into a file of the work area for the time of the task
-#: only (removed at its end, and by the next scan after a kill). Shrink this set as each
-#: extractor takes ``/proc/self/fd/N`` as it is (tests/test_sealed_blobs.py checks every one).
-NEEDS_NAMED_FILE = frozenset({"pdf", "sqlite", "pst"})
+#: Types whose extractor cannot read an in-memory file by its ``/proc/self/fd/N`` path (it
+#: would resolve the path, to ``/memfd:... (deleted)``, which does not exist): their sealed
+#: blobs are decrypted into a file of the work area for the time of the task only. Empty
+#: since pdf.py (a file object), sqlite.py (deserialised in memory) and pst.py (the descriptor
+#: passed to pffexport) take such a path; tests/test_sealed_blobs.py checks every type.
+NEEDS_NAMED_FILE: frozenset[str] = frozenset()
 
 
 @contextlib.contextmanager

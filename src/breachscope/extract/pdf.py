@@ -80,12 +80,21 @@ MAX_FIELD_CHARS = 64 * 1024
 RENDER_DPI = 300
 
 
+def _source(path: Path) -> Any:
+    """What pypdfium2 opens: the path, or for an in-memory file (``/proc/self/fd/N``, a sealed
+    member of an encrypted case) a file object: pypdfium2 resolves a path it is given, and
+    that of an in-memory file does not exist."""
+    if str(path).startswith("/proc/self/fd/"):
+        return open(path, "rb")  # closed with the document (autoclose)
+    return path
+
+
 def _open(path: Path) -> Any:
     import pypdfium2 as pdfium
     import pypdfium2.raw as pdfium_c
 
     try:
-        return pdfium.PdfDocument(path)
+        return pdfium.PdfDocument(_source(path), autoclose=True)
     except pdfium.PdfiumError as exc:
         code = getattr(exc, "err_code", None)
         if code == pdfium_c.FPDF_ERR_PASSWORD:
@@ -112,7 +121,7 @@ def _open_with_known_passwords(path: Path) -> Any:
 
     for password in known_password_texts():
         try:
-            return pdfium.PdfDocument(path, password=password)
+            return pdfium.PdfDocument(_source(path), password=password, autoclose=True)
         except pdfium.PdfiumError:
             continue
     return None

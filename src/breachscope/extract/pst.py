@@ -81,9 +81,10 @@ def _run(args: list[str], cwd: Path, watch: Path, log: Path) -> int:
     env["LC_ALL"] = "C.UTF-8"
     started = time.monotonic()
     with log.open("ab") as output:
+        fds = tuple(int(a.rsplit("/", 1)[1]) for a in args if a.startswith("/proc/self/fd/"))
         process = subprocess.Popen(dies_with_parent(args), cwd=cwd, env=env,
                                    stdin=subprocess.DEVNULL,
-                                   stdout=output, stderr=output)
+                                   stdout=output, stderr=output, pass_fds=fds)
     try:
         while True:
             try:
@@ -228,7 +229,8 @@ def partition_pst(path: Path) -> Iterator[TextUnit | RecordUnit | EmbeddedFile]:
     binary = pffexport_path()
     if binary is None:
         raise ExtractionError("PST unavailable: pffexport is not installed (Debian pff-tools)")
-    source = Path(path).resolve()
+    # An in-memory file (/proc/self/fd/N) is passed on as it is, with its descriptor (_run).
+    source = Path(path) if str(path).startswith("/proc/self/fd/") else Path(path).resolve()
     with tempfile.TemporaryDirectory(prefix="breachscope-pst-") as work:
         work_dir = Path(work)
         target = work_dir / "pst"

@@ -58,8 +58,15 @@ def _cell(value: object) -> str:
 
 
 def _connect(path: Path) -> sqlite3.Connection:
-    uri = Path(path).resolve().as_uri() + "?mode=ro&immutable=1"
-    conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+    if str(path).startswith("/proc/self/fd/"):
+        # An in-memory file (a sealed member of an encrypted case): SQLite resolves the
+        # paths it opens, and that of an in-memory file does not exist; the database is
+        # loaded into memory instead (read-only below).
+        conn = sqlite3.connect(":memory:", check_same_thread=False)
+        conn.deserialize(Path(path).read_bytes())
+    else:
+        uri = Path(path).resolve().as_uri() + "?mode=ro&immutable=1"
+        conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
     conn.text_factory = lambda data: data.decode("utf-8", "replace")
     if hasattr(conn, "enable_load_extension"):
         conn.enable_load_extension(False)
