@@ -115,3 +115,48 @@ def test_archive_members_stop_when_the_case_disk_is_nearly_full(tmp_path):
     (member,) = result.members
     assert member.status == "skipped" and "disk nearly full" in member.reason
     assert not any((tmp_path / "work" / "blobs").iterdir())
+
+
+def test_an_archive_with_a_member_stopped_by_a_limit_is_partial(tmp_path):
+    """Honest statuses: a member stopped by the ratio limit has its own 'skipped' row, and the
+    archives holding it (inner and outer) are 'partial', saying how many and why; an archive
+    read whole stays 'scanned'."""
+    csv = b"Nom;NIR\nDUPONT;254037512345655\n"
+    inner = make_zip({"bomb.bin": bytes(8 << 20), "ok.csv": csv})
+    archive = tmp_path / "outer.zip"
+    archive.write_bytes(make_zip({"inner.zip": inner, "plain.csv": csv}))
+    result = process_content(str(archive), None, str(tmp_path / "work"), ScanSettings())
+    members = {m.name: m for m in result.members}
+    assert members["inner.zip!/bomb.bin"].status == "skipped"
+    assert "ratio" in members["inner.zip!/bomb.bin"].reason
+    assert members["inner.zip!/ok.csv"].status == "ok"
+    assert members["inner.zip"].status == "partial"
+    assert members["inner.zip"].reason.startswith("1 of 2 members not read whole (limit)")
+    assert result.status == "partial" and result.reason.startswith("1 of 2 members")
+    whole = tmp_path / "whole.zip"
+    whole.write_bytes(make_zip({"a.csv": csv}))
+    assert process_content(str(whole), None, str(tmp_path / "w2"), ScanSettings()).status \
+        == "scanned"
+
+
+def test_a_document_whose_attachment_a_limit_stopped_is_partial(tmp_path):
+    """The mail is read, its attachment is not (the case's disk 'nearly full'): the
+    attachment's row says why and the mail is 'partial', not 'scanned'."""
+    from email.message import EmailMessage
+
+    from breachscope.ingest.archives import ArchiveLimits
+
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = "a@ch.fr", "b@ch.fr", "liste"
+    msg.set_content("Ci-joint la liste.")
+    msg.add_attachment(b"Nom;NIR\nDUPONT;254037512345655\n", maintype="text",
+                       subtype="csv", filename="liste.csv")
+    path = tmp_path / "m.eml"
+    path.write_bytes(msg.as_bytes())
+    full = ScanSettings(archive=ArchiveLimits(disk_reserve_bytes=1 << 62))
+    result = process_content(str(path), None, str(tmp_path / "work"), full)
+    (member,) = result.members
+    assert member.status == "skipped" and "disk nearly full" in member.reason
+    assert result.status == "partial" and "1 of 1 members" in result.reason
+    ok = process_content(str(path), None, str(tmp_path / "work2"), ScanSettings())
+    assert ok.status == "scanned"

@@ -65,6 +65,7 @@ class ExpandedMember:
     file_type: str | None = None
     blob: str | None = None  # where its bytes are, for an ``ok`` member
     is_archive: bool = False
+    limit_hit: bool = False  # not read (or not wholly) because an archive or disk limit hit
 
 
 DeclaredKey = tuple[str, str, list[str], str | None, list[str]]
@@ -387,7 +388,10 @@ def _scan(
         return _partial(sink, "failed", scrub(reason), file_type, n_units, columns, members,
                         declared)
     if stopped is None:
-        return _partial(sink, "scanned", None, file_type, n_units, columns, members, declared)
+        # Embedded parts a limit kept from being read (a 64 MiB+ object in a letter, the
+        # case's disk nearly full): each has its own row; the document is 'partial'.
+        status, reason = _honest_status([m for m in members if not m.parent])
+        return _partial(sink, status, reason, file_type, n_units, columns, members, declared)
     # Degrade, don't discard: what was found before the limit is kept (issue 12). The parser
     # and its buffers are dropped first, so that writing the last batch has memory to work in.
     with contextlib.suppress(BaseException):
@@ -596,6 +600,18 @@ def _expand(
     return ContentResult(status, reason, file_type, members=members)
 
 
+def _honest_status(members: list[ExpandedMember]) -> tuple[str, str | None]:
+    """An archive whose listing ended is ``scanned`` unless a limit kept some of its members
+    (or of a nested archive's) from being read: then ``partial``, saying how many and why
+    (each such member has its own ``skipped`` row with the limit)."""
+    stopped = [m for m in members if m.limit_hit or (m.is_archive and m.status == "partial")]
+    if not stopped:
+        return "scanned", None
+    first = stopped[0].reason or "a limit"
+    return "partial", (f"{len(stopped)} of {len(members)} members not read whole "
+                       f"(limit): {first}")
+
+
 def _new_expander(
     work_dir: Path, settings: ScanSettings, members: list[ExpandedMember]
 ) -> _Expander:
@@ -640,27 +656,33 @@ class _Expander:
         """Expand one archive; ``depth`` is the archive's own nesting depth in the dump."""
         from breachscope.ingest.archives import ArchiveError, LimitExceeded, iter_members
 
+        first = len(self.out)
         try:
             for member in iter_members(
                 path, file_type, limits=self.settings.archive, budget=self.budget,
                 passwords=self.settings.passwords,
             ):
                 self.take(prefix + member.name, parent, depth + 1, member.chunks,
-                          status=member.status, reason=member.reason, size=member.size)
+                          status=member.status, reason=member.reason, size=member.size,
+                          limit_hit=member.status == "skipped" and bool(
+                              member.reason and member.reason.startswith("not read")))
         except LimitExceeded as exc:  # the listing itself stopped: members so far are kept
-            return "skipped", scrub(str(exc))
+            read_some = any(m.parent == parent for m in self.out[first:])
+            return ("partial" if read_some else "skipped"), scrub(str(exc))
         except ArchiveError as exc:
             return "failed", scrub(str(exc))
-        return "scanned", None
+        return _honest_status([m for m in self.out[first:] if m.parent == parent])
 
     def take(
         self, name: str, parent: str, depth: int, chunks: Callable[[], Iterator[bytes]], *,
         status: str = "ok", reason: str | None = None, size: int = 0,
+        limit_hit: bool = False,
     ) -> None:
         """Stream one member (or embedded file) into a blob; expand it if it is an archive."""
         from breachscope.ingest.sniff import sniff_type
 
-        base = ExpandedMember(name, parent, depth, status, reason or None, size=size)
+        base = ExpandedMember(name, parent, depth, status, reason or None, size=size,
+                              limit_hit=limit_hit)
         self.out.append(base)
         if status != "ok":
             return
@@ -689,6 +711,7 @@ class _Expander:
         except LimitExceeded as exc:
             blob.unlink(missing_ok=True)
             base.status, base.reason = "skipped", scrub(str(exc))
+            base.limit_hit = True
             return False
         except (ArchiveError, OSError) as exc:
             blob.unlink(missing_ok=True)
