@@ -55,6 +55,12 @@ from breachscope.extract.units import (
 def partition_ods(path: Path) -> Iterator[TableUnit | TextUnit | EmbeddedFile]:
     """Stream every sheet of the OpenDocument spreadsheet at ``path``, then its cell
     comments, embedded objects and pictures."""
+    if odf_encrypted(Path(path)):  # opened with the scan's passwords, or recorded encrypted
+        from breachscope.extract.odf_crypto import partition_odf_decrypted
+
+        check_zip(Path(path), "ods", ("content.xml",))  # bounds before anything is read
+        yield from partition_odf_decrypted(Path(path), "ods")
+        return
     yield from partition_calamine(Path(path), "ods")
     yield from comment_units(Path(path))
     members = check_zip(Path(path), "ods")

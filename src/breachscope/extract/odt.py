@@ -44,7 +44,6 @@ from breachscope.extract._office import ODF_EMBEDDED, check_zip, embedded_parts,
 from breachscope.extract._table import CHUNK_ROWS, MAX_COLUMNS, column_names
 from breachscope.extract.units import (
     EmbeddedFile,
-    EncryptedContent,
     ExtractionError,
     TableUnit,
     TextUnit,
@@ -79,8 +78,11 @@ def partition_odt(path: Path) -> Iterator[TextUnit | TableUnit | EmbeddedFile]:
     """Stream the units of the OpenDocument text at ``path`` (see the module docstring)."""
     path = Path(path)
     members = check_zip(path, "odt", ("content.xml", "styles.xml"))
-    if odf_encrypted(path):
-        raise EncryptedContent("odt encrypted (password protected)")
+    if odf_encrypted(path):  # opened with the scan's passwords, or recorded encrypted
+        from breachscope.extract.odf_crypto import partition_odf_decrypted
+
+        yield from partition_odf_decrypted(path, "odt")
+        return
     names = {m.filename for m in members}
     if "content.xml" not in names:
         raise ExtractionError("corrupt odt: no content.xml")
