@@ -202,3 +202,42 @@ def test_attachments_past_the_limit_are_one_skipped_member(tmp_path, monkeypatch
     assert [m.name for m in members][-1] == "more attachments" and len(members) == 4
     with pytest.raises(LimitExceeded, match="more than 3 attached files"):
         b"".join(members[-1].chunks())
+
+
+def test_a_picture_of_text_on_a_text_page_is_a_member_read_by_ocr(tmp_path, cli):
+    """A letter (a full text layer) with a photo of a document pasted in a corner: the page is
+    not OCR'd whole, the picture is a member of the PDF, OCR'd; a small logo is not."""
+    import csv
+
+    from fpdf import FPDF
+    from PIL import Image
+    from samples.scans import SCAN_LINES, page_image
+
+    picture = tmp_path / "copie.png"
+    page_image(SCAN_LINES[1:4], width=1400, font_size=44).save(picture)
+    logo = tmp_path / "logo.png"
+    Image.new("L", (120, 60), 0).save(logo)
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.image(str(logo), x=10, y=8, w=20)
+    pdf.set_font("helvetica", size=11)
+    pdf.set_xy(10, 30)
+    pdf.multi_cell(w=190, text="Madame, Monsieur, veuillez trouver ci-dessous la copie du "
+                   "document transmis par le service, pour suite a donner dans le dossier. " * 4)
+    pdf.image(str(picture), x=10, y=120, w=95)
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    pdf.output(str(dump / "lettre.pdf"))
+    case = tmp_path / "case"
+    assert cli("scan", dump, "--case", case).exit_code == 0
+    out = tmp_path / "findings.csv"
+    assert cli("export", "--case", case, "--what", "findings", "--format", "csv",
+               "-o", out).exit_code == 0
+    found = {(r["file"], r["entity"], r["value"])
+             for r in csv.DictReader(out.open(encoding="utf-8"))}
+    assert ("lettre.pdf!/page 1 image 1.png", "NIR", "254037512345655") in found
+    files = tmp_path / "files.csv"
+    assert cli("export", "--case", case, "--what", "files", "--format", "csv",
+               "-o", files).exit_code == 0
+    names = {r["file"] for r in csv.DictReader(files.open(encoding="utf-8"))}
+    assert names == {"lettre.pdf", "lettre.pdf!/page 1 image 1.png"}  # no logo member

@@ -13,6 +13,8 @@ fields, with ``pypdfium2`` (PDFium).
   (at most :data:`~breachscope.extract.ocr.MAX_OCR_PIXELS` pixels, the scale lowered beyond);
   the OCR units carry the OCR confidence. When the page has a text layer too, it is kept and
   the OCR lines are numbered after its lines. A page with no text and no image is blank.
+- Pictures on pages not OCR'd whole (at least :data:`MIN_PICTURE_PIXELS` pixels, under
+  :data:`PICTURE_MAX_SHARE` of the page) → members ``page 3 image 1.png``, OCR'd as images.
 - Attached files — the document's embedded files (the ``EmbeddedFiles`` name tree, which is
   also where a portfolio keeps its files) and file attachment annotations — are yielded as
   :class:`EmbeddedFile` members (``report.pdf!/bilan.xlsx``), each up to
@@ -73,6 +75,14 @@ STAMP_TEXT_SHARE = 0.05
 #: An attached file bigger than this is not read; at most this many are read.
 MAX_ATTACHMENT_BYTES = 64 * 1024**2
 MAX_ATTACHMENTS = 500
+#: Pictures of a page not OCR'd whole, yielded as members (OCR'd by the image extractor):
+#: at least this many pixels (a photo of an ID card, a pasted screenshot; logos and rules
+#: are smaller), covering less than :data:`PICTURE_MAX_SHARE` of the page (a larger one is
+#: the page itself: an OCR'd scan whose text layer already reads it), at most
+#: :data:`MAX_PICTURES` per document (then ``partial``: see the worker's embedded limits).
+MIN_PICTURE_PIXELS = 120_000
+PICTURE_MAX_SHARE = 0.5
+MAX_PICTURES = 50
 #: Form fields read at most, and characters kept of one value.
 MAX_FORM_FIELDS = 10_000
 MAX_FIELD_CHARS = 64 * 1024
@@ -221,6 +231,7 @@ def partition_pdf(path: Path) -> Iterator[TextUnit | EmbeddedFile]:
     document = _open(path)
     unreadable = 0
     found = _Attachments()
+    pictures = _Pictures()
     emit("ocr_pages_total", count_scanned_pages(path))  # for the progress bar
     try:
         n_pages = len(document)
@@ -240,6 +251,8 @@ def partition_pdf(path: Path) -> Iterator[TextUnit | EmbeddedFile]:
                     continue
                 notes: list[str] = []
                 yield from _annotations(document, page, index, found, notes)
+                if not scanned:
+                    yield from pictures.take(page, index)
             finally:
                 page.close()
             lines = 0
@@ -255,6 +268,9 @@ def partition_pdf(path: Path) -> Iterator[TextUnit | EmbeddedFile]:
             if notes:
                 yield from split_text("\n".join(notes), name=f"{name} annotations")
         yield from _document_attachments(document, found)
+        if pictures.over:
+            yield EmbeddedFile("more pictures", refused_chunks(
+                f"pdf: more than {MAX_PICTURES} pictures; the rest not read"))
         if found.over:
             yield EmbeddedFile("more attachments", refused_chunks(
                 f"pdf: more than {MAX_ATTACHMENTS} attached files; the rest not read"))
@@ -263,6 +279,64 @@ def partition_pdf(path: Path) -> Iterator[TextUnit | EmbeddedFile]:
     yield from _form_fields(path)
     if unreadable:
         raise ExtractionError(f"damaged pdf: {unreadable} of {n_pages} pages unreadable")
+
+
+# -- pictures on text pages ----------------------------------------------------------------
+
+class _Pictures:
+    """Pictures of text pages as members ``page 3 image 1.png`` (issue 12: "images inside
+    PDF OCR'd as members of their document"): an ID card photographed into a letter, a
+    screenshot of a prescription. A page OCR'd whole is not looked at (its picture was read)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.over = False
+
+    def take(self, page: Any, index: int) -> Iterator[EmbeddedFile]:
+        import pypdfium2.raw as pdfium_c
+
+        left, bottom, right, top = page.get_bbox()
+        area = max(right - left, 0.0) * max(top - bottom, 0.0) or 1.0
+        number = 0
+        for image in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=4):
+            try:
+                width, height = image.get_px_size()
+                x0, y0, x1, y1 = image.get_bounds()
+            except Exception:  # a damaged image object: the page's text is still read
+                continue
+            if width * height < MIN_PICTURE_PIXELS or min(width, height) < 100:
+                continue
+            if (x1 - x0) * (y1 - y0) / area >= PICTURE_MAX_SHARE:
+                continue
+            if self.count >= MAX_PICTURES:
+                self.over = True
+                return
+            png = _picture_png(image)
+            if png is None:
+                continue
+            self.count += 1
+            number += 1
+            yield EmbeddedFile(f"page {index + 1} image {number}.png", byte_chunks(png))
+
+
+def _picture_png(image: Any) -> bytes | None:
+    """The picture as PNG bytes (rendered with its masks and filters by PDFium), bounded to
+    the OCR's pixel budget; None when PDFium cannot decode it."""
+    import io
+
+    try:
+        bitmap = image.get_bitmap(render=True)
+    except Exception:
+        return None
+    try:
+        picture = bitmap.to_pil()
+        if picture.width * picture.height > MAX_OCR_PIXELS:
+            return None  # larger than any page OCR reads: a decoding bomb, or a poster
+        buffer = io.BytesIO()
+        picture.save(buffer, "PNG", compress_level=1)
+        return buffer.getvalue()
+    finally:
+        bitmap.close()
 
 
 # -- attached files -------------------------------------------------------------------------
