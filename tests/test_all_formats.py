@@ -4,36 +4,11 @@ contract path (``all.zip!/level2.tar.gz!/level3.zip!/...``) with its findings.""
 from __future__ import annotations
 
 import csv
-import importlib
 import io
-import pkgutil
 import tarfile
 import zipfile
-from collections.abc import Callable
-from pathlib import Path
 
-import samples
-
-EXTENSIONS = {
-    "csv": ".csv", "xlsx": ".xlsx", "xlsm": ".xlsm", "json": ".json", "ndjson": ".ndjson",
-    "text": ".txt", "log": ".log", "xml": ".xml", "html": ".html", "xls": ".xls",
-    "ods": ".ods", "docx": ".docx", "odt": ".odt", "rtf": ".rtf", "doc": ".doc",
-    "pdf_text": ".pdf", "pdf_scanned": ".pdf", "png": ".png", "jpeg": ".jpg", "tiff": ".tif",
-    "mysqldump": ".sql", "pgdump": ".sql", "sqlite": ".sqlite", "eml": ".eml",
-    "mbox": ".mbox", "msg": ".msg", "hl7": ".hl7", "hprim": ".hpr", "fhir": ".json",
-    "cda": ".xml",
-}
-
-
-def sample_makers() -> dict[str, Callable[[Path], list[tuple[str, str]]]]:
-    makers = {}
-    for info in pkgutil.iter_modules(samples.__path__):
-        module = importlib.import_module(f"samples.{info.name}")
-        for name in dir(module):
-            fmt = name.removeprefix("make_")
-            if name.startswith("make_") and fmt in EXTENSIONS:
-                makers[fmt] = getattr(module, name)
-    return makers
+from samples import EXTENSIONS, sample_makers
 
 
 def _zip(files: dict[str, bytes]) -> bytes:

@@ -11,9 +11,7 @@ database (``tests/data/access``) holding no marker, scanned for its status.
 
 from __future__ import annotations
 
-import importlib
 import io
-import pkgutil
 import struct
 import sys
 import zipfile
@@ -25,7 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
 
-import samples  # noqa: E402  (the tests' sample makers)
+from samples import EXTENSIONS as SAMPLE_EXTENSIONS  # noqa: E402  (the tests' samples)
+from samples import sample_makers  # noqa: E402
 from samples.scans import EXPECTED, PATIENT_LINE, SCAN_LINES, page_image  # noqa: E402
 
 NIR = "254037512345655"
@@ -337,29 +336,6 @@ NEW_MAKERS: dict[str, tuple[str, Maker]] = {
     "protected.pdf": ("pdf encrypted (password known)", make_pdf_encrypted),
     "protected_aes.zip": ("zip AES (password known)", make_zip_aes),
 }
-
-#: Extension of each tests/samples format (as in tests/test_all_formats.py).
-SAMPLE_EXTENSIONS = {
-    "csv": ".csv", "xlsx": ".xlsx", "xlsm": ".xlsm", "json": ".json", "ndjson": ".ndjson",
-    "text": ".txt", "log": ".log", "xml": ".xml", "html": ".html", "xls": ".xls",
-    "ods": ".ods", "docx": ".docx", "odt": ".odt", "rtf": ".rtf", "doc": ".doc",
-    "pdf_text": ".pdf", "pdf_scanned": ".pdf", "png": ".png", "jpeg": ".jpg", "tiff": ".tif",
-    "mysqldump": ".sql", "pgdump": ".sql", "sqlite": ".sqlite", "eml": ".eml",
-    "mbox": ".mbox", "msg": ".msg", "hl7": ".hl7", "hprim": ".hpr", "fhir": ".json",
-    "cda": ".xml",
-}
-
-
-def sample_makers() -> dict[str, Maker]:
-    makers: dict[str, Maker] = {}
-    for info in pkgutil.iter_modules(samples.__path__):
-        module = importlib.import_module(f"samples.{info.name}")
-        for name in dir(module):
-            fmt = name.removeprefix("make_")
-            if name.startswith("make_") and fmt in SAMPLE_EXTENSIONS:
-                makers[fmt] = getattr(module, name)
-    return makers
-
 
 def write_markers(folder: Path, *, only: set[str] | None = None
                   ) -> tuple[list[Marker], list[str]]:
