@@ -153,20 +153,33 @@ def test_partial_is_counted_exported_and_reported(tmp_path):
 
 
 _leaked: list[bytes] = []
+LIMIT_MB = 1000  # the workers' limit in the retry tests
 
 
 def leaky_task(path: str, file_type: str | None, work_dir: str, settings: ScanSettings,
                depth: int = 0) -> ContentResult:
-    """Every call leaks 100 MB (a busy worker's heap); while it is read, a marked file needs
-    200 MB more, a huge one 500 MB more (over the 600 MB limit even in a fresh worker, whose
-    imports take 85 to 200 MB depending on the environment). Each call logs its process id."""
+    """Every call leaks 100 MB (a busy worker's heap). While it is read, a marked file needs
+    as much memory as leaves a fresh worker 100 MB under the limit: a worker whose two earlier
+    tasks leaked 200 MB more goes 100 MB over it. The need is measured from this process's own
+    base (resident size less what it leaked), because the base — imports, caches — varies from
+    85 to 300 MB with the environment and with what the earlier tasks read; fixed sizes made
+    this test pass or fail by machine. A huge file takes even a fresh worker 200 MB over the
+    limit (under the 1.5 times at which the guard kills rather than stops). Each call logs
+    its process id."""
+    from breachscope.memwatch import resident_bytes
+
     with open(os.environ["BREACHSCOPE_TEST_LOG"], "a", encoding="utf-8") as log:
         log.write(f"{os.getpid()} {Path(path).name}\n")
     _leaked.append(b"\x01" * (100 * MB))  # touched: resident, not only reserved
+    base = resident_bytes() - 100 * MB * len(_leaked)
     head = Path(path).read_bytes()[:64]
-    need = 500 if head.startswith(HUGE_MARKER) else 200 if head.startswith(LEAK_MARKER) else 0
+    need = 0
+    if head.startswith(HUGE_MARKER):
+        need = max(0, LIMIT_MB * MB - base + 100 * MB)
+    elif head.startswith(LEAK_MARKER):
+        need = max(0, LIMIT_MB * MB - base - 200 * MB)
     if need:
-        working = b"\x02" * (need * MB)
+        working = b"\x02" * need
         time.sleep(2)  # the parser works with it (the guard reads sizes every 50 ms)
         del working
     return process_content(path, file_type, work_dir, settings, depth)
@@ -190,14 +203,15 @@ def test_a_file_over_the_limit_in_a_busy_worker_is_retried_in_a_fresh_one(
         (dump / f"a{i}.csv").write_text(f"Nom;Prénom\nNOM{i};Jean\n", encoding="utf-8")
     (dump / "b_letter.txt").write_bytes(LEAK_MARKER + f"\nNIR {NIR_SPACED}\n".encode())
     with Case(tmp_path / "case") as case:
-        scan([dump], case, workers=1, settings=ScanSettings(memory_limit_mb=600),
+        scan([dump], case, workers=1, settings=ScanSettings(memory_limit_mb=LIMIT_MB),
              task=leaky_task)
         rows = dict(case.db.execute(
             "SELECT f.path, c.status || ':' || coalesce(c.reason, '') "
             "FROM files f JOIN contents c USING (sha256)").fetchall())
         nirs = case.db.execute("SELECT value FROM findings WHERE entity = 'NIR'").fetchall()
-    # Third task of a worker that leaked and read two tables: base + 300 + 200 MB > 600 MB.
-    # Alone in a fresh worker, base (85-200) + 100 + 200 MB pass.
+    # Third task of a worker that leaked 200 MB in two tables: 100 MB over the limit.
+    # Alone in a fresh worker, 100 MB under it (the recycling threshold, 3/4 of the limit,
+    # is not reached before: base + 200 MB < 750 MB).
     assert rows["b_letter.txt"] == "scanned:"
     assert nirs == [(NIR,)]
     assert len(_runs(log)["b_letter.txt"]) == 2  # two processes: the busy one, a fresh one
@@ -213,12 +227,12 @@ def test_a_file_too_big_even_for_a_fresh_worker_fails_with_the_memory_limit(
     (dump / "a.csv").write_text("Nom;Prénom\nDUPONT;Jean\n", encoding="utf-8")
     (dump / "b_huge.txt").write_bytes(HUGE_MARKER + b"\n")
     with Case(tmp_path / "case") as case:
-        scan([dump], case, workers=1, settings=ScanSettings(memory_limit_mb=600),
+        scan([dump], case, workers=1, settings=ScanSettings(memory_limit_mb=LIMIT_MB),
              task=leaky_task)
         rows = dict(case.db.execute(
             "SELECT f.path, c.status || ':' || coalesce(c.reason, '') "
             "FROM files f JOIN contents c USING (sha256)").fetchall())
-    assert rows["b_huge.txt"] == ("failed:memory limit exceeded (600 MB per worker); "
+    assert rows["b_huge.txt"] == ("failed:memory limit exceeded (1000 MB per worker); "
                                   "also after a retry in a fresh worker")
     assert len(_runs(log)["b_huge.txt"]) == 2
     assert rows["a.csv"] == "scanned:"
