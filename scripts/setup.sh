@@ -9,12 +9,14 @@ DEV=0
 
 # System packages, installed only when missing: Tesseract OCR with French and orientation
 # data (scans), antiword and catdoc (Word 97-2003; catdoc's catppt reads PowerPoint 97-2003),
-# unar and bsdtar (RAR archives), mdbtools (Access databases), pff-tools (Outlook PST/OST).
+# unar and bsdtar (RAR archives), mdbtools (Access databases), pff-tools (Outlook PST/OST),
+# Pango and DejaVu fonts (WeasyPrint draws the PDF report and letters with them).
 APT_PACKAGES=(tesseract-ocr tesseract-ocr-fra tesseract-ocr-osd antiword catdoc unar
-              libarchive-tools mdbtools pff-tools)
-# Test tools: Info-ZIP's zip makes real ZipCrypto archives for the archive tests; DejaVu fonts
-# draw the scanned-page samples that OCR reads.
-[ "$DEV" = 1 ] && APT_PACKAGES+=(zip fonts-dejavu-core)
+              libarchive-tools mdbtools pff-tools libpango-1.0-0 libpangoft2-1.0-0
+              fonts-dejavu-core)
+# Test tools: Info-ZIP's zip makes real ZipCrypto archives for the archive tests; Chromium
+# opens the report and the review UI in the browser tests; poppler's pdftotext reads the PDFs.
+[ "$DEV" = 1 ] && APT_PACKAGES+=(zip chromium poppler-utils)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

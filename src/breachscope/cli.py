@@ -220,6 +220,26 @@ def export(
     typer.echo(f"wrote {n} {what.value} to {output}")
 
 
+class Lang(StrEnum):
+    fr = "fr"
+    en = "en"
+
+
+class Severity(StrEnum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+    very_high = "very_high"
+
+
+OrganisationOption = Annotated[
+    Path | None,
+    typer.Option("--organisation", help="TOML file with what a scan cannot know: the "
+                 "hospital's name, SIREN, FINESS, DPO, hotline... (example: "
+                 "breachscope/data/organisation.example.toml)."),
+]
+
+
 @app.command()
 def report(
     case: Annotated[Path, typer.Option("--case", help="Case directory.")],
@@ -227,20 +247,96 @@ def report(
     claim: Annotated[
         str | None, typer.Option(help="The attacker's claim, e.g. '900 000 patients, 20 GB'.")
     ] = None,
+    lang: Annotated[Lang, typer.Option("--lang", help="Language of the report.")] = Lang.fr,
+    pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Also write report.pdf.")] = True,
     key_file: KeyFileOption = None,
 ) -> None:
-    """Write report.html (self-contained) and summary.json."""
+    """Write report.html (self-contained), report.pdf and summary.json."""
     from breachscope.report.html import write_report
 
     try:
         with Case(case, create=False, key=_key(key_file)) as store:
-            summary = write_report(store, output, claim)
+            summary = write_report(store, output, claim, lang=lang.value, pdf=pdf)
     except CaseError as exc:
         raise _fail(str(exc)) from exc
     typer.echo(
         f"{summary['people']['total']} people, {summary['files']['total']} files: "
         f"report at {output / 'report.html'}"
     )
+
+
+@app.command("notify-cnil")
+def notify_cnil(
+    case: Annotated[Path, typer.Option("--case", help="Case directory.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output directory.")],
+    organisation: OrganisationOption = None,
+    complementary: Annotated[
+        bool, typer.Option("--complementary", help="A complementary notification (the "
+                           "initial one was sent): figures since it are shown apart.")
+    ] = False,
+    lang: Annotated[Lang, typer.Option("--lang", help="Language of the drafts.")] = Lang.fr,
+    key_file: KeyFileOption = None,
+) -> None:
+    """Write the CNIL notification draft (GDPR Art. 33: cnil-notification.md/.html/.json) and
+    the ARS / CERT Santé incident declaration, pre-filled from the case: counts only."""
+    from breachscope.notify.cnil import write_drafts
+    from breachscope.notify.organisation import OrganisationError, load_organisation
+
+    try:
+        org = load_organisation(organisation)
+    except OrganisationError as exc:
+        raise _fail(str(exc), EXIT_USAGE) from exc
+    try:
+        with Case(case, create=False, key=_key(key_file)) as store:
+            written = write_drafts(store, output, org, complementary=complementary,
+                                   lang=lang.value)
+    except CaseError as exc:
+        raise _fail(str(exc)) from exc
+    for path in written:
+        typer.echo(f"wrote {path}")
+
+
+@app.command()
+def notify(
+    case: Annotated[Path, typer.Option("--case", help="Case directory.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output directory.")],
+    min_severity: Annotated[
+        Severity, typer.Option("--min-severity", help="Write letters for people at this "
+                               "severity or above.")
+    ] = Severity.high,
+    everyone: Annotated[
+        bool, typer.Option("--all", help="A letter for every identified person, whatever "
+                           "the severity.")
+    ] = False,
+    template_dir: Annotated[
+        Path | None, typer.Option("--template-dir", help="Folder of Jinja2 templates "
+                                  "overriding the shipped ones (copy them to start).")
+    ] = None,
+    organisation: OrganisationOption = None,
+    plaintext_output: Annotated[
+        bool, typer.Option("--plaintext-output", help="From an encrypted case, write the "
+                           "letters in clear (refused otherwise: they are written encrypted).")
+    ] = False,
+    key_file: KeyFileOption = None,
+) -> None:
+    """One letter per person concerned (PDF, French), a mail-merge CSV and .eml drafts."""
+    from breachscope.notify.letters import write_letters
+    from breachscope.notify.organisation import OrganisationError, load_organisation
+
+    try:
+        org = load_organisation(organisation)
+    except OrganisationError as exc:
+        raise _fail(str(exc), EXIT_USAGE) from exc
+    key = _key(key_file)
+    try:
+        with Case(case, create=False, key=key) as store:
+            result = write_letters(
+                store, output, org, min_severity=min_severity.value, everyone=everyone,
+                template_dir=template_dir, plaintext_output=plaintext_output, key=key)
+    except CaseError as exc:
+        raise _fail(str(exc)) from exc
+    for line in result.lines():
+        typer.echo(line)
 
 
 @app.command()

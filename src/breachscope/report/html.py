@@ -23,7 +23,8 @@ def human_bytes(n: float) -> str:
     return f"{n} B"  # pragma: no cover
 
 
-def write_report(case: Case, out_dir: Path, claim: str | None = None) -> dict:
+def write_report(case: Case, out_dir: Path, claim: str | None = None, *, lang: str = "fr",
+                 pdf: bool = False) -> dict:
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = build_summary(case, claim)
     (out_dir / "summary.json").write_text(

@@ -1,0 +1,1 @@
+"""From figures to action: the CNIL / ARS drafts and the letters to the people concerned."""
