@@ -46,6 +46,7 @@ from breachscope.detect.validators import (
 )
 from breachscope.extract.delimited import choose_delimiter
 from breachscope.extract.encoding import decode_bytes
+from breachscope.outputs import protected_file
 from breachscope.resolve.placeholders import is_placeholder_birth_date
 
 FIELDS = ("mpi_id", "last_name", "birth_name", "first_name", "birth_date", "sex", "nir",
@@ -339,9 +340,12 @@ def match(people: list[_Person], mpi: list[MpiRow]) -> dict[str, tuple[str, str,
     return links
 
 
-def link(case: Case, mpi_path: Path, overrides: dict[str, str] | None = None) -> LinkSummary:
+def link(case: Case, mpi_path: Path, overrides: dict[str, str] | None = None, *,
+         password: str | None = None) -> LinkSummary:
     """Read the index, match, store ``mpi_people`` and ``mpi_links``, write the unmatched
-    people to ``CASE/mpi_unmatched.csv`` (it holds names: it stays in the case directory)."""
+    people to ``CASE/mpi_unmatched.csv`` (it holds names: it stays in the case directory,
+    owner-only; with ``password``, the case key of an encrypted case, as
+    ``mpi_unmatched.csv.7z`` encrypted, built in memory: see :mod:`breachscope.outputs`)."""
     rows, mapping = read_mpi(mpi_path, overrides)
     db = case.db
     people = _load_people(db)
@@ -362,14 +366,17 @@ def link(case: Case, mpi_path: Path, overrides: dict[str, str] | None = None) ->
         if links:
             db.executemany("INSERT INTO mpi_links VALUES (?, ?, ?, ?)",
                            [[pid, *v] for pid, v in sorted(links.items())])
-    unmatched_path = case.dir / UNMATCHED_FILE
-    with unmatched_path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["person_id", "role", "last_name", "first_name", "birth_date", "nir"])
-        for p in people:
-            if p.person_id not in links:
-                writer.writerow([p.person_id, p.role, p.last_name, p.first_name, p.birth_date,
-                                 p.nir])
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow(["person_id", "role", "last_name", "first_name", "birth_date", "nir"])
+    for p in people:
+        if p.person_id not in links:
+            writer.writerow([p.person_id, p.role, p.last_name, p.first_name, p.birth_date,
+                             p.nir])
+    if password is not None:  # a clear list left by an earlier --plaintext-output run
+        (case.dir / UNMATCHED_FILE).unlink(missing_ok=True)
+    unmatched_path = protected_file(case.dir / UNMATCHED_FILE,
+                                    buffer.getvalue().encode("utf-8"), password=password)
     by_method: dict[str, int] = defaultdict(int)
     for _mpi_id, method, _score in links.values():
         by_method[method] += 1
