@@ -208,16 +208,28 @@ def export(
     fmt: Annotated[Format, typer.Option("--format", help="Output format.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Output file.")],
     key_file: KeyFileOption = None,
+    plaintext_output: Annotated[
+        bool, typer.Option("--plaintext-output", help="From an encrypted case, write FILE in "
+                           "clear (otherwise FILE.7z is written, encrypted with the case key).")
+    ] = False,
 ) -> None:
-    """Export files, findings or people as CSV, JSON Lines or Parquet."""
+    """Export files, findings or people as CSV, JSON Lines or Parquet (owner-only; from an
+    encrypted case, as FILE.7z encrypted with the case key unless --plaintext-output)."""
+    from breachscope.outputs import ARCHIVE_SUFFIX
     from breachscope.report.exports import export as run_export
 
+    key = _key(key_file)
     try:
-        with Case(case, create=False, key=_key(key_file)) as store:
-            n = run_export(store, what.value, fmt.value, output)
+        with Case(case, create=False, key=key) as store:
+            password = key if store.encrypted and not plaintext_output else None
+            n = run_export(store, what.value, fmt.value, output, password=password)
     except CaseError as exc:
         raise _fail(str(exc)) from exc
-    typer.echo(f"wrote {n} {what.value} to {output}")
+    if password is None:
+        typer.echo(f"wrote {n} {what.value} to {output}")
+    else:
+        typer.echo(f"wrote {n} {what.value} to {output}{ARCHIVE_SUFFIX} (7z encrypted with the "
+                   "case key: the case is encrypted; --plaintext-output writes it in clear)")
 
 
 class Lang(StrEnum):
@@ -351,10 +363,15 @@ def link(
                      "email, ignore."),
     ] = None,
     key_file: KeyFileOption = None,
+    plaintext_output: Annotated[
+        bool, typer.Option("--plaintext-output", help="From an encrypted case, write "
+                           "mpi_unmatched.csv in clear (otherwise mpi_unmatched.csv.7z, "
+                           "encrypted with the case key).")
+    ] = False,
 ) -> None:
     """Match the case's people to the hospital's patient index (NIR, IPP, names + birth date);
     adds mpi_id and the index's current contact details to the people export and writes the
-    people not matched to CASE/mpi_unmatched.csv."""
+    people not matched to CASE/mpi_unmatched.csv (.7z, encrypted, from an encrypted case)."""
     from breachscope.resolve.mpi import MpiError, parse_mapping
     from breachscope.resolve.mpi import link as run_link
 
@@ -362,8 +379,10 @@ def link(
         raise _fail(f"no such file: {mpi}", EXIT_USAGE)
     try:
         overrides = parse_mapping(mapping or [])
-        with Case(case, create=False, key=_key(key_file)) as store:
-            summary = run_link(store, mpi, overrides)
+        key = _key(key_file)
+        with Case(case, create=False, key=key) as store:
+            password = key if store.encrypted and not plaintext_output else None
+            summary = run_link(store, mpi, overrides, password=password)
     except MpiError as exc:
         raise _fail(str(exc), EXIT_USAGE) from exc
     except CaseError as exc:
