@@ -556,5 +556,34 @@ def demo(
     typer.echo(f"report: {(out / 'report' / 'report.html').resolve()}")
 
 
+@app.command()
+def serve(
+    case: Annotated[Path, typer.Option("--case", help="Case directory.")],
+    port: Annotated[int, typer.Option("--port", help="TCP port to listen on.")] = 8765,
+    host: Annotated[
+        str, typer.Option("--host", help="Address to bind (loopback only unless --allow-remote).")
+    ] = "127.0.0.1",
+    allow_remote: Annotated[
+        bool, typer.Option("--allow-remote", help="Allow binding a non-loopback address "
+                           "(the case's identifiers become reachable from the network).")
+    ] = False,
+    key_file: KeyFileOption = None,
+) -> None:
+    """Review the case in a local web browser: figures, people, evidence, corrections. Prints
+    a one-time URL with the session's access token; every page requires it."""
+    from breachscope.review.app import ServeError, check_host, run_server
+
+    try:
+        check_host(host, allow_remote=allow_remote)
+    except ServeError as exc:
+        raise _fail(str(exc), EXIT_USAGE) from None
+    try:
+        run_server(case, key=_key(key_file), host=host, port=port, echo=typer.echo)
+    except CaseError as exc:
+        raise _fail(str(exc)) from exc
+    except ServeError as exc:
+        raise _fail(str(exc)) from None
+
+
 def run() -> None:  # pragma: no cover - console entry point alias
     sys.exit(app())
