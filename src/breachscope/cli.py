@@ -331,8 +331,9 @@ def notify(
     ] = False,
     key_file: KeyFileOption = None,
 ) -> None:
-    """One letter per person concerned (PDF, French), a mail-merge CSV and .eml drafts."""
-    from breachscope.notify.letters import write_letters
+    """One letter per person concerned (PDF, French), a mail-merge CSV and .eml drafts
+    (owner-only; from an encrypted case, in DIR/letters.7z encrypted with the case key)."""
+    from breachscope.notify.letters import LetterTemplateError, write_letters
     from breachscope.notify.organisation import OrganisationError, load_organisation
 
     try:
@@ -345,6 +346,8 @@ def notify(
             result = write_letters(
                 store, output, org, min_severity=min_severity.value, everyone=everyone,
                 template_dir=template_dir, plaintext_output=plaintext_output, key=key)
+    except LetterTemplateError as exc:
+        raise _fail(str(exc), EXIT_USAGE) from exc
     except CaseError as exc:
         raise _fail(str(exc)) from exc
     for line in result.lines():
