@@ -15,6 +15,8 @@ Tables
 - ``findings``: detected values, per content, with location.
 - ``records``: per-person groups of findings in one place (a table row...).
 - ``people``, ``person_records``: the resolved people, rebuilt by the resolve stage.
+- ``decisions``, ``suppressed_*``, ``qc_samples``: reviewers' corrections and quality control
+  (``breachscope.review``), re-applied after every resolution.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import duckdb
 
 from breachscope import __version__
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 DB_NAME = "case.duckdb"
 WORK_DIR = "work"
 
@@ -86,6 +88,31 @@ CREATE TABLE IF NOT EXISTS sensitive_evidence (
 );
 """
 
+# The reviewers' corrections (schema v5, breachscope.review): each decision (who, when, what,
+# why; ``target`` is JSON naming stable things: findings by content and location, records by
+# id, never a person id), what the live false-positive decisions took out of ``findings`` and
+# ``records`` (put back when a decision is undone, dropped when the content was scanned
+# anew), and the quality-control samples with the reviewers' verdicts.
+_REVIEW_TABLES = """
+CREATE TABLE IF NOT EXISTS decisions (
+    decision_id INTEGER PRIMARY KEY, kind VARCHAR, target VARCHAR, value VARCHAR,
+    reviewer VARCHAR, reason VARCHAR, created_at TIMESTAMP, undone_at TIMESTAMP,
+    undone_by VARCHAR
+);
+CREATE TABLE IF NOT EXISTS suppressed_findings (
+    decision_id INTEGER, content_run_id INTEGER, sha256 VARCHAR, location VARCHAR,
+    entity VARCHAR, value VARCHAR, confidence DOUBLE, detector VARCHAR
+);
+CREATE TABLE IF NOT EXISTS suppressed_records (
+    record_id VARCHAR PRIMARY KEY, content_run_id INTEGER, original VARCHAR
+);
+CREATE TABLE IF NOT EXISTS qc_samples (
+    item_id INTEGER PRIMARY KEY, draw_id INTEGER, stratum VARCHAR, kind VARCHAR,
+    sha256 VARCHAR, path VARCHAR, record_id VARCHAR, location VARCHAR, seed BIGINT,
+    drawn_at TIMESTAMP, verdict VARCHAR, reviewer VARCHAR, marked_at TIMESTAMP
+);
+"""
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 CREATE SEQUENCE IF NOT EXISTS run_ids START 1;
@@ -124,7 +151,7 @@ CREATE TABLE IF NOT EXISTS people (
     severity_score DOUBLE
 );
 CREATE TABLE IF NOT EXISTS person_records (person_id VARCHAR, record_id VARCHAR);
-""" + _MPI_TABLES + _RELATIONAL_TABLES
+""" + _MPI_TABLES + _RELATIONAL_TABLES + _REVIEW_TABLES
 
 # Migrations from version N to N+1, applied in order to an existing case.
 _MIGRATIONS: dict[int, str] = {
@@ -134,6 +161,8 @@ _MIGRATIONS: dict[int, str] = {
     2: _MPI_TABLES,
     # v4: relational reconstruction, facts per record, care units, sensitive evidence.
     3: _RELATIONAL_TABLES,
+    # v5: reviewers' decisions and quality-control samples (breachscope.review).
+    4: _REVIEW_TABLES,
 }
 
 
