@@ -581,7 +581,8 @@ def serve(
     except ServeError as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
     try:
-        run_server(case, key=_key(key_file), host=host, port=port, echo=typer.echo)
+        run_server(case, key=_key(key_file), host=host, port=port, echo=typer.echo,
+                   allow_remote=allow_remote)
     except CaseError as exc:
         raise _fail(str(exc)) from exc
     except ServeError as exc:
