@@ -302,6 +302,8 @@ def notify_cnil(
         with Case(case, create=False, key=_key(key_file)) as store:
             written = write_drafts(store, output, org, complementary=complementary,
                                    lang=lang.value)
+    except OrganisationError as exc:  # a date of the organisation file that is not a date
+        raise _fail(str(exc), EXIT_USAGE) from exc
     except CaseError as exc:
         raise _fail(str(exc)) from exc
     for path in written:
