@@ -4,37 +4,36 @@ report, so the two can never disagree. No identifier appears here: counts and fi
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 from breachscope import __version__
 from breachscope.case import Case
+from breachscope.report.claims import check_claim, parse_claim
+from breachscope.report.pathmask import KnownValues, known_values, mask_path, mask_text
 from breachscope.report.queries import FILES_SQL
+from breachscope.report.waves import build_waves
+
+__all__ = ["build_summary", "parse_claim"]
 
 TOP_FILES = 15
+MAX_PROBLEMS = 200
+# A date of care outside these bounds is a typo or a placeholder (0001-01-01, 2099-12-31).
+FIRST_YEAR = 1900
 
 
 def _pairs(case: Case, sql: str) -> dict[str, int]:
     return {str(k): int(v) for k, v in case.db.execute(sql).fetchall()}
 
 
-def parse_claim(text: str) -> dict[str, Any]:
-    """Pull the figures out of an attacker's claim (``"900 000 patients, 20 GB"``)."""
-    claim: dict[str, Any] = {"text": text}
-    compact = re.sub(r"(?<=\d)[\s\u00a0\u202f.,](?=\d{3}\b)", "", text)
-    people = re.search(r"(\d+)\s*(?:k\b|000\b)?\s*(?:patients?|personnes?|people|records?|"
-                       r"dossiers?|victimes?)", compact, re.IGNORECASE)
-    if people:
-        claim["people"] = int(people.group(1))
-    size = re.search(r"(\d+(?:[.,]\d+)?)\s*(TB|GB|MB|To|Go|Mo)\b", text, re.IGNORECASE)
-    if size:
-        factor = {"t": 1e12, "g": 1e9, "m": 1e6}[size.group(2)[0].lower()]
-        claim["bytes"] = int(float(size.group(1).replace(",", ".")) * factor)
-    return claim
-
-
-def build_summary(case: Case, claim: str | None = None) -> dict[str, Any]:
+def build_summary(case: Case, claim: str | None = None, *,
+                  report_date: dt.date | None = None,
+                  known: KnownValues | None = None) -> dict[str, Any]:
+    """The figures of the case. Paths are masked with ``known`` (default: the case's own
+    identifiers, :func:`breachscope.report.pathmask.known_values`); minors are counted on
+    ``report_date`` (default: today, UTC)."""
     db = case.db
+    today = report_date or dt.datetime.now(dt.UTC).date()
+    known = known if known is not None else known_values(case)
     files_total, files_bytes = db.execute(
         "SELECT count(*), coalesce(sum(size), 0) FROM files"
     ).fetchone()
@@ -80,6 +79,15 @@ def build_summary(case: Case, claim: str | None = None) -> dict[str, Any]:
         "SELECT count(DISTINCT e.person_id) FROM sensitive_evidence e JOIN people p "
         "USING (person_id) WHERE NOT e.decided AND NOT p.sensitive").fetchone()[0]
     relations = _relations(case)
+    relations["unit_tables"] = [mask_path(p, known) for p in relations["unit_tables"]]
+    minors = _minors(case, today)
+    top_bytes = db.execute(
+        "SELECT coalesce(sum(size), 0) FROM files WHERE parent IS NULL").fetchone()[0]
+    problems = db.execute(
+        f"SELECT file, type, status, reason FROM ({FILES_SQL}) WHERE status <> 'scanned' "
+        f"ORDER BY file LIMIT {MAX_PROBLEMS + 1}").fetchall()
+    problems_total = db.execute(
+        f"SELECT count(*) FROM ({FILES_SQL}) WHERE status <> 'scanned'").fetchone()[0]
     runs = db.execute(
         "SELECT run_id, command, version, started_at, finished_at, status FROM runs "
         "ORDER BY run_id").fetchall()
@@ -87,14 +95,26 @@ def build_summary(case: Case, claim: str | None = None) -> dict[str, Any]:
         "breachscope_version": __version__,
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "schema_version": case.schema_version,
+        "report_date": today.isoformat(),
         "files": {
             "total": int(files_total), "bytes": int(files_bytes), "by_type": by_type,
+            # the dump as walked: members of archives are counted in their archive's size
+            "top_level_bytes": int(top_bytes),
             "by_status": by_status, "by_doc_class": by_class,
+            "by_kind": _by_kind(by_type),
+            "problems_total": int(problems_total),
+            "problems": [
+                {"file": mask_path(f, known), "type": t, "status": st,
+                 "reason": mask_text(r, known) if r else None}
+                for f, t, st, r in problems[:MAX_PROBLEMS]],
         },
+        "period": _period(case, today),
         "people": {
             "total": int(people_total), "by_role": by_role, "by_category": by_category,
             "by_role_and_category": by_category_role, "by_severity": by_severity,
             "sensitive": int(sensitive),
+            "minors": minors["total"],
+            "minors_by_role": minors["by_role"],
             "sensitive_by_category": sensitive_by_category,
             # not flagged, but not cleared either: care in a unit whose code no table decodes
             "sensitive_undecided": int(undecided),
@@ -110,7 +130,8 @@ def build_summary(case: Case, claim: str | None = None) -> dict[str, Any]:
         "relations": relations,
         "findings": {"total": int(findings_total), "by_entity": by_entity},
         "top_files": [
-            {"file": f, "type": t, "doc_class": c, "n_people": int(p), "n_findings": int(n)}
+            {"file": mask_path(f, known), "type": t, "doc_class": c, "n_people": int(p),
+             "n_findings": int(n)}
             for f, t, c, p, n in top
         ],
         "runs": [
@@ -118,15 +139,66 @@ def build_summary(case: Case, claim: str | None = None) -> dict[str, Any]:
              "finished_at": str(e) if e else None, "status": st}
             for r, c, v, s, e, st in runs
         ],
+        "waves": build_waves(case),
     }
     if claim:
         parsed = parse_claim(claim)
         if "people" in parsed:
             parsed["people_found"] = int(people_total)
+        if "records" in parsed:
+            parsed["records_found"] = int(records_total)
         if "bytes" in parsed:
-            parsed["bytes_found"] = int(files_bytes)
+            # what the attacker took is the dump as walked, archives unexpanded
+            parsed["bytes_found"] = int(top_bytes)
+        parsed["points"] = check_claim(case, parsed, people=int(people_total),
+                                       records=int(records_total), dump_bytes=int(top_bytes))
         summary["claim"] = parsed
     return summary
+
+
+def _by_kind(by_type: dict[str, int]) -> dict[str, int]:
+    """Files by kind in plain words (tables, documents, mail...: report.i18n.TYPE_GROUPS)."""
+    from breachscope.report.i18n import type_group
+
+    kinds: dict[str, int] = {}
+    for file_type, n in by_type.items():
+        kinds[type_group(file_type)] = kinds.get(type_group(file_type), 0) + n
+    return dict(sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def _minors(case: Case, today: dt.date) -> dict[str, Any]:
+    """People born less than 18 years before ``today`` (a birth date that does not parse
+    counts nowhere: an unknown age is not a minor)."""
+    cutoff = dt.date(today.year - 18, today.month, min(today.day, 28)
+                     if today.month == 2 else today.day)
+    rows = case.db.execute(
+        "SELECT role, count(*) FROM people WHERE try_strptime(birth_date, '%Y-%m-%d') > ? "
+        "AND try_strptime(birth_date, '%Y-%m-%d') <= ? GROUP BY 1 ORDER BY 1",
+        [dt.datetime.combine(cutoff, dt.time()), dt.datetime.combine(today, dt.time())],
+    ).fetchall()
+    by_role = {str(r): int(n) for r, n in rows}
+    return {"total": sum(by_role.values()), "by_role": by_role}
+
+
+def _period(case: Case, today: dt.date) -> dict[str, Any]:
+    """The first and last date of care found: records' visit dates and VISIT_DATE facts
+    (``2023-01-15``, ``20230115``, ``15/01/2023``; a date range's first date)."""
+    row = case.db.execute(
+        r"""
+        WITH raw AS (
+            SELECT visit_date AS v FROM records WHERE visit_date IS NOT NULL
+            UNION ALL SELECT value FROM facts WHERE entity = 'VISIT_DATE'
+        ), parsed AS (
+            SELECT coalesce(
+                try_strptime(regexp_extract(v, '\d{4}-\d{2}-\d{2}'), '%Y-%m-%d'),
+                try_strptime(regexp_extract(v, '\d{2}/\d{2}/\d{4}'), '%d/%m/%Y'),
+                try_strptime(regexp_extract(v, '^\d{8}'), '%Y%m%d'))::DATE AS d
+            FROM raw)
+        SELECT min(d), max(d), count(d) FROM parsed WHERE d BETWEEN ? AND ?
+        """, [dt.date(FIRST_YEAR, 1, 1), dt.date(today.year + 1, 12, 31)]).fetchone()
+    first, last, n = row
+    return {"first": first.isoformat() if first else None,
+            "last": last.isoformat() if last else None, "dates": int(n)}
 
 
 def _relations(case: Case) -> dict[str, Any]:
