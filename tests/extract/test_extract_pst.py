@@ -1,80 +1,137 @@
-"""Outlook PST files through pffexport: items as members, contacts as records, limits.
+"""Outlook PST files read in memory with pypff: items as members, contacts as records,
+attached messages, orphans, limits, damaged files; nothing written to disk.
 
 The sample PST is written by ``samples.pst`` (no free library writes PST files): a real file
-that libpff reads, with a message and a contact."""
+that libpff reads, with a message (recipients, a CSV and a message attached), a contact and
+an orphan message."""
 
 from __future__ import annotations
 
 import csv
 import os
-import stat
+import sys
 from pathlib import Path
 
 import pytest
 from samples.mail import NIR, NIR2, PHONE
-from samples.pst import CSV, sample_pst
+from samples.pst import CONTACT_EMAIL, CSV, EMBEDDED_BODY, ORPHAN_BODY, sample_pst
 
 from breachscope.detect.dispatch import detect_units
 from breachscope.extract import pst
+from breachscope.extract._pff_native import native
 from breachscope.extract.dispatch import partition
 from breachscope.extract.partial import PartialContent
 from breachscope.extract.units import EmbeddedFile, ExtractionError, RecordUnit
 from breachscope.ingest.sniff import sniff_type
 
-needs_pffexport = pytest.mark.skipif(pst.pffexport_path() is None,
-                                     reason="pffexport (Debian pff-tools) not installed")
+INBOX = "Boîte de réception/Message00001"
 
 
-def read_all(path: Path, file_type: str = "pst") -> tuple[list, dict[str, bytes]]:
+def read_all(path: Path | str, file_type: str = "pst") -> tuple[list, dict[str, bytes]]:
     """Units and members' bytes, each member read before the next unit (as the worker
-    does: the export is removed once the extractor ends)."""
+    does)."""
     units, files = [], {}
-    for unit in partition(path, file_type):
+    for unit in partition(Path(path), file_type):
         units.append(unit)
         if isinstance(unit, EmbeddedFile):
             files[unit.name] = b"".join(unit.chunks())
     return units, files
 
 
-@needs_pffexport
-def test_pst_items_are_members_and_contacts_records(tmp_path, monkeypatch):
-    monkeypatch.setenv("TMPDIR", str(tmp_path / "work"))
-    (tmp_path / "work").mkdir()
-    monkeypatch.setattr("tempfile.tempdir", None)
+def test_pst_items_are_members_and_contacts_records(tmp_path):
     path = tmp_path / "boite.pst"
     path.write_bytes(sample_pst())
     assert sniff_type(path) == "pst"
     units, files = read_all(path)
-    assert set(files) >= {"Boîte de réception/Message00001/Message.txt",
-                          "Boîte de réception/Message00001/OutlookHeaders.txt",
-                          "Contacts/Contact00001/Contact.txt"}
-    assert not any(name.endswith("ItemValues.txt") for name in files)
-    attachment = "Boîte de réception/Message00001/Attachments/1_liste patients.csv"
-    assert files[attachment] == CSV
-    body = files["Boîte de réception/Message00001/Message.txt"].decode()
+    assert set(files) == {
+        f"{INBOX}/OutlookHeaders.txt", f"{INBOX}/Recipients.txt", f"{INBOX}/Message.txt",
+        f"{INBOX}/Attachments/1_liste patients.csv",
+        f"{INBOX}/Attachments/2_Message/OutlookHeaders.txt",
+        f"{INBOX}/Attachments/2_Message/Message.txt",
+        "Contacts/Contact00001/OutlookHeaders.txt", "Contacts/Contact00001/Message.txt",
+        "orphans/Message00001/OutlookHeaders.txt", "orphans/Message00001/Message.txt"}
+    assert files[f"{INBOX}/Attachments/1_liste patients.csv"] == CSV
+    body = files[f"{INBOX}/Message.txt"].decode()
     assert "NIR 2 54 03 75 123 456 55" in body and "06 12 34 56 78" in body
-    assert "marie.dupont@orange.fr" in files[
-        "Boîte de réception/Message00001/OutlookHeaders.txt"].decode()
+    headers = files[f"{INBOX}/OutlookHeaders.txt"].decode()
+    assert "Subject:\t\t\t\tListe des patients" in headers
+    assert "Sender email address:\t\t\t\tmarie.dupont@orange.fr" in headers
+    assert "0x00000001 (Read)" in headers
+    recipients = files[f"{INBOX}/Recipients.txt"].decode()
+    assert "Display name:\t\t\tDr Paul LEROY" in recipients
+    assert "paul.leroy@chu-exemple.fr" in recipients and "Recipient type:\t\t\tCC" in recipients
+    assert files[f"{INBOX}/Attachments/2_Message/Message.txt"].decode() == EMBEDDED_BODY
+    assert files["orphans/Message00001/Message.txt"].decode() == ORPHAN_BODY
+    assert files["Contacts/Contact00001/Message.txt"] == b"Patient suivi en cardiologie"
     records = [u for u in units if isinstance(u, RecordUnit)]
     assert [r.name for r in records] == ["Contacts/Contact00001, contact"]
     found = {(f.entity, f.value, f.location) for f in detect_units(records).findings}
     assert {("NIR", NIR2, "Contacts/Contact00001, contact, Government ID"),
             ("PHONE", "+33698765432", "Contacts/Contact00001, contact, Mobile phone"),
-            ("BIRTH_DATE", "1985-12-04", "Contacts/Contact00001, contact, Birthday")} <= found
-    # Nothing left behind in the temporary folder.
-    assert list((tmp_path / "work").iterdir()) == []
+            ("BIRTH_DATE", "1985-12-04", "Contacts/Contact00001, contact, Birthday"),
+            # A named property, resolved through the file's name-to-id map.
+            ("EMAIL", CONTACT_EMAIL, "Contacts/Contact00001, contact, E-mail")} <= found
 
 
-@needs_pffexport
+def test_the_reading_writes_nothing(tmp_path, monkeypatch):
+    """Nothing is created on disk while a PST is read: no file or folder in the temporary
+    folder or the working directory, no file opened for writing by Python (an audit hook:
+    pffexport's export, or a temporary copy, would be caught), between any two units."""
+    watched = tmp_path / "tmp"
+    watched.mkdir()
+    monkeypatch.setenv("TMPDIR", str(watched))
+    monkeypatch.setattr("tempfile.tempdir", None)
+    monkeypatch.chdir(watched)
+    source = tmp_path / "in" / "boite.pst"
+    source.parent.mkdir()
+    source.write_bytes(sample_pst())
+    writes: list[str] = []
+    active = [True]
+
+    def hook(event: str, args: tuple) -> None:
+        if not active[0]:
+            return
+        writing = event == "open" and isinstance(args[1], str) and bool(set(args[1]) & set("wax+"))
+        if writing or event in ("os.mkdir", "os.rename", "shutil.copyfile", "subprocess.Popen",
+                                "os.posix_spawn", "os.exec"):
+            writes.append(f"{event} {args[0]}")
+
+    sys.addaudithook(hook)  # cannot be removed: switched off at the end of the test
+    try:
+        seen = 0
+        for unit in partition(source, "pst"):
+            if isinstance(unit, EmbeddedFile):
+                b"".join(unit.chunks())
+            seen += 1
+            assert list(watched.iterdir()) == []
+            assert list(source.parent.iterdir()) == [source]
+    finally:
+        active[0] = False
+    assert seen > 10
+    assert writes == []
+
+
+def test_an_in_memory_file_is_read_by_its_descriptor_path():
+    """A sealed member blob is decrypted into an in-memory file (``/proc/self/fd/N``)."""
+    fd = os.memfd_create("pst")
+    try:
+        os.write(fd, sample_pst())
+        _, files = read_all(f"/proc/self/fd/{fd}")
+    finally:
+        os.close(fd)
+    assert b"06 12 34 56 78" in files[f"{INBOX}/Message.txt"]
+
+
 def test_damaged_pst_fails_with_a_reason(tmp_path):
     data = sample_pst()
     cut = tmp_path / "cut.pst"
-    cut.write_bytes(data[:1024])
-    with pytest.raises(ExtractionError, match=r"^pffexport cannot read the file"):
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ExtractionError, match=rf"^truncated PST: {len(data) // 2} of the "
+                                              rf"{len(data)} bytes its header declares"):
         read_all(cut)
     noise = tmp_path / "noise.pst"
     noise.write_bytes(b"!BDN" + bytes(range(256)) * 64)
-    with pytest.raises(ExtractionError):
+    with pytest.raises(ExtractionError, match=r"^damaged PST: libpff cannot open the file"):
         read_all(noise)
     # The contact's heap header wiped: the message is read, the file is partial.
     hole = bytearray(data)
@@ -83,59 +140,115 @@ def test_damaged_pst_fails_with_a_reason(tmp_path):
     holed = tmp_path / "hole.pst"
     holed.write_bytes(hole)
     files: dict[str, bytes] = {}
-    with pytest.raises(PartialContent, match=r"^damaged PST: pffexport could not export "
-                                             r"\d+ items$"):
+    with pytest.raises(PartialContent, match=r"^damaged PST: 1 items or parts not read$"):
         for unit in partition(holed, "pst"):
             if isinstance(unit, EmbeddedFile):
                 files[unit.name] = b"".join(unit.chunks())
-    assert b"06 12 34 56 78" in files["Boîte de réception/Message00001/Message.txt"]
+    assert b"06 12 34 56 78" in files[f"{INBOX}/Message.txt"]
+    assert "Contacts/Contact00001/Message.txt" not in files
 
 
-def _fake_pffexport(tmp_path: Path, body: str) -> str:
-    """A stand-in for pffexport (a shell script) to test the limits; ``$8`` is the target."""
-    script = tmp_path / "pffexport"
-    script.write_text("#!/bin/sh\n" + body)
-    script.chmod(script.stat().st_mode | stat.S_IXUSR)
-    return str(script)
+def test_damaged_pst_never_crashes(tmp_path):
+    """Bytes changed at random past the header: every outcome is units, an extraction
+    error or partial content (a crash in libpff itself would kill only the worker)."""
+    import random
+
+    data = sample_pst()
+    draw = random.Random(12)
+    outcomes = set()
+    for round_ in range(150):
+        damaged = bytearray(data)
+        for _ in range(draw.choice((1, 8, 40))):
+            damaged[draw.randrange(0x4400, len(damaged))] = draw.randrange(256)
+        path = tmp_path / f"d{round_}.pst"
+        path.write_bytes(damaged)
+        try:
+            read_all(path)
+            outcomes.add("read")
+        except ExtractionError as exc:
+            outcomes.add(type(exc).__name__)
+            assert "DUPONT" not in str(exc) and "06 12" not in str(exc)
+        path.unlink()
+    assert outcomes >= {"read", "ExtractionError", "PartialContent"}
 
 
-def test_export_size_cap_keeps_what_was_exported(tmp_path, monkeypatch):
-    fake = _fake_pffexport(tmp_path, 'mkdir -p "$8.export/Inbox/Message00001"\n'
-                           'printf "NIR 2 54 03 75 123 456 55\\n" > '
-                           '"$8.export/Inbox/Message00001/Message.txt"\n'
-                           'head -c 3000000 /dev/zero > "$8.export/Inbox/big.bin"\n'
-                           "exec sleep 60\n")
-    monkeypatch.setattr(pst, "pffexport_path", lambda: fake)
-    monkeypatch.setattr(pst, "MAX_EXPORT_BYTES", 1 << 20)
-    path = tmp_path / "x.pst"
-    path.write_bytes(b"!BDN")
-    units, files = [], {}
-    with pytest.raises(PartialContent, match=r"^export larger than 1 MiB$"):
+def _read_until_stopped(path: Path) -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
+    with pytest.raises(PartialContent) as info:
         for unit in partition(path, "pst"):
-            units.append(unit)
-            files[unit.name] = b"".join(unit.chunks())
-    assert files["Inbox/Message00001/Message.txt"] == b"NIR 2 54 03 75 123 456 55\n"
+            if isinstance(unit, EmbeddedFile):
+                files[unit.name] = b"".join(unit.chunks())
+    files["reason"] = str(info.value).encode()
+    return files
 
 
-def test_export_time_limit(tmp_path, monkeypatch):
-    fake = _fake_pffexport(tmp_path, "exec sleep 60\n")
-    monkeypatch.setattr(pst, "pffexport_path", lambda: fake)
-    monkeypatch.setattr(pst, "PST_TIMEOUT", 1.0)
-    path = tmp_path / "x.pst"
-    path.write_bytes(b"!BDN")
-    with pytest.raises(ExtractionError, match=r"^pffexport time limit exceeded \(1 s\)$"):
-        list(partition(path, "pst"))
+def test_limits_stop_the_reading_and_keep_what_was_read(tmp_path, monkeypatch):
+    path = tmp_path / "boite.pst"
+    path.write_bytes(sample_pst())
+    monkeypatch.setattr(pst, "MAX_TOTAL_BYTES", 200)
+    files = _read_until_stopped(path)
+    assert files.pop("reason") == b"members larger than 0 MiB in all"
+    assert list(files) == [f"{INBOX}/OutlookHeaders.txt"]
+    monkeypatch.undo()
+
+    monkeypatch.setattr(pst, "MAX_ITEMS", 2)  # the message and its attached message
+    files = _read_until_stopped(path)
+    assert files.pop("reason") == b"more than 2 items"
+    assert f"{INBOX}/Attachments/2_Message/Message.txt" in files
+    assert not any(name.startswith("Contacts/") for name in files)
+    monkeypatch.undo()
+
+    monkeypatch.setattr(pst, "MAX_ATTACHMENT_BYTES", 10)
+    files = _read_until_stopped(path)
+    assert files.pop("reason") == b"1 attachments larger than 0 MiB skipped"
+    assert f"{INBOX}/Attachments/1_liste patients.csv" not in files
+    assert "orphans/Message00001/Message.txt" in files  # the reading went on
+    monkeypatch.undo()
+
+    monkeypatch.setattr(pst, "PST_TIMEOUT", -1.0)  # already past at the first item
+    files = _read_until_stopped(path)
+    assert files.pop("reason") == b"PST time limit exceeded (-1 s)"
+    assert files == {}
 
 
-def test_missing_pffexport_fails_with_a_reason(tmp_path, monkeypatch):
-    monkeypatch.setattr(pst, "pffexport_path", lambda: None)
-    path = tmp_path / "x.pst"
-    path.write_bytes(b"!BDN")
-    with pytest.raises(ExtractionError, match="pffexport is not installed"):
-        list(partition(path, "pst"))
+def test_attached_messages_nested_too_deep_are_skipped(tmp_path, monkeypatch):
+    path = tmp_path / "boite.pst"
+    path.write_bytes(sample_pst())
+    monkeypatch.setattr(pst, "MAX_EMBEDDING_DEPTH", 0)
+    files = _read_until_stopped(path)
+    assert files.pop("reason") == (b"1 attached messages nested deeper than 0 levels "
+                                   b"skipped")
+    assert f"{INBOX}/Message.txt" in files
+    assert not any("2_Message" in name for name in files)
 
 
-@needs_pffexport
+def test_without_the_native_calls_the_reading_says_what_it_missed(tmp_path, monkeypatch):
+    """Where the C layout cannot be trusted, attached messages and deleted items are not
+    read and the file is partial, never silently ``scanned``."""
+    path = tmp_path / "boite.pst"
+    path.write_bytes(sample_pst())
+    monkeypatch.setattr(pst, "native", lambda: None)
+    files = _read_until_stopped(path)
+    assert files.pop("reason") == (b"damaged PST: 1 items or parts not read; deleted items "
+                                   b"not looked for (libpff's recovery unavailable)")
+    assert f"{INBOX}/Attachments/1_liste patients.csv" in files
+
+
+def test_native_calls_are_available_here():
+    """The layout checks pass on the supported build (otherwise the test above is all
+    that runs)."""
+    engine = native()
+    assert engine is not None
+
+
+def test_hostile_names_stay_one_path_part():
+    used: set[str] = set()
+    assert pst._unique(pst._clean("../../etc", "x"), used) == ".._.._etc"
+    assert pst._unique(pst._clean("a/b\\c\x00", "x"), used) == "a_b_c_"
+    assert pst._unique(pst._clean("..", "Folder00001"), used) == "Folder00001"
+    assert pst._unique(pst._clean("A_B_C_", "x"), used) == "A_B_C_ (2)"
+
+
 def test_scan_reads_a_pst(tmp_path, cli):
     dump = tmp_path / "dump"
     dump.mkdir()
@@ -146,25 +259,12 @@ def test_scan_reads_a_pst(tmp_path, cli):
     assert cli("export", "--case", case, "--what", "findings", "--format", "csv",
                "-o", out).exit_code == 0
     got = {(r["file"], r["entity"], r["value"]) for r in csv.DictReader(out.open())}
-    message = "boite.pst!/Boîte de réception/Message00001/Message.txt"
-    attachment = "boite.pst!/Boîte de réception/Message00001/Attachments/1_liste patients.csv"
+    message = f"boite.pst!/{INBOX}/Message.txt"
+    attachment = f"boite.pst!/{INBOX}/Attachments/1_liste patients.csv"
+    embedded = f"boite.pst!/{INBOX}/Attachments/2_Message/Message.txt"
     assert {(message, "NIR", NIR), (message, "PHONE", PHONE), (attachment, "NIR", NIR),
-            ("boite.pst", "NIR", NIR2)} <= got, sorted(got)
-    assert os.path.exists(case)
-
-
-def test_recovered_items_are_members_too(tmp_path, monkeypatch):
-    fake = _fake_pffexport(tmp_path, 'if [ "$6" = items ]; then\n'
-                           '  mkdir -p "$8.export/Inbox"\n'
-                           'else\n'
-                           '  mkdir -p "$8.recovered/Message00001" "$8.orphans/Contact00001"\n'
-                           '  printf "tél 06 12 34 56 78\\n" > '
-                           '"$8.recovered/Message00001/Message.txt"\n'
-                           '  printf "x\\n" > "$8.orphans/Contact00001/Contact.txt"\n'
-                           'fi\n')
-    monkeypatch.setattr(pst, "pffexport_path", lambda: fake)
-    path = tmp_path / "x.pst"
-    path.write_bytes(b"!BDN")
-    _, files = read_all(path)
-    assert files == {"recovered/Message00001/Message.txt": "tél 06 12 34 56 78\n".encode(),
-                     "orphans/Contact00001/Contact.txt": b"x\n"}
+            (embedded, "PHONE", "+33711223344"), ("boite.pst", "NIR", NIR2),
+            ("boite.pst", "EMAIL", CONTACT_EMAIL),
+            ("boite.pst!/orphans/Message00001/Message.txt", "PHONE", "+33655443322"),
+            (f"boite.pst!/{INBOX}/Recipients.txt", "EMAIL", "paul.leroy@chu-exemple.fr"),
+            } <= got, sorted(got)

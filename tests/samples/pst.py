@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import datetime as dt
 import struct
+import uuid
 import zlib
+from typing import NamedTuple, Union
 
 PT_LONG, PT_BOOLEAN, PT_SYSTIME, PT_UNICODE, PT_BINARY = 0x0003, 0x000B, 0x0040, 0x001F, 0x0102
-NID_MESSAGE_STORE, NID_ROOT_FOLDER = 0x21, 0x122
+PT_OBJECT = 0x000D
+NID_MESSAGE_STORE, NID_ROOT_FOLDER, NID_NAME_TO_ID_MAP = 0x21, 0x122, 0x61
+PSETID_ADDRESS = uuid.UUID("00062004-0000-0000-c000-000000000046")
 
-Value = str | int | bool | bytes | dt.datetime
+Value = Union[str, int, bool, bytes, dt.datetime, "Embedded"]
 
 
 def crc(data: bytes) -> int:
@@ -29,7 +33,16 @@ def _sig(ib: int, bid: int) -> int:
     return ((x >> 16) ^ x) & 0xFFFF
 
 
+class Embedded(NamedTuple):
+    """A PtypObject value: the subnode ``nid`` holding ``size`` bytes (an attached message)."""
+
+    nid: int
+    size: int
+
+
 def _typed(value: Value) -> tuple[int, bytes]:
+    if isinstance(value, Embedded):
+        return PT_OBJECT, struct.pack("<II", value.nid, value.size)
     if isinstance(value, bool):
         return PT_BOOLEAN, struct.pack("<I", int(value))
     if isinstance(value, int):
@@ -89,20 +102,50 @@ def _heap(client_sig: int, allocations: list[bytes], user_root: int) -> bytes:
     return bytes(body)
 
 
-def table_context(row_ids: list[int]) -> bytes:
-    """A table context with the two columns every table has (row id, row version): enough
-    for a folder's contents or hierarchy table to list its items."""
-    columns = [(0x67F2, PT_LONG, 0, 4, 0), (0x67F3, PT_LONG, 4, 4, 1)]
-    row_size = 9  # two 4-byte cells, then a 1-byte cell existence bitmap
-    info = struct.pack("<BB4HIII", 0x7C, len(columns), 8, 8, 8, row_size, 2 << 5,
+def table_context(row_ids: list[int], cells: list[dict[int, Value]] | None = None) -> bytes:
+    """A table context with the two columns every table has (row id, row version) and one
+    4-byte column per property of ``cells`` (one dict per row: longs inline, strings on the
+    heap): enough for a folder's contents or hierarchy table to list its items, or for a
+    message's recipient table."""
+    cells = cells or [{} for _ in row_ids]
+    extra = sorted({(pid, _typed(value)[0]) for row in cells for pid, value in row.items()})
+    columns = [(0x67F2, PT_LONG, 0, 4, 0), (0x67F3, PT_LONG, 4, 4, 1)] + [
+        (pid, ptype, 8 + 4 * i, 4, 2 + i) for i, (pid, ptype) in enumerate(extra)]
+    end4 = 8 + 4 * len(extra)
+    row_size = end4 + (len(columns) + 7) // 8  # the 4-byte cells, then the cell bitmap
+    allocations: list[bytes] = [b"", b"", b"", b""]  # TCINFO, BTH header, index, rows
+    rows = bytearray()
+    for rid, row in zip(row_ids, cells, strict=True):
+        bitmap = bytearray((len(columns) + 7) // 8)
+        values = [rid, 0]
+        for pid, _ptype in extra:
+            if pid not in row:
+                values.append(0)
+                continue
+            kind, data = _typed(row[pid])
+            if kind in (PT_LONG, PT_BOOLEAN):
+                values.append(struct.unpack("<I", data)[0])
+            else:
+                allocations.append(data)
+                values.append(len(allocations) << 5)
+        for bit, (pid, _ptype, *_rest) in enumerate(columns):
+            if bit < 2 or pid in row:
+                bitmap[bit // 8] |= 0x80 >> (bit % 8)
+        rows += struct.pack(f"<{len(values)}I", *values) + bitmap
+    info = struct.pack("<BB4HIII", 0x7C, len(columns), end4, end4, end4, row_size, 2 << 5,
                        4 << 5 if row_ids else 0, 0)
     info += b"".join(struct.pack("<IHBB", (pid << 16) | ptype, ib, cb, bit)
                      for pid, ptype, ib, cb, bit in columns)
-    index_header = struct.pack("<BBBBI", 0xB5, 4, 4, 0, 3 << 5 if row_ids else 0)
-    index = b"".join(struct.pack("<II", rid, i) for rid, i in sorted(
-        (rid, i) for i, rid in enumerate(row_ids)))
-    rows = b"".join(struct.pack("<IIB", rid, 0, 0xC0) for rid in row_ids)
-    return _heap(0x7C, [info, index_header, index or b"\x00" * 8, rows or b"\x00"], 1 << 5)
+    allocations[0] = info
+    allocations[1] = struct.pack("<BBBBI", 0xB5, 4, 4, 0, 3 << 5 if row_ids else 0)
+    allocations[2] = b"".join(struct.pack("<II", rid, i) for rid, i in sorted(
+        (rid, i) for i, rid in enumerate(row_ids))) or b"\x00" * 8
+    allocations[3] = bytes(rows) or b"\x00"
+    return _heap(0x7C, allocations, 1 << 5)
+
+
+#: A subnode: its nid, its data, its own subnodes.
+Subnode = tuple[int, bytes, list["Subnode"]]
 
 
 class PstWriter:
@@ -110,21 +153,38 @@ class PstWriter:
 
     def __init__(self) -> None:
         self.nodes: list[tuple[int, int, bytes]] = []
-        self.subnodes: dict[int, list[tuple[int, bytes]]] = {}
+        self.subnodes: dict[int, list[Subnode]] = {}
 
     def add(self, nid: int, parent: int, props: dict[int, Value]) -> None:
         self.nodes.append((nid, parent, property_context(props)))
 
-    def attach(self, message: int, files: dict[str, bytes]) -> None:
+    def attach(self, message: int, files: dict[str, bytes | dict[int, Value]]) -> None:
         """Files attached to ``message``: its attachment table and one attachment object
-        per file, as subnodes of the message (MS-PST 2.4.6)."""
+        per file, as subnodes of the message (MS-PST 2.4.6). A file given as properties
+        is an attached message (attach method 5), a subnode of its attachment object."""
         ids = [(0x400 + i) << 5 | 0x05 for i in range(len(files))]
-        subnodes = [(0x671, table_context(ids))]
+        subnodes: list[Subnode] = [(0x671, table_context(ids), [])]
         for nid, (name, data) in zip(ids, files.items(), strict=True):
+            if isinstance(data, dict):
+                inner = (0x500 + len(subnodes)) << 5 | 0x04
+                content = property_context(data)
+                subnodes.append((nid, property_context({
+                    0x0E20: len(content), 0x3001: name, 0x3705: 5,
+                    0x3701: Embedded(inner, len(content))}), [(inner, content, [])]))
+                continue
             subnodes.append((nid, property_context({
                 0x0E20: len(data), 0x3001: name, 0x3701: data, 0x3704: name[:12],
-                0x3705: 1, 0x3707: name})))
-        self.subnodes[message] = subnodes
+                0x3705: 1, 0x3707: name}), []))
+        self.subnodes.setdefault(message, []).extend(subnodes)
+
+    def recipients(self, message: int, people: list[tuple[str, str, int]]) -> None:
+        """The recipient table of ``message`` (MS-PST 2.4.5): (display name, address,
+        type: 1 To, 2 Cc, 3 Bcc) per row."""
+        rows: list[dict[int, Value]] = [
+            {0x3001: name, 0x3003: address, 0x39FE: address, 0x0C15: kind, 0x3002: "SMTP"}
+            for name, address, kind in people]
+        ids = list(range(1, len(rows) + 1))
+        self.subnodes.setdefault(message, []).append((0x692, table_context(ids, rows), []))
 
     def add_folder(self, nid: int, parent: int, name: str, messages: list[int],
                    folders: list[int]) -> None:
@@ -140,7 +200,7 @@ class PstWriter:
         out = bytearray(0x4400)
         blocks: list[tuple[int, int, int]] = []  # bid, ib, cb
         nbt: list[tuple[int, int, int, int]] = []  # nid, bid, sub bid, parent
-        counter = iter(range(1, 1 << 20))
+        counter = iter(range(1, 1 << 24))
 
         def block(data: bytes, internal: bool = False) -> int:
             bid = next(counter) * 4 | (2 if internal else 0)
@@ -151,44 +211,62 @@ class PstWriter:
             blocks.append((bid, ib, len(data)))
             return bid
 
+        def sub_tree(subnodes: list[Subnode]) -> int:
+            """An SL block (MS-PST 2.2.2.8.3.3.2.1) over ``subnodes``, nested ones first."""
+            entries = sorted((snid, block(sdata), sub_tree(inner) if inner else 0)
+                             for snid, sdata, inner in subnodes)
+            return block(struct.pack("<BBHI", 2, 0, len(entries), 0) + b"".join(
+                struct.pack("<QQQ", *entry) for entry in entries), internal=True)
+
         for nid, parent, data in self.nodes:
-            sub_bid = 0
-            if nid in self.subnodes:
-                entries = sorted((snid, block(sdata)) for snid, sdata in self.subnodes[nid])
-                sub_bid = block(struct.pack("<BBHI", 2, 0, len(entries), 0) + b"".join(
-                    struct.pack("<QQQ", snid, sbid, 0) for snid, sbid in entries),
-                    internal=True)
+            sub_bid = sub_tree(self.subnodes[nid]) if nid in self.subnodes else 0
             nbt.append((nid, block(data), sub_bid, parent))
         out += b"\x00" * (-len(out) % 512)
+        pages = iter(range(next(counter) * 4, 1 << 40, 4))
 
-        def page(ptype: int, entries: bytes, count: int, size: int, bid: int) -> bytes:
-            ib = len(out)
+        def page(ptype: int, entries: bytes, count: int, size: int, level: int) -> tuple[
+                int, int]:
+            bid, ib = next(pages), len(out)
             body = entries.ljust(488, b"\x00") + struct.pack("<BBBBI", count, 488 // size,
-                                                             size, 0, 0)
-            return body + struct.pack("<BBHIQ", ptype, ptype, _sig(ib, bid), crc(body), bid)
+                                                             size, level, 0)
+            out.extend(body + struct.pack("<BBHIQ", ptype, ptype, _sig(ib, bid), crc(body),
+                                          bid))
+            return bid, ib
 
-        nbt_bid, bbt_bid = 0x1000, 0x1004
-        nbt_entries = b"".join(struct.pack("<QQQII", nid, bid, sub, parent, 0)
-                               for nid, bid, sub, parent in sorted(nbt))
-        nbt_ib = len(out)
-        out += page(0x81, nbt_entries, len(nbt), 32, nbt_bid)
-        bbt_entries = b"".join(struct.pack("<QQHHI", bid, ib, cb, 2, 0)
-                               for bid, ib, cb in sorted(blocks))
-        bbt_ib = len(out)
-        out += page(0x80, bbt_entries, len(blocks), 24, bbt_bid)
+        def tree(ptype: int, entries: list[tuple[int, bytes]], size: int) -> tuple[int, int]:
+            """A B-tree of leaf pages, then intermediate pages up to one root: its BREF."""
+            per = 488 // size
+            refs = [(chunk[0][0] if chunk else 0, *page(
+                ptype, b"".join(e for _, e in chunk), len(chunk), size, 0))
+                for chunk in [entries[i : i + per] for i in range(0, len(entries), per)]
+                or [[]]]
+            level = 0
+            while len(refs) > 1:
+                level += 1
+                refs = [(chunk[0][0], *page(ptype, b"".join(struct.pack("<QQQ", *r)
+                                                             for r in chunk),
+                                            len(chunk), 24, level))
+                        for chunk in [refs[i : i + 20] for i in range(0, len(refs), 20)]]
+            return refs[0][1], refs[0][2]
+
+        nbt_bid, nbt_ib = tree(0x81, [(nid, struct.pack("<QQQII", nid, bid, sub, parent, 0))
+                                      for nid, bid, sub, parent in sorted(nbt)], 32)
+        bbt_bid, bbt_ib = tree(0x80, [(bid, struct.pack("<QQHHI", bid, ib, cb, 2, 0))
+                                      for bid, ib, cb in sorted(blocks)], 24)
         eof = len(out)
+        next_bid = next(pages)
 
         header = bytearray(564)
         header[0:4] = b"!BDN"
         struct.pack_into("<2sHHBB", header, 8, b"SM", 23, 19, 1, 1)
-        struct.pack_into("<QQI", header, 24, 0, 0x2000, 0x100)  # bidUnused, bidNextP, unique
+        struct.pack_into("<QQI", header, 24, 0, next_bid, 0x100)  # bidUnused, bidNextP, unique
         struct.pack_into("<IQQQQQQQQBBH", header, 180, 0, eof, 0x4400, 0, 0,
                          nbt_bid, nbt_ib, bbt_bid, bbt_ib, 0, 0, 0)
         header[256:384] = b"\xff" * 128  # rgbFM
         header[384:512] = b"\xff" * 128  # rgbFP
         header[512] = 0x80  # bSentinel
         header[513] = 0  # bCryptMethod: none
-        struct.pack_into("<Q", header, 516, 0x2000)  # bidNextB
+        struct.pack_into("<Q", header, 516, next_bid)  # bidNextB
         struct.pack_into("<I", header, 4, crc(bytes(header[8:479])))
         struct.pack_into("<I", header, 524, crc(bytes(header[8:524])))
         out[:564] = header
@@ -198,12 +276,32 @@ class PstWriter:
 INBOX, CONTACTS = 0x8022, 0x8042
 CSV = b"nom;prenom;nir\nDUPONT;Marie;2 54 03 75 123 456 55\n"
 MESSAGE, CONTACT = 0x200024, 0x200044
+#: The contact's e-mail address: a named property (PSETID_Address, PidLidEmail1EmailAddress)
+#: mapped to property id 0x8000 by the file's name-to-id map.
+CONTACT_EMAIL = "jean.martin@exemple.fr"
+#: The body of the message attached to the inbox's message (an embedded item).
+EMBEDDED_BODY = "Compte rendu : Mme DUPONT, tél 07 11 22 33 44"
+#: The message's recipients (display name, address, type).
+RECIPIENTS = [("Dr Paul LEROY", "paul.leroy@chu-exemple.fr", 1),
+              ("Marie Dupont", "marie.dupont@orange.fr", 2)]
+#: A message whose folder is gone (its parent node does not exist): an orphan item.
+ORPHAN, ORPHAN_BODY = 0x200064, "Message sans dossier, tél 06 55 44 33 22"
+
+
+def name_to_id_map(lids: list[int]) -> dict[int, Value]:
+    """The name-to-id map node's properties (MS-PST 2.4.7): one GUID (PSETID_Address),
+    numeric names ``lids`` mapped to property ids 0x8000, 0x8001..."""
+    entries = b"".join(struct.pack("<IHH", lid, 3 << 1, index)
+                       for index, lid in enumerate(lids))
+    return {0x0001: 251, 0x0002: PSETID_ADDRESS.bytes_le, 0x0003: entries, 0x0004: b""}
 
 
 def sample_pst() -> bytes:
-    """A mailbox with an inbox holding one message (a NIR and a phone in its body) and a
-    contacts folder holding one contact (a NIR as its government ID, a mobile phone)."""
+    """A mailbox with an inbox holding one message (a NIR and a phone in its body, a CSV
+    and a message attached) and a contacts folder holding one contact (a NIR as its
+    government ID, a mobile phone, an e-mail address as a named property)."""
     writer = PstWriter()
+    writer.add(NID_NAME_TO_ID_MAP, 0, name_to_id_map([0x8083]))
     writer.add(NID_MESSAGE_STORE, 0, {0x3001: "Boîte du secrétariat",
                                       0x0FF9: bytes(range(16))})
     writer.add_folder(NID_ROOT_FOLDER, NID_ROOT_FOLDER, "", [], [INBOX, CONTACTS])
@@ -217,7 +315,10 @@ def sample_pst() -> bytes:
         0x001A: "IPM.Contact", 0x0037: "Jean MARTIN", 0x3001: "Jean MARTIN",
         0x3A06: "Jean", 0x3A11: "MARTIN", 0x3A1C: "06 98 76 54 32",
         0x3A07: "1 85 12 75 108 016 08", 0x3A42: dt.datetime(1985, 12, 3, 23, 0),
-        0x1000: "Patient suivi en cardiologie"})
-    writer.attach(MESSAGE, {"liste patients.csv": CSV})
+        0x1000: "Patient suivi en cardiologie", 0x8000: CONTACT_EMAIL})
+    writer.attach(MESSAGE, {"liste patients.csv": CSV, "Compte rendu": {
+        0x001A: "IPM.Note", 0x0037: "Compte rendu", 0x1000: EMBEDDED_BODY}})
+    writer.recipients(MESSAGE, RECIPIENTS)
+    writer.add(ORPHAN, 0x8062, {0x001A: "IPM.Note", 0x0037: "Orphelin", 0x1000: ORPHAN_BODY})
     writer.nodes.sort(key=lambda node: node[0])
     return writer.build()

@@ -1,268 +1,580 @@
-"""Outlook data files (PST, OST) → every item they hold, as members, through ``pffexport``.
+"""Outlook data files (PST, OST) → every item they hold, as members, read in memory with
+libpff's own Python bindings (``pypff``, PyPI ``libpff-python``, LGPL).
 
-- ``pffexport`` (Debian's ``pff-tools``, libpff, LGPL; run as a separate program: an argument
-  list, no shell, ``TMPDIR`` as set by the worker) exports the items into a fresh directory
-  under the temporary folder (the case's work area); the directory is removed afterwards.
-  The export has a time limit (:data:`PST_TIMEOUT`) and a size cap (:data:`MAX_EXPORT_BYTES`,
-  :data:`MAX_EXPORT_FILES`), watched while it runs: past either, pffexport is stopped, what
-  was exported is scanned and the file is ``partial``.
-- Each exported file is a member named by its place in the mailbox (its bytes must be read
-  before the next unit is asked for, as the worker does: the export is removed at the end):
-  ``Inbox/Message00001/Message.txt`` (the body), ``.../OutlookHeaders.txt`` (subject, sender,
-  flags), ``.../Recipients.txt``, ``.../InternetHeaders.txt``, ``.../Attachments/liste.csv``,
-  ``Contacts/Contact00001/Contact.txt``, ``Calendar/Appointment00001/Appointment.txt``...
-- pffexport's text of a contact holds only some fields: every property of each contact is
-  also read from its ``ItemValues.txt`` dump (``-d``) and yields the same record as a ``.msg``
-  contact (:mod:`breachscope.extract.outlook_items`): ``Contacts/Contact00001, contact``
-  with names, birthday, phones, NIR, address. (Named properties, such as a contact's e-mail
-  addresses, are not resolved in that dump; their strings are in the exported text.) The
-  dumps themselves, hexadecimal, are not scanned.
-- Deleted and orphan items are exported in a second run (``-m recovered``) as members under
-  ``recovered/`` and ``orphans/``; recovery needs the file's allocation maps, and a file
-  without valid ones simply has none.
+Nothing is written to disk by this module: libpff reads the file (or the in-memory file of
+a sealed blob, ``/proc/self/fd/N``) and every member is handed to the worker from memory.
+(Debian's ``pffexport``, used before, exported every item as files under the work area's
+temporary folder: patient data in clear beside an encrypted case, left behind by a
+``kill -9``.)
+
+- Members are named by the item's place in the mailbox, as pffexport named its files:
+  ``Inbox/Message00001/Message.txt`` (the plain-text body; ``Message.html`` or
+  ``Message.rtf`` when the item has no plain text: libpff decompresses the RTF, the member
+  is then read by the RTF extractor), ``.../OutlookHeaders.txt`` (class, subject, sender,
+  representing/received-by names and addresses, display To/Cc/Bcc, dates, flags),
+  ``.../Recipients.txt``, ``.../InternetHeaders.txt``, ``.../Attachments/1_liste.csv``.
+  An attached message (an embedded item) is read as an item of its own under
+  ``.../Attachments/1_Message/`` (its body, headers, own attachments), to
+  :data:`MAX_EMBEDDING_DEPTH` levels. Items are named by kind: ``Message``, ``Contact``,
+  ``DistributionList``, ``Appointment``, ``Meeting``, ``Task``, ``Note``, ``Activity``,
+  ``Document``, ``Post``; numbered by their rank in the folder.
+- Contacts, distribution lists, appointments and tasks also give the units of
+  :mod:`breachscope.extract.outlook_items` (a contact → ``Contacts/Contact00001, contact``
+  with names, birthday, phones, e-mails, NIR, address), read from the item's properties
+  (pypff's record entries: property id, value type, bytes). Named properties (a contact's
+  e-mail addresses, an appointment's location) are resolved through the file's
+  name-to-id map (node ``0x61``, the same two tables as a ``.msg``'s ``__nameid`` storage).
+- Orphan items (nodes whose folder is gone) are members under ``orphans/``. Deleted items
+  that only libpff's recovery scan finds (pffexport ``-m recovered``) are not read:
+  pypff does not expose the recovery (``docs/formats.md``).
+- Limits: :data:`MAX_TOTAL_BYTES` of members, :data:`MAX_ITEMS` items, :data:`PST_TIMEOUT`
+  seconds (the worker's own limits still apply around it): past one, the reading stops,
+  what was read is kept and the file is ``partial``. An attachment larger than
+  :data:`MAX_ATTACHMENT_BYTES` is skipped (``partial``). Attachments are read in
+  :data:`CHUNK_BYTES` pieces; bodies and properties whole (libpff reads them so).
+- A file libpff cannot open, or without a readable folder tree, fails with a reason; items
+  or parts it cannot read are counted and make the file ``partial``
+  (``damaged PST: 2 items not read``). Reasons never quote the file's content.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import os
-import re
-import shutil
-import subprocess
-import tempfile
 import time
+import zlib
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from breachscope.childproc import dies_with_parent
-from breachscope.extract.outlook_items import item_units
+from breachscope.extract._pff_native import native
+from breachscope.extract.outlook_items import (
+    NAMEID_STORAGE,
+    NamedIds,
+    item_units,
+    named_property_ids,
+)
 from breachscope.extract.partial import PartialContent
 from breachscope.extract.units import EmbeddedFile, ExtractionError, RecordUnit, TextUnit
 
-#: Seconds one pffexport run may take (the worker's per-file limit still applies around it).
+#: Seconds the reading of one file may take (the worker's per-file limit still applies).
 PST_TIMEOUT = 1800.0
-#: Bytes and files an export may write at most.
-MAX_EXPORT_BYTES = 8 * 1024**3
-MAX_EXPORT_FILES = 500_000
-#: Seconds between two looks at the export's size.
-WATCH_INTERVAL = 0.5
+#: Bytes of members (bodies, headers, attachments) one file may give at most.
+MAX_TOTAL_BYTES = 8 * 1024**3
+#: Items (messages, contacts, attached messages...) one file may give at most.
+MAX_ITEMS = 500_000
+#: An attachment larger than this is skipped.
+MAX_ATTACHMENT_BYTES = 2 * 1024**3
+#: Nesting of folders and of attached messages followed at most (a hostile file may loop).
+MAX_FOLDER_DEPTH = 64
+MAX_EMBEDDING_DEPTH = 8
 CHUNK_BYTES = 1 << 20
-#: ItemValues.txt dumps larger than this are not parsed (a contact's is a few kilobytes).
-MAX_ITEM_VALUES_BYTES = 4 * 1024 * 1024
+#: Longest member name part kept (a folder or attachment name).
+MAX_NAME_CHARS = 200
 
-_ITEM_VALUES = "ItemValues.txt"
-_HEX_LINE = re.compile(r"^0x[0-9a-f]{8}: ")
+Units = Iterator[TextUnit | RecordUnit | EmbeddedFile]
 
+# Property ids (MS-OXPROPS).
+PID_MESSAGE_CLASS, PID_SUBJECT, PID_MESSAGE_FLAGS = 0x001A, 0x0037, 0x0E07
+PID_ATTACH_METHOD, PID_ATTACH_LONG_FILENAME = 0x3705, 0x3707
+PID_ATTACH_FILENAME, PID_DISPLAY_NAME = 0x3704, 0x3001
+PID_RECIPIENT_TYPE, PID_EMAIL_ADDRESS, PID_SMTP_ADDRESS = 0x0C15, 0x3003, 0x39FE
+ATTACH_EMBEDDED_MESSAGE = 5
+PT_STRING8, PT_UNICODE, PT_SYSTIME, PT_LONG = 0x001E, 0x001F, 0x0040, 0x0003
 
-def pffexport_path() -> str | None:
-    return shutil.which("pffexport")
+#: (label, property id) of OutlookHeaders.txt, after the class, flags and subject.
+_HEADERS = (
+    ("Conversation topic", 0x0070), ("Display name", PID_DISPLAY_NAME),
+    ("Sender name", 0x0C1A), ("Sender email address", 0x0C1F),
+    ("Sender SMTP address", 0x5D01), ("Sent representing name", 0x0042),
+    ("Sent representing email address", 0x0065), ("Received by name", 0x0040),
+    ("Received by email address", 0x0076), ("Display to", 0x0E04), ("Display cc", 0x0E03),
+    ("Display bcc", 0x0E02), ("Creation time", 0x3007), ("Client submit time", 0x0039),
+    ("Delivery time", 0x0E06), ("Modification time", 0x3008),
+)
+_FLAGS = ((0x1, "Read"), (0x2, "Unmodified"), (0x4, "Submit"), (0x8, "Unsent"),
+          (0x10, "Has attachments"), (0x20, "From me"), (0x40, "Associated"),
+          (0x80, "Resend"))
+_RECIPIENT_KINDS = {0: "Originator", 1: "To", 2: "CC", 3: "BCC"}
+#: Message class prefix → item kind, as pffexport names its folders.
+_KINDS = (("IPM.CONTACT", "Contact"), ("IPM.DISTLIST", "DistributionList"),
+          ("IPM.APPOINTMENT", "Appointment"), ("IPM.SCHEDULE.MEETING", "Meeting"),
+          ("IPM.TASK", "Task"), ("IPM.STICKYNOTE", "Note"), ("IPM.ACTIVITY", "Activity"),
+          ("IPM.DOCUMENT", "Document"), ("IPM.POST", "Post"))
+
+#: What libpff raises on a damaged structure (IOError is OSError); AttributeError when a
+#: damaged node is read as a bare item where a message was expected.
+_READ_ERRORS = (OSError, ValueError, TypeError, MemoryError, OverflowError, SystemError,
+                AttributeError, IndexError)
 
 
 class _Stopped(Exception):
-    """The export went past a limit; the message is the reason."""
+    """A limit was passed; the message is the reason."""
 
 
-def _export_size(root: Path) -> tuple[int, int]:
-    size = files = 0
-    for folder, _dirs, names in os.walk(root):
-        for name in names:
-            files += 1
-            try:
-                size += os.lstat(os.path.join(folder, name)).st_size
-            except OSError:
-                continue
-    return size, files
+@dataclass
+class _State:
+    """What a reading has given so far, against the limits."""
+
+    named: NamedIds = field(default_factory=dict)
+    started: float = field(default_factory=time.monotonic)
+    items: int = 0
+    total: int = 0
+    unreadable: int = 0
+    too_large: int = 0
+    too_deep: int = 0
+    no_recovery: bool = False
+
+    def item(self) -> None:
+        self.items += 1
+        if self.items > MAX_ITEMS:
+            raise _Stopped(f"more than {MAX_ITEMS} items")
+        if time.monotonic() - self.started > PST_TIMEOUT:
+            raise _Stopped(f"PST time limit exceeded ({PST_TIMEOUT:g} s)")
+
+    def spend(self, size: int) -> None:
+        self.total += size
+        if self.total > MAX_TOTAL_BYTES:
+            raise _Stopped(f"members larger than {MAX_TOTAL_BYTES >> 20} MiB in all")
 
 
-def _run(args: list[str], cwd: Path, watch: Path, log: Path) -> int:
-    """Run pffexport, watching the export's size; its exit status. Its messages go to
-    ``log``. Raises :class:`_Stopped` past a limit, after killing it."""
-    env = dict(os.environ)
-    env["LC_ALL"] = "C.UTF-8"
-    started = time.monotonic()
-    with log.open("ab") as output:
-        fds = tuple(int(a.rsplit("/", 1)[1]) for a in args if a.startswith("/proc/self/fd/"))
-        process = subprocess.Popen(dies_with_parent(args), cwd=cwd, env=env,
-                                   stdin=subprocess.DEVNULL,
-                                   stdout=output, stderr=output, pass_fds=fds)
-    try:
-        while True:
-            try:
-                return process.wait(timeout=WATCH_INTERVAL)
-            except subprocess.TimeoutExpired:
-                pass
-            if time.monotonic() - started > PST_TIMEOUT:
-                raise _Stopped(f"pffexport time limit exceeded ({PST_TIMEOUT:g} s)")
-            size, files = _export_size(watch)
-            if size > MAX_EXPORT_BYTES:
-                raise _Stopped(f"export larger than {MAX_EXPORT_BYTES >> 20} MiB")
-            if files > MAX_EXPORT_FILES:
-                raise _Stopped(f"export of more than {MAX_EXPORT_FILES} files")
-    finally:  # a limit, or the worker's own time limit interrupting the wait
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+# ---------------------------------------------------------------- properties
 
 
-def _failures(log: Path) -> int:
-    """How many items pffexport said it could not export (``Unable to ...`` lines)."""
-    count = 0
-    try:
-        with log.open("rb") as handle:
-            for line in handle:
-                count += line.startswith(b"Unable to ")
-    except OSError:
-        return 0
-    return count
-
-
-def _slices(path: Path) -> Callable[[], Iterator[bytes]]:
-    def chunks() -> Iterator[bytes]:
-        with path.open("rb") as handle:
-            while block := handle.read(CHUNK_BYTES):
-                yield block
-
-    return chunks
-
-
-# ---------------------------------------------------------------- ItemValues.txt
-
-
-def parse_item_values(text: str) -> dict[int, tuple[int, bytes]]:
-    """``{property id: (value type, bytes)}`` of the first set of a pffexport ``-d`` dump
-    (an item's own properties)."""
+def _entries(record_set: Any) -> dict[int, tuple[int, bytes]]:
+    """``{property id: (value type, bytes)}`` of one record set (the first value of an id
+    wins; an entry libpff cannot read is left out)."""
     out: dict[int, tuple[int, bytes]] = {}
-    entry: int | None = None
-    kind = 0
-    data = bytearray()
-    in_value = False
-
-    def close() -> None:
-        if entry is not None and entry not in out:
-            out[entry] = (kind, bytes(data))
-
-    for line in text.splitlines():
-        if line.startswith("Set:") and line.split()[-1] != "0":
-            break  # the following sets are table rows, not the item
-        if line.startswith("Entry type:"):
-            close()
-            entry, data, in_value = int(line.split()[-1], 16) & 0xFFFF, bytearray(), False
-        elif line.startswith("Value type:"):
-            kind = int(line.split()[-1], 16)
-        elif line.startswith("Value:"):
-            in_value = True
-        elif in_value and _HEX_LINE.match(line):
-            data += bytes.fromhex("".join(line[12:61].split()))
-        elif not line.strip():
-            in_value = False
-    close()
+    try:
+        count = record_set.number_of_entries
+    except _READ_ERRORS:
+        return out
+    for index in range(count or 0):
+        try:
+            entry = record_set.get_entry(index)
+            pid, kind, data = entry.entry_type, entry.value_type, entry.data
+        except _READ_ERRORS:
+            continue
+        if pid is not None and pid not in out:
+            out[pid & 0xFFFF] = (kind or 0, bytes(data or b""))
     return out
 
 
-class _DumpedProperties:
-    """The reads :mod:`breachscope.extract.outlook_items` makes, over a parsed dump."""
+def _properties(item: Any) -> dict[int, tuple[int, bytes]]:
+    """The item's own properties (its first record set)."""
+    try:
+        if not item.number_of_record_sets:
+            return {}
+        return _entries(item.get_record_set(0))
+    except _READ_ERRORS:
+        return {}
+
+
+def _string(kind: int, data: bytes) -> str | None:
+    if kind == PT_UNICODE:
+        return data.decode("utf-16-le", "replace").rstrip("\x00")
+    if kind == PT_STRING8:
+        return data.decode("cp1252", "replace").rstrip("\x00")
+    return None
+
+
+def _date(kind: int, data: bytes) -> dt.datetime | None:
+    if kind != PT_SYSTIME or len(data) != 8:
+        return None
+    try:
+        return dt.datetime(1601, 1, 1) + dt.timedelta(
+            microseconds=int.from_bytes(data, "little") // 10)
+    except OverflowError:
+        return None
+
+
+class Properties:
+    """The reads :mod:`breachscope.extract.outlook_items` makes (``str_prop_value``,
+    ``date_prop_value``), over an item's record entries."""
 
     def __init__(self, values: dict[int, tuple[int, bytes]]) -> None:
         self.values = values
 
     def str_prop_value(self, pid: int) -> str | None:
-        kind, data = self.values.get(pid, (0, b""))
-        if kind == 0x001F:
-            return data.decode("utf-16-le", "replace").rstrip("\x00")
-        if kind == 0x001E:
-            return data.decode("cp1252", "replace").rstrip("\x00")
-        return None
+        return _string(*self.values.get(pid, (0, b"")))
 
     def date_prop_value(self, pid: int) -> dt.datetime | None:
+        return _date(*self.values.get(pid, (0, b"")))
+
+    def int_value(self, pid: int) -> int | None:
         kind, data = self.values.get(pid, (0, b""))
-        if kind != 0x0040 or len(data) != 8:
-            return None
-        ticks = int.from_bytes(data, "little")
-        try:
-            return dt.datetime(1601, 1, 1) + dt.timedelta(microseconds=ticks // 10)
-        except OverflowError:
-            return None
+        return int.from_bytes(data[:4], "little") if kind == PT_LONG and len(data) >= 4 else None
 
 
-class _DumpedItem:
-    def __init__(self, values: dict[int, tuple[int, bytes]]) -> None:
-        self.properties = _DumpedProperties(values)
+class _PropertyItem:
+    def __init__(self, properties: Properties) -> None:
+        self.properties = properties
 
 
-def _contact_units(dump: Path, item: str) -> Iterator[RecordUnit | TextUnit]:
+class _Stream:
+    def __init__(self, name: str, data: bytes) -> None:
+        self.name, self.bytes_ = name, data
+
+
+class _Storage:
+    def __init__(self, name: str, streams: list[_Stream]) -> None:
+        self.name, self.streams = name, streams
+
+
+class _Root:
+    """A ``.msg`` root storage as :func:`named_property_ids` reads it."""
+
+    def __init__(self, storages: list[_Storage]) -> None:
+        self.storages = storages
+
+
+def _named_ids(pff: Any) -> NamedIds:
+    """The file's named-property map: node 0x61 holds the GUID (``0x0002``) and entry
+    (``0x0003``) streams a ``.msg`` keeps in its ``__nameid`` storage (MS-PST 2.4.7), read by
+    :func:`named_property_ids` (pypff reads the map but gives no access to its entries)."""
     try:
-        if dump.stat().st_size > MAX_ITEM_VALUES_BYTES:
-            return
-        values = parse_item_values(dump.read_text("utf-8", errors="replace"))
-    except (OSError, ValueError):
-        return
-    for unit in item_units(_DumpedItem(values), {}):
-        unit.name = f"{item}, {unit.name}"
-        yield unit
+        node = pff.get_name_to_id_map()
+    except _READ_ERRORS:
+        return {}
+    if node is None:
+        return {}
+    values = _properties(node)
+    streams = [_Stream(f"__substg1.0_{pid:04X}0102", values[pid][1])
+               for pid in (0x0002, 0x0003) if pid in values]
+    return named_property_ids(_Root([_Storage(NAMEID_STORAGE, streams)]))
+
+
+# ---------------------------------------------------------------- names
+
+
+def _clean(name: str | None, fallback: str) -> str:
+    """A name part that cannot split or climb a member path (a hostile folder may be named
+    ``../x`` or ``a/b``) and holds no control character."""
+    text = "".join(c if c.isprintable() else "_" for c in (name or "")).strip()
+    text = text.replace("/", "_").replace("\\", "_")[:MAX_NAME_CHARS]
+    return fallback if text in ("", ".", "..") else text
+
+
+def _unique(name: str, used: set[str]) -> str:
+    """``name``, or ``name (2)``... when a sibling already has it (two folders of the same
+    name must not merge their items' members)."""
+    candidate, rank = name, 1
+    while candidate.casefold() in used:
+        rank += 1
+        candidate = f"{name} ({rank})"
+    used.add(candidate.casefold())
+    return candidate
+
+
+def _kind(message_class: str) -> str:
+    upper = message_class.upper()
+    return next((kind for prefix, kind in _KINDS if upper.startswith(prefix)), "Message")
 
 
 # ---------------------------------------------------------------- members
 
 
-def _members(root: Path, prefix: str) -> Iterator[TextUnit | RecordUnit | EmbeddedFile]:
-    """The exported files under ``root`` as members (sorted, the dumps read as contact
-    records instead), never leaving ``root``."""
-    base = root.resolve()
-    for folder, dirs, names in os.walk(root):
-        dirs.sort()
-        here = Path(folder)
-        for name in sorted(names):
-            path = here / name
-            if path.is_symlink() or not path.resolve().is_relative_to(base):
-                continue
-            relative = path.relative_to(root).as_posix()
-            if name == _ITEM_VALUES:
-                item = here.relative_to(root).as_posix()
-                if here.name.startswith(("Contact", "DistributionList")):
-                    yield from _contact_units(path, f"{prefix}{item}")
-                continue
-            yield EmbeddedFile(prefix + relative, _slices(path))
+def _bytes_member(name: str, data: bytes, state: _State) -> EmbeddedFile:
+    state.spend(len(data))
+
+    def chunks() -> Iterator[bytes]:
+        for at in range(0, len(data), CHUNK_BYTES):
+            yield data[at : at + CHUNK_BYTES]
+
+    return EmbeddedFile(name, chunks)
 
 
-def partition_pst(path: Path) -> Iterator[TextUnit | RecordUnit | EmbeddedFile]:
-    """Every item of a PST/OST file (see the module docstring)."""
-    binary = pffexport_path()
-    if binary is None:
-        raise ExtractionError("PST unavailable: pffexport is not installed (Debian pff-tools)")
-    # An in-memory file (/proc/self/fd/N) is passed on as it is, with its descriptor (_run).
-    source = Path(path) if str(path).startswith("/proc/self/fd/") else Path(path).resolve()
-    with tempfile.TemporaryDirectory(prefix="breachscope-pst-") as work:
-        work_dir = Path(work)
-        target = work_dir / "pst"
-        log = work_dir / "pffexport.log"
-        stopped: str | None = None
+def _attachment_chunks(attachment: Any, size: int) -> Callable[[], Iterator[bytes]]:
+    """The attachment's bytes, read with libpff in pieces, never more than ``size``."""
+
+    def chunks() -> Iterator[bytes]:
+        attachment.seek_offset(0, 0)
+        left = size
+        while left > 0:
+            block = attachment.read_buffer(min(CHUNK_BYTES, left))
+            if not block:
+                return
+            left -= len(block)
+            yield bytes(block)
+
+    return chunks
+
+
+def _headers(props: Properties, message_class: str) -> str:
+    lines = [f"Message class:\t\t\t\t{message_class}"]
+    flags = props.int_value(PID_MESSAGE_FLAGS)
+    if flags is not None:
+        names = ", ".join(label for bit, label in _FLAGS if flags & bit)
+        lines.append(f"Flags:\t\t\t\t\t0x{flags:08x}" + (f" ({names})" if names else ""))
+    for label, pid in (("Subject", PID_SUBJECT), *_HEADERS):
+        kind, data = props.values.get(pid, (0, b""))
+        value = _string(kind, data)
+        if value is None and (when := _date(kind, data)) is not None:
+            value = when.strftime("%Y-%m-%d %H:%M:%S UTC")
+        if value and value.strip():
+            lines.append(f"{label}:\t\t\t\t{' '.join(value.split())}")
+    return "Message:\n" + "\n".join(lines) + "\n"
+
+
+def _recipients(item: Any) -> str:
+    """Recipients.txt: each recipient's display name, type and addresses."""
+    try:
+        table = item.recipients
+        count = table.number_of_record_sets if table is not None else 0
+    except _READ_ERRORS:
+        return ""
+    blocks = []
+    for index in range(count or 0):
         try:
-            status = _run([binary, "-q", "-d", "-f", "text", "-m", "items", "-t", str(target),
-                           str(source)], work_dir, work_dir, log)
-        except _Stopped as exc:
-            stopped, status = str(exc), 0
-        exported = target.with_name("pst.export")
-        if not exported.is_dir():
-            if stopped:
-                raise ExtractionError(stopped)
-            raise ExtractionError(f"pffexport cannot read the file (exit status {status}): "
-                                  "damaged PST, no folder read")
-        yield from _members(exported, "")
-        shutil.rmtree(exported, ignore_errors=True)
-        failures = _failures(log)
-        if stopped is None and status != 0:
-            stopped = f"pffexport stopped with an error (exit status {status})"
-        elif stopped is None and failures:
-            stopped = f"damaged PST: pffexport could not export {failures} items"
-        if stopped is None:
+            props = Properties(_entries(table.get_record_set(index)))
+        except _READ_ERRORS:
+            continue
+        lines = [f"Recipient {index + 1}:"]
+        kind = props.int_value(PID_RECIPIENT_TYPE)
+        if kind is not None:
+            lines.append(f"Recipient type:\t\t\t{_RECIPIENT_KINDS.get(kind & 0xF, 'Unknown')}")
+        for label, pid in (("Display name", PID_DISPLAY_NAME), ("Email address",
+                           PID_EMAIL_ADDRESS), ("SMTP address", PID_SMTP_ADDRESS)):
+            if value := props.str_prop_value(pid):
+                lines.append(f"{label}:\t\t\t{' '.join(value.split())}")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + "\n" if blocks else ""
+
+
+def _body(item: Any) -> tuple[str, bytes] | None:
+    """(member file name, bytes) of the best body: plain text, else HTML, else RTF."""
+    for name, read in (("Message.txt", lambda: item.plain_text_body),
+                       ("Message.html", lambda: item.html_body),
+                       ("Message.rtf", lambda: item.rtf_body)):
+        try:
+            data = read()
+        except _READ_ERRORS:
+            continue
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        data = bytes(data or b"").rstrip(b"\x00")
+        if data.strip():
+            return name, data
+    return None
+
+
+def _attachments(item: Any, base: str, state: _State, depth: int) -> Units:
+    try:
+        count = item.number_of_attachments
+    except _READ_ERRORS:
+        return
+    used: set[str] = set()
+    for index in range(count or 0):
+        try:
+            attachment = item.get_attachment(index)
+            props = Properties(_properties(attachment))
+        except _READ_ERRORS:
+            state.unreadable += 1
+            continue
+        if props.int_value(PID_ATTACH_METHOD) == ATTACH_EMBEDDED_MESSAGE:
+            engine = native()
             try:
-                _run([binary, "-q", "-d", "-f", "text", "-m", "recovered", "-t", str(target),
-                      str(source)], work_dir, work_dir, log)
-            except _Stopped as exc:
-                stopped = f"recovering deleted items: {exc}"
-            for suffix in ("recovered", "orphans"):
-                folder = target.with_name(f"pst.{suffix}")
-                if folder.is_dir():
-                    yield from _members(folder, f"{suffix}/")
-        if stopped:
-            raise PartialContent(stopped)
+                embedded = engine.attached_item(attachment) if engine else None
+            except _READ_ERRORS:
+                embedded = None
+            if embedded is None:
+                state.unreadable += 1
+            elif depth < MAX_EMBEDDING_DEPTH:
+                name = _unique(f"{index + 1}_Message", used)
+                yield from _item(embedded, f"{base}/Attachments/{name}", state, depth + 1)
+            else:
+                state.too_deep += 1
+            continue
+        try:
+            filename = attachment.long_filename
+        except _READ_ERRORS:
+            filename = None
+        filename = (filename or props.str_prop_value(PID_ATTACH_LONG_FILENAME)
+                    or props.str_prop_value(PID_ATTACH_FILENAME)
+                    or props.str_prop_value(PID_DISPLAY_NAME))
+        name = _unique(f"{index + 1}_{_clean(filename, 'Attachment')}", used)
+        try:
+            size = attachment.size or 0
+        except _READ_ERRORS:
+            state.unreadable += 1
+            continue
+        if size > MAX_ATTACHMENT_BYTES:
+            state.too_large += 1
+            continue
+        state.spend(size)
+        yield EmbeddedFile(f"{base}/Attachments/{name}", _attachment_chunks(attachment, size))
+
+
+def _item(item: Any, base: str, state: _State, depth: int = 0) -> Units:
+    """Members and units of one item (a message, a contact, an attached message...)."""
+    state.item()
+    props = Properties(_properties(item))
+    if not props.values:
+        state.unreadable += 1
+        return
+    message_class = props.str_prop_value(PID_MESSAGE_CLASS) or "IPM.Note"
+    yield _bytes_member(f"{base}/OutlookHeaders.txt",
+                        _headers(props, message_class).encode("utf-8"), state)
+    try:
+        transport = item.transport_headers
+    except _READ_ERRORS:
+        transport = None
+    if transport and transport.strip():
+        yield _bytes_member(f"{base}/InternetHeaders.txt", transport.encode("utf-8"), state)
+    if recipients := _recipients(item):
+        yield _bytes_member(f"{base}/Recipients.txt", recipients.encode("utf-8"), state)
+    if body := _body(item):
+        yield _bytes_member(f"{base}/{body[0]}", body[1], state)
+    for unit in item_units(_PropertyItem(props), state.named):
+        unit.name = f"{base}, {unit.name}"
+        yield unit
+    yield from _attachments(item, base, state, depth)
+
+
+def _folder(folder: Any, prefix: str, state: _State, depth: int) -> Units:
+    """The items of ``folder`` then its sub-folders, recursively."""
+    try:
+        messages = folder.number_of_sub_messages or 0
+    except _READ_ERRORS:
+        state.unreadable += 1
+        messages = 0
+    for index in range(messages):
+        try:
+            item = folder.get_sub_message(index)
+        except _READ_ERRORS:
+            state.unreadable += 1
+            continue
+        kind = _kind(Properties(_properties(item)).str_prop_value(PID_MESSAGE_CLASS) or "")
+        yield from _item(item, f"{prefix}{kind}{index + 1:05d}", state)
+    if depth >= MAX_FOLDER_DEPTH:
+        return
+    try:
+        folders = folder.number_of_sub_folders or 0
+    except _READ_ERRORS:
+        state.unreadable += 1
+        folders = 0
+    used: set[str] = set()
+    for index in range(folders):
+        try:
+            sub = folder.get_sub_folder(index)
+            name = sub.name
+        except _READ_ERRORS:
+            state.unreadable += 1
+            continue
+        name = _unique(_clean(name, f"Folder{index + 1:05d}"), used)
+        yield from _folder(sub, f"{prefix}{name}/", state, depth + 1)
+
+
+def _orphans(pff: Any, state: _State) -> Units:
+    import pypff
+
+    try:
+        count = pff.number_of_orphan_items or 0
+    except _READ_ERRORS:
+        return
+    for index in range(count):
+        try:
+            item = pff.get_orphan_item(index)
+        except _READ_ERRORS:
+            state.unreadable += 1
+            continue
+        if item is None or isinstance(item, pypff.folder):
+            continue  # an orphan folder: its items are orphans of their own
+        kind = _kind(Properties(_properties(item)).str_prop_value(PID_MESSAGE_CLASS) or "")
+        yield from _item(item, f"orphans/{kind}{index + 1:05d}", state)
+
+
+def _declared_size(path: Path) -> tuple[int, int] | None:
+    """(the size the header declares, ``ibFileEof``; the file's size), read to say why a
+    file cannot be opened (MS-PST 2.2.2.6: Unicode from version 23, ANSI before)."""
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(200)
+            actual = handle.seek(0, 2)
+            handle.seek(8)
+            covered = handle.read(471)
+    except OSError:
+        return None
+    if len(header) < 200 or header[:4] != b"!BDN":
+        return None
+    # dwCRCPartial: the PST's CRC-32 (no initial or final inversion) of bytes 8 to 479.
+    if zlib.crc32(covered, 0xFFFFFFFF) ^ 0xFFFFFFFF != int.from_bytes(header[4:8], "little"):
+        return None  # not a header at all: the sizes it would give mean nothing
+    version = int.from_bytes(header[10:12], "little")
+    at, width = (184, 8) if version >= 23 else (172, 4)
+    return int.from_bytes(header[at : at + width], "little"), actual
+
+
+def _recovered(pff: Any, state: _State) -> Units:
+    """Deleted items found by libpff's recovery, under ``recovered/``."""
+    engine = native()
+    if engine is None:
+        state.no_recovery = True
+        return
+    try:
+        for index, item in enumerate(engine.recovered_items(pff)):
+            if item is None:
+                state.unreadable += 1
+                continue
+            if isinstance(item, engine.pypff.folder):
+                continue  # a deleted folder: its deleted items are recovered of their own
+            kind = _kind(Properties(_properties(item)).str_prop_value(PID_MESSAGE_CLASS) or "")
+            yield from _item(item, f"recovered/{kind}{index + 1:05d}", state)
+    except _READ_ERRORS:
+        state.unreadable += 1
+
+
+def _open(path: Path) -> Any:
+    import pypff
+
+    pff = pypff.file()
+    try:
+        pff.open(str(path))
+    except _READ_ERRORS:
+        sizes = _declared_size(path)
+        if sizes and sizes[1] < sizes[0]:
+            raise ExtractionError(f"truncated PST: {sizes[1]} of the {sizes[0]} bytes its "
+                                  "header declares, index B-trees unreadable") from None
+        raise ExtractionError("damaged PST: libpff cannot open the file (header or index "
+                              "B-trees unreadable)") from None
+    return pff
+
+
+def partition_pst(path: Path) -> Units:
+    """Every item of a PST/OST file (see the module docstring)."""
+    # An in-memory file (/proc/self/fd/N) is opened by that path as it is.
+    source = Path(path) if str(path).startswith("/proc/self/fd/") else Path(path).resolve()
+    pff = _open(source)
+    state = _State()
+    stopped: str | None = None
+    try:
+        state.named = _named_ids(pff)
+        try:
+            root = pff.get_root_folder()
+        except _READ_ERRORS:
+            root = None
+        if root is None:
+            raise ExtractionError("damaged PST: no root folder (the folder tree is unreadable)")
+        try:
+            yield from _folder(root, "", state, 0)
+            yield from _orphans(pff, state)
+            yield from _recovered(pff, state)
+        except _Stopped as exc:
+            stopped = str(exc)
+    finally:
+        with contextlib.suppress(*_READ_ERRORS):
+            pff.close()
+    reasons = [stopped] if stopped else []
+    if state.unreadable:
+        reasons.append(f"damaged PST: {state.unreadable} items or parts not read")
+    if state.too_deep:
+        reasons.append(f"{state.too_deep} attached messages nested deeper than "
+                       f"{MAX_EMBEDDING_DEPTH} levels skipped")
+    if state.no_recovery:
+        reasons.append("deleted items not looked for (libpff's recovery unavailable)")
+    if state.too_large:
+        reasons.append(f"{state.too_large} attachments larger than "
+                       f"{MAX_ATTACHMENT_BYTES >> 20} MiB skipped")
+    if reasons:
+        raise PartialContent("; ".join(reasons))
