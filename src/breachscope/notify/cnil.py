@@ -15,6 +15,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jsonschema
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -98,10 +99,29 @@ def _dates(org: Organisation, now: dt.datetime) -> dict[str, Any]:
             else incident.date().isoformat()
     if discovery is not None:
         dates["discovery"] = discovery.isoformat(timespec="minutes")
-        deadline = discovery + DEADLINE
+        deadline = deadline_72h(discovery)
         dates["deadline_72h"] = deadline.isoformat(timespec="minutes")
         dates["deadline_passed"] = now > deadline
     return dates
+
+
+def _now_paris() -> dt.datetime:
+    """Now as a French wall-clock time (the dates of the organisation file are French)."""
+    try:
+        return dt.datetime.now(ZoneInfo("Europe/Paris")).replace(tzinfo=None, microsecond=0)
+    except ZoneInfoNotFoundError:
+        return dt.datetime.now().replace(microsecond=0)
+
+
+def deadline_72h(discovery: dt.datetime) -> dt.datetime:
+    """72 elapsed hours after ``discovery`` (a French wall-clock time), as a French wall-clock
+    time: across a daylight-saving change that is 71 or 73 hours on the clock, not 3 days."""
+    try:
+        paris = ZoneInfo("Europe/Paris")
+    except ZoneInfoNotFoundError:  # no time-zone database: wall-clock arithmetic
+        return discovery + DEADLINE
+    start = discovery.replace(tzinfo=paris).astimezone(dt.UTC)
+    return (start + DEADLINE).astimezone(paris).replace(tzinfo=None)
 
 
 def _consequences(facts: dict[str, Any], lang: str) -> list[dict[str, str]]:
@@ -222,7 +242,7 @@ def build_cnil(facts: dict[str, Any], org: Organisation, *, complementary: bool,
                previous: dict[str, Any] | None = None,
                now: dt.datetime | None = None) -> dict[str, Any]:
     """The CNIL notification as JSON (the keys of the online form; see docs/notification.md)."""
-    now = now or dt.datetime.now()
+    now = now or _now_paris()
     people = facts["people"]
     minors = people["minors"]
     dates = _dates(org, now)
@@ -313,7 +333,7 @@ def build_cnil(facts: dict[str, Any], org: Organisation, *, complementary: bool,
 def build_ars(facts: dict[str, Any], org: Organisation, *, complementary: bool, lang: str,
               now: dt.datetime | None = None) -> dict[str, Any]:
     """The ARS / CERT Santé declaration of a serious information-system incident as JSON."""
-    now = now or dt.datetime.now()
+    now = now or _now_paris()
     people = facts["people"]
     dates = _dates(org, now)
     doc: dict[str, Any] = _header(ARS_NAME, lang, now, facts)
@@ -395,7 +415,7 @@ def write_drafts(case: Case, output: Path, org: Organisation, *, complementary: 
     if lang not in tx.MARKER:
         raise ValueError(f"unknown language {lang!r}")
     facts = gather_facts(case)
-    now = dt.datetime.now()
+    now = _now_paris()
     previous = _previous(output / f"{CNIL_NAME}.json") if complementary else None
     docs = [
         (CNIL_NAME, build_cnil(facts, org, complementary=complementary, lang=lang,

@@ -138,8 +138,8 @@ def cnil_view(doc: dict[str, Any]) -> dict[str, Any]:
         late = dates["deadline_passed"] and not complementary
         deadline_rows.append(_row(
             t("Échéance des 72 heures", "72-hour deadline"),
-            fmt_when(dates["deadline_72h"], lang) + (
-                t(" (dépassée à la date de ce brouillon)", " (passed when this draft was made)")
+            fmt_when(dates["deadline_72h"], lang) + t(" (heure de Paris)", " (Paris time)") + (
+                t(", dépassée à la date de ce brouillon", ", passed when this draft was made")
                 if late else "")))
         if late:
             deadline_rows.append(_row(t("Motifs du retard", "Reasons for the delay"),
