@@ -164,18 +164,20 @@ def select_people(case: Case, min_severity: str, everyone: bool) -> Selection:
 
 
 def _identifiers(nir: str | None, phones: list[str], emails: list[str],
-                 ibans: list[str], staff: bool) -> list[str]:
+                 ibans: list[str], variant: str) -> list[str]:
+    """The identifiers in the files, masked, in the letter's words: ``votre`` for the
+    person, ``son`` in a letter to a minor's legal representatives."""
+    your = "son" if variant == "minor" else "votre"
     out = []
     if nir:
-        out.append(f"votre numéro de sécurité sociale (se terminant par {nir[-2:]})")
+        out.append(f"{your} numéro de sécurité sociale (se terminant par {nir[-2:]})")
     for phone in phones:
-        kind = "un numéro de téléphone" if staff else "votre numéro de téléphone"
         digits = re.sub(r"\D", "", phone)
-        out.append(f"{kind} (se terminant par {digits[-2:]})")
+        out.append(f"un numéro de téléphone (se terminant par {digits[-2:]})")
     for email in emails:
-        out.append(f"votre adresse électronique ({mask_email(email)})")
+        out.append(f"une adresse électronique ({mask_email(email)})")
     for iban in ibans:
-        out.append(f"vos coordonnées bancaires (IBAN se terminant par {iban[-4:]})")
+        out.append(f"des coordonnées bancaires (IBAN se terminant par {iban[-4:]})")
     return out
 
 
@@ -232,7 +234,7 @@ def gather(case: Case, person_id: str, today: date) -> PersonFacts:
         person_id=person_id, role=role, variant=variant, severity=severity_key(answer.severity),
         last_name=last or "", first_name=first or "", civility=civility, minor=minor,
         categories=answer.categories,
-        identifiers=_identifiers(nir, phones or [], emails or [], ibans, role == "STAFF"),
+        identifiers=_identifiers(nir, phones or [], emails or [], ibans, variant),
         documents=documents, n_files=answer.n_files,
         visit_dates=[french_date(d) for d in answer.visit_dates],
         care_units=_care_units(case, person_id) if role != "STAFF" else [],
