@@ -13,6 +13,7 @@ import datetime as dt
 import io
 import ipaddress
 import logging
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -521,14 +522,21 @@ def run_server(
     check_host(host, allow_remote=allow_remote)
     with Case(case_dir, create=False, key=key) as case:
         app = create_app(case, allow_remote=allow_remote)
+        # bound here, before the URL is printed: a port in use fails before any token is
+        # shown, and ``--port 0`` takes a free port that the URL then names
+        try:
+            family = socket.AF_INET6 if ":" in host else socket.AF_INET
+            sock = socket.create_server((host.strip("[]"), port), family=family)
+        except OSError as exc:
+            raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+        port = sock.getsockname()[1]
         token = app.state.review.sessions.token
         shown = f"[{host}]" if ":" in host else host
         echo(f"breachscope review of {case_dir}: open http://{shown}:{port}/?token={token}")
         echo("(the address holds this run's access token: do not share it; Ctrl+C stops)")
-        config = uvicorn.Config(app, host=host, port=port, access_log=False,
-                                log_level="warning", server_header=False,
-                                date_header=False, lifespan="off")
+        config = uvicorn.Config(app, access_log=False, log_level="warning",
+                                server_header=False, date_header=False, lifespan="off")
         try:
-            uvicorn.Server(config).run()
-        except OSError as exc:  # port in use
-            raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+            uvicorn.Server(config).run(sockets=[sock])
+        finally:
+            sock.close()
