@@ -32,6 +32,7 @@ from breachscope.offline import forbid_network
 from breachscope.relate.attach import relate_case
 from breachscope.resolve.people import linkage_method, rebuild_people
 from breachscope.results import SEALED_SUFFIX, new_results_key, read_sealed
+from breachscope.review.apply import apply_structure, suppress_false_positives
 from breachscope.settings import ScanSettings
 from breachscope.worker import (
     EXIT_RECYCLE,
@@ -304,7 +305,11 @@ def scan(
         # Re-resolve when records changed, or when the people were made with another method
         # (a case resolved by an earlier version, or BREACHSCOPE_LINKAGE set for this run).
         if case.people_stale() or (resolved_with and resolved_with[0] != linkage_method(case)):
+            # the reviewers' decisions (breachscope.review.apply) around resolution; roles
+            # and sensitive flags they set are applied inside assess_case
+            suppress_false_positives(case)
             rebuild_people(case)
+            apply_structure(case)
             relate_case(case)
             assess_case(case)
             case.set_people_stale(False)

@@ -221,6 +221,9 @@ def assess_people(case: Case) -> None:
     db = case.db
     install_severity_macros(db)
     build_sensitive_evidence(case)
+    from breachscope.review.apply import apply_sensitive_decisions
+
+    apply_sensitive_decisions(case)  # reviewers' confirmed and cleared flags (docs/review.md)
     # A staff member's unit and dates are the workplace's, unless the row says patient.
     staff = ("(role_hint IS NOT DISTINCT FROM 'STAFF' OR (p.role = 'STAFF' "
              "AND role_hint IS DISTINCT FROM 'PATIENT'))")
@@ -316,6 +319,9 @@ def assess_case(case: Case) -> None:
 
     find_unit_tables(case)
     resolve_unit_values(case)
+    from breachscope.review.apply import apply_role_decisions
+
     assess_roles(case)
+    apply_role_decisions(case)  # roles set by reviewers (docs/review.md)
     assess_people(case)
     assess_documents(case)
