@@ -329,3 +329,33 @@ def test_no_identifier_of_the_truth_in_any_draft(case, cli, tmp_path):
     for path in files:
         found = _leaks(path.read_text(encoding="utf-8"), values, names)
         assert not found, f"{path.name}: {len(found)} identifier(s) of the truth"
+
+
+def test_complementary_after_a_second_wave(demo_leak, cli, tmp_path):
+    """A first wave scanned and notified, a second wave scanned into the same case: the
+    complementary draft compares with the initial one and describes the last wave."""
+    import shutil
+
+    leak, _truth = demo_leak
+    dump = tmp_path / "dump"
+    for rel in ("exports/admissions_2023.csv", "rh/annuaire_personnel.csv"):
+        (dump / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(leak / "leak" / rel, dump / rel)
+    case_dir, out = tmp_path / "case", tmp_path / "out"
+    assert cli("scan", dump, "--case", case_dir, "--workers", "1").exit_code == 0
+    first = drafts(cli, case_dir, out)["cnil-notification.json"]
+    assert first["nature"]["waves"] == 1 and first["nature"]["last_wave"] is None
+    shutil.copy(leak / "leak" / "exports/patients_nir.xlsx", dump / "exports/patients_nir.xlsx")
+    assert cli("scan", dump, "--case", case_dir, "--workers", "1").exit_code == 0
+    texts = drafts(cli, case_dir, out, "--complementary")
+    doc = texts["cnil-notification.json"]
+    assert doc["nature"]["waves"] == 2
+    assert doc["nature"]["last_wave"]["files"] == 1
+    assert doc["nature"]["last_wave"]["files_before"] == 2
+    assert doc["since_previous"]["files"] == {"previous": 2, "current": 3, "change": 1}
+    assert doc["since_previous"]["people"]["previous"] == first["people"]["total"]
+    with Case(case_dir, create=False) as store:
+        total = store.db.execute("SELECT count(*) FROM people").fetchone()[0]
+    assert doc["since_previous"]["people"]["current"] == total == doc["people"]["total"]
+    assert "**Dernière vague** : 1 fichier(s) nouveau(x) (2 auparavant)" in \
+        texts["cnil-notification.md"]

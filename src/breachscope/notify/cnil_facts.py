@@ -28,27 +28,29 @@ def _int(value: Any) -> int:
 
 
 def _minors(case: Case, people: dict[str, Any]) -> dict[str, int]:
-    """People under 18 by role: the summary's ``people.minors`` when the report has it (an int
-    or a by-role mapping), else the same rule as the severity (a birth date less than 18 years
+    """People under 18 by role: the summary's ``people.minors_by_role`` (the report's count,
+    on today's date), else the same rule computed here (a birth date less than 18 years
     before today)."""
-    given = people.get("minors")
-    if isinstance(given, dict):
-        by_role = given.get("by_role", given)
-        if isinstance(by_role, dict) and all(isinstance(v, int) for v in by_role.values()):
-            return {str(k): int(v) for k, v in by_role.items()}
+    given = people.get("minors_by_role")
+    if isinstance(given, dict) and all(isinstance(v, int) for v in given.values()):
+        return {str(k): int(v) for k, v in given.items()}
     rows = case.db.execute(
         "SELECT role, count(*) FROM people "
         "WHERE TRY_CAST(birth_date AS DATE) > current_date - INTERVAL 18 YEAR "
+        "AND TRY_CAST(birth_date AS DATE) <= current_date "
         "GROUP BY 1 ORDER BY 1").fetchall()
     return {str(r): int(n) for r, n in rows}
 
 
 def _period(case: Case, summary: dict[str, Any]) -> dict[str, str] | None:
-    """First and last care date the leaked data covers (the summary's ``period`` when the
-    report has it, else the visit dates of the records that read as dates)."""
-    given = summary.get("period")
-    if isinstance(given, dict) and given.get("first") and given.get("last"):
-        return {"first": str(given["first"]), "last": str(given["last"])}
+    """First and last care date the leaked data covers: the summary's ``period`` (records'
+    visit dates and the documents' visit dates), else the records' visit dates that read as
+    dates."""
+    if "period" in summary:
+        given = summary["period"] or {}
+        if given.get("first") and given.get("last"):
+            return {"first": str(given["first"])[:10], "last": str(given["last"])[:10]}
+        return None
     first, last = case.db.execute(
         "SELECT min(d), max(d) FROM (SELECT TRY_CAST(visit_date AS DATE) AS d FROM records) "
         "WHERE d IS NOT NULL AND d <= current_date").fetchone()
@@ -57,17 +59,19 @@ def _period(case: Case, summary: dict[str, Any]) -> dict[str, str] | None:
     return {"first": first.isoformat(), "last": last.isoformat()}
 
 
-def _waves(summary: dict[str, Any]) -> int | None:
+def _waves(summary: dict[str, Any]) -> dict[str, Any] | None:
+    """How many publication waves were scanned into the case and what the last one added
+    (the summary's ``waves``, breachscope.report.waves); None when the summary has none."""
     waves = summary.get("waves")
-    if isinstance(waves, list):
-        return len(waves)
-    if isinstance(waves, dict):
-        items = waves.get("waves", waves.get("items"))
-        if isinstance(items, list):
-            return len(items)
-    if isinstance(waves, int):
-        return waves
-    return None
+    if not isinstance(waves, dict) or not isinstance(waves.get("count"), int):
+        return None
+    last = waves.get("last") if isinstance(waves.get("last"), dict) else None
+    return {
+        "count": int(waves["count"]),
+        "last": {k: _int(last.get(k)) for k in ("files", "files_before", "people",
+                                                 "people_before", "findings")}
+        if last and waves["count"] > 1 else None,
+    }
 
 
 def gather_facts(case: Case) -> dict[str, Any]:

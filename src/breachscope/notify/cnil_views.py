@@ -66,6 +66,16 @@ def _fill_row(label: str, value: str | None, path: str, lang: str,
     return _row(label, value, lines=lines)
 
 
+def _wave_text(wave: dict[str, int], lang: str) -> str:
+    n = lambda v: fmt_int(v, lang)  # noqa: E731
+    if lang == "fr":
+        return (f"{n(wave['files'])} fichier(s) nouveau(x) ({n(wave['files_before'])} "
+                f"auparavant), {n(wave['people'])} personne(s) nouvelle(s) "
+                f"({n(wave['people_before'])} déjà connue(s))")
+    return (f"{n(wave['files'])} new file(s) ({n(wave['files_before'])} before), "
+            f"{n(wave['people'])} new person(s) ({n(wave['people_before'])} already known)")
+
+
 def _role_rows(counts: dict[str, int], lang: str) -> list[dict[str, Any]]:
     return [_row(f"— {label_of(tx.ROLES, lang, r).capitalize()}", fmt_int(v, lang))
             for r, v in counts.items()]
@@ -177,8 +187,11 @@ def cnil_view(doc: dict[str, Any]) -> dict[str, Any]:
                                   f"{fmt_when(period['last'], lang)}",
                                   f"{period['first']} to {period['last']}")))
     if nature["waves"]:
-        nature_rows.append(_row(t("Vagues de publication", "Publication waves"),
+        nature_rows.append(_row(t("Vagues de publication analysées", "Publication waves analysed"),
                                 n(nature["waves"])))
+    wave = nature["last_wave"]
+    if wave:
+        nature_rows.append(_row(t("Dernière vague", "Last wave"), _wave_text(wave, lang)))
     sections.append({"title": t("Nature de la violation", "Nature of the breach"),
                      "rows": nature_rows, "tables": [
         _counts_table([t("Catégorie de documents", "Kind of document"), t("Fichiers", "Files")],
@@ -302,7 +315,10 @@ def cnil_view(doc: dict[str, Any]) -> dict[str, Any]:
                                 "paras": [t("Aucune version précédente n'a été trouvée dans ce "
                                             "dossier : tous les chiffres actuels sont donnés.",
                                             "No previous draft was found in this folder: all "
-                                            "current figures are given.")]})
+                                            "current figures are given.")],
+                                "rows": [_row(t("Dernière vague de publication",
+                                                "Last publication wave"),
+                                              _wave_text(wave, lang))] if wave else []})
     return _finish_view(doc, sections, t(
         "Notification de violation de données personnelles à la CNIL — brouillon",
         "Personal data breach notification to the CNIL — draft"), t(
