@@ -118,7 +118,7 @@ def check_claim(case, parsed: dict[str, Any], *, people: int, records: int,
                      "verdict": _verdict(parsed["bytes"], dump_bytes)})
     for kind in parsed.get("kinds", []):
         _k, _p, entities, category = next(k for k in KINDS if k[0] == kind)
-        found_people, found_findings = _kind_found(case, entities)
+        found_people, found_findings = _kind_found(case, entities, category)
         rows.append({"point": kind, "claimed": None, "found": found_people,
                      "findings": found_findings, "category": category,
                      "entities": list(entities),
@@ -126,16 +126,27 @@ def check_claim(case, parsed: dict[str, Any], *, people: int, records: int,
     return rows
 
 
-def _kind_found(case, entities: tuple[str, ...]) -> tuple[int, int]:
-    """People whose records or attached facts show one of ``entities``, and the findings."""
+# Kinds that are a whole category: counted as the report counts the category (the assess rules:
+# a staff member's unit is their workplace, not health data about them).
+WHOLE_CATEGORY = ("HEALTH", "NATIONAL_ID", "FINANCIAL", "CREDENTIALS")
+
+
+def _kind_found(case, entities: tuple[str, ...], category: str) -> tuple[int, int]:
+    """People exposing the kind, and the findings of its entities. A whole category counts the
+    people of that category; a part of one (postal address within contact details) the people
+    whose records or attached facts hold one of ``entities``."""
     db = case.db
     names = ", ".join(f"'{e}'" for e in entities)
-    people = db.execute(
-        f"""SELECT count(DISTINCT pr.person_id) FROM person_records pr
-            JOIN records r USING (record_id)
-            WHERE list_has_any(r.entities, [{names}])
-               OR record_id IN (SELECT record_id FROM facts WHERE entity IN ({names}))"""
-    ).fetchone()[0]
+    if category in WHOLE_CATEGORY:
+        people = db.execute("SELECT count(*) FROM people WHERE list_contains(categories, ?)",
+                            [category]).fetchone()[0]
+    else:
+        people = db.execute(
+            f"""SELECT count(DISTINCT pr.person_id) FROM person_records pr
+                JOIN records r USING (record_id)
+                WHERE list_has_any(r.entities, [{names}])
+                   OR record_id IN (SELECT record_id FROM facts WHERE entity IN ({names}))"""
+        ).fetchone()[0]
     findings = db.execute(
         f"SELECT count(*) FROM findings x JOIN files f USING (sha256) "
         f"WHERE x.entity IN ({names})").fetchone()[0]

@@ -56,7 +56,7 @@ class Evidence:
             self._index[key] = len(self.notes)
         n = self._index[key]
         note = self.notes[n - 1]
-        tip = note["command"] + (f" · {self.words['filter']} : {note['filter']}"
+        tip = note["command"] + (f" · {self.words['filter']} {note['filter']}"
                                  if note["filter"] else "")
         return Markup('<a class="ev" href="#ev-{n}" title="{tip}">[{n}]</a>').format(
             n=n, tip=escape(tip))
