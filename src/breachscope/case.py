@@ -108,8 +108,8 @@ CREATE TABLE IF NOT EXISTS suppressed_records (
 );
 CREATE TABLE IF NOT EXISTS qc_samples (
     item_id INTEGER PRIMARY KEY, draw_id INTEGER, stratum VARCHAR, kind VARCHAR,
-    sha256 VARCHAR, path VARCHAR, record_id VARCHAR, location VARCHAR, seed BIGINT,
-    drawn_at TIMESTAMP, verdict VARCHAR, reviewer VARCHAR, marked_at TIMESTAMP
+    sha256 VARCHAR, path VARCHAR, location VARCHAR, entity VARCHAR, value VARCHAR,
+    seed BIGINT, drawn_at TIMESTAMP, verdict VARCHAR, reviewer VARCHAR, marked_at TIMESTAMP
 );
 """
 
