@@ -591,5 +591,66 @@ def serve(
         raise _fail(str(exc)) from None
 
 
+@app.command("qc")
+def qc_command(
+    case: Annotated[Path, typer.Option("--case", help="Case directory.")],
+    draw: Annotated[
+        int | None, typer.Option("--draw", help="Draw N new items of each stratum: contents "
+                                 "where nothing was found, and findings.")
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed of the draw.")] = None,
+    mark: Annotated[
+        tuple[int, str] | None,
+        typer.Option("--mark", help="ITEM_ID VERDICT: ok or missed (nothing-found items), ok "
+                     "or false_positive (findings).")
+    ] = None,
+    reviewer: Annotated[
+        str | None, typer.Option("--reviewer", help="Your name (with --mark).")
+    ] = None,
+    show: Annotated[
+        bool, typer.Option("--list", help="List the items not marked yet.")
+    ] = False,
+    key_file: KeyFileOption = None,
+) -> None:
+    """Quality control by sampling: draw random items where the scan found nothing and among
+    its findings, mark each after checking it, and get the estimated miss rate and
+    false-positive rate with 95 % Wilson intervals (stored in the case for the report)."""
+    from breachscope.review.qc import (
+        QcError,
+        describe,
+        draw_sample,
+        estimate,
+        list_items,
+        mark_item,
+    )
+
+    if mark is not None and not reviewer:
+        raise _fail("--mark needs --reviewer NAME", EXIT_USAGE)
+    try:
+        with Case(case, create=False, key=_key(key_file)) as store:
+            try:
+                if draw is not None:
+                    draw_id, n_files, n_found = draw_sample(store, draw, seed=seed)
+                    typer.echo(f"draw {draw_id}: {n_files} contents where nothing was found, "
+                               f"{n_found} findings")
+                    show = True
+                if mark is not None:
+                    item = mark_item(store, mark[0], mark[1], reviewer=reviewer or "")
+                    typer.echo(f"item {item.item_id}: {item.verdict}")
+            except QcError as exc:
+                raise _fail(str(exc), EXIT_USAGE) from None
+            if show:
+                for item in list_items(store, unmarked_only=True):
+                    where = f" at {item.location} ({item.entity})" if item.location else ""
+                    typer.echo(f"  {item.item_id}\t{item.stratum}\t{item.path}{where}")
+            result = estimate(store)
+    except CaseError as exc:
+        raise _fail(str(exc)) from exc
+    typer.echo(f"miss rate (nothing found, {result.population['nothing_found']} contents): "
+               f"{describe(result.miss_rate)}")
+    typer.echo(f"false-positive rate (findings, {result.population['found']}): "
+               f"{describe(result.false_positive_rate)}")
+
+
 def run() -> None:  # pragma: no cover - console entry point alias
     sys.exit(app())
