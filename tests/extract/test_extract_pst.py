@@ -268,3 +268,18 @@ def test_scan_reads_a_pst(tmp_path, cli):
             ("boite.pst!/orphans/Message00001/Message.txt", "PHONE", "+33655443322"),
             (f"boite.pst!/{INBOX}/Recipients.txt", "EMAIL", "paul.leroy@chu-exemple.fr"),
             } <= got, sorted(got)
+
+
+def test_a_mailbox_of_hundreds_of_messages_is_read_whole(tmp_path):
+    """Hundreds of items (the index B-trees have intermediate pages): every message, in
+    every folder, and every attachment is a member."""
+    from samples.pst import big_pst
+
+    path = tmp_path / "archives.pst"
+    path.write_bytes(big_pst(messages=300, per_folder=100, attach_every=5))
+    _, files = read_all(path)
+    bodies = [name for name in files if name.endswith("/Message.txt")]
+    attachments = [name for name in files if "/Attachments/" in name]
+    assert len(bodies) == 300 and len(attachments) == 60
+    assert {name.split("/")[0] for name in bodies} == {"Archives 1", "Archives 2", "Archives 3"}
+    assert "Archives 3/Message00100/Message.txt" in files

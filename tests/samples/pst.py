@@ -322,3 +322,29 @@ def sample_pst() -> bytes:
     writer.add(ORPHAN, 0x8062, {0x001A: "IPM.Note", 0x0037: "Orphelin", 0x1000: ORPHAN_BODY})
     writer.nodes.sort(key=lambda node: node[0])
     return writer.build()
+
+
+def big_pst(messages: int = 500, per_folder: int = 100, attach_every: int = 5) -> bytes:
+    """A mailbox of ``messages`` messages in folders of ``per_folder`` (a folder's contents
+    table is one heap block here), each with a NIR and a phone in its body and every
+    ``attach_every``-th with a CSV attached: for measures, and for the B-trees' upper
+    levels (a few hundred nodes need intermediate pages)."""
+    writer = PstWriter()
+    writer.add(NID_MESSAGE_STORE, 0, {0x3001: "Archives", 0x0FF9: bytes(range(16))})
+    folders = [(0x500 + f) << 5 | 0x02 for f in range((messages + per_folder - 1) // per_folder)]
+    writer.add_folder(NID_ROOT_FOLDER, NID_ROOT_FOLDER, "", [], folders)
+    for f, folder in enumerate(folders):
+        ids = [(0x20000 + i) << 5 | 0x04
+               for i in range(f * per_folder, min(messages, (f + 1) * per_folder))]
+        writer.add_folder(folder, NID_ROOT_FOLDER, f"Archives {f + 1}", ids, [])
+        for nid in ids:
+            n = nid >> 5 & 0xFFFF
+            writer.add(nid, folder, {
+                0x001A: "IPM.Note", 0x0037: f"Dossier {n}", 0x0E07: 1,
+                0x1000: f"Bonjour,\r\nPatient {n}: NIR 1 85 12 75 108 016 08, "
+                        f"tél 06 12 34 {n // 100 % 100:02d} {n % 100:02d}\r\n" * 4,
+                0x0C1A: "Secrétariat", 0x0C1F: "secretariat@chu-exemple.fr"})
+            if n % attach_every == 0:
+                writer.attach(nid, {f"liste {n}.csv": CSV * 20})
+    writer.nodes.sort(key=lambda node: node[0])
+    return writer.build()
