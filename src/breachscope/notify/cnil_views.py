@@ -170,8 +170,8 @@ def cnil_view(doc: dict[str, Any]) -> dict[str, Any]:
     period = nature["period"]
     nature_rows = [
         _row(t("Type d'atteinte", "Type of breach"),
-             t("perte de confidentialité : données copiées par des attaquants et publiées",
-               "loss of confidentiality: data copied by attackers and published")),
+             t("perte de confidentialité (données copiées par des attaquants et publiées)",
+               "loss of confidentiality (data copied by attackers and published)")),
         _row(t("Disponibilité, intégrité", "Availability, integrity"),
              fill=tx.FILL[lang]["nature.other_breach_types"]),
         _row(t("Circonstances", "Circumstances"), fill=tx.FILL[lang]["nature.circumstances"]),
@@ -215,9 +215,11 @@ def cnil_view(doc: dict[str, Any]) -> dict[str, Any]:
         _row(t("Nombre approximatif d'enregistrements", "Approximate number of records"),
              n(doc["records"]["total"])),
     ], "paras": [t("Les patients d'un établissement de santé sont des personnes vulnérables "
-                   "au sens des lignes directrices européennes.",
+                   "au sens des lignes directrices européennes sur l'analyse d'impact "
+                   "(WP248).",
                    "Patients of a health establishment are vulnerable people in the sense of "
-                   "the European guidelines.")] if people["by_role"].get("PATIENT") else []})
+                   "the European guidelines on impact assessment (WP248).")]
+        if people["by_role"].get("PATIENT") else []})
 
     roles = sorted({r for c in doc["data_categories"] for r in c["by_role"]})
     sections.append({"title": t("Catégories de données", "Categories of data"), "rows": [
@@ -276,10 +278,10 @@ def cnil_view(doc: dict[str, Any]) -> dict[str, Any]:
     info = doc["information_of_people"]
     info_rows = [
         _row(t("Information des personnes (article 34)", "Informing the people (Art. 34)"),
-             t(f"oui : risque élevé pour {n(info['people'])} personne(s)",
-               f"yes: high risk for {n(info['people'])} person(s)") if info["required"]
-             else t("non requise : aucune personne à risque élevé",
-                    "not required: nobody at high risk")),
+             t(f"requise — risque élevé pour {n(info['people'])} personne(s)",
+               f"required — high risk for {n(info['people'])} person(s)") if info["required"]
+             else t("non requise — aucune personne à risque élevé",
+                    "not required — nobody at high risk")),
         *_role_rows(info["by_role"], lang),
     ]
     if info["required"]:
@@ -373,8 +375,8 @@ def ars_view(doc: dict[str, Any]) -> dict[str, Any]:
             _fill_row(t("Date de détection", "Detected on"), fmt_when(dates["discovery"], lang),
                       "dates.discovery", lang),
             _row(t("Nature", "Nature"),
-                 t("acte malveillant : fuite de données, données publiées par les attaquants",
-                   "malicious act: data leak, data published by the attackers")),
+                 t("acte malveillant (fuite de données publiées par les attaquants)",
+                   "malicious act (leak of data published by the attackers)")),
             _row(t("Description et systèmes touchés", "Description and systems affected"),
                  fill=tx.FILL[lang]["incident.description"]),
             _row(t("État", "Status"), fill=tx.FILL[lang]["incident.ongoing"]),
