@@ -193,6 +193,11 @@ def test_to_fill_empty_organisation(empty_org):
     ars = load(empty_org, "ars-declaration")
     assert {"establishment.finess", "declarant.name", "incident.description",
             "impact_on_care.description"} <= set(ars["to_fill"])
+    for path in ars["to_fill"]:
+        section, key = path.split(".")
+        assert ars[section][key] is None, path
+    ars_md = (empty_org / "ars-declaration.md").read_text(encoding="utf-8")
+    assert ars_md.count("**À COMPLÉTER : ") == len(ars["to_fill"])
 
 
 def test_to_fill_organisation_file_and_72_hours(case, cli, tmp_path):
