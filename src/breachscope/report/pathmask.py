@@ -40,12 +40,13 @@ def fold(text: str) -> str:
 
 def date_forms(iso: str) -> set[str]:
     """The digit strings of a birth date written the usual ways (``1954-03-12`` →
-    ``19540312``, ``12031954``, ``120354``...). Separators are dropped before comparing."""
+    ``19540312``, ``12031954``, ``03121954``). Separators are dropped before comparing. Short
+    years (``120354``) are left out: with many people, six digits would match most numbers."""
     m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", iso.strip())
     if not m:
         return set()
     y, mo, d = m.groups()
-    return {y + mo + d, d + mo + y, mo + d + y, d + mo + y[2:], y[2:] + mo + d}
+    return {y + mo + d, d + mo + y, mo + d + y}
 
 
 def phone_forms(phone: str) -> set[str]:
