@@ -263,7 +263,8 @@ def report(
     pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Also write report.pdf.")] = True,
     key_file: KeyFileOption = None,
 ) -> None:
-    """Write report.html (self-contained), report.pdf and summary.json."""
+    """Write report.html (self-contained, French unless --lang en), report.pdf and
+    summary.json; file names holding an identifier of the case are masked in all three."""
     from breachscope.report.html import write_report
 
     try:
@@ -271,9 +272,11 @@ def report(
             summary = write_report(store, output, claim, lang=lang.value, pdf=pdf)
     except CaseError as exc:
         raise _fail(str(exc)) from exc
+    written = ", ".join(name for name in ("report.html", "report.pdf", "summary.json")
+                        if name != "report.pdf" or pdf)
     typer.echo(
         f"{summary['people']['total']} people, {summary['files']['total']} files: "
-        f"report at {output / 'report.html'}"
+        f"report at {output / 'report.html'} ({written}, owner-only)"
     )
 
 
