@@ -8,15 +8,16 @@ from __future__ import annotations
 import tempfile
 import threading
 import time
+import zipfile
 from pathlib import Path
 
-from samples.pst import CONTACT_EMAIL, sample_pst
+from samples.pst import CONTACT_EMAIL, big_pst, sample_pst
 
 from breachscope.case import Case
 from breachscope.pipeline import scan
 
 NEEDLES = ["2 54 03 75 123 456 55", "06 12 34 56 78", "marie.dupont@orange.fr",
-           "1 85 12 75 108 016 08", "07 11 22 33 44"]
+           "1 85 12 75 108 016 08", "07 11 22 33 44", "secretariat@chu-exemple.fr"]
 
 
 def _watch(folders: list[Path], needles: list[bytes], hits: set[str], names: set[str],
@@ -49,6 +50,9 @@ def test_a_pst_in_an_encrypted_case_leaves_nothing_readable(tmp_path, monkeypatc
     dump = tmp_path / "dump"
     dump.mkdir()
     (dump / "boite.pst").write_bytes(sample_pst())
+    # A PST inside a zip: a member blob, sealed, read from an in-memory file.
+    with zipfile.ZipFile(dump / "archive.zip", "w") as archive:
+        archive.writestr("sauvegarde/archives.pst", big_pst(messages=3))
     case_dir = tmp_path / "case"
     case_dir.mkdir()
     needles = [n.encode(e) for n in NEEDLES for e in ("utf-8", "utf-16-le")]
@@ -74,6 +78,10 @@ def test_a_pst_in_an_encrypted_case_leaves_nothing_readable(tmp_path, monkeypatc
     assert not any("pst" in name.lower() and "blobs" not in name for name in names), names
     assert list(system_tmp.iterdir()) == []
     assert statuses["boite.pst"] == "scanned"
+    assert statuses["archive.zip!/sauvegarde/archives.pst"] == "scanned"
+    assert statuses["archive.zip!/sauvegarde/archives.pst!/Archives 1/Message00003/"
+                    "Message.txt"] == "scanned"
     assert {("NIR", "254037512345655"), ("NIR", "185127510801608"),
             ("PHONE", "+33612345678"), ("PHONE", "+33711223344"),
-            ("EMAIL", "marie.dupont@orange.fr"), ("EMAIL", CONTACT_EMAIL)} <= found
+            ("EMAIL", "marie.dupont@orange.fr"), ("EMAIL", CONTACT_EMAIL),
+            ("EMAIL", "secretariat@chu-exemple.fr")} <= found
