@@ -14,9 +14,10 @@ import pytest
 from breachscope.case import SCHEMA_VERSION, Case
 from breachscope.pipeline import scan
 from breachscope.report.exports import export
-from breachscope.report.lookup import find_people
+from breachscope.report.lookup import describe_person, find_people
 from breachscope.review.decisions import (
     DecisionError,
+    apply_decisions,
     export_audit,
     list_decisions,
     person_target,
@@ -123,6 +124,9 @@ def test_decisions_hold_across_a_rescan_and_undo(scanned, tmp_path: Path) -> Non
     record_decision(case, "sensitive_confirm", {"records": [marie1]}, value="psychiatry",
                     reviewer="dpo")
     assert _person(case, marie1)["sensitive"] is True
+    reasons = describe_person(case, _person(case, marie1)["person_id"]).sensitive_reasons
+    assert [r for r in reasons if "confirmed by a reviewer" in r and "psychiatry" in r]
+    assert describe_person(case, _person(case, sophie)["person_id"]).sensitive_reasons == []
     sophie_score = _person(case, sophie)["score"]
 
     # the next wave: same dump plus a new file; records change, people are resolved anew
@@ -205,3 +209,36 @@ def test_a_version_4_case_gains_the_review_tables(tmp_path: Path) -> None:
         assert case.schema_version == SCHEMA_VERSION == 5
         for table in ("decisions", "suppressed_findings", "suppressed_records", "qc_samples"):
             assert case.db.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,)
+
+
+def test_a_content_stored_anew_keeps_its_false_positive_out(scanned) -> None:
+    """A content scanned again (a retry) brings its findings and records back fresh: the
+    suppressed copies are dropped, the decision suppresses the fresh ones, undo restores one
+    copy, not two."""
+    _dump, case = scanned
+    sha = case.db.execute("SELECT sha256 FROM files WHERE path = 'patients.csv'").fetchone()[0]
+    finding = {"sha256": sha, "location": "row 4, column email", "entity": "EMAIL",
+               "value": "paul.martin@gmail.com"}
+    findings = case.db.execute("SELECT * FROM findings WHERE sha256 = ?", [sha]).fetchall()
+    paul = _rid(case, 4)
+    scanned_record = case.db.execute(
+        "SELECT emails, entities FROM records WHERE record_id = ?", [paul]).fetchone()
+    decision = record_decision(case, "false_positive", finding, reviewer="dpo")
+    assert case.db.execute("SELECT emails FROM records WHERE record_id = ?",
+                           [paul]).fetchone() == ([],)
+    # what store_result does when the content is stored again
+    case.db.execute("DELETE FROM findings WHERE sha256 = ?", [sha])
+    case.db.executemany("INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?)", findings)
+    case.db.execute("UPDATE records SET emails = ?, entities = ? WHERE record_id = ?",
+                    [*scanned_record, paul])
+    case.db.execute("UPDATE contents SET run_id = run_id + 10 WHERE sha256 = ?", [sha])
+    apply_decisions(case)
+    count = "SELECT count(*) FROM findings WHERE value = 'paul.martin@gmail.com'"
+    assert case.db.execute(count).fetchone() == (0,)
+    assert case.db.execute("SELECT count(*) FROM suppressed_findings").fetchone() == (1,)
+    assert "CONTACT" not in _person(case, paul)["categories"]
+    undo_decision(case, decision.decision_id, reviewer="dpo")
+    assert case.db.execute(count).fetchone() == (1,)
+    assert case.db.execute("SELECT emails, entities FROM records WHERE record_id = ?",
+                           [paul]).fetchone() == scanned_record
+    assert "CONTACT" in _person(case, paul)["categories"]
