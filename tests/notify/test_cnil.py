@@ -7,6 +7,7 @@ no identifier of the demo's truth appears in any draft."""
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import itertools
 import json
 import re
@@ -18,7 +19,13 @@ import pytest
 
 from breachscope.case import Case
 from breachscope.demo import fold_name
-from breachscope.notify.cnil import DraftSchemaError, load_schema, validate
+from breachscope.notify.cnil import (
+    DraftSchemaError,
+    deadline_72h,
+    load_schema,
+    parse_when,
+    validate,
+)
 
 NAMES = ("cnil-notification", "ars-declaration")
 SUFFIXES = (".json", ".md", ".html")
@@ -229,6 +236,19 @@ def test_to_fill_organisation_file_and_72_hours(case, cli, tmp_path):
     later = drafts(cli, case[0], tmp_path / "later", "--organisation",
                    org_file(tmp_path, "2021-06-01 09:30"))["cnil-notification.json"]
     assert later["dates"]["deadline_72h"] == "2021-06-04T09:30"
+
+
+@pytest.mark.parametrize(("text", "discovery", "deadline"), [
+    ("2021-06-01 09:30", "2021-06-01 09:30", "2021-06-04 09:30"),
+    ("01/06/2021 09h30", "2021-06-01 09:30", "2021-06-04 09:30"),
+    ("2021-06-01T07:30+00:00", "2021-06-01 09:30", "2021-06-04 09:30"),  # UTC → Paris
+    ("2021-06-01", "2021-06-01 00:00", "2021-06-04 00:00"),  # a date alone: from 00:00
+    ("2021-10-29 12:00", "2021-10-29 12:00", "2021-11-01 11:00"),  # autumn: 1 h back
+])
+def test_72_hours_from_the_discovery_date(text, discovery, deadline):
+    when = parse_when(text, "discovery_date")
+    assert when == dt.datetime.fromisoformat(discovery)
+    assert deadline_72h(when) == dt.datetime.fromisoformat(deadline)
 
 
 def test_a_date_that_is_not_a_date_is_refused(case, cli, tmp_path):

@@ -22,7 +22,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from breachscope.case import Case
 from breachscope.notify import cnil_text as tx
-from breachscope.notify.cnil_facts import HIGH_LEVELS, gather_facts
+from breachscope.notify.cnil_facts import gather_facts
 from breachscope.notify.cnil_views import (
     ARS_NAME,
     CNIL_NAME,
@@ -76,9 +76,13 @@ def parse_when(text: str, field: str) -> dt.datetime | None:
     if not text:
         return None
     try:
-        return dt.datetime.fromisoformat(text).replace(tzinfo=None)
+        when = dt.datetime.fromisoformat(text)
     except ValueError:
         pass
+    else:
+        if when.tzinfo is not None:  # an explicit offset: the same instant, in Paris time
+            when = when.astimezone(_paris()) if _paris() else when
+        return when.replace(tzinfo=None)
     for fmt in ("%d/%m/%Y %H:%M", "%d/%m/%Y %Hh%M", "%d/%m/%Y"):
         try:
             return dt.datetime.strptime(text, fmt)
@@ -95,30 +99,40 @@ def _dates(org: Organisation, now: dt.datetime) -> dict[str, Any]:
     dates: dict[str, Any] = {"incident": None, "discovery": None, "deadline_72h": None,
                              "deadline_passed": None, "reasons_for_delay": None}
     if incident is not None:
-        dates["incident"] = incident.isoformat(timespec="minutes") if ":" in org.incident_date \
-            else incident.date().isoformat()
+        dates["incident"] = _iso(incident, org.incident_date)
     if discovery is not None:
-        dates["discovery"] = discovery.isoformat(timespec="minutes")
+        # a date alone counts from 00:00: the earliest deadline it can mean
+        dates["discovery"] = _iso(discovery, org.discovery_date)
         deadline = deadline_72h(discovery)
         dates["deadline_72h"] = deadline.isoformat(timespec="minutes")
         dates["deadline_passed"] = now > deadline
     return dates
 
 
+def _iso(when: dt.datetime, text: str) -> str:
+    """``when`` as ISO text, with its time only when the organisation file gave one."""
+    return when.isoformat(timespec="minutes") if ":" in text or "h" in text \
+        else when.date().isoformat()
+
+
+@cache
+def _paris() -> ZoneInfo | None:
+    try:
+        return ZoneInfo("Europe/Paris")
+    except ZoneInfoNotFoundError:  # no time-zone database: wall-clock arithmetic
+        return None
+
+
 def _now_paris() -> dt.datetime:
     """Now as a French wall-clock time (the dates of the organisation file are French)."""
-    try:
-        return dt.datetime.now(ZoneInfo("Europe/Paris")).replace(tzinfo=None, microsecond=0)
-    except ZoneInfoNotFoundError:
-        return dt.datetime.now().replace(microsecond=0)
+    return dt.datetime.now(_paris()).replace(tzinfo=None, microsecond=0)
 
 
 def deadline_72h(discovery: dt.datetime) -> dt.datetime:
     """72 elapsed hours after ``discovery`` (a French wall-clock time), as a French wall-clock
     time: across a daylight-saving change that is 71 or 73 hours on the clock, not 3 days."""
-    try:
-        paris = ZoneInfo("Europe/Paris")
-    except ZoneInfoNotFoundError:  # no time-zone database: wall-clock arithmetic
+    paris = _paris()
+    if paris is None:
         return discovery + DEADLINE
     start = discovery.replace(tzinfo=paris).astimezone(dt.UTC)
     return (start + DEADLINE).astimezone(paris).replace(tzinfo=None)
@@ -437,5 +451,5 @@ def write_drafts(case: Case, output: Path, org: Organisation, *, complementary: 
     return written
 
 
-__all__ = ["HIGH_LEVELS", "DraftSchemaError", "build_ars", "build_cnil", "load_schema",
+__all__ = ["DraftSchemaError", "build_ars", "build_cnil", "load_schema",
            "validate", "write_drafts"]

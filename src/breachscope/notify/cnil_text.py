@@ -183,8 +183,8 @@ FILL = {
         "dates.incident": "date (et heure si connue) du début de l'incident",
         "dates.discovery": "date et heure de la prise de connaissance (AAAA-MM-JJ HH:MM)",
         "dates.reasons_for_delay": "motifs du retard de notification au-delà de 72 heures",
-        "nature.circumstances": "circonstances : comment l'incident s'est produit (rançongiciel, "
-                                "intrusion, vecteur d'attaque), comment il a été découvert",
+        "nature.circumstances": "comment l'incident s'est produit (rançongiciel, intrusion, "
+                                "vecteur d'attaque) et comment il a été découvert",
         "nature.other_breach_types": "atteinte à la disponibilité ou à l'intégrité (systèmes "
                                      "chiffrés, données modifiées) : oui / non",
         "measures.taken": "mesures prises pour remédier à la violation et en limiter les effets",
@@ -217,8 +217,8 @@ FILL = {
         "dates.incident": "date (and time if known) the incident began",
         "dates.discovery": "date and time of becoming aware (YYYY-MM-DD HH:MM)",
         "dates.reasons_for_delay": "reasons for notifying later than 72 hours",
-        "nature.circumstances": "circumstances: how the incident happened (ransomware, "
-                                "intrusion, attack vector), how it was discovered",
+        "nature.circumstances": "how the incident happened (ransomware, intrusion, attack "
+                                "vector) and how it was discovered",
         "nature.other_breach_types": "loss of availability or integrity (encrypted systems, "
                                      "altered data): yes / no",
         "measures.taken": "measures taken to address the breach and limit its effects",

@@ -148,7 +148,10 @@ def cnil_view(doc: dict[str, Any]) -> dict[str, Any]:
         late = dates["deadline_passed"] and not complementary
         deadline_rows.append(_row(
             t("Échéance des 72 heures", "72-hour deadline"),
-            fmt_when(dates["deadline_72h"], lang) + t(" (heure de Paris)", " (Paris time)") + (
+            fmt_when(dates["deadline_72h"], lang) + t(" (heure de Paris)", " (Paris time)")
+            + ("" if "T" in dates["discovery"] else t(
+                ", comptée depuis 00:00 faute d'heure de prise de connaissance",
+                ", counted from 00:00 as no time of becoming aware is given")) + (
                 t(", dépassée à la date de ce brouillon", ", passed when this draft was made")
                 if late else "")))
         if late:
