@@ -191,9 +191,10 @@ def test_limits_stop_the_reading_and_keep_what_was_read(tmp_path, monkeypatch):
     assert list(files) == [f"{INBOX}/OutlookHeaders.txt"]
     monkeypatch.undo()
 
-    monkeypatch.setattr(pst, "MAX_ITEMS", 2)  # the message and its attached message
+    # The inbox folder, its message and the attached message (folders count as items).
+    monkeypatch.setattr(pst, "MAX_ITEMS", 3)
     files = _read_until_stopped(path)
-    assert files.pop("reason") == b"more than 2 items"
+    assert files.pop("reason") == b"more than 3 items"
     assert f"{INBOX}/Attachments/2_Message/Message.txt" in files
     assert not any(name.startswith("Contacts/") for name in files)
     monkeypatch.undo()
@@ -220,6 +221,16 @@ def test_attached_messages_nested_too_deep_are_skipped(tmp_path, monkeypatch):
                                    b"skipped")
     assert f"{INBOX}/Message.txt" in files
     assert not any("2_Message" in name for name in files)
+
+
+def test_folders_nested_too_deep_are_skipped(tmp_path, monkeypatch):
+    path = tmp_path / "boite.pst"
+    path.write_bytes(sample_pst())
+    monkeypatch.setattr(pst, "MAX_FOLDER_DEPTH", 0)
+    files = _read_until_stopped(path)
+    assert files.pop("reason") == b"2 folders nested deeper than 0 levels skipped"
+    assert set(files) == {"orphans/Message00001/OutlookHeaders.txt",
+                          "orphans/Message00001/Message.txt"}
 
 
 def test_without_the_native_calls_the_reading_says_what_it_missed(tmp_path, monkeypatch):

@@ -124,6 +124,7 @@ class _State:
     unreadable: int = 0
     too_large: int = 0
     too_deep: int = 0
+    deep_folders: int = 0
     no_recovery: bool = False
 
     def item(self) -> None:
@@ -406,14 +407,18 @@ def _attachments(item: Any, base: str, state: _State, depth: int) -> Units:
         yield EmbeddedFile(f"{base}/Attachments/{name}", _attachment_chunks(attachment, size))
 
 
-def _item(item: Any, base: str, state: _State, depth: int = 0) -> Units:
-    """Members and units of one item (a message, a contact, an attached message...)."""
+def _item(item: Any, base: str, state: _State, depth: int = 0,
+          number: int | None = None) -> Units:
+    """Members and units of one item (a message, a contact, an attached message...), named
+    ``base`` or, given its ``number`` in a folder, ``base`` + its kind + that number."""
     state.item()
     props = Properties(_properties(item))
     if not props.values:
         state.unreadable += 1
         return
     message_class = props.str_prop_value(PID_MESSAGE_CLASS) or "IPM.Note"
+    if number is not None:
+        base = f"{base}{_kind(message_class)}{number:05d}"
     yield _bytes_member(f"{base}/OutlookHeaders.txt",
                         _headers(props, message_class).encode("utf-8"), state)
     try:
@@ -445,15 +450,15 @@ def _folder(folder: Any, prefix: str, state: _State, depth: int) -> Units:
         except _READ_ERRORS:
             state.unreadable += 1
             continue
-        kind = _kind(Properties(_properties(item)).str_prop_value(PID_MESSAGE_CLASS) or "")
-        yield from _item(item, f"{prefix}{kind}{index + 1:05d}", state)
-    if depth >= MAX_FOLDER_DEPTH:
-        return
+        yield from _item(item, prefix, state, number=index + 1)
     try:
         folders = folder.number_of_sub_folders or 0
     except _READ_ERRORS:
         state.unreadable += 1
         folders = 0
+    if folders and depth >= MAX_FOLDER_DEPTH:
+        state.deep_folders += folders
+        return
     used: set[str] = set()
     for index in range(folders):
         try:
@@ -462,6 +467,7 @@ def _folder(folder: Any, prefix: str, state: _State, depth: int) -> Units:
         except _READ_ERRORS:
             state.unreadable += 1
             continue
+        state.item()  # a folder counts as an item: a tree of empty folders is bounded too
         name = _unique(_clean(name, f"Folder{index + 1:05d}"), used)
         yield from _folder(sub, f"{prefix}{name}/", state, depth + 1)
 
@@ -481,8 +487,7 @@ def _orphans(pff: Any, state: _State) -> Units:
             continue
         if item is None or isinstance(item, pypff.folder):
             continue  # an orphan folder: its items are orphans of their own
-        kind = _kind(Properties(_properties(item)).str_prop_value(PID_MESSAGE_CLASS) or "")
-        yield from _item(item, f"orphans/{kind}{index + 1:05d}", state)
+        yield from _item(item, "orphans/", state, number=index + 1)
 
 
 def _declared_size(path: Path) -> tuple[int, int] | None:
@@ -507,7 +512,8 @@ def _declared_size(path: Path) -> tuple[int, int] | None:
 
 
 def _recovered(pff: Any, state: _State) -> Units:
-    """Deleted items found by libpff's recovery, under ``recovered/``."""
+    """Deleted items found by libpff's recovery, under ``recovered/``. Run last: the
+    recovery scans the file's free space and rebuilds libpff's index roots as it goes."""
     engine = native()
     if engine is None:
         state.no_recovery = True
@@ -519,8 +525,7 @@ def _recovered(pff: Any, state: _State) -> Units:
                 continue
             if isinstance(item, engine.pypff.folder):
                 continue  # a deleted folder: its deleted items are recovered of their own
-            kind = _kind(Properties(_properties(item)).str_prop_value(PID_MESSAGE_CLASS) or "")
-            yield from _item(item, f"recovered/{kind}{index + 1:05d}", state)
+            yield from _item(item, "recovered/", state, number=index + 1)
     except _READ_ERRORS:
         state.unreadable += 1
 
@@ -571,6 +576,9 @@ def partition_pst(path: Path) -> Units:
     if state.too_deep:
         reasons.append(f"{state.too_deep} attached messages nested deeper than "
                        f"{MAX_EMBEDDING_DEPTH} levels skipped")
+    if state.deep_folders:
+        reasons.append(f"{state.deep_folders} folders nested deeper than {MAX_FOLDER_DEPTH} "
+                       "levels skipped")
     if state.no_recovery:
         reasons.append("deleted items not looked for (libpff's recovery unavailable)")
     if state.too_large:
