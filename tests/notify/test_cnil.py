@@ -384,3 +384,28 @@ def test_complementary_after_a_second_wave(demo_leak, cli, tmp_path):
     assert doc["since_previous"]["people"]["current"] == total == doc["people"]["total"]
     assert "**Dernière vague** : 1 fichier(s) nouveau(x) (2 auparavant)" in \
         texts["cnil-notification.md"]
+
+
+def test_encrypted_case_needs_its_key_and_drafts_hold_counts(demo_leak, cli, tmp_path,
+                                                            monkeypatch):
+    import shutil
+
+    monkeypatch.delenv("BREACHSCOPE_CASE_KEY", raising=False)
+
+    leak, _truth = demo_leak
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    shutil.copy(leak / "leak" / "rh" / "annuaire_personnel.csv", dump / "annuaire.csv")
+    key = tmp_path / "case.key"
+    key.write_text("correct horse battery staple\n", encoding="utf-8")
+    case_dir = tmp_path / "case"
+    res = cli("scan", dump, "--case", case_dir, "--key-file", key, "--linkage", "exact",
+              "--workers", "1")
+    assert res.exit_code == 0, res.output
+    res = cli("notify-cnil", "--case", case_dir, "-o", tmp_path / "nokey")
+    assert res.exit_code != 0
+    assert not (tmp_path / "nokey" / "cnil-notification.json").exists()
+    doc = drafts(cli, case_dir, tmp_path / "out", "--key-file", key)["cnil-notification.json"]
+    with Case(case_dir, create=False, key=key.read_text(encoding="utf-8").strip()) as store:
+        staff = store.db.execute("SELECT count(*) FROM people WHERE role = 'STAFF'").fetchone()[0]
+    assert doc["people"]["by_role"].get("STAFF") == staff > 0
