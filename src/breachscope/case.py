@@ -92,7 +92,8 @@ CREATE TABLE IF NOT EXISTS sensitive_evidence (
 # why; ``target`` is JSON naming stable things: findings by content and location, records by
 # id, never a person id), what the live false-positive decisions took out of ``findings`` and
 # ``records`` (put back when a decision is undone, dropped when the content was scanned
-# anew), and the quality-control samples with the reviewers' verdicts.
+# anew), what reviewers looked at (``review_events``: identifiers revealed), and the
+# quality-control samples with the reviewers' verdicts.
 _REVIEW_TABLES = """
 CREATE TABLE IF NOT EXISTS decisions (
     decision_id INTEGER PRIMARY KEY, kind VARCHAR, target VARCHAR, value VARCHAR,
@@ -105,6 +106,10 @@ CREATE TABLE IF NOT EXISTS suppressed_findings (
 );
 CREATE TABLE IF NOT EXISTS suppressed_records (
     record_id VARCHAR PRIMARY KEY, content_run_id INTEGER, original VARCHAR
+);
+CREATE TABLE IF NOT EXISTS review_events (
+    event_id INTEGER PRIMARY KEY, kind VARCHAR, target VARCHAR, reviewer VARCHAR,
+    created_at TIMESTAMP
 );
 CREATE TABLE IF NOT EXISTS qc_samples (
     item_id INTEGER PRIMARY KEY, draw_id INTEGER, stratum VARCHAR, kind VARCHAR,

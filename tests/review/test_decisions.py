@@ -22,6 +22,7 @@ from breachscope.review.decisions import (
     list_decisions,
     person_target,
     record_decision,
+    record_event,
     undo_decision,
 )
 
@@ -175,7 +176,13 @@ def test_decisions_hold_across_a_rescan_and_undo(scanned, tmp_path: Path) -> Non
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
     assert rows[0]["reviewer"] == "dpo" and rows[0]["reason"] == "two different women"
     assert json.loads(rows[0]["target"]) == {"records": [marie2], "from": [marie1]}
-    assert export_audit(case, tmp_path / "audit.jsonl", "jsonl") == 7
+    assert record_event(case, "reveal", {"person": "P1"}, reviewer="dpo") == 1
+    assert export_audit(case, tmp_path / "audit.jsonl", "jsonl") == 8
+    lines = (tmp_path / "audit.jsonl").read_text(encoding="utf-8").splitlines()
+    last = json.loads(lines[-1])
+    assert last["kind"] == "reveal" and last["decision_id"] is None
+    with pytest.raises(DecisionError, match="number"):
+        undo_decision(case, "x", reviewer="dpo")
 
 
 def test_bad_decisions_are_refused(scanned) -> None:
@@ -207,7 +214,8 @@ def test_a_version_4_case_gains_the_review_tables(tmp_path: Path) -> None:
     db.close()
     with Case(path) as case:
         assert case.schema_version == SCHEMA_VERSION == 5
-        for table in ("decisions", "suppressed_findings", "suppressed_records", "qc_samples"):
+        for table in ("decisions", "suppressed_findings", "suppressed_records", "qc_samples",
+                      "review_events"):
             assert case.db.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,)
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -104,7 +105,11 @@ def undo_decision(case: Case, decision_id: int, *, reviewer: str) -> None:
 
 
 def get_decision(case: Case, decision_id: int) -> Decision:
-    rows = _select(case, "WHERE decision_id = ?", [int(decision_id)])
+    try:
+        number = int(decision_id)
+    except (TypeError, ValueError):
+        raise DecisionError("a decision id is a number") from None
+    rows = _select(case, "WHERE decision_id = ?", [number])
     if not rows:
         raise DecisionError(f"no decision {decision_id} in this case")
     return rows[0]
@@ -121,16 +126,45 @@ def live_decisions(case: Case, kinds: tuple[str, ...] = KINDS) -> list[Decision]
     return _select(case, f"WHERE undone_at IS NULL AND kind IN ({placeholders})", list(kinds))
 
 
+def record_event(case: Case, kind: str, target: dict, *, reviewer: str) -> int:
+    """Log what a reviewer did that is no correction (``reveal``: identifiers shown in
+    clear); returns the event id. Events are part of the audit export."""
+    if not re.fullmatch(r"[a-z_]{1,32}", kind or ""):
+        raise DecisionError("an event kind is a short lower-case word")
+    reviewer = (reviewer or "").strip()
+    if not reviewer:
+        raise DecisionError("an event needs a reviewer name")
+    with case.transaction() as db:
+        event_id = db.execute(
+            "SELECT coalesce(max(event_id), 0) + 1 FROM review_events").fetchone()[0]
+        db.execute("INSERT INTO review_events VALUES (?, ?, ?, ?, ?)",
+                   [event_id, kind, json.dumps(target, ensure_ascii=False, sort_keys=True),
+                    reviewer, _now()])
+    return int(event_id)
+
+
+def list_events(case: Case) -> list[dict]:
+    """The events (reveals...), oldest first."""
+    rows = case.db.execute("SELECT event_id, kind, target, reviewer, created_at "
+                           "FROM review_events ORDER BY event_id").fetchall()
+    return [{"event_id": r[0], "kind": r[1], "target": json.loads(r[2]), "reviewer": r[3],
+             "created_at": _iso(r[4])} for r in rows]
+
+
 def export_audit(case: Case, out: Path, fmt: str = "csv") -> int:
-    """Write the audit log (every decision, undone ones included) to ``out``, owner-only;
-    ``fmt``: ``csv`` or ``jsonl``. Returns the number of decisions. The targets name records
-    and findings of the case: the export is as confidential as the case."""
-    decisions = list_decisions(case)
+    """Write the audit log to ``out``, owner-only: every decision (undone ones included),
+    then the events (reveals: ``decision_id`` empty, ``kind`` the event's); ``fmt``: ``csv``
+    or ``jsonl``. Returns the number of rows. The targets name records and findings of the
+    case: the export is as confidential as the case."""
     rows = []
-    for d in decisions:
+    for d in list_decisions(case):
         row = asdict(d)
         row["target"] = {k: v for k, v in d.target.items() if k != ANCHORS}
         rows.append(row)
+    for e in list_events(case):
+        rows.append({"decision_id": None, "kind": e["kind"], "target": e["target"],
+                     "value": None, "reviewer": e["reviewer"], "reason": "",
+                     "created_at": e["created_at"], "undone_at": None, "undone_by": None})
     if fmt == "jsonl":
         text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
     elif fmt == "csv":
