@@ -237,7 +237,11 @@ def gather(case: Case, person_id: str, today: date) -> PersonFacts:
         identifiers=_identifiers(nir, phones or [], emails or [], ibans, variant),
         documents=documents, n_files=answer.n_files,
         visit_dates=[french_date(d) for d in answer.visit_dates],
-        care_units=_care_units(case, person_id) if role != "STAFF" else [],
+        # a sensitive (or not cleared) person's units are not named at all: a unit whose
+        # label reveals nothing ("Consultation de dépistage") may be the sensitive care
+        care_units=(_care_units(case, person_id)
+                    if role != "STAFF" and not answer.sensitive and not answer.undecided
+                    else []),
         sensitive=answer.sensitive, has_iban=bool(ibans),
     )
     if addresses:
