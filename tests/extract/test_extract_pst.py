@@ -294,3 +294,46 @@ def test_a_mailbox_of_hundreds_of_messages_is_read_whole(tmp_path):
     assert len(bodies) == 300 and len(attachments) == 60
     assert {name.split("/")[0] for name in bodies} == {"Archives 1", "Archives 2", "Archives 3"}
     assert "Archives 3/Message00100/Message.txt" in files
+
+
+def test_a_recovery_past_its_time_is_aborted_and_waited_for(tmp_path, monkeypatch):
+    """libpff's recovery runs in a thread; past RECOVERY_TIMEOUT it is stopped through the
+    file's ``signal_abort`` and waited for before the file is closed; the file is partial.
+    (A stand-in for the recovery that only returns once aborted: no timing involved.)"""
+    import threading
+
+    released = threading.Event()
+    real_open, real_engine = pst._open, native()
+
+    class AbortableFile:
+        def __init__(self, real: object) -> None:
+            self.real = real
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.real, name)
+
+        def signal_abort(self) -> None:
+            released.set()
+
+    class SlowRecovery:
+        pypff = real_engine.pypff
+
+        def attached_item(self, attachment: object) -> object:
+            return real_engine.attached_item(attachment)
+
+        def recover(self, pff: object) -> int:
+            released.wait()
+            return 3
+
+        def recovered_item(self, pff: object, index: int) -> object:
+            raise AssertionError("no item is asked for after an aborted recovery")
+
+    monkeypatch.setattr(pst, "_open", lambda path: AbortableFile(real_open(path)))
+    monkeypatch.setattr(pst, "native", SlowRecovery)
+    monkeypatch.setattr(pst, "RECOVERY_TIMEOUT", 0.0)
+    path = tmp_path / "boite.pst"
+    path.write_bytes(sample_pst())
+    files = _read_until_stopped(path)
+    assert files.pop("reason") == b"deleted-item recovery stopped after 0 s"
+    assert released.is_set()
+    assert "orphans/Message00001/Message.txt" in files

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import ctypes
 import sys
-from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -47,7 +46,7 @@ class Native:
         self.item_free = bind("libpff_item_free", c_int, _PP, _P)
         self.file_get_size = bind("libpff_file_get_size", c_int, _P,
                                   ctypes.POINTER(ctypes.c_uint64), _PP)
-        self.recover_items = bind("libpff_file_recover_items", c_int, _P, c_int, _PP)
+        self.recover_items = bind("libpff_file_recover_items", c_int, _P, ctypes.c_uint8, _PP)
         self.count_recovered = bind("libpff_file_get_number_of_recovered_items", c_int, _P,
                                     ctypes.POINTER(c_int), _PP)
         self.get_recovered = bind("libpff_file_get_recovered_item_by_index", c_int, _P, c_int,
@@ -110,29 +109,35 @@ class Native:
         self._fail(error)
         return pointer if result == 1 and size.value == pff.size else None
 
-    def recovered_items(self, pff: Any) -> Iterator[Any]:
-        """The deleted items libpff's recovery finds (none when the file's allocation maps
-        are missing or invalid, as pffexport); ``OSError`` for an item it cannot give."""
+    def recover(self, pff: Any) -> int:
+        """Run libpff's recovery of deleted items over the open file (none are found when
+        its allocation maps are missing or invalid, as with pffexport); how many it found.
+        Releases the GIL while it runs: :meth:`pypff.file.signal_abort` stops it."""
         pointer = self._file_pointer(pff)
         if pointer is None:
             raise OSError("file object not recognised")
         error = ctypes.c_void_p()
         if self.recover_items(pointer, 0, ctypes.byref(error)) != 1:
             self._fail(error)
-            return
+            return 0
         count = ctypes.c_int()
         if self.count_recovered(pointer, ctypes.byref(count), ctypes.byref(error)) != 1:
             self._fail(error)
-            return
-        for index in range(count.value):
-            item = ctypes.c_void_p()
-            if self.get_recovered(pointer, index, ctypes.byref(item),
-                                  ctypes.byref(error)) != 1 or not item.value:
-                self._fail(error)
-                error = ctypes.c_void_p()
-                yield None
-                continue
-            yield self._wrap(item, pff)
+            return 0
+        return max(count.value, 0)
+
+    def recovered_item(self, pff: Any, index: int) -> Any:
+        """The ``index``-th recovered item (after :meth:`recover`); ``OSError`` when libpff
+        cannot give it."""
+        pointer = self._file_pointer(pff)
+        if pointer is None:
+            raise OSError("file object not recognised")
+        item, error = ctypes.c_void_p(), ctypes.c_void_p()
+        if self.get_recovered(pointer, index, ctypes.byref(item),
+                              ctypes.byref(error)) != 1 or not item.value:
+            self._fail(error)
+            raise OSError("libpff cannot give the recovered item")
+        return self._wrap(item, pff)
 
 
 @lru_cache(maxsize=1)

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator
@@ -64,6 +65,8 @@ PST_TIMEOUT = 1800.0
 MAX_TOTAL_BYTES = 8 * 1024**3
 #: Items (messages, contacts, attached messages...) one file may give at most.
 MAX_ITEMS = 500_000
+#: Seconds libpff's recovery of deleted items may take (it scans the file's free space).
+RECOVERY_TIMEOUT = 120.0
 #: An attachment larger than this is skipped.
 MAX_ATTACHMENT_BYTES = 2 * 1024**3
 #: Nesting of folders and of attached messages followed at most (a hostile file may loop).
@@ -126,6 +129,7 @@ class _State:
     too_deep: int = 0
     deep_folders: int = 0
     no_recovery: bool = False
+    recovery_stopped: bool = False
 
     def item(self) -> None:
         self.items += 1
@@ -511,6 +515,29 @@ def _declared_size(path: Path) -> tuple[int, int] | None:
     return int.from_bytes(header[at : at + width], "little"), actual
 
 
+def _run_recovery(pff: Any, engine: Any, state: _State) -> int:
+    """libpff's recovery in a thread of its own (it releases the GIL), stopped through
+    ``signal_abort`` past :data:`RECOVERY_TIMEOUT` or when the worker's own time limit
+    interrupts the wait: it never outlives this call (the file is closed afterwards)."""
+    found: list[int] = []
+
+    def run() -> None:
+        with contextlib.suppress(*_READ_ERRORS):
+            found.append(engine.recover(pff))
+
+    thread = threading.Thread(target=run, name="pst-recovery", daemon=True)
+    thread.start()
+    try:
+        thread.join(RECOVERY_TIMEOUT)
+    finally:
+        if thread.is_alive():
+            state.recovery_stopped = True
+            with contextlib.suppress(*_READ_ERRORS):
+                pff.signal_abort()
+            thread.join()
+    return found[0] if found and not state.recovery_stopped else 0
+
+
 def _recovered(pff: Any, state: _State) -> Units:
     """Deleted items found by libpff's recovery, under ``recovered/``. Run last: the
     recovery scans the file's free space and rebuilds libpff's index roots as it goes."""
@@ -518,16 +545,15 @@ def _recovered(pff: Any, state: _State) -> Units:
     if engine is None:
         state.no_recovery = True
         return
-    try:
-        for index, item in enumerate(engine.recovered_items(pff)):
-            if item is None:
-                state.unreadable += 1
-                continue
-            if isinstance(item, engine.pypff.folder):
-                continue  # a deleted folder: its deleted items are recovered of their own
-            yield from _item(item, "recovered/", state, number=index + 1)
-    except _READ_ERRORS:
-        state.unreadable += 1
+    for index in range(_run_recovery(pff, engine, state)):
+        try:
+            item = engine.recovered_item(pff, index)
+        except _READ_ERRORS:
+            state.unreadable += 1
+            continue
+        if isinstance(item, engine.pypff.folder):
+            continue  # a deleted folder: its deleted items are recovered of their own
+        yield from _item(item, "recovered/", state, number=index + 1)
 
 
 def _open(path: Path) -> Any:
@@ -579,6 +605,8 @@ def partition_pst(path: Path) -> Units:
     if state.deep_folders:
         reasons.append(f"{state.deep_folders} folders nested deeper than {MAX_FOLDER_DEPTH} "
                        "levels skipped")
+    if state.recovery_stopped:
+        reasons.append(f"deleted-item recovery stopped after {RECOVERY_TIMEOUT:g} s")
     if state.no_recovery:
         reasons.append("deleted items not looked for (libpff's recovery unavailable)")
     if state.too_large:
