@@ -20,8 +20,8 @@ _STYLE = Style(
     foreground_strong="#1d2330", foreground_subtle="#8a93a3",
     colors=("#2b5d9b", "#c0392b", "#d68910", "#1e8449", "#7d3c98", "#5d6d7e"),
     font_family="DejaVu Sans, Liberation Sans, Arial, sans-serif",
-    label_font_size=13, major_label_font_size=13, value_font_size=13, title_font_size=15,
-    value_label_font_size=13, tooltip_font_size=12, legend_font_size=13,
+    label_font_size=15, major_label_font_size=15, value_font_size=15, title_font_size=15,
+    value_label_font_size=15, tooltip_font_size=12, legend_font_size=13,
 )
 
 
@@ -33,7 +33,7 @@ def _clean(svg: str) -> str:
     return svg.strip()
 
 
-def bar_chart(title: str, data: Mapping[str, int], *, width: int = 560,
+def bar_chart(title: str, data: Mapping[str, int], *, width: int = 500,
               color: str | None = None) -> str:
     """Horizontal bars, one per label, the value printed at the bar's end. Empty data gives
     an empty string (the template then shows nothing)."""
@@ -43,7 +43,7 @@ def bar_chart(title: str, data: Mapping[str, int], *, width: int = 560,
     style = _STYLE if color is None else Style(**{**_STYLE.to_dict(), "colors": (color,)})
     chart = pygal.HorizontalBar(
         js=[], disable_xml_declaration=True, style=style, width=width,
-        height=max(90, 30 + 36 * len(items)), show_legend=False,
+        height=max(90, 30 + 38 * len(items)), show_legend=False,
         print_values=True, print_values_position="top", show_y_guides=False,
         show_x_guides=False, show_x_labels=False, margin=8, spacing=12, title=None,
         truncate_label=-1,

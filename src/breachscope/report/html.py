@@ -21,11 +21,8 @@ from breachscope.case import Case
 from breachscope.outputs import private_dir, write_private_text
 from breachscope.report import i18n
 from breachscope.report.charts import bar_chart
-from breachscope.report.pathmask import known_values, mask_path
 from breachscope.report.summary import build_summary
-from breachscope.report.waves import new_file_paths
 
-NEW_FILES_SHOWN = 30
 SEVERITY_ORDER = ("very high", "high", "medium", "low")
 
 
@@ -81,23 +78,20 @@ def _charts(s: dict[str, Any], w: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def render_report(case: Case, summary: dict[str, Any], lang: str = "fr",
-                  new_files: list[dict[str, Any]] | None = None) -> str:
+def render_report(case: Case, summary: dict[str, Any], lang: str = "fr") -> str:
     """The report's HTML for ``summary`` (from :func:`build_summary`)."""
     w = i18n.words(lang)
     env = Environment(
         loader=PackageLoader("breachscope.report", "templates"),
         autoescape=select_autoescape(["html", "j2"]),
     )
-    today = dt.date.fromisoformat(summary["report_date"])
-    cutoff = dt.date(today.year - 18, today.month, min(today.day, 28) if today.month == 2
-                     else today.day)
     return env.get_template("report.html.j2").render(
         s=summary, w=w, lang=lang, case_name=case.dir.name,
         n=lambda x: i18n.number(x, lang), size=lambda x: i18n.size(x, lang),
         date=lambda x: i18n.date(x, lang), ev=Evidence(w), charts=_charts(summary, w),
-        severity_order=SEVERITY_ORDER, minors_cutoff=cutoff.isoformat(),
-        new_files=new_files or [], type_groups=i18n.TYPE_GROUPS,
+        severity_order=SEVERITY_ORDER,
+        new_files=summary["waves"].get("last", {}).get("files_shown", []),
+        type_groups=i18n.TYPE_GROUPS,
     )
 
 
@@ -107,17 +101,10 @@ def write_report(case: Case, out_dir: Path, claim: str | None = None, *, lang: s
     returns the summary."""
     i18n.words(lang)  # an unknown language fails before anything is written
     private_dir(out_dir)
-    known = known_values(case)
-    summary = build_summary(case, claim, report_date=report_date, known=known)
-    new_files: list[dict[str, Any]] = []
-    waves = summary["waves"]
-    if waves["count"] > 1 and waves["last_run_id"] is not None:
-        new_files = [{"file": mask_path(f, known), "n_people": int(p), "n_findings": int(x)}
-                     for f, p, x in new_file_paths(case, waves["last_run_id"], NEW_FILES_SHOWN)]
-        waves["last"]["files_shown"] = new_files
+    summary = build_summary(case, claim, report_date=report_date)
     write_private_text(out_dir / "summary.json",
                        json.dumps(summary, indent=2, ensure_ascii=False))
-    html = render_report(case, summary, lang, new_files)
+    html = render_report(case, summary, lang)
     write_private_text(out_dir / "report.html", html)
     if pdf:
         from breachscope.report.pdf import html_to_pdf

@@ -62,6 +62,9 @@ _FR: dict[str, Any] = {
                       "unités connues seulement par un code qu'aucune table d'unités ne décode. "
                       "Elles ne sont pas « non sensibles » : fournir la table des unités de "
                       "l'hôpital (breachscope units --case DOSSIER UNITES.csv) les tranche.",
+    "undecided_none": "Aucune personne ne reste indécise : toutes les unités de soins codées "
+                      "ont été décodées.",
+    "undecided_card": "+ {n} indécises",
     "reason": "Motif", "people": "Personnes", "kinds_title": "Quels fichiers ont fuité",
     "kind": "Nature", "class": "Classe de document",
     "claim_title": "Revendication de l'attaquant et constat",
@@ -170,6 +173,8 @@ _EN: dict[str, Any] = {
                       "that no unit table decodes. They are not \"not sensitive\": the "
                       "hospital's unit table (breachscope units --case CASE UNITS.csv) settles "
                       "them.",
+    "undecided_none": "No one is left undecided: every coded care unit was decoded.",
+    "undecided_card": "+ {n} undecided",
     "reason": "Reason", "people": "People", "kinds_title": "What kinds of files leaked",
     "kind": "Kind", "class": "Document class",
     "claim_title": "The attacker's claim beside the findings",

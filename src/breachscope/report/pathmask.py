@@ -64,62 +64,98 @@ def phone_forms(phone: str) -> set[str]:
 
 @dataclass
 class KnownValues:
-    """The identifiers of a case, in the forms :func:`mask_path` compares."""
+    """The identifiers of a case, in the forms :func:`mask_path` compares. With ``only`` (the
+    candidates of the texts to mask, :func:`candidates`), a value is kept only when it is one
+    of them: a case of a million people is read through, but not held in memory."""
 
     names: set[str] = field(default_factory=set)  # folded words
     numbers: set[str] = field(default_factory=set)  # digits only
     emails: set[str] = field(default_factory=set)  # lower case
+    only: KnownValues | None = None
+
+    def _keep(self, bucket: str, values: Iterable[str]) -> None:
+        values = set(values)
+        if self.only is not None:
+            values &= getattr(self.only, bucket)
+        getattr(self, bucket).update(values)
 
     def add_name(self, name: str | None) -> None:
-        for word in _WORD_RE.findall(name or ""):
-            if len(word) >= MIN_NAME:
-                self.names.add(fold(word))
+        words = _WORD_RE.findall(name or "")
+        words += [part for w in words for part in re.split(r"['’]", w)]  # L'Hôte: also Hôte
+        self._keep("names", (fold(w) for w in words if len(w) >= MIN_NAME))
 
     def add_birth_date(self, day: str | None) -> None:
-        self.numbers |= date_forms(day or "")
+        self._keep("numbers", date_forms(day or ""))
 
     def add_nir(self, nir: str | None) -> None:
         digits = re.sub(r"[\s.\-]", "", nir or "").upper()
         if len(digits) >= 13:
-            # Corsica's 2A/2B: the digits are compared as written, letters folded to case
-            self.numbers.add(digits)
-            self.numbers.add(digits[:13])
+            self._keep("numbers", (digits, digits[:13]))
 
     def add_phone(self, phone: str | None) -> None:
-        self.numbers |= {f for f in phone_forms(phone or "") if len(f) >= 9}
+        self._keep("numbers", (f for f in phone_forms(phone or "") if len(f) >= 9))
 
     def add_email(self, email: str | None) -> None:
         if email and "@" in email:
-            self.emails.add(email.strip().lower())
+            self._keep("emails", (email.strip().lower(),))
 
     def __bool__(self) -> bool:
         return bool(self.names or self.numbers or self.emails)
 
 
-def known_values(case) -> KnownValues:
-    """Every identifier the case holds: people (names, birth date, NIR, phones, e-mails) and the
-    identifying findings (a name found in a letter but not linked to a person still masks)."""
-    known = KnownValues()
+def candidates(texts: Iterable[str]) -> KnownValues:
+    """What in ``texts`` could be an identifier: their words, the numbers of every length
+    compared inside their runs of digits, and the e-mail-like parts (each start of the local
+    part after a separator, each end of the domain at a dot)."""
+    cand = KnownValues()
+    for text in texts:
+        if not text:
+            continue
+        cand.names |= {fold(w) for w in _WORD_RE.findall(text) if len(w) >= MIN_NAME}
+        for run in _NUMBER_RE.findall(text):
+            digits = re.sub(r"\D", "", run)
+            cand.numbers |= {digits[i:i + n] for n in NUMBER_LENGTHS
+                             for i in range(len(digits) - n + 1)}
+        for m in re.finditer(r"([\w.+\-]+)@([\w.\-]+)", text.lower()):
+            local, domain = m.groups()
+            starts = [0] + [i + 1 for i, c in enumerate(local) if not c.isalnum()]
+            ends = [j for j, c in enumerate(domain) if c == "."] + [len(domain)]
+            cand.emails |= {f"{local[a:]}@{domain[:b]}" for a in starts for b in ends
+                            if "." in domain[:b]}
+    return cand
+
+
+BATCH = 50_000
+
+
+def known_values(case, texts: Iterable[str] | None = None) -> KnownValues:
+    """The identifiers the case holds: people (names, birth date, NIR, phones, e-mails) and the
+    identifying findings (a name found in a letter but not linked to a person still masks).
+    With ``texts`` (the paths and reasons to print), only those that occur in them."""
+    known = KnownValues(only=candidates(texts) if texts is not None else None)
     db = case.db
-    for last, first, birth, nir, phones, emails in db.execute(
-        "SELECT last_name, first_name, birth_date, nir, phones, emails FROM people"
-    ).fetchall():
-        known.add_name(last)
-        known.add_name(first)
-        known.add_birth_date(birth)
-        known.add_nir(nir)
-        for phone in phones or ():
-            known.add_phone(phone)
-        for email in emails or ():
-            known.add_email(email)
+    cursor = db.execute(
+        "SELECT last_name, first_name, birth_date, nir, phones, emails FROM people")
+    while rows := cursor.fetchmany(BATCH):
+        for last, first, birth, nir, phones, emails in rows:
+            known.add_name(last)
+            known.add_name(first)
+            known.add_birth_date(birth)
+            known.add_nir(nir)
+            for phone in phones or ():
+                known.add_phone(phone)
+            for email in emails or ():
+                known.add_email(email)
     adders = {"LAST_NAME": known.add_name, "FIRST_NAME": known.add_name,
               "PERSON": known.add_name, "BIRTH_DATE": known.add_birth_date,
               "NIR": known.add_nir, "PHONE": known.add_phone, "EMAIL": known.add_email}
     entities = ", ".join(f"'{e}'" for e in adders)
-    for entity, value in db.execute(
-        f"SELECT DISTINCT entity, value FROM findings WHERE entity IN ({entities})"
-    ).fetchall():
-        adders[entity](value)
+    cursor = db.execute(
+        f"SELECT DISTINCT entity, value FROM findings WHERE entity IN ({entities})")
+    while rows := cursor.fetchmany(BATCH):
+        for entity, value in rows:
+            adders[entity](value)
+    known.only = None
     return known
 
 

@@ -11,12 +11,13 @@ from breachscope.case import Case
 from breachscope.report.claims import check_claim, parse_claim
 from breachscope.report.pathmask import KnownValues, known_values, mask_path, mask_text
 from breachscope.report.queries import FILES_SQL
-from breachscope.report.waves import build_waves
+from breachscope.report.waves import build_waves, new_file_paths
 
 __all__ = ["build_summary", "parse_claim"]
 
 TOP_FILES = 15
 MAX_PROBLEMS = 200
+NEW_FILES_SHOWN = 30  # files of the last wave listed by name (all are counted)
 # A date of care outside these bounds is a typo or a placeholder (0001-01-01, 2099-12-31).
 FIRST_YEAR = 1900
 
@@ -29,11 +30,10 @@ def build_summary(case: Case, claim: str | None = None, *,
                   report_date: dt.date | None = None,
                   known: KnownValues | None = None) -> dict[str, Any]:
     """The figures of the case. Paths are masked with ``known`` (default: the case's own
-    identifiers, :func:`breachscope.report.pathmask.known_values`); minors are counted on
+    identifiers found in them, :func:`breachscope.report.pathmask.known_values`); minors on
     ``report_date`` (default: today, UTC)."""
     db = case.db
     today = report_date or dt.datetime.now(dt.UTC).date()
-    known = known if known is not None else known_values(case)
     files_total, files_bytes = db.execute(
         "SELECT count(*), coalesce(sum(size), 0) FROM files"
     ).fetchone()
@@ -79,7 +79,6 @@ def build_summary(case: Case, claim: str | None = None, *,
         "SELECT count(DISTINCT e.person_id) FROM sensitive_evidence e JOIN people p "
         "USING (person_id) WHERE NOT e.decided AND NOT p.sensitive").fetchone()[0]
     relations = _relations(case)
-    relations["unit_tables"] = [mask_path(p, known) for p in relations["unit_tables"]]
     minors = _minors(case, today)
     top_bytes = db.execute(
         "SELECT coalesce(sum(size), 0) FROM files WHERE parent IS NULL").fetchone()[0]
@@ -88,6 +87,19 @@ def build_summary(case: Case, claim: str | None = None, *,
         f"ORDER BY file LIMIT {MAX_PROBLEMS + 1}").fetchall()
     problems_total = db.execute(
         f"SELECT count(*) FROM ({FILES_SQL}) WHERE status <> 'scanned'").fetchone()[0]
+    waves = build_waves(case)
+    new_files = (new_file_paths(case, waves["last_run_id"], NEW_FILES_SHOWN)
+                 if waves["count"] > 1 else [])
+    if known is None:
+        # only the identifiers that occur in what is printed: a big case is not held in memory
+        texts = [row[0] for row in (*top, *problems, *new_files)]
+        texts += [row[3] for row in problems if row[3]] + relations["unit_tables"]
+        known = known_values(case, texts)
+    relations["unit_tables"] = [mask_path(p, known) for p in relations["unit_tables"]]
+    if new_files:
+        waves["last"]["files_shown"] = [
+            {"file": mask_path(f, known), "n_people": int(p), "n_findings": int(x)}
+            for f, p, x in new_files]
     runs = db.execute(
         "SELECT run_id, command, version, started_at, finished_at, status FROM runs "
         "ORDER BY run_id").fetchall()
@@ -115,6 +127,7 @@ def build_summary(case: Case, claim: str | None = None, *,
             "sensitive": int(sensitive),
             "minors": minors["total"],
             "minors_by_role": minors["by_role"],
+            "minors_born_after": minors["born_after"],
             "sensitive_by_category": sensitive_by_category,
             # not flagged, but not cleared either: care in a unit whose code no table decodes
             "sensitive_undecided": int(undecided),
@@ -139,7 +152,7 @@ def build_summary(case: Case, claim: str | None = None, *,
              "finished_at": str(e) if e else None, "status": st}
             for r, c, v, s, e, st in runs
         ],
-        "waves": build_waves(case),
+        "waves": waves,
     }
     if claim:
         parsed = parse_claim(claim)
@@ -177,7 +190,7 @@ def _minors(case: Case, today: dt.date) -> dict[str, Any]:
         [dt.datetime.combine(cutoff, dt.time()), dt.datetime.combine(today, dt.time())],
     ).fetchall()
     by_role = {str(r): int(n) for r, n in rows}
-    return {"total": sum(by_role.values()), "by_role": by_role}
+    return {"total": sum(by_role.values()), "by_role": by_role, "born_after": cutoff.isoformat()}
 
 
 def _period(case: Case, today: dt.date) -> dict[str, Any]:
