@@ -24,17 +24,22 @@ temporary folder: patient data in clear beside an encrypted case, left behind by
   (pypff's record entries: property id, value type, bytes). Named properties (a contact's
   e-mail addresses, an appointment's location) are resolved through the file's
   name-to-id map (node ``0x61``, the same two tables as a ``.msg``'s ``__nameid`` storage).
-- Orphan items (nodes whose folder is gone) are members under ``orphans/``. Deleted items
-  that only libpff's recovery scan finds (pffexport ``-m recovered``) are not read:
-  pypff does not expose the recovery (``docs/formats.md``).
-- Limits: :data:`MAX_TOTAL_BYTES` of members, :data:`MAX_ITEMS` items, :data:`PST_TIMEOUT`
-  seconds (the worker's own limits still apply around it): past one, the reading stops,
-  what was read is kept and the file is ``partial``. An attachment larger than
-  :data:`MAX_ATTACHMENT_BYTES` is skipped (``partial``). Attachments are read in
-  :data:`CHUNK_BYTES` pieces; bodies and properties whole (libpff reads them so).
-- A file libpff cannot open, or without a readable folder tree, fails with a reason; items
-  or parts it cannot read are counted and make the file ``partial``
-  (``damaged PST: 2 items not read``). Reasons never quote the file's content.
+- Orphan items (nodes whose folder is gone) are members under ``orphans/``; deleted items
+  found by libpff's recovery (what ``pffexport -m recovered`` did; it needs the file's
+  allocation maps) under ``recovered/``. pypff exposes neither the recovery nor attached
+  messages: both are libpff's own C functions, called by :mod:`._pff_native`; where that
+  cannot be trusted the file is ``partial`` with the reason.
+- Limits: :data:`MAX_TOTAL_BYTES` of members, :data:`MAX_ITEMS` items (folders included),
+  :data:`PST_TIMEOUT` seconds (the worker's own limits still apply around it): past one, the
+  reading stops, what was read is kept and the file is ``partial``. An attachment larger
+  than :data:`MAX_ATTACHMENT_BYTES`, folders or attached messages nested too deep are
+  skipped (``partial``); the recovery is aborted past :data:`RECOVERY_TIMEOUT`. Attachments
+  are read in :data:`CHUNK_BYTES` pieces; bodies and properties whole (libpff reads them so).
+- A file libpff cannot open (truncated, not a PST) or without a readable folder tree fails
+  with a reason; items or parts it cannot read are counted and make the file ``partial``
+  (``damaged PST: 2 items or parts not read``). Reasons never quote the file's content.
+- Not read: folders' associated (hidden) contents, distribution-list members (a binary
+  named property). 8-bit strings (``PT_STRING8``) are read as Windows-1252.
 """
 
 from __future__ import annotations
