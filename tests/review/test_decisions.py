@@ -243,6 +243,8 @@ def test_a_content_stored_anew_keeps_its_false_positive_out(scanned) -> None:
     apply_decisions(case)
     count = "SELECT count(*) FROM findings WHERE value = 'paul.martin@gmail.com'"
     assert case.db.execute(count).fetchone() == (0,)
+    assert case.db.execute("SELECT count(*) FROM findings WHERE sha256 = ?",
+                           [sha]).fetchone() == (len(findings) - 1,)
     assert case.db.execute("SELECT count(*) FROM suppressed_findings").fetchone() == (1,)
     assert "CONTACT" not in _person(case, paul)["categories"]
     undo_decision(case, decision.decision_id, reviewer="dpo")
