@@ -337,3 +337,23 @@ def test_a_recovery_past_its_time_is_aborted_and_waited_for(tmp_path, monkeypatc
     assert files.pop("reason") == b"deleted-item recovery stopped after 0 s"
     assert released.is_set()
     assert "orphans/Message00001/Message.txt" in files
+
+
+def test_html_and_rtf_bodies_are_read_by_their_extractors(tmp_path, cli):
+    """A message without plain text gives its HTML body, or its RTF body decompressed by
+    libpff, as a member the HTML or RTF extractor reads."""
+    from samples.pst import bodies_pst
+
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    (dump / "boite.pst").write_bytes(bodies_pst())
+    _, files = read_all(dump / "boite.pst")
+    assert files["Inbox/Message00002/Message.rtf"].startswith(b"{\\rtf1")
+    case = tmp_path / "case"
+    assert cli("scan", dump, "--case", case).exit_code == 0
+    out = tmp_path / "findings.csv"
+    assert cli("export", "--case", case, "--what", "findings", "--format", "csv",
+               "-o", out).exit_code == 0
+    got = {(r["file"], r["entity"], r["value"]) for r in csv.DictReader(out.open())}
+    assert {("boite.pst!/Inbox/Message00001/Message.html", "PHONE", "+33644556677"),
+            ("boite.pst!/Inbox/Message00002/Message.rtf", "NIR", NIR)} <= got, sorted(got)

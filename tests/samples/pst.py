@@ -348,3 +348,25 @@ def big_pst(messages: int = 500, per_folder: int = 100, attach_every: int = 5) -
                 writer.attach(nid, {f"liste {n}.csv": CSV * 20})
     writer.nodes.sort(key=lambda node: node[0])
     return writer.build()
+
+
+HTML_BODY = "<html><body><p>Rappel : Mme DURAND, tél 06 44 55 66 77</p></body></html>"
+RTF_BODY = r"{\rtf1\ansi\deff0 {\fonttbl{\f0 Arial;}}\f0 Patient NIR 2 54 03 75 123 456 55\par}"
+
+
+def bodies_pst() -> bytes:
+    """An inbox with a message whose only body is HTML and one whose only body is
+    compressed RTF (``PidTagRtfCompressed``, as Outlook writes it)."""
+    from compressed_rtf import compress
+
+    writer = PstWriter()
+    writer.add(NID_MESSAGE_STORE, 0, {0x3001: "Boîte", 0x0FF9: bytes(range(16))})
+    writer.add_folder(NID_ROOT_FOLDER, NID_ROOT_FOLDER, "", [], [INBOX])
+    html, rtf = 0x200024, 0x200044
+    writer.add_folder(INBOX, NID_ROOT_FOLDER, "Inbox", [html, rtf], [])
+    writer.add(html, INBOX, {0x001A: "IPM.Note", 0x0037: "Rappel",
+                             0x1013: HTML_BODY.encode("utf-8")})
+    writer.add(rtf, INBOX, {0x001A: "IPM.Note", 0x0037: "Dossier",
+                            0x1009: compress(RTF_BODY.encode("ascii"), compressed=True)})
+    writer.nodes.sort(key=lambda node: node[0])
+    return writer.build()
