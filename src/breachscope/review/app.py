@@ -80,6 +80,23 @@ class State:
     allow_remote: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
     reveals: list[Reveal] = field(default_factory=list)
+    # The report's figures (build_summary), kept between requests: while the server runs it
+    # is the case's only writer (DuckDB's lock), so they change only with a decision here,
+    # which drops them. They cost seconds on a large case (tens of seconds at 1 M records).
+    summary: dict[str, Any] | None = None
+
+    def figures(self) -> dict[str, Any]:
+        """The summary, computed if a decision dropped it (call with the lock held)."""
+        if self.summary is None:
+            self.summary = build_summary(self.case)
+        return self.summary
+
+    def warm(self) -> None:
+        """Compute the summary in the background, before the first overview asks for it."""
+        def run() -> None:
+            with self.db():
+                self.figures()
+        threading.Thread(target=run, name="summary", daemon=True).start()
 
     @contextmanager
     def db(self) -> Iterator[Any]:
@@ -137,7 +154,7 @@ def create_app(case: Case, *, token: str | None = None, allow_remote: bool = Fal
     @app.get("/", response_class=HTMLResponse)
     def overview(request: Request) -> HTMLResponse:
         with state.db():
-            summary = build_summary(state.case)
+            summary = state.figures()
             n_decisions = len(_decisions(state)) if decisions else None
         return render(request, "overview.html", s=summary, n_decisions=n_decisions)
 
@@ -285,6 +302,8 @@ def create_app(case: Case, *, token: str | None = None, allow_remote: bool = Fal
                                           reason=reason, value=value)
             except ValueError as exc:
                 return render(request, "error.html", 400, message=str(exc))
+            finally:
+                state.summary = None
             # recorded and applied: the person ids may have changed, follow the records
             stay = target["from"][0] if kind == "split" else records[0]
             go_to = queries.person_of_record(db, stay) or ""
@@ -309,6 +328,8 @@ def create_app(case: Case, *, token: str | None = None, allow_remote: bool = Fal
                                         reviewer=request.state.session.reviewer)
             except (ValueError, KeyError) as exc:
                 return render(request, "error.html", 400, message=str(exc))
+            finally:
+                state.summary = None
         return RedirectResponse("/audit", status_code=303)
 
     @app.get("/audit/export")
@@ -530,6 +551,7 @@ def run_server(
         except OSError as exc:
             raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
         port = sock.getsockname()[1]
+        app.state.review.warm()
         token = app.state.review.sessions.token
         shown = f"[{host}]" if ":" in host else host
         echo(f"breachscope review of {case_dir}: open http://{shown}:{port}/?token={token}")
@@ -540,3 +562,5 @@ def run_server(
             uvicorn.Server(config).run(sockets=[sock])
         finally:
             sock.close()
+            # let a summary being computed finish before the case closes under it
+            app.state.review.lock.acquire(timeout=60)
