@@ -203,3 +203,18 @@ def test_summary_json_is_the_report_summary(report_fr):
     assert on_disk["period"] == s["period"] and on_disk["waves"]["count"] == 1
     assert on_disk["records"]["total"] == s["records"]["total"]
     assert on_disk["files"]["by_doc_class"] == s["files"]["by_doc_class"]
+
+
+def test_cli_report_in_english_without_pdf(scanned_demo, tmp_path, cli):
+    case, truth = scanned_demo
+    out = tmp_path / "out"
+    res = cli("report", "--case", case, "-o", out, "--lang", "en", "--no-pdf",
+              "--claim", "2 million patients, medical history")
+    assert res.exit_code == 0, res.output
+    assert f"{len(truth['people'])} people" in res.output
+    assert sorted(p.name for p in out.iterdir()) == ["report.html", "summary.json"]
+    assert stat.S_IMODE(out.stat().st_mode) == 0o700
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert [(p["point"], p["verdict"]) for p in summary["claim"]["points"]] == [
+        ("people", "exaggerated"), ("medical_history", "confirmed")]
+    assert "exaggerated" in (out / "report.html").read_text(encoding="utf-8")
