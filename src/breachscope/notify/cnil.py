@@ -28,6 +28,7 @@ from breachscope.notify.cnil_views import (
     CNIL_NAME,
     ars_view,
     cnil_view,
+    files_text,
     fmt_bytes,
     fmt_int,
     label_of,
@@ -166,27 +167,39 @@ def _tool_measures(facts: dict[str, Any], lang: str) -> list[str]:
     files, people = facts["files"], facts["people"]
     version = facts.get("version") or ""
     linkage = label_of(tx.LINKAGE, lang, people.get("linkage") or "exact")
+    size = fmt_bytes(files["bytes"], lang)
+    high = facts["severity"]["high_or_above"]
     if lang == "fr":
-        return [
+        out = [
             f"Analyse hors ligne de la copie des données divulguées avec breachscope {version} : "
-            f"{fmt_int(files['total'], lang)} fichiers ({fmt_bytes(files['bytes'], lang)}) lus "
-            f"et parcourus à la recherche de données personnelles et de santé.",
-            f"Rapprochement des personnes entre les fichiers (méthode : {linkage}) et "
-            "dénombrement par rôle, par catégorie de données et par soins sensibles.",
+            f"{files_text(files['total'], lang)} ({size}) "
+            f"{'lus et parcourus' if files['total'] > 1 else 'lu et parcouru'} à la recherche de "
+            "données personnelles et de santé.",
+            f"Personnes rapprochées entre les fichiers {linkage}, puis dénombrées par rôle, par "
+            "catégorie de données et par soins sensibles.",
             "Évaluation de la gravité pour chaque personne selon la méthode ENISA (2013).",
-            "Les personnes à informer (gravité élevée ou très élevée) sont identifiées pour "
-            "l'envoi des courriers prévus à l'article 34 du RGPD.",
         ]
-    return [
+        if high:
+            out.append(f"Les {fmt_int(high, lang)} personnes à informer (gravité élevée ou très "
+                       "élevée) sont identifiées pour l'envoi des courriers prévus à l'article 34 "
+                       "du RGPD." if high > 1 else "La personne à informer (gravité élevée ou "
+                       "très élevée) est identifiée pour l'envoi du courrier prévu à l'article "
+                       "34 du RGPD.")
+        return out
+    out = [
         f"Offline analysis of the copy of the disclosed data with breachscope {version}: "
-        f"{fmt_int(files['total'], lang)} files ({fmt_bytes(files['bytes'], lang)}) read and "
-        "searched for personal and health data.",
-        f"People matched across files (method: {linkage}) and counted by role, data category "
-        "and sensitive care.",
+        f"{files_text(files['total'], lang)} ({size}) read and searched for personal and health "
+        "data.",
+        f"People matched across files {linkage}, then counted by role, data category and "
+        "sensitive care.",
         "Severity assessed for each person with the ENISA (2013) method.",
-        "The people to inform (high or very high severity) are listed for the letters of "
-        "GDPR Art. 34.",
     ]
+    if high:
+        out.append(f"The {fmt_int(high, lang)} people to inform (high or very high severity) "
+                   "are listed for the letters of GDPR Art. 34." if high > 1 else "The person "
+                   "to inform (high or very high severity) is listed for the letter of GDPR "
+                   "Art. 34.")
+    return out
 
 
 def _limits(facts: dict[str, Any], lang: str) -> list[str]:

@@ -237,10 +237,13 @@ FILL = {
 }
 
 LINKAGE = {
-    "fr": {"exact": "clés exactes (NIR, nom et date de naissance)",
-           "splink": "appariement probabiliste (Splink) en plus des clés exactes"},
-    "en": {"exact": "exact keys (NIR, name and birth date)",
-           "splink": "probabilistic record linkage (Splink) on top of exact keys"},
+    "fr": {"exact": "par clés exactes (NIR, ou nom, prénom et date de naissance, téléphone "
+                    "ou courriel)",
+           "splink": "par clés exactes et par appariement probabiliste (Splink) pour les "
+                     "fautes de frappe et les noms d'usage"},
+    "en": {"exact": "by exact keys (NIR, or name, first name and birth date, phone or e-mail)",
+           "splink": "by exact keys and by probabilistic record linkage (Splink) for typos "
+                     "and married names"},
 }
 
 MARKER = {"fr": "À COMPLÉTER : ", "en": "TO BE FILLED: "}

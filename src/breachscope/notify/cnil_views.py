@@ -28,6 +28,12 @@ def fmt_int(n: int, lang: str) -> str:
     return f"{n:,}".replace(",", "\u202f" if lang == "fr" else ",")
 
 
+def files_text(n: int, lang: str) -> str:
+    """``1 fichier``, ``37 fichiers``."""
+    word = ("fichier" if lang == "fr" else "file") + ("s" if n > 1 else "")
+    return f"{fmt_int(n, lang)} {word}"
+
+
 def fmt_bytes(n: int, lang: str) -> str:
     units = ("o", "ko", "Mo", "Go", "To") if lang == "fr" else ("B", "KB", "MB", "GB", "TB")
     value = float(n)
@@ -179,9 +185,9 @@ def cnil_view(doc: dict[str, Any]) -> dict[str, Any]:
              fill=tx.FILL[lang]["nature.other_breach_types"]),
         _row(t("Circonstances", "Circumstances"), fill=tx.FILL[lang]["nature.circumstances"]),
         _row(t("Fichiers publiés analysés", "Published files analysed"),
-             t(f"{n(files['total'])} fichiers ({fmt_bytes(files['bytes'], lang)}), dont "
-               f"{n(files['with_personal_data'])} contenant des données personnelles",
-               f"{n(files['total'])} files ({fmt_bytes(files['bytes'], lang)}), "
+             t(f"{files_text(files['total'], lang)} ({fmt_bytes(files['bytes'], lang)}), "
+               f"dont {n(files['with_personal_data'])} contenant des données personnelles",
+               f"{files_text(files['total'], lang)} ({fmt_bytes(files['bytes'], lang)}), "
                f"{n(files['with_personal_data'])} of them holding personal data")),
     ]
     if period:
@@ -256,7 +262,12 @@ def cnil_view(doc: dict[str, Any]) -> dict[str, Any]:
 
     sections.append({"title": t("Conséquences probables pour les personnes",
                                 "Likely consequences for the people"),
-                     "bullets": [c["text"] for c in doc["likely_consequences"]]})
+                     "bullets": [c["text"] for c in doc["likely_consequences"]],
+                     "paras": [] if doc["likely_consequences"] else [t(
+                         "Aucune donnée personnelle n'a été trouvée dans la copie analysée : "
+                         "les conséquences sont à évaluer au vu des circonstances.",
+                         "No personal data was found in the copy analysed: the consequences "
+                         "are to be assessed from the circumstances.")]})
 
     measures = doc["measures"]
     sections.append({"title": t("Mesures prises et envisagées", "Measures taken and planned"),
