@@ -386,8 +386,8 @@ def test_complementary_after_a_second_wave(demo_leak, cli, tmp_path):
         texts["cnil-notification.md"]
 
 
-def test_encrypted_case_needs_its_key_and_drafts_hold_counts(demo_leak, cli, tmp_path,
-                                                            monkeypatch):
+def test_encrypted_case_needs_its_key_and_unread_files_are_counted_not_named(
+        demo_leak, cli, tmp_path, monkeypatch):
     import shutil
 
     monkeypatch.delenv("BREACHSCOPE_CASE_KEY", raising=False)
@@ -396,6 +396,9 @@ def test_encrypted_case_needs_its_key_and_drafts_hold_counts(demo_leak, cli, tmp
     dump = tmp_path / "dump"
     dump.mkdir()
     shutil.copy(leak / "leak" / "rh" / "annuaire_personnel.csv", dump / "annuaire.csv")
+    # a truncated workbook whose name names someone: counted as unreadable, never named
+    xlsx = (leak / "leak" / "exports" / "patients_nir.xlsx").read_bytes()
+    (dump / "liste_VIH_DUPONT_Marie_1954-03-12.xlsx").write_bytes(xlsx[:3000])
     key = tmp_path / "case.key"
     key.write_text("correct horse battery staple\n", encoding="utf-8")
     case_dir = tmp_path / "case"
@@ -405,7 +408,13 @@ def test_encrypted_case_needs_its_key_and_drafts_hold_counts(demo_leak, cli, tmp
     res = cli("notify-cnil", "--case", case_dir, "-o", tmp_path / "nokey")
     assert res.exit_code != 0
     assert not (tmp_path / "nokey" / "cnil-notification.json").exists()
-    doc = drafts(cli, case_dir, tmp_path / "out", "--key-file", key)["cnil-notification.json"]
+    texts = drafts(cli, case_dir, tmp_path / "out", "--key-file", key)
+    doc = texts["cnil-notification.json"]
+    assert doc["method"]["files_not_read"] == {"failed": 1}
+    assert "Fichiers illisibles (erreur de lecture) : 1 — " in texts["cnil-notification.md"]
+    for name, text in texts.items():
+        assert not re.search("dupont|1954", json.dumps(text, ensure_ascii=False),
+                             re.IGNORECASE), name
     with Case(case_dir, create=False, key=key.read_text(encoding="utf-8").strip()) as store:
         staff = store.db.execute("SELECT count(*) FROM people WHERE role = 'STAFF'").fetchone()[0]
     assert doc["people"]["by_role"].get("STAFF") == staff > 0

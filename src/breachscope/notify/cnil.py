@@ -207,9 +207,9 @@ def _limits(facts: dict[str, Any], lang: str) -> list[str]:
     out: list[str] = []
     for status, n in facts["files"]["not_read"].items():
         label = label_of(tx.STATUSES, lang, status)
-        out.append(f"{fmt_int(n, lang)} fichier(s) {label} : leur contenu n'est pas compté."
-                   if fr else f"{fmt_int(n, lang)} file(s) {label}: their content is not "
-                   "counted.")
+        out.append(f"{label.capitalize()} : {fmt_int(n, lang)} — leur contenu n'est pas "
+                   "compté." if fr else f"{label.capitalize()}: {fmt_int(n, lang)} — their "
+                   "content is not counted.")
     if facts["people"]["unresolved"]:
         n = fmt_int(facts["people"]["unresolved"], lang)
         out.append(f"{n} personne(s) connue(s) seulement par une mention (nom seul) non "

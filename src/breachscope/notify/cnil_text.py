@@ -89,13 +89,15 @@ LEVELS = {
 }
 
 STATUSES = {
-    "fr": {"failed": "illisibles (erreur de lecture)",
-           "encrypted": "chiffrés (mot de passe inconnu)",
-           "partial": "lus en partie", "skipped": "non lus (limite ou type non pris en charge)",
-           "pending": "pas encore analysés"},
-    "en": {"failed": "unreadable (read error)", "encrypted": "encrypted (unknown password)",
-           "partial": "partly read", "skipped": "not read (a limit or an unsupported type)",
-           "pending": "not analysed yet"},
+    "fr": {"failed": "fichiers illisibles (erreur de lecture)",
+           "encrypted": "fichiers chiffrés (mot de passe inconnu)",
+           "partial": "fichiers lus en partie",
+           "skipped": "fichiers non lus (limite ou type non pris en charge)",
+           "pending": "fichiers pas encore analysés"},
+    "en": {"failed": "unreadable files (read error)", "encrypted": "encrypted files (unknown "
+           "password)", "partial": "files read in part",
+           "skipped": "files not read (a limit or an unsupported type)",
+           "pending": "files not analysed yet"},
 }
 
 DOC_CLASSES = {
