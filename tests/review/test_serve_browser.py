@@ -152,3 +152,37 @@ def test_review_in_a_browser(tmp_path, browser):
         assert tokens[0] not in err
         for secret in (NIR_DUPONT, "DUPONT", "dupont", "marie.dupont"):
             assert secret not in out + err
+
+
+def test_encrypted_case_served_with_its_key(tmp_path, browser):
+    """An encrypted case opens with --key-file; a wrong key stops the server before any
+    token is printed."""
+    from serve_helpers import cli
+
+    leak, case, logs = tmp_path / "leak", tmp_path / "case", tmp_path / "logs"
+    write_leak(leak)
+    key = tmp_path / "case.key"
+    key.write_text("correct horse battery staple\n", encoding="utf-8")
+    res = cli("scan", str(leak), "--case", str(case), "--workers", "1", "--key-file", str(key))
+    assert res.returncode == 0, res.stderr
+    wrong = tmp_path / "wrong.key"
+    wrong.write_text("not the key\n", encoding="utf-8")
+    res = cli("serve", "--case", str(case), "--port", "0", "--key-file", str(wrong))
+    assert res.returncode != 0 and "wrong key" in res.stderr and "token" not in res.stdout
+    server = start_server(case, logs, "--key-file", str(key))
+    try:
+        page = browser.new_context().new_page()
+        login(page, server)
+        assert figure(page, "fig-people") == 3
+        # by keyboard: the skip link first, then the links, each with a visible focus ring
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.textContent") == "breachscope review"
+        assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"
+        page.goto(server.base + "/people?name=martin")
+        page.locator("#people tbody tr").first.get_by_role("link").click()
+        assert "psychiatry" in page.locator("#evidence").inner_text()
+    finally:
+        out, err = server.stop()
+    assert "correct horse" not in out + err
