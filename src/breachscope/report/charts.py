@@ -9,6 +9,7 @@ report holds no URL at all. WeasyPrint draws the same inline SVG into the PDF.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 
@@ -25,8 +26,13 @@ _STYLE = Style(
 )
 
 
-def _clean(svg: str) -> str:
+def _clean(svg: str, uuid: str, name: str) -> str:
+    # pygal names each chart by a random uuid: a name from the title keeps the report the same
+    # from one run to the next (two reports of one case can be compared with diff)
+    svg = svg.replace(uuid, name)
     svg = re.sub(r"<!--.*?-->", "", svg, flags=re.DOTALL)
+    # tooltips (<title>) of the chart and of its guides: "Pygal", "0.25"
+    svg = re.sub(r"<title>[^<]*</title>", "", svg)
     # pygal writes its configuration in a <script> even with js=[]: the report runs no script
     svg = re.sub(r"<script\b.*?</script>", "", svg, flags=re.DOTALL | re.IGNORECASE)
     svg = re.sub(r'\s+xmlns(?::\w+)?="[^"]*"', "", svg)
@@ -51,4 +57,6 @@ def bar_chart(title: str, data: Mapping[str, int], *, width: int = 500,
     # pygal draws the first value at the bottom: reversed, the largest comes first
     chart.x_labels = [k for k, _v in reversed(items)]
     chart.add(title, [v for _k, v in reversed(items)])
-    return _clean(chart.render(is_unicode=True))
+    svg = chart.render(is_unicode=True)
+    name = "c" + hashlib.sha256(title.encode("utf-8")).hexdigest()[:12]
+    return _clean(svg, chart.uuid, name)

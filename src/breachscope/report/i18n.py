@@ -65,6 +65,7 @@ _FR: dict[str, Any] = {
     "undecided_none": "Aucune personne ne reste indécise : toutes les unités de soins codées "
                       "ont été décodées.",
     "undecided_card": "+ {n} indécises",
+    "empty_class": "doc_class vide (fichier non lu)",
     "reason": "Motif", "people": "Personnes", "kinds_title": "Quels fichiers ont fuité",
     "kind": "Nature", "class": "Classe de document",
     "claim_title": "Revendication de l'attaquant et constat",
@@ -175,6 +176,7 @@ _EN: dict[str, Any] = {
                       "them.",
     "undecided_none": "No one is left undecided: every coded care unit was decoded.",
     "undecided_card": "+ {n} undecided",
+    "empty_class": "doc_class empty (file not read)",
     "reason": "Reason", "people": "People", "kinds_title": "What kinds of files leaked",
     "kind": "Kind", "class": "Document class",
     "claim_title": "The attacker's claim beside the findings",
