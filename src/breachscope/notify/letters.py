@@ -88,10 +88,17 @@ def environment(template_dir: Path | None) -> SandboxedEnvironment:
     return env
 
 
-def _refuse_fetch(url: str, *args: object, **kwargs: object) -> dict:
-    """WeasyPrint's URL fetcher: nothing is fetched, neither the network nor a local file
-    (a template's ``<img src>`` or ``@import`` is dropped)."""
-    raise ValueError("breachscope letters fetch no resource")
+def _no_fetcher():
+    """WeasyPrint's URL fetcher for letters: it fetches nothing, neither the network nor a
+    local file (a template's ``<img src>``, ``<link>`` or ``@import`` is dropped with a
+    warning)."""
+    from weasyprint.urls import URLFetcher
+
+    class NoFetch(URLFetcher):
+        def fetch(self, url: str, headers: object = None) -> object:
+            raise ValueError("breachscope letters fetch no resource")
+
+    return NoFetch(allowed_protocols=frozenset())
 
 
 def html_to_pdf(html: str) -> bytes:
@@ -117,7 +124,8 @@ class PdfRenderer:
 
         if not htmls:
             return []
-        docs = [weasyprint.HTML(string=html, url_fetcher=_refuse_fetch).render(
+        fetcher = _no_fetcher()
+        docs = [weasyprint.HTML(string=html, url_fetcher=fetcher).render(
             font_config=self.fonts) for html in htmls]
         if len(docs) == 1:
             return [docs[0].write_pdf()]
