@@ -144,6 +144,20 @@ def table_context(row_ids: list[int], cells: list[dict[int, Value]] | None = Non
     return _heap(0x7C, allocations, 1 << 5)
 
 
+def _allocation_maps(freed: list[tuple[int, int]]) -> bytes:
+    """The AMap page at 0x4400 (a bit per 64 bytes from there: set when allocated, clear in
+    ``freed``; past the end of the file too, so nothing is scanned there) and the PMap page
+    at 0x4600 (a bit per 512-byte page: all allocated)."""
+    bits = bytearray(b"\xff" * 496)
+    for ib, size in freed:
+        for unit in range((ib - 0x4400) // 64, (ib - 0x4400 + size) // 64):
+            bits[unit // 8] &= ~(0x80 >> unit % 8) & 0xFF
+    pages = b""
+    for ib, ptype, data in ((0x4400, 0x84, bytes(bits)), (0x4600, 0x83, b"\xff" * 496)):
+        pages += data + struct.pack("<BBHIQ", ptype, ptype, _sig(ib, ib), crc(data), ib)
+    return pages
+
+
 #: A subnode: its nid, its data, its own subnodes.
 Subnode = tuple[int, bytes, list["Subnode"]]
 
@@ -154,9 +168,16 @@ class PstWriter:
     def __init__(self) -> None:
         self.nodes: list[tuple[int, int, bytes]] = []
         self.subnodes: dict[int, list[Subnode]] = {}
+        self.deleted: list[tuple[int, int, bytes]] = []
 
     def add(self, nid: int, parent: int, props: dict[int, Value]) -> None:
         self.nodes.append((nid, parent, property_context(props)))
+
+    def add_deleted(self, nid: int, parent: int, props: dict[int, Value]) -> None:
+        """A node as Outlook leaves a deleted one: its data block still in the file but
+        free in the allocation map and absent from the block B-tree, its entry left past
+        the count of a node B-tree leaf page. The file then gets valid allocation maps."""
+        self.deleted.append((nid, parent, property_context(props)))
 
     def attach(self, message: int, files: dict[str, bytes | dict[int, Value]]) -> None:
         """Files attached to ``message``: its attachment table and one attachment object
@@ -197,7 +218,11 @@ class PstWriter:
         self.nodes.append((base | 0x0F, 0, table_context([])))
 
     def build(self) -> bytes:
-        out = bytearray(0x4400)
+        # With deleted nodes: the first allocation map (AMap) at 0x4400 and page map (PMap)
+        # at 0x4600 (MS-PST 2.2.2.7), filled in at the end; the data after them.
+        maps = bool(self.deleted)
+        out = bytearray(0x4800 if maps else 0x4400)
+        freed: list[tuple[int, int]] = []  # (ib, bytes) of the deleted nodes' blocks
         blocks: list[tuple[int, int, int]] = []  # bid, ib, cb
         nbt: list[tuple[int, int, int, int]] = []  # nid, bid, sub bid, parent
         counter = iter(range(1, 1 << 24))
@@ -221,6 +246,14 @@ class PstWriter:
         for nid, parent, data in self.nodes:
             sub_bid = sub_tree(self.subnodes[nid]) if nid in self.subnodes else 0
             nbt.append((nid, block(data), sub_bid, parent))
+        remnants = block_remnants = b""
+        for nid, parent, data in self.deleted:
+            ib = len(out)
+            bid = block(data)
+            blocks.pop()  # not in the block B-tree any more
+            freed.append((ib, len(out) - ib))
+            remnants += struct.pack("<QQQII", nid, bid, 0, parent, 0)
+            block_remnants += struct.pack("<QQHHI", bid, ib, len(data), 1, 0)
         out += b"\x00" * (-len(out) % 512)
         pages = iter(range(next(counter) * 4, 1 << 40, 4))
 
@@ -233,13 +266,18 @@ class PstWriter:
                                           bid))
             return bid, ib
 
-        def tree(ptype: int, entries: list[tuple[int, bytes]], size: int) -> tuple[int, int]:
-            """A B-tree of leaf pages, then intermediate pages up to one root: its BREF."""
+        def tree(ptype: int, entries: list[tuple[int, bytes]], size: int,
+                 remnants: bytes = b"") -> tuple[int, int]:
+            """A B-tree of leaf pages, then intermediate pages up to one root: its BREF.
+            ``remnants``: entries left past the count of the last leaf page."""
             per = 488 // size
+            chunks = [entries[i : i + per] for i in range(0, len(entries), per)] or [[]]
+            if remnants and len(chunks[-1]) * size + len(remnants) > 488:
+                chunks.append([])  # (an empty last leaf: only its remnants)
             refs = [(chunk[0][0] if chunk else 0, *page(
-                ptype, b"".join(e for _, e in chunk), len(chunk), size, 0))
-                for chunk in [entries[i : i + per] for i in range(0, len(entries), per)]
-                or [[]]]
+                ptype, b"".join(e for _, e in chunk) + (remnants if last else b""),
+                len(chunk), size, 0))
+                for last, chunk in ((i == len(chunks) - 1, c) for i, c in enumerate(chunks))]
             level = 0
             while len(refs) > 1:
                 level += 1
@@ -250,9 +288,14 @@ class PstWriter:
             return refs[0][1], refs[0][2]
 
         nbt_bid, nbt_ib = tree(0x81, [(nid, struct.pack("<QQQII", nid, bid, sub, parent, 0))
-                                      for nid, bid, sub, parent in sorted(nbt)], 32)
+                                      for nid, bid, sub, parent in sorted(nbt)], 32, remnants)
         bbt_bid, bbt_ib = tree(0x80, [(bid, struct.pack("<QQHHI", bid, ib, cb, 2, 0))
                                       for bid, ib, cb in sorted(blocks)], 24)
+        if block_remnants:  # old B-tree leaves left in free space name the deleted nodes
+            freed.append((len(out), 512))
+            page(0x80, block_remnants, len(block_remnants) // 24, 24, 0)
+            freed.append((len(out), 512))
+            page(0x81, remnants, len(remnants) // 32, 32, 0)
         eof = len(out)
         next_bid = next(pages)
 
@@ -261,7 +304,7 @@ class PstWriter:
         struct.pack_into("<2sHHBB", header, 8, b"SM", 23, 19, 1, 1)
         struct.pack_into("<QQI", header, 24, 0, next_bid, 0x100)  # bidUnused, bidNextP, unique
         struct.pack_into("<IQQQQQQQQBBH", header, 180, 0, eof, 0x4400, 0, 0,
-                         nbt_bid, nbt_ib, bbt_bid, bbt_ib, 0, 0, 0)
+                         nbt_bid, nbt_ib, bbt_bid, bbt_ib, 2 if maps else 0, 0, 0)
         header[256:384] = b"\xff" * 128  # rgbFM
         header[384:512] = b"\xff" * 128  # rgbFP
         header[512] = 0x80  # bSentinel
@@ -270,6 +313,8 @@ class PstWriter:
         struct.pack_into("<I", header, 4, crc(bytes(header[8:479])))
         struct.pack_into("<I", header, 524, crc(bytes(header[8:524])))
         out[:564] = header
+        if maps:
+            out[0x4400:0x4800] = _allocation_maps(freed)
         return bytes(out)
 
 
@@ -368,5 +413,24 @@ def bodies_pst() -> bytes:
                              0x1013: HTML_BODY.encode("utf-8")})
     writer.add(rtf, INBOX, {0x001A: "IPM.Note", 0x0037: "Dossier",
                             0x1009: compress(RTF_BODY.encode("ascii"), compressed=True)})
+    writer.nodes.sort(key=lambda node: node[0])
+    return writer.build()
+
+
+DELETED_BODY = "Message supprimé, tél 06 77 88 99 00"
+
+
+def deleted_pst() -> bytes:
+    """An inbox with one message and one deleted message, left as Outlook leaves one: its
+    block in free space (valid allocation maps), its node entry past the count of the node
+    B-tree leaf, old B-tree leaves naming it in free space. Debian's ``pffexport -m
+    recovered`` (libpff 20180714) recovers it."""
+    writer = PstWriter()
+    writer.add(NID_MESSAGE_STORE, 0, {0x3001: "Boîte", 0x0FF9: bytes(range(16))})
+    writer.add_folder(NID_ROOT_FOLDER, NID_ROOT_FOLDER, "", [], [INBOX])
+    writer.add_folder(INBOX, NID_ROOT_FOLDER, "Inbox", [MESSAGE], [])
+    writer.add(MESSAGE, INBOX, {0x001A: "IPM.Note", 0x0037: "Gardé", 0x1000: "Bonjour"})
+    writer.add_deleted(0x200044, INBOX, {0x001A: "IPM.Note", 0x0037: "Supprimé",
+                                         0x1000: DELETED_BODY})
     writer.nodes.sort(key=lambda node: node[0])
     return writer.build()
