@@ -105,6 +105,8 @@ def test_values_masked_until_revealed(client):
     assert "DUPONT" in revealed and NIR_DUPONT in revealed
     audit = client.get("/audit").text
     assert re.search(rf"<td>Alice</td><td><a href=\"/person/{pid}\">", audit)
+    export = client.get("/audit/export?fmt=jsonl").text
+    assert '"kind": "reveal"' in export and pid in export
 
 
 def test_search_forms(client):

@@ -142,6 +142,8 @@ def test_review_in_a_browser(tmp_path, browser):
             assert "EMAIL" not in page.locator("#records").inner_text()
         page.get_by_role("link", name="Audit log", exact=True).click()
         assert page.locator("#decisions tbody tr").count() == 2
+        # the reveal of the first run is in the case's audit
+        assert "Alice Martin-Reviewer" in page.locator("#reveals").inner_text()
         ctx.close()
     finally:
         outputs.append(server.stop())

@@ -195,8 +195,7 @@ def create_app(case: Case, *, token: str | None = None, allow_remote: bool = Fal
         with state.db():
             exists = queries.person(state.case.db, person_id) is not None
             if exists:
-                state.reveals.append(event)
-                _log_reveal(state, person_id, event.reviewer)
+                _log_reveal(state, event)
         if not exists:
             return _not_found(request, render)
         return _person_page(request, person_id, revealed=True)
@@ -315,7 +314,8 @@ def create_app(case: Case, *, token: str | None = None, allow_remote: bool = Fal
     def audit(request: Request) -> HTMLResponse:
         with state.db():
             rows = _decisions(state) if decisions else []
-        return render(request, "audit.html", decisions=rows, reveals=list(state.reveals))
+            reveals = _reveals(state)
+        return render(request, "audit.html", decisions=rows, reveals=reveals)
 
     @app.post("/audit/undo")
     async def undo(request: Request) -> Response:
@@ -344,7 +344,7 @@ def create_app(case: Case, *, token: str | None = None, allow_remote: bool = Fal
             with state.db():
                 decisions.export_audit(state.case, out, fmt)
             body = out.read_bytes() if out.exists() else b""
-        if state.reveals and fmt == "csv":
+        if state.reveals and fmt == "csv":  # kept in memory only (no event log)
             body += _reveals_csv(state.reveals)
         media = "text/csv" if fmt == "csv" else "application/x-ndjson"
         return Response(body, media_type=media, headers={
@@ -508,12 +508,27 @@ def _decision_id(value: Any) -> Any:
     return int(text) if text.isdigit() else text
 
 
-def _log_reveal(state: State, person_id: str, reviewer: str) -> None:
-    """Record a reveal in the case's audit when the decisions module has an event for it;
-    otherwise it stays in the server's memory (shown on the audit page)."""
+def _log_reveal(state: State, event: Reveal) -> None:
+    """Log a reveal in the case's audit (``review_events``), naming the person's records
+    (stable across re-resolutions) and the person id it had; kept in the server's memory
+    when the decisions module cannot log events."""
     record_event = getattr(decisions, "record_event", None)
-    if record_event is not None:
-        record_event(state.case, "reveal", {"person": person_id}, reviewer=reviewer)
+    if record_event is None:
+        state.reveals.append(event)
+        return
+    records = queries.all_record_ids(state.case.db, event.person_id)
+    record_event(state.case, "reveal", {"person": event.person_id, "records": records},
+                 reviewer=event.reviewer)
+
+
+def _reveals(state: State) -> list[Reveal]:
+    """The reveals, from the case's audit (or this run's memory)."""
+    list_events = getattr(decisions, "list_events", None)
+    if list_events is None:
+        return list(state.reveals)
+    return [Reveal(at=e["created_at"], reviewer=e["reviewer"],
+                   person_id=str(e["target"].get("person", "")))
+            for e in list_events(state.case) if e["kind"] == "reveal"]
 
 
 def _reveals_csv(reveals: list[Reveal]) -> bytes:
