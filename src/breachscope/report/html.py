@@ -40,7 +40,10 @@ class Evidence:
         self.notes: list[dict[str, str]] = []
         self._index: dict[tuple[str, str, str], int] = {}
 
-    def __call__(self, what: str, filter_text: str = "", sql: str = "") -> Markup:
+    def __call__(self, what: str, filter_text: str = "", sql: str = "",
+                 review: str = "") -> Markup:
+        """``review``: the page of the review UI (``breachscope serve``) listing the same,
+        as a path: the report holds no URL, and the UI's address carries a session token."""
         key = (what, filter_text, sql)
         if key not in self._index:
             case = self.words["case_placeholder"]
@@ -49,7 +52,7 @@ class Evidence:
             else:
                 command = (f"breachscope export --case {case} --what {what} --format csv "
                            f"-o {what}.csv")
-            self.notes.append({"command": command, "filter": filter_text})
+            self.notes.append({"command": command, "filter": filter_text, "review": review})
             self._index[key] = len(self.notes)
         n = self._index[key]
         note = self.notes[n - 1]

@@ -109,7 +109,7 @@ _FR: dict[str, Any] = {
     "evidence": "Preuves : d'où vient chaque chiffre",
     "evidence_note": "Chaque chiffre se vérifie en exportant la liste qu'il compte puis en la "
                      "filtrant (tableur, DuckDB...). DOSSIER est le dossier du scan.",
-    "filter": "filtre :",
+    "filter": "filtre :", "review": "dans la revue (breachscope serve) :",
     "none": "aucun", "yes": "oui", "no": "non",
     "verdicts": {"confirmed": "confirmé", "exaggerated": "exagéré",
                  "not_found": "non constaté"},
@@ -217,7 +217,7 @@ _EN: dict[str, Any] = {
     "evidence": "Evidence: where each figure comes from",
     "evidence_note": "Each figure can be checked by exporting the list it counts and filtering "
                      "it (spreadsheet, DuckDB...). CASE is the scanned case directory.",
-    "filter": "filter:",
+    "filter": "filter:", "review": "in the review UI (breachscope serve):",
     "none": "none", "yes": "yes", "no": "no",
     "verdicts": {"confirmed": "confirmed", "exaggerated": "exaggerated",
                  "not_found": "not found"},
