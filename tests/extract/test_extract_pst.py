@@ -372,3 +372,25 @@ def test_a_deleted_message_is_recovered(tmp_path):
     _, files = read_all(path)
     assert files["Inbox/Message00001/Message.txt"] == b"Bonjour"
     assert files["recovered/Message00001/Message.txt"].decode() == DELETED_BODY
+
+
+def test_attachment_data_libpff_cannot_read_ends_the_member_and_is_counted():
+    class Damaged:
+        """An attachment whose second piece cannot be read (a broken data tree)."""
+
+        def __init__(self) -> None:
+            self.reads = 0
+
+        def seek_offset(self, offset: int, whence: int) -> None:
+            self.reads = 0
+
+        def read_buffer(self, size: int) -> bytes:
+            self.reads += 1
+            if self.reads > 1:
+                raise OSError("libpff_data_block_read: unable to read data block")
+            return b"x" * size
+
+    state = pst._State()
+    chunks = pst._attachment_chunks(Damaged(), 3 * pst.CHUNK_BYTES, state)
+    assert b"".join(chunks()) == b"x" * pst.CHUNK_BYTES
+    assert state.unreadable == 1

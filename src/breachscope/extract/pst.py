@@ -166,7 +166,7 @@ def _entries(record_set: Any) -> dict[int, tuple[int, bytes]]:
             pid, kind, data = entry.entry_type, entry.value_type, entry.data
         except _READ_ERRORS:
             continue
-        if pid is not None and pid not in out:
+        if pid is not None and pid & 0xFFFF not in out:
             out[pid & 0xFFFF] = (kind or 0, bytes(data or b""))
     return out
 
@@ -295,18 +295,24 @@ def _bytes_member(name: str, data: bytes, state: _State) -> EmbeddedFile:
     return EmbeddedFile(name, chunks)
 
 
-def _attachment_chunks(attachment: Any, size: int) -> Callable[[], Iterator[bytes]]:
-    """The attachment's bytes, read with libpff in pieces, never more than ``size``."""
+def _attachment_chunks(attachment: Any, size: int,
+                       state: _State) -> Callable[[], Iterator[bytes]]:
+    """The attachment's bytes, read with libpff in pieces, never more than ``size``. Data
+    libpff cannot read ends the member there and counts as a part not read (the worker
+    reads a member before asking for the next unit: the count is in before the end)."""
 
     def chunks() -> Iterator[bytes]:
-        attachment.seek_offset(0, 0)
         left = size
-        while left > 0:
-            block = attachment.read_buffer(min(CHUNK_BYTES, left))
-            if not block:
-                return
-            left -= len(block)
-            yield bytes(block)
+        try:
+            attachment.seek_offset(0, 0)
+            while left > 0:
+                block = attachment.read_buffer(min(CHUNK_BYTES, left))
+                if not block:
+                    return
+                left -= len(block)
+                yield bytes(block)
+        except _READ_ERRORS:
+            state.unreadable += 1
 
     return chunks
 
@@ -413,7 +419,8 @@ def _attachments(item: Any, base: str, state: _State, depth: int) -> Units:
             state.too_large += 1
             continue
         state.spend(size)
-        yield EmbeddedFile(f"{base}/Attachments/{name}", _attachment_chunks(attachment, size))
+        yield EmbeddedFile(f"{base}/Attachments/{name}",
+                           _attachment_chunks(attachment, size, state))
 
 
 def _item(item: Any, base: str, state: _State, depth: int = 0,
