@@ -45,14 +45,15 @@ def logged_in(client: TestClient, reviewer: str = "Alice") -> str:
 
 
 PAGES = ["/", "/people", "/people?nir=" + NIR_DUPONT, "/person/Pxyz", "/files",
-         "/file?path=patients.csv", "/audit", "/audit/export?fmt=csv", "/reviewer",
+         "/file?path=patients.csv", "/audit", "/audit/export?fmt=csv", "/reviewer", "/qc",
          "/static/style.css", "/nothing-here"]
 
 
 def test_every_page_needs_the_session(client):
     for path in PAGES:
         assert client.get(path).status_code == 401, path
-    for path in ("/reviewer", "/person/Pxyz/decide", "/person/Pxyz/reveal", "/audit/undo"):
+    for path in ("/reviewer", "/person/Pxyz/decide", "/person/Pxyz/reveal", "/audit/undo",
+                 "/qc/draw", "/qc/mark"):
         assert client.post(path, data={"csrf": "x"}).status_code == 401, path
     # a wrong token opens nothing
     res = client.get("/?token=not-the-token", follow_redirects=False)

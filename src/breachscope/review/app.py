@@ -37,6 +37,10 @@ try:  # the corrections core (breachscope.review.decisions), written alongside t
     from breachscope.review import decisions
 except ImportError:  # pragma: no cover - before it lands
     decisions = None  # type: ignore[assignment]
+try:  # quality control by sampling, the same
+    from breachscope.review import qc
+except ImportError:  # pragma: no cover
+    qc = None  # type: ignore[assignment]
 
 HERE = Path(__file__).parent
 LOOPBACK_NAMES = {"localhost"}
@@ -309,6 +313,47 @@ def create_app(case: Case, *, token: str | None = None, allow_remote: bool = Fal
         if not go_to:
             return RedirectResponse(f"/people?done={kind}", status_code=303)
         return RedirectResponse(f"/person/{go_to}?done={kind}", status_code=303)
+
+    # -- quality control by sampling (breachscope.review.qc) ---------------------------------
+
+    @app.get("/qc", response_class=HTMLResponse)
+    def qc_page(request: Request) -> HTMLResponse:
+        if qc is None:
+            return render(request, "error.html", 501, message="QC is not available.")
+        with state.db():
+            est = qc.estimate(state.case, store=False)
+            items = qc.list_items(state.case)
+        todo = [i for i in items if i.verdict is None]
+        done = [i for i in items if i.verdict is not None]
+        return render(request, "qc.html", est=est, todo=todo[:100], n_todo=len(todo),
+                      done=done[-100:], n_done=len(done), verdicts=qc.VERDICTS,
+                      describe=qc.describe)
+
+    @app.post("/qc/draw")
+    async def qc_draw(request: Request) -> Response:
+        form = await _form(request)
+        n = _int(str(form.get("n", "")))
+        if qc is None or not 1 <= n <= 1000:
+            return render(request, "error.html", 400, message="Draw 1 to 1000 items.")
+        with state.db():
+            qc.draw_sample(state.case, n)
+        return RedirectResponse("/qc", status_code=303)
+
+    @app.post("/qc/mark")
+    async def qc_mark(request: Request) -> Response:
+        form = await _form(request)
+        if qc is None:
+            return render(request, "error.html", 501, message="QC is not available.")
+        with state.db():
+            try:
+                qc.mark_item(state.case, _int(str(form.get("item_id", ""))),
+                             str(form.get("verdict", "")),
+                             reviewer=request.state.session.reviewer)
+            except ValueError as exc:
+                return render(request, "error.html", 400, message=str(exc))
+            qc.estimate(state.case, store=True)  # the report and the CNIL draft read it
+            state.summary = None
+        return RedirectResponse("/qc#todo", status_code=303)
 
     @app.get("/audit", response_class=HTMLResponse)
     def audit(request: Request) -> HTMLResponse:
