@@ -53,6 +53,9 @@ _RECORD_FIELDS = (*sorted(set(ENTITY_FIELDS.values())), "entities")
 _KEY_FIELDS = {"last_name", "first_name", "full_name", "birth_date", "nir", "phones",
                "emails", "postal_code", "patient_id", "address"}
 _TABLE_ROW = re.compile(r"(^|, )row [^,]+$")
+# "IN this list" as a hash semi-join: list_contains(?, col) compares every row with the
+# whole list (19 s for 10 000 ids over a million records, against 0.2 s).
+_IN = "IN (SELECT unnest(?::VARCHAR[]))"
 
 
 # -- the whole pass ------------------------------------------------------------------------
@@ -253,7 +256,7 @@ def _strip_record(db: duckdb.DuckDBPyConnection, record: dict, t: dict) -> dict 
     kept = [v for v in (kept if isinstance(kept, list) else [kept]) if v]
     remaining = db.execute(
         "SELECT location, value FROM findings WHERE sha256 = ? AND entity = ? AND "
-        "(location = ? OR starts_with(location, ? || ', ') OR list_contains(?, value)) "
+        f"(location = ? OR starts_with(location, ? || ', ') OR value {_IN}) "
         "LIMIT 1000",
         [t["sha256"], entity, record["location"], record["location"], kept]).fetchall()
     supported = any(
@@ -291,7 +294,7 @@ def current_records(db: duckdb.DuckDBPyConnection, decision: Decision, side: str
     (content, location)."""
     ids = decision.target.get(side) or []
     present = {r for (r,) in db.execute(
-        "SELECT record_id FROM records WHERE list_contains(?, record_id)", [ids]).fetchall()}
+        f"SELECT record_id FROM records WHERE record_id {_IN}", [ids]).fetchall()}
     anchors = decision.target.get(ANCHORS) or {}
     missing = [anchors[r] for r in ids if r not in present and r in anchors]
     for sha, location in missing:
@@ -308,7 +311,7 @@ def person_of(db: duckdb.DuckDBPyConnection, decision: Decision, side: str = "re
     if not ids:
         return None
     row = db.execute(
-        "SELECT person_id FROM person_records WHERE list_contains(?, record_id) "
+        f"SELECT person_id FROM person_records WHERE record_id {_IN} "
         "GROUP BY person_id ORDER BY count(*) DESC, person_id LIMIT 1", [ids]).fetchone()
     return row[0] if row else None
 
@@ -328,7 +331,7 @@ def apply_structure(case: Case, decisions: list[Decision] | None = None) -> int:
         return 0
     rows = db.execute(
         "SELECT person_id, record_id FROM person_records WHERE person_id IN "
-        "(SELECT person_id FROM person_records WHERE list_contains(?, record_id))",
+        f"(SELECT person_id FROM person_records WHERE record_id {_IN})",
         [all_ids]).fetchall()
     group: dict[str, int] = {}
     originals: dict[str, int] = {}
@@ -364,9 +367,9 @@ def apply_structure(case: Case, decisions: list[Decision] | None = None) -> int:
     if set(new_rows) == old:
         return 0
     with case.transaction():
-        db.execute("DELETE FROM person_records WHERE list_contains(?, person_id)",
+        db.execute(f"DELETE FROM person_records WHERE person_id {_IN}",
                    [list(originals)])
-        db.execute("DELETE FROM people WHERE list_contains(?, person_id)", [list(originals)])
+        db.execute(f"DELETE FROM people WHERE person_id {_IN}", [list(originals)])
         if new_rows:
             _insert_people(db, new_rows)
     return len(originals)

@@ -41,6 +41,9 @@ STRUCTURE_KINDS = ("split", "merge", "not_a_person")
 _FINDING_KEYS = ("sha256", "location", "entity", "value")
 _MAX_RECORDS = 100_000  # records one decision may name (a person's records, a split side)
 ANCHORS = "anchors"  # record id -> [sha256, location], added to record targets when stored
+# "IN this list" as a hash semi-join: list_contains(?, col) compares every row with the
+# whole list (19 s for 10 000 ids over a million records, against 0.2 s).
+_IN = "IN (SELECT unnest(?::VARCHAR[]))"
 
 
 class DecisionError(ValueError):
@@ -248,7 +251,7 @@ def _validate(case: Case, kind: str, target: dict, value: str | None,
         value = None
     ids = sorted({r for side in clean.values() for r in side})
     anchors = {rid: [sha, loc] for rid, sha, loc in case.db.execute(
-        "SELECT record_id, sha256, location FROM records WHERE list_contains(?, record_id)",
+        f"SELECT record_id, sha256, location FROM records WHERE record_id {_IN}",
         [ids]).fetchall()}
     clean[ANCHORS] = anchors
     return clean, value
@@ -261,7 +264,7 @@ def _record_list(case: Case, ids: object, name: str) -> list[str]:
         raise DecisionError(f"{name}: too many records for one decision")
     unique = sorted(set(ids))
     known = case.db.execute(
-        "SELECT count(*) FROM records WHERE list_contains(?, record_id)", [unique]).fetchone()[0]
+        f"SELECT count(*) FROM records WHERE record_id {_IN}", [unique]).fetchone()[0]
     if known != len(unique):
         raise DecisionError(f"{name}: {len(unique) - known} record id(s) unknown in this case")
     return unique
