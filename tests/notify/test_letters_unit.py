@@ -28,11 +28,11 @@ def _facts(**changes) -> PersonFacts:
 def test_a_hostile_name_is_text_not_markup():
     html = render_letter(environment(None), _facts(
         last_name='<img src="file:///etc/passwd">DURAND', city="<script>x()</script>"),
-        Organisation(name="CH <b>Test</b>"), date(2026, 1, 2))
+        Organisation(name="CH <b>Test</b>", incident_date="2025-12-01"), date(2026, 1, 2))
     assert "&lt;IMG SRC=&#34;FILE:///ETC/PASSWD&#34;&gt;DURAND" in html
     assert "&lt;script&gt;x()&lt;/script&gt;" in html and "CH &lt;b&gt;Test" in html
     assert "<img" not in html.lower() and "<script" not in html and "<b>Test" not in html
-    assert "Le 2 janvier 2026" in html
+    assert "Le 2 janvier 2026" in html and "Le 1er décembre 2025, CH" in html
 
 
 def test_the_renderer_fetches_nothing(tmp_path, monkeypatch):

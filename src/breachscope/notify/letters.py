@@ -85,6 +85,7 @@ def environment(template_dir: Path | None) -> SandboxedEnvironment:
         undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
     )
     env.filters["todo"] = lambda value: value if value else TODO
+    env.filters["fr_date"] = french_date  # 2024-02-11 -> 11 février 2024
     return env
 
 
