@@ -69,7 +69,10 @@ _FR: dict[str, Any] = {
     "reason": "Motif", "people": "Personnes", "kinds_title": "Quels fichiers ont fuité",
     "kind": "Nature", "class": "Classe de document",
     "claim_title": "Revendication de l'attaquant et constat",
-    "claim_text": "Revendication :", "point": "Point", "claimed": "Annoncé", "found": "Constaté",
+    "claim_text": "Revendication :",
+    "claim_nothing": "Ni nombre de personnes ou d'enregistrements, ni volume, ni nature de "
+                     "données reconnus dans ce texte.",
+    "point": "Point", "claimed": "Annoncé", "found": "Constaté",
     "verdict": "Verdict",
     "drill": "Détail",
     "top_files": "Principales sources de personnes", "file": "Fichier", "type": "Type",
@@ -180,7 +183,9 @@ _EN: dict[str, Any] = {
     "reason": "Reason", "people": "People", "kinds_title": "What kinds of files leaked",
     "kind": "Kind", "class": "Document class",
     "claim_title": "The attacker's claim beside the findings",
-    "claim_text": "Claim:", "point": "Point", "claimed": "Claimed", "found": "Found",
+    "claim_text": "Claim:",
+    "claim_nothing": "No count of people or records, volume or kind of data recognised in "
+                     "this text.", "point": "Point", "claimed": "Claimed", "found": "Found",
     "verdict": "Verdict",
     "drill": "Details",
     "top_files": "Largest sources of people", "file": "File", "type": "Type",
