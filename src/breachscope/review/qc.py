@@ -1,15 +1,18 @@
 """Quality control by sampling: how much did the scan miss, and how much of what it found is
 wrong?
 
-Two strata, each drawn at random and judged by a reviewer:
+Three strata, each drawn at random and judged by a reviewer:
 
 - ``nothing_found``: the contents read in full or in part (status ``scanned`` or
   ``partial``) in which the scan found nothing (no finding): the set a notification leaves
   out. A reviewer opens the file and marks it ``ok`` (nothing personal) or ``missed``.
+- ``unattributed_rows``: the table rows the scan read (their key columns are in
+  ``row_keys``) that are neither a person's record nor attached to one: the rows it found
+  nobody in. ``ok`` or ``missed``.
 - ``found``: the findings (a value of a kind at a location): ``ok`` or ``false_positive``.
 
-The estimate per stratum is the share of ``missed`` (the miss rate on the excluded set) or of
-``false_positive`` among the items marked, with a 95 % Wilson score interval, as
+The estimate per stratum is the share of ``missed`` (the miss rates on the excluded sets) or
+of ``false_positive`` among the items marked, with a 95 % Wilson score interval, as
 breach-review vendors report for their excluded sets. The interval is computed by SciPy
 (``binomtest(...).proportion_ci(method="wilson")``), not by hand. The estimate is stored in
 ``meta`` as ``qc_estimate`` (JSON) for the report and the CNIL draft.
@@ -29,8 +32,9 @@ from dataclasses import dataclass
 from breachscope.case import Case
 from breachscope.ingest.archives import ARCHIVE_TYPES
 
-STRATA = ("nothing_found", "found")
-VERDICTS = {"nothing_found": ("ok", "missed"), "found": ("ok", "false_positive")}
+STRATA = ("nothing_found", "unattributed_rows", "found")
+VERDICTS = {"nothing_found": ("ok", "missed"), "unattributed_rows": ("ok", "missed"),
+            "found": ("ok", "false_positive")}
 CONFIDENCE = 0.95
 META_KEY = "qc_estimate"
 # The contents a notification leaves out: read (fully or partly), nothing found; not the
@@ -44,6 +48,15 @@ WHERE c.status IN ('scanned', 'partial')
     AND NOT EXISTS (SELECT 1 FROM findings x WHERE x.sha256 = c.sha256)
     AND EXISTS (SELECT 1 FROM files f WHERE f.sha256 = c.sha256)
 """
+# The table rows read in which the scan found no one: no record there, none attached.
+_UNATTRIBUTED_ROWS = """
+SELECT DISTINCT k.sha256, k.row_location FROM row_keys k
+WHERE NOT EXISTS (SELECT 1 FROM records r WHERE r.sha256 = k.sha256
+                  AND r.location = k.row_location)
+    AND NOT EXISTS (SELECT 1 FROM attached_rows a WHERE a.sha256 = k.sha256
+                    AND a.row_location = k.row_location)
+    AND EXISTS (SELECT 1 FROM files f WHERE f.sha256 = k.sha256)
+"""
 
 
 class QcError(ValueError):
@@ -55,7 +68,7 @@ class QcItem:
     item_id: int
     draw_id: int
     stratum: str
-    kind: str  # "file" or "finding"
+    kind: str  # "file", "row" or "finding"
     sha256: str
     path: str | None
     location: str | None
@@ -92,9 +105,10 @@ def rate(k: int, n: int) -> Rate:
     return Rate(k, n, k / n, low, high)
 
 
-def draw_sample(case: Case, n: int, *, seed: int | None = None) -> tuple[int, int, int]:
+def draw_sample(case: Case, n: int, *, seed: int | None = None,
+                ) -> tuple[int, int, int, int]:
     """Draw up to ``n`` new items of each stratum; returns (draw id, files drawn, findings
-    drawn). Items drawn before are not drawn again."""
+    drawn, rows drawn). Items drawn before are not drawn again."""
     if n < 1:
         raise QcError("the sample size must be at least 1")
     seed = secrets.randbits(31) if seed is None else int(seed)
@@ -135,7 +149,25 @@ def draw_sample(case: Case, n: int, *, seed: int | None = None) -> tuple[int, in
             """, [first + n_files, draw_id, seed, _now(), seed, n])
         n_found = db.execute("SELECT count(*) FROM qc_samples WHERE draw_id = ?",
                              [draw_id]).fetchone()[0] - n_files
-    return draw_id, n_files, n_found
+        db.execute(
+            f"""
+            INSERT INTO qc_samples (item_id, draw_id, stratum, kind, sha256, path, location,
+                                    seed, drawn_at)
+            SELECT ? + row_number() OVER (ORDER BY h), ?, 'unattributed_rows', 'row', sha256,
+                (SELECT min_by(f.path, (length(f.path), f.path)) FROM files f
+                 WHERE f.sha256 = x.sha256), row_location, ?, ?
+            FROM (
+                SELECT sha256, row_location, hash(?, sha256, row_location) AS h
+                FROM ({_UNATTRIBUTED_ROWS}) u
+                WHERE NOT EXISTS (
+                    SELECT 1 FROM qc_samples q WHERE q.stratum = 'unattributed_rows'
+                    AND q.sha256 = u.sha256 AND q.location = u.row_location)
+                ORDER BY h LIMIT ?
+            ) x
+            """, [first + n_files + n_found, draw_id, seed, _now(), seed, n])
+        n_rows = db.execute("SELECT count(*) FROM qc_samples WHERE draw_id = ?",
+                            [draw_id]).fetchone()[0] - n_files - n_found
+    return draw_id, n_files, n_found, n_rows
 
 
 def list_items(case: Case, *, unmarked_only: bool = False) -> list[QcItem]:
@@ -166,15 +198,17 @@ def mark_item(case: Case, item_id: int, verdict: str, *, reviewer: str) -> QcIte
 
 @dataclass
 class QcEstimate:
-    miss_rate: Rate
-    false_positive_rate: Rate
+    miss_rate: Rate  # contents where nothing was found
+    false_positive_rate: Rate  # findings
     population: dict[str, int]  # stratum -> size now
     drawn: dict[str, int]  # stratum -> items drawn
     reviewed_at: str
+    row_miss_rate: Rate = None  # type: ignore[assignment]  # table rows attributed to no one
 
     def as_dict(self) -> dict:
         return {"miss_rate": self.miss_rate.as_dict(),
                 "false_positive_rate": self.false_positive_rate.as_dict(),
+                "row_miss_rate": self.row_miss_rate.as_dict() if self.row_miss_rate else None,
                 "population": self.population, "drawn": self.drawn,
                 "confidence": CONFIDENCE, "method": "Wilson score interval",
                 "reviewed_at": self.reviewed_at}
@@ -193,11 +227,13 @@ def estimate(case: Case, *, store: bool = True) -> QcEstimate:
         drawn[stratum] = n_drawn
     population = {
         "nothing_found": db.execute(f"SELECT count(*) FROM ({_NOTHING_FOUND})").fetchone()[0],
+        "unattributed_rows": db.execute(
+            f"SELECT count(*) FROM ({_UNATTRIBUTED_ROWS})").fetchone()[0],
         "found": db.execute("SELECT count(*) FROM findings").fetchone()[0],
     }
     last = db.execute("SELECT max(marked_at) FROM qc_samples").fetchone()[0]
     result = QcEstimate(rate(*counts["nothing_found"]), rate(*counts["found"]), population,
-                        drawn, _iso(last) if last else "")
+                        drawn, _iso(last) if last else "", rate(*counts["unattributed_rows"]))
     if store:
         db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)",
                    [META_KEY, json.dumps(result.as_dict())])
