@@ -604,8 +604,8 @@ def qc_command(
     seed: Annotated[int | None, typer.Option("--seed", help="Seed of the draw.")] = None,
     mark: Annotated[
         tuple[int, str] | None,
-        typer.Option("--mark", help="ITEM_ID VERDICT: ok or missed (nothing-found items), ok "
-                     "or false_positive (findings).")
+        typer.Option("--mark", help="ITEM_ID VERDICT: ok or missed (contents and rows where "
+                     "nothing was found), ok or false_positive (findings).")
     ] = None,
     reviewer: Annotated[
         str | None, typer.Option("--reviewer", help="Your name (with --mark).")
@@ -615,9 +615,10 @@ def qc_command(
     ] = False,
     key_file: KeyFileOption = None,
 ) -> None:
-    """Quality control by sampling: draw random items where the scan found nothing and among
-    its findings, mark each after checking it, and get the estimated miss rate and
-    false-positive rate with 95 % Wilson intervals (stored in the case for the report)."""
+    """Quality control by sampling: draw random items where the scan found nothing (contents,
+    table rows) and among its findings, mark each after checking it, and get the estimated
+    miss and false-positive rates with 95 % Wilson intervals (stored in the case for the
+    report)."""
     from breachscope.review.qc import (
         QcError,
         describe,
@@ -633,9 +634,9 @@ def qc_command(
         with Case(case, create=False, key=_key(key_file)) as store:
             try:
                 if draw is not None:
-                    draw_id, n_files, n_found = draw_sample(store, draw, seed=seed)
+                    draw_id, n_files, n_found, n_rows = draw_sample(store, draw, seed=seed)
                     typer.echo(f"draw {draw_id}: {n_files} contents where nothing was found, "
-                               f"{n_found} findings")
+                               f"{n_rows} table rows attributed to no one, {n_found} findings")
                     show = True
                 if mark is not None:
                     item = mark_item(store, mark[0], mark[1], reviewer=reviewer or "")
@@ -644,13 +645,16 @@ def qc_command(
                 raise _fail(str(exc), EXIT_USAGE) from None
             if show:
                 for item in list_items(store, unmarked_only=True):
-                    where = f" at {item.location} ({item.entity})" if item.location else ""
+                    where = f" at {item.location}" if item.location else ""
+                    where += f" ({item.entity})" if item.entity else ""
                     typer.echo(f"  {item.item_id}\t{item.stratum}\t{item.path}{where}")
             result = estimate(store)
     except CaseError as exc:
         raise _fail(str(exc)) from exc
     typer.echo(f"miss rate (nothing found, {result.population['nothing_found']} contents): "
                f"{describe(result.miss_rate)}")
+    typer.echo(f"miss rate (table rows attributed to no one, "
+               f"{result.population['unattributed_rows']}): {describe(result.row_miss_rate)}")
     typer.echo(f"false-positive rate (findings, {result.population['found']}): "
                f"{describe(result.false_positive_rate)}")
 
