@@ -117,7 +117,9 @@ def test_decisions_hold_across_a_rescan_and_undo(scanned, tmp_path: Path) -> Non
     record_decision(case, "not_a_person", person_target(case, _person(case, roux)["person_id"]),
                     reviewer="dpo", reason="a building")
     assert _n_people(case) == 5 and _person(case, roux) == {}
-    record_decision(case, "set_role", {"records": [luc]}, value="staff", reviewer="dpo")
+    luc_role = _person(case, luc)["role"]
+    assert luc_role == "UNKNOWN"  # a list of names and phones says no role
+    role = record_decision(case, "set_role", {"records": [luc]}, value="staff", reviewer="dpo")
     assert _person(case, luc)["role"] == "STAFF"
     record_decision(case, "sensitive_clear", {"records": [sophie]}, reviewer="dpo")
     assert _person(case, sophie)["sensitive"] is False
@@ -164,12 +166,15 @@ def test_decisions_hold_across_a_rescan_and_undo(scanned, tmp_path: Path) -> Non
     assert _n_people(case) == 5
     assert _person(case, marie2)["records"] == sorted([marie1, marie2, marie3])
     assert _person(case, luc)["records"] == sorted([luc, lucas])  # the others still hold
+    undo_decision(case, role.decision_id, reviewer="dpo2")
+    assert _person(case, luc)["role"] == luc_role
+    assert _person(case, luc)["records"] == sorted([luc, lucas])
 
     log = list_decisions(case)
     assert [d.kind for d in log] == ["split", "merge", "false_positive", "not_a_person",
                                      "set_role", "sensitive_clear", "sensitive_confirm"]
-    assert [d.undone_by for d in log if d.undone_at] == ["dpo2", "dpo2"]
-    assert len(list_decisions(case, include_undone=False)) == 5
+    assert [d.undone_by for d in log if d.undone_at] == ["dpo2", "dpo2", "dpo2"]
+    assert len(list_decisions(case, include_undone=False)) == 4
     out = tmp_path / "audit.csv"
     assert export_audit(case, out) == 7
     assert out.stat().st_mode & 0o777 == 0o600

@@ -93,9 +93,10 @@ def apply_new_decision(case: Case, decision: Decision) -> None:
 
 
 def apply_after_undo(case: Case, decision: Decision) -> None:
-    """Re-apply after ``decision`` was undone: a role or a flag needs the assessment only;
-    anything else is undone by re-applying every live decision from scratch."""
-    if decision.kind in ("set_role", "sensitive_confirm", "sensitive_clear"):
+    """Re-apply after ``decision`` was undone: a sensitive flag needs the assessment only
+    (it rebuilds the evidence); anything else — a role too, which only resolution computes —
+    is undone by re-applying every live decision from scratch."""
+    if decision.kind in ("sensitive_confirm", "sensitive_clear"):
         from breachscope.assess.categories import assess_case
 
         assess_case(case)
