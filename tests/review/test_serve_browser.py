@@ -98,7 +98,7 @@ def test_review_in_a_browser(tmp_path, browser):
         page.locator("#people tbody tr").first.get_by_role("link").click()
         rdv_row = page.locator("#records tr.record", has_text="rdv.csv")
         rdv_row.get_by_role("checkbox").check()
-        page.get_by_label("Why").last.fill("another Marie Dupont")
+        page.get_by_label("Why split").fill("another Marie Dupont")
         page.get_by_role("button", name="Split the ticked records off into another person").click()
         assert page.locator("#records tr.record").count() == 1
         page.goto(server.base + "/")
