@@ -70,7 +70,7 @@ _FR: dict[str, Any] = {
     "reason": "Motif", "people": "Personnes", "kinds_title": "Quels fichiers ont fuité",
     "kind": "Nature", "class": "Classe de document",
     "claim_title": "Revendication de l'attaquant et constat",
-    "claim_text": "Revendication :",
+    "claim_text": "Revendication :", "quotes": ("« ", " »"),
     "claim_nothing": "Ni nombre de personnes ou d'enregistrements, ni volume, ni nature de "
                      "données reconnus dans ce texte.",
     "point": "Point", "claimed": "Annoncé", "found": "Constaté",
@@ -185,7 +185,7 @@ _EN: dict[str, Any] = {
     "reason": "Reason", "people": "People", "kinds_title": "What kinds of files leaked",
     "kind": "Kind", "class": "Document class",
     "claim_title": "The attacker's claim beside the findings",
-    "claim_text": "Claim:",
+    "claim_text": "Claim:", "quotes": ("“", "”"),
     "claim_nothing": "No count of people or records, volume or kind of data recognised in "
                      "this text.", "point": "Point", "claimed": "Claimed", "found": "Found",
     "verdict": "Verdict",
