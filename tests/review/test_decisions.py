@@ -195,6 +195,9 @@ def test_bad_decisions_are_refused(scanned) -> None:
     rid = _rid(case, 2)
     with pytest.raises(DecisionError, match="reviewer"):
         record_decision(case, "set_role", {"records": [rid]}, value="STAFF", reviewer=" ")
+    with pytest.raises(DecisionError, match="at most"):
+        record_decision(case, "set_role", {"records": [rid]}, value="STAFF", reviewer="dpo",
+                        reason="x" * 2001)
     with pytest.raises(DecisionError, match="kind"):
         record_decision(case, "delete_everything", {"records": [rid]}, reviewer="dpo")
     with pytest.raises(DecisionError, match="role"):

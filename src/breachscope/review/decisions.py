@@ -40,6 +40,7 @@ PERSON_KINDS = ("not_a_person", "set_role", "sensitive_confirm", "sensitive_clea
 STRUCTURE_KINDS = ("split", "merge", "not_a_person")
 _FINDING_KEYS = ("sha256", "location", "entity", "value")
 _MAX_RECORDS = 100_000  # records one decision may name (a person's records, a split side)
+MAX_REVIEWER, MAX_REASON = 200, 2000
 ANCHORS = "anchors"  # record id -> [sha256, location], added to record targets when stored
 # "IN this list" as a hash semi-join: list_contains(?, col) compares every row with the
 # whole list (19 s for 10 000 ids over a million records, against 0.2 s).
@@ -74,6 +75,9 @@ def record_decision(case: Case, kind: str, target: dict, *, reviewer: str, reaso
     reviewer = (reviewer or "").strip()
     if not reviewer:
         raise DecisionError("a decision needs a reviewer name")
+    if len(reviewer) > MAX_REVIEWER or len(reason or "") > MAX_REASON:
+        raise DecisionError(f"a reviewer name is at most {MAX_REVIEWER} characters, a reason "
+                            f"at most {MAX_REASON}")
     if kind not in KINDS:
         raise DecisionError(f"unknown decision kind (expected one of {', '.join(KINDS)})")
     target, value = _validate(case, kind, target, value)
