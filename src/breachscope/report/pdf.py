@@ -1,11 +1,17 @@
 """HTML → PDF with WeasyPrint, for the report and the letters: the same HTML the browser opens,
-printed. Nothing is fetched: a URL fetcher that refuses everything (the product never opens a
-network connection, and a report's HTML has every resource inline)."""
+printed. Nothing is fetched: the URL fetcher refuses every URL but ``data:`` (the product never
+opens a network connection, and a report's HTML has every resource inline). A refused resource
+is left out of the PDF with a warning, as WeasyPrint does for a missing image.
+
+Imported only when a PDF is written (WeasyPrint takes a second to import)."""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
+
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from breachscope.outputs import write_private_bytes
 
@@ -14,17 +20,20 @@ class FetchRefused(Exception):
     """An HTML page asked for an external resource."""
 
 
-def _no_fetch(url: str, *args: object, **kwargs: object) -> dict:
-    # The reason names the scheme only: a URL could carry anything.
-    raise FetchRefused(f"external resource refused ({url.split(':', 1)[0]}:)")
+class OfflineFetcher(URLFetcher):
+    """WeasyPrint's fetcher, allowed ``data:`` URLs only (decoded in memory)."""
+
+    def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
+        if url[:5].lower() == "data:":
+            return super().fetch(url, headers)
+        # The reason names the scheme only: a URL could carry anything (a patient's name).
+        raise FetchRefused(f"external resource refused ({url.split(':', 1)[0][:10]}:)")
 
 
 def html_to_pdf(html: str, out: Path) -> Path:
     """Print ``html`` to ``out`` (written ``0600``); returns ``out``."""
-    from weasyprint import HTML
-
     # WeasyPrint logs every CSS property it ignores (pygal's SVG styles); they are not errors.
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
-    data = HTML(string=html, url_fetcher=_no_fetch).write_pdf()
+    data = HTML(string=html, url_fetcher=OfflineFetcher(allowed_protocols=("data",))).write_pdf()
     return write_private_bytes(out, data)
