@@ -74,6 +74,13 @@ def test_merge_then_undo(session):
     client, csrf, _case = session
     people = figure(client, "fig-people")
     a, b = pid_of(client, "durand"), pid_of(client, "martin")
+    # from a's page, the search offers a Merge button on b's row (and none on a's own)
+    link = re.search(r'href="(/people\?merge_into=P\w+)"', client.get(f"/person/{a}").text)
+    listing = client.get(link.group(1) + "&name=martin").text
+    assert f'action="/person/{a}/decide"' in listing and f'name="other" value="{b}"' in listing
+    own = client.get(link.group(1) + "&name=durand").text
+    assert 'name="other"' not in own
+    assert 'name="other"' not in client.get("/people?merge_into=<script>&name=martin").text
     page = decide(client, csrf, a, kind="merge", other=b, reason="same person")
     assert page.status_code == 200
     assert len(re.findall(r'<tr class="record">', page.text)) == 3

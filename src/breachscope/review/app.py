@@ -13,6 +13,7 @@ import datetime as dt
 import io
 import ipaddress
 import logging
+import re
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -185,7 +186,7 @@ def create_app(case: Case, *, token: str | None = None, allow_remote: bool = Fal
         params = {k: v for k, v in q.items() if k != "after" and v}
         return render(request, "people.html", rows=rows, total=total, next_key=next_key,
                       params=params, flt=flt, search=search, error=error, options=options,
-                      after=q.get("after", ""))
+                      after=q.get("after", ""), merge_into=_person_id(q.get("merge_into")))
 
     @app.get("/person/{person_id}", response_class=HTMLResponse)
     def person(request: Request, person_id: str) -> HTMLResponse:
@@ -583,6 +584,11 @@ def _reveals_csv(reveals: list[Reveal]) -> bytes:
     for r in reveals:
         writer.writerow([r.at, r.reviewer, "reveal", r.person_id])
     return buf.getvalue().encode()
+
+
+def _person_id(value: str | None) -> str:
+    """A person id from a query (``P`` and hex digits), or ""."""
+    return value if value and re.fullmatch(r"P[0-9a-f]{1,40}", value) else ""
 
 
 def _int(value: str | None) -> int:
