@@ -229,6 +229,8 @@ def create_app(case: Case, *, token: str | None = None, allow_remote: bool = Fal
                       findings=by_record, facts=facts_by_record, evidence=evidence,
                       keys=keys, unexplained=pages.unexplained(records, keys),
                       linkage=linkage, revealed=revealed,
+                      findings_cut=queries.FINDINGS_SHOWN
+                      if len(findings) >= queries.FINDINGS_SHOWN else 0,
                       roles=sorted(getattr(decisions, "ROLES", ("PATIENT", "STAFF",
                                                                 "UNKNOWN"))),
                       message=request.query_params.get("done", ""))
