@@ -4,6 +4,7 @@ estimated rates; the estimate is stored in the case for the report."""
 from __future__ import annotations
 
 import re
+import zipfile
 
 from fastapi.testclient import TestClient
 from serve_helpers import scan, write_leak
@@ -18,6 +19,8 @@ def test_qc_page(tmp_path):
     write_leak(leak)
     (leak / "lisezmoi.txt").write_text("Rien de personnel ici : consignes de sauvegarde.\n",
                                        encoding="utf-8")
+    with zipfile.ZipFile(leak / "sauvegarde.zip", "w") as z:  # its member: the same text
+        z.writestr("docs/lisezmoi.txt", "Rien de personnel ici : consignes de sauvegarde.\n")
     scan(leak, tmp_path / "case")
     with Case(tmp_path / "case", create=False) as case:
         client = TestClient(create_app(case, token="t"), base_url="http://127.0.0.1:1")
@@ -25,6 +28,9 @@ def test_qc_page(tmp_path):
         csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
         client.post("/reviewer", data={"csrf": csrf, "reviewer": "Q. Reviewer"})
         assert "Nothing to judge" in client.get("/qc").text
+        assert "no sample judged yet" in client.get("/").text
+        archive = client.get("/file?path=sauvegarde.zip").text
+        assert "Members (1)" in archive and "sauvegarde.zip!/docs/lisezmoi.txt" in archive
         assert client.post("/qc/draw", data={"csrf": csrf, "n": "0"}).status_code == 400
         client.post("/qc/draw", data={"csrf": csrf, "n": "4"})
         page = client.get("/qc").text
@@ -45,6 +51,8 @@ def test_qc_page(tmp_path):
         assert re.search(r'id="miss-rate">0/1 = 0\.0 %', page)
         assert re.search(r'id="fp-rate">1/3 = 33\.3 % \(95 % Wilson interval 6\.1-79\.2 %\)',
                          page)
+        overview = client.get("/").text
+        assert "false-positive rate 1/3 = 33.3 % (95 % interval 6.1-79.2 %)" in overview
         stored = qc.stored_estimate(case)
         assert stored["false_positive_rate"]["k"] == 1 and stored["false_positive_rate"]["n"] == 3
         assert page.count("Q. Reviewer") >= 4

@@ -161,7 +161,9 @@ def create_app(case: Case, *, token: str | None = None, allow_remote: bool = Fal
         with state.db():
             summary = state.figures()
             n_decisions = len(_decisions(state)) if decisions else None
-        return render(request, "overview.html", s=summary, n_decisions=n_decisions)
+            qc_estimate = qc.stored_estimate(state.case) if qc else None
+        return render(request, "overview.html", s=summary, n_decisions=n_decisions,
+                      qc_estimate=qc_estimate)
 
     # -- people ------------------------------------------------------------------------------
 
@@ -256,11 +258,12 @@ def create_app(case: Case, *, token: str | None = None, allow_remote: bool = Fal
                 return _not_found(request, render)
             found, n_found = queries.file_findings(state.case.db, info["sha256"], offset)
             people_rows, n_people = queries.file_people(state.case.db, info["sha256"])
+            inside, n_inside = queries.members(state.case.db, info["path"])
         for f in found:
             f["key"] = _finding_key(f)
         return render(request, "file.html", f=info, findings=found, n_findings=n_found,
                       offset=offset, page=queries.PAGE * 2, people=people_rows,
-                      n_people=n_people)
+                      n_people=n_people, members=inside, n_members=n_inside)
 
     # -- corrections -------------------------------------------------------------------------
 

@@ -275,3 +275,13 @@ def files_page(
 def path_of(db: duckdb.DuckDBPyConnection, sha256: str) -> str | None:
     row = db.execute("SELECT min(path) FROM files WHERE sha256 = ?", [sha256]).fetchone()
     return row[0] if row else None
+
+
+def members(db: duckdb.DuckDBPyConnection, path: str) -> tuple[list[dict], int]:
+    """The members of an archive or the attachments of a message (the first 100)."""
+    total = db.execute("SELECT count(*) FROM files WHERE parent = ?", [path]).fetchone()[0]
+    rows = db.execute(
+        f"SELECT f.path, c.type, coalesce(c.status, 'pending') FROM files f "
+        f"LEFT JOIN contents c USING (sha256) WHERE f.parent = ? ORDER BY f.path "
+        f"LIMIT {PAGE * 2}", [path]).fetchall()
+    return [dict(zip(["path", "type", "status"], r, strict=True)) for r in rows], int(total)
