@@ -73,7 +73,10 @@ def test_token_opens_a_strict_httponly_session_and_leaves_the_url(client):
     csrf = logged_in(client)
     assert client.get("/people").status_code == 200
     assert "Reviewer: <strong>Alice</strong>" in client.get("/").text
-    assert csrf
+    # a name is text, never markup
+    client.post("/reviewer", data={"csrf": csrf, "reviewer": "<script>alert(1)</script>"})
+    page = client.get("/").text
+    assert "<script>alert" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
 def test_forms_need_the_csrf_token(client):
