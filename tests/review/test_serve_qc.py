@@ -40,6 +40,9 @@ def test_qc_page(tmp_path):
         findings = sorted({i for i, v in items if v == "false_positive"})
         assert len(files) == 1 and len(findings) == 4
         assert "lisezmoi.txt" in page
+        for value in ("DUPONT", "marie.dupont@orange.fr", "+33612345678"):
+            assert value not in page  # drawn findings are shown masked
+        assert "*" in re.search(r'<table id="qc-todo">.*?</table>', page, re.S).group(0)
         client.post("/qc/mark", data={"csrf": csrf, "item_id": files[0], "verdict": "ok"})
         verdicts = ["ok", "ok", "false_positive"]
         for item, verdict in zip(findings, verdicts, strict=False):

@@ -44,6 +44,12 @@ except ImportError:  # pragma: no cover
     qc = None  # type: ignore[assignment]
 
 HERE = Path(__file__).parent
+QC_STRATA = {"nothing_found": "files with nothing found",
+             "unattributed_rows": "table rows attributed to no one", "found": "findings"}
+QC_QUESTIONS = {
+    "nothing_found": "nothing found: open the file, is anything personal in it?",
+    "unattributed_rows": "table row attributed to no one: is a person in it?",
+    "found": "finding: is it right?"}
 LOOPBACK_NAMES = {"localhost"}
 log = logging.getLogger(__name__)
 
@@ -329,11 +335,14 @@ def create_app(case: Case, *, token: str | None = None, allow_remote: bool = Fal
         with state.db():
             est = qc.estimate(state.case, store=False)
             items = qc.list_items(state.case)
-        todo = [i for i in items if i.verdict is None]
-        done = [i for i in items if i.verdict is not None]
+            todo = [i for i in items if i.verdict is None]
+            done = [i for i in items if i.verdict is not None]
+            values = queries.qc_values(state.case.db,
+                                       [i.item_id for i in todo[:100] + done[-100:]])
         return render(request, "qc.html", est=est, todo=todo[:100], n_todo=len(todo),
                       done=done[-100:], n_done=len(done), verdicts=qc.VERDICTS,
-                      describe=qc.describe)
+                      describe=qc.describe, strata=QC_STRATA, questions=QC_QUESTIONS,
+                      values=values)
 
     @app.post("/qc/draw")
     async def qc_draw(request: Request) -> Response:

@@ -285,3 +285,12 @@ def members(db: duckdb.DuckDBPyConnection, path: str) -> tuple[list[dict], int]:
         f"LEFT JOIN contents c USING (sha256) WHERE f.parent = ? ORDER BY f.path "
         f"LIMIT {PAGE * 2}", [path]).fetchall()
     return [dict(zip(["path", "type", "status"], r, strict=True)) for r in rows], int(total)
+
+
+def qc_values(db: duckdb.DuckDBPyConnection, item_ids: list[int]) -> dict[int, str]:
+    """The values of drawn findings (the QC page shows them masked)."""
+    if not item_ids:
+        return {}
+    return dict(db.execute(
+        "SELECT item_id, value FROM qc_samples WHERE list_contains(?, item_id) "
+        "AND value IS NOT NULL", [item_ids]).fetchall())
