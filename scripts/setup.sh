@@ -9,10 +9,10 @@ DEV=0
 
 # System packages, installed only when missing: Tesseract OCR with French and orientation
 # data (scans), antiword and catdoc (Word 97-2003; catdoc's catppt reads PowerPoint 97-2003),
-# unar and bsdtar (RAR archives), mdbtools (Access databases), pff-tools (Outlook PST/OST),
+# unar and bsdtar (RAR archives), mdbtools (Access databases),
 # Pango and DejaVu fonts (WeasyPrint draws the PDF report and letters with them).
 APT_PACKAGES=(tesseract-ocr tesseract-ocr-fra tesseract-ocr-osd antiword catdoc unar
-              libarchive-tools mdbtools pff-tools libpango-1.0-0 libpangoft2-1.0-0
+              libarchive-tools mdbtools libpango-1.0-0 libpangoft2-1.0-0
               fonts-dejavu-core)
 # Test tools: Info-ZIP's zip makes real ZipCrypto archives for the archive tests; Chromium
 # opens the report and the review UI in the browser tests; poppler's pdftotext reads the PDFs.

@@ -57,7 +57,7 @@ def test_a_version_1_case_is_migrated(tmp_path):
     db.execute("INSERT INTO records VALUES ('r1', 's1')")
     db.close()
     with Case(path) as case:
-        assert case.schema_version == SCHEMA_VERSION == 4
+        assert case.schema_version == SCHEMA_VERSION == 5
         assert case.db.execute("SELECT record_id, icd10_codes FROM records").fetchall() == [
             ("r1", None)]
         # v4: the relational tables exist, empty

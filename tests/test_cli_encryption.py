@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+from pathlib import Path
 
 import duckdb
+import py7zr
 import pytest
 
 NIR = "254037512345655"
@@ -47,6 +49,17 @@ def test_key_opens_it_from_file_or_environment(encrypted_case, tmp_path, cli, mo
     out = tmp_path / "people.csv"
     res = cli("export", "--case", case, "--what", "people", "--format", "csv", "-o", out,
               "--key-file", key_file)
+    assert res.exit_code == 0, res.output
+    # From an encrypted case the export is written encrypted (an AES 7z opened by the key)...
+    assert not out.exists()
+    with py7zr.SevenZipFile(tmp_path / "people.csv.7z", password=Path(key_file).read_text(
+            encoding="utf-8").strip()) as archive:
+        archive.extractall(path=tmp_path / "opened")
+    [person] = list(csv.DictReader((tmp_path / "opened" / "people.csv").open(encoding="utf-8")))
+    assert person["nir"] == NIR
+    # ... and in clear only when asked.
+    res = cli("export", "--case", case, "--what", "people", "--format", "csv", "-o", out,
+              "--key-file", key_file, "--plaintext-output")
     assert res.exit_code == 0, res.output
     [person] = list(csv.DictReader(out.open(encoding="utf-8")))
     assert person["nir"] == NIR

@@ -181,7 +181,7 @@ def test_an_encrypted_scan_leaves_no_member_in_clear_during_and_after(tmp_path, 
     assert _files_holding(case_dir, NEEDLES) == []
     out = tmp_path / "findings.csv"
     res = cli("export", "--case", case_dir, "--what", "findings", "--format", "csv", "-o", out,
-              "--key-file", key_file)
+              "--key-file", key_file, "--plaintext-output")
     assert res.exit_code == 0, res.output
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
     nirs = {(r["file"], r["value"]) for r in rows if r["entity"] == "NIR"}

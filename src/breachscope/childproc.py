@@ -1,4 +1,4 @@
-"""Programs run by a worker (tesseract, antiword, catdoc, mdbtools, pffexport, unar) die with it.
+"""Programs run by a worker (tesseract, antiword, catdoc, mdbtools, unar) die with it.
 
 A worker stopped by the hard time limit, the memory watchdog or a crash is killed with
 ``SIGKILL``; its children would go on reading hostile bytes (and writing an export) with no one

@@ -283,8 +283,8 @@ def process_content(
 #: Types whose extractor cannot read an in-memory file by its ``/proc/self/fd/N`` path (it
 #: would resolve the path, to ``/memfd:... (deleted)``, which does not exist): their sealed
 #: blobs are decrypted into a file of the work area for the time of the task only. Empty
-#: since pdf.py (a file object), sqlite.py (deserialised in memory) and pst.py (the descriptor
-#: passed to pffexport) take such a path; tests/test_sealed_blobs.py checks every type.
+#: since pdf.py (a file object), sqlite.py (deserialised in memory) and pst.py (libpff opens
+#: the descriptor's path) take such a path; tests/test_sealed_blobs.py checks every type.
 NEEDS_NAMED_FILE: frozenset[str] = frozenset()
 
 
