@@ -541,8 +541,13 @@ def demo(
         1, os.cpu_count() or 1
     ),
 ) -> None:
-    """Generate a synthetic hospital leak, scan it and write the report."""
+    """Generate a synthetic hospital leak, scan it, write the report (HTML, PDF) and the
+    CNIL / ARS drafts."""
+    from importlib.resources import files
+
     from breachscope.demo import generate_leak
+    from breachscope.notify.cnil import write_drafts
+    from breachscope.notify.organisation import load_organisation
     from breachscope.pipeline import scan as run_scan
     from breachscope.progress import ScanProgress
     from breachscope.report.html import write_report
@@ -556,12 +561,17 @@ def demo(
     with Case(case_dir) as store:
         with ScanProgress(total_size([leak])) as progress:
             summary = run_scan([leak], store, workers=workers, on_progress=progress)
-        write_report(store, out / "report", claim=f"{truth.n_people * 3} patients")
+        write_report(store, out / "report", claim=f"{truth.n_people * 3} patients", pdf=True)
+        drafts = write_drafts(store, out / "notification", load_organisation(
+            Path(str(files("breachscope.data") / "organisation.example.toml"))))
     typer.echo(
         f"scanned {summary.n_files} files: {summary.n_findings} findings, "
         f"{summary.n_people} people (truth: {truth.n_people})"
     )
-    typer.echo(f"report: {(out / 'report' / 'report.html').resolve()}")
+    typer.echo(f"report: {(out / 'report' / 'report.html').resolve()} (and report.pdf)")
+    typer.echo(f"CNIL and ARS drafts: {drafts[0].parent.resolve()}")
+    typer.echo(f"letters: breachscope notify --case {case_dir} -o {out / 'letters'}; "
+               f"review: breachscope serve --case {case_dir}")
 
 
 @app.command()
