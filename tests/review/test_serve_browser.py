@@ -42,7 +42,8 @@ def login(page, server, reviewer: str = "Alice Martin-Reviewer") -> None:
     assert "token" not in page.url
     if page.url.endswith("/reviewer"):
         page.get_by_label("Your name").fill(reviewer)
-        page.get_by_label("Your name").press("Enter")
+        with page.expect_navigation():
+            page.get_by_label("Your name").press("Enter")
     page.wait_for_url(server.base + "/")
 
 
@@ -65,16 +66,20 @@ def test_review_in_a_browser(tmp_path, browser):
 
         # the people list; then the hotline's search by NIR (a GET with the NIR in its URL:
         # it must not reach the server's log), then by name from the header's box
-        page.get_by_role("link", name="People", exact=True).first.click()
+        with page.expect_navigation():
+            page.get_by_role("link", name="People", exact=True).first.click()
         assert page.locator("#people tbody tr").count() == 3
         page.get_by_label("NIR").fill(NIR_DUPONT)
-        page.get_by_role("button", name="Show").click()
+        with page.expect_navigation():
+            page.get_by_role("button", name="Show").click()
         assert page.locator("#people tbody tr").count() == 1
         page.get_by_label("Find a person by name").fill("dupont")
-        page.get_by_label("Find a person by name").press("Enter")
+        with page.expect_navigation():
+            page.get_by_label("Find a person by name").press("Enter")
         rows = page.locator("#people tbody tr")
         assert rows.count() == 1
-        rows.first.get_by_role("link").click()
+        with page.expect_navigation():
+            rows.first.get_by_role("link").click()
         body = page.locator("main").inner_text()
         # masked by default; two records (patients.csv and rdv.csv) merged on shared keys
         assert "DUPONT" not in body and "D*****" in body
@@ -82,30 +87,37 @@ def test_review_in_a_browser(tmp_path, browser):
         assert page.locator("#records tr.record").count() == 2
         assert "phone" in page.locator("#shared-keys").inner_text()
         # reveal: values in full, and the reveal is on the audit page
-        page.get_by_role("button", name="Reveal full values (logged)").click()
+        with page.expect_navigation():
+            page.get_by_role("button", name="Reveal full values (logged)").click()
         assert "DUPONT" in page.locator("#identity").inner_text()
         person_url = page.url.replace("/reveal", "")
 
         # a false positive: the e-mail finding of the patients.csv row
         page.goto(person_url)
-        page.get_by_role("button", name="Mark EMAIL at row 2, column email false positive").click()
+        with page.expect_navigation():
+            page.get_by_role(
+                "button", name="Mark EMAIL at row 2, column email false positive").click()
         assert "Correction recorded" in page.locator("main").inner_text()
         page.goto(server.base + "/")
         assert figure(page, "fig-findings") == findings_before - 1
 
         # split the merged pair: rdv.csv's record leaves
         page.goto(server.base + "/people?name=dupont")
-        page.locator("#people tbody tr").first.get_by_role("link").click()
+        with page.expect_navigation():
+            page.locator("#people tbody tr").first.get_by_role("link").click()
         rdv_row = page.locator("#records tr.record", has_text="rdv.csv")
         rdv_row.get_by_role("checkbox").check()
         page.get_by_label("Why split").fill("another Marie Dupont")
-        page.get_by_role("button", name="Split the ticked records off into another person").click()
+        with page.expect_navigation():
+            page.get_by_role(
+                "button", name="Split the ticked records off into another person").click()
         assert page.locator("#records tr.record").count() == 1
         page.goto(server.base + "/")
         assert figure(page, "fig-people") == people_before + 1
 
         # the audit page: both decisions, by the reviewer, and the reveal
-        page.get_by_role("link", name="Audit log", exact=True).click()
+        with page.expect_navigation():
+            page.get_by_role("link", name="Audit log", exact=True).click()
         audit = page.locator("#decisions").inner_text()
         assert "false positive" in audit and "split" in audit
         assert "Alice Martin-Reviewer" in audit
@@ -137,10 +149,12 @@ def test_review_in_a_browser(tmp_path, browser):
         assert page.locator("#people tbody tr").count() == 2
         for i in range(2):
             page.goto(server.base + "/people?name=dupont")
-            page.locator("#people tbody tr").nth(i).get_by_role("link").click()
+            with page.expect_navigation():
+                page.locator("#people tbody tr").nth(i).get_by_role("link").click()
             assert page.locator("#records tr.record").count() == 1
             assert "EMAIL" not in page.locator("#records").inner_text()
-        page.get_by_role("link", name="Audit log", exact=True).click()
+        with page.expect_navigation():
+            page.get_by_role("link", name="Audit log", exact=True).click()
         assert page.locator("#decisions tbody tr").count() == 2
         # the reveal of the first run is in the case's audit
         assert "Alice Martin-Reviewer" in page.locator("#reveals").inner_text()
@@ -183,7 +197,8 @@ def test_encrypted_case_served_with_its_key(tmp_path, browser):
         assert page.evaluate("document.activeElement.textContent") == "breachscope review"
         assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"
         page.goto(server.base + "/people?name=martin")
-        page.locator("#people tbody tr").first.get_by_role("link").click()
+        with page.expect_navigation():
+            page.locator("#people tbody tr").first.get_by_role("link").click()
         assert "psychiatry" in page.locator("#evidence").inner_text()
     finally:
         out, err = server.stop()
