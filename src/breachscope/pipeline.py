@@ -22,10 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-from pebble import ProcessExpired, ProcessPool
+from pebble import ProcessExpired
 
 from breachscope.assess.categories import assess_case
 from breachscope.case import Case
+from breachscope.executors import Executor, LocalExecutor, Pool
 from breachscope.ingest.walk import Entry, Walker
 from breachscope.memwatch import MemoryGuard
 from breachscope.offline import forbid_network
@@ -38,7 +39,6 @@ from breachscope.worker import (
     EXIT_RECYCLE,
     NO_SPACE_REASON,
     ContentResult,
-    init_worker,
     no_space,
     process_content,
     run_task,
@@ -72,7 +72,8 @@ class _TaskRunner:
     tasks go on."""
 
     def __init__(self, case: Case, walker: Walker, settings: ScanSettings, workers: int,
-                 on_stored: Callable[[Entry, ContentResult], None], task: Task) -> None:
+                 on_stored: Callable[[Entry, ContentResult], None], task: Task,
+                 executor: Executor | None = None) -> None:
         self.case = case
         self.walker = walker
         self.settings = settings
@@ -87,14 +88,12 @@ class _TaskRunner:
         self.results_key = new_results_key() if case.encrypted else None
         self.initargs = (settings.memory_limit_mb, self.events, str(case.work_dir / "tmp"),
                          os.getpid(), self.results_key)
-        self.pool = ProcessPool(
-            max_workers=self.workers, initializer=init_worker, initargs=self.initargs,
-            context=self.context,
-        )
+        self.executor = executor or LocalExecutor()
+        self.pool = self.executor.pool(self.workers, self.initargs)
         # Contents stopped by a limit in a worker that had run other tasks get one more try
         # here, each in a new process (a busy worker's heap, not the file, may have been the
         # problem: issue 12). Created when first needed.
-        self.fresh_pool: ProcessPool | None = None
+        self.fresh_pool: Pool | None = None
         self.guard = MemoryGuard(settings.memory_limit_mb * 1024 * 1024).start()
         self.in_flight: dict[Future[ContentResult], Entry] = {}
         self.first_try: dict[Future[ContentResult], ContentResult] = {}  # retries in flight
@@ -126,11 +125,9 @@ class _TaskRunner:
         self.in_flight[fut] = entry
         return fut
 
-    def _fresh_pool(self) -> ProcessPool:
+    def _fresh_pool(self) -> Pool:
         if self.fresh_pool is None:
-            self.fresh_pool = ProcessPool(
-                max_workers=1, max_tasks=1, initializer=init_worker, initargs=self.initargs,
-                context=self.context)
+            self.fresh_pool = self.executor.pool(1, self.initargs, fresh=True)
         return self.fresh_pool
 
     def _wait_one(self) -> None:
@@ -263,10 +260,12 @@ def scan(
     sources: list[Path], case: Case, *, workers: int = 2,
     settings: ScanSettings | None = None,
     on_progress: ProgressCallback | None = None, task: Task = process_content,
+    executor: Executor | None = None,
 ) -> ScanSummary:
     """Scan ``sources`` into ``case``. ``on_progress(entry, result, top_bytes_done)`` is called
     after each content is stored (and with ``None`` values as the walk moves on). ``task`` is
-    the per-content function run in worker processes (a module-level function)."""
+    the per-content function run in worker processes (a module-level function). ``executor``
+    says where the tasks run (:mod:`breachscope.executors`; default: local processes)."""
     forbid_network()
     settings = settings or ScanSettings()
     started = time.perf_counter()
@@ -285,7 +284,7 @@ def scan(
         if on_progress:
             on_progress(entry, result, walker.stats.top_bytes_done)
 
-    runner = _TaskRunner(case, walker, settings, workers, on_stored, task)
+    runner = _TaskRunner(case, walker, settings, workers, on_stored, task, executor)
     runner.on_event = getattr(on_progress, "on_event", None)
     try:
         for entry in walker.walk(sources):
