@@ -300,7 +300,7 @@ def test_measured_precision_and_recall() -> None:
         results[key] = scan_text(TextUnit(body))
 
     # scan_text is linear in the text (a complexity check, not a wall-clock limit: see
-    # tests/complexity.py); its speed in MB/s is measured by bench/scan_text_speed.py.
+    # tests/complexity.py); its speed in MB/s is measured by bench/wallclock.py.
     assert_scales(lambda: run("quarter", quarter), lambda: run("full", text), what="scan_text")
     findings = results["full"]
     found = {(f.entity, f.value, int(f.location.split()[-1])) for f in findings
