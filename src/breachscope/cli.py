@@ -153,6 +153,8 @@ def scan(
     ] = None,
 ) -> None:
     """Scan files, directories and archives into the case; re-running resumes."""
+    import contextlib
+
     from breachscope.ingest.archives import load_passwords
     from breachscope.ingest.walk import total_size
     from breachscope.pipeline import scan as run_scan
@@ -161,10 +163,16 @@ def scan(
     missing = [str(p) for p in paths if not p.exists() and not p.is_symlink()]
     if missing:
         raise _fail(f"no such file or directory: {', '.join(missing)}", EXIT_USAGE)
-    if executor is Executor.ray:
-        raise _fail(
-            "the ray executor is not available in this version; use --executor local", EXIT_USAGE
-        )
+    ray_executor = None
+    if executor is Executor.ray:  # docs/ray.md
+        from breachscope.executors.ray_executor import RayExecutor, RayUnavailable
+
+        try:
+            ray_executor = RayExecutor(address=address, workers=workers)
+        except RayUnavailable as exc:
+            raise _fail(str(exc), EXIT_USAGE) from None
+    elif address is not None:
+        raise _fail("--address is for --executor ray", EXIT_USAGE)
     try:
         known_passwords = tuple(load_passwords(passwords)) if passwords else ()
     except OSError as exc:
@@ -181,13 +189,14 @@ def scan(
     )
     try:
         with Case(case, key=_key(key_file)) as store, \
+                contextlib.nullcontext() if ray_executor is None else ray_executor, \
                 ScanProgress(total_size(paths)) as progress:
             if linkage is not None:
                 store.set_linkage(linkage.value)
             if units is not None and unit_rows is not None:
                 _store_units(store, units, unit_rows)
             summary = run_scan(paths, store, workers=workers, settings=settings,
-                               on_progress=progress)
+                               on_progress=progress, executor=ray_executor)
             if units is not None:
                 _apply_units(store)
     except CaseError as exc:
