@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import csv
 import struct
-import time
 from email.message import EmailMessage
 from pathlib import Path
 
 import olefile
 import pytest
+from complexity import assert_scales
 from samples import mail as samples
 
 from breachscope.detect.dispatch import detect_units
@@ -316,11 +316,23 @@ def test_damaged_msg_fails_with_a_reason(tmp_path):
         "plain.msg": b"not an ole file",
     }.items():
         path = write(tmp_path, name, payload)
-        started = time.perf_counter()
         with pytest.raises(ExtractionError) as exc:
             units_of(path, "msg")
-        assert time.perf_counter() - started < 10
         assert "DUPONT" not in str(exc.value)
+
+
+def test_damaged_msg_noise_is_rejected_in_linear_time(tmp_path):
+    """Four times the noise after a real header takes at most ~4 times as long to reject (a
+    complexity check, not a wall-clock limit: see tests/complexity.py)."""
+    data = samples.msg_bytes()
+    small = write(tmp_path, "noise.msg", data[:512] + bytes(range(256)) * 200)
+    large = write(tmp_path, "noise4.msg", data[:512] + bytes(range(256)) * 800)
+
+    def reject(path: Path) -> None:
+        with pytest.raises(ExtractionError):
+            units_of(path, "msg")
+
+    assert_scales(lambda: reject(small), lambda: reject(large), what="damaged msg")
 
 
 # ---------------------------------------------------------------- end to end
