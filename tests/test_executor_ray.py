@@ -1,0 +1,184 @@
+"""The Ray executor (issue 15): a scan with ``--executor ray`` on a Ray instance started on
+this machine stores exactly what a local scan stores, and the worker's protections (offline
+guard, temporary files in the case, address-space backstop, hard time limit) apply in Ray's
+worker processes. Skipped only where Ray is not installed (``breachscope[ray]``)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import socket
+import sys
+import tempfile
+import zipfile
+from concurrent.futures import TimeoutError as FutureTimeout
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from breachscope.cli import app
+from breachscope.worker import ContentResult
+
+PATIENTS = (
+    "nom,prenom,date_naissance,nir,telephone,email\n"
+    "DUPONT,Marie,12/03/1975,2 75 03 75 112 345 67,06 12 34 56 78,marie.dupont@example.fr\n"
+    "MARTIN,Paul,01/02/1960,1 60 02 13 055 123 45,07 98 76 54 32,paul.martin@example.org\n"
+)
+LETTER = (
+    "Cher confrère,",
+    "Je vous adresse Mme Marie DUPONT, née le 12/03/1975, NIR 2 75 03 75 112 345 67, suivie "
+    "pour un diabète de type 2 (E11). Tél 06 12 34 56 78.",
+    "Bien à vous, Dr Jean Durand",
+)
+
+
+def _dump(root: Path) -> Path:
+    """A CSV export, a DOCX letter and a zip with a staff table and a note."""
+    import docx
+
+    dump = root / "dump"
+    dump.mkdir()
+    (dump / "patients.csv").write_text(PATIENTS, encoding="utf-8")
+    document = docx.Document()
+    for line in LETTER:
+        document.add_paragraph(line)
+    document.save(str(dump / "lettre.docx"))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("export/staff.csv", "nom,prenom,email,telephone\n"
+                    "DURAND,Jean,jean.durand@chu-exemple.fr,01 23 45 67 89\n")
+        zf.writestr("notes/cr.txt", "Compte rendu : patient Paul MARTIN né le 01/02/1960, "
+                    "VIH (B20), tél 07 98 76 54 32.\n")
+    (dump / "backup.zip").write_bytes(buf.getvalue())
+    return dump
+
+
+def _scan_and_export(runner: CliRunner, dump: Path, case: Path, out: Path,
+                     *options: str) -> dict[str, list[str]]:
+    res = runner.invoke(app, ["scan", str(dump), "--case", str(case), "--workers", "2",
+                              *options])
+    assert res.exit_code == 0, res.output
+    exports = {}
+    for what in ("files", "findings", "people"):
+        target = out / f"{case.name}-{what}.csv"
+        res = runner.invoke(app, ["export", "--case", str(case), "--what", what,
+                                  "--format", "csv", "-o", str(target)])
+        assert res.exit_code == 0, res.output
+        exports[what] = sorted(target.read_text(encoding="utf-8").splitlines())
+    return exports
+
+
+@pytest.fixture(scope="module")
+def two_scans(tmp_path_factory):
+    pytest.importorskip("ray")
+    work = tmp_path_factory.mktemp("ray-scan")
+    dump = _dump(work)
+    runner = CliRunner()
+    ray_exports = _scan_and_export(runner, dump, work / "case_ray", work,
+                                   "--executor", "ray")
+    local_exports = _scan_and_export(runner, dump, work / "case_local", work)
+    return ray_exports, local_exports
+
+
+def test_ray_scan_stores_what_a_local_scan_stores(two_scans):
+    ray_exports, local_exports = two_scans
+    for what in ("files", "findings", "people"):
+        assert ray_exports[what] == local_exports[what], what
+    # The comparison is not between two empty cases: every file, the zip's members
+    # included, was scanned, and the patients were found.
+    files = list(csv.DictReader(io.StringIO("\n".join(_header_first(ray_exports["files"])))))
+    by_name = {row["file"]: row for row in files}
+    for name in ("patients.csv", "lettre.docx", "backup.zip", "backup.zip!/export/staff.csv",
+                 "backup.zip!/notes/cr.txt"):
+        assert by_name[name]["status"] == "scanned", name
+    findings = "\n".join(ray_exports["findings"])
+    assert "marie.dupont@example.fr" in findings
+    assert "jean.durand@chu-exemple.fr" in findings
+    assert len(ray_exports["people"]) >= 3  # header + people
+
+
+def _header_first(lines: list[str]) -> list[str]:
+    header = [line for line in lines if line.startswith("file,")]
+    return header + [line for line in lines if not line.startswith("file,")]
+
+
+def test_ray_executor_without_ray_says_how_to_install(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray fails
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    (dump / "a.txt").write_text("rien\n", encoding="utf-8")
+    res = CliRunner().invoke(app, ["scan", str(dump), "--case", str(tmp_path / "case"),
+                                   "--executor", "ray"])
+    assert res.exit_code == 2
+    assert "breachscope[ray]" in res.output
+    assert not (tmp_path / "case").exists()
+
+
+# -- the worker's protections in Ray worker processes ------------------------------------------
+
+def probe() -> ContentResult:
+    """Run in a Ray worker (after the worker set-up): what it sees, as JSON in the reason."""
+    import resource
+
+    try:
+        socket.create_connection(("127.0.0.1", 9), timeout=1)
+        network = "allowed"
+    except PermissionError:
+        network = "forbidden"
+    except OSError:
+        network = "allowed"  # refused by the peer: the socket was made
+    return ContentResult("scanned", json.dumps({
+        "network": network, "tmp": tempfile.gettempdir(),
+        "rlimit_as": resource.getrlimit(resource.RLIMIT_AS)[0], "pid": os.getpid()}))
+
+
+def stuck(seconds: float) -> ContentResult:
+    import time
+
+    time.sleep(seconds)
+    return ContentResult("scanned")
+
+
+def _seen(result: ContentResult) -> dict[str, object]:
+    return json.loads(result.reason or "{}")
+
+
+@pytest.fixture(scope="module")
+def ray_executor():
+    ray = pytest.importorskip("ray")
+    from breachscope.executors.ray_executor import RayExecutor
+
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    with RayExecutor(workers=1) as executor:
+        yield executor
+
+
+def test_ray_workers_run_under_the_worker_set_up(ray_executor, tmp_path):
+    temp_dir = tmp_path / "work" / "tmp"
+    pool = ray_executor.pool(1, (512, object(), str(temp_dir), os.getpid(), None))
+    try:
+        seen = _seen(pool.schedule(probe, timeout=60).result(timeout=120))
+    finally:
+        pool.stop()
+        pool.join(5)
+    assert seen["network"] == "forbidden"
+    assert seen["tmp"] == str(temp_dir)
+    assert seen["rlimit_as"] == 4 * 512 * 1024 * 1024
+    assert seen["pid"] != os.getpid()
+
+
+def test_ray_task_past_its_hard_limit_is_cancelled(ray_executor, tmp_path):
+    pool = ray_executor.pool(1, (0, None, str(tmp_path / "tmp"), None, None))
+    try:
+        future = pool.schedule(stuck, args=(600,), timeout=2)
+        with pytest.raises(FutureTimeout):
+            future.result(timeout=120)
+        # The pool goes on: the next task runs (in a new worker process).
+        after = _seen(pool.schedule(probe, timeout=60).result(timeout=120))
+        assert after["network"] == "forbidden"
+    finally:
+        pool.stop()
+        pool.join(5)
