@@ -1,0 +1,5 @@
+"""``python -m bench.throughput``: see :mod:`bench.throughput.run`."""
+
+from .run import main
+
+raise SystemExit(main())

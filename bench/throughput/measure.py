@@ -1,0 +1,122 @@
+"""Run ``breachscope scan`` and measure it: wall time, peak memory of the whole process tree
+(the CLI and every worker it starts, sampled with psutil every 0.2 s), the time at which each
+line of its output first appeared (a rough view of its stages), and the per-format figures the
+case store keeps for every content (``contents.type``, ``size``, ``seconds``, ``n_units``)."""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+SAMPLE_S = 0.2
+#: Content types whose units are pages (pages/s is reported for them).
+PAGE_TYPES = {"pdf", "png", "jpeg", "tiff", "pdf_text", "pdf_scanned", "image"}
+
+
+def breachscope_exe() -> str:
+    return str(Path(sys.executable).with_name("breachscope"))
+
+
+def _tree_rss(proc: psutil.Process) -> tuple[int, int, int]:
+    """(RSS of the main process, RSS of the tree, number of processes)."""
+    try:
+        main = proc.memory_info().rss
+        kids = proc.children(recursive=True)
+    except psutil.Error:
+        return 0, 0, 0
+    total = main
+    for kid in kids:
+        with contextlib.suppress(psutil.Error):  # a worker that just ended
+            total += kid.memory_info().rss
+    return main, total, 1 + len(kids)
+
+
+def run_scan(paths: list[Path], case: Path, *, workers: int, log: Path,
+             extra: list[str] | None = None) -> dict:
+    """Scan ``paths`` into ``case`` with the CLI; return wall time and memory figures."""
+    cmd = [breachscope_exe(), "scan", *map(str, paths), "--case", str(case),
+           "--workers", str(workers), *(extra or [])]
+    started = time.perf_counter()
+    lines: list[tuple[float, str]] = []
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            errors="replace")
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append((time.perf_counter() - started, line.rstrip()))
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    ps = psutil.Process(proc.pid)
+    peak_main = peak_tree = max_procs = 0
+    # Stages seen from outside: start-up (until the first worker process), the workers' phase
+    # (while the CLI has children), the tail after the last worker (people, relations, report).
+    first_child = last_child = None
+    peak_tail = 0
+    while proc.poll() is None:
+        main, tree, n = _tree_rss(ps)
+        now = time.perf_counter() - started
+        peak_main, peak_tree = max(peak_main, main), max(peak_tree, tree)
+        max_procs = max(max_procs, n)
+        if n > 1:
+            first_child = now if first_child is None else first_child
+            last_child, peak_tail = now, 0
+        else:
+            peak_tail = max(peak_tail, tree)
+        time.sleep(SAMPLE_S)
+    wall = time.perf_counter() - started
+    first_child = wall if first_child is None else first_child
+    last_child = first_child if last_child is None else last_child
+    stages = {"startup_s": first_child, "workers_s": last_child - first_child,
+              "tail_s": wall - last_child, "peak_rss_tail_mb": peak_tail / 1e6}
+    reader.join(timeout=5)
+    log.write_text("\n".join(f"{t:8.2f}s  {text}" for t, text in lines) + "\n", encoding="utf-8")
+    if proc.returncode != 0:
+        raise RuntimeError(f"breachscope scan exited {proc.returncode}; see {log}")
+    return {"wall_s": wall, "peak_rss_main_mb": peak_main / 1e6,
+            "peak_rss_tree_mb": peak_tree / 1e6, "max_processes": max_procs,
+            "stages": stages,
+            "output_timeline": [{"t_s": round(t, 2), "line": text[:120]} for t, text in lines
+                                if text.strip()][-40:]}
+
+
+def per_format(case: Path) -> tuple[list[dict], dict]:
+    """Per content type: contents, bytes, worker seconds, units, MB/s, files/s (and pages/s for
+    page types); and the totals. Archive members are contents too (their bytes are counted in
+    their own type, and again in the archive's)."""
+    import duckdb
+
+    con = duckdb.connect(str(case / "case.duckdb"), read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT type, count(*), sum(size), sum(seconds), sum(n_units), "
+            "count(*) FILTER (WHERE status <> 'scanned') FROM contents GROUP BY type "
+            "ORDER BY sum(size) DESC").fetchall()
+        statuses = dict(con.execute(
+            "SELECT status, count(*) FROM contents GROUP BY status").fetchall())
+        n_files, top_bytes = con.execute(
+            "SELECT count(*), sum(size) FILTER (WHERE parent IS NULL) FROM files").fetchone()
+    finally:
+        con.close()
+    table = []
+    for ctype, n, size, seconds, units, not_scanned in rows:
+        seconds = float(seconds or 0.0)
+        size = int(size or 0)
+        row = {"type": ctype or "unknown", "contents": n, "mb": size / 1e6,
+               "worker_s": seconds, "units": int(units or 0), "not_scanned": not_scanned,
+               "mb_per_s": size / 1e6 / seconds if seconds else None,
+               "files_per_s": n / seconds if seconds else None,
+               "pages_per_s": None}
+        if (ctype or "") in PAGE_TYPES and seconds:
+            row["pages_per_s"] = (units or n) / seconds
+        table.append(row)
+    totals = {"files_in_case": n_files, "top_level_bytes": int(top_bytes or 0),
+              "statuses": statuses}
+    return table, totals

@@ -1,0 +1,107 @@
+"""Profile one worker task: ``breachscope.worker.process_content`` called directly on files of
+the dump, under pyinstrument (``pip install pyinstrument``), in this process.
+
+    .venv/bin/python -m bench.throughput.profile FILE [FILE...] --out DIR [--repeat 1]
+
+Writes ``DIR/profile_<name>.html`` and ``.txt`` (the call tree) and prints the functions with
+the most self time (their share of the task's time). The first call pays the imports and
+model loads a worker pays once at start-up (``init_worker``'s warm-up); ``--warm`` runs the
+file once before profiling so that only the steady state is measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+
+def _where(frame) -> tuple[str, str]:
+    """(``function  file:line``, the package or breachscope module the code is in)."""
+    path = frame.file_path or "?"
+    parts = Path(path).parts
+    if "breachscope" in parts:
+        i = len(parts) - 1 - parts[::-1].index("breachscope")
+        package = ".".join(parts[i:]).removesuffix(".py")
+    elif "site-packages" in parts:
+        package = parts[parts.index("site-packages") + 1].removesuffix(".py")
+    else:
+        package = Path(path).stem
+    return f"{frame.function}  {Path(path).name}:{frame.line_no}", package
+
+
+def _self_times(session) -> tuple[Counter, Counter]:
+    """Self time per function (``name  file:line``) and per package over the call tree."""
+    functions: Counter = Counter()
+    packages: Counter = Counter()
+    stack = [session.root_frame()]
+    while stack:
+        frame = stack.pop()
+        if frame is None or frame.is_synthetic:
+            continue
+        own = max(frame.total_self_time, 0.0)
+        where, package = _where(frame)
+        functions[where] += own
+        packages[package] += own
+        stack.extend(frame.children)
+    return functions, packages
+
+
+def profile(files: list[Path], out: Path, *, warm: bool = True, top: int = 15) -> list[dict]:
+    from pyinstrument import Profiler
+
+    from breachscope.settings import ScanSettings
+    from breachscope.worker import process_content
+
+    out.mkdir(parents=True, exist_ok=True)
+    reports = []
+    for path in files:
+        with tempfile.TemporaryDirectory() as work:
+            if warm:
+                process_content(str(path), None, work, ScanSettings())
+            profiler = Profiler(interval=0.001)
+            profiler.start()
+            result = process_content(str(path), None, work, ScanSettings())
+            profiler.stop()
+        session = profiler.last_session
+        total = session.duration or 1e-9
+        stem = f"profile_{path.stem}"
+        (out / f"{stem}.html").write_text(profiler.output_html(), encoding="utf-8")
+        (out / f"{stem}.txt").write_text(profiler.output_text(unicode=True, show_all=False),
+                                         encoding="utf-8")
+        functions, packages = _self_times(session)
+        hot = [{"function": name, "self_s": round(t, 3), "share": round(t / total, 3)}
+               for name, t in functions.most_common(top)]
+        by_package = [{"package": name, "self_s": round(t, 3), "share": round(t / total, 3)}
+                      for name, t in packages.most_common(top)]
+        size = path.stat().st_size
+        reports.append({"file": path.name, "type": result.file_type, "bytes": size,
+                        "seconds": total, "mb_per_s": size / 1e6 / total, "status": result.status,
+                        "cpu_s": session.cpu_time, "top_self": hot,
+                        "top_packages": by_package})
+        print(f"\n{path.name} ({result.file_type}, {size / 1e6:.2f} MB): {total:.2f} s, "
+              f"{size / 1e6 / total:.3f} MB/s")
+        for h in by_package[:8]:
+            print(f"  {h['share']:6.1%}  {h['self_s']:7.3f} s  [{h['package']}]")
+        for h in hot:
+            print(f"  {h['share']:6.1%}  {h['self_s']:7.3f} s  {h['function']}")
+    return reports
+
+
+def main(argv: list[str] | None = None) -> int:
+    import json
+
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("files", nargs="+", type=Path)
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--cold", action="store_true", help="profile the first call too")
+    args = ap.parse_args(argv)
+    reports = profile(args.files, args.out, warm=not args.cold)
+    (args.out / "profiles.json").write_text(json.dumps(reports, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
