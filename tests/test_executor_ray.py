@@ -170,6 +170,18 @@ def test_ray_workers_run_under_the_worker_set_up(ray_executor, tmp_path):
     assert seen["pid"] != os.getpid()
 
 
+def test_local_ray_instance_listens_on_loopback_only(ray_executor):
+    """The instance started for a scan is reachable from this machine only."""
+    import psutil
+
+    ray_pids = {p.pid for p in psutil.Process().children(recursive=True)}
+    listening = [c for c in psutil.net_connections(kind="inet")
+                 if c.status == psutil.CONN_LISTEN and c.pid in ray_pids]
+    assert listening  # Ray's servers were found: the check below is not vacuous
+    for conn in listening:
+        assert conn.laddr.ip in ("127.0.0.1", "::ffff:127.0.0.1", "::1"), conn.laddr
+
+
 def test_ray_task_past_its_hard_limit_is_cancelled(ray_executor, tmp_path):
     pool = ray_executor.pool(1, (0, None, str(tmp_path / "tmp"), None, None))
     try:

@@ -106,10 +106,27 @@ def _ray_task(initargs: tuple[Any, ...], task: Callable[..., ContentResult],
 
 # -- in the main process --------------------------------------------------------------------
 
+def _loopback_only() -> None:
+    """A local instance on 127.0.0.1 only. Ray turns ``_node_ip_address="127.0.0.1"`` into
+    the machine's outward address (and finds it with a UDP "connect" to 8.8.8.8), then
+    listens on every interface; it keeps to loopback only where it believes clusters are not
+    supported (``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0``, read by every Ray process it starts,
+    and by this one if Ray is already imported). Checked: ``ss -ltnp`` during a scan shows
+    its ports on 127.0.0.1 only (docs/ray.md)."""
+    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+    import sys
+
+    constants = sys.modules.get("ray._private.ray_constants")
+    if constants is not None:
+        constants.ENABLE_RAY_CLUSTER = False  # type: ignore[attr-defined]
+
+
 class RayExecutor:
     """Starts (or joins) Ray on ``__enter__`` and shuts it down on ``__exit__``."""
 
     def __init__(self, address: str | None = None, workers: int = 2) -> None:
+        if not address:
+            _loopback_only()
         self.ray = _import_ray()
         self.address = address
         self.workers = max(1, workers)
@@ -124,8 +141,9 @@ class RayExecutor:
             self.ray.init(address=self.address, **kwargs)
         else:
             # A private instance on loopback, sized for this scan.
-            self.ray.init(num_cpus=self.workers, _node_ip_address="127.0.0.1",
-                          object_store_memory=OBJECT_STORE_BYTES, **kwargs)
+            _loopback_only()
+            self.ray.init(num_cpus=self.workers, object_store_memory=OBJECT_STORE_BYTES,
+                          **kwargs)
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
