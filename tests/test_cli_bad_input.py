@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 
 import openpyxl
+from noise import noise
 
 
 def make_xlsx_bytes() -> bytes:
@@ -25,7 +25,7 @@ def test_bad_files_are_recorded_and_the_scan_goes_on(tmp_path, cli):
     dump.mkdir()
     xlsx = make_xlsx_bytes()
     (dump / "truncated.xlsx").write_bytes(xlsx[: len(xlsx) // 2])
-    (dump / "random.csv").write_bytes(os.urandom(4096))
+    (dump / "random.csv").write_bytes(noise(4096, seed=5001))
     (dump / "empty.csv").write_bytes(b"")
     (dump / "unknown.bin").write_bytes(bytes(range(256)) * 16)
     (dump / "good.csv").write_text("Nom;Prénom;N° Sécu\nDUPONT;Marie;2 54 03 75 123 456 55\n",

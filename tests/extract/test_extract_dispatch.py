@@ -1,9 +1,9 @@
 import json
-import os
 from pathlib import Path
 
 import openpyxl
 import pytest
+from noise import noise
 
 from breachscope.extract.dispatch import UnsupportedType, partition
 from breachscope.extract.units import ExtractionError, TableUnit, TextUnit
@@ -43,7 +43,7 @@ def test_unsupported(tmp_path: Path, file_type: str) -> None:
 
 def test_parse_failures_become_extraction_errors(tmp_path: Path) -> None:
     bad_xlsx = tmp_path / "bad.xlsx"
-    bad_xlsx.write_bytes(b"PK\x03\x04" + os.urandom(200))
+    bad_xlsx.write_bytes(b"PK\x03\x04" + noise(200, seed=2001))
     with pytest.raises(ExtractionError, match=r"^corrupt xlsx: "):
         list(partition(bad_xlsx, "xlsx"))
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import csv
-import os
 import sqlite3
 from pathlib import Path
 
 import pytest
+from noise import noise
 from samples.databases import NIR_1, NIR_2, make_sqlite
 
 import breachscope.extract.sqlite as sqlite_mod
@@ -93,7 +93,7 @@ def test_damaged_database_fails_with_reason(tmp_path, damage):
     make_sqlite(path)
     data = path.read_bytes()
     if damage == "random":
-        data = data[:100] + os.urandom(len(data) - 100)
+        data = data[:100] + noise(len(data) - 100, seed=1001)
     elif damage == "truncated":
         data = data[:150]
     else:
@@ -106,7 +106,7 @@ def test_damaged_database_fails_with_reason(tmp_path, damage):
 
 def test_not_sqlite_at_all(tmp_path):
     path = tmp_path / "n.db"
-    path.write_bytes(b"SQLite format 3\x00" + os.urandom(5000))
+    path.write_bytes(b"SQLite format 3\x00" + noise(5000, seed=1002))
     with pytest.raises(ExtractionError):
         list(partition_sqlite(path))
 

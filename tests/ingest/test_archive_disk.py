@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from noise import noise
 
 from breachscope.ingest.archives import ByteBudget, DiskGuard, LimitExceeded, iter_members
 
@@ -20,7 +21,7 @@ def stored_zip(path: Path, n: int, size: int) -> Path:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
         for i in range(n):
-            zf.writestr(f"m{i}.bin", os.urandom(size))
+            zf.writestr(f"m{i}.bin", noise(size, seed=sum(path.name.encode()) * 1000 + i))
     path.write_bytes(buf.getvalue())
     return path
 
@@ -54,7 +55,7 @@ def test_work_area_bound_is_shared_by_every_budget(tmp_path: Path) -> None:
     within the case's bound, counted on disk rather than per budget."""
     work = tmp_path / "work"
     work.mkdir()
-    (work / "other-worker.blob").write_bytes(os.urandom(3 * MiB))  # already there
+    (work / "other-worker.blob").write_bytes(noise(3 * MiB, seed=8))  # already there
     a = stored_zip(tmp_path / "a.zip", 4, 2 * MiB)
     b = stored_zip(tmp_path / "b.zip", 4, 2 * MiB)
 

@@ -4,12 +4,12 @@ tiny archives of many compressible members, or of sparse tar members, write litt
 from __future__ import annotations
 
 import io
-import os
 import zipfile
 import zlib
 from pathlib import Path
 
 import pytest
+from noise import noise
 from samples.hostile_archives import sparse_tar
 
 from breachscope.ingest.archives import (
@@ -66,7 +66,7 @@ def test_short_compressible_text_passes(tmp_path: Path) -> None:
 def test_ratio_applies_below_the_old_8_mib_floor(tmp_path: Path) -> None:
     """A 6 MiB member of zeros (ratio ~1000) is stopped after about 1 MiB even though the
     archive around it is large enough for the tree bound to allow it."""
-    padding = os.urandom(512 * 1024)  # incompressible: keeps the tree ratio low
+    padding = noise(512 * 1024, seed=9001)  # incompressible: keeps the tree ratio low
     path = tmp_path / "mid.zip"
     path.write_bytes(zip_of({"pad.bin": padding, "zeros.bin": bytes(6 * MiB), "z.csv": b"a;b\n"}))
     outcome, given, stopped = drain(path, "zip", ByteBudget(1 << 40))
@@ -125,7 +125,7 @@ def test_solid_7z_repeating_a_member_is_not_a_bomb(tmp_path: Path) -> None:
     block's so far, so both copies are read."""
     from samples.archives import make_7z
 
-    big = os.urandom(3 * MiB)
+    big = noise(3 * MiB, seed=9002)
     path = tmp_path / "dup.7z"
     make_7z(path, {"a.bin": big, "b.bin": big})
     outcome, given, stopped = drain(path, "7z", ByteBudget(1 << 40))
@@ -136,7 +136,7 @@ def test_solid_7z_repeating_a_member_is_not_a_bomb(tmp_path: Path) -> None:
 def test_compressed_tar_repeating_a_member_is_not_a_bomb(tmp_path: Path, mode: str) -> None:
     import tarfile
 
-    big = os.urandom(2 * MiB)
+    big = noise(2 * MiB, seed=9003)
     path = tmp_path / f"dup.tar.{mode[2:]}"
     with tarfile.open(path, mode) as tar:
         for name in ("a.bin", "b.bin"):

@@ -8,7 +8,6 @@ import bz2
 import gzip
 import io
 import lzma
-import os
 import struct
 import subprocess
 import tarfile
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import pyzipper
+from noise import noise
 
 from breachscope.ingest.archives import (
     ARCHIVE_TYPES,
@@ -114,7 +114,7 @@ def zipcrypto_encrypt(data: bytes, password: bytes, crc: int) -> bytes:
     for byte in password:
         update(byte)
     out = bytearray()
-    for plain in os.urandom(11) + bytes([crc >> 24]) + data:
+    for plain in noise(11, seed=6001) + bytes([crc >> 24]) + data:
         k = keys[2] | 2
         out.append(plain ^ (((k * (k ^ 1)) >> 8) & 0xFF))
         update(plain)
@@ -266,7 +266,7 @@ def test_member_size_limit_while_streaming_and_declared(tmp_path: Path) -> None:
 
 
 def test_budget_is_shared_by_nested_archives(tmp_path: Path) -> None:
-    payload = os.urandom(300_000)  # incompressible: only the budget can stop it
+    payload = noise(300_000, seed=6002)  # incompressible: only the budget can stop it
     inner = make_zip({"a.bin": payload, "b.bin": payload}, zipfile.ZIP_STORED)
     outer = write(tmp_path / "outer.zip", make_zip({"inner.zip": inner}))
     budget = ByteBudget(1_000_000)
@@ -309,7 +309,7 @@ def test_corrupt_zip_raises(tmp_path: Path) -> None:
     with pytest.raises(ArchiveError, match="zip"):
         list(iter_members(write(tmp_path / "cut.zip", data[: len(data) // 2]), "zip"))
     with pytest.raises(ArchiveError, match="zip"):
-        list(iter_members(write(tmp_path / "noise.zip", os.urandom(5000)), "zip"))
+        list(iter_members(write(tmp_path / "noise.zip", noise(5000, seed=6003)), "zip"))
     cd = data.find(b"PK\x01\x02")
     broken = data[:cd] + b"XXXX" + data[cd + 4 :]
     with pytest.raises(ArchiveError, match="central directory"):
@@ -317,7 +317,7 @@ def test_corrupt_zip_raises(tmp_path: Path) -> None:
 
 
 def test_corrupt_member_fails_alone(tmp_path: Path) -> None:
-    good = os.urandom(1000).hex().encode()
+    good = noise(1000, seed=6004).hex().encode()
     data = bytearray(make_zip({"bad.csv": CSV * 200, "good.csv": good}))
     local = data.find(b"bad.csv") + len(b"bad.csv")
     data[local + 5 : local + 25] = bytes(20)  # damage the deflate data of bad.csv
@@ -456,7 +456,7 @@ def test_gzip_original_name_and_concatenated_streams(tmp_path: Path) -> None:
 
 
 def test_truncated_gzip_fails_in_chunks(tmp_path: Path) -> None:
-    data = gzip.compress(os.urandom(50_000))
+    data = gzip.compress(noise(50_000, seed=6005))
     [member] = iter_members(write(tmp_path / "cut.csv.gz", data[:20_000]), "gzip")
     with pytest.raises(ArchiveError, match="truncated"):
         read_all(member)
@@ -492,7 +492,7 @@ def test_tar_gz_bomb_stopped_read_or_not(tmp_path: Path) -> None:
 
 def test_corrupt_tar_raises(tmp_path: Path) -> None:
     with pytest.raises(ArchiveError, match="tar"):
-        list(iter_members(write(tmp_path / "x.tar", os.urandom(2048)), "tar"))
+        list(iter_members(write(tmp_path / "x.tar", noise(2048, seed=6006)), "tar"))
     data = tar_bytes([(tar_info("a.csv"), CSV * 100), (tar_info("b.csv"), CSV)])
     cut = write(tmp_path / "cut.tar", data[:5000])  # inside a.csv: tarfile sees it at once
     with pytest.raises(ArchiveError, match="corrupt tar: unexpected end of data"):

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import random
 import zipfile
 from pathlib import Path
 
 import py7zr
 import pytest
+from noise import noise
 from samples.archives import make_7z
 
 from breachscope.ingest.archives import (
@@ -77,7 +77,7 @@ def test_7z_members_and_nested_zip(tmp_path: Path) -> None:
 
 
 def test_7z_members_need_not_be_read_and_stream_in_chunks(tmp_path: Path) -> None:
-    big = os.urandom(3 * MiB)
+    big = noise(3 * MiB, seed=10001)
     path = tmp_path / "solid.7z"
     make_7z(path, {"a.bin": big, "b.csv": CSV, "c.bin": big})
     members = iter_members(path, "7z")
@@ -131,7 +131,7 @@ def test_7z_bomb_in_its_own_block_spares_the_next_block(tmp_path: Path) -> None:
 
 
 def test_7z_size_budget_and_count_limits(tmp_path: Path) -> None:
-    payload = os.urandom(2 * MiB)
+    payload = noise(2 * MiB, seed=10002)
     path = tmp_path / "l.7z"
     make_7z(path, {"a.bin": payload, "b.bin": payload, "c.bin": payload})
     found = list(iter_members(path, "7z", limits=ArchiveLimits(max_member_bytes=MiB)))
@@ -176,16 +176,16 @@ def test_7z_encrypted_headers(tmp_path: Path) -> None:
 
 def test_corrupt_7z_raises(tmp_path: Path) -> None:
     path = tmp_path / "ok.7z"
-    make_7z(path, {"a.csv": CSV * 200, "b.csv": os.urandom(5000)})
+    make_7z(path, {"a.csv": CSV * 200, "b.csv": noise(5000, seed=10003)})
     data = path.read_bytes()
     cut = tmp_path / "cut.7z"
     cut.write_bytes(data[: len(data) // 2])  # the header is at the end: gone
     with pytest.raises(ArchiveError, match="7z"):
         list(iter_members(cut, "7z"))
-    noise = tmp_path / "noise.7z"
-    noise.write_bytes(data[:32] + os.urandom(4000))
+    noisy = tmp_path / "noise.7z"
+    noisy.write_bytes(data[:32] + noise(4000, seed=10004))
     with pytest.raises(ArchiveError, match="7z"):
-        list(iter_members(noise, "7z"))
+        list(iter_members(noisy, "7z"))
     damaged = bytearray(data)
     damaged[40:200] = bytes(160)  # inside the compressed data
     bad = tmp_path / "bad.7z"
