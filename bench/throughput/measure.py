@@ -6,6 +6,7 @@ case store keeps for every content (``contents.type``, ``size``, ``seconds``, ``
 from __future__ import annotations
 
 import contextlib
+import os
 import subprocess
 import sys
 import threading
@@ -60,7 +61,15 @@ def run_scan(paths: list[Path], case: Path, *, workers: int, log: Path,
     # (while the CLI has children), the tail after the last worker (people, relations, report).
     first_child = last_child = None
     peak_tail = 0
-    while proc.poll() is None:
+    # The CLI is reaped with wait4 (not Popen.poll) for its resource usage, which includes
+    # every descendant it waited for: CPU seconds of the whole tree, robust to a busy machine.
+    usage = None
+    while usage is None:
+        pid, status, rusage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            usage = rusage
+            break
         main, tree, n = _tree_rss(ps)
         now = time.perf_counter() - started
         peak_main, peak_tree = max(peak_main, main), max(peak_tree, tree)
@@ -80,7 +89,9 @@ def run_scan(paths: list[Path], case: Path, *, workers: int, log: Path,
     log.write_text("\n".join(f"{t:8.2f}s  {text}" for t, text in lines) + "\n", encoding="utf-8")
     if proc.returncode != 0:
         raise RuntimeError(f"breachscope scan exited {proc.returncode}; see {log}")
-    return {"wall_s": wall, "peak_rss_main_mb": peak_main / 1e6,
+    return {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime,
+            "max_rss_one_process_mb": usage.ru_maxrss / 1e3,
+            "peak_rss_main_mb": peak_main / 1e6,
             "peak_rss_tree_mb": peak_tree / 1e6, "max_processes": max_procs,
             "stages": stages,
             "output_timeline": [{"t_s": round(t, 2), "line": text[:120]} for t, text in lines

@@ -48,7 +48,10 @@ def _self_times(session) -> tuple[Counter, Counter]:
     return functions, packages
 
 
-def profile(files: list[Path], out: Path, *, warm: bool = True, top: int = 15) -> list[dict]:
+def profile(files: list[Path], out: Path, *, warm: bool = True, top: int = 15,
+            together: bool = False) -> list[dict]:
+    """Profile each file's task, or (``together``) all the files' tasks in one session: the
+    way to see the per-file overhead of many small letters."""
     from pyinstrument import Profiler
 
     from breachscope.settings import ScanSettings
@@ -56,13 +59,16 @@ def profile(files: list[Path], out: Path, *, warm: bool = True, top: int = 15) -
 
     out.mkdir(parents=True, exist_ok=True)
     reports = []
-    for path in files:
+    groups = [files] if together else [[f] for f in files]
+    for group in groups:
+        path = group[0]
         with tempfile.TemporaryDirectory() as work:
             if warm:
                 process_content(str(path), None, work, ScanSettings())
             profiler = Profiler(interval=0.001)
             profiler.start()
-            result = process_content(str(path), None, work, ScanSettings())
+            for member in group:
+                result = process_content(str(member), None, work, ScanSettings())
             profiler.stop()
         session = profiler.last_session
         total = session.duration or 1e-9
@@ -75,12 +81,14 @@ def profile(files: list[Path], out: Path, *, warm: bool = True, top: int = 15) -
                for name, t in functions.most_common(top)]
         by_package = [{"package": name, "self_s": round(t, 3), "share": round(t / total, 3)}
                       for name, t in packages.most_common(top)]
-        size = path.stat().st_size
-        reports.append({"file": path.name, "type": result.file_type, "bytes": size,
+        size = sum(f.stat().st_size for f in group)
+        reports.append({"file": path.name, "n_files": len(group), "type": result.file_type,
+                        "bytes": size,
                         "seconds": total, "mb_per_s": size / 1e6 / total, "status": result.status,
                         "cpu_s": session.cpu_time, "top_self": hot,
                         "top_packages": by_package})
-        print(f"\n{path.name} ({result.file_type}, {size / 1e6:.2f} MB): {total:.2f} s, "
+        print(f"\n{path.name} x{len(group)} ({result.file_type}, {size / 1e6:.2f} MB): "
+              f"{total:.2f} s (CPU {session.cpu_time:.2f} s), "
               f"{size / 1e6 / total:.3f} MB/s")
         for h in by_package[:8]:
             print(f"  {h['share']:6.1%}  {h['self_s']:7.3f} s  [{h['package']}]")
@@ -97,8 +105,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("files", nargs="+", type=Path)
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--cold", action="store_true", help="profile the first call too")
+    ap.add_argument("--together", action="store_true", help="one session for all files")
     args = ap.parse_args(argv)
-    reports = profile(args.files, args.out, warm=not args.cold)
+    reports = profile(args.files, args.out, warm=not args.cold, together=args.together)
     (args.out / "profiles.json").write_text(json.dumps(reports, indent=2))
     return 0
 

@@ -59,6 +59,7 @@ def run(args: argparse.Namespace) -> dict:
     pages = manifest["png_pages"] + manifest["pdf_pages"]
     end_to_end = {"mb": mb, "files": manifest["n_files"], "wall_s": scan["wall_s"],
                   "mb_per_s": mb / scan["wall_s"],
+                  "cpu_s": scan["cpu_s"], "mb_per_cpu_s": mb / scan["cpu_s"],
                   "files_per_s": manifest["n_files"] / scan["wall_s"],
                   "contents_per_s": totals["files_in_case"] / scan["wall_s"],
                   "pages": pages, "workers": args.workers,
@@ -94,6 +95,8 @@ def markdown(report: dict) -> str:
              f"| stages | start-up {_f(st['startup_s'], 1)} s, workers {_f(st['workers_s'], 1)} s, "
              f"after the workers {_f(st['tail_s'], 1)} s (peak RSS {_f(st['peak_rss_tail_mb'], 0)}"
              " MB) |",
+             f"| CPU time, process tree | {_f(e['cpu_s'], 1)} s ({_f(e['mb_per_cpu_s'], 3)} MB "
+             "per CPU second) |",
              f"| pages in dump | {e['pages']} |",
              f"| peak RSS, CLI process | {_f(e['peak_rss_main_mb'], 0)} MB |",
              f"| peak RSS, process tree | {_f(e['peak_rss_tree_mb'], 0)} MB |",
