@@ -29,3 +29,11 @@ def cli():
         return result
 
     return invoke
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # docs/testing.md: `pytest -m "not slow"` is the fast subset a developer runs while working.
+    config.addinivalue_line(
+        "markers",
+        "slow: takes seconds to minutes (a CLI scan, the demo leak, the hostile corpus, a "
+        "benchmark); left out by -m 'not slow'")
