@@ -194,3 +194,17 @@ def test_ray_task_past_its_hard_limit_is_cancelled(ray_executor, tmp_path):
     finally:
         pool.stop()
         pool.join(5)
+
+
+def test_hard_limit_counts_from_when_a_task_is_handed_to_ray(ray_executor, tmp_path):
+    """A content waiting behind a slow one (one slot) keeps its whole time limit, as in a
+    pebble pool whose limit counts from when a worker takes the task."""
+    pool = ray_executor.pool(1, (0, None, str(tmp_path / "tmp"), None, None))
+    try:
+        slow = pool.schedule(stuck, args=(6,), timeout=60)
+        waiting = pool.schedule(probe, timeout=5)  # waits ~6 s, runs in well under 5 s
+        assert slow.result(timeout=120).status == "scanned"
+        assert _seen(waiting.result(timeout=120))["network"] == "forbidden"
+    finally:
+        pool.stop()
+        pool.join(5)

@@ -22,6 +22,7 @@ import os
 import signal
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -163,19 +164,27 @@ class RayExecutor:
         # Progress events (a multiprocessing queue) and the end-with-the-parent watch only
         # make sense for local children: a Ray worker gets neither.
         ray_initargs = (memory_limit_mb, None, temp_dir, None, results_key)
-        return RayPool(self.ray, self._remote(fresh), ray_initargs)
+        return RayPool(self.ray, self._remote(fresh), ray_initargs, 1 if fresh else workers)
 
 
 class RayPool:
     """pebble's pool surface over Ray tasks: a thread of the main process waits for the tasks
     in flight, settles their futures, and cancels (``force=True``: the worker process is
-    killed) those past their hard time limit."""
+    killed) those past their hard time limit.
 
-    def __init__(self, ray: Any, remote: Any, initargs: tuple[Any, ...]) -> None:
+    At most ``capacity`` tasks are handed to Ray at a time (the others wait here): a task's
+    hard time limit counts from when it is handed over, as pebble's counts from when a worker
+    takes it, so a content never loses its time waiting behind another in Ray's queue."""
+
+    def __init__(self, ray: Any, remote: Any, initargs: tuple[Any, ...],
+                 capacity: int = 1) -> None:
         self.ray = ray
         self.remote = remote
         self.initargs = initargs
+        self.capacity = max(1, capacity)
         self._lock = threading.Lock()
+        self._waiting: deque[tuple[Future[ContentResult], Any, tuple[Any, ...],
+                                   float | None]] = deque()
         self._in_flight: dict[Any, tuple[Future[ContentResult], float | None]] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="ray-pool", daemon=True)
@@ -192,14 +201,23 @@ class RayPool:
             task, task_args = args[0], tuple(args[1:])
         else:  # any other module-level function: run as the task
             task, task_args = function, tuple(args)
-        ref = self.remote.remote(self.initargs, task, task_args)
-        deadline = time.monotonic() + timeout if timeout else None
         with self._lock:
-            self._in_flight[ref] = (future, deadline)
+            self._waiting.append((future, task, task_args, timeout))
+        self._hand_over()
         return future
+
+    def _hand_over(self) -> None:
+        """Submit waiting tasks to Ray while fewer than ``capacity`` are there."""
+        with self._lock:
+            while self._waiting and len(self._in_flight) < self.capacity:
+                future, task, task_args, timeout = self._waiting.popleft()
+                ref = self.remote.remote(self.initargs, task, task_args)
+                deadline = time.monotonic() + timeout if timeout else None
+                self._in_flight[ref] = (future, deadline)
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            self._hand_over()
             with self._lock:
                 refs = list(self._in_flight)
             if not refs:
@@ -235,6 +253,7 @@ class RayPool:
         with self._lock:
             refs = list(self._in_flight)
             self._in_flight.clear()
+            self._waiting.clear()
         for ref in refs:
             with contextlib.suppress(Exception):
                 self.ray.cancel(ref, force=True)
