@@ -27,6 +27,9 @@ from pathlib import Path
 import pytest
 from corpus import CorpusTruth  # pytest puts tests/hostile on sys.path
 
+# The hostile corpus and its scans take minutes: the whole module is slow (docs/testing.md).
+pytestmark = pytest.mark.slow
+
 GIB = 1 << 30
 # docs/security.md, "Memory bound": each worker is capped by --memory-limit (default 2048 MB);
 # the main process stays under ~1 GiB. No single process may exceed 2.5 GiB.
