@@ -142,6 +142,17 @@ def stuck(seconds: float) -> ContentResult:
     return ContentResult("scanned")
 
 
+def hog() -> ContentResult:
+    """Fills memory (in Python, so the limit's signal can stop it): 2 GB unless stopped."""
+    import time
+
+    held = []
+    for _ in range(200):
+        held.append(bytearray(10 * 1024 * 1024))
+        time.sleep(0.02)
+    return ContentResult("scanned", "not stopped")
+
+
 def _seen(result: ContentResult) -> dict[str, object]:
     return json.loads(result.reason or "{}")
 
@@ -166,7 +177,8 @@ def test_ray_workers_run_under_the_worker_set_up(ray_executor, tmp_path):
         pool.join(5)
     assert seen["network"] == "forbidden"
     assert seen["tmp"] == str(temp_dir)
-    assert seen["rlimit_as"] == 4 * 512 * 1024 * 1024
+    # The address-space backstop: 4 x the limit above what a Ray worker reserves at start.
+    assert 4 * 512 * 1024 * 1024 < seen["rlimit_as"] < 16 * 1024 ** 3
     assert seen["pid"] != os.getpid()
 
 
@@ -205,6 +217,18 @@ def test_hard_limit_counts_from_when_a_task_is_handed_to_ray(ray_executor, tmp_p
         waiting = pool.schedule(probe, timeout=5)  # waits ~6 s, runs in well under 5 s
         assert slow.result(timeout=120).status == "scanned"
         assert _seen(waiting.result(timeout=120))["network"] == "forbidden"
+    finally:
+        pool.stop()
+        pool.join(5)
+
+
+def test_ray_task_over_the_memory_limit_is_stopped(ray_executor, tmp_path):
+    pool = ray_executor.pool(1, (300, None, str(tmp_path / "tmp"), None, None))
+    try:
+        result = pool.schedule(hog, timeout=60).result(timeout=120)
+        assert (result.status, result.limit_hit) == ("failed", "memory")
+        # The worker gave its memory back and goes on.
+        assert _seen(pool.schedule(probe, timeout=60).result(timeout=120))["pid"]
     finally:
         pool.stop()
         pool.join(5)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import resource
 import signal
 import threading
 import time
@@ -30,7 +31,7 @@ from types import TracebackType
 from typing import Any
 
 from breachscope import memwatch
-from breachscope.worker import ContentResult, init_worker, run_task
+from breachscope.worker import AS_BACKSTOP_FACTOR, ContentResult, init_worker, run_task
 
 INSTALL_HINT = ("the ray executor needs Ray: pip install 'breachscope[ray]' "
                 "(or pip install ray)")
@@ -61,10 +62,20 @@ def _set_up(initargs: tuple[Any, ...]) -> None:
     the same process), and the process's own memory watch."""
     if _initialised[0] == initargs:
         return
-    init_worker(*initargs)
+    # The memory limit is this module's to apply: a Ray worker process reserves about 1.6 GB
+    # of address space before any task (gRPC threads, the object store's mapping), so
+    # init_worker's cap (4 x the limit, counted from zero) would leave a small limit nothing.
+    memory_limit_mb, *rest = initargs
+    init_worker(0, *rest)
     _initialised[0] = initargs
-    limit = initargs[0] * 1024 * 1024 if initargs and initargs[0] else 0
-    if limit and not any(t.name == "self-memory-guard" for t in threading.enumerate()):
+    limit = memory_limit_mb * 1024 * 1024 if memory_limit_mb else 0
+    if not limit:
+        return
+    backstop = memwatch.status_sizes().get("VmSize", 0) + AS_BACKSTOP_FACTOR * limit
+    with contextlib.suppress(ValueError, OSError):  # the soft limit: a later scan may raise it
+        resource.setrlimit(resource.RLIMIT_AS,
+                           (backstop, resource.getrlimit(resource.RLIMIT_AS)[1]))
+    if not any(t.name == "self-memory-guard" for t in threading.enumerate()):
         threading.Thread(target=_watch_self, args=(limit,), name="self-memory-guard",
                          daemon=True).start()
 
