@@ -182,6 +182,7 @@ def scanned(tmp_path_factory: pytest.TempPathFactory):
     return findings, files
 
 
+@pytest.mark.slow
 def test_cli_finds_the_nir_of_an_embedded_workbook(scanned):
     findings, files = scanned
     member = "letter.docx!/Microsoft_Excel_Worksheet.xlsx"
@@ -193,6 +194,7 @@ def test_cli_finds_the_nir_of_an_embedded_workbook(scanned):
     assert not [f for f in findings if f["file"] == "letter.docx"]
 
 
+@pytest.mark.slow
 def test_cli_ocrs_a_picture_in_a_letter(scanned):
     findings, files = scanned
     member = "scan.docx!/image1.png"
@@ -201,6 +203,7 @@ def test_cli_ocrs_a_picture_in_a_letter(scanned):
     assert {("NIR", NIR), ("PHONE", samples.PHONE)} <= found
 
 
+@pytest.mark.slow
 def test_cli_reads_the_pdf_inside_an_ole_package(scanned):
     findings, files = scanned
     member = "courrier.docx!/rapport.pdf"
@@ -208,6 +211,7 @@ def test_cli_reads_the_pdf_inside_an_ole_package(scanned):
     assert ("NIR", NIR) in {(f["entity"], f["value"]) for f in findings if f["file"] == member}
 
 
+@pytest.mark.slow
 def test_cli_reads_odt_objects_and_pictures(scanned):
     findings, files = scanned
     found = {(f["file"], f["entity"], f["value"]) for f in findings}

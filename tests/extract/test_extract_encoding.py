@@ -132,6 +132,7 @@ def test_french_score_prefers_letters_where_french_puts_them() -> None:
     assert french_score("plain ascii") == 0
 
 
+@pytest.mark.slow
 def test_cp1252_export_scanned_names_right_and_each_patient_once(tmp_path) -> None:
     """Through a real scan: the same patients in a cp1252 export and a UTF-8 one are one
     person each, with their accented names."""

@@ -303,6 +303,7 @@ def test_random_bytes_under_each_magic_do_not_crash(tmp_path):
     ("fhir", "entry 1 (Patient), identifier[0].value"),
     ("cda", "recordTarget, patientRole/id[1]"),
 ])
+@pytest.mark.slow
 def test_end_to_end_cli(tmp_path, cli, file_type, location):
     dump = tmp_path / "dump"
     dump.mkdir()

@@ -24,6 +24,7 @@ def found(units: list[TextUnit]) -> dict[tuple[str, str], str]:
     return {(f.entity, f.value): f.location for f in detect_units(units).findings}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("maker", "file_type"), [
     (scans.make_png, "png"), (scans.make_jpeg, "jpeg")])
 def test_single_image_is_read_by_ocr(tmp_path, maker, file_type):
@@ -43,6 +44,7 @@ def test_single_image_is_read_by_ocr(tmp_path, maker, file_type):
     assert count_ocr_pages(path, file_type) == 1
 
 
+@pytest.mark.slow
 def test_multi_page_tiff_gives_pages(tmp_path):
     path = tmp_path / "fax.tif"
     expected = scans.make_tiff(path)
@@ -63,6 +65,7 @@ def test_rotated_scan_is_turned_upright(tmp_path, rotate):
     assert ("NIR", NIR) in got and ("PHONE", PHONE) in got
 
 
+@pytest.mark.slow
 def test_skewed_scan_is_straightened(tmp_path):
     path = tmp_path / "askew.png"
     scans.page_image(skew=-5).save(path)

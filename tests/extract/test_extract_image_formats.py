@@ -24,6 +24,7 @@ def found(units: list) -> dict[tuple[str, str], str]:
     return {(f.entity, f.value): f.location for f in detect_units(units).findings}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("file_type", "suffix"), [
     ("gif", ".gif"), ("bmp", ".bmp"), ("webp", ".webp"), ("jp2", ".jp2"), ("heic", ".heic"),
     ("heic", ".avif")])
@@ -73,6 +74,7 @@ def test_ocr_ready_modes():
     assert ocr_ready(cmyk).getpixel((0, 0)) < 30
 
 
+@pytest.mark.slow
 def test_palette_scan_with_transparency_keeps_its_identifiers(tmp_path):
     """A palette GIF whose background index is transparent and black underneath: read as
     black on black unless the transparent areas are made white."""
@@ -151,6 +153,7 @@ def test_heic_bomb_is_refused_from_its_header(tmp_path, monkeypatch):
         list(partition(path, "heic"))
 
 
+@pytest.mark.slow
 def test_scan_reads_new_image_formats(tmp_path, cli):
     dump = tmp_path / "dump"
     dump.mkdir()

@@ -351,6 +351,7 @@ def _scan(cli, tmp_path: Path, dump: Path) -> tuple[list[dict], dict[str, dict]]
     return list(csv.DictReader(out.open(encoding="utf-8"))), files
 
 
+@pytest.mark.slow
 def test_cli_scans_mail_and_attachments(tmp_path, cli):
     dump = tmp_path / "dump"
     (dump / "mail").mkdir(parents=True)
@@ -385,6 +386,7 @@ def test_cli_scans_mail_and_attachments(tmp_path, cli):
     assert files["mail/outlook.msg"]["type"] == "msg"
 
 
+@pytest.mark.slow
 def test_cli_zip_attachment_and_damaged_msg(tmp_path, cli):
     dump = tmp_path / "dump"
     dump.mkdir()

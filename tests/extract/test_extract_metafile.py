@@ -119,6 +119,7 @@ def test_glyph_index_text_makes_the_file_partial(tmp_path):
     assert [u.text for u in units] == ["NIR 2 54 03 75 123 456 55"]
 
 
+@pytest.mark.slow
 def test_scan_reads_metafiles(tmp_path, cli):
     dump = tmp_path / "dump"
     dump.mkdir()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
 from samples.mail import NIR, PHONE
 from samples.outlook import PSETID_ADDRESS, PSETID_APPOINTMENT, PSETID_TASK, outlook_item
 
@@ -140,6 +141,7 @@ def test_damaged_name_map_keeps_the_rest(tmp_path):
     assert not any(e == "EMAIL" for e, _, _ in got)
 
 
+@pytest.mark.slow
 def test_scan_reads_a_contact(tmp_path, cli):
     import csv
 

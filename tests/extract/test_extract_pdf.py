@@ -206,6 +206,7 @@ def _scan(cli, tmp_path: Path, dump: Path):
     return {(r["file"], r["entity"], r["value"], r["location"]) for r in rows}, files, rows
 
 
+@pytest.mark.slow
 def test_cli_scans_pdfs_and_scans(tmp_path, cli):
     dump = tmp_path / "dump"
     (dump / "scans").mkdir(parents=True)

@@ -260,6 +260,7 @@ def test_hostile_names_stay_one_path_part():
     assert pst._unique(pst._clean("A_B_C_", "x"), used) == "A_B_C_ (2)"
 
 
+@pytest.mark.slow
 def test_scan_reads_a_pst(tmp_path, cli):
     dump = tmp_path / "dump"
     dump.mkdir()
@@ -339,6 +340,7 @@ def test_a_recovery_past_its_time_is_aborted_and_waited_for(tmp_path, monkeypatc
     assert "orphans/Message00001/Message.txt" in files
 
 
+@pytest.mark.slow
 def test_html_and_rtf_bodies_are_read_by_their_extractors(tmp_path, cli):
     """A message without plain text gives its HTML body, or its RTF body decompressed by
     libpff, as a member the HTML or RTF extractor reads."""

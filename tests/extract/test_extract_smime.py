@@ -130,6 +130,7 @@ def test_openssl_signed_mail_streamed_ber_and_certificate(tmp_path):
     assert "jean.martin@ch-exemple.mssante.fr" in certificate.text
 
 
+@pytest.mark.slow
 def test_scan_reads_an_smime_mail_and_a_signed_document(tmp_path, cli):
     dump = tmp_path / "dump"
     dump.mkdir()

@@ -192,6 +192,7 @@ def test_long_values_are_cut_not_held(tmp_path, monkeypatch):
     assert rows == [["x" * 1000, "", "fin"]]
 
 
+@pytest.mark.slow
 def test_very_long_single_line_insert_bounded_memory(tmp_path, monkeypatch):
     """A 50 MB one-line INSERT: memory stays far below the file size (units of 2000 rows
     here, so that the peak shows the reader's own memory rather than one unit's)."""
@@ -299,6 +300,7 @@ def _findings(cli, dump_dir: Path, tmp_path: Path) -> list[dict[str, str]]:
     return rows
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("make", [make_mysqldump, make_pgdump])
 def test_end_to_end(cli, tmp_path, make):
     dump = tmp_path / "dump"

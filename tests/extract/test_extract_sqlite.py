@@ -111,6 +111,7 @@ def test_not_sqlite_at_all(tmp_path):
         list(partition_sqlite(path))
 
 
+@pytest.mark.slow
 def test_end_to_end(cli, tmp_path):
     dump = tmp_path / "dump"
     dump.mkdir()

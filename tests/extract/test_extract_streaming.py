@@ -66,6 +66,7 @@ def test_csv_is_read_lazily(tmp_path: Path) -> None:
     assert sum(len(t.rows) for t in rest) == 50_000 - CHUNK_ROWS
 
 
+@pytest.mark.slow
 def test_xlsx_chunks_per_sheet(tmp_path: Path) -> None:
     workbook = openpyxl.Workbook(write_only=True)
     sheet = workbook.create_sheet("Patients")
@@ -80,6 +81,7 @@ def test_xlsx_chunks_per_sheet(tmp_path: Path) -> None:
     assert tables[1].row_numbers == list(range(CHUNK_ROWS + 2, CHUNK_ROWS + 7))
 
 
+@pytest.mark.slow
 def test_64mb_one_line_file_bounded_memory_nirs_at_cuts(tmp_path: Path) -> None:
     """A 64 MiB line without spaces is cut every MAX_CHARS characters, pieces overlapping by
     OVERLAP: piece k starts at k * (MAX_CHARS - OVERLAP). A NIR straddling each cut, and one

@@ -75,6 +75,7 @@ def scanned(tmp_path_factory: pytest.TempPathFactory):
     return out["findings"], {row["file"]: row for row in out["files"]}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_file_scanned_with_its_findings(scanned, name: str) -> None:
     findings, files = scanned
@@ -85,6 +86,7 @@ def test_file_scanned_with_its_findings(scanned, name: str) -> None:
     assert expected <= rows, sorted(rows)
 
 
+@pytest.mark.slow
 def test_embedded_files_are_members(scanned) -> None:
     _, files = scanned
     assert files["notes/Patients.one!/file1.png"]["type"] == "png"

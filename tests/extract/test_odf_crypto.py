@@ -96,6 +96,7 @@ def test_protected_odf_opens_with_a_known_password(tmp_path: Path, make, kind: s
     assert opened and opened == text(partition(plain, kind))
 
 
+@pytest.mark.slow
 def test_protected_odt_through_the_cli(tmp_path: Path, cli) -> None:
     import csv
 

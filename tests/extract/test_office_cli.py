@@ -72,6 +72,7 @@ def scanned(tmp_path_factory: pytest.TempPathFactory):
     return findings, files, promised
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", sorted(EXPECTED))
 def test_office_file_findings_and_locations(scanned, fmt: str) -> None:
     findings, files, promised = scanned

@@ -153,11 +153,13 @@ def _scan(tmp_path: Path, cli, *extra: str) -> dict[str, dict[str, str]]:
         return {row["file"]: row for row in csv.DictReader(fh)}
 
 
+@pytest.mark.slow
 def test_cli_without_passwords_records_encrypted(tmp_path: Path, cli) -> None:
     files = _scan(tmp_path, cli)
     assert files["courrier.docx"]["status"] == "encrypted"
 
 
+@pytest.mark.slow
 def test_cli_with_passwords_reads_the_document(tmp_path: Path, cli) -> None:
     passwords = tmp_path / "passwords.txt"
     passwords.write_text(f"faux\n{OFFICE_PASSWORD}\n", encoding="utf-8")

@@ -62,6 +62,7 @@ def scanned(tmp_path_factory: pytest.TempPathFactory):
     return out
 
 
+@pytest.mark.slow
 def test_without_the_password_every_sample_is_encrypted(scanned) -> None:
     rows = {r["file"]: (r["status"], r["reason"]) for r in scanned["without", "files"]}
     assert rows == {name: ("encrypted", f"{Path(name).suffix[1:]} encrypted (password "
@@ -69,6 +70,7 @@ def test_without_the_password_every_sample_is_encrypted(scanned) -> None:
     assert scanned["without", "findings"] == []
 
 
+@pytest.mark.slow
 def test_with_the_password_every_sample_is_read(scanned) -> None:
     rows = {r["file"]: r["status"] for r in scanned["with", "files"]}
     assert rows == dict.fromkeys(FILES, "scanned")

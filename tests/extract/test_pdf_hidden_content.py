@@ -134,6 +134,7 @@ def test_long_stamp_in_small_print_still_gets_ocr(tmp_path):
     assert count_ocr_pages(path, "pdf") == 1
 
 
+@pytest.mark.slow
 def test_cli_reads_attachments_form_fields_and_stamped_scans(tmp_path, cli):
     dump = tmp_path / "dump"
     dump.mkdir()
@@ -204,6 +205,7 @@ def test_attachments_past_the_limit_are_one_skipped_member(tmp_path, monkeypatch
         b"".join(members[-1].chunks())
 
 
+@pytest.mark.slow
 def test_a_picture_of_text_on_a_text_page_is_a_member_read_by_ocr(tmp_path, cli):
     """A letter (a full text layer) with a photo of a document pasted in a corner: the page is
     not OCR'd whole, the picture is a member of the PDF, OCR'd; a small logo is not."""

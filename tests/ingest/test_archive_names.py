@@ -10,6 +10,8 @@ import warnings
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from breachscope.ingest.archives import iter_members
 from breachscope.ingest.archives.names import UniqueLabels, escape_separator, numbered
 
@@ -102,6 +104,7 @@ def test_many_namesakes_stay_linear() -> None:
     assert calls == 199_999
 
 
+@pytest.mark.slow
 def test_colliding_names_keep_their_findings_through_the_cli(tmp_path: Path, cli) -> None:
     dump = tmp_path / "dump"
     dump.mkdir()

@@ -89,6 +89,7 @@ def test_7z_members_need_not_be_read_and_stream_in_chunks(tmp_path: Path) -> Non
     assert b"".join(chunks) == big and max(map(len, chunks)) <= MiB
 
 
+@pytest.mark.slow
 def test_7z_bomb_stopped_by_ratio_quickly(tmp_path: Path) -> None:
     zeros = tmp_path / "zeros.bin"
     with zeros.open("wb") as fh:  # sparse: 256 MiB of zeros, written instantly
@@ -308,6 +309,7 @@ def test_zip64_archive(tmp_path: Path) -> None:
 # -- end to end --------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_cli_scan_finds_the_nir_inside_a_7z(tmp_path: Path, cli) -> None:
     dump, case, out = tmp_path / "dump", tmp_path / "case", tmp_path / "findings.csv"
     dump.mkdir()

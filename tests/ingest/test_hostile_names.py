@@ -8,6 +8,8 @@ import io
 import os
 import tarfile
 
+import pytest
+
 from breachscope.case import Case
 from breachscope.ingest.walk import readable_name
 from breachscope.pipeline import scan
@@ -21,6 +23,7 @@ def test_readable_name_escapes_only_undecodable_bytes():
     assert readable_name(latin1) == "r\\xe9sum\\xe9.csv"
 
 
+@pytest.mark.slow
 def test_names_that_are_not_utf8_are_scanned(tmp_path):
     dump = tmp_path / "dump"
     dump.mkdir()

@@ -18,6 +18,7 @@ from breachscope.ingest.walk import Entry, Walker
 from breachscope.worker import ContentResult, ExpandedMember
 
 
+@pytest.mark.slow
 def test_7z_of_20000_members_is_read_in_one_pass(tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     n = 20_000

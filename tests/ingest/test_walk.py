@@ -1,5 +1,6 @@
 from pathlib import Path
 
+import pytest
 from tests_helpers import make_zip
 
 from breachscope.case import Case
@@ -78,6 +79,7 @@ def test_symlink_leaving_the_dump_is_not_followed(tmp_path):
     assert status == ("skipped", "symbolic link leaving the dump")
 
 
+@pytest.mark.slow
 def test_two_sources_with_the_same_names_keep_both_files(tmp_path, cli):
     """``scan a b`` where both hold ``x.csv`` (and a folder literally named ``y.zip!``):
     every file keeps its own row and its own findings."""
