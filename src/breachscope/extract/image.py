@@ -100,9 +100,12 @@ def open_image(path: Path) -> Iterator[Image]:
     """Open an image with the strict bomb guard; :class:`ExtractionError` for a bomb or a
     file Pillow cannot identify."""
     from PIL import Image as PILImage
-    from PIL import UnidentifiedImageError
+    from PIL import ImageFile, UnidentifiedImageError
 
     _register_heif()
+    # A process-wide Pillow switch that another library may have turned on (WeasyPrint does
+    # at import, for the report's PDF): a truncated scan must fail, not be "completed" grey.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
 
     with warnings.catch_warnings():
         warnings.simplefilter("error", PILImage.DecompressionBombWarning)
