@@ -164,8 +164,10 @@ def scan(
     if missing:
         raise _fail(f"no such file or directory: {', '.join(missing)}", EXIT_USAGE)
     ray_executor = None
+    from breachscope.executors.ray_executor import RayUnavailable  # imports no Ray
+
     if executor is Executor.ray:  # docs/ray.md
-        from breachscope.executors.ray_executor import RayExecutor, RayUnavailable
+        from breachscope.executors.ray_executor import RayExecutor
 
         try:
             ray_executor = RayExecutor(address=address, workers=workers)
@@ -199,7 +201,7 @@ def scan(
                                on_progress=progress, executor=ray_executor)
             if units is not None:
                 _apply_units(store)
-    except CaseError as exc:
+    except (CaseError, RayUnavailable) as exc:
         raise _fail(str(exc)) from exc
     except KeyboardInterrupt:
         raise _fail("interrupted; run the same command again to resume", 130) from None
