@@ -149,13 +149,18 @@ class RayExecutor:
         os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
         kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False,
                                   "configure_logging": False}
-        if self.address:
-            self.ray.init(address=self.address, **kwargs)
-        else:
-            # A private instance on loopback, sized for this scan.
-            _loopback_only()
-            self.ray.init(num_cpus=self.workers, object_store_memory=OBJECT_STORE_BYTES,
-                          **kwargs)
+        try:
+            if self.address:
+                self.ray.init(address=self.address, **kwargs)
+            else:
+                # A private instance on loopback, sized for this scan.
+                _loopback_only()
+                self.ray.init(num_cpus=self.workers, object_store_memory=OBJECT_STORE_BYTES,
+                              **kwargs)
+        except Exception as exc:
+            where = f"the Ray cluster at {self.address}" if self.address else "Ray"
+            raise RayUnavailable(
+                f"cannot start or reach {where} ({type(exc).__name__}; docs/ray.md)") from None
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
