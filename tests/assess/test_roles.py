@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 
+import pytest
+
 
 def _scan_people(cli, dump, tmp_path) -> dict[str, dict[str, str]]:
     """Scan ``dump`` through the CLI and return the people export by last name."""
@@ -15,6 +17,7 @@ def _scan_people(cli, dump, tmp_path) -> dict[str, dict[str, str]]:
     return {p["last_name"]: p for p in csv.DictReader(out.open(encoding="utf-8"))}
 
 
+@pytest.mark.slow
 def test_correspondents_at_the_staff_domain_become_staff(tmp_path, cli):
     dump = tmp_path / "dump"
     dump.mkdir()
@@ -36,6 +39,7 @@ def test_correspondents_at_the_staff_domain_become_staff(tmp_path, cli):
     assert roles["DUBOIS"] == "STAFF"  # an RPPS is a professional's
 
 
+@pytest.mark.slow
 def test_a_directory_named_as_such_makes_staff_whose_service_is_their_workplace(tmp_path, cli):
     """No staff word in the headers, but the file is the HR directory: its people are staff,
     and "Addictologie" is where they work, not their care."""
@@ -56,6 +60,7 @@ def test_a_directory_named_as_such_makes_staff_whose_service_is_their_workplace(
     assert people["BLANC"]["sensitive"] in ("true", "True")
 
 
+@pytest.mark.slow
 def test_a_planning_makes_staff_whose_unit_is_not_care(tmp_path, cli):
     dump = tmp_path / "dump"
     dump.mkdir()

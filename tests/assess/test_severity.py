@@ -179,6 +179,7 @@ def _reference_assessment(db) -> dict[str, tuple]:
     return out
 
 
+@pytest.mark.slow
 def test_assess_people_in_sql_matches_the_python_rules(case):
     records = _random_records(4, 2000)
     table = pa.table({k: pa.array([r[k] for r in records], t)

@@ -201,6 +201,7 @@ def _unit_values(case_dir, key=None):
     return {r[0]: r[1:] for r in rows}
 
 
+@pytest.mark.slow
 def test_scan_finds_the_unit_table_of_the_dump_and_decodes_the_stays(leak, tmp_path, cli):
     case_dir = tmp_path / "case"
     res = cli("scan", leak, "--case", case_dir, "--workers", "1")
@@ -224,6 +225,7 @@ def test_scan_finds_the_unit_table_of_the_dump_and_decodes_the_stays(leak, tmp_p
     # The stays table pairs its unit codes with nothing readable: not a unit table.
 
 
+@pytest.mark.slow
 def test_unit_table_from_a_key_column_next_to_a_label_column(tmp_path, cli):
     """``code`` is no care-unit header: the table is found from the key values of its rows
     (``row_keys``) next to the ``libelle_uf`` column."""
@@ -252,6 +254,7 @@ def test_unit_table_from_a_key_column_next_to_a_label_column(tmp_path, cli):
     assert units == {"3201": "psychiatry", "U45": "addiction", "1001": None}
 
 
+@pytest.mark.slow
 def test_a_stay_id_next_to_a_unit_label_is_not_a_unit_table(tmp_path, cli):
     dump = tmp_path / "dump"
     dump.mkdir()
@@ -268,6 +271,7 @@ def test_a_stay_id_next_to_a_unit_label_is_not_a_unit_table(tmp_path, cli):
         assert find_unit_tables(case) == []
 
 
+@pytest.mark.slow
 def test_the_users_table_wins_over_the_dump_on_the_same_code(leak, tmp_path, cli):
     case_dir = tmp_path / "case"
     assert cli("scan", leak, "--case", case_dir, "--workers", "1").exit_code == 0
@@ -287,6 +291,7 @@ def test_the_users_table_wins_over_the_dump_on_the_same_code(leak, tmp_path, cli
 # --------------------------------------------------------------------------- the CLI
 
 
+@pytest.mark.slow
 def test_units_command_loads_the_table_and_lists_it(leak, tmp_path, cli):
     case_dir = tmp_path / "case"
     assert cli("scan", leak, "--case", case_dir, "--workers", "1").exit_code == 0
@@ -325,6 +330,7 @@ def test_units_command_errors(tmp_path, leak, cli):
     assert not (tmp_path / "case").exists()
 
 
+@pytest.mark.slow
 def test_scan_with_units_on_an_encrypted_case(leak, tmp_path, cli):
     key = tmp_path / "case.key"
     key.write_text("units secret\n", encoding="utf-8")
@@ -347,6 +353,7 @@ def test_scan_with_units_on_an_encrypted_case(leak, tmp_path, cli):
     assert res.exit_code == 0 and "file:units.csv: 1 codes" in res.output
 
 
+@pytest.mark.slow
 def test_a_short_label_in_capitals_in_a_unit_table_is_its_label(tmp_path, cli):
     """UHCD, SMUR: capitals, but in the label column of a unit table they are labels; the
     code they label is decoded, not left undecided."""

@@ -422,6 +422,7 @@ def test_default_leak_is_small(leak):
     assert total < 600_000
 
 
+@pytest.mark.slow
 def test_scales(tmp_path):
     """1 000 and 4 000 patients: the counts asked for, in time linear in the patients (a
     complexity check, not a wall-clock limit: see tests/complexity.py)."""

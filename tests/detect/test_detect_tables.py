@@ -166,6 +166,7 @@ def test_role_hint(header: list[str], role: str) -> None:
     assert [r.role_hint for r in detection.records] == [role]
 
 
+@pytest.mark.slow
 def test_large_column_scales_linearly_and_is_cached() -> None:
     """A 20 000-row and an 80 000-row table: every cell found, in time linear in the rows
     (a complexity check, not a wall-clock limit: see tests/complexity.py)."""

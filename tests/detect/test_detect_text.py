@@ -99,6 +99,7 @@ def test_nir_wrong_key_and_longer_runs_not_reported() -> None:
     assert entities(f"ref {NIR}7", "NIR") == []
 
 
+@pytest.mark.slow
 def test_iban_in_text() -> None:
     finding = only("Virement IBAN : FR76 3000 6000 0112 3456 7890 189 BIC AGRIFRPP", "IBAN")
     assert finding.value == IBAN
@@ -198,6 +199,7 @@ def test_empty_text() -> None:
     assert scan_text(TextUnit("")) == []
 
 
+@pytest.mark.slow
 def test_large_text_is_scanned_whole() -> None:
     """8 MB of notes in one unit: every identifier found, line numbers right. Its speed is
     measured by bench/scan_demo.py and bench/accuracy, not asserted here: a wall-clock bound

@@ -101,6 +101,7 @@ Date de naissance : 12/03/1954"""
         ("LEROY", "1954-03-12", "PATIENT")]
 
 
+@pytest.mark.slow
 def test_end_to_end_people_from_a_report(tmp_path, cli):
     dump = tmp_path / "dump"
     dump.mkdir()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 
+import pytest
+
 REPORT = """CENTRE HOSPITALIER DE TEST - Service de psychiatrie adulte
 Compte rendu de consultation du 12/03/2024
 
@@ -25,6 +27,7 @@ def _findings(cli, tmp_path, dump):
         return list(csv.DictReader(fh)), case
 
 
+@pytest.mark.slow
 def test_report_and_cim10_table(cli, tmp_path):
     dump = tmp_path / "dump"
     dump.mkdir()

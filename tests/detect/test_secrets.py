@@ -176,6 +176,7 @@ def _luhn(body: str) -> str:
     return body + str((10 - total % 10) % 10)
 
 
+@pytest.mark.slow
 def test_cli_config_staff_csv_and_letter(tmp_path: Path, cli) -> None:
     dump = tmp_path / "dump"
     dump.mkdir()

@@ -58,6 +58,7 @@ def split_exports(tmp_path):
     return dump
 
 
+@pytest.mark.slow
 def test_split_exports_are_joined_by_their_keys(split_exports, tmp_path):
     with _scan(split_exports, tmp_path / "case") as case:
         links = case.db.execute(
@@ -95,6 +96,7 @@ def test_split_exports_are_joined_by_their_keys(split_exports, tmp_path):
         assert orphan_count == 1
 
 
+@pytest.mark.slow
 def test_a_row_naming_patient_and_physician_belongs_to_the_patient(tmp_path):
     dump = tmp_path / "dump"
     staff = ["id_medecin;nom;prenom;fonction;email"]
@@ -117,6 +119,7 @@ def test_a_row_naming_patient_and_physician_belongs_to_the_patient(tmp_path):
         assert staff_facts == 0
 
 
+@pytest.mark.slow
 def test_a_letters_diagnoses_belong_to_its_patient_not_its_signatory(tmp_path):
     dump = tmp_path / "dump"
     _write(dump / "courrier.txt", (
@@ -141,6 +144,7 @@ def test_a_letters_diagnoses_belong_to_its_patient_not_its_signatory(tmp_path):
             assert people["MOREAU"][1] is False and "HEALTH" not in people["MOREAU"][0]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not (CHINOOK / "Chinook_Sqlite.sqlite").exists(),
                     reason="the public Chinook database is not beside the project")
 def test_chinook_every_invoice_and_line_reaches_its_customer(tmp_path):

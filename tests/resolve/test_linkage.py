@@ -101,6 +101,7 @@ def test_exact_mode_is_unchanged_by_linkage(case):
     ], linkage="exact") == [["a"], ["b"]]
 
 
+@pytest.mark.slow
 def test_scan_linkage_option_is_kept_for_the_case(tmp_path, cli, monkeypatch):
     """By default a typo'd record joins its person; `scan --linkage exact` keeps it apart, and
     the choice stays with the case."""
@@ -182,6 +183,7 @@ def test_swapped_names_are_put_back_only_when_the_gazetteers_are_clear(case):
     assert rows == {1: "DUPONT MARIE", 2: "THOMAS MARTIN", 3: "DUPONT MARIE"}
 
 
+@pytest.mark.slow
 def test_people_made_with_another_method_are_remade_at_the_next_scan(tmp_path, cli, monkeypatch):
     dump = tmp_path / "dump"
     dump.mkdir()
@@ -239,6 +241,7 @@ def test_a_parents_nir_on_a_childs_record_does_not_merge_them(case, linkage):
 
 # Issue 11: public record-linkage benchmarks (FEBRL, Splink's fake_1000).
 
+@pytest.mark.slow
 def test_a_record_with_one_name_part_joins_through_its_other_identifiers(case):
     assert groups(case, [
         rec("a", "Green", "Thomas", "1974-10-05", emails=["thomas.green@clark.org"],
@@ -249,6 +252,7 @@ def test_a_record_with_one_name_part_joins_through_its_other_identifiers(case):
     ]) == [["a", "b", "c"]]
 
 
+@pytest.mark.slow
 def test_one_name_part_alone_makes_no_person_with_namesakes(case):
     # Two first-name-only records with nothing else in common: two people.
     assert groups(case, [
@@ -257,6 +261,7 @@ def test_one_name_part_alone_makes_no_person_with_namesakes(case):
     ]) == [["a"], ["b"]]
 
 
+@pytest.mark.slow
 def test_common_name_without_birth_date_or_contact_never_merges(case):
     # Many MARTIN Marie at several postal codes, none dated, no contact: no merging on the
     # name alone.
@@ -283,6 +288,7 @@ def test_twins_at_one_street_address_stay_two_people(case):
     ]) == [["a"], ["b"]]
 
 
+@pytest.mark.slow
 def test_birth_dates_years_apart_keep_parent_and_child_apart(case):
     # Same name (a son named after his father), same address, phone and postal code.
     home = {"address": "3 place du Marché", "city": "Lyon", "postal_code": "69003",
@@ -293,6 +299,7 @@ def test_birth_dates_years_apart_keep_parent_and_child_apart(case):
     ]) == [["a"], ["b"]]
 
 
+@pytest.mark.slow
 def test_a_surname_only_row_of_a_table_is_no_mention_of_its_namesake_row(case):
     # Two rows of one CSV export: "stephenson | thomas | 86 ..." and "stephenson | | 52 ...":
     # two patients, each a row (a table's rows are its entities), not a letter's "M. Stephenson".
@@ -304,6 +311,7 @@ def test_a_surname_only_row_of_a_table_is_no_mention_of_its_namesake_row(case):
     ]) == [["a"], ["b"]]
 
 
+@pytest.mark.slow
 def test_twins_with_consecutive_patient_numbers_stay_two_people(case):
     # Twins registered one after the other at the maternity: numbers one digit apart.
     home = {"address": "27 rue des Lilas", "postal_code": "13006", "city": "Marseille"}
@@ -313,6 +321,7 @@ def test_twins_with_consecutive_patient_numbers_stay_two_people(case):
     ]) == [["a"], ["b"]]
 
 
+@pytest.mark.slow
 def test_a_renamed_row_without_birth_date_joins_through_its_patient_number(case):
     # FEBRL1: the first name replaced in a duplicate, the same number and street address.
     assert groups(case, [

@@ -99,6 +99,7 @@ def test_map_overrides_and_detects_encoding(tmp_path):
     assert rows[0].birth_date == "1960-05-04"
 
 
+@pytest.mark.slow
 def test_link_counts_and_people_export(linked):
     people, truth = linked["people"], linked["truth"]
     out = linked["output"]
@@ -139,6 +140,7 @@ def test_link_counts_and_people_export(linked):
     assert matched_wrong <= 0.01 * matched_ok + 1
 
 
+@pytest.mark.slow
 def test_unmatched_list(linked):
     path = linked["case"] / "mpi_unmatched.csv"
     with path.open(encoding="utf-8", newline="") as fh:
@@ -149,6 +151,7 @@ def test_unmatched_list(linked):
     assert "STAFF" in roles  # staff are not in the patient index
 
 
+@pytest.mark.slow
 def test_link_bad_inputs(linked, cli, tmp_path):
     res = cli("link", "--case", linked["case"], "--mpi", tmp_path / "nope.csv")
     assert res.exit_code == 2

@@ -228,6 +228,7 @@ def test_reaching_the_spill_cap_is_a_clear_error_and_the_setting_is_restored(tmp
         assert after != ("1.0 MiB",) and (before == after or "%" in before[0])
 
 
+@pytest.mark.slow
 def test_a_linkage_that_reaches_its_cap_falls_back_to_the_exact_keys(tmp_path, monkeypatch):
     import breachscope.resolve.linkage as linkage
 
@@ -270,6 +271,7 @@ def test_an_index_row_born_01_01_1900_is_no_name_and_birth_date_match():
         "P2": ("IPP2", "name_birth_date", 0.95)}
 
 
+@pytest.mark.slow
 def test_a_scan_whose_resolution_reaches_the_cap_stops_cleanly_and_the_next_resolves(
         tmp_path, cli, monkeypatch):
     import breachscope.pipeline as pipeline
