@@ -20,6 +20,24 @@ def demo_leak(tmp_path_factory: pytest.TempPathFactory):
     return out, truth
 
 
+@pytest.fixture(scope="session")
+def scanned_demo(demo_leak, tmp_path_factory):
+    """(case directory, truth as JSON): the session's demo leak scanned once through the CLI,
+    shared by the end-to-end, report and CNIL tests (each scan of it takes a minute or more).
+    Read it only: a test that scans more into a case works on a copy."""
+    import json
+
+    from breachscope.cli import app
+
+    out, _truth = demo_leak
+    truth = json.loads((out / "truth.json").read_text(encoding="utf-8"))
+    case = tmp_path_factory.mktemp("demo_case") / "case"
+    res = CliRunner().invoke(app, ["scan", str(out / "leak"), "--case", str(case),
+                                   "--workers", "2"])
+    assert res.exit_code == 0, res.output
+    return case, truth
+
+
 @pytest.fixture()
 def cli():
     runner = CliRunner()

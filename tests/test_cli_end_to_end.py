@@ -16,18 +16,16 @@ SCORED = ("NIR", "PHONE", "EMAIL", "IBAN", "BIRTH_DATE")
 
 
 @pytest.fixture(scope="module")
-def scanned(demo_leak, tmp_path_factory):
-    """The demo leak scanned once through the CLI, with its three exports and report."""
+def scanned(scanned_demo, tmp_path_factory):
+    """The session's scanned demo case (tests/conftest.py), with its three exports and
+    report."""
     from typer.testing import CliRunner
 
     from breachscope.cli import app
 
-    out, _truth = demo_leak
+    case, truth = scanned_demo
     work = tmp_path_factory.mktemp("e2e")
-    case = work / "case"
     runner = CliRunner()
-    res = runner.invoke(app, ["scan", str(out / "leak"), "--case", str(case), "--workers", "2"])
-    assert res.exit_code == 0, res.output
     for what in ("files", "findings", "people"):
         res = runner.invoke(app, ["export", "--case", str(case), "--what", what,
                                   "--format", "csv", "-o", str(work / f"{what}.csv")])
@@ -35,7 +33,6 @@ def scanned(demo_leak, tmp_path_factory):
     res = runner.invoke(app, ["report", "--case", str(case), "-o", str(work / "report"),
                               "--claim", "900 000 patients, 20 GB"])
     assert res.exit_code == 0, res.output
-    truth = json.loads((out / "truth.json").read_text(encoding="utf-8"))
     return work, case, truth
 
 

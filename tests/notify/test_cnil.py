@@ -56,19 +56,9 @@ measures_taken = '''
 
 
 @pytest.fixture(scope="module")
-def case(demo_leak, tmp_path_factory):
-    """The demo leak scanned once for this module."""
-    from typer.testing import CliRunner
-
-    from breachscope.cli import app
-
-    out, _truth = demo_leak
-    case = tmp_path_factory.mktemp("cnil") / "case"
-    res = CliRunner().invoke(app, ["scan", str(out / "leak"), "--case", str(case),
-                                   "--workers", "2"])
-    assert res.exit_code == 0, res.output
-    truth = json.loads((out / "truth.json").read_text(encoding="utf-8"))
-    return case, truth
+def case(scanned_demo):
+    """The session's scanned demo case (tests/conftest.py), read only here."""
+    return scanned_demo
 
 
 def org_file(tmp_path: Path, discovery: str = "2021-03-26 12:00") -> Path:

@@ -4,28 +4,11 @@ the time; each report costs a few seconds)."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 
 import pytest
 
 CLAIM = "900 000 patients, 20 GB, antécédents médicaux, adresses postales"
-
-
-@pytest.fixture(scope="session")
-def scanned_demo(demo_leak, tmp_path_factory):
-    """(case directory, truth as JSON): the session's demo leak scanned through the CLI."""
-    from typer.testing import CliRunner
-
-    from breachscope.cli import app
-
-    out, _truth = demo_leak
-    truth = json.loads((out / "truth.json").read_text(encoding="utf-8"))
-    case = tmp_path_factory.mktemp("report_case") / "case"
-    res = CliRunner().invoke(app, ["scan", str(out / "leak"), "--case", str(case),
-                                   "--workers", "2"])
-    assert res.exit_code == 0, res.output
-    return case, truth
 
 
 def _write(case_dir: Path, out: Path, lang: str, reference: str, *, pdf: bool = True) -> dict:
