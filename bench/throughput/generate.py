@@ -221,8 +221,10 @@ def generate_dump(out: Path, size: int, *, seed: int = 7, work: Path | None = No
     # Scanned pages and text-layer PDFs: a few, drawn from the letters.
     size_mb = size / MB
     n_png = max(2, round(size_mb * PNG_PER_MB))
-    for i in range(n_png):
-        write(f"scans/{2023 + i % 2}/scan_{i:05d}.png", png_page(rng.choice(letter_texts)))
+    rng.shuffle(letter_texts)
+    for i in range(n_png):  # a page number in the corner: no two scans alike
+        text = f"{letter_texts[i % len(letter_texts)]}\n\nPage {i + 1}"
+        write(f"scans/{2023 + i % 2}/scan_{i:05d}.png", png_page(text))
     manifest.png_pages = n_png
     n_pdf = max(1, round(size_mb * PDF_PER_MB))
     for i in range(n_pdf):
