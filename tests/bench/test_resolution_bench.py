@@ -23,6 +23,7 @@ _spec.loader.exec_module(resolution_bench)
 pytest.importorskip("splink")
 
 
+@pytest.mark.slow
 def test_name_frequencies_are_realistic():
     from names import NameSampler
     sampler = NameSampler(resolution_bench.LAST, resolution_bench.FIRST)
@@ -35,6 +36,7 @@ def test_name_frequencies_are_realistic():
     assert 0.01 < top_first < 0.05 and len(set(firsts)) > 1000
 
 
+@pytest.mark.slow
 def test_splink_meets_the_targets_on_a_small_corpus(capsys):
     assert resolution_bench.main(["--people", "3000", "--linkage", "exact", "splink"]) == 0
     out = capsys.readouterr().out
