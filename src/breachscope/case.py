@@ -111,6 +111,9 @@ CREATE TABLE IF NOT EXISTS review_events (
     event_id INTEGER PRIMARY KEY, kind VARCHAR, target VARCHAR, reviewer VARCHAR,
     created_at TIMESTAMP
 );
+CREATE TABLE IF NOT EXISTS linkage_pairs (
+    record_id_a VARCHAR, record_id_b VARCHAR, match_probability DOUBLE
+);
 CREATE TABLE IF NOT EXISTS qc_samples (
     item_id INTEGER PRIMARY KEY, draw_id INTEGER, stratum VARCHAR, kind VARCHAR,
     sha256 VARCHAR, path VARCHAR, location VARCHAR, entity VARCHAR, value VARCHAR,
@@ -232,6 +235,9 @@ class Case:
         while version < SCHEMA_VERSION:
             self.db.execute(_MIGRATIONS[version])
             version += 1
+        # The review tables grew during version 5's development (review_events,
+        # linkage_pairs): a case made then gets them here (all CREATE ... IF NOT EXISTS).
+        self.db.execute(_REVIEW_TABLES)
         self.db.execute(
             "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
         )

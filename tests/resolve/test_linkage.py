@@ -42,6 +42,14 @@ def test_typos_accents_and_swapped_day_month_join_one_person(case):
         rec("d", "Hélène", "Lefèvre", "1961-04-07"),                          # first/last swap
     ]) == [["a", "b", "c", "d"]]
     assert meta(case, "people_linkage") == "splink"
+    # The pairs the linkage accepted are kept, with their probability, for the review UI.
+    pairs = case.db.execute(
+        "SELECT record_id_a, record_id_b, match_probability FROM linkage_pairs").fetchall()
+    assert pairs and all(p >= 0.5 for _a, _b, p in pairs)
+    assert {r for a, b, _p in pairs for r in (a, b)} <= {"a", "b", "c", "d"}
+    # None with the exact keys alone.
+    rebuild_people(case, linkage="exact")
+    assert case.db.execute("SELECT count(*) FROM linkage_pairs").fetchone()[0] == 0
 
 
 def test_married_name_joins_through_full_name(case):

@@ -118,3 +118,17 @@ def test_audit_export(session):
     assert res.status_code == 200 and "attachment" in res.headers["content-disposition"]
     assert "set_role" in res.text and "Chloé R." in res.text
     assert client.get("/audit/export?fmt=xml").status_code == 400
+
+
+def test_the_person_page_shows_the_linkage_pairs_and_their_weight(session):
+    client, _csrf, case = session
+    pid = pid_of(client, "DUPONT")
+    records = [r for (r,) in case.db.execute(
+        "SELECT record_id FROM person_records WHERE person_id = ? ORDER BY 1", [pid]).fetchall()]
+    assert len(records) >= 2
+    case.db.execute("DELETE FROM linkage_pairs")
+    case.db.execute("INSERT INTO linkage_pairs VALUES (?, ?, 0.96875)", records[:2])
+    page = client.get(f"/person/{pid}").text
+    table = page[page.index('id="linkage-pairs"'):]
+    assert records[0] in table and records[1] in table
+    assert "0.9688" in table and "5.0" in table  # log2(0.96875 / 0.03125) = log2(31) = 4.95

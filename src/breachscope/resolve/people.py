@@ -499,6 +499,14 @@ def _rebuild(case: Case, method: str, max_rounds: int) -> int:
             replace_people(db, _SELECT_PEOPLE)
             db.execute("DELETE FROM person_records")
             db.execute("INSERT INTO person_records SELECT person_id, record_id FROM _bs_root")
+            # The pairs the probabilistic linkage accepted, with their match probability:
+            # the review UI shows them as the evidence of a merge (by record ids, stable).
+            db.execute("DELETE FROM linkage_pairs")
+            if method == "splink":
+                db.execute(
+                    "INSERT INTO linkage_pairs SELECT ra.record_id, rb.record_id, e.p "
+                    "FROM _bs_splink_edges e JOIN _bs_rec ra ON ra.rn = e.a "
+                    "JOIN _bs_rec rb ON rb.rn = e.b")
         return db.execute("SELECT count(*) FROM people").fetchone()[0]
     finally:
         for table in _TMP:

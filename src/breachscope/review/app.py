@@ -224,6 +224,7 @@ def create_app(case: Case, *, token: str | None = None, allow_remote: bool = Fal
             findings = queries.record_findings(db, ids)
             facts = queries.record_facts(db, ids)
             evidence = queries.sensitive_evidence(db, person_id)
+            pairs = queries.linkage_pairs(db, ids)
             linkage = queries.meta(db, "people_linkage") or queries.meta(db, "linkage")
         by_record: dict[str, list[dict]] = {}
         for f in findings:
@@ -236,7 +237,7 @@ def create_app(case: Case, *, token: str | None = None, allow_remote: bool = Fal
         return render(request, "person.html", p=p, records=records, n_records=n_records,
                       findings=by_record, facts=facts_by_record, evidence=evidence,
                       keys=keys, unexplained=pages.unexplained(records, keys),
-                      linkage=linkage, revealed=revealed,
+                      pairs=pairs, linkage=linkage, revealed=revealed,
                       findings_cut=queries.FINDINGS_SHOWN
                       if len(findings) >= queries.FINDINGS_SHOWN else 0,
                       roles=sorted(getattr(decisions, "ROLES", ("PATIENT", "STAFF",

@@ -4,6 +4,7 @@ whole table out of the case, whatever its size."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -294,3 +295,18 @@ def qc_values(db: duckdb.DuckDBPyConnection, item_ids: list[int]) -> dict[int, s
     return dict(db.execute(
         "SELECT item_id, value FROM qc_samples WHERE list_contains(?, item_id) "
         "AND value IS NOT NULL", [item_ids]).fetchall())
+
+
+def linkage_pairs(db: duckdb.DuckDBPyConnection, record_ids: list[str]) -> list[dict]:
+    """The pairs of these records the probabilistic linkage accepted, most probable first."""
+    if not record_ids:
+        return []
+    rows = db.execute(
+        "SELECT record_id_a, record_id_b, match_probability FROM linkage_pairs "
+        "WHERE record_id_a IN (SELECT unnest(?)) AND record_id_b IN (SELECT unnest(?)) "
+        "ORDER BY match_probability DESC, record_id_a, record_id_b LIMIT 200",
+        [record_ids, record_ids]).fetchall()
+    # Splink's match weight is log2 of the posterior odds: log2(p / (1 - p)).
+    return [{"a": a, "b": b, "probability": prob,
+             "weight": math.log2(prob / (1 - prob)) if 0 < prob < 1 else None}
+            for a, b, prob in rows]
