@@ -8,6 +8,7 @@ import io
 import tarfile
 import zipfile
 
+import pytest
 from samples import EXTENSIONS, sample_makers
 
 
@@ -29,6 +30,7 @@ def _tar_gz(files: dict[str, bytes]) -> bytes:
     return buf.getvalue()
 
 
+@pytest.mark.slow
 def test_every_format_nested_three_levels_deep(tmp_path, cli):
     makers = sample_makers()
     assert {"csv", "xlsx", "json", "text", "xml", "html"} <= set(makers)

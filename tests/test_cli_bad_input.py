@@ -6,6 +6,7 @@ import csv
 import io
 
 import openpyxl
+import pytest
 from noise import noise
 
 
@@ -20,6 +21,7 @@ def make_xlsx_bytes() -> bytes:
     return buf.getvalue()
 
 
+@pytest.mark.slow
 def test_bad_files_are_recorded_and_the_scan_goes_on(tmp_path, cli):
     dump = tmp_path / "dump"
     dump.mkdir()
@@ -59,6 +61,7 @@ def test_exit_codes(tmp_path, cli):
                "-o", tmp_path / "p.csv").exit_code == 2
 
 
+@pytest.mark.slow
 def test_exports_in_every_format(tmp_path, cli):
     import duckdb
 
@@ -82,6 +85,7 @@ def test_exports_in_every_format(tmp_path, cli):
             ("PHONE", "+33612345678"), ("PHONE", "+33781234567")]
 
 
+@pytest.mark.slow
 def test_a_sensitive_diagnosis_code_makes_the_person_sensitive(tmp_path, cli):
     dump = tmp_path / "dump"
     dump.mkdir()

@@ -26,6 +26,7 @@ def encrypted_case(tmp_path, cli):
     return case, key_file
 
 
+@pytest.mark.slow
 def test_store_is_unreadable_without_the_key(encrypted_case, tmp_path, cli):
     case, _key_file = encrypted_case
     raw = (case / "case.duckdb").read_bytes()
@@ -44,6 +45,7 @@ def test_store_is_unreadable_without_the_key(encrypted_case, tmp_path, cli):
     assert "wrong key" in res.output and "nope" not in res.output
 
 
+@pytest.mark.slow
 def test_key_opens_it_from_file_or_environment(encrypted_case, tmp_path, cli, monkeypatch):
     case, key_file = encrypted_case
     out = tmp_path / "people.csv"
@@ -97,6 +99,7 @@ def _files_holding(directory, needles: list[bytes]) -> list[str]:
     return found
 
 
+@pytest.mark.slow
 def test_an_encrypted_case_holds_no_identifier_in_clear_during_and_after_a_scan(
         tmp_path, monkeypatch):
     """The workers' result files (every NIR, name, e-mail found) are sealed with a key of the

@@ -41,6 +41,7 @@ def read_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
+@pytest.mark.slow
 def test_precision_and_recall_per_entity(scanned):
     work, _case, truth = scanned
     expected: dict[str, set] = defaultdict(set)
@@ -61,6 +62,7 @@ def test_precision_and_recall_per_entity(scanned):
         assert p >= 0.99 and r >= 0.99, f"{entity}: precision {p}, recall {r}; all: {report}"
 
 
+@pytest.mark.slow
 def test_exact_number_of_unique_people(scanned):
     work, _case, truth = scanned
     people = read_csv(work / "people.csv")
@@ -74,6 +76,7 @@ def test_exact_number_of_unique_people(scanned):
     assert dict(by_role) == dict(truth_roles)
 
 
+@pytest.mark.slow
 def test_people_categories_and_nirs_match_truth(scanned):
     work, _case, truth = scanned
     people = {p["nir"]: p for p in read_csv(work / "people.csv") if p["nir"]}
@@ -89,6 +92,7 @@ def test_people_categories_and_nirs_match_truth(scanned):
     assert checked > 50
 
 
+@pytest.mark.slow
 def test_export_columns_follow_the_contract(scanned):
     work, _case, _truth = scanned
     headers = {what: list(read_csv(work / f"{what}.csv")[0]) for what in
@@ -105,6 +109,7 @@ def test_export_columns_follow_the_contract(scanned):
                                  "identified", "sensitive_reasons", "sensitive_undecided"]
 
 
+@pytest.mark.slow
 def test_duplicate_content_is_scanned_once_and_counted_everywhere(scanned):
     work, case, _truth = scanned
     files = {f["file"]: f for f in read_csv(work / "files.csv")}
@@ -121,6 +126,7 @@ def test_duplicate_content_is_scanned_once_and_counted_everywhere(scanned):
     db.close()
 
 
+@pytest.mark.slow
 def test_summary_matches_exports_and_report_is_self_contained(scanned):
     work, _case, truth = scanned
     summary = json.loads((work / "report" / "summary.json").read_text())
@@ -147,6 +153,7 @@ def test_summary_matches_exports_and_report_is_self_contained(scanned):
                 assert value not in html
 
 
+@pytest.mark.slow
 def test_rescan_scans_nothing_new_and_a_new_file_only_that_file(
     scanned, demo_leak, tmp_path, cli
 ):

@@ -51,6 +51,7 @@ def _nirs(result: ContentResult) -> list[str]:
     ).fetchall()]
 
 
+@pytest.mark.slow
 def test_a_huge_table_stopped_by_its_time_limit_keeps_the_nir_found_before(tmp_path):
     path = _huge_csv(tmp_path / "patients.csv", 600_000)
     _warm_up()  # as in a worker: loading the detectors is not the file's time
@@ -128,6 +129,7 @@ def partial_task(path: str, file_type: str | None, work_dir: str, settings: Scan
     return process_content(path, file_type, work_dir, settings, depth)
 
 
+@pytest.mark.slow
 def test_partial_is_counted_exported_and_reported(tmp_path):
     dump = tmp_path / "dump"
     dump.mkdir()
@@ -193,6 +195,7 @@ def _runs(log: Path) -> dict[str, set[str]]:
     return out
 
 
+@pytest.mark.slow
 def test_a_file_over_the_limit_in_a_busy_worker_is_retried_in_a_fresh_one(
         tmp_path, monkeypatch):
     log = tmp_path / "runs.log"
@@ -218,6 +221,7 @@ def test_a_file_over_the_limit_in_a_busy_worker_is_retried_in_a_fresh_one(
     assert all(rows[f"a{i}.csv"] == "scanned:" for i in range(2))
 
 
+@pytest.mark.slow
 def test_a_file_too_big_even_for_a_fresh_worker_fails_with_the_memory_limit(
         tmp_path, monkeypatch):
     log = tmp_path / "runs.log"

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import psutil
+import pytest
 
 from breachscope.case import Case
 from breachscope.pipeline import scan
@@ -43,6 +44,7 @@ def crashing_task(path: str, file_type: str | None, work_dir: str, settings: Sca
     return process_content(path, file_type, work_dir, settings, depth)
 
 
+@pytest.mark.slow
 def test_a_worker_that_dies_fails_its_file_alone(tmp_path):
     dump = tmp_path / "dump"
     dump.mkdir()
@@ -61,6 +63,7 @@ def test_a_worker_that_dies_fails_its_file_alone(tmp_path):
     assert summary.n_people == 5
 
 
+@pytest.mark.slow
 def test_a_stuck_worker_is_killed_at_the_hard_limit(tmp_path, monkeypatch):
     import breachscope.pipeline as pipeline
 
@@ -87,6 +90,7 @@ def test_a_stuck_worker_is_killed_at_the_hard_limit(tmp_path, monkeypatch):
     assert status in ("gone", psutil.STATUS_ZOMBIE)
 
 
+@pytest.mark.slow
 def test_a_slow_parser_hits_the_per_file_time_limit(tmp_path, monkeypatch):
     """The soft limit inside the worker: the file fails, the worker lives on."""
     dump = tmp_path / "dump"
@@ -99,6 +103,7 @@ def test_a_slow_parser_hits_the_per_file_time_limit(tmp_path, monkeypatch):
     assert summary.n_failed == 1
 
 
+@pytest.mark.slow
 def test_memory_hog_fails_at_the_worker_memory_limit(tmp_path):
     dump = tmp_path / "dump"
     dump.mkdir()
@@ -139,6 +144,7 @@ class RecordingProgress:
         self.events.append((event, count))
 
 
+@pytest.mark.slow
 def test_worker_progress_events_reach_the_progress_display(tmp_path):
     dump = tmp_path / "dump"
     dump.mkdir()

@@ -11,6 +11,7 @@ import time
 import zipfile
 from pathlib import Path
 
+import pytest
 from samples.pst import CONTACT_EMAIL, big_pst, sample_pst
 
 from breachscope.case import Case
@@ -42,6 +43,7 @@ def _watch(folders: list[Path], needles: list[bytes], hits: set[str], names: set
         time.sleep(0.001)
 
 
+@pytest.mark.slow
 def test_a_pst_in_an_encrypted_case_leaves_nothing_readable(tmp_path, monkeypatch):
     system_tmp = tmp_path / "system_tmp"
     system_tmp.mkdir()

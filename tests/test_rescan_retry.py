@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import duckdb
+import pytest
 import pyzipper
 
 import breachscope.pipeline as pipeline
@@ -67,6 +68,7 @@ def full_disk_task(path: str, file_type: str | None, work_dir: str, settings: Sc
     return process_content(path, file_type, work_dir, settings, depth)
 
 
+@pytest.mark.slow
 def test_no_space_in_a_worker_never_stops_the_scan_and_the_next_scan_retries(
         tmp_path, monkeypatch):
     dump = tmp_path / "dump"
@@ -96,6 +98,7 @@ def test_no_space_in_a_worker_never_stops_the_scan_and_the_next_scan_retries(
     assert summary.n_failed == 0
 
 
+@pytest.mark.slow
 def test_no_space_while_writing_the_store_never_stops_the_scan(tmp_path, monkeypatch):
     dump = tmp_path / "dump"
     dump.mkdir()
@@ -124,6 +127,7 @@ def test_no_space_while_writing_the_store_never_stops_the_scan(tmp_path, monkeyp
     assert summary.n_scanned == 1  # only the content that failed is redone
 
 
+@pytest.mark.slow
 def test_a_rescan_with_passwords_retries_what_was_encrypted(tmp_path):
     dump = tmp_path / "dump"
     dump.mkdir()

@@ -144,6 +144,7 @@ def test_without_a_key_member_blobs_stay_plain(tmp_path, monkeypatch):
     assert _files_holding(tmp_path / "work", [NIR_CSV.encode()])  # the test can fail
 
 
+@pytest.mark.slow
 def test_an_encrypted_scan_leaves_no_member_in_clear_during_and_after(tmp_path, cli,
                                                                       monkeypatch):
     import breachscope.pipeline as pipeline
@@ -191,6 +192,7 @@ def test_an_encrypted_scan_leaves_no_member_in_clear_during_and_after(tmp_path, 
     assert any(p == "export.zip!/base.sqlite" for p, _ in nirs)
 
 
+@pytest.mark.slow
 def test_a_kill_9_while_members_wait_leaves_nothing_readable(tmp_path):
     """The scan is killed (SIGKILL) while sealed member blobs wait in the work area: what it
     leaves holds no identifier in clear, and the key that sealed it was never written."""

@@ -25,6 +25,7 @@ def _watch(folder: Path, seen: set[str], stop: threading.Event) -> None:
         time.sleep(0.002)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("tesseract") is None or shutil.which("antiword") is None,
                     reason="needs tesseract and antiword (installed by scripts/setup.sh)")
 def test_workers_write_no_temporary_file_outside_the_case(tmp_path, monkeypatch):

@@ -7,6 +7,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 SCRIPT = '''
 import sys
 import time
@@ -90,6 +92,7 @@ print(json.dumps({"workers": pids, "at_work": at_work, "left": left}))
 '''
 
 
+@pytest.mark.slow
 def test_workers_end_when_the_main_process_is_killed(tmp_path):
     dump = tmp_path / "dump"
     dump.mkdir()
