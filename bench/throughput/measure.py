@@ -24,18 +24,21 @@ def breachscope_exe() -> str:
     return str(Path(sys.executable).with_name("breachscope"))
 
 
-def _tree_rss(proc: psutil.Process) -> tuple[int, int, int]:
-    """(RSS of the main process, RSS of the tree, number of processes)."""
+def _tree_rss(proc: psutil.Process) -> tuple[int, int, int, dict[int, float]]:
+    """(RSS of the main process, RSS of the tree, number of processes, CPU seconds of each
+    descendant alive now)."""
     try:
         main = proc.memory_info().rss
         kids = proc.children(recursive=True)
     except psutil.Error:
-        return 0, 0, 0
-    total = main
+        return 0, 0, 0, {}
+    total, kids_cpu = main, {}
     for kid in kids:
         with contextlib.suppress(psutil.Error):  # a worker that just ended
             total += kid.memory_info().rss
-    return main, total, 1 + len(kids)
+            times = kid.cpu_times()
+            kids_cpu[kid.pid] = times.user + times.system
+    return main, total, 1 + len(kids), kids_cpu
 
 
 def run_scan(paths: list[Path], case: Path, *, workers: int, log: Path,
@@ -58,8 +61,10 @@ def run_scan(paths: list[Path], case: Path, *, workers: int, log: Path,
     ps = psutil.Process(proc.pid)
     peak_main = peak_tree = max_procs = 0
     # Stages seen from outside: start-up (until the first worker process), the workers' phase
-    # (while the CLI has children), the tail after the last worker (people, relations, report).
+    # (until the workers' CPU time last grew: the pool outlives it), the tail after it (people,
+    # relations, report) in the CLI process alone.
     first_child = last_child = None
+    kids_cpu_seen: dict[int, float] = {}
     peak_tail = 0
     # The CLI is reaped with wait4 (not Popen.poll) for its resource usage, which includes
     # every descendant it waited for: CPU seconds of the whole tree, robust to a busy machine.
@@ -70,15 +75,17 @@ def run_scan(paths: list[Path], case: Path, *, workers: int, log: Path,
             proc.returncode = os.waitstatus_to_exitcode(status)
             usage = rusage
             break
-        main, tree, n = _tree_rss(ps)
+        main, tree, n, kids_cpu = _tree_rss(ps)
         now = time.perf_counter() - started
         peak_main, peak_tree = max(peak_main, main), max(peak_tree, tree)
         max_procs = max(max_procs, n)
-        if n > 1:
-            first_child = now if first_child is None else first_child
-            last_child, peak_tail = now, 0
+        if n > 1 and first_child is None:
+            first_child = now
+        if any(cpu > kids_cpu_seen.get(pid, 0.0) + 0.02 for pid, cpu in kids_cpu.items()):
+            last_child, peak_tail = now, 0  # a worker is working
         else:
             peak_tail = max(peak_tail, tree)
+        kids_cpu_seen = kids_cpu
         time.sleep(SAMPLE_S)
     wall = time.perf_counter() - started
     first_child = wall if first_child is None else first_child
