@@ -408,3 +408,30 @@ def test_encrypted_case_needs_its_key_and_unread_files_are_counted_not_named(
     with Case(case_dir, create=False, key=key.read_text(encoding="utf-8").strip()) as store:
         staff = store.db.execute("SELECT count(*) FROM people WHERE role = 'STAFF'").fetchone()[0]
     assert doc["people"]["by_role"].get("STAFF") == staff > 0
+
+
+def test_the_qc_estimate_is_in_the_method_section(tmp_path, cli):
+    """A case whose sample was reviewed (breachscope qc) shows the estimated rates and their
+    Wilson intervals among the method's limits; before any review, it says none was made."""
+    from breachscope.case import Case
+
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    (dump / "l.csv").write_text("Nom;Prénom\nDUPONT;Jean\n", encoding="utf-8")
+    case_dir = tmp_path / "case"
+    assert cli("scan", dump, "--case", case_dir, "--workers", "1").exit_code == 0
+    before = drafts(cli, case_dir, tmp_path / "before")
+    assert any("Aucun contrôle qualité" in b for b in
+               before["cnil-notification.json"]["method"]["limits"])
+    estimate = {"false_positive_rate": {"k": 3, "n": 50, "estimate": 0.06, "low": 0.0206,
+                                        "high": 0.1622},
+                "miss_rate": {"k": 0, "n": 0, "estimate": 0, "low": 0, "high": 1}}
+    with Case(case_dir, create=False) as case:
+        case.db.execute("INSERT OR REPLACE INTO meta VALUES ('qc_estimate', ?)",
+                        [json.dumps(estimate)])
+    after = drafts(cli, case_dir, tmp_path / "after")
+    limits = after["cnil-notification.json"]["method"]["limits"]
+    assert ("Taux de faux positifs estimé sur ce qui a été trouvé : 3 sur 50 examinés, 6,0 % "
+            "(intervalle de confiance à 95 % de Wilson : 2,1 % à 16,2 %).") in limits
+    assert not any("oubli" in line for line in limits)  # nothing reviewed in that stratum
+    assert "6,0 %" in after["cnil-notification.md"]

@@ -222,6 +222,7 @@ def _limits(facts: dict[str, Any], lang: str) -> list[str]:
                    "décodé : soins sensibles non exclus, à vérifier." if fr else
                    f"{n} person(s) cared for in a unit whose code could not be decoded: "
                    "sensitive care not ruled out, to be checked.")
+    out.extend(_quality_control(facts.get("quality_control"), lang))
     out.append("Les nombres de personnes sont approchés : une même personne présente dans "
                "plusieurs fichiers est comptée une fois lorsque ses données concordent." if fr
                else "Numbers of people are approximate: a person found in several files is "
@@ -229,6 +230,35 @@ def _limits(facts: dict[str, Any], lang: str) -> list[str]:
     out.append("Seules les données de la copie analysée sont comptées ; des données exfiltrées "
                "mais non publiées ne le sont pas." if fr else "Only the data of the copy "
                "analysed are counted; data stolen but not published are not.")
+    return out
+
+
+def _quality_control(qc: dict[str, Any] | None, lang: str) -> list[str]:
+    """The reviewers' sampled estimate (``breachscope qc``, docs/review.md) as method lines."""
+    fr = lang == "fr"
+    if not qc:
+        return ["Aucun contrôle qualité par échantillon n'a encore été fait (breachscope qc)."
+                if fr else "No quality control by sampling has been done yet (breachscope qc)."]
+    labels = {
+        "miss_rate": ("Taux d'oubli estimé sur les fichiers où rien de personnel n'a été "
+                      "trouvé", "Estimated miss rate in the files where nothing personal was "
+                      "found"),
+        "row_miss_rate": ("Taux d'oubli estimé sur les lignes de tables rattachées à personne",
+                          "Estimated miss rate in the table rows attached to no one"),
+        "false_positive_rate": ("Taux de faux positifs estimé sur ce qui a été trouvé",
+                                "Estimated false-positive rate in what was found"),
+    }
+    out = []
+    for key, (label_fr, label_en) in labels.items():
+        r = qc.get(key) or {}
+        if not r.get("n"):
+            continue
+        pct = [f"{100 * r[x]:.1f}".replace(".", "," if fr else ".") + " %"
+               for x in ("estimate", "low", "high")]
+        out.append(f"{label_fr} : {r['k']} sur {r['n']} examinés, {pct[0]} (intervalle de "
+                   f"confiance à 95 % de Wilson : {pct[1]} à {pct[2]})." if fr else
+                   f"{label_en}: {r['k']} of {r['n']} reviewed, {pct[0]} (95 % Wilson "
+                   f"confidence interval: {pct[1]} to {pct[2]}).")
     return out
 
 

@@ -96,6 +96,7 @@ def gather_facts(case: Case) -> dict[str, Any]:
         role, _, cat = str(key).partition("/")
         by_role_cat.setdefault(cat, {})[role] = _int(n)
     return {
+        "quality_control": summary.get("quality_control"),
         "files": {
             "total": _int(files.get("total")),
             "bytes": _int(files.get("bytes")),

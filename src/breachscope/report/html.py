@@ -91,7 +91,8 @@ def render_report(case: Case, summary: dict[str, Any], lang: str = "fr") -> str:
     return env.get_template("report.html.j2").render(
         s=summary, w=w, lang=lang, case_name=case.dir.name,
         n=lambda x: i18n.number(x, lang), size=lambda x: i18n.size(x, lang),
-        date=lambda x: i18n.date(x, lang), ev=Evidence(w), charts=_charts(summary, w),
+        pct=lambda x: i18n.percent(x, lang), date=lambda x: i18n.date(x, lang),
+        ev=Evidence(w), charts=_charts(summary, w),
         severity_order=SEVERITY_ORDER,
         new_files=summary["waves"].get("last", {}).get("files_shown", []),
         type_groups=i18n.TYPE_GROUPS,

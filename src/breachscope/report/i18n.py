@@ -112,6 +112,14 @@ _FR: dict[str, Any] = {
                    "personne dans une unité de soins ou à une date de séjour expose des données "
                    "de santé (l'unité d'un personnel est son lieu de travail). Gravité selon la "
                    "méthode ENISA 2013. Mineurs : nés moins de 18 ans avant la date du rapport.",
+    "qc": "Contrôle qualité par échantillonnage",
+    "qc_none": "Aucun contrôle par échantillon n'a encore été fait (breachscope qc).",
+    "qc_miss": "Taux d'oubli sur les fichiers où rien de personnel n'a été trouvé",
+    "qc_row_miss": "Taux d'oubli sur les lignes de tables rattachées à personne",
+    "qc_fp": "Taux de faux positifs sur ce qui a été trouvé",
+    "qc_line": "{k} sur {n} ({est} ; intervalle de confiance à 95 % de Wilson : {low} à {high})",
+    "qc_unmarked": "aucun élément examiné",
+    "qc_when": "Échantillon examiné le {when}.",
     "evidence": "Preuves : d'où vient chaque chiffre",
     "evidence_note": "Chaque chiffre se vérifie en exportant la liste qu'il compte puis en la "
                      "filtrant (tableur, DuckDB...). DOSSIER est le dossier du scan.",
@@ -237,6 +245,14 @@ _EN: dict[str, Any] = {
                    "exposes health data (a staff member's unit is their workplace). Severity "
                    "follows the ENISA 2013 method. Minors: born less than 18 years before the "
                    "report date.",
+    "qc": "Quality control by sampling",
+    "qc_none": "No sample has been reviewed yet (breachscope qc).",
+    "qc_miss": "Miss rate in the files where nothing personal was found",
+    "qc_row_miss": "Miss rate in the table rows attached to no one",
+    "qc_fp": "False-positive rate in what was found",
+    "qc_line": "{k} of {n} ({est}; 95 % Wilson confidence interval: {low} to {high})",
+    "qc_unmarked": "no item reviewed",
+    "qc_when": "Sample reviewed on {when}.",
     "evidence": "Evidence: where each figure comes from",
     "evidence_note": "Each figure can be checked by exporting the list it counts and filtering "
                      "it (spreadsheet, DuckDB...). CASE is the scanned case directory.",
@@ -298,6 +314,12 @@ def number(n: float | int | None, lang: str) -> str:
         return "—"
     text = f"{int(n):,}" if float(n).is_integer() else f"{n:,.1f}"
     return text.replace(",", "\u202f") if lang == "fr" else text
+
+
+def percent(fraction: float, lang: str) -> str:
+    """``0.0206`` → ``2,1 %`` (French) or ``2.1 %``."""
+    text = f"{100 * fraction:.1f}"
+    return (text.replace(".", ",") if lang == "fr" else text) + "\u00a0%"
 
 
 def size(n: float, lang: str) -> str:

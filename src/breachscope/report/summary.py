@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import duckdb
+
 from breachscope import __version__
 from breachscope.case import Case
 from breachscope.report.claims import check_claim, parse_claim
@@ -140,6 +142,9 @@ def build_summary(case: Case, claim: str | None = None, *,
             "linkage_error": meta.get("linkage_error") or None,
         },
         "records": {"total": int(records_total)},
+        # The reviewers' sampled estimate of what the scan missed or got wrong (breachscope qc;
+        # docs/review.md), or None before any review.
+        "quality_control": _quality_control(case),
         "relations": relations,
         "findings": {"total": int(findings_total), "by_entity": by_entity},
         "top_files": [
@@ -231,3 +236,12 @@ def _relations(case: Case) -> dict[str, Any]:
         "unit_values": units,
         "unit_tables": sources,
     }
+
+
+def _quality_control(case: Case) -> dict[str, Any] | None:
+    from breachscope.review.qc import stored_estimate
+
+    try:
+        return stored_estimate(case)
+    except (ValueError, duckdb.Error):  # a damaged meta value is no estimate
+        return None
