@@ -218,3 +218,22 @@ def test_cli_report_in_english_without_pdf(scanned_demo, tmp_path, cli):
     assert [(p["point"], p["verdict"]) for p in summary["claim"]["points"]] == [
         ("people", "exaggerated"), ("medical_history", "confirmed")]
     assert "exaggerated" in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_no_identifier_of_the_truth_in_the_commands_output_or_logs(scanned_demo, tmp_path,
+                                                                  cli, caplog):
+    """What `report` and `notify-cnil` print and log (every level) names no one."""
+    import logging
+
+    case, truth = scanned_demo
+    caplog.set_level(logging.DEBUG)
+    printed = []
+    for args in (("report", "--case", case, "-o", tmp_path / "r", "--no-pdf",
+                  "--claim", "900 000 patients"),
+                 ("notify-cnil", "--case", case, "-o", tmp_path / "c")):
+        res = cli(*args)
+        assert res.exit_code == 0, res.output
+        printed.append(res.output)
+    assert "people" in printed[0] and "cnil-notification.json" in printed[1]
+    _assert_no_identifier("\n".join(printed), truth, "the commands' output")
+    _assert_no_identifier("\n".join(r.getMessage() for r in caplog.records), truth, "logs")
