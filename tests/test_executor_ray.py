@@ -22,6 +22,9 @@ from typer.testing import CliRunner
 from breachscope.cli import app
 from breachscope.worker import ContentResult
 
+# Each test starts a Ray instance (7-10 s): left out of the fast subset (docs/testing.md).
+pytestmark = pytest.mark.slow
+
 PATIENTS = (
     "nom,prenom,date_naissance,nir,telephone,email\n"
     "DUPONT,Marie,12/03/1975,2 75 03 75 112 345 67,06 12 34 56 78,marie.dupont@example.fr\n"
