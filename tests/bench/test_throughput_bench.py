@@ -20,6 +20,9 @@ sys.path.insert(0, str(ROOT))
 from bench.throughput import generate, presidio_bench  # noqa: E402
 from bench.throughput import run as throughput  # noqa: E402
 
+# A generated dump scanned with OCR and Presidio (about 90 s): slow (docs/testing.md).
+pytestmark = pytest.mark.slow
+
 #: Per-format types the case store gives each kind of file the generator writes.
 EXPECTED_TYPES = {"csv", "xlsx", "sql", "json", "docx", "text", "png", "pdf", "zip"}
 
