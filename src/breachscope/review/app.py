@@ -8,9 +8,7 @@ person's identifier) and binds the loopback interface unless told otherwise.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import ipaddress
 import logging
 import re
@@ -31,17 +29,8 @@ from fastapi.templating import Jinja2Templates
 from breachscope.case import Case
 from breachscope.report.lookup import CATEGORY_WORDS, LookupInputError, describe_file, find_people
 from breachscope.report.summary import build_summary
-from breachscope.review import pages, queries
+from breachscope.review import decisions, pages, qc, queries
 from breachscope.review.auth import COOKIE, Session, Sessions, valid_reviewer
-
-try:  # the corrections core (breachscope.review.decisions), written alongside this UI
-    from breachscope.review import decisions
-except ImportError:  # pragma: no cover - before it lands
-    decisions = None  # type: ignore[assignment]
-try:  # quality control by sampling, the same
-    from breachscope.review import qc
-except ImportError:  # pragma: no cover
-    qc = None  # type: ignore[assignment]
 
 HERE = Path(__file__).parent
 QC_STRATA = {"nothing_found": "files with nothing found",
@@ -90,7 +79,6 @@ class State:
     sessions: Sessions
     allow_remote: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
-    reveals: list[Reveal] = field(default_factory=list)
     # The report's figures (build_summary), kept between requests: while the server runs it
     # is the case's only writer (DuckDB's lock), so they change only with a decision here,
     # which drops them. They cost seconds on a large case (tens of seconds at 1 M records).
@@ -166,8 +154,8 @@ def create_app(case: Case, *, token: str | None = None, allow_remote: bool = Fal
     def overview(request: Request) -> HTMLResponse:
         with state.db():
             summary = state.figures()
-            n_decisions = len(_decisions(state)) if decisions else None
-            qc_estimate = qc.stored_estimate(state.case) if qc else None
+            n_decisions = len(_decisions(state))
+            qc_estimate = qc.stored_estimate(state.case)
         return render(request, "overview.html", s=summary, n_decisions=n_decisions,
                       qc_estimate=qc_estimate)
 
@@ -240,8 +228,7 @@ def create_app(case: Case, *, token: str | None = None, allow_remote: bool = Fal
                       pairs=pairs, linkage=linkage, revealed=revealed,
                       findings_cut=queries.FINDINGS_SHOWN
                       if len(findings) >= queries.FINDINGS_SHOWN else 0,
-                      roles=sorted(getattr(decisions, "ROLES", ("PATIENT", "STAFF",
-                                                                "UNKNOWN"))),
+                      roles=sorted(decisions.ROLES),
                       message=request.query_params.get("done", ""))
 
     # -- files -------------------------------------------------------------------------------
@@ -277,9 +264,6 @@ def create_app(case: Case, *, token: str | None = None, allow_remote: bool = Fal
     @app.post("/person/{person_id}/decide")
     async def decide(request: Request, person_id: str) -> Response:
         form = await _form(request)
-        if decisions is None:
-            return render(request, "error.html", 501,
-                          message="Corrections are not available in this version.")
         kind = str(form.get("kind", ""))
         reason = str(form.get("reason", ""))[:500]
         reviewer = request.state.session.reviewer
@@ -331,8 +315,6 @@ def create_app(case: Case, *, token: str | None = None, allow_remote: bool = Fal
 
     @app.get("/qc", response_class=HTMLResponse)
     def qc_page(request: Request) -> HTMLResponse:
-        if qc is None:
-            return render(request, "error.html", 501, message="QC is not available.")
         with state.db():
             est = qc.estimate(state.case, store=False)
             items = qc.list_items(state.case)
@@ -349,7 +331,7 @@ def create_app(case: Case, *, token: str | None = None, allow_remote: bool = Fal
     async def qc_draw(request: Request) -> Response:
         form = await _form(request)
         n = _int(str(form.get("n", "")))
-        if qc is None or not 1 <= n <= 1000:
+        if not 1 <= n <= 1000:
             return render(request, "error.html", 400, message="Draw 1 to 1000 items.")
         with state.db():
             qc.draw_sample(state.case, n)
@@ -358,8 +340,6 @@ def create_app(case: Case, *, token: str | None = None, allow_remote: bool = Fal
     @app.post("/qc/mark")
     async def qc_mark(request: Request) -> Response:
         form = await _form(request)
-        if qc is None:
-            return render(request, "error.html", 501, message="QC is not available.")
         with state.db():
             try:
                 qc.mark_item(state.case, _int(str(form.get("item_id", ""))),
@@ -374,15 +354,13 @@ def create_app(case: Case, *, token: str | None = None, allow_remote: bool = Fal
     @app.get("/audit", response_class=HTMLResponse)
     def audit(request: Request) -> HTMLResponse:
         with state.db():
-            rows = _decisions(state) if decisions else []
+            rows = _decisions(state)
             reveals = _reveals(state)
         return render(request, "audit.html", decisions=rows, reveals=reveals)
 
     @app.post("/audit/undo")
     async def undo(request: Request) -> Response:
         form = await _form(request)
-        if decisions is None:
-            return render(request, "error.html", 501, message="No corrections to undo.")
         with state.db():
             try:
                 decisions.undo_decision(state.case, _decision_id(form.get("decision_id")),
@@ -396,17 +374,15 @@ def create_app(case: Case, *, token: str | None = None, allow_remote: bool = Fal
     @app.get("/audit/export")
     def audit_export(request: Request) -> Response:
         fmt = request.query_params.get("fmt", "csv")
-        if decisions is None or fmt not in ("csv", "jsonl"):
+        if fmt not in ("csv", "jsonl"):
             return render(request, "error.html", 400, message="Unknown export format.")
         import tempfile
 
-        with tempfile.TemporaryDirectory(prefix="bs-audit-") as tmp:
+        with tempfile.TemporaryDirectory(prefix="bs-audit-", dir=state.case.work_dir) as tmp:
             out = Path(tmp) / f"audit.{fmt}"
             with state.db():
                 decisions.export_audit(state.case, out, fmt)
             body = out.read_bytes() if out.exists() else b""
-        if state.reveals and fmt == "csv":  # kept in memory only (no event log)
-            body += _reveals_csv(state.reveals)
         media = "text/csv" if fmt == "csv" else "application/x-ndjson"
         return Response(body, media_type=media, headers={
             "Content-Disposition": f'attachment; filename="audit.{fmt}"'})
@@ -571,34 +547,17 @@ def _decision_id(value: Any) -> Any:
 
 def _log_reveal(state: State, event: Reveal) -> None:
     """Log a reveal in the case's audit (``review_events``), naming the person's records
-    (stable across re-resolutions) and the person id it had; kept in the server's memory
-    when the decisions module cannot log events."""
-    record_event = getattr(decisions, "record_event", None)
-    if record_event is None:
-        state.reveals.append(event)
-        return
+    (stable across re-resolutions) and the person id it had."""
     records = queries.all_record_ids(state.case.db, event.person_id)
-    record_event(state.case, "reveal", {"person": event.person_id, "records": records},
+    decisions.record_event(state.case, "reveal", {"person": event.person_id, "records": records},
                  reviewer=event.reviewer)
 
 
 def _reveals(state: State) -> list[Reveal]:
-    """The reveals, from the case's audit (or this run's memory)."""
-    list_events = getattr(decisions, "list_events", None)
-    if list_events is None:
-        return list(state.reveals)
+    """The reveals, from the case's audit."""
     return [Reveal(at=e["created_at"], reviewer=e["reviewer"],
                    person_id=str(e["target"].get("person", "")))
-            for e in list_events(state.case) if e["kind"] == "reveal"]
-
-
-def _reveals_csv(reveals: list[Reveal]) -> bytes:
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(["# reveals this server run (not stored in the case)"])
-    for r in reveals:
-        writer.writerow([r.at, r.reviewer, "reveal", r.person_id])
-    return buf.getvalue().encode()
+            for e in decisions.list_events(state.case) if e["kind"] == "reveal"]
 
 
 def _person_id(value: str | None) -> str:
