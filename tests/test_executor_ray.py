@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from breachscope import memwatch
 from breachscope.cli import app
 from breachscope.worker import ContentResult
 
@@ -135,7 +136,8 @@ def probe() -> ContentResult:
         network = "allowed"  # refused by the peer: the socket was made
     return ContentResult("scanned", json.dumps({
         "network": network, "tmp": tempfile.gettempdir(),
-        "rlimit_as": resource.getrlimit(resource.RLIMIT_AS)[0], "pid": os.getpid()}))
+        "rlimit_as": resource.getrlimit(resource.RLIMIT_AS)[0], "pid": os.getpid(),
+        "rss_mb": memwatch.resident_bytes() // (1024 * 1024)}))
 
 
 def stuck(seconds: float) -> ContentResult:
@@ -226,7 +228,16 @@ def test_hard_limit_counts_from_when_a_task_is_handed_to_ray(ray_executor, tmp_p
 
 
 def test_ray_task_over_the_memory_limit_is_stopped(ray_executor, tmp_path):
-    pool = ray_executor.pool(1, (300, None, str(tmp_path / "tmp"), None, None))
+    # The limit is sized from the worker's own resident base (a Ray worker with the extractors
+    # and gazetteers loaded holds 200-300 MB before any task, more on some machines): a fixed
+    # small limit made the task a "recycle" (base over 3/4 of the limit), not a memory stop.
+    sizing = ray_executor.pool(1, (0, None, str(tmp_path / "tmp"), None, None))
+    try:
+        base_mb = int(_seen(sizing.schedule(probe, timeout=60).result(timeout=120))["rss_mb"])
+    finally:
+        sizing.stop()
+        sizing.join(5)
+    pool = ray_executor.pool(1, (base_mb * 2 + 300, None, str(tmp_path / "tmp"), None, None))
     try:
         result = pool.schedule(hog, timeout=60).result(timeout=120)
         assert (result.status, result.limit_hit) == ("failed", "memory")
