@@ -8,6 +8,7 @@ import os
 import re
 import struct
 from collections.abc import Iterator
+from operator import attrgetter
 from typing import BinaryIO
 
 import pyarrow as pa
@@ -62,39 +63,53 @@ def _clean_list(values: list[str]) -> list[str]:
     return [clean(v) or "" for v in values]
 
 
+def _strings(values: list[str | None]) -> pa.Array:
+    """A string array of ``values``, cleaned (:func:`clean`) only when Arrow refuses them: the
+    conversion fails on the rare lone surrogate, and checking every value first costs more
+    than converting twice in that rare case."""
+    try:
+        return pa.array(values, pa.string())
+    except UnicodeEncodeError:
+        return pa.array([clean(v) for v in values], pa.string())
+
+
+def _string_lists(values: list[list[str]]) -> pa.Array:
+    try:
+        return pa.array(values, _STRINGS)
+    except UnicodeEncodeError:
+        return pa.array([_clean_list(v) for v in values], _STRINGS)
+
+
+_FINDING_FIELDS = ("location", "entity", "value", "confidence", "detector")
+
+
 def findings_table(findings: list[Finding]) -> pa.Table:
-    return pa.table({
-        "location": [clean(f.location) for f in findings],
-        "entity": [f.entity for f in findings],
-        "value": [clean(f.value) for f in findings],
-        "confidence": [float(f.confidence) for f in findings],
-        "detector": [f.detector for f in findings],
-    }, schema=FINDINGS_SCHEMA)
+    """The findings as an Arrow table, built column by column (one attribute getter mapped
+    over the list per column: no per-finding Python code)."""
+    location, entity, value, confidence, detector = (
+        list(map(attrgetter(name), findings)) for name in _FINDING_FIELDS)
+    return pa.Table.from_arrays([
+        _strings(location), _strings(entity), _strings(value),
+        pa.array(confidence, pa.float64()), _strings(detector),
+    ], schema=FINDINGS_SCHEMA)
+
+
+_RECORD_STRINGS = ("location", "last_name", "first_name", "full_name", "birth_date", "sex",
+                   "nir", "address", "postal_code", "city", "patient_id", "care_unit",
+                   "visit_date", "role_hint")
+_RECORD_LISTS = ("phones", "emails", "ibans", "icd10_codes")
 
 
 def records_table(records: list[Record], first_index: int = 0) -> pa.Table:
-    return pa.table({
-        "idx": list(range(first_index, first_index + len(records))),
-        "location": [clean(r.location) for r in records],
-        "last_name": [clean(r.last_name) for r in records],
-        "first_name": [clean(r.first_name) for r in records],
-        "full_name": [clean(r.full_name) for r in records],
-        "birth_date": [clean(r.birth_date) for r in records],
-        "sex": [clean(r.sex) for r in records],
-        "nir": [clean(r.nir) for r in records],
-        "phones": [_clean_list(r.phones) for r in records],
-        "emails": [_clean_list(r.emails) for r in records],
-        "address": [clean(r.address) for r in records],
-        "postal_code": [clean(r.postal_code) for r in records],
-        "city": [clean(r.city) for r in records],
-        "ibans": [list(r.ibans) for r in records],
-        "patient_id": [clean(r.patient_id) for r in records],
-        "care_unit": [clean(r.care_unit) for r in records],
-        "visit_date": [clean(r.visit_date) for r in records],
-        "role_hint": [r.role_hint for r in records],
-        "entities": [sorted(r.entities) for r in records],
-        "icd10_codes": [list(r.icd10_codes) for r in records],
-    }, schema=RECORDS_SCHEMA)
+    columns: dict[str, pa.Array] = {
+        "idx": pa.array(range(first_index, first_index + len(records)), pa.int64())}
+    for name in _RECORD_STRINGS:
+        columns[name] = _strings(list(map(attrgetter(name), records)))
+    for name in _RECORD_LISTS:
+        columns[name] = _string_lists(list(map(attrgetter(name), records)))
+    columns["entities"] = _string_lists([sorted(r.entities) for r in records])
+    return pa.Table.from_arrays([columns[name] for name in RECORDS_SCHEMA.names],
+                                schema=RECORDS_SCHEMA)
 
 
 # -- sealed batches: result files of an encrypted case ------------------------------------------

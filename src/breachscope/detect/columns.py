@@ -138,7 +138,7 @@ EXCEL_SERIAL_MIN = 3653  # 1910-01-01: smaller integers in a date column are cou
 def parse_column_date(cell: str) -> str | None:
     """A date from a column known to hold dates: Excel serial numbers (from 1910 on) and
     ``YYYYMMDD`` are then accepted besides the written formats."""
-    if cell.isdigit() and int(cell) < EXCEL_SERIAL_MIN:
+    if cell.isdecimal() and int(cell) < EXCEL_SERIAL_MIN:
         return None
     return parse_date(cell, allow_excel_serial=True, allow_compact=True)
 
@@ -212,10 +212,7 @@ def column_stats(sample: list[str], today: date | None = None) -> ColumnStats:
     if n == 0:
         return ColumnStats(0, dict.fromkeys(_sample_validators(), 0.0), 0, 0, 0, 0, 0, 0, 0,
                            False)
-    valid = {
-        name: sum(1 for v in sample if check(v) is not None) / n
-        for name, check in _sample_validators().items()
-    }
+    valid = _valid_shares(sample, n)
     alpha_values = [v for v in sample if _NAME_VALUE.fullmatch(v)]
     words = [len(v.split()) for v in sample]
     return ColumnStats(
@@ -232,8 +229,38 @@ def column_stats(sample: list[str], today: date | None = None) -> ColumnStats:
     )
 
 
+# The fewest digits a value must hold for a check to accept it (every format of these has
+# digits: a phone 8 or more, a NIR 13, a date 4 unless an Excel serial...), and the checks that
+# need an ``@`` (an e-mail) or 15 characters (an IBAN): a value short of that is not passed to
+# the check. tests/detect/test_column_prefilters.py holds every check to it on random values.
+MIN_DIGITS = {"NIR": 13, "PHONE": 8, "POSTAL_CODE": 4, "RPPS": 9, "FINESS": 9,
+              "PAYMENT_CARD": 13, "DATE": 4, "DATE_LOOSE": 1, "ICD10": 2, "CCAM": 3}
+NEEDS_AT = frozenset({"EMAIL"})
+MIN_LENGTH = {"IBAN": 15}
+
+
+def _valid_shares(sample: list[str], n: int) -> dict[str, float]:
+    """Per check, the share of the sample it accepts: each distinct value checked once (a
+    column repeats its units, dates, codes), and not at all by a check that cannot accept it
+    (:data:`MIN_DIGITS`, :data:`NEEDS_AT`, :data:`MIN_LENGTH`)."""
+    counts = [(v, c, sum(map(str.isdigit, v))) for v, c in Counter(sample).items()]
+    valid: dict[str, float] = {}
+    for name, check in _sample_validators().items():
+        digits, length = MIN_DIGITS.get(name, 0), MIN_LENGTH.get(name, 0)
+        at = name in NEEDS_AT
+        valid[name] = sum(
+            c for v, c, d in counts
+            if d >= digits and len(v) >= length and (not at or "@" in v)
+            and check(v) is not None) / n
+    return valid
+
+
 def _plausible_birth_years(sample: list[str], today: date) -> bool:
-    years = [int(d[:4]) for d in (parse_date(v, today=today) for v in sample) if d]
+    parsed: dict[str, str | None] = {}
+    for v in sample:
+        if v not in parsed:
+            parsed[v] = parse_date(v, today=today) if any(c.isdigit() for c in v) else None
+    years = [int(d[:4]) for d in (parsed[v] for v in sample) if d]
     if len(years) < 3 or not all(1900 <= y <= today.year for y in years):
         return False
     return len({y // 10 for y in years}) >= 3 and max(years) - min(years) >= 20
@@ -364,18 +391,45 @@ def _from_values(stats: ColumnStats) -> tuple[str | None, float, str]:
     return None, 0.0, "no header evidence and no validator matches the values"
 
 
+class _ColumnCache:
+    """A table's columns and their samples, each built once per classification (several
+    rules look at the same sample); :meth:`forget` after a column's cells change."""
+
+    def __init__(self, table: TableUnit) -> None:
+        self.table = table
+        self._columns: dict[int, list[str]] = {}
+        self._samples: dict[int, list[str]] = {}
+
+    def column(self, index: int) -> list[str]:
+        found = self._columns.get(index)
+        if found is None:
+            found = self._columns[index] = self.table.column(index)
+        return found
+
+    def sample(self, index: int) -> list[str]:
+        found = self._samples.get(index)
+        if found is None:
+            found = self._samples[index] = sample_values(self.column(index))
+        return found
+
+    def forget(self, index: int) -> None:
+        self._columns.pop(index, None)
+        self._samples.pop(index, None)
+
+
 def classify_columns(table: TableUnit, *, today: date | None = None) -> list[ColumnLabel]:
     """One :class:`ColumnLabel` per column of ``table``, in column order."""
     all_tokens = [h.header_tokens(name) for name in table.header]
     staff_table = any(h.is_staff_header(t) for t in all_tokens) and not any(
         h.is_patient_header(t) for t in all_tokens
     )
+    cache = _ColumnCache(table)
     results: list[ColumnLabel] = []
     undated: list[tuple[int, ColumnStats]] = []  # date-like columns whose header says nothing
     all_stats: list[ColumnStats] = []
     padded: set[int] = set()
     for index, (name, tokens) in enumerate(zip(table.header, all_tokens, strict=True)):
-        stats = column_stats(sample_values(table.column(index)), today)
+        stats = column_stats(cache.sample(index), today)
         all_stats.append(stats)
         quoted = f"'{name.strip()}'"
         header_guess = h.header_label(tokens, staff_table=staff_table)
@@ -385,7 +439,7 @@ def classify_columns(table: TableUnit, *, today: date | None = None) -> list[Col
             label, confidence, reason = _from_header(header_guess, stats, quoted)
             if header_guess == "PHONE":
                 # Phones stored as numbers in a sheet lost their leading 0: judged restored.
-                sample = sample_values(table.column(index))
+                sample = cache.sample(index)
                 share = _missing_zero_share(sample)
                 if share:
                     restored = column_stats([_with_zero(v) for v in sample], today)
@@ -396,6 +450,7 @@ def classify_columns(table: TableUnit, *, today: date | None = None) -> list[Col
                                    "(phones stored as numbers)")
                         stats = all_stats[-1] = restored
                         restore_phone_zeros(table, [index])
+                        cache.forget(index)
                         padded.add(index)
             if label is None and header_guess == "NIR" and h.is_foreign_ssn_header(tokens) \
                     and stats.alpha < 0.2:
@@ -413,14 +468,14 @@ def classify_columns(table: TableUnit, *, today: date | None = None) -> list[Col
                 undated.append((index, stats))
             elif label is None:
                 reason = f"header {quoted} is about a date, but not a birth or visit date"
-        if label is not None and (veto := _values_contradict(label, table.column(index))):
+        if label is not None and (veto := _values_contradict(label, cache.sample(index))):
             label, confidence, reason = None, 0.0, f"{reason}; but {veto}"
         results.append(ColumnLabel(index, name, label, confidence, reason,
                                    phone_zeros=index in padded))
-    _infer_names(table, results, undated)
+    _infer_names(cache, results, undated)
     _infer_birth_date(table, results, undated)
     if not any(h.is_staff_header(t) for t in all_tokens):
-        _infer_identifier(table, results, all_tokens, all_stats)
+        _infer_identifier(cache, results, all_tokens, all_stats)
     return results
 
 
@@ -470,11 +525,11 @@ _NAME_PARTICLES = frozenset({
 _WORD = re.compile(r"[^\W\d_]+")
 
 
-def _values_contradict(label: str, values: list[str]) -> str | None:
+def _values_contradict(label: str, sampled: list[str]) -> str | None:
     """Why the values of a column contradict its label, or ``None``: a care unit of decimal
     numbers is a price or an amount (``UnitPrice``); names that read as titles or phrases
     (lower-case words other than particles in mixed-case values) are song or book titles."""
-    sample = [v for v in sample_values(values) if v]
+    sample = [v for v in sampled if v]
     if not sample:
         return None
     if label == "CARE_UNIT":
@@ -497,7 +552,7 @@ NAME_GAZETTEER_SHARE = 0.7  # share of sampled values that must be known names
 
 
 def _infer_names(
-    table: TableUnit, results: list[ColumnLabel], undated: list[tuple[int, ColumnStats]]
+    cache: _ColumnCache, results: list[ColumnLabel], undated: list[tuple[int, ColumnStats]]
 ) -> None:
     """Header-less name columns, from the values: a column of known first names is
     FIRST_NAME, a column of known surnames mostly in capitals is LAST_NAME (INSEE
@@ -510,7 +565,7 @@ def _infer_names(
     for index, stats in undated:
         if stats.valid["DATE"] >= 0.5 or results[index].label is not None:
             continue
-        sample = [v for v in sample_values(table.column(index)) if v and not v.isdigit()]
+        sample = [v for v in cache.sample(index) if v and not v.isdigit()]
         if len(sample) < 3:
             continue
         firsts = sum(is_first_name(v, max_tier=3) for v in sample) / len(sample)
@@ -627,7 +682,7 @@ def _identifier_shape(sample: list[str]) -> tuple[str, float] | None:
 def _row_counter(values: list[str]) -> bool:
     """Numbers that count rows (``100001``, ``100002``...): an auto-increment key, which two
     unrelated exports share, not a person's identifier."""
-    numbers = {int(v) for v in (c.strip() for c in values) if v.isdigit()}
+    numbers = {int(v) for v in (c.strip() for c in values) if v.isdecimal()}
     return len(numbers) >= 2 and max(numbers) - min(numbers) + 1 <= 1.5 * len(numbers)
 
 
@@ -654,7 +709,7 @@ def _one_person_per_value(
 
 
 def _infer_identifier(
-    table: TableUnit, results: list[ColumnLabel], all_tokens: list[tuple[str, ...]],
+    cache: _ColumnCache, results: list[ColumnLabel], all_tokens: list[tuple[str, ...]],
     all_stats: list[ColumnStats],
 ) -> None:
     """Label as PATIENT_ID (a person's own identifier, confidence 0.55) the first unlabelled
@@ -673,11 +728,11 @@ def _infer_identifier(
             continue
         if stats.valid["DATE_LOOSE"] >= 0.5:
             continue
-        sample = sample_values(table.column(column.index))
+        sample = cache.sample(column.index)
         found = _identifier_shape(sample)
-        if found is None or _row_counter(table.column(column.index)[:ID_ROWS_CHECKED]):
+        if found is None or _row_counter(cache.column(column.index)[:ID_ROWS_CHECKED]):
             continue
-        match, n_values = _one_person_per_value(table, column.index, person_columns)
+        match, n_values = _one_person_per_value(cache.table, column.index, person_columns)
         if n_values < ID_MIN_VALUES or match < ID_PERSON_SHARE:
             continue
         shape, share = found

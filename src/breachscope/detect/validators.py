@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date, timedelta
+from functools import cache
 
 import phonenumbers
 from stdnum import iban as stdnum_iban
@@ -73,7 +74,7 @@ def nir_body_shaped(body: str) -> bool:
     A number written without its key has nothing else to check it: the structure is what
     tells a NIR from another 13-digit number.
     """
-    if len(body) != 13 or body[0] not in "1278" or not body[:5].isdigit():
+    if len(body) != 13 or body[0] not in "1278" or not body[:5].isdecimal():
         return False
     if not body[7:].isdigit() or not (body[5:7].isdigit() or body[5:7] in ("2A", "2B")):
         return False
@@ -128,10 +129,9 @@ def normalize_phone(raw: str) -> str | None:
         return None
     national = _french_national(digits, international)
     if national is not None:  # the usual case: skip phonenumbers' parser (most of its cost)
-        number = phonenumbers.PhoneNumber(country_code=33, national_number=int(national))
         if not international and (overseas := _overseas(national)) is not None:
             return overseas
-        return "+33" + national if phonenumbers.is_valid_number(number) else None
+        return "+33" + national if _valid_french(national) else None
     try:
         number = phonenumbers.parse(text, "FR")
     except phonenumbers.NumberParseException:
@@ -139,6 +139,43 @@ def normalize_phone(raw: str) -> str | None:
     if number.extension or not phonenumbers.is_valid_number(number):
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+# The descriptions of phonenumbers' French metadata that make a number valid: the general one,
+# then any type's (``_number_type_helper`` not ``UNKNOWN``).
+_NUMBER_TYPES = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number",
+                 "pager", "uan", "voicemail", "fixed_line", "mobile")
+
+
+@cache
+def _french_patterns(length: int) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+    """(the general pattern, every number type's patterns in one alternation) of France's
+    metadata for national numbers of ``length`` digits; ``None`` where no description admits
+    that length."""
+    from phonenumbers.phonenumberutil import PhoneMetadata
+
+    metadata = PhoneMetadata.metadata_for_region("FR")
+
+    def admits(desc: object) -> bool:
+        pattern = getattr(desc, "national_number_pattern", None)
+        lengths = getattr(desc, "possible_length", None) or ()
+        return bool(pattern) and (not lengths or length in lengths)
+
+    general = metadata.general_desc
+    types = [d for d in (getattr(metadata, t) for t in _NUMBER_TYPES) if admits(d)]
+    return (re.compile(general.national_number_pattern) if admits(general) else None,
+            re.compile("|".join(f"(?:{d.national_number_pattern})" for d in types))
+            if types else None)
+
+
+def _valid_french(national: str) -> bool:
+    """``phonenumbers.is_valid_number`` for a French (+33) national significant number,
+    without building a ``PhoneNumber`` and looking its region up per call: the same
+    metadata patterns, matched whole (tests/detect/test_detect_validators.py compares the two
+    on every prefix). Phone columns are mostly distinct values, so this runs once per row."""
+    general, types = _french_patterns(len(national))
+    return (general is not None and types is not None and general.fullmatch(national)
+            is not None and types.fullmatch(national) is not None)
 
 
 # French overseas departments and collectivities dial 10 national digits like mainland France
@@ -270,12 +307,11 @@ def parse_date(
     text = raw.strip()
     if not text or len(text) > 40:
         return None
-    today = today or date.today()
     result: date | None = None
     if m := _DMY.fullmatch(text):
         day, month, year_text = int(m.group(1)), int(m.group(3)), m.group(4)
         if len(year_text) == 2:
-            result = _two_digit_year(int(year_text), month, day, today)
+            result = _two_digit_year(int(year_text), month, day, today or date.today())
         else:
             result = _make_date(int(year_text), month, day)
     elif m := _YMD.fullmatch(text):
