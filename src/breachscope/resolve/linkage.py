@@ -502,25 +502,45 @@ def estimate_prior(con: duckdb.DuckDBPyConnection, table: str, n: int) -> float:
     case itself: the pairs found by :data:`DETERMINISTIC_RULES`, divided by their assumed
     recall and by the number of pairs, within :data:`PRIOR_BOUNDS`. (Splink's
     ``estimate_probability_two_random_records_match`` does the same but fails on tiny cases
-    where the rules find more than ``recall`` of all pairs.)"""
-    pairs = " UNION ".join(
-        f"SELECT l.unique_id, r.unique_id FROM {table} l JOIN {table} r "
-        f"ON ({rule}) AND l.unique_id < r.unique_id" for rule in DETERMINISTIC_RULES)
-    found = con.execute(f"SELECT count(*) FROM ({pairs})").fetchone()[0]
+    where the rules find more than ``recall`` of all pairs.)
+
+    When ``table`` is a collapsed input (:data:`_COLLAPSE_SQL`: one row per group of identical
+    records, their number in ``_n``, and twin rows marked by ``twin_of``), the pairs are
+    counted as among the records it stands for: ``_n(l) * _n(r)`` for two groups, ``_n
+    choose 2`` inside a group the rules match with itself; ``n`` is then the records' count."""
+    columns = {c for (c,) in con.execute(
+        f"SELECT column_name FROM (DESCRIBE {table})").fetchall()}
+    if "_n" in columns:
+        rows = f"(SELECT * FROM {table} WHERE twin_of IS NULL)"
+        rules = " OR ".join(f"({rule})" for rule in DETERMINISTIC_RULES)
+        found = con.execute(
+            f"SELECT coalesce(sum(l._n * r._n), 0) FROM {rows} l JOIN {rows} r "
+            f"ON ({rules}) AND l.unique_id < r.unique_id").fetchone()[0]
+        found += con.execute(
+            f"SELECT coalesce(sum(l._n * (l._n - 1) // 2), 0) FROM {rows} l JOIN {rows} r "
+            f"ON l.unique_id = r.unique_id AND ({rules})").fetchone()[0]
+    else:
+        pairs = " UNION ".join(
+            f"SELECT l.unique_id, r.unique_id FROM {table} l JOIN {table} r "
+            f"ON ({rule}) AND l.unique_id < r.unique_id" for rule in DETERMINISTIC_RULES)
+        found = con.execute(f"SELECT count(*) FROM ({pairs})").fetchone()[0]
     # A small case may have no deterministic pair at all: assume at least one pair per four
     # records (a dump rarely names each person once), so the prior never collapses to zero.
     prior = max(found, n / 4) / DETERMINISTIC_RECALL / (n * (n - 1) / 2)
     return min(max(prior, PRIOR_BOUNDS[0]), PRIOR_BOUNDS[1])
 
 
-def settings(prior: float = PRIOR) -> dict:
+def settings(prior: float = PRIOR, *, twins: bool = False) -> dict:
+    """Splink's settings. ``twins``: the input is collapsed (:data:`_COLLAPSE_SQL`), and a
+    twin row is compared with its own group's representative only."""
+    rules = [f"({rule}) AND {_TWIN_RULE}" if twins else rule for rule in BLOCKING_RULES]
     return {
         "link_type": "dedupe_only",
         "unique_id_column_name": "unique_id",
         "probability_two_random_records_match": prior,
         "comparisons": COMPARISONS,
         "blocking_rules_to_generate_predictions": [
-            {"blocking_rule": rule} for rule in BLOCKING_RULES],
+            {"blocking_rule": rule} for rule in rules],
         "retain_matching_columns": False,
         "retain_intermediate_calculation_columns": False,
     }
@@ -556,47 +576,126 @@ def splink_connection(db: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnectio
 
 class LinkageStats(NamedTuple):
     """What one linkage did: records in, candidate pairs its blocking rules generated (the
-    pairs it compared: its work and spill grow with them), pairs scored above the threshold."""
+    pairs it compared: its work and spill grow with them), pairs scored above the threshold
+    (as edges between records), and the distinct records Splink saw (:data:`_COLLAPSE_SQL`)."""
     records: int
     candidate_pairs: int
     pairs: int
+    distinct: int = 0
+
+
+# Identical records are scored once. A dump repeats people (a hospital's exports of several
+# years, a table copied into ten spreadsheets): on the throughput bench's 50 MB dump each
+# person had ~107 records, which Splink's blocking paired quadratically (333 480 records but
+# only 4 831 distinct rows of comparison columns). Two records whose comparison columns are
+# all equal get the same comparison vector against any third record, and the same blocks: so
+# one representative per group (its smallest ``rn``) is scored, and each pair it scores above
+# the threshold stands for all the pairs of the two groups (mapped back in _EDGES_SQL). Whether
+# the copies of one group are matched *with each other* is the score of the representative
+# against a copy of itself: a twin row (``unique_id = -rep``, ``twin_of = rep``), which
+# :data:`_TWIN_RULE` lets Splink compare with its representative only. Copies of a sparse
+# record (a first name and a city) thus stay apart as before, copies with a NIR join.
+_COLLAPSE_SQL = """
+CREATE OR REPLACE TEMP TABLE _bs_link_groups AS
+SELECT min(unique_id) AS unique_id, count(*) AS _n,
+    list(unique_id ORDER BY unique_id) AS _members, COLUMNS(c -> c <> 'unique_id')
+FROM _bs_link_in GROUP BY ALL
+"""
+_SPLINK_INPUT_SQL = """
+SELECT * EXCLUDE (_members), NULL::BIGINT AS twin_of FROM _bs_link_groups
+UNION ALL BY NAME
+SELECT * EXCLUDE (_members, unique_id), -unique_id AS unique_id, unique_id AS twin_of
+FROM _bs_link_groups WHERE _n > 1
+"""
+#: Added to every blocking rule on a collapsed input: two representatives, or a
+#: representative and its own twin.
+_TWIN_RULE = ("(coalesce(l.twin_of, r.twin_of) IS NULL OR l.twin_of = r.unique_id "
+              "OR r.twin_of = l.unique_id)")
+# Splink's pairs (``_bs_splink_arrow(l, r, p)``, l < r, ids of representatives or twins) as
+# edges between records: a pair of two groups links every member of each to the other's
+# representative (the same components as all the pairs, in as many edges as records); a
+# group matched with its twin links its members to its representative.
+_EDGES_SQL = """
+INSERT INTO _bs_splink_edges
+WITH s AS (SELECT least(l, r) AS l, greatest(l, r) AS r, p FROM _bs_splink_arrow),
+members AS (SELECT unique_id AS rep, unnest(_members) AS rn
+            FROM _bs_link_groups WHERE _n > 1),
+e AS (
+    SELECT s.l AS x, s.r AS y, s.p FROM s WHERE s.l > 0
+    UNION ALL
+    SELECT m.rn, s.r, s.p FROM s JOIN members m ON m.rep = s.l WHERE s.l > 0
+    UNION ALL
+    SELECT s.l, m.rn, s.p FROM s JOIN members m ON m.rep = s.r WHERE s.l > 0
+    UNION ALL
+    SELECT m.rn, m.rep, s.p FROM s JOIN members m ON m.rep = s.r WHERE s.l < 0
+)
+SELECT DISTINCT greatest(x, y) AS a, least(x, y) AS b, p FROM e WHERE x <> y
+"""
+_LINK_TMP = ("_bs_link_in", "_bs_link_groups")
 
 
 def splink_edges(db: duckdb.DuckDBPyConnection, *, threshold: float | None = None
                  ) -> LinkageStats:
     """Create ``temp._bs_splink_edges(a, b)`` (record numbers ``rn`` of ``_bs_rec``, a > b)
     with the pairs Splink scores at or above ``threshold``; returns its :class:`LinkageStats`.
-    Splink's connection gets the case connection's ``memory_limit`` and a capped spill
-    directory inside the case's, so nothing is written outside the case; reaching the cap
-    raises :class:`breachscope.resolve.spill.SpillCapReached`."""
-    from splink import DuckDBAPI, Linker
-
+    Identical records are scored once (:data:`_COLLAPSE_SQL`). Splink's connection gets the
+    case connection's ``memory_limit`` and a capped spill directory inside the case's, so
+    nothing is written outside the case; reaching the cap raises
+    :class:`breachscope.resolve.spill.SpillCapReached`."""
     if threshold is None:
         threshold = THRESHOLD
     start = time.perf_counter()
+    db.execute("CREATE OR REPLACE TEMP TABLE _bs_splink_edges (a BIGINT, b BIGINT, p DOUBLE)")
     _register_gazetteers(db)
     try:
-        records = db.execute(_INPUT_SQL).arrow()
-        if hasattr(records, "read_all"):
-            records = records.read_all()
+        db.execute(f"CREATE OR REPLACE TEMP TABLE _bs_link_in AS {_INPUT_SQL}")
     finally:
         db.unregister("_bs_first_names")
         db.unregister("_bs_surnames")
-    n = records.num_rows
-    db.execute("CREATE OR REPLACE TEMP TABLE _bs_splink_edges (a BIGINT, b BIGINT, p DOUBLE)")
-    if n < 2:
-        return LinkageStats(n, 0, 0)
+    try:
+        n = db.execute("SELECT count(*) FROM _bs_link_in").fetchone()[0]
+        db.execute(_COLLAPSE_SQL)
+        db.execute("DROP TABLE _bs_link_in")
+        distinct = db.execute("SELECT count(*) FROM _bs_link_groups").fetchone()[0]
+        records = _arrow(db.execute(_SPLINK_INPUT_SQL))
+        if records.num_rows < 2:
+            return LinkageStats(n, 0, 0, distinct)
+        candidates, edges = _score(db, records, n, threshold)
+        db.register("_bs_splink_arrow", edges)
+        try:
+            db.execute(_EDGES_SQL)
+        finally:
+            db.unregister("_bs_splink_arrow")
+        pairs = db.execute("SELECT count(*) FROM _bs_splink_edges").fetchone()[0]
+    finally:
+        for table in _LINK_TMP:
+            db.execute(f"DROP TABLE IF EXISTS temp.{table}")
+    log.debug("linkage: %d records (%d distinct), %d candidate pairs, %d pairs in %.1f s", n,
+              distinct, candidates, pairs, time.perf_counter() - start)
+    return LinkageStats(n, candidates, pairs, distinct)
+
+
+def _arrow(result):
+    """A DuckDB result as a pyarrow Table (``.arrow()`` is a reader in some versions)."""
+    table = result.arrow()
+    return table.read_all() if hasattr(table, "read_all") else table
+
+
+def _score(db: duckdb.DuckDBPyConnection, records, n: int, threshold: float):
+    """Splink (DuckDB backend) on the collapsed ``records`` (Arrow): the number of candidate
+    pairs and the pairs at or above ``threshold`` as an Arrow table ``(l, r, p)``."""
+    from splink import DuckDBAPI, Linker
+
     con = splink_connection(db)
     cap = parse_cap(con)
     try:
         api = DuckDBAPI(connection=con)
         sdf = api.register(records, table_name="bs_records")
         prior = estimate_prior(con, "bs_records", n)
-        linker = Linker(sdf, settings(prior), log_level=logging.WARNING)
+        log.debug("linkage: prior %.3g", prior)
+        linker = Linker(sdf, settings(prior, twins=True), log_level=logging.WARNING)
         for column in _TF_COLUMNS:
-            frequencies = con.execute(_frequency_sql(column)).arrow()
-            if hasattr(frequencies, "read_all"):
-                frequencies = frequencies.read_all()
+            frequencies = _arrow(con.execute(_frequency_sql(column)))
             linker.table_management.register_term_frequency_lookup(
                 api.register(frequencies, table_name=f"bs_tf_{column}"), column)
         # The candidate pairs, materialised once (predict() reuses them from Splink's cache):
@@ -607,26 +706,16 @@ def splink_edges(db: duckdb.DuckDBPyConnection, *, threshold: float | None = Non
                                          warning_mode="never") \
             if _accepts_warning_mode(linker) else \
             linker.inference.predict(threshold_match_probability=threshold)
-        edges = con.execute(
-            f"SELECT greatest(unique_id_l, unique_id_r) AS a, "
-            f"least(unique_id_l, unique_id_r) AS b, match_probability AS p "
-            f"FROM {pairs.physical_name}").arrow()
-        if hasattr(edges, "read_all"):
-            edges = edges.read_all()
+        edges = _arrow(con.execute(
+            f"SELECT unique_id_l AS l, unique_id_r AS r, match_probability AS p "
+            f"FROM {pairs.physical_name}"))
     except Exception as exc:
         if is_spill_cap_error(exc):
             raise reached(cap, "spill/linkage") from None
         raise
     finally:
         con.close()
-    db.register("_bs_splink_arrow", edges)
-    try:
-        db.execute("INSERT INTO _bs_splink_edges SELECT a, b, p FROM _bs_splink_arrow")
-    finally:
-        db.unregister("_bs_splink_arrow")
-    log.debug("linkage: %d records, prior %.3g, %d candidate pairs, %d pairs in %.1f s", n,
-              prior, candidates, edges.num_rows, time.perf_counter() - start)
-    return LinkageStats(n, candidates, edges.num_rows)
+    return candidates, edges
 
 
 def parse_cap(con: duckdb.DuckDBPyConnection) -> int:
