@@ -52,6 +52,7 @@ def test_a_check_never_accepts_what_its_prefilter_skips(name: str) -> None:
         accepted += found
         if found:
             assert sum(map(str.isdigit, value)) >= digits, (name, value)
+            assert sum(map(str.isalpha, value)) >= c.MIN_ALPHA.get(name, 0), (name, value)
             assert len(value) >= length, (name, value)
             assert name not in c.NEEDS_AT or "@" in value, (name, value)
     if name not in ("PASSWORD_HASH", "SECRET"):  # the corpus must exercise the check
@@ -66,6 +67,19 @@ def test_valid_shares_are_the_value_by_value_shares() -> None:
         expected = sum(1 for v in sample if check(v) is not None) / len(sample)
         assert shares[name] == expected, name
     assert shares["PHONE"] > 0 and shares["DATE"] > 0 and shares["EMAIL"] > 0
+
+
+def test_fold_of_ascii_is_the_unicode_fold() -> None:
+    import unicodedata
+
+    from breachscope.detect.validators import _FOLD_SEPARATORS, fold
+
+    for value in [*_random_values(2000, seed=9), "Jean-Pierre", " d'Arc ", "M.", "LE  GALL"]:
+        if value.isascii():
+            decomposed = unicodedata.normalize("NFKD", value)
+            stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+            assert fold(value) == _FOLD_SEPARATORS.sub(" ", stripped.upper()).strip()
+    assert fold("Lefèvre-D'Arc ") == "LEFEVRE D ARC"
 
 
 def test_french_validity_is_phonenumbers_validity() -> None:

@@ -27,7 +27,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 
 from breachscope.detect import headers as h
 from breachscope.detect.health import find_medication_names, normalize_ccam, normalize_icd10
@@ -120,7 +120,8 @@ def normalize_multi(cell: str, normalize: Callable[[str], str | None]) -> list[s
     value = normalize(cell)
     if value is not None:
         return [value]
-    parts = (normalize(part) for part in _MULTI_SEPARATORS.split(cell) if part)
+    # A part that is the whole cell was just refused (a cell without separators).
+    parts = (normalize(part) for part in _MULTI_SEPARATORS.split(cell) if part and part != cell)
     return list(dict.fromkeys(p for p in parts if p is not None))
 
 
@@ -158,6 +159,9 @@ def column_normalizer(entity_spec: EntitySpec) -> Callable[[str], str | None] | 
     return _first_of_many(normalize) if entity_spec.cells is Cells.MANY else normalize
 
 
+# Asked of a value by two checks (PASSWORD, SECRET) in a row: answered once.
+_placeholder_secret = lru_cache(maxsize=1024)(is_placeholder_secret)
+
 # Value checks shared by several labels or by none (a diagnosis header is checked for ICD-10
 # codes, a date header for dates); the registry's entities whose check is their own column
 # normalizer (NIR, PHONE...) are added by :func:`_sample_validators`.
@@ -167,9 +171,9 @@ _SHARED_CHECKS: dict[str, Callable[[str], str | None]] = {
     "ICD10": _first_of_many(normalize_icd10),
     "CCAM": _first_of_many(normalize_ccam),
     "DRUG": lambda v: next(iter(find_medication_names(v)), None),
-    "PASSWORD": lambda v: v if not is_placeholder_secret(v) and " " not in v.strip() else None,
+    "PASSWORD": lambda v: v if " " not in v.strip() and not _placeholder_secret(v) else None,
     "PASSWORD_HASH": lambda v: v if is_password_hash(v) else None,
-    "SECRET": lambda v: v if is_secret_shaped(v) and not is_placeholder_secret(v) else None,
+    "SECRET": lambda v: v if is_secret_shaped(v) and not _placeholder_secret(v) else None,
 }
 
 
@@ -231,10 +235,12 @@ def column_stats(sample: list[str], today: date | None = None) -> ColumnStats:
 
 # The fewest digits a value must hold for a check to accept it (every format of these has
 # digits: a phone 8 or more, a NIR 13, a date 4 unless an Excel serial...), and the checks that
-# need an ``@`` (an e-mail) or 15 characters (an IBAN): a value short of that is not passed to
-# the check. tests/detect/test_column_prefilters.py holds every check to it on random values.
+# need letters (a code: ``E11.9``, ``JNJD002``), an ``@`` (an e-mail) or 15 characters (an IBAN):
+# a value short of that is not passed to the check. tests/detect/test_column_prefilters.py
+# holds every check to it on random and real-looking values.
 MIN_DIGITS = {"NIR": 13, "PHONE": 8, "POSTAL_CODE": 4, "RPPS": 9, "FINESS": 9,
               "PAYMENT_CARD": 13, "DATE": 4, "DATE_LOOSE": 1, "ICD10": 2, "CCAM": 3}
+MIN_ALPHA = {"ICD10": 1, "CCAM": 4}
 NEEDS_AT = frozenset({"EMAIL"})
 MIN_LENGTH = {"IBAN": 15}
 
@@ -242,15 +248,16 @@ MIN_LENGTH = {"IBAN": 15}
 def _valid_shares(sample: list[str], n: int) -> dict[str, float]:
     """Per check, the share of the sample it accepts: each distinct value checked once (a
     column repeats its units, dates, codes), and not at all by a check that cannot accept it
-    (:data:`MIN_DIGITS`, :data:`NEEDS_AT`, :data:`MIN_LENGTH`)."""
-    counts = [(v, c, sum(map(str.isdigit, v))) for v, c in Counter(sample).items()]
+    (:data:`MIN_DIGITS`, :data:`MIN_ALPHA`, :data:`NEEDS_AT`, :data:`MIN_LENGTH`)."""
+    counts = [(v, c, sum(map(str.isdigit, v)), sum(map(str.isalpha, v)))
+              for v, c in Counter(sample).items()]
     valid: dict[str, float] = {}
     for name, check in _sample_validators().items():
-        digits, length = MIN_DIGITS.get(name, 0), MIN_LENGTH.get(name, 0)
-        at = name in NEEDS_AT
+        digits, letters = MIN_DIGITS.get(name, 0), MIN_ALPHA.get(name, 0)
+        length, at = MIN_LENGTH.get(name, 0), name in NEEDS_AT
         valid[name] = sum(
-            c for v, c, d in counts
-            if d >= digits and len(v) >= length and (not at or "@" in v)
+            c for v, c, d, a in counts
+            if d >= digits and a >= letters and len(v) >= length and (not at or "@" in v)
             and check(v) is not None) / n
     return valid
 

@@ -31,6 +31,8 @@ def fold(text: str) -> str:
     keeps (œ, æ) are spelled out. Spaces, hyphens and apostrophes all become one space, so
     ``Jean-Pierre`` and ``JEAN PIERRE`` fold alike (people grouping relies on it).
     """
+    if text.isascii():  # nothing to decompose, translate or drop: only case and separators
+        return _FOLD_SEPARATORS.sub(" ", text.upper()).strip()
     decomposed = unicodedata.normalize("NFKD", text.translate(_FOLD_EXTRA))
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     return _FOLD_SEPARATORS.sub(" ", stripped.upper()).strip()
