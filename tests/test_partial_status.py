@@ -21,7 +21,7 @@ from breachscope.report.exports import export
 from breachscope.report.html import write_report
 from breachscope.report.summary import build_summary
 from breachscope.settings import ScanSettings
-from breachscope.worker import ContentResult, _warm_up, process_content
+from breachscope.worker import ContentResult, process_content, warm_up
 
 NIR = "254037512345655"
 NIR_SPACED = "2 54 03 75 123 456 55"
@@ -54,7 +54,7 @@ def _nirs(result: ContentResult) -> list[str]:
 @pytest.mark.slow
 def test_a_huge_table_stopped_by_its_time_limit_keeps_the_nir_found_before(tmp_path):
     path = _huge_csv(tmp_path / "patients.csv", 600_000)
-    _warm_up()  # as in a worker: loading the detectors is not the file's time
+    warm_up()  # as in a worker: loading the detectors is not the file's time
     result = process_content(str(path), None, str(tmp_path / "work"), ScanSettings(timeout=5))
     assert result.status == "partial", result.reason
     assert result.reason.startswith("time limit 5 s reached after ")
@@ -274,10 +274,10 @@ def test_a_limit_reached_while_a_batch_is_written_stops_the_task_just_after(tmp_
     import signal
 
     from breachscope import memwatch
-    from breachscope.worker import TaskTimeout, _time_limit
+    from breachscope.worker import TaskTimeout, time_limit
 
     written = []
-    with pytest.raises(TaskTimeout), _time_limit(0.05), memwatch.held():
+    with pytest.raises(TaskTimeout), time_limit(0.05), memwatch.held():
         signal.pthread_kill(__import__("threading").main_thread().ident, signal.SIGALRM)
         time.sleep(0.2)  # the alarm arrives here (twice: ours, then the timer's)
         written.append("batch")

@@ -17,7 +17,7 @@ from breachscope.worker import ContentResult, process_content
 KILL_MARKER = b"BREACHSCOPE-TEST-KILL-WORKER"
 HANG_MARKER = b"BREACHSCOPE-TEST-HANG-WORKER"
 HOG_MARKER = b"BREACHSCOPE-TEST-HOG-MEMORY"
-#: Seconds a "hung" worker waits before giving up by itself: far beyond the 1 s + GRACE limit.
+#: Seconds a "hung" worker waits before giving up by itself: far beyond the 5 s + GRACE limit.
 HANG_TRIPWIRE = 60
 
 
@@ -67,13 +67,15 @@ def test_a_worker_that_dies_fails_its_file_alone(tmp_path):
 def test_a_stuck_worker_is_killed_at_the_hard_limit(tmp_path, monkeypatch):
     import breachscope.pipeline as pipeline
 
-    monkeypatch.setattr(pipeline, "GRACE", 0.5)
+    # A hard limit of 5 + 5 s: far under the hang's tripwire (60 s), and room enough for the
+    # one-row CSV on a loaded machine (1 + 0.5 s failed it at a load average of 9).
+    monkeypatch.setattr(pipeline, "GRACE", 5.0)
     dump = tmp_path / "dump"
     dump.mkdir()
     pid_note = tmp_path / "hung-worker.pid"
     (dump / "hang.txt").write_bytes(HANG_MARKER + b"\n" + str(pid_note).encode() + b"\n")
     (dump / "ok.csv").write_text("Nom;Prénom\nDUPONT;Jean\n", encoding="utf-8")
-    settings = ScanSettings(timeout=1, archive_timeout=1)
+    settings = ScanSettings(timeout=5, archive_timeout=5)
     with Case(tmp_path / "case") as case:
         summary = scan([dump], case, workers=2, settings=settings, task=crashing_task)
         rows = dict(case.db.execute(

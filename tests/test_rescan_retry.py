@@ -58,13 +58,13 @@ def full_disk_task(path: str, file_type: str | None, work_dir: str, settings: Sc
     if os.environ.get(FULL_DISK_ENV):
         import pyarrow.parquet as pq
 
-        import breachscope.worker as worker
+        import breachscope.worker.archive as archive
 
         def full(*args, **kwargs):
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
         pq.ParquetWriter.write_table = full  # type: ignore[method-assign]
-        worker._stream_to = full  # type: ignore[assignment]
+        archive.stream_to = full  # type: ignore[assignment]
     return process_content(path, file_type, work_dir, settings, depth)
 
 

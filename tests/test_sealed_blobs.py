@@ -13,9 +13,11 @@ import pytest
 from samples.databases import make_sqlite
 from samples.office import make_doc, make_docx
 
-from breachscope import sealed_blobs, worker
+from breachscope import sealed_blobs
 from breachscope.sealed_blobs import FRAME, SealedBlobError, SealedWriter, iter_plain, opened
 from breachscope.settings import ScanSettings
+from breachscope.worker import sandbox
+from breachscope.worker import task as worker
 
 NIR_CSV = "185037512345641"  # a valid NIR (key 41) of the CSV's patient
 NIR_DOCS = "254037512345655"  # the NIR of the sample letters (Word, PDF)
@@ -107,7 +109,7 @@ def test_the_worker_seals_members_and_scans_them_from_memory(tmp_path, monkeypat
     sealed blob finds what the plain one would."""
     dump = _dump(tmp_path)
     work = tmp_path / "work"
-    monkeypatch.setattr(worker, "_results_key", [os.urandom(32)])
+    monkeypatch.setattr(sandbox, "sealing_key", [os.urandom(32)])
     result = worker.process_content(str(dump / "export.zip"), None, str(work), ScanSettings())
     assert result.status == "scanned", result.reason
     blobs = {m.name: m.blob for m in result.members if m.blob}
@@ -135,7 +137,7 @@ def test_the_worker_seals_members_and_scans_them_from_memory(tmp_path, monkeypat
 
 def test_without_a_key_member_blobs_stay_plain(tmp_path, monkeypatch):
     dump = _dump(tmp_path)
-    monkeypatch.setattr(worker, "_results_key", [None])
+    monkeypatch.setattr(sandbox, "sealing_key", [None])
     result = worker.process_content(str(dump / "export.zip"), None, str(tmp_path / "work"),
                                     ScanSettings())
     blobs = [m.blob for m in result.members if m.blob]

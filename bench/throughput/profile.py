@@ -55,9 +55,9 @@ def profile(files: list[Path], out: Path, *, warm: bool = True, top: int = 15,
     from pyinstrument import Profiler
 
     from breachscope.settings import ScanSettings
-    from breachscope.worker import _warm_up, process_content
+    from breachscope.worker import process_content, warm_up
 
-    _warm_up()  # what every worker process does once at start (imports, gazetteers, models)
+    warm_up()  # what every worker process does once at start (imports, gazetteers, models)
     out.mkdir(parents=True, exist_ok=True)
     reports = []
     groups = [files] if together else [[f] for f in files]

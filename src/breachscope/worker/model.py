@@ -1,0 +1,81 @@
+"""What a worker task returns to the main process: plain data, picklable by any executor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(slots=True)
+class ColumnRow:
+    unit: str
+    col_index: int
+    header: str
+    label: str | None
+    confidence: float
+    reason: str
+
+
+@dataclass(slots=True)
+class ExpandedMember:
+    """One member of an expanded archive. ``name`` is relative to the top archive and nested
+    with ``!/`` (``2019/exports.zip!/export.csv``); ``parent`` is the relative name of the
+    archive holding it (``""`` for the top archive itself)."""
+
+    name: str
+    parent: str
+    depth: int
+    status: str  # ok (to scan), scanned (a nested archive, expanded), skipped, failed, encrypted
+    reason: str | None = None
+    sha256: str | None = None
+    size: int = 0
+    file_type: str | None = None
+    blob: str | None = None  # where its bytes are, for an ``ok`` member
+    is_archive: bool = False
+    limit_hit: bool = False  # not read (or not wholly) because an archive or disk limit hit
+
+
+DeclaredKey = tuple[str, str, list[str], str | None, list[str]]
+
+
+@dataclass(slots=True)
+class ContentResult:
+    status: str  # scanned, partial, failed, skipped, encrypted
+    reason: str | None = None
+    file_type: str | None = None
+    n_units: int = 0
+    seconds: float = 0.0
+    findings_file: str | None = None
+    records_file: str | None = None
+    n_findings: int = 0
+    n_records: int = 0
+    columns: list[ColumnRow] = field(default_factory=list)
+    members: list[ExpandedMember] = field(default_factory=list)
+    row_keys_file: str | None = None
+    # declared keys: (unit name, kind, columns, referenced table, referenced columns)
+    declared_keys: list[DeclaredKey] = field(default_factory=list)
+    # Which worker limit stopped the content ("time" or "memory"), if one did, and how many
+    # tasks its worker process had run before it: the pipeline retries such a content once in
+    # a fresh worker (a busy worker's heap, not the file, may be what hit the limit).
+    limit_hit: str | None = None
+    tasks_before: int = 0
+
+
+NO_SPACE_REASON = "no space left on device (retryable)"
+
+
+def no_space(exc: BaseException) -> bool:
+    """True for "No space left on device" (or a quota), however a library wrapped it (an
+    OSError, Arrow's or DuckDB's own error carrying the message)."""
+    import errno
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        text = str(current)
+        if "No space left on device" in text or "Disk quota exceeded" in text:
+            return True
+        current = current.__cause__ or current.__context__
+    return False
