@@ -48,6 +48,11 @@ class Linkage(StrEnum):
     splink = "splink"
 
 
+class LinkageBackend(StrEnum):
+    duckdb = "duckdb"
+    spark = "spark"
+
+
 class What(StrEnum):
     files = "files"
     findings = "findings"
@@ -146,6 +151,12 @@ def scan(
         typer.Option(help="How records become people: exact keys, or exact keys plus Splink's "
                      "probabilistic pairs (kept for the case). Default: the case's, else splink."),
     ] = None,
+    linkage_backend: Annotated[
+        LinkageBackend | None,
+        typer.Option(help="Where Splink scores pairs: duckdb (in process) or spark (a local "
+                     "Spark session; needs pyspark and Java; same people). Kept for the case. "
+                     "Default: the case's, else duckdb."),
+    ] = None,
     units: Annotated[
         Path | None,
         typer.Option("--units", help="The hospital's care-unit table (CSV: code, label, "
@@ -195,6 +206,14 @@ def scan(
                 ScanProgress(total_size(paths)) as progress:
             if linkage is not None:
                 store.set_linkage(linkage.value)
+            if linkage_backend is not None:
+                from breachscope.resolve import spark
+                from breachscope.resolve.people import set_linkage_backend
+
+                if linkage_backend is LinkageBackend.spark and not spark.available():
+                    raise _fail("--linkage-backend spark needs pyspark and Java "
+                                "(pip install 'breachscope[spark]')", EXIT_USAGE)
+                set_linkage_backend(store, linkage_backend.value)
             if units is not None and unit_rows is not None:
                 _store_units(store, units, unit_rows)
             summary = run_scan(paths, store, workers=workers, settings=settings,
