@@ -206,7 +206,7 @@ def test_people_made_with_another_method_are_remade_at_the_next_scan(tmp_path, c
 def test_a_failing_linkage_falls_back_to_exact_keys(case, monkeypatch):
     import breachscope.resolve.linkage as linkage
 
-    def out_of_memory(db):
+    def out_of_memory(db, **kwargs):
         raise MemoryError("Out of Memory Error: failed to pin block near 'jean.dupont@example.org'"
                           " 180017512345699")
     monkeypatch.setattr(linkage, "splink_edges", out_of_memory)

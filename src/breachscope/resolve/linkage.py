@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import shutil
 import time
 from pathlib import Path
 from typing import NamedTuple
@@ -634,14 +635,15 @@ SELECT DISTINCT greatest(x, y) AS a, least(x, y) AS b, p FROM e WHERE x <> y
 _LINK_TMP = ("_bs_link_in", "_bs_link_groups")
 
 
-def splink_edges(db: duckdb.DuckDBPyConnection, *, threshold: float | None = None
-                 ) -> LinkageStats:
+def splink_edges(db: duckdb.DuckDBPyConnection, *, threshold: float | None = None,
+                 backend: str = "duckdb") -> LinkageStats:
     """Create ``temp._bs_splink_edges(a, b)`` (record numbers ``rn`` of ``_bs_rec``, a > b)
     with the pairs Splink scores at or above ``threshold``; returns its :class:`LinkageStats`.
     Identical records are scored once (:data:`_COLLAPSE_SQL`). Splink's connection gets the
     case connection's ``memory_limit`` and a capped spill directory inside the case's, so
     nothing is written outside the case; reaching the cap raises
-    :class:`breachscope.resolve.spill.SpillCapReached`."""
+    :class:`breachscope.resolve.spill.SpillCapReached`. ``backend``: where Splink scores the
+    pairs, ``"duckdb"`` (in process) or ``"spark"`` (:mod:`breachscope.resolve.spark`)."""
     if threshold is None:
         threshold = THRESHOLD
     start = time.perf_counter()
@@ -660,7 +662,7 @@ def splink_edges(db: duckdb.DuckDBPyConnection, *, threshold: float | None = Non
         records = _arrow(db.execute(_SPLINK_INPUT_SQL))
         if records.num_rows < 2:
             return LinkageStats(n, 0, 0, distinct)
-        candidates, edges = _score(db, records, n, threshold)
+        candidates, edges = _score(db, records, n, threshold, backend)
         db.register("_bs_splink_arrow", edges)
         try:
             db.execute(_EDGES_SQL)
@@ -681,9 +683,12 @@ def _arrow(result):
     return table.read_all() if hasattr(table, "read_all") else table
 
 
-def _score(db: duckdb.DuckDBPyConnection, records, n: int, threshold: float):
-    """Splink (DuckDB backend) on the collapsed ``records`` (Arrow): the number of candidate
-    pairs and the pairs at or above ``threshold`` as an Arrow table ``(l, r, p)``."""
+def _score(db: duckdb.DuckDBPyConnection, records, n: int, threshold: float,
+           backend: str = "duckdb"):
+    """Splink on the collapsed ``records`` (Arrow): the number of candidate pairs and the pairs
+    at or above ``threshold`` as an Arrow table ``(l, r, p)``. The prior and the term
+    frequencies are computed by DuckDB; the scoring by Splink's DuckDB backend, or with
+    ``backend="spark"`` by its Spark backend (:mod:`breachscope.resolve.spark`)."""
     from splink import DuckDBAPI, Linker
 
     con = splink_connection(db)
@@ -693,11 +698,21 @@ def _score(db: duckdb.DuckDBPyConnection, records, n: int, threshold: float):
         sdf = api.register(records, table_name="bs_records")
         prior = estimate_prior(con, "bs_records", n)
         log.debug("linkage: prior %.3g", prior)
+        frequencies = {column: _arrow(con.execute(_frequency_sql(column)))
+                       for column in _TF_COLUMNS}
+        if backend == "spark":
+            from breachscope.resolve import spark
+            temp_dir = db.execute("SELECT current_setting('temp_directory')").fetchone()[0]
+            scratch = Path(temp_dir or ".") / "linkage-spark"
+            try:
+                return spark.score(con, records, settings(prior, twins=True), frequencies,
+                                   threshold, scratch)
+            finally:
+                shutil.rmtree(scratch, ignore_errors=True)
         linker = Linker(sdf, settings(prior, twins=True), log_level=logging.WARNING)
-        for column in _TF_COLUMNS:
-            frequencies = _arrow(con.execute(_frequency_sql(column)))
+        for column, table in frequencies.items():
             linker.table_management.register_term_frequency_lookup(
-                api.register(frequencies, table_name=f"bs_tf_{column}"), column)
+                api.register(table, table_name=f"bs_tf_{column}"), column)
         # The candidate pairs, materialised once (predict() reuses them from Splink's cache):
         # their number is the linkage's work, logged and kept in meta.
         blocked = linker.inference.compute_blocked_pairs_for_predict()

@@ -62,6 +62,9 @@ _TMP = ("_bs_raw", "_bs_placeholders", "_bs_rec", "_bs_keys", "_bs_edges", "_bs_
         "_bs_lab_next", "_bs_root", "_bs_exact", "_bs_splink_edges", "_bs_context")
 LINKAGE_METHODS = ("exact", "splink")
 LINKAGE_ENV = "BREACHSCOPE_LINKAGE"
+#: Where Splink scores pairs: in process (DuckDB) or in a Spark session (resolve.spark).
+LINKAGE_BACKENDS = ("duckdb", "spark")
+LINKAGE_BACKEND_ENV = "BREACHSCOPE_LINKAGE_BACKEND"
 
 
 def _sql_str(text: str) -> str:
@@ -395,6 +398,28 @@ def linkage_method(case: Case, linkage: str | None = None) -> str:
     return linkage
 
 
+def linkage_backend(case: Case, backend: str | None = None) -> str:
+    """Where Splink runs: ``backend`` if given, else the ``BREACHSCOPE_LINKAGE_BACKEND``
+    environment variable, else the case's ``meta`` key ``linkage_backend``
+    (:func:`set_linkage_backend`), else ``"duckdb"``. Both find the same pairs."""
+    if backend is None:
+        backend = os.environ.get(LINKAGE_BACKEND_ENV) or None
+    if backend is None:
+        row = case.db.execute("SELECT value FROM meta WHERE key = 'linkage_backend'").fetchone()
+        backend = row[0] if row else "duckdb"
+    if backend not in LINKAGE_BACKENDS:
+        raise ValueError(f"unknown linkage backend {backend!r} (expected one of "
+                         f"{', '.join(LINKAGE_BACKENDS)})")
+    return backend
+
+
+def set_linkage_backend(case: Case, backend: str) -> None:
+    """Keep ``backend`` for this case's next resolutions (``scan --linkage-backend``). The
+    people do not change with it, so they are not marked stale."""
+    linkage_backend(case, backend)   # validates
+    case.db.execute("INSERT OR REPLACE INTO meta VALUES ('linkage_backend', ?)", [backend])
+
+
 def _propagate(db: duckdb.DuckDBPyConnection, max_rounds: int, edges: str = "_bs_edges") -> int:
     """Label every record of the ``edges`` table with the smallest record of its connected
     component (``_bs_lab``); returns the number of rounds."""
@@ -439,20 +464,23 @@ def _placeholder_counts(db: duckdb.DuckDBPyConnection) -> str:
     return text
 
 
-def rebuild_people(case: Case, *, max_rounds: int = 100, linkage: str | None = None) -> int:
+def rebuild_people(case: Case, *, max_rounds: int = 100, linkage: str | None = None,
+                   backend: str | None = None) -> int:
     """Recompute ``people`` and ``person_records`` from all records; returns the count.
     ``linkage``: ``"exact"`` (keys only) or ``"splink"`` (keys + probabilistic pairs); by
-    default :func:`linkage_method`."""
+    default :func:`linkage_method`. ``backend``: where Splink runs, by default
+    :func:`linkage_backend`."""
     db = case.db
     method = linkage_method(case, linkage)
+    backend = linkage_backend(case, backend) if method == "splink" else "duckdb"
     install_fold_macro(db)
     # Everything resolution spills is capped (resolve.spill): a dump built to blow up the
     # linkage stops with a clear message instead of filling the disk.
     with capped(db, "spill"):
-        return _rebuild(case, method, max_rounds)
+        return _rebuild(case, method, max_rounds, backend)
 
 
-def _rebuild(case: Case, method: str, max_rounds: int) -> int:
+def _rebuild(case: Case, method: str, max_rounds: int, backend: str = "duckdb") -> int:
     db = case.db
     start = time.perf_counter()
     linkage_error = ""
@@ -473,7 +501,7 @@ def _rebuild(case: Case, method: str, max_rounds: int) -> int:
                        "SELECT r.rn, coalesce(l.lbl, r.rn) AS grp "
                        "FROM _bs_rec r LEFT JOIN _bs_lab l ON l.v = r.rn")
             try:
-                candidate_pairs = splink_edges(db).candidate_pairs
+                candidate_pairs = splink_edges(db, backend=backend).candidate_pairs
             except Exception as exc:  # any failure falls back to the exact keys
                 # Out of memory under a small --memory-limit, mostly: the people still exist,
                 # made with the exact keys only, and the case says why.
