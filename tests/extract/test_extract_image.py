@@ -65,6 +65,27 @@ def test_rotated_scan_is_turned_upright(tmp_path, rotate):
     assert ("NIR", NIR) in got and ("PHONE", PHONE) in got
 
 
+@pytest.mark.parametrize(("rotate", "osd_runs"), [(0, 0), (180, 1)])
+def test_orientation_is_detected_only_for_a_page_read_badly(tmp_path, monkeypatch, rotate,
+                                                            osd_runs):
+    """OSD costs more than reading an upright page: it runs only when the first reading is
+    poor (an upside-down page), and the page is then read again upright."""
+    calls: list[list[str]] = []
+    run = ocr._run
+
+    def counted(args, what, page):
+        calls.append(args)
+        return run(args, what, page)
+
+    monkeypatch.setattr(ocr, "_run", counted)
+    path = tmp_path / "page.png"
+    scans.page_image(rotate=rotate).save(path)
+    got = found(units_of(path, "png"))
+    assert ("NIR", NIR) in got
+    assert sum(args[:2] == ["--psm", "0"] for args in calls) == osd_runs
+    assert sum("tsv" in args for args in calls) == 1 + osd_runs
+
+
 @pytest.mark.slow
 def test_skewed_scan_is_straightened(tmp_path):
     path = tmp_path / "askew.png"
