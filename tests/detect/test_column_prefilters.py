@@ -82,6 +82,29 @@ def test_fold_of_ascii_is_the_unicode_fold() -> None:
     assert fold("Lefèvre-D'Arc ") == "LEFEVRE D ARC"
 
 
+def test_nir_key_check_is_stdnums() -> None:
+    from stdnum.fr import nir as stdnum_nir
+
+    from breachscope.detect.validators import _nir_valid
+
+    rng = random.Random(11)
+    values = []
+    for _ in range(20000):
+        body = "".join(rng.choice("0123456789") for _ in range(13))
+        if rng.random() < 0.2:
+            body = body[:5] + rng.choice(["2A", "2B", "2C", "AB", "`1"]) + body[7:]
+        key = f"{97 - int(body.replace('2A', '19').replace('2B', '18')[:13] or '0') % 97:02d}" \
+            if body[:5].isdigit() and body[7:].isdigit() and (body[5:7].isdigit() or body[
+                5:7] in ("2A", "2B")) else "00"
+        values.append(body + (key if rng.random() < 0.5 else f"{rng.randrange(100):02d}"))
+    values += ["1850578006084٩1", "2A0578006084911", "185057800608491"]
+    accepted = 0
+    for value in values:
+        assert _nir_valid(value) == stdnum_nir.is_valid(value), value
+        accepted += _nir_valid(value)
+    assert accepted > 5000
+
+
 def test_french_validity_is_phonenumbers_validity() -> None:
     rng = random.Random(3)
     numbers = [f"{p}{rng.randrange(10**5):05d}" for p in range(1000, 10000)]  # every prefix

@@ -151,7 +151,9 @@ def table_chunks(name: str, header: Sequence[str],
         if names is None:
             names = column_names(header, table_width(header, [c for _, c in batch]) or 1)
         width = len(names)
-        yield TableUnit(header=names, rows=[cells[:width] for _, cells in batch], name=name,
+        # A row no wider than the table is handed over as it is (no copy per row).
+        yield TableUnit(header=names, rows=[cells if len(cells) <= width else cells[:width]
+                                            for _, cells in batch], name=name,
                         row_numbers=[number for number, _ in batch])
         for number, cells in batch:
             if len(cells) > width and span(cells) > width:

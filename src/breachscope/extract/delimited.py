@@ -203,6 +203,14 @@ def _clean(cell: str) -> str:
     return cell
 
 
+def _clean_cells(record: list[str]) -> list[str]:
+    """:func:`_clean` of every cell; the cells are only stripped when none holds ``="`` (one
+    search over the joined record instead of a test per cell)."""
+    if '="' in "\x00".join(record):
+        return [_clean(c) for c in record]
+    return list(map(str.strip, record))
+
+
 class _Feed:
     """Physical lines for :func:`csv.reader`, numbered, with their raw text kept until the
     record they belong to is complete (to re-read a broken record). Lines pushed back are
@@ -277,7 +285,7 @@ def _raw_cells(line: str, delimiter: str) -> list[str] | None:
                                  skipinitialspace=True, strict=False), [])
     except csv.Error:
         return None
-    cells = [_clean(c) for c in record]
+    cells = _clean_cells(record)
     return [c[1:-1] if len(c) > 1 and c[0] == c[-1] == '"' else c for c in cells]
 
 
@@ -320,7 +328,7 @@ def _records(feed: _Feed, delimiter: str | None) -> Iterator[_Item]:
             # The record was cut by a giant line: its lines are read as they are.
             yield from _reread(feed, lines, delimiter, first_only=False)
             continue
-        cells = [_clean(c) for c in record]
+        cells = _clean_cells(record)
         if len(lines) > 1 and any(c.count("\n") > MAX_FIELD_LINES for c in cells):
             yield from _reread(feed, lines, delimiter, first_only=True)
             continue
