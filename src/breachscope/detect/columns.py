@@ -233,33 +233,73 @@ def column_stats(sample: list[str], today: date | None = None) -> ColumnStats:
     )
 
 
-# The fewest digits a value must hold for a check to accept it (every format of these has
-# digits: a phone 8 or more, a NIR 13, a date 4 unless an Excel serial...), and the checks that
-# need letters (a code: ``E11.9``, ``JNJD002``), an ``@`` (an e-mail) or 15 characters (an IBAN):
-# a value short of that is not passed to the check. tests/detect/test_column_prefilters.py
-# holds every check to it on random and real-looking values.
-MIN_DIGITS = {"NIR": 13, "PHONE": 8, "POSTAL_CODE": 4, "RPPS": 9, "FINESS": 9,
-              "PAYMENT_CARD": 13, "DATE": 4, "DATE_LOOSE": 1, "ICD10": 2, "CCAM": 3}
-MIN_ALPHA = {"ICD10": 1, "CCAM": 4}
-NEEDS_AT = frozenset({"EMAIL"})
-MIN_LENGTH = {"IBAN": 15}
+@dataclass(slots=True)
+class _Shape:
+    """What the prefilters of :data:`_WORTH_CHECKING` look at in a sampled value."""
+
+    value: str
+    count: int  # times in the sample
+    digits: int
+    letters: int
+
+    @classmethod
+    def of(cls, value: str, count: int = 1) -> _Shape:
+        return cls(value, count, sum(map(str.isdigit, value)), sum(map(str.isalpha, value)))
+
+
+# What a value must show for a check to possibly accept it; a value that does not is not
+# passed to the check. Every format of the first ones has digits (a phone 8 or more, a NIR
+# 13, a date 4 unless an Excel serial...), codes have letters (``E11.9``, ``JNJD002``), an
+# e-mail an ``@``, an IBAN 15 characters, a password hash its ``$`` or ``{scheme}``; a drug
+# name letters (an ASCII value without any cannot fold into one).
+# tests/detect/test_column_prefilters.py holds every check to it on random and real values.
+_WORTH_CHECKING: dict[str, Callable[[_Shape], bool]] = {
+    "NIR": lambda s: s.digits >= 13,
+    "PHONE": lambda s: s.digits >= 8,
+    "POSTAL_CODE": lambda s: s.digits >= 4,
+    "RPPS": lambda s: s.digits >= 9,
+    "FINESS": lambda s: s.digits >= 9,
+    "PAYMENT_CARD": lambda s: s.digits >= 13,
+    "DATE": lambda s: s.digits >= 4,
+    "DATE_LOOSE": lambda s: s.digits >= 1,
+    "ICD10": lambda s: s.digits >= 2 and s.letters >= 1,
+    "CCAM": lambda s: s.digits >= 3 and s.letters >= 4,
+    "EMAIL": lambda s: "@" in s.value,
+    "IBAN": lambda s: len(s.value) >= 15,
+    "PASSWORD_HASH": lambda s: "$" in s.value or "{" in s.value,
+    "DRUG": lambda s: s.letters > 0 or not s.value.isascii(),
+}
+
+
+def worth_checking(name: str, value: str) -> bool:
+    """Whether the sample check ``name`` may accept ``value`` (:data:`_WORTH_CHECKING`)."""
+    need = _WORTH_CHECKING.get(name)
+    return need is None or need(_Shape.of(value))
 
 
 def _valid_shares(sample: list[str], n: int) -> dict[str, float]:
     """Per check, the share of the sample it accepts: each distinct value checked once (a
     column repeats its units, dates, codes), and not at all by a check that cannot accept it
-    (:data:`MIN_DIGITS`, :data:`MIN_ALPHA`, :data:`NEEDS_AT`, :data:`MIN_LENGTH`)."""
-    counts = [(v, c, sum(map(str.isdigit, v)), sum(map(str.isalpha, v)))
-              for v, c in Counter(sample).items()]
-    valid: dict[str, float] = {}
+    (:data:`_WORTH_CHECKING`)."""
+    shapes = [_Shape.of(v, c) for v, c in Counter(sample).items()]
+    accepted: dict[str, list[_Shape]] = {}
     for name, check in _sample_validators().items():
-        digits, letters = MIN_DIGITS.get(name, 0), MIN_ALPHA.get(name, 0)
-        length, at = MIN_LENGTH.get(name, 0), name in NEEDS_AT
-        valid[name] = sum(
-            c for v, c, d, a in counts
-            if d >= digits and a >= letters and len(v) >= length and (not at or "@" in v)
-            and check(v) is not None) / n
-    return valid
+        need = _WORTH_CHECKING.get(name)
+        candidates = shapes if need is None else [s for s in shapes if need(s)]
+        if name == "DATE_LOOSE" and "DATE" in accepted:
+            # A written date is one for both checks; the loose one adds only Excel serials
+            # and YYYYMMDD, all digits (and dots): the other values need no second parse.
+            dates = {id(s) for s in accepted["DATE"]}
+            found = accepted["DATE"] + [
+                s for s in candidates if id(s) not in dates
+                and _DIGITS_AND_DOTS.fullmatch(s.value.strip()) and check(s.value) is not None]
+        else:
+            found = [s for s in candidates if check(s.value) is not None]
+        accepted[name] = found
+    return {name: sum(s.count for s in found) / n for name, found in accepted.items()}
+
+
+_DIGITS_AND_DOTS = re.compile(r"[\d.]+")
 
 
 def _plausible_birth_years(sample: list[str], today: date) -> bool:
