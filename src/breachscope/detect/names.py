@@ -548,6 +548,29 @@ def _sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
     return max(0, left + 1), right
 
 
+# The PER entities (start, end within the window) spaCy gave for a window's text, for the
+# windows seen last: a dump repeats its letters' headings and sentences, and a call to the
+# pipeline costs milliseconds even for five words (issue 15). Bounded in entries and in window
+# length (a hostile run of capitals makes a long window); cleared when full.
+_PER_CACHE: dict[str, tuple[tuple[int, int], ...]] = {}
+_PER_CACHE_SIZE = 4096
+_PER_CACHE_WINDOW = 1000
+
+
+def _people(nlp: Any, windows: list[str]) -> list[tuple[tuple[int, int], ...]]:
+    """The PER entity spans of each window, from the cache or from one ``nlp.pipe`` over the
+    windows not seen yet."""
+    found = {w: _PER_CACHE[w] for w in windows if w in _PER_CACHE}
+    todo = [w for w in dict.fromkeys(windows) if w not in found]
+    if len(_PER_CACHE) + len(todo) > _PER_CACHE_SIZE:
+        _PER_CACHE.clear()
+    for window, doc in zip(todo, nlp.pipe(todo), strict=True):
+        found[window] = tuple((e.start_char, e.end_char) for e in doc.ents if e.label_ == "PER")
+        if len(window) <= _PER_CACHE_WINDOW:
+            _PER_CACHE[window] = found[window]
+    return [found[w] for w in windows]
+
+
 def _confirm_with_spacy(text: str, candidates: list[tuple[int, int]]) -> list[NameMention]:
     nlp = _nlp() if candidates and spacy_enabled() else None
     if nlp is None:
@@ -557,9 +580,9 @@ def _confirm_with_spacy(text: str, candidates: list[tuple[int, int]]) -> list[Na
         windows.setdefault(_sentence_bounds(text, start, end), []).append((start, end))
     found: list[NameMention] = []
     keys = list(windows)
-    for (left, _right), doc in zip(keys, nlp.pipe(text[a:b] for a, b in keys), strict=True):
-        people = [(left + e.start_char, left + e.end_char) for e in doc.ents
-                  if e.label_ == "PER"]
+    for (left, _right), spans in zip(keys, _people(nlp, [text[a:b] for a, b in keys]),
+                                     strict=True):
+        people = [(left + s, left + e) for s, e in spans]
         for start, end in windows[(left, _right)]:
             if any(s <= start + 1 and end - 1 <= e for s, e in people):
                 found.append(_mention(text, start, end, "PERSON", 0.7, "ner+spacy",

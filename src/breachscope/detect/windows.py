@@ -17,6 +17,10 @@ from functools import cache
 
 # Past this share of the text, searching the spans costs more than searching the whole text.
 _WHOLE_TEXT_SHARE = 0.5
+# Below this length the whole text is searched at once: finding the spans costs more than it
+# saves (a letter of a few KB is digits all over; issue 15: 8 passes per letter).
+_SHORT_TEXT = 4096
+_DIGIT = re.compile(r"\d")
 
 
 @cache
@@ -29,6 +33,8 @@ def digit_spans(text: str, before: int, after: int) -> list[tuple[int, int]]:
     """Disjoint ``(start, end)`` spans covering every character within ``before`` characters
     before and ``after`` characters after a digit, in order; ``[(0, len(text))]`` when they
     would cover most of the text anyway."""
+    if len(text) < _SHORT_TEXT:
+        return [(0, len(text))] if _DIGIT.search(text) else []
     spans: list[tuple[int, int]] = []
     covered = 0
     for m in _runs(before + after).finditer(text):
