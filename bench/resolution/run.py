@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from breachscope.case import Case
 from breachscope.resolve.people import rebuild_people
@@ -91,10 +92,10 @@ class SmallLists:
         return rng.choice(FIRST)
 
 
-def make_people(n: int, rng: random.Random, names=None) -> list[dict]:
+def make_people(n: int, rng: random.Random, names=None, pid0: int = 0) -> list[dict]:
     """Truth: n people, in households (same last name, address, phone), 2 % twins.
     ``names``: where names come from (``names.NameSampler``: realistic frequencies, the
-    default; ``SmallLists``: the stress setting)."""
+    default; ``SmallLists``: the stress setting); ``pid0``: the first person's number."""
     if names is None:
         from names import NameSampler
         names = NameSampler(LAST, FIRST)
@@ -117,7 +118,7 @@ def make_people(n: int, rng: random.Random, names=None) -> list[dict]:
             first = names.first(rng)
             while k > 0 and any(p["first"] == first for p in people[-k:]):
                 first = names.first(rng)
-            pid = len(people)
+            pid = pid0 + len(people)
             married = names.last(rng) if sex == 2 and year < 1995 and rng.random() < 0.5 else None
             people.append({
                 "pid": pid, "last": last, "first": first, "birth": birth, "sex": sex,
@@ -130,8 +131,10 @@ def make_people(n: int, rng: random.Random, names=None) -> list[dict]:
     return people
 
 
-def make_records(people: list[dict], rng: random.Random) -> tuple[list[dict], list[int]]:
-    """1 to 5 records per person (mean ~2.5), each from a 'source' with its own quirks."""
+def make_records(people: list[dict], rng: random.Random, rid0: int = 0
+                 ) -> tuple[list[dict], list[int]]:
+    """1 to 5 records per person (mean ~2.5), each from a 'source' with its own quirks;
+    ``rid0``: the first record's number."""
     records, truth = [], []
     for p in people:
         for _ in range(rng.choice([1, 1, 2, 2, 3, 3, 4, 5])):
@@ -157,7 +160,7 @@ def make_records(people: list[dict], rng: random.Random) -> tuple[list[dict], li
             if r() < 0.02:
                 last, first = first, last
             records.append({
-                "record_id": f"r{len(records):08d}",
+                "record_id": f"r{rid0 + len(records):08d}",
                 "last_name": last, "first_name": first, "full_name": full,
                 "birth_date": birth,
                 "nir": p["nir"] if r() < 0.4 else None,
@@ -177,19 +180,45 @@ FIELDS = {"record_id": pa.string(), "last_name": pa.string(), "first_name": pa.s
           "postal_code": pa.string(), "sex": pa.string(), "role_hint": pa.string()}
 
 
-def load(case: Case, records: list[dict]) -> None:
-    table = pa.table({k: pa.array([rec.get(k) for rec in records], t) for k, t in FIELDS.items()})
-    case.db.register("bench_records", table)
+def _table(records: list[dict]) -> pa.Table:
+    return pa.table({k: pa.array([rec.get(k) for rec in records], t) for k, t in FIELDS.items()})
+
+
+def load(case: Case, records: list[dict] | Path) -> None:
+    """Insert the records (dicts, or a folder of Parquet files written by :func:`generate`)."""
+    if isinstance(records, Path):
+        case.db.execute(f"INSERT INTO records ({', '.join(FIELDS)}) SELECT {', '.join(FIELDS)} "
+                        f"FROM read_parquet('{records}/records_*.parquet')")
+        return
+    case.db.register("bench_records", _table(records))
     case.db.execute(f"INSERT INTO records ({', '.join(FIELDS)}) "
                     f"SELECT {', '.join(FIELDS)} FROM bench_records")
     case.db.unregister("bench_records")
+
+
+def generate(n: int, rng: random.Random, names, chunk: int, folder: Path) -> list[int]:
+    """``n`` people in chunks of ``chunk`` (households end at a chunk's edge), their records
+    written to Parquet files in ``folder`` (a 10 M-record corpus does not fit in memory as
+    Python dicts); returns the truth (person of each record, in record order). With ``n <=
+    chunk``, the same corpus as ``make_records(make_people(n))``."""
+    truth: list[int] = []
+    done = 0
+    while done < n:
+        people = make_people(min(chunk, n - done), rng, names, pid0=done)
+        records, part = make_records(people, rng, rid0=len(truth))
+        pq.write_table(_table(records), folder / f"records_{done:09d}.parquet")
+        truth.extend(part)
+        done += len(people)
+        del people, records
+    return truth
 
 
 def score(case: Case, truth: list[int]) -> dict:
     """Pairwise precision / recall over record pairs, and the people count error."""
     db = case.db
     db.register("bench_truth", pa.table({
-        "record_id": [f"r{i:08d}" for i in range(len(truth))], "pid": truth}))
+        "record_id": pa.array([f"r{i:08d}" for i in range(len(truth))]),
+        "pid": pa.array(truth, pa.int64())}))
     tp, pred_pairs, true_pairs, n_people = db.execute("""
         WITH j AS (SELECT pr.person_id, t.pid FROM person_records pr
                    JOIN bench_truth t USING (record_id)),
@@ -236,35 +265,52 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--names", choices=["realistic", "small"], default="realistic",
                     help="realistic: INSEE name frequencies (default); small: 93 surnames x "
                          "65 first names drawn uniformly, a stress test with many namesakes")
+    ap.add_argument("--backend", choices=["duckdb", "spark"], default="duckdb",
+                    help="where Splink scores pairs (resolve.spark for spark)")
+    ap.add_argument("--chunk-people", type=int, default=500_000,
+                    help="people generated at a time (households end at a chunk's edge)")
+    ap.add_argument("--workdir", type=Path, default=None,
+                    help="where the corpus and the cases go (default: the system temp folder)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("breachscope.resolve").setLevel(logging.DEBUG)
     rng = random.Random(args.seed)
-    people = make_people(args.people, rng, SmallLists() if args.names == "small" else None)
-    records, truth = make_records(people, rng)
-    print(f"{len(people)} people, {len(records)} records", flush=True)
+    corpus = tempfile.TemporaryDirectory(dir=args.workdir)
+    start = time.perf_counter()
+    truth = generate(args.people, rng, SmallLists() if args.names == "small" else None,
+                     args.chunk_people, Path(corpus.name))
+    print(f"{args.people} people, {len(truth)} records "
+          f"(generated in {time.perf_counter() - start:.0f} s)", flush=True)
+    records = Path(corpus.name)
     ok = True
     for method in args.linkage:
-        with tempfile.TemporaryDirectory() as tmp, \
+        with tempfile.TemporaryDirectory(dir=args.workdir) as tmp, \
                 Case(Path(tmp) / "case", memory_limit=args.memory_limit) as case:
             load(case, records)
             gc.collect()
             _reset_peak_rss()
             base = _rss_mib("VmRSS")
-            start = time.perf_counter()
-            rebuild_people(case, linkage=method)
-            seconds = time.perf_counter() - start
+            start, cpu = time.perf_counter(), time.process_time()
+            rebuild_people(case, linkage=method, backend=args.backend)
+            seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
             peak = _rss_mib() - base
             s = score(case, truth)
             mentions = case.db.execute(
                 "SELECT value FROM meta WHERE key = 'unresolved_mentions'").fetchone()[0]
-        print(f"{method:7s} records={len(records)} time={seconds:.1f}s "
+        if method == "splink" and args.backend == "spark":
+            # Spark's JVM is a child process: its peak, and its CPU, apart.
+            import resource
+            child = resource.getrusage(resource.RUSAGE_CHILDREN)
+            print(f"spark JVM: peak {child.ru_maxrss / 1024:.0f}MiB, "
+                  f"cpu {child.ru_utime + child.ru_stime:.1f}s", flush=True)
+        print(f"{method:7s} records={len(truth)} time={seconds:.1f}s cpu={cpu:.1f}s "
               f"precision={s['precision']:.4f} recall={s['recall']:.4f} f1={s['f1']:.4f} "
               f"people={s['people']} true={s['true_people']} "
               f"count_error={s['count_error']:+.2%} unresolved_mentions={mentions} "
               f"resolution_memory=+{peak:.0f}MiB", flush=True)
         if method == "splink":
             ok = ok and s["f1"] >= 0.98 and abs(s["count_error"]) <= 0.01
+    corpus.cleanup()
     return 0 if ok else 1
 
 
