@@ -42,13 +42,10 @@ def _huge_csv(path: Path, rows: int) -> Path:
 
 
 def _nirs(result: ContentResult) -> list[str]:
-    import duckdb
-
-    if not result.findings_file:
+    findings = result.table("findings")
+    if findings is None:
         return []
-    return [v for (v,) in duckdb.sql(
-        f"SELECT value FROM read_parquet('{result.findings_file}') WHERE entity = 'NIR'"
-    ).fetchall()]
+    return [f["value"] for f in findings.to_pylist() if f["entity"] == "NIR"]
 
 
 @pytest.mark.slow

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(slots=True)
@@ -58,6 +59,23 @@ class ContentResult:
     # a fresh worker (a busy worker's heap, not the file, may be what hit the limit).
     limit_hit: str | None = None
     tasks_before: int = 0
+    # A small content's rows, returned here instead of in files: kind ("findings",
+    # "records", "row_keys") -> Arrow table with the files' schema (worker.sink.INLINE_ROWS).
+    inline: dict[str, object] = field(default_factory=dict)
+
+    def table(self, kind: str) -> Any:
+        """The content's rows of ``kind`` as an Arrow table, wherever they are (inline, or
+        a plain Parquet result file); None when there are none. For tools and tests: the
+        pipeline inserts them into the store itself."""
+        if kind in self.inline:
+            return self.inline[kind]
+        path = {"findings": self.findings_file, "records": self.records_file,
+                "row_keys": self.row_keys_file}[kind]
+        if path is None:
+            return None
+        import pyarrow.parquet as pq
+
+        return pq.read_table(path)
 
 
 NO_SPACE_REASON = "no space left on device (retryable)"

@@ -232,5 +232,5 @@ def _partial(
     return ContentResult(
         status, reason, file_type, n_units, 0.0, sink.findings_file, sink.records_file,
         sink.n_findings, sink.n_records, columns, members, sink.row_keys_file,
-        [key for keys in declared or [] for key in keys],
+        [key for keys in declared or [] for key in keys], inline=sink.inline,
     )
