@@ -135,16 +135,13 @@ def _credential_normalizer(header: str) -> Normalizer:
 
 
 def _normalize_column(cells: list[str], normalize: Normalizer) -> list[tuple[str, ...]]:
-    cache: dict[str, tuple[str, ...]] = {}
-    out: list[tuple[str, ...]] = []
-    for cell in cells:
-        values = cache.get(cell)
-        if values is None:
-            stripped = cell.strip()
-            values = () if not stripped or is_placeholder(stripped) else normalize(stripped)
-            cache[cell] = values
-        out.append(values)
-    return out
+    """Each distinct cell normalized once, then mapped back onto the rows."""
+    cache: dict[str, tuple[str, ...]] = dict.fromkeys(cells, ())
+    for cell in cache:
+        stripped = cell.strip()
+        if stripped and not is_placeholder(stripped):
+            cache[cell] = normalize(stripped)
+    return list(map(cache.__getitem__, cells))
 
 
 def role_hint(table: TableUnit, columns: list[ColumnLabel]) -> str:
@@ -234,14 +231,11 @@ def _row_keys(table: TableUnit, columns: list[ColumnLabel],
     out: list[tuple[str, str, str]] = []
     for index in key_column_indexes(table.header, labels):
         name = table.header[index].strip() or str(index + 1)
-        cache: dict[str, str | None] = {}
-        for location, row in zip(row_locations, table.rows, strict=True):
-            cell = row[index]
-            if cell not in cache:
-                cache[cell] = key_value(cell)
-            value = cache[cell]
-            if value is not None:
-                out.append((location, name, value))
+        cells = table.column(index)
+        cache = {cell: key_value(cell) for cell in dict.fromkeys(cells)}
+        out.extend((location, name, value) for location, value in
+                   zip(row_locations, map(cache.__getitem__, cells), strict=True)
+                   if value is not None)
     return out
 
 
@@ -308,14 +302,16 @@ def _free_text_findings(
     note, or prose that happened to look like a table (a report with commas read as CSV).
     Only validated identifiers are kept (the text scanner's checksums and cues)."""
     where = f", column {_column_name(column)}"
-    cache: dict[str, list[Finding]] = {}
+    # Each distinct cell searched (and scanned) once; rows with nothing skipped at once.
+    cache = {cell: scan_text(TextUnit(cell)) for cell in dict.fromkeys(cells)
+             if cell and _MAY_HOLD_IDENTIFIER.search(cell)}
     findings: list[Finding] = []
+    if not cache:
+        return findings
     for r, cell in enumerate(cells):
-        if not cell or not _MAY_HOLD_IDENTIFIER.search(cell):
-            continue
         found = cache.get(cell)
-        if found is None:
-            found = cache[cell] = scan_text(TextUnit(cell))
+        if not found:
+            continue
         multiline = "\n" in cell
         for f in found:
             line = f", {f.location}" if multiline else ""
