@@ -77,8 +77,12 @@ class ColumnLabel:
     phone_zeros: bool = False
 
 
+_PLACEHOLDER_LENGTH = max(map(len, PLACEHOLDERS))
+
+
 def is_placeholder(value: str) -> bool:
-    return value.upper() in PLACEHOLDERS
+    # Upper-casing never shortens a string: a longer value is no placeholder.
+    return len(value) <= _PLACEHOLDER_LENGTH and value.upper() in PLACEHOLDERS
 
 
 _NAME_VALUE = re.compile(r"[^\W\d_](?:[^\W\d_]|[ '’.\-])*")
@@ -250,7 +254,8 @@ class _Shape:
 # What a value must show for a check to possibly accept it; a value that does not is not
 # passed to the check. Every format of the first ones has digits (a phone 8 or more, a NIR
 # 13, a date 4 unless an Excel serial...), codes have letters (``E11.9``, ``JNJD002``), an
-# e-mail an ``@``, an IBAN 15 characters, a password hash its ``$`` or ``{scheme}``; a drug
+# e-mail an ``@``, an IBAN 15 characters, a password hash its ``$`` or ``{scheme}``, a key or
+# token 8 characters and no space; a drug
 # name letters (an ASCII value without any cannot fold into one).
 # tests/detect/test_column_prefilters.py holds every check to it on random and real values.
 _WORTH_CHECKING: dict[str, Callable[[_Shape], bool]] = {
@@ -267,6 +272,7 @@ _WORTH_CHECKING: dict[str, Callable[[_Shape], bool]] = {
     "EMAIL": lambda s: "@" in s.value,
     "IBAN": lambda s: len(s.value) >= 15,
     "PASSWORD_HASH": lambda s: "$" in s.value or "{" in s.value,
+    "SECRET": lambda s: len(s.value) >= 8 and " " not in s.value.strip(),
     "DRUG": lambda s: s.letters > 0 or not s.value.isascii(),
 }
 
