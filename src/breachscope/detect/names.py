@@ -566,28 +566,41 @@ def _people(nlp: Any, windows: list[str]) -> list[tuple[tuple[int, int], ...]]:
         _PER_CACHE.clear()
     for window, doc in zip(todo, nlp.pipe(todo), strict=True):
         found[window] = tuple((e.start_char, e.end_char) for e in doc.ents if e.label_ == "PER")
-        if len(window) <= _PER_CACHE_WINDOW:
+        if len(window) <= _PER_CACHE_WINDOW and len(_PER_CACHE) < _PER_CACHE_SIZE:
             _PER_CACHE[window] = found[window]
     return [found[w] for w in windows]
+
+
+_Windows = dict[tuple[int, int], list[tuple[int, int]]]
+
+
+def _spacy_windows(text: str, candidates: list[tuple[int, int]]) -> _Windows:
+    """The sentence around each undecided candidate, with the candidates it holds."""
+    windows: _Windows = {}
+    for start, end in candidates:
+        windows.setdefault(_sentence_bounds(text, start, end), []).append((start, end))
+    return windows
+
+
+def _spacy_mentions(text: str, windows: _Windows,
+                    people: list[tuple[tuple[int, int], ...]]) -> list[NameMention]:
+    """The candidates that a PER entity of their window covers."""
+    found: list[NameMention] = []
+    for (left, right), spans in zip(windows, people, strict=True):
+        covering = [(left + s, left + e) for s, e in spans]
+        for start, end in windows[(left, right)]:
+            if any(s <= start + 1 and end - 1 <= e for s, e in covering):
+                found.append(_mention(text, start, end, "PERSON", 0.7, "ner+spacy",
+                                      _role_after(text, end) or "UNKNOWN"))
+    return found
 
 
 def _confirm_with_spacy(text: str, candidates: list[tuple[int, int]]) -> list[NameMention]:
     nlp = _nlp() if candidates and spacy_enabled() else None
     if nlp is None:
         return []
-    windows: dict[tuple[int, int], list[tuple[int, int]]] = {}
-    for start, end in candidates:
-        windows.setdefault(_sentence_bounds(text, start, end), []).append((start, end))
-    found: list[NameMention] = []
-    keys = list(windows)
-    for (left, _right), spans in zip(keys, _people(nlp, [text[a:b] for a, b in keys]),
-                                     strict=True):
-        people = [(left + s, left + e) for s, e in spans]
-        for start, end in windows[(left, _right)]:
-            if any(s <= start + 1 and end - 1 <= e for s, e in people):
-                found.append(_mention(text, start, end, "PERSON", 0.7, "ner+spacy",
-                                      _role_after(text, end) or "UNKNOWN"))
-    return found
+    windows = _spacy_windows(text, candidates)
+    return _spacy_mentions(text, windows, _people(nlp, [text[a:b] for a, b in windows]))
 
 
 # --------------------------------------------------------------------------- entry points
@@ -612,19 +625,20 @@ def _is_medical(value: str) -> bool:
     return False
 
 
-def find_names(text: str) -> list[NameMention]:
-    """The person names in ``text``, in text order (cached for the last text seen, so that
-    the scanner and the document-record builder share one pass)."""
-    global _LAST
-    if _LAST is not None and _LAST[0] is text:
-        return _LAST[1]
+def _first_pass(text: str) -> tuple[list[NameMention], list[tuple[int, int]]]:
+    """The names settled by cues and gazetteers, and the candidates left to spaCy."""
     blanks = _Spans(placeholder_spans(text))
     cued = _cued(text, blanks)
     cueless, maybe = _cueless(text, blanks, cued)
     mentions = sorted(cued + [m for m in cueless if not _is_medical(m.value)],
                       key=lambda m: m.start)
-    mentions += [m for m in _confirm_with_spacy(text, maybe)
-                 if not _overlaps(mentions, m.start, m.end) and not _is_medical(m.value)]
+    return mentions, maybe
+
+
+def _settle(mentions: list[NameMention], confirmed: list[NameMention]) -> list[NameMention]:
+    """The first pass's mentions with spaCy's, without overlaps, in text order."""
+    mentions = mentions + [m for m in confirmed
+                           if not _overlaps(mentions, m.start, m.end) and not _is_medical(m.value)]
     mentions = [m for m in mentions
                 if not (m.detector == "context+patient" and _is_medical(m.value))]
     mentions.sort(key=lambda m: m.start)
@@ -636,5 +650,45 @@ def find_names(text: str) -> list[NameMention]:
                 kept[-1] = mention
             continue
         kept.append(mention)
+    return kept
+
+
+# Names of texts found ahead by prepare_names, by id (the text is kept to check identity).
+_PREPARED: dict[int, tuple[str, list[NameMention]]] = {}
+
+
+def prepare_names(texts: list[str]) -> None:
+    """Find the names of many texts at once: one ``nlp.pipe`` over the undecided windows of
+    all of them instead of one call per text (a call costs milliseconds even for five words;
+    issue 15). :func:`find_names` then answers for these text objects from what was found
+    here, the same mentions it would have found alone. Replaces the previous batch."""
+    _PREPARED.clear()
+    firsts = [(text, *_first_pass(text)) for text in texts]
+    batch = [(text, _spacy_windows(text, maybe)) for text, _, maybe in firsts if maybe]
+    nlp = _nlp() if batch and spacy_enabled() else None
+    people: list[tuple[tuple[int, int], ...]] = []
+    if nlp is not None:
+        people = _people(nlp, [text[a:b] for text, windows in batch for a, b in windows])
+    confirmed: dict[int, list[NameMention]] = {}
+    i = 0
+    for text, windows in batch if nlp is not None else ():
+        confirmed[id(text)] = _spacy_mentions(text, windows, people[i : i + len(windows)])
+        i += len(windows)
+    for text, mentions, _ in firsts:
+        _PREPARED[id(text)] = (text, _settle(mentions, confirmed.get(id(text), [])))
+
+
+def find_names(text: str) -> list[NameMention]:
+    """The person names in ``text``, in text order (cached for the last text seen, so that
+    the scanner and the document-record builder share one pass)."""
+    global _LAST
+    if _LAST is not None and _LAST[0] is text:
+        return _LAST[1]
+    prepared = _PREPARED.pop(id(text), None)
+    if prepared is not None and prepared[0] is text:
+        kept = prepared[1]
+    else:
+        mentions, maybe = _first_pass(text)
+        kept = _settle(mentions, _confirm_with_spacy(text, maybe))
     _LAST = (text, kept)
     return kept

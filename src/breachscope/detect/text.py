@@ -796,6 +796,16 @@ def scan_text(unit: TextUnit) -> list[Finding]:
     return [finding for _, finding in found]
 
 
+def scan_texts(units: list[TextUnit]) -> list[list[Finding]]:
+    """:func:`scan_text` of each unit, the same findings, with the names' spaCy pass batched
+    over all the units (:func:`breachscope.detect.names.prepare_names`): for many small
+    letters, one model call instead of one per letter."""
+    from breachscope.detect.names import prepare_names
+
+    prepare_names([unit.text for unit in units if unit.text])
+    return [scan_text(unit) for unit in units]
+
+
 def find_phones(text: str) -> list[str]:
     """The phone numbers (E.164) found in a piece of text, such as a messy table cell."""
     return [value for _, _, value, _, _ in _phones(text)]
