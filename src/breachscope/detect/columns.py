@@ -254,9 +254,9 @@ class _Shape:
 # What a value must show for a check to possibly accept it; a value that does not is not
 # passed to the check. Every format of the first ones has digits (a phone 8 or more, a NIR
 # 13, a date 4 unless an Excel serial...), codes have letters (``E11.9``, ``JNJD002``), an
-# e-mail an ``@``, an IBAN 15 characters, a password hash its ``$`` or ``{scheme}``, a key or
-# token 8 characters and no space; a drug
-# name letters (an ASCII value without any cannot fold into one).
+# e-mail an ``@``, an IBAN 15 characters with its country's letters, a password hash its
+# ``$`` or ``{scheme}``, a key or token 8 characters and no space; a drug name letters (an
+# ASCII value without any cannot fold into one).
 # tests/detect/test_column_prefilters.py holds every check to it on random and real values.
 _WORTH_CHECKING: dict[str, Callable[[_Shape], bool]] = {
     "NIR": lambda s: s.digits >= 13,
@@ -270,7 +270,7 @@ _WORTH_CHECKING: dict[str, Callable[[_Shape], bool]] = {
     "ICD10": lambda s: s.digits >= 2 and s.letters >= 1,
     "CCAM": lambda s: s.digits >= 3 and s.letters >= 4,
     "EMAIL": lambda s: "@" in s.value,
-    "IBAN": lambda s: len(s.value) >= 15,
+    "IBAN": lambda s: len(s.value) >= 15 and s.letters >= 2,
     "PASSWORD_HASH": lambda s: "$" in s.value or "{" in s.value,
     "SECRET": lambda s: len(s.value) >= 8 and " " not in s.value.strip(),
     "DRUG": lambda s: s.letters > 0 or not s.value.isascii(),
