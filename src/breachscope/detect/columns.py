@@ -256,7 +256,8 @@ class _Shape:
 # 13, a date 4 unless an Excel serial...), codes have letters (``E11.9``, ``JNJD002``), an
 # e-mail an ``@``, an IBAN 15 characters with its country's letters, a password hash its
 # ``$`` or ``{scheme}``, a key or token 8 characters and no space; a drug name letters (an
-# ASCII value without any cannot fold into one).
+# ASCII value without any cannot fold into one); a sex 12 letters and digits at most (an ASCII
+# value folds to its letters, digits and punctuation: ``MADEMOISELLE`` is the longest).
 # tests/detect/test_column_prefilters.py holds every check to it on random and real values.
 _WORTH_CHECKING: dict[str, Callable[[_Shape], bool]] = {
     "NIR": lambda s: s.digits >= 13,
@@ -274,6 +275,7 @@ _WORTH_CHECKING: dict[str, Callable[[_Shape], bool]] = {
     "PASSWORD_HASH": lambda s: "$" in s.value or "{" in s.value,
     "SECRET": lambda s: len(s.value) >= 8 and " " not in s.value.strip(),
     "DRUG": lambda s: s.letters > 0 or not s.value.isascii(),
+    "SEX": lambda s: s.letters + s.digits <= 12 or not s.value.isascii(),
 }
 
 
