@@ -33,6 +33,8 @@ from collections.abc import Iterator
 
 from stdnum import luhn
 
+from breachscope.detect.candidates import with_first_characters
+
 _SEPARATORS = re.compile(r"[\s.\-\u00a0\u202f]")
 
 # --------------------------------------------------------------------------- validators
@@ -288,3 +290,8 @@ def scan_cards(text: str) -> Iterator[Hit]:
         kind = cue_before(text, m.start())
         if kind == "card" or (kind is None and _CARD_AFTER.match(text, m.end())):
             yield m.start(), m.end(), value, 0.95, "context+card_luhn"
+
+
+# Issue 15: the patterns run over whole texts or many windows, with a look-ahead on the
+# characters a match can start with (detect/candidates.py): the same matches, found faster.
+_CARD_AFTER = with_first_characters(_CARD_AFTER)

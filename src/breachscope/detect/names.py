@@ -34,6 +34,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from breachscope.detect.candidates import with_first_characters
 from breachscope.detect.records import split_full_name
 from breachscope.detect.templates import is_placeholder, placeholder_spans
 from breachscope.detect.validators import fold
@@ -692,3 +693,9 @@ def find_names(text: str) -> list[NameMention]:
         kept = _settle(mentions, _confirm_with_spacy(text, maybe))
     _LAST = (text, kept)
     return kept
+
+
+# Issue 15: the patterns run over whole texts or many windows, with a look-ahead on the
+# characters a match can start with (detect/candidates.py): the same matches, found faster.
+_CUE, _NOT_PERSON_BEFORE, _CAPITALIZED_RUN = (
+    with_first_characters(p) for p in (_CUE, _NOT_PERSON_BEFORE, _CAPITALIZED_RUN))

@@ -15,6 +15,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
 
+from breachscope.detect.candidates import with_first_characters
 from breachscope.detect.model import Finding
 from breachscope.detect.validators import (
     nir_body_shaped,
@@ -814,3 +815,9 @@ def find_phones(text: str) -> list[str]:
 def find_emails(text: str) -> list[str]:
     """The e-mail addresses (lower case) found in a piece of text."""
     return [value for _, _, value, _, _ in _emails(text)]
+
+
+# Issue 15: the patterns run over whole texts or many windows, with a look-ahead on the
+# characters a match can start with (detect/candidates.py): the same matches, found faster.
+_ANY_DATE, _BIRTH_DATE, _PHONE_REFERENCE_BEFORE = (
+    with_first_characters(p) for p in (_ANY_DATE, _BIRTH_DATE, _PHONE_REFERENCE_BEFORE))
