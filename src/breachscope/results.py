@@ -41,10 +41,9 @@ ROW_KEYS_SCHEMA = pa.schema([
 
 def row_keys_table(row_keys: list[tuple[str, str, str, str]]) -> pa.Table:
     """Key column cells of table rows: (unit, row location, column name, value)."""
-    return pa.table({
-        name: [clean(key[i]) for key in row_keys]
-        for i, name in enumerate(ROW_KEYS_SCHEMA.names)
-    }, schema=ROW_KEYS_SCHEMA)
+    columns = list(zip(*row_keys, strict=True)) or [() for _ in ROW_KEYS_SCHEMA.names]
+    return pa.Table.from_arrays([_strings(list(column)) for column in columns],
+                                schema=ROW_KEYS_SCHEMA)
 
 
 _SURROGATES = re.compile("[\ud800-\udfff]")
