@@ -160,3 +160,60 @@ def test_a_document_whose_attachment_a_limit_stopped_is_partial(tmp_path):
     assert result.status == "partial" and "1 of 1 members" in result.reason
     ok = process_content(str(path), None, str(tmp_path / "work2"), ScanSettings())
     assert ok.status == "scanned"
+
+
+def test_a_small_content_returns_its_rows_inline_and_writes_no_file(tmp_path, monkeypatch):
+    from breachscope.worker import sink
+
+    path = tmp_path / "list.csv"
+    path.write_bytes(CSV)
+    work = tmp_path / "work"
+    result = process_content(str(path), None, str(work), ScanSettings())
+    assert result.findings_file is None and result.records_file is None
+    assert set(result.inline) >= {"findings", "records"}
+    assert result.n_findings == result.inline["findings"].num_rows > 0
+    assert not list((work / "results").iterdir())  # three Parquet files per letter saved
+    # Past the threshold (or for an encrypted case) the rows go to files, as before.
+    monkeypatch.setattr(sink, "INLINE_ROWS", 0)
+    big = process_content(str(path), None, str(work), ScanSettings())
+    assert big.inline == {} and big.findings_file and big.records_file
+    assert big.table("findings").to_pylist() == result.table("findings").to_pylist()
+
+
+FILES_ONLY_ENV = "BREACHSCOPE_TEST_RESULTS_IN_FILES"
+
+
+def files_or_inline_task(path, file_type, work_dir, settings, depth=0):
+    """The real task, in a worker that writes every result to files when the environment
+    says so (a worker process does not see the test's monkeypatching)."""
+    import os
+
+    from breachscope.worker import sink
+
+    if os.environ.get(FILES_ONLY_ENV):
+        sink.INLINE_ROWS = 0
+    return process_content(path, file_type, work_dir, settings, depth)
+
+
+def test_inline_and_file_results_reach_the_store_alike(tmp_path, monkeypatch):
+    from breachscope.case import Case
+    from breachscope.pipeline import scan
+
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    (dump / "list.csv").write_bytes(CSV)
+    (dump / "lettre.txt").write_text("Mme DUPONT Marie, née le 12/03/1954, tél. 06 12 34 56 78",
+                                     encoding="utf-8")
+    stored = {}
+    for files_only in ("", "1"):
+        monkeypatch.setenv(FILES_ONLY_ENV, files_only)
+        with Case(tmp_path / f"case{files_only}") as case:
+            scan([dump], case, workers=1, task=files_or_inline_task)
+            stored[files_only] = (
+                case.db.execute("SELECT entity, value, location FROM findings "
+                                "ORDER BY ALL").fetchall(),
+                case.db.execute("SELECT record_id, nir, last_name, phones FROM records "
+                                "ORDER BY ALL").fetchall())
+    assert stored[""] == stored["1"]
+    assert ("NIR", "254037512345655") in {(e, v) for e, v, _ in stored[""][0]}
+    assert len(stored[""][1]) >= 2

@@ -22,6 +22,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 from pebble import ProcessExpired
@@ -474,6 +475,9 @@ class StoreBatch:
         self.results: list[ContentResult] = []
         self.replaced: list[str] = []  # contents whose earlier rows go first
         self.files: dict[str, list[tuple[str, str]]] = {k: [] for k in _INSERTS}
+        # A small content's rows returned with its result (worker.sink.INLINE_ROWS), each
+        # table with the content's sha256 added as ``_sha``, as _SHA_BY_FILE gives it.
+        self.inline: dict[str, list[object]] = {k: [] for k in _INSERTS}
         self.declared: list[list[object]] = []
         self.columns: list[list[object]] = []
         self.contents: list[list[object]] = []
@@ -491,6 +495,8 @@ class StoreBatch:
                            ("records", result.records_file)):
             if path:
                 self.files[kind].append((path, sha))
+        for kind, table in (result.inline or {}).items():
+            self.inline[kind].append(_with_sha(table, sha))
         self.declared.extend([sha, *key] for key in result.declared_keys or ())
         self.columns.extend([sha, c.unit, c.col_index, c.header, c.label, c.confidence,
                              c.reason] for c in result.columns or ())
@@ -511,6 +517,9 @@ class StoreBatch:
                            [self.replaced])
         for kind in ("row_keys", "findings", "records"):
             _insert_files(db, kind, self.files[kind], key)
+            if self.inline[kind]:
+                _insert_arrow(db, _INSERTS[kind].format(rows="_bs_rows"),
+                              pa.concat_tables(self.inline[kind]))
         if self.declared:
             rows = pa.table({name: [row[i] for row in self.declared] for i, name in enumerate(
                 ("sha256", "unit", "kind", "columns", "ref_table", "ref_columns"))})
@@ -536,6 +545,12 @@ class StoreBatch:
             entry.had_row = True
         for result in self.results:
             _discard_files(result)
+
+
+def _with_sha(table: Any, sha: str) -> Any:
+    import pyarrow as pa
+
+    return table.append_column("_sha", pa.array([sha] * table.num_rows, pa.string()))
 
 
 def _insert_arrow(db: duckdb.DuckDBPyConnection, sql: str, rows: object,

@@ -19,7 +19,7 @@ FLUSH_ROWS = 50_000  # findings or records buffered before a Parquet row group i
 #: At most this many rows in all (findings, records, row keys): returned with the task's result
 #: as Arrow tables instead of files. Not for an encrypted case, whose results are only ever
 #: sealed files (a Ray cluster's object store may spill what it holds to disk, in clear).
-INLINE_ROWS = 0
+INLINE_ROWS = 5_000
 
 
 class ResultSink:
