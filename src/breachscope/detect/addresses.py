@@ -91,10 +91,14 @@ def commune_for(code: str, text: str) -> str | None:
     return _longest_prefix(text, names)
 
 
+_LETTERS_OR_DIGITS = re.compile(r"[^\W_]+")
+_WORD_RE = re.compile(r"[^\W_][\w'’-]*")
+
+
 def _longest_prefix(text: str, names: frozenset[str]) -> str | None:
     """The longest prefix of ``text`` (ending on a word boundary) whose folded form is one of
     ``names``; returned as written in ``text``."""
-    words = list(re.finditer(r"[^\W_]+", text))
+    words = list(_LETTERS_OR_DIGITS.finditer(text))
     best: str | None = None
     folded_words: list[str] = []
     for m in words[:8]:
@@ -277,7 +281,7 @@ def _commune_before(code: str, before: str) -> tuple[int, str] | None:
     m = _WORDS_BEFORE.search(before)
     if not names or m is None:
         return None
-    words = list(re.finditer(r"[^\W_][\w'’-]*", m.group(1)))
+    words = list(_WORD_RE.finditer(m.group(1)))
     for i in range(len(words)):  # the longest name first
         candidate = m.group(1)[words[i].start():]
         if _fold_name(candidate) in names:

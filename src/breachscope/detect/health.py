@@ -283,13 +283,15 @@ _CCAM_CUE = re.compile(
     re.IGNORECASE,
 )
 _CCAM_SHAPE = re.compile(r"[A-Z]{4}\d{3}")
+_CCAM_CODE = re.compile(r"([A-Z]{4}\d{3})(?:[-.]?\d(?:[-.]?\d{1,3})?)?$")
+_CCAM_AFTER = re.compile(r"\s*\(?CCAM")
 
 
 def normalize_ccam(raw: str) -> str | None:
     """A CCAM act code (``JNJD002``; an activity/phase suffix ``-1-0`` is dropped), by shape:
     no shipped list, so a column must say it holds acts."""
     text = raw.strip().upper()
-    m = re.match(r"([A-Z]{4}\d{3})(?:[-.]?\d(?:[-.]?\d{1,3})?)?$", text)
+    m = _CCAM_CODE.match(text)
     return m.group(1) if m else None
 
 
@@ -323,7 +325,7 @@ def _ccam_codes(text: str) -> Iterator[Hit]:
             text, previous_accepted_end, m.start())
         if code in SENSITIVE_ACTS:
             confidence = 0.95 if _CCAM_CUE.search(window) else 0.9
-        elif _CCAM_CUE.search(window) or chained or re.match(r"\s*\(?CCAM", text[m.end():]):
+        elif _CCAM_CUE.search(window) or chained or _CCAM_AFTER.match(text, m.end()):
             confidence = 0.9
         else:
             continue

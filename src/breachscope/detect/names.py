@@ -250,6 +250,14 @@ class NameMention:
     birth_name: str | None = None
 
 
+# Compiled once: re's cache look-up per call cost more than the match (issue 15).
+_PARTICLE_RE = re.compile(_PARTICLE)
+_INITIAL_RE = re.compile(_INITIAL)
+_WORD_SEPARATORS = re.compile(r"[\s\-'’]+")
+_NAME_PUNCTUATION = re.compile(r"[\-'’.]")
+_BLANKS = re.compile(r"[ \t]+")
+
+
 def _trim_tokens(text: str, start: int, end: int) -> tuple[int, int] | None:
     """The span of the name-shaped words of ``text[start:end]`` before the first stop word,
     particles and initials not allowed last; ``None`` when nothing is left."""
@@ -262,10 +270,10 @@ def _trim_tokens(text: str, start: int, end: int) -> tuple[int, int] | None:
             m.end() < end and key in {"LE", "LA", "DE", "DU", "DES"}
         ):
             break
-        if re.fullmatch(_PARTICLE, word) or key in {"LE", "LA", "DE", "DU", "DES", "VAN",
+        if _PARTICLE_RE.fullmatch(word) or key in {"LE", "LA", "DE", "DU", "DES", "VAN",
                                                       "VON", "DA", "DI", "DEL", "BEN", "EL"}:
             continue
-        if re.fullmatch(_INITIAL, word):
+        if _INITIAL_RE.fullmatch(word):
             continue
         last_real = m.end()
         kept_end = last_real
@@ -299,7 +307,7 @@ def _shape_ok(value: str) -> bool:
     """At least one word of two letters or more that is not a stop word nor a blank."""
     if is_placeholder(value):
         return False
-    words = [w for w in re.split(r"[\s\-'’]+", value) if len(w) >= 2]
+    words = [w for w in _WORD_SEPARATORS.split(value) if len(w) >= 2]
     return any(fold(w) not in _STOP or fold(w) in _CUED_OK for w in words)
 
 
@@ -320,7 +328,7 @@ def _split(value: str) -> tuple[str | None, str | None]:
 
 
 def _is_upper(word: str) -> bool:
-    letters = re.sub(r"[\-'’.]", "", word)
+    letters = _NAME_PUNCTUATION.sub("", word)
     return len(letters) >= 2 and letters.isupper()
 
 
@@ -473,7 +481,7 @@ def _cueless(text: str, blanks: _Spans, taken: list[NameMention]) -> tuple[
         if _overlaps(taken, start, end) or blanks.hit(start, end):
             continue
         value = m.group()
-        words = re.split(r"[ \t]+", value)
+        words = _BLANKS.split(value)
         # Drop a leading sentence starter ("Le", "Ce", "Elle") before judging the run.
         while len(words) > 2 and (fold(words[0]) in _STOP
                                   or _NOT_PERSON_BEFORE.search(words[0] + " ")
@@ -618,7 +626,7 @@ _MEDICAL_WORD = re.compile(
 
 
 def _is_medical(value: str) -> bool:
-    for word in re.split(r"[\s\-'’]+", value):
+    for word in _WORD_SEPARATORS.split(value):
         key = fold(word)
         if (len(key) >= 6 and not word.isupper() and _MEDICAL_WORD.search(key)
                 and not is_first_name(word, 1) and surnames().get(key, 9) > 1):

@@ -588,7 +588,7 @@ _PHONE_CUE_BEFORE = re.compile(
 def _french_shape(raw: str) -> str | None:
     """``+33`` and the 9 national digits of a number shaped as a French one (``0X`` and 8
     digits, or ``+33``/``(33)`` and 9), whether or not the range is allocated."""
-    digits = re.sub(r"\D", "", raw)
+    digits = _NOT_DIGIT.sub("", raw)
     if len(digits) == 10 and digits[0] == "0" and digits[1] != "0":
         return "+33" + digits[1:]
     if digits.startswith("0033"):
