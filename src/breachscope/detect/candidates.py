@@ -110,10 +110,10 @@ def first_characters(pattern: re.Pattern[str]) -> str | None:
 def with_first_characters(pattern: re.Pattern[str]) -> re.Pattern[str]:
     """``pattern`` with :func:`first_characters` in front: the same matches, found faster
     where ``re`` has no prefix of its own to skip by."""
-    ahead = first_characters(pattern)
-    if ahead is None:
-        return pattern
     try:
+        ahead = first_characters(pattern)
+        if ahead is None:
+            return pattern
         return re.compile(ahead + pattern.pattern, pattern.flags)
-    except re.error:  # global inline flags, which must come first
+    except Exception:  # global inline flags (they must come first), or another Python's parser
         return pattern
