@@ -269,6 +269,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="where Splink scores pairs (resolve.spark for spark)")
     ap.add_argument("--chunk-people", type=int, default=500_000,
                     help="people generated at a time (households end at a chunk's edge)")
+    ap.add_argument("--corpus", type=Path, default=None,
+                    help="keep the generated corpus (Parquet) in this folder, or reuse it if it "
+                         "is there (same --people, --seed and --names)")
     ap.add_argument("--workdir", type=Path, default=None,
                     help="where the corpus and the cases go (default: the system temp folder)")
     args = ap.parse_args(argv)
@@ -276,12 +279,18 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("breachscope.resolve").setLevel(logging.DEBUG)
     rng = random.Random(args.seed)
     corpus = tempfile.TemporaryDirectory(dir=args.workdir)
+    records = Path(corpus.name) if args.corpus is None else args.corpus
     start = time.perf_counter()
-    truth = generate(args.people, rng, SmallLists() if args.names == "small" else None,
-                     args.chunk_people, Path(corpus.name))
+    if (records / "truth.parquet").exists():
+        truth = pq.read_table(records / "truth.parquet").column("pid").to_pylist()
+    else:
+        records.mkdir(parents=True, exist_ok=True)
+        truth = generate(args.people, rng, SmallLists() if args.names == "small" else None,
+                         args.chunk_people, records)
+        pq.write_table(pa.table({"pid": pa.array(truth, pa.int64())}),
+                       records / "truth.parquet")
     print(f"{args.people} people, {len(truth)} records "
-          f"(generated in {time.perf_counter() - start:.0f} s)", flush=True)
-    records = Path(corpus.name)
+          f"(generated or read in {time.perf_counter() - start:.0f} s)", flush=True)
     ok = True
     for method in args.linkage:
         with tempfile.TemporaryDirectory(dir=args.workdir) as tmp, \
@@ -297,12 +306,14 @@ def main(argv: list[str] | None = None) -> int:
             s = score(case, truth)
             mentions = case.db.execute(
                 "SELECT value FROM meta WHERE key = 'unresolved_mentions'").fetchone()[0]
+            error = case.db.execute(
+                "SELECT value FROM meta WHERE key = 'linkage_error'").fetchone()[0]
+            if error:
+                print(f"linkage failed, people from exact keys: {error}", flush=True)
         if method == "splink" and args.backend == "spark":
-            # Spark's JVM is a child process: its peak, and its CPU, apart.
-            import resource
-            child = resource.getrusage(resource.RUSAGE_CHILDREN)
-            print(f"spark JVM: peak {child.ru_maxrss / 1024:.0f}MiB, "
-                  f"cpu {child.ru_utime + child.ru_stime:.1f}s", flush=True)
+            # Spark's JVM is a child process: its peak apart (its CPU: /usr/bin/time).
+            from breachscope.resolve import spark
+            print(f"spark JVM: peak {spark.last_jvm_peak_mib:.0f}MiB", flush=True)
         print(f"{method:7s} records={len(truth)} time={seconds:.1f}s cpu={cpu:.1f}s "
               f"precision={s['precision']:.4f} recall={s['recall']:.4f} f1={s['f1']:.4f} "
               f"people={s['people']} true={s['true_people']} "

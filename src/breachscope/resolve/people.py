@@ -121,9 +121,15 @@ CASE WHEN regexp_matches(nir, '^[1278]\d{4}')
 """
 
 # The records with their folded names and their raw key values (placeholders still in).
+# Numbered by a window over the record ids alone, then joined: a window over all these
+# columns is held in memory by DuckDB 1.4 (10 M records under the 1 GB memory_limit: out of
+# memory), while the join spills.
 _STEP_RAW = """
 CREATE OR REPLACE TEMP TABLE _bs_raw AS
-SELECT row_number() OVER (ORDER BY record_id) AS rn, record_id, left(nir, 13) AS nir,
+WITH numbered AS (
+    SELECT record_id, row_number() OVER (ORDER BY record_id) AS rn FROM records
+)
+SELECT n.rn, record_id, left(nir, 13) AS nir,
     birth_date, phones, emails, postal_code, trim(patient_id) AS patient_id,
     CASE WHEN last_name <> '' THEN fold(last_name)
          WHEN full_name <> '' THEN fold(full_name) END AS fold_last,
@@ -131,7 +137,7 @@ SELECT row_number() OVER (ORDER BY record_id) AS rn, record_id, left(nir, 13) AS
          WHEN full_name <> '' THEN ''
          -- Only a first name: no name key (fold_last is NULL), but the linkage sees it.
          WHEN first_name <> '' THEN fold(first_name) END AS fold_first
-FROM records
+FROM records JOIN numbered n USING (record_id)
 """
 
 # The records resolution works on: placeholder values (resolve.placeholders: 01/01/1900, a

@@ -107,8 +107,8 @@ def session(scratch: Path, memory: str | None = None) -> Iterator[object]:
             .set("spark.local.dir", str(scratch))
             .set("spark.sql.warehouse.dir", str(scratch / "warehouse"))
             .set("spark.io.encryption.enabled", "true")
-            .set("spark.sql.shuffle.partitions", "8")
-            .set("spark.default.parallelism", "8")
+            .set("spark.sql.shuffle.partitions", "4")
+            .set("spark.default.parallelism", "4")
             .set("spark.sql.ansi.enabled", "false")   # as DuckDB: a bad cast is NULL
             .set("spark.driver.memory", memory or os.environ.get(DRIVER_MEMORY_ENV) or "2g")
             .set("spark.jars", similarity_jar_location())
@@ -118,7 +118,26 @@ def session(scratch: Path, memory: str | None = None) -> Iterator[object]:
     try:
         yield spark
     finally:
+        global last_jvm_peak_mib
+        last_jvm_peak_mib = _jvm_peak_mib(spark)
         spark.stop()
+
+
+#: Peak resident memory of the last session's JVM (MiB; 0 when unknown), for the bench.
+last_jvm_peak_mib = 0.0
+
+
+def _jvm_peak_mib(spark) -> float:
+    """``VmHWM`` of the JVM that pyspark launched (a child process: the Python process's
+    own peak does not include it)."""
+    try:
+        pid = spark.sparkContext._gateway.proc.pid
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except (AttributeError, OSError, ValueError):
+        pass
+    return 0.0
 
 
 def score(con: duckdb.DuckDBPyConnection, records, settings: dict, frequencies: dict,
@@ -132,7 +151,7 @@ def score(con: duckdb.DuckDBPyConnection, records, settings: dict, frequencies: 
 
     with session(scratch) as spark:
         api = SparkAPI(spark_session=spark, break_lineage_method="persist",
-                       num_partitions_on_repartition=8)
+                       num_partitions_on_repartition=4)
         sdf = api.register(spark.createDataFrame(records), table_name="bs_records")
         linker = Linker(sdf, spark_settings(settings), log_level=logging.WARNING)
         for column, table in frequencies.items():
