@@ -553,8 +553,33 @@ def _with_sha(table: Any, sha: str) -> Any:
     return table.append_column("_sha", pa.array([sha] * table.num_rows, pa.string()))
 
 
-def _insert_arrow(db: duckdb.DuckDBPyConnection, sql: str, rows: object,
+#: Arrow types of the staged tables -> DuckDB's, for :func:`_insert_arrow`'s list parameters.
+_SQL_TYPES = {"string": "VARCHAR", "large_string": "VARCHAR", "double": "DOUBLE",
+              "int64": "BIGINT", "int32": "INTEGER", "bool": "BOOLEAN",
+              "list<item: string>": "VARCHAR[]"}
+#: Up to this many rows, a staged table is sent as one list parameter per column.
+_AS_LISTS_ROWS = 20_000
+
+
+def _insert_arrow(db: duckdb.DuckDBPyConnection, sql: str, rows: Any,
                   params: list[object] | None = None) -> None:
+    """Run ``sql`` (``... FROM _bs_rows``) over the Arrow table ``rows``. A small table goes
+    as one list parameter per column, unnested side by side (``SELECT unnest(?), unnest(?)``,
+    which keeps the rows' order): registering an Arrow table and scanning it cost DuckDB
+    5 times as much per statement (measured: 60 findings, 34 ms against 6 ms on the loaded
+    machine), and a batch of letters is a few small tables per flush."""
+    types = [_SQL_TYPES.get(str(field.type)) for field in rows.schema]
+    if rows.num_rows <= _AS_LISTS_ROWS and all(types):
+        unnested = ", ".join(f"unnest(?::{t}[]) AS \"{name}\""
+                             for t, name in zip(types, rows.column_names, strict=True))
+        columns = [rows.column(i).to_pylist() for i in range(rows.num_columns)]
+        # Parameters bind in the order of their ``?``: the statement's own before FROM
+        # (``SELECT ..., ? FROM _bs_rows``), then the columns', then the statement's after.
+        before = sql[:sql.index("_bs_rows")].count("?")
+        own = params or []
+        db.execute(sql.replace("_bs_rows", f"(SELECT {unnested}) AS _bs_rows", 1),
+                   [*own[:before], *columns, *own[before:]])
+        return
     db.register("_bs_rows", rows)
     try:
         db.execute(sql, params or [])
