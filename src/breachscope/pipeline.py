@@ -35,7 +35,7 @@ from breachscope.memwatch import MemoryGuard
 from breachscope.offline import forbid_network
 from breachscope.relate.attach import relate_case
 from breachscope.resolve.people import linkage_method, rebuild_people
-from breachscope.results import SEALED_SUFFIX, new_results_key, read_sealed
+from breachscope.results import SCHEMAS, SEALED_SUFFIX, new_results_key, read_sealed
 from breachscope.review.apply import apply_structure, suppress_false_positives
 from breachscope.settings import ScanSettings
 from breachscope.worker import (
@@ -495,8 +495,8 @@ class StoreBatch:
                            ("records", result.records_file)):
             if path:
                 self.files[kind].append((path, sha))
-        for kind, table in (result.inline or {}).items():
-            self.inline[kind].append(_with_sha(table, sha))
+        for kind, columns in (result.inline or {}).items():
+            self.inline[kind].append(_inline_table(kind, columns, sha))
         self.declared.extend([sha, *key] for key in result.declared_keys or ())
         self.columns.extend([sha, c.unit, c.col_index, c.header, c.label, c.confidence,
                              c.reason] for c in result.columns or ())
@@ -547,9 +547,11 @@ class StoreBatch:
             _discard_files(result)
 
 
-def _with_sha(table: Any, sha: str) -> Any:
+def _inline_table(kind: str, columns: dict[str, list[Any]], sha: str) -> Any:
+    """A content's inline rows of ``kind`` as an Arrow table, its sha256 added as ``_sha``."""
     import pyarrow as pa
 
+    table = pa.table(columns, schema=SCHEMAS[kind])
     return table.append_column("_sha", pa.array([sha] * table.num_rows, pa.string()))
 
 

@@ -39,6 +39,10 @@ ROW_KEYS_SCHEMA = pa.schema([
 ])
 
 
+#: Each kind of result table's schema (a worker's files, or its inline columns).
+SCHEMAS = {"findings": FINDINGS_SCHEMA, "records": RECORDS_SCHEMA, "row_keys": ROW_KEYS_SCHEMA}
+
+
 def row_keys_table(row_keys: list[tuple[str, str, str, str]]) -> pa.Table:
     """Key column cells of table rows: (unit, row location, column name, value)."""
     columns = list(zip(*row_keys, strict=True)) or [() for _ in ROW_KEYS_SCHEMA.names]

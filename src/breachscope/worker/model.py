@@ -60,15 +60,20 @@ class ContentResult:
     limit_hit: str | None = None
     tasks_before: int = 0
     # A small content's rows, returned here instead of in files: kind ("findings",
-    # "records", "row_keys") -> Arrow table with the files' schema (worker.sink.INLINE_ROWS).
-    inline: dict[str, object] = field(default_factory=dict)
+    # "records", "row_keys") -> column name -> values, the files' columns
+    # (worker.sink.INLINE_ROWS; results.SCHEMAS gives their types).
+    inline: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
 
     def table(self, kind: str) -> Any:
         """The content's rows of ``kind`` as an Arrow table, wherever they are (inline, or
         a plain Parquet result file); None when there are none. For tools and tests: the
         pipeline inserts them into the store itself."""
         if kind in self.inline:
-            return self.inline[kind]
+            import pyarrow as pa
+
+            from breachscope.results import SCHEMAS
+
+            return pa.table(self.inline[kind], schema=SCHEMAS[kind])
         path = {"findings": self.findings_file, "records": self.records_file,
                 "row_keys": self.row_keys_file}[kind]
         if path is None:
