@@ -49,12 +49,19 @@ class ResultSink:
         self._previous_keys: set[tuple[str, str, str]] = set()
 
     def add(self, findings: list[Finding], records: list[Record],
-            row_keys: list[tuple[str, str, str, str]] | None = None) -> None:
-        keys = {(f.location, f.entity, f.value) for f in findings}
-        if self._previous_keys:
-            findings = [f for f in findings
-                        if (f.location, f.entity, f.value) not in self._previous_keys]
-        self._previous_keys = keys
+            row_keys: list[tuple[str, str, str, str]] | None = None, *,
+            overlapping: bool = True) -> None:
+        """``overlapping``: the unit may repeat the end of the previous one (pieces of a huge
+        line); a table chunk never does (its locations are its own rows), and skips the
+        comparison (a set over every finding: 0.3 CPU s on a 44 000-row CSV)."""
+        if not overlapping:
+            self._previous_keys = set()
+        else:
+            keys = {(f.location, f.entity, f.value) for f in findings}
+            if self._previous_keys:
+                findings = [f for f in findings
+                            if (f.location, f.entity, f.value) not in self._previous_keys]
+            self._previous_keys = keys
         self.findings.extend(findings)
         self.records.extend(records)
         if row_keys:

@@ -145,7 +145,8 @@ def _scan(
                     continue
                 detected = detector.detect(unit)
                 with memwatch.held():  # a limit never stops a batch halfway through its write
-                    sink.add(detected.findings, detected.records, detected.row_keys)
+                    sink.add(detected.findings, detected.records, detected.row_keys,
+                             overlapping=not isinstance(unit, TableUnit))
                 n_units += 1
                 n_rows += len(unit.rows) if isinstance(unit, TableUnit) else 0
                 declared.extend(_declared(k) for k in detected.declared_keys)
