@@ -127,7 +127,7 @@ def attach_facts(case: Case) -> dict[str, int]:
         return counts
     finally:
         for table in ("_bs_valmap", "_bs_new", "_bs_ambiguous", "_bs_edges", "_bs_cells",
-                      "_bs_recs", "_bs_walk", "_bs_pick"):
+                      "_bs_pcells", "_bs_recs", "_bs_walk", "_bs_pick"):
             db.execute(f"DROP TABLE IF EXISTS {table}")
 
 
@@ -146,23 +146,33 @@ def _reach_rows(case: Case) -> None:
         f"""
         CREATE OR REPLACE TABLE _bs_edges AS
         SELECT row_number() OVER () AS edge_id, child_sha256, child_unit, child_column,
-            parent_sha256, parent_unit, parent_column
+            parent_sha256, parent_unit, parent_column,
+            dense_rank() OVER (ORDER BY parent_sha256, parent_unit, parent_column) AS pcol
         FROM key_links
         WHERE accepted AND NOT regexp_matches(lower(child_column), '{_UNIT_COLUMN}')
             AND NOT regexp_matches(lower(parent_column), '{_UNIT_COLUMN}')
         """
     )
-    # the key cells of each edge's two sides: (edge, side, row id, value)
+    # the key cells of each edge's child side: (edge, parent column, row id, value); those of
+    # the parent columns once per column (``pcol``), not once per edge: the copies of one
+    # export link to each other pairwise, and the cells and per-value aggregates repeated
+    # per edge were most of the tail of a 50 MB scan (issue 15)
     db.execute(
         """
         CREATE OR REPLACE TABLE _bs_cells AS
-        SELECT e.edge_id, false AS parent, hash(k.sha256, k.row_location) AS rid, k.value
+        SELECT e.edge_id, e.pcol, hash(k.sha256, k.row_location) AS rid, k.value
         FROM _bs_edges e JOIN row_keys k ON k.sha256 = e.child_sha256
             AND k.unit = e.child_unit AND k.column_name = e.child_column
-        UNION ALL
-        SELECT e.edge_id, true, hash(k.sha256, k.row_location), k.value
-        FROM _bs_edges e JOIN row_keys k ON k.sha256 = e.parent_sha256
-            AND k.unit = e.parent_unit AND k.column_name = e.parent_column
+        """
+    )
+    db.execute(
+        """
+        CREATE OR REPLACE TABLE _bs_pcells AS
+        SELECT p.pcol, hash(k.sha256, k.row_location) AS rid, k.value
+        FROM (SELECT DISTINCT pcol, parent_sha256, parent_unit, parent_column
+              FROM _bs_edges) p
+        JOIN row_keys k ON k.sha256 = p.parent_sha256
+            AND k.unit = p.parent_unit AND k.column_name = p.parent_column
         """
     )
     # the records that are table rows, numbered, with their person numbered
@@ -192,20 +202,19 @@ def _reach_rows(case: Case) -> None:
             f"""
             CREATE OR REPLACE TABLE _bs_valmap AS
             WITH per_value AS (   -- min = max: one person (plain aggregates spill to disk)
-                SELECT c.edge_id, c.value, min(w.rec) AS rec, min(w.pid) AS pid,
+                SELECT c.pcol, c.value, min(w.rec) AS rec, min(w.pid) AS pid,
                     max(w.pid) AS last_pid, bool_and(w.staff) AS staff
-                FROM _bs_cells c JOIN _bs_walk w USING (rid)
-                WHERE c.parent
-                GROUP BY c.edge_id, c.value
+                FROM _bs_pcells c JOIN _bs_walk w USING (rid)
+                GROUP BY c.pcol, c.value
             ),
             -- a column whose values name one person each (an IPP, a stay number), not a
             -- column many people share (a unit, a physician's id)
             person_keys AS (
-                SELECT edge_id FROM per_value GROUP BY edge_id
+                SELECT pcol FROM per_value GROUP BY pcol
                 HAVING avg((pid = last_pid)::INTEGER) >= {MIN_PERSON_KEY_SHARE}
             )
-            SELECT edge_id, value, rec, pid, staff FROM per_value
-            WHERE pid = last_pid AND edge_id IN (SELECT edge_id FROM person_keys)
+            SELECT pcol, value, rec, pid, staff FROM per_value
+            WHERE pid = last_pid AND pcol IN (SELECT pcol FROM person_keys)
             """
         )
         db.execute(
@@ -213,10 +222,9 @@ def _reach_rows(case: Case) -> None:
             CREATE OR REPLACE TABLE _bs_new AS
             WITH cand AS (
                 SELECT c.rid, v.rec, v.pid, v.staff
-                FROM _bs_cells c JOIN _bs_valmap v USING (edge_id, value)
+                FROM _bs_cells c JOIN _bs_valmap v USING (pcol, value)
                 ANTI JOIN _bs_walk w ON w.rid = c.rid
                 ANTI JOIN _bs_ambiguous a ON a.rid = c.rid
-                WHERE NOT c.parent
             ),
             per_row AS (   -- a row naming its patient and its physician is the patient's
                 SELECT rid,
@@ -246,7 +254,7 @@ def _reach_rows(case: Case) -> None:
         CREATE OR REPLACE TABLE _bs_pick AS
         SELECT c.rid, min(c.edge_id) AS edge_id
         FROM _bs_cells c SEMI JOIN (SELECT rid FROM _bs_walk WHERE hops > 0) w USING (rid)
-        WHERE NOT c.parent GROUP BY c.rid
+        GROUP BY c.rid
         """
     )
 
