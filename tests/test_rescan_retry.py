@@ -18,7 +18,7 @@ import breachscope.pipeline as pipeline
 from breachscope.case import Case
 from breachscope.pipeline import scan
 from breachscope.settings import ScanSettings
-from breachscope.worker import NO_SPACE_REASON, ContentResult, process_content
+from breachscope.worker import NO_SPACE_REASON, ContentResult, process_content, sink
 
 NIR = "254037512345655"
 LIST = f"Nom;Prénom;N° Sécu\nDUPONT;Marie;{NIR}\n".encode()
@@ -43,6 +43,7 @@ def test_a_full_disk_while_writing_results_is_a_retryable_failure(tmp_path, monk
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     monkeypatch.setattr(pq.ParquetWriter, "write_table", full)
+    monkeypatch.setattr(sink, "INLINE_ROWS", 0)  # results to files, as for a large content
     path = tmp_path / "list.csv"
     path.write_bytes(LIST)
     result = process_content(str(path), None, str(tmp_path / "work"), ScanSettings())
@@ -65,6 +66,7 @@ def full_disk_task(path: str, file_type: str | None, work_dir: str, settings: Sc
 
         pq.ParquetWriter.write_table = full  # type: ignore[method-assign]
         archive.stream_to = full  # type: ignore[assignment]
+        sink.INLINE_ROWS = 0  # results to files (small ones travel inline, never written)
     return process_content(path, file_type, work_dir, settings, depth)
 
 
