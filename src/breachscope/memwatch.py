@@ -157,18 +157,14 @@ class MemoryGuard:
         return False
 
     def _run(self) -> None:
-        import psutil
-
-        me = psutil.Process()
         workers: list[int] = []
         for tick in itertools.count():
             if self._stop.wait(POLL):
                 return
-            # Listing children scans /proc (about 5 ms): done once a second, the workers'
-            # sizes (one small read each) every POLL.
+            # The workers listed once a second, their sizes (one small read each) every POLL.
             if tick % LIST_EVERY == 0:
                 with contextlib.suppress(Exception):
-                    workers = [c.pid for c in me.children() if _is_worker(c.pid)]
+                    workers = [pid for pid in _child_pids() if _is_worker(pid)]
             for pid in workers:
                 with contextlib.suppress(Exception):
                     self._check(pid)
@@ -191,6 +187,22 @@ class MemoryGuard:
                     self._killed.append(pid)
                 os.kill(pid, signal.SIGKILL)  # stuck in native code: only a kill stops it
                 self._signalled.pop(pid, None)
+
+
+def _child_pids() -> list[int]:
+    """This process's children: Linux lists them per thread in ``/proc/self/task/*/children``
+    (a few small reads); psutil's ``children()`` reads every process of the machine
+    (``/proc/*/stat``), which took a fifth of the main process's time on a busy machine."""
+    try:
+        pids: list[int] = []
+        for task in os.listdir("/proc/self/task"):
+            with open(f"/proc/self/task/{task}/children", encoding="ascii") as fh:
+                pids.extend(int(pid) for pid in fh.read().split())
+        return pids
+    except (OSError, ValueError):  # no such file (another kernel): the portable way
+        import psutil
+
+        return [child.pid for child in psutil.Process().children()]
 
 
 def _is_worker(pid: int) -> bool:
