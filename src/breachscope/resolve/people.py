@@ -59,7 +59,8 @@ _COMPAT_RANGES = (
     range(0x3000, 0x3001), range(0xFB00, 0xFB18), range(0xFF01, 0xFF5F),
 )
 _TMP = ("_bs_raw", "_bs_placeholders", "_bs_rec", "_bs_keys", "_bs_edges", "_bs_lab",
-        "_bs_lab_next", "_bs_root", "_bs_exact", "_bs_splink_edges", "_bs_context")
+        "_bs_lab_next", "_bs_root", "_bs_exact", "_bs_splink_edges", "_bs_context",
+        "_bs_people")
 LINKAGE_METHODS = ("exact", "splink")
 LINKAGE_ENV = "BREACHSCOPE_LINKAGE"
 #: Where Splink scores pairs: in process (DuckDB) or in a Spark session (resolve.spark).
@@ -529,13 +530,17 @@ def _rebuild(case: Case, method: str, max_rounds: int, backend: str = "duckdb") 
         log.debug("people: %d label rounds, %.1f s", rounds, time.perf_counter() - start)
         db.execute(_STEP_ROOTS)
         mentions, mention_people = db.execute(_UNRESOLVED).fetchone()
+        # The people computed apart from their insertion: the aggregation spills, and the
+        # table's key index is then built alone (both in one statement: out of memory at
+        # 10 M records under the 1 GB memory_limit).
+        db.execute(f"CREATE OR REPLACE TEMP TABLE _bs_people AS {_SELECT_PEOPLE}")
         with case.transaction():
             db.execute("INSERT OR REPLACE INTO meta VALUES ('unresolved_mentions', ?), "
                        "('unresolved_people', ?), ('people_linkage', ?), ('linkage_error', ?), "
                        "('linkage_placeholders', ?), ('linkage_candidate_pairs', ?)",
                        [str(mentions), str(mention_people), method, linkage_error,
                         placeholders, str(candidate_pairs)])
-            replace_people(db, _SELECT_PEOPLE)
+            replace_people(db, "SELECT * FROM _bs_people")
             db.execute("DELETE FROM person_records")
             db.execute("INSERT INTO person_records SELECT person_id, record_id FROM _bs_root")
             # The pairs the probabilistic linkage accepted, with their match probability:
