@@ -25,6 +25,33 @@ def test_top_level_walk_hashes_and_dedups(tmp_path):
     assert all(e.file_type is None and not e.temporary for e in entries)
 
 
+def test_a_fresh_case_is_walked_without_a_query_per_file_and_a_second_walk_asks(
+        tmp_path, monkeypatch):
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    for i in range(5):
+        (dump / f"f{i}.csv").write_bytes(CSV + str(i).encode())
+    (dump / "copy.csv").write_bytes(CSV + b"0")
+    asked: list[str] = []
+    known, status = Case.known_file, Case.content_status
+    monkeypatch.setattr(Case, "known_file",
+                        lambda self, p: asked.append("file") or known(self, p))
+    monkeypatch.setattr(Case, "content_status",
+                        lambda self, sha: asked.append("status") or status(self, sha))
+    with Case(tmp_path / "case") as case:
+        entries = list(Walker(case, case.start_run("scan")).walk([dump]))
+        assert len(entries) == 5  # the copy is the same content as f0.csv
+        assert asked == ["status"]  # only for the copy, whose content was handed out
+        for entry in entries:
+            case.set_content(entry.sha256, size=entry.size, file_type="csv",
+                             status="scanned", reason=None, n_units=1, seconds=0.0,
+                             run_id=1)
+        asked.clear()
+        again = list(Walker(case, case.start_run("scan")).walk([dump]))
+    assert again == []  # nothing to redo: the second walk asked the store
+    assert asked.count("file") == 6 and asked.count("status") == 6
+
+
 def test_members_are_recorded_under_contract_names(tmp_path):
     blob = tmp_path / "blob"
     blob.write_bytes(CSV)
