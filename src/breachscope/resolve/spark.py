@@ -140,6 +140,14 @@ def _jvm_peak_mib(spark) -> float:
     return 0.0
 
 
+def _distributed(spark, table):
+    """An Arrow table as a Spark DataFrame backed by blocks, not by the query plan: a
+    DataFrame made by ``createDataFrame`` is a ``LocalRelation`` whose rows the optimizer
+    (``ConvertToLocalRelation``) re-projects on the driver for every query built on it
+    (jstack at 104 689 records: the driver's heap full, 4.5 GB, in that rule)."""
+    return spark.createDataFrame(table).localCheckpoint(eager=True)
+
+
 def score(con: duckdb.DuckDBPyConnection, records, settings: dict, frequencies: dict,
           threshold: float, scratch: Path):
     """Splink on Spark: ``records`` (Arrow, the collapsed input), ``settings`` (DuckDB
@@ -152,11 +160,11 @@ def score(con: duckdb.DuckDBPyConnection, records, settings: dict, frequencies: 
     with session(scratch) as spark:
         api = SparkAPI(spark_session=spark, break_lineage_method="persist",
                        num_partitions_on_repartition=4)
-        sdf = api.register(spark.createDataFrame(records), table_name="bs_records")
+        sdf = api.register(_distributed(spark, records), table_name="bs_records")
         linker = Linker(sdf, spark_settings(settings), log_level=logging.WARNING)
         for column, table in frequencies.items():
             linker.table_management.register_term_frequency_lookup(
-                api.register(spark.createDataFrame(table), table_name=f"bs_tf_{column}"),
+                api.register(_distributed(spark, table), table_name=f"bs_tf_{column}"),
                 column)
         blocked = linker.inference.compute_blocked_pairs_for_predict()
         candidates = blocked.as_spark_dataframe().count()
