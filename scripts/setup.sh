@@ -15,8 +15,9 @@ APT_PACKAGES=(tesseract-ocr tesseract-ocr-fra tesseract-ocr-osd antiword catdoc 
               libarchive-tools mdbtools libpango-1.0-0 libpangoft2-1.0-0
               fonts-dejavu-core)
 # Test tools: Info-ZIP's zip makes real ZipCrypto archives for the archive tests; Chromium
-# opens the report and the review UI in the browser tests; poppler's pdftotext reads the PDFs.
-[ "$DEV" = 1 ] && APT_PACKAGES+=(zip chromium poppler-utils)
+# opens the report and the review UI in the browser tests; poppler's pdftotext reads the PDFs;
+# a Java runtime runs the Spark linkage test (pyspark, the `spark` extra).
+[ "$DEV" = 1 ] && APT_PACKAGES+=(zip chromium poppler-utils openjdk-17-jre-headless)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
