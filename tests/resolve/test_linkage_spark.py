@@ -53,6 +53,9 @@ def _resolve(tmp_path, backend):
 @pytest.mark.slow
 @pytest.mark.skipif(not spark.available(), reason="pyspark or Java missing")
 def test_spark_backend_finds_the_pairs_and_people_duckdb_finds(tmp_path):
+    from breachscope.offline import forbid_network
+
+    forbid_network()  # as in a scan: the JVM's bridge is reached on loopback only
     people, pairs, linkage = _resolve(tmp_path, "duckdb")
     assert linkage == "splink" and pairs
     assert (people, pairs, linkage) == _resolve(tmp_path, "spark")

@@ -157,7 +157,10 @@ def score(con: duckdb.DuckDBPyConnection, records, settings: dict, frequencies: 
     import pyarrow as pa
     from splink import Linker, SparkAPI
 
-    with session(scratch) as spark:
+    from breachscope.offline import loopback_only
+
+    # The scan forbade the network in this process; Py4J reaches the JVM on loopback only.
+    with loopback_only(), session(scratch) as spark:
         api = SparkAPI(spark_session=spark, break_lineage_method="persist",
                        num_partitions_on_repartition=4)
         sdf = api.register(_distributed(spark, records), table_name="bs_records")
