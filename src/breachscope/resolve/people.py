@@ -399,30 +399,29 @@ SELECT coalesce(sum(n), 0), count(*) FROM (
 def linkage_method(case: Case, linkage: str | None = None) -> str:
     """The resolution method: ``linkage`` if given, else the ``BREACHSCOPE_LINKAGE``
     environment variable, else the case's ``meta`` key ``linkage``, else ``"splink"``."""
-    if linkage is None:
-        linkage = os.environ.get(LINKAGE_ENV) or None  # empty: unset
-    if linkage is None:
-        row = case.db.execute("SELECT value FROM meta WHERE key = 'linkage'").fetchone()
-        linkage = row[0] if row else "splink"
-    if linkage not in LINKAGE_METHODS:
-        raise ValueError(f"unknown linkage method {linkage!r} (expected one of "
-                         f"{', '.join(LINKAGE_METHODS)})")
-    return linkage
+    return _choice(case, linkage, LINKAGE_ENV, "linkage", "splink", LINKAGE_METHODS,
+                   "linkage method")
 
 
 def linkage_backend(case: Case, backend: str | None = None) -> str:
     """Where Splink runs: ``backend`` if given, else the ``BREACHSCOPE_LINKAGE_BACKEND``
     environment variable, else the case's ``meta`` key ``linkage_backend``
     (:func:`set_linkage_backend`), else ``"duckdb"``. Both find the same pairs."""
-    if backend is None:
-        backend = os.environ.get(LINKAGE_BACKEND_ENV) or None
-    if backend is None:
-        row = case.db.execute("SELECT value FROM meta WHERE key = 'linkage_backend'").fetchone()
-        backend = row[0] if row else "duckdb"
-    if backend not in LINKAGE_BACKENDS:
-        raise ValueError(f"unknown linkage backend {backend!r} (expected one of "
-                         f"{', '.join(LINKAGE_BACKENDS)})")
-    return backend
+    return _choice(case, backend, LINKAGE_BACKEND_ENV, "linkage_backend", "duckdb",
+                   LINKAGE_BACKENDS, "linkage backend")
+
+
+def _choice(case: Case, given: str | None, env: str, meta_key: str, default: str,
+            allowed: tuple[str, ...], what: str) -> str:
+    """``given``, else the environment variable ``env`` (empty: unset), else the case's
+    ``meta`` key, else ``default``; refused unless in ``allowed``."""
+    value = given if given is not None else os.environ.get(env) or None
+    if value is None:
+        row = case.db.execute("SELECT value FROM meta WHERE key = ?", [meta_key]).fetchone()
+        value = row[0] if row else default
+    if value not in allowed:
+        raise ValueError(f"unknown {what} {value!r} (expected one of {', '.join(allowed)})")
+    return value
 
 
 def set_linkage_backend(case: Case, backend: str) -> None:
