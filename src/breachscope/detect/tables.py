@@ -1,9 +1,10 @@
 """Table detection: classify the columns, validate them column-wise, build one record per
 row that identifies a person, and tell a patient table from a staff one.
 
-Each labelled column is normalized value by value through a cache keyed on the raw cell:
-leaked exports repeat values (units, dates, cities), so a 100k-row column costs one
-validation per distinct value plus a dictionary lookup per row.
+Each labelled column is dictionary-encoded and each distinct cell normalized once: leaked
+exports repeat values (units, dates, cities), so a 100k-row column costs one validation per
+distinct value; its findings and the table's records are then built as Arrow arrays
+(:mod:`breachscope.detect.columnar`), not one Python object per cell.
 """
 
 from __future__ import annotations
@@ -14,10 +15,19 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 
+import pyarrow as pa
+
+from breachscope.detect.columnar import (
+    EncodedColumn,
+    FindingBatch,
+    RecordBatch,
+    column_findings,
+    column_records,
+    encode_column,
+)
 from breachscope.detect.columns import (
     ColumnLabel,
     classify_columns,
-    is_placeholder,
     normalize_multi,
     restore_phone_zeros,
 )
@@ -28,8 +38,7 @@ from breachscope.detect.headers import (
     is_staff_header,
 )
 from breachscope.detect.keys import key_column_indexes, key_value
-from breachscope.detect.model import Finding, Record
-from breachscope.detect.records import build_records
+from breachscope.detect.model import Finding
 from breachscope.detect.secrets import mask_cell
 from breachscope.detect.text import scan_text
 from breachscope.detect.validators import nir_is_strict
@@ -45,8 +54,8 @@ class TableDetection:
     also set on every record."""
 
     columns: list[ColumnLabel]
-    findings: list[Finding]
-    records: list[Record]
+    findings: FindingBatch  # Arrow tables for labelled columns (detect/columnar.py)
+    records: RecordBatch
     role_hint: str
     # (row location, column name, value) of every key column cell (detect/keys.py): what
     # joins this table's rows to other tables' (relate/keys.py).
@@ -134,16 +143,6 @@ def _credential_normalizer(header: str) -> Normalizer:
     return run
 
 
-def _normalize_column(cells: list[str], normalize: Normalizer) -> list[tuple[str, ...]]:
-    """Each distinct cell normalized once, then mapped back onto the rows."""
-    cache: dict[str, tuple[str, ...]] = dict.fromkeys(cells, ())
-    for cell in cache:
-        stripped = cell.strip()
-        if stripped and not is_placeholder(stripped):
-            cache[cell] = normalize(stripped)
-    return list(map(cache.__getitem__, cells))
-
-
 def role_hint(table: TableUnit, columns: list[ColumnLabel]) -> str:
     """``PATIENT``, ``STAFF`` or ``UNKNOWN`` from the headers and column labels.
 
@@ -169,23 +168,6 @@ def _column_name(column: ColumnLabel) -> str:
     return column.header.strip() or str(column.index + 1)
 
 
-def _column_findings(
-    column: ColumnLabel, values: list[tuple[str, ...]], row_locations: list[str], detector: str
-) -> list[Finding]:
-    label, confidence = column.label or "", column.confidence
-    where = f", column {_column_name(column)}"
-    findings = [
-        Finding(label, value, row_locations[r] + where, confidence, detector)
-        for r, found in enumerate(values)
-        for value in found
-    ]
-    if label == "NIR":  # a probable (non-strict) NIR is not certain, whatever the column
-        for finding in findings:
-            if not nir_is_strict(finding.value):
-                finding.confidence = min(confidence, 0.9)
-    return findings
-
-
 def detect_table(table: TableUnit, *, today: date | None = None,
                  columns: list[ColumnLabel] | None = None,
                  scan_header: bool = True) -> TableDetection:
@@ -201,17 +183,20 @@ def detect_table(table: TableUnit, *, today: date | None = None,
     role = role_hint(table, columns)
     prefix = f"{table.name}, " if table.name else ""
     row_locations = [f"{prefix}row {n}" for n in table.row_numbers]
-    labelled: list[tuple[str, list[tuple[str, ...]]]] = []
-    findings: list[Finding] = []
+    locations = pa.array(row_locations, pa.string())
+    labelled: list[EncodedColumn] = []
+    findings = FindingBatch()
     for column in columns:
         if column.label is None:
             continue
         normalize, detector = _normalizers().get(column.label, (_as_found, "column+header"))
         if column.label == "CREDENTIAL":  # masked values (secrets.py), keyed by the header
             normalize, detector = _credential_normalizer(column.header), "column+credential"
-        values = _normalize_column(table.column(column.index), normalize)
-        labelled.append((column.label, values))
-        findings.extend(_column_findings(column, values, row_locations, detector))
+        encoded = encode_column(table.column(column.index), column.label, normalize)
+        labelled.append(encoded)
+        findings.add_table(column_findings(encoded, locations,
+                                           f", column {_column_name(column)}",
+                                           _confidence(column), detector))
     for column in columns:
         if column.label is None:
             cells = table.column(column.index)
@@ -220,9 +205,20 @@ def detect_table(table: TableUnit, *, today: date | None = None,
                 findings.extend(_note_health_findings(column, cells, row_locations))
     if scan_header:  # once per table, not for every chunk of it
         findings.extend(_header_findings(table, prefix))
-    records = build_records(labelled, row_locations, role) if labelled else []
+    records = RecordBatch()
+    if labelled:
+        records.add_table(column_records(labelled, locations, role))
     return TableDetection(columns, findings, records, role, _row_keys(table, columns,
                                                                       row_locations))
+
+
+def _confidence(column: ColumnLabel) -> Callable[[str], float]:
+    """A labelled column's findings' confidence, value by value: the column's, except that a
+    probable (non-strict) NIR is not certain, whatever the column."""
+    confidence = column.confidence
+    if column.label != "NIR":
+        return lambda _value: confidence
+    return lambda value: confidence if nir_is_strict(value) else min(confidence, 0.9)
 
 
 def _row_keys(table: TableUnit, columns: list[ColumnLabel],

@@ -11,7 +11,11 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
 
 from breachscope.detect.model import Finding, Record
 from breachscope.worker import sandbox
@@ -40,47 +44,80 @@ class ResultSink:
         self.findings_path = self.dir / f"{tag}-findings{suffix}"
         self.records_path = self.dir / f"{tag}-records{suffix}"
         self.row_keys_path = self.dir / f"{tag}-row_keys{suffix}"
-        self.findings: list[Finding] = []
-        self.records: list[Record] = []
+        # Buffered results, in order: object lists, or Arrow tables from a table's columns
+        # (detect/columnar.py: a labelled column's findings never become objects).
+        self.findings: list[list[Finding] | pa.Table] = []
+        self.records: list[list[Record] | pa.Table] = []
+        self._buffered = {"findings": 0, "records": 0}
         self.row_keys: list[tuple[str, str, str, str]] = []
         self.n_findings = self.n_records = self.n_row_keys = 0
         self._writers: dict[str, object] = {}
         self.inline: dict[str, dict[str, list]] = {}  # kind -> columns, for a small content
         self._previous_keys: set[tuple[str, str, str]] = set()
 
-    def add(self, findings: list[Finding], records: list[Record],
+    def add(self, findings: Sequence[Finding], records: Sequence[Record],
             row_keys: list[tuple[str, str, str, str]] | None = None, *,
             overlapping: bool = True) -> None:
         """``overlapping``: the unit may repeat the end of the previous one (pieces of a huge
         line); a table chunk never does (its locations are its own rows), and skips the
-        comparison (a set over every finding: 0.3 CPU s on a 44 000-row CSV)."""
+        comparison (a set over every finding: 0.3 CPU s on a 44 000-row CSV). Findings and
+        records may be :class:`~breachscope.detect.columnar.FindingBatch` /
+        ``RecordBatch``: their Arrow tables are kept as they are."""
         if not overlapping:
             self._previous_keys = set()
         else:
+            findings = list(findings)
             keys = {(f.location, f.entity, f.value) for f in findings}
             if self._previous_keys:
                 findings = [f for f in findings
                             if (f.location, f.entity, f.value) not in self._previous_keys]
             self._previous_keys = keys
-        self.findings.extend(findings)
-        self.records.extend(records)
+        self._buffer("findings", self.findings, findings)
+        self._buffer("records", self.records, records)
         if row_keys:
             self.row_keys.extend(row_keys)
-        if max(len(self.findings), len(self.records), len(self.row_keys)) >= FLUSH_ROWS:
+        if max(*self._buffered.values(), len(self.row_keys)) >= FLUSH_ROWS:
             self._flush()
 
+    def _buffer(self, kind: str, into: list[Any], items: Sequence[Any]) -> None:
+        from breachscope.detect.columnar import _TableSequence
+
+        pieces = items.pieces() if isinstance(items, _TableSequence) else [list(items)]
+        for piece in pieces:
+            if len(piece):
+                into.append(piece)
+                self._buffered[kind] += len(piece)
+
+    def _findings_table(self) -> pa.Table:
+        from breachscope.results import FINDINGS_SCHEMA, findings_table
+
+        return _concat([p if isinstance(p, pa.Table) else findings_table(p)
+                        for p in self.findings], FINDINGS_SCHEMA)
+
+    def _records_table(self, first: int) -> pa.Table:
+        """The buffered records numbered from ``first`` (their order in the content)."""
+        from breachscope.detect.columnar import RECORDS_NO_INDEX
+        from breachscope.results import RECORDS_SCHEMA, records_table
+
+        parts = [p if isinstance(p, pa.Table) else records_table(p).drop_columns(["idx"])
+                 for p in self.records]
+        table = _concat(parts, RECORDS_NO_INDEX)
+        index = pa.array(range(first, first + table.num_rows), pa.int64())
+        return table.add_column(0, RECORDS_SCHEMA.field("idx"), index)
+
     def _flush(self) -> None:
-        from breachscope.results import findings_table, records_table, row_keys_table
+        from breachscope.results import row_keys_table
 
         if self.findings:
-            self._write("findings", self.findings_path, findings_table(self.findings))
-            self.n_findings += len(self.findings)
-            self.findings = []
+            table = self._findings_table()
+            self._write("findings", self.findings_path, table)
+            self.n_findings += table.num_rows
+            self.findings, self._buffered["findings"] = [], 0
         if self.records:
-            first = self.n_records
-            self._write("records", self.records_path, records_table(self.records, first))
-            self.n_records += len(self.records)
-            self.records = []
+            table = self._records_table(self.n_records)
+            self._write("records", self.records_path, table)
+            self.n_records += table.num_rows
+            self.records, self._buffered["records"] = [], 0
         if self.row_keys:
             self._write("row_keys", self.row_keys_path, row_keys_table(self.row_keys))
             self.n_row_keys += len(self.row_keys)
@@ -110,23 +147,24 @@ class ResultSink:
             writer.close()  # type: ignore[attr-defined]
 
     def _fits_inline(self) -> bool:
-        buffered = len(self.findings) + len(self.records) + len(self.row_keys)
+        buffered = sum(self._buffered.values()) + len(self.row_keys)
         return (not self._writers and not self.key and not self.inline
                 and 0 < buffered <= INLINE_ROWS)
 
     def _keep_inline(self) -> None:
-        from breachscope.results import findings_table, records_table, row_keys_table
+        from breachscope.results import row_keys_table
 
         if self.findings:
-            self.inline["findings"] = findings_table(self.findings).to_pydict()
-            self.n_findings = len(self.findings)
+            self.inline["findings"] = self._findings_table().to_pydict()
+            self.n_findings = self._buffered["findings"]
         if self.records:
-            self.inline["records"] = records_table(self.records, 0).to_pydict()
-            self.n_records = len(self.records)
+            self.inline["records"] = self._records_table(0).to_pydict()
+            self.n_records = self._buffered["records"]
         if self.row_keys:
             self.inline["row_keys"] = row_keys_table(self.row_keys).to_pydict()
             self.n_row_keys = len(self.row_keys)
         self.findings, self.records, self.row_keys = [], [], []
+        self._buffered = {"findings": 0, "records": 0}
 
     def _file(self, kind: str, path: Path, n_rows: int) -> str | None:
         return str(path) if n_rows and kind not in self.inline else None
@@ -151,3 +189,8 @@ class ResultSink:
         self.row_keys_path.unlink(missing_ok=True)
         self.inline = {}
         self.n_findings = self.n_records = self.n_row_keys = 0
+
+
+def _concat(tables: list[pa.Table], schema: pa.Schema) -> pa.Table:
+    return pa.concat_tables(tables) if len(tables) > 1 else (
+        tables[0] if tables else schema.empty_table())

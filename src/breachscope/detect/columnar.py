@@ -1,0 +1,356 @@
+"""A table's findings and records built column by column as Arrow arrays (issue 15).
+
+A labelled column of a leaked export holds the same entity in every row, found by the same
+detector with the same confidence: only the value and the row differ. Building one
+:class:`~breachscope.detect.model.Finding` object per cell, then one
+:class:`~breachscope.detect.model.Record` per row, then converting both to Arrow for the
+worker's result files was 60 % of a large CSV's CPU time. Here each column is dictionary
+encoded by Arrow (its distinct cells found in C), each distinct cell is normalised once in
+Python, and the per-row arrays (values, locations, record fields, the test that a row
+identifies a person) are Arrow ``take``/compute kernels. The results leave the worker as
+Arrow tables; :class:`FindingBatch` and :class:`RecordBatch` still read as sequences of
+``Finding`` and ``Record`` objects for callers that want objects (tests, the library API).
+
+:func:`column_records` applies :func:`breachscope.detect.records.build_records`' rules
+column-wise; ``tests/detect/test_columnar.py`` checks both give the same records.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, overload
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from breachscope.detect.model import Finding, Record
+from breachscope.detect.records import _LIST_FIELDS, _SINGLE_FIELDS, split_full_name
+from breachscope.results import FINDINGS_SCHEMA, RECORDS_SCHEMA, clean
+
+_STRINGS = pa.list_(pa.string())
+Normalized = tuple[str, ...]
+
+
+@dataclass(slots=True)
+class EncodedColumn:
+    """A column as ``indices`` (row -> distinct cell) and the distinct cells' normalized
+    values (``normalized[d]``: the values of distinct cell ``d``, empty when none)."""
+
+    label: str
+    indices: pa.Array
+    normalized: list[Normalized]
+
+    def first_values(self) -> pa.Array:
+        """Each row's first value (null when the cell has none)."""
+        first = pa.array([clean(v[0]) if v else None for v in self.normalized], pa.string())
+        return first.take(self.indices)
+
+    def filled(self) -> pa.Array:
+        """Each row: whether its cell has a value."""
+        return pa.array([bool(v) for v in self.normalized], pa.bool_()).take(self.indices)
+
+    def value_lists(self) -> pa.Array:
+        """Each row's values as a list, repeated values kept once."""
+        lists = [[clean(x) or "" for x in dict.fromkeys(v)] for v in self.normalized]
+        return pa.array(lists, _STRINGS).take(self.indices)
+
+
+def encode_column(cells: list[str], label: str,
+                  normalize: Callable[[str], Normalized]) -> EncodedColumn:
+    """The column dictionary-encoded (Arrow hashes the cells in C) and each distinct cell
+    normalized once. ``normalize`` receives the stripped cell; blank cells and placeholders
+    (``NULL``, ``-``) have no value."""
+    from breachscope.detect.columns import is_placeholder
+
+    try:
+        encoded = pa.array(cells, pa.string()).dictionary_encode()
+        indices, distinct = encoded.indices, encoded.dictionary.to_pylist()
+    except UnicodeEncodeError:  # a lone surrogate (undecodable byte kept): hash in Python
+        positions: dict[str, int] = {}
+        indices = pa.array([positions.setdefault(c, len(positions)) for c in cells], pa.int32())
+        distinct = list(positions)
+    normalized: list[Normalized] = []
+    for cell in distinct:
+        stripped = cell.strip()
+        normalized.append(normalize(stripped) if stripped and not is_placeholder(stripped)
+                          else ())
+    return EncodedColumn(label, indices, normalized)
+
+
+def _repeat(value: str, n: int) -> pa.Array:
+    return pa.array(itertools.repeat(value, n), pa.string())
+
+
+def column_findings(column: EncodedColumn, locations: pa.Array, where: str,
+                    confidence: Callable[[str], float], detector: str) -> pa.Table:
+    """One finding per value of each cell of a labelled column: ``location`` is the row's
+    location followed by ``where`` (``, column TEL``)."""
+    values = column.first_values()
+    rows = pc.indices_nonzero(values.is_valid())
+    table = _findings(column.label, values.take(rows), locations.take(rows), where,
+                      confidence, detector)
+    # Cells with several values (two phones in one cell): the values after the first, put
+    # after their row's first value (a stable sort on the row).
+    extra = [d for d, v in enumerate(column.normalized) if len(v) > 1]
+    if not extra:
+        return table
+    owner = pc.is_in(column.indices, pa.array(extra, column.indices.type))
+    owners = pc.indices_nonzero(owner).to_pylist()
+    distinct = column.indices.take(pa.array(owners, pa.int64())).to_pylist()
+    extra_rows = [r for r, d in zip(owners, distinct, strict=True)
+                  for _ in column.normalized[d][1:]]
+    extra_values = [clean(v) for d in distinct for v in column.normalized[d][1:]]
+    more = _findings(column.label, pa.array(extra_values, pa.string()),
+                     locations.take(pa.array(extra_rows, pa.int64())), where, confidence,
+                     detector)
+    order = pc.sort_indices(pa.concat_arrays([rows.cast(pa.int64()),
+                                              pa.array(extra_rows, pa.int64())]))
+    return pa.concat_tables([table, more]).take(order)
+
+
+def _findings(label: str, values: pa.Array, locations: pa.Array, where: str,
+              confidence: Callable[[str], float], detector: str) -> pa.Table:
+    n = len(values)
+    located = pc.binary_join_element_wise(locations, where, "") if n else locations
+    encoded = values.dictionary_encode()
+    scores = pa.array([confidence(v) for v in encoded.dictionary.to_pylist()], pa.float64())
+    return pa.Table.from_arrays([
+        located.cast(pa.string()), _repeat(label, n), values,
+        scores.take(encoded.indices), _repeat(detector, n),
+    ], schema=FINDINGS_SCHEMA)
+
+
+# -- records ---------------------------------------------------------------------------------
+
+_RECORD_COLUMNS = [name for name in RECORDS_SCHEMA.names if name != "idx"]
+RECORDS_NO_INDEX = pa.schema([RECORDS_SCHEMA.field(name) for name in _RECORD_COLUMNS])
+
+
+def column_records(columns: Sequence[EncodedColumn], locations: pa.Array,
+                   role_hint: str) -> pa.Table:
+    """The records of a table's rows (:data:`RECORDS_NO_INDEX`, no ``idx``: the sink numbers
+    them), with :func:`~breachscope.detect.records.build_records`' rules: per single-valued
+    field the first filled column wins, list fields merge their columns' values, address
+    columns are joined, a full name alone is split when the split is no guess, and a row is
+    kept when it identifies a person."""
+    n = len(locations)
+    single: dict[str, list[pa.Array]] = {}
+    lists: dict[str, list[pa.Array]] = {}
+    addresses: list[pa.Array] = []
+    for column in columns:
+        label = column.label
+        if label in _LIST_FIELDS:
+            lists.setdefault(_LIST_FIELDS[label], []).append(column.value_lists())
+        elif label == "ADDRESS":
+            addresses.append(column.first_values())
+        elif label in _SINGLE_FIELDS:
+            single.setdefault(_SINGLE_FIELDS[label], []).append(column.first_values())
+    fields: dict[str, pa.Array] = {}
+    for name, arrays in single.items():
+        fields[name] = pc.coalesce(*arrays) if len(arrays) > 1 else arrays[0]
+    if addresses:
+        fields["address"] = _joined_addresses(addresses)
+    for name, arrays in lists.items():
+        fields[name] = arrays[0] if len(arrays) == 1 else _merged_lists(arrays)
+    _split_full_names(fields)
+    keep = _identifies(fields, n)
+    if keep is None:
+        return RECORDS_NO_INDEX.empty_table()
+    rows = pc.indices_nonzero(keep)
+    out: list[pa.Array] = []
+    for name in _RECORD_COLUMNS:
+        field = RECORDS_NO_INDEX.field(name)
+        if name == "location":
+            out.append(locations.take(rows).cast(pa.string()))
+        elif name == "role_hint":
+            out.append(_repeat(role_hint, len(rows)))
+        elif name == "entities":
+            out.append(_entities(columns).take(rows))
+        elif name in fields:
+            out.append(fields[name].take(rows))
+        elif field.type == _STRINGS:
+            out.append(pa.array(itertools.repeat([], len(rows)), _STRINGS))
+        else:
+            out.append(pa.nulls(len(rows), pa.string()))
+    return pa.Table.from_arrays(out, schema=RECORDS_NO_INDEX)
+
+
+def _joined_addresses(arrays: list[pa.Array]) -> pa.Array:
+    """Several address columns (number, street, locality): their first values joined in
+    column order, a value repeated in the next column kept once."""
+    if len(arrays) == 1:  # an empty value is no address
+        return pc.if_else(pc.equal(arrays[0], ""), pa.scalar(None, pa.string()), arrays[0])
+    joined: list[str | None] = []
+    for parts in zip(*(a.to_pylist() for a in arrays), strict=True):
+        seen = list(dict.fromkeys(p for p in parts if p))
+        joined.append(" ".join(seen) if seen else None)
+    return pa.array(joined, pa.string())
+
+
+def _merged_lists(arrays: list[pa.Array]) -> pa.Array:
+    merged = []
+    for parts in zip(*(a.to_pylist() for a in arrays), strict=True):
+        merged.append(list(dict.fromkeys(v for part in parts for v in part)))
+    return pa.array(merged, _STRINGS)
+
+
+def _split_full_names(fields: dict[str, pa.Array]) -> None:
+    """``DUPONT Marie`` alone in a row: its last and first names, when the split is no guess
+    (:func:`split_full_name`), for rows without a last or a first name."""
+    full = fields.get("full_name")
+    if full is None:
+        return
+    wanted = full.is_valid()
+    for name in ("last_name", "first_name"):
+        if name in fields:
+            wanted = pc.and_(wanted, fields[name].is_null())
+    if not pc.any(wanted).as_py():
+        return
+    encoded = full.dictionary_encode()
+    splits = [split_full_name(v) for v in encoded.dictionary.to_pylist()]
+    split_last = pa.array([last if last and first else None for last, first in splits],
+                          pa.string()).take(encoded.indices)
+    split_first = pa.array([first if last and first else None for last, first in splits],
+                           pa.string()).take(encoded.indices)
+    both = pc.and_(wanted, split_last.is_valid())
+    for name, split in (("last_name", split_last), ("first_name", split_first)):
+        current = fields.get(name, pa.nulls(len(full), pa.string()))
+        fields[name] = pc.if_else(both, split, current)
+
+
+def _identifies(fields: dict[str, pa.Array], n: int) -> pa.Array | None:
+    """Rows that identify a person: a NIR; a last and a first name; a full name; one name
+    part with a birth date, address, patient id, phone or e-mail; an e-mail with a birth
+    date or a phone."""
+    def has(name: str) -> pa.Array | None:
+        array = fields.get(name)
+        if array is None:
+            return None
+        if array.type == _STRINGS:
+            return pc.fill_null(pc.greater(pc.list_value_length(array), 0), False)
+        return array.is_valid()
+
+    def any_of(*masks: pa.Array | None) -> pa.Array | None:
+        present = [m for m in masks if m is not None]
+        if not present:
+            return None
+        out = present[0]
+        for mask in present[1:]:
+            out = pc.or_(out, mask)
+        return out
+
+    def both(a: pa.Array | None, b: pa.Array | None) -> pa.Array | None:
+        return None if a is None or b is None else pc.and_(a, b)
+
+    last, first, phones, emails = has("last_name"), has("first_name"), has("phones"), has(
+        "emails")
+    other = any_of(has("birth_date"), has("address"), has("patient_id"), phones, emails)
+    keep = any_of(
+        has("nir"), both(last, first), has("full_name"), both(any_of(last, first), other),
+        both(emails, any_of(has("birth_date"), phones)))
+    if keep is None or len(keep) != n:
+        return None
+    return keep
+
+
+def _entities(columns: Sequence[EncodedColumn]) -> pa.Array:
+    """Each row's labels that have a value, sorted (``Record.entities``)."""
+    n = len(columns[0].indices) if columns else 0
+    labels = [c.label for c in columns]
+    if len(columns) > 62:  # more than an int64 code can hold: row by row
+        filled = [c.filled().to_pylist() for c in columns]
+        rows = [sorted({labels[j] for j in range(len(columns)) if filled[j][r]})
+                for r in range(n)]
+        return pa.array(rows, _STRINGS)
+    code = pa.array(itertools.repeat(0, n), pa.int64())
+    for j, column in enumerate(columns):
+        bit = pc.if_else(column.filled(), 1 << j, 0).cast(pa.int64())
+        code = pc.bit_wise_or(code, bit)
+    encoded = code.dictionary_encode()
+    sets = [sorted({labels[j] for j in range(len(columns)) if value >> j & 1})
+            for value in encoded.dictionary.to_pylist()]
+    return pa.array(sets, _STRINGS).take(encoded.indices)
+
+
+# -- sequences of objects over the tables ----------------------------------------------------
+
+
+class _TableSequence(Sequence[Any]):
+    """Tables plus objects that read as one sequence of objects (materialised on first use);
+    :meth:`tables` gives the results as Arrow tables without making any object."""
+
+    __slots__ = ("_items", "_objects")
+
+    def __init__(self) -> None:
+        self._items: list[pa.Table | list[Any]] = []
+        self._objects: list[Any] | None = None
+
+    def add_table(self, table: pa.Table) -> None:
+        if table.num_rows:
+            self._items.append(table)
+            self._objects = None
+
+    def extend(self, objects: Iterable[Any]) -> None:
+        objects = list(objects)
+        if objects:
+            self._items.append(objects)
+            self._objects = None
+
+    def pieces(self) -> list[pa.Table | list[Any]]:
+        """The tables and object lists, in the order they were added."""
+        return list(self._items)
+
+    def _to_objects(self, table: pa.Table) -> list[Any]:
+        raise NotImplementedError
+
+    def _all(self) -> list[Any]:
+        if self._objects is None:
+            self._objects = [obj for item in self._items for obj in (
+                self._to_objects(item) if isinstance(item, pa.Table) else item)]
+        return self._objects
+
+    def __len__(self) -> int:
+        return sum(item.num_rows if isinstance(item, pa.Table) else len(item)
+                   for item in self._items)
+
+    @overload
+    def __getitem__(self, index: int) -> Any: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Any]: ...
+    def __getitem__(self, index: int | slice) -> Any:
+        return self._all()[index]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._all())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, _TableSequence | list):
+            return self._all() == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._all()!r})"
+
+
+class FindingBatch(_TableSequence):
+    """A table's findings: Arrow tables (:data:`~breachscope.results.FINDINGS_SCHEMA`) for
+    its labelled columns, ``Finding`` objects for the rest (identifiers in free text)."""
+
+    def _to_objects(self, table: pa.Table) -> list[Finding]:
+        return [Finding(r["entity"], r["value"], r["location"], r["confidence"], r["detector"])
+                for r in table.to_pylist()]
+
+
+class RecordBatch(_TableSequence):
+    """A table's records as an Arrow table (:data:`RECORDS_NO_INDEX`)."""
+
+    def _to_objects(self, table: pa.Table) -> list[Record]:
+        out = []
+        for row in table.to_pylist():
+            row["entities"] = set(row["entities"])
+            out.append(Record(**row))
+        return out
