@@ -171,6 +171,7 @@ def test_a_scan_killed_with_results_waiting_redoes_them_once(tmp_path):
         from test_pipeline_batching import killing_task
         pipeline.BATCH_SECONDS = 3600.0
         pipeline.BATCH_RESULTS = 5
+        pipeline.TASK_FILES = 1  # one list per task: what is counted here is store batches
         with Case({str(case_dir)!r}) as case:
             pipeline.scan([Path({str(tmp_path / 'dump')!r})], case, workers=1, task=killing_task)
     """)

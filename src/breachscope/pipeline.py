@@ -46,12 +46,21 @@ from breachscope.worker import (
     process_content,
     run_task,
 )
+from breachscope.worker.batch import BATCH_SUFFIXES, BATCH_TYPES, process_batch
+from breachscope.worker.model import NOT_BATCHED, BatchResult
 
 GRACE = 30.0  # seconds the hard limit adds to a task's own time limit
 MAX_RECYCLES = 3  # times a content is re-queued because its worker had to be replaced
 BATCH_RESULTS = 64  # contents stored in one transaction at most...
 BATCH_SECONDS = 0.5  # ...and no result waits longer than this for its commit
 RESULT_TABLES = ("findings", "records", "columns", "row_keys", "declared_keys")
+# Small contents go to the workers in batches (worker.batch; issue 15: scheduling, pickling
+# and handling one task per letter; docs/performance.md "Small files per task"): a content of
+# at most SMALL_BYTES whose type a batch reads, up to TASK_FILES contents or TASK_BYTES bytes
+# per task. TASK_FILES = 1: one content per task.
+SMALL_BYTES = 64 * 1024
+TASK_FILES = 32
+TASK_BYTES = 1024 * 1024
 
 
 @dataclass
@@ -101,10 +110,14 @@ class _TaskRunner:
         # problem: issue 12). Created when first needed.
         self.fresh_pool: Pool | None = None
         self.guard = MemoryGuard(settings.memory_limit_mb * 1024 * 1024).start()
-        self.in_flight: dict[Future[ContentResult], Entry] = {}
-        self.first_try: dict[Future[ContentResult], ContentResult] = {}  # retries in flight
+        # A task's content, or a batch's contents (a list), by the task's future.
+        self.in_flight: dict[Future[Any], Entry | list[Entry]] = {}
+        self.first_try: dict[Future[Any], ContentResult] = {}  # retries in flight
         self.recycled: dict[str, int] = {}  # sha256 -> times its worker had to be replaced
         self.queue: deque[Entry] = deque()  # members waiting for a free slot
+        self.forming: list[Entry] = []  # small contents waiting for their batch to be sent
+        self.forming_bytes = 0
+        self.alone: set[str] = set()  # contents a batch gave back: one task each from now
         # Results waiting for their commit (entry, result, status), and since when.
         self.batch: list[tuple[Entry, ContentResult, str | None]] = []
         self.batch_shas: set[str] = set()
@@ -114,15 +127,62 @@ class _TaskRunner:
         self.queue.append(entry)
         self._pump()
 
-    def _pump(self) -> None:
+    def _pump(self, *, draining: bool = False) -> None:
+        """Hand the queued contents to the pool, at most ``2 x workers`` tasks in flight:
+        small ones into the forming batch, the others as tasks of their own. While every
+        slot is taken, small contents keep joining the forming batch (the walk goes on) until
+        it is full; a batch leaves as soon as a slot is free, however few it holds, so that
+        no worker waits for it. ``draining``: the walk is over, everything goes."""
         limit = 2 * self.workers
-        while self.queue or len(self.in_flight) >= limit:
-            while self.queue and len(self.in_flight) < limit:
-                self._schedule(self.queue.popleft())
-            if len(self.in_flight) >= limit:
+        while True:
+            while self.queue:
+                entry = self.queue[0]
+                if self._batchable(entry):
+                    if self._forming_full():
+                        if len(self.in_flight) >= limit:
+                            break
+                        self._send_forming()
+                    self.queue.popleft()
+                    self.forming.append(entry)
+                    self.forming_bytes += entry.size
+                elif len(self.in_flight) < limit:
+                    self._schedule(self.queue.popleft())
+                else:
+                    break
+            if self.forming and not self.queue and len(self.in_flight) < limit:
+                self._send_forming()
+                continue
+            if self.queue or (draining and self.in_flight):
                 self._wait_one()
-            elif not self.queue:
-                break
+            elif draining and self.forming:
+                continue
+            elif draining or not self._collect(block=False):
+                return
+
+    def _batchable(self, entry: Entry) -> bool:
+        if TASK_FILES <= 1 or entry.size > SMALL_BYTES or entry.sha256 in self.alone:
+            return False
+        if entry.file_type is not None:
+            return entry.file_type in BATCH_TYPES
+        # A file of the dump, not sniffed yet: by its name (the worker sniffs it, and hands
+        # back one that is not of a type it reads).
+        return not entry.temporary and Path(entry.path).suffix.lower() in BATCH_SUFFIXES
+
+    def _forming_full(self) -> bool:
+        return len(self.forming) >= TASK_FILES or self.forming_bytes >= TASK_BYTES
+
+    def _send_forming(self) -> None:
+        entries, self.forming, self.forming_bytes = self.forming, [], 0
+        if len(entries) == 1:  # a task of its own, as without batches
+            self._schedule(entries[0])
+            return
+        items = [(str(e.real), e.file_type, e.depth) for e in entries]
+        # Each content's own limit is enforced inside the worker; the hard limit (a stuck
+        # native parser) is one content's: a batch past it is redone one content per task.
+        fut = self.pool.schedule(
+            run_task, args=(process_batch, self.task, items, self.work_dir, self.settings),
+            timeout=self.settings.timeout + GRACE)
+        self.in_flight[fut] = entries
 
     def _schedule(self, entry: Entry, *, fresh: bool = False) -> Future[ContentResult]:
         unknown = entry.file_type is None
@@ -141,27 +201,61 @@ class _TaskRunner:
         return self.fresh_pool
 
     def _wait_one(self) -> None:
-        done: set[Future[ContentResult]] = set()
-        while not done:
+        while not self._collect(block=True):
+            pass
+
+    def _collect(self, *, block: bool) -> bool:
+        """Handle the tasks that are done (waiting up to :data:`BATCH_SECONDS` for one when
+        ``block``); whether there were any."""
+        if block:
             done, _ = wait(list(self.in_flight), timeout=BATCH_SECONDS,
                            return_when=FIRST_COMPLETED)
-            self._pass_events()
-            if not done:
-                self._flush_if_due()
+        else:
+            done = {fut for fut in self.in_flight if fut.done()}
+        self._pass_events()
+        if not done:
+            self._flush_if_due()
+            return False
         for fut in done:
-            entry = self.in_flight.pop(fut)
-            first = self.first_try.pop(fut, None)
-            result = self._result(fut)
-            if result.limit_hit == "recycle":  # the worker was replaced before starting it
-                count = self.recycled[entry.sha256] = self.recycled.get(entry.sha256, 0) + 1
-                self._schedule(entry, fresh=count >= MAX_RECYCLES)
+            task = self.in_flight.pop(fut)
+            if isinstance(task, list):
+                self._batch_done(fut, task)
+            else:
+                self._content_done(task, self._result(fut), self.first_try.pop(fut, None))
+        return True
+
+    def _content_done(self, entry: Entry, result: ContentResult,
+                      first: ContentResult | None = None) -> None:
+        if result.limit_hit == "recycle":  # the worker was replaced before starting it
+            count = self.recycled[entry.sha256] = self.recycled.get(entry.sha256, 0) + 1
+            self._schedule(entry, fresh=count >= MAX_RECYCLES)
+            return
+        if first is None and _worth_a_fresh_worker(result):
+            self.first_try[self._schedule(entry, fresh=True)] = result
+            return
+        if first is not None:
+            result = _after_retry(first, result)
+        self._store(entry, result)
+
+    def _batch_done(self, fut: Future[Any], entries: list[Entry]) -> None:
+        """Each content of a batch as if it had been a task of its own; the contents the
+        batch did not give a result for (its worker died, overran the hard limit or was
+        replaced; the batch stopped after a memory limit; a type it does not read) go back
+        to the queue, one task each."""
+        try:
+            value = fut.result()
+        except BaseException:
+            value = None
+        results = value.results if isinstance(value, BatchResult) else []
+        again = entries[len(results):]
+        for i, (entry, result) in enumerate(zip(entries, results, strict=False)):
+            if result.limit_hit == NOT_BATCHED:
+                again.append(entry)
                 continue
-            if first is None and _worth_a_fresh_worker(result):
-                self.first_try[self._schedule(entry, fresh=True)] = result
-                continue
-            if first is not None:
-                result = _after_retry(first, result)
-            self._store(entry, result)
+            result.tasks_before = value.tasks_before + i  # type: ignore[union-attr]
+            self._content_done(entry, result)
+        self.alone.update(entry.sha256 for entry in again)
+        self.queue.extendleft(reversed(again))
 
     def _result(self, fut: Future[ContentResult]) -> ContentResult:
         try:
@@ -269,11 +363,8 @@ class _TaskRunner:
         self.on_stored(entry, result)
 
     def drain(self) -> None:
-        while self.queue or self.in_flight:
-            while self.queue and len(self.in_flight) < 2 * self.workers:
-                self._schedule(self.queue.popleft())
-            if self.in_flight:
-                self._wait_one()
+        while self.queue or self.in_flight or self.forming:
+            self._pump(draining=True)
         self.flush()
         self._pass_events()
 
@@ -475,9 +566,12 @@ class StoreBatch:
         self.results: list[ContentResult] = []
         self.replaced: list[str] = []  # contents whose earlier rows go first
         self.files: dict[str, list[tuple[str, str]]] = {k: [] for k in _INSERTS}
-        # A small content's rows returned with its result (worker.sink.INLINE_ROWS), each
-        # table with the content's sha256 added as ``_sha``, as _SHA_BY_FILE gives it.
-        self.inline: dict[str, list[object]] = {k: [] for k in _INSERTS}
+        # Small contents' rows returned with their results (worker.sink.INLINE_ROWS): per
+        # table, its columns' values for the whole batch, with each row's content sha256 as
+        # ``_sha`` (as _SHA_BY_FILE gives it). Lists, not an Arrow table per content: building
+        # two small tables per letter was the main process's first cost per letter once the
+        # tasks were batched (0.45 ms each; issue 15).
+        self.inline: dict[str, dict[str, list[Any]]] = {k: {} for k in _INSERTS}
         self.declared: list[list[object]] = []
         self.columns: list[list[object]] = []
         self.contents: list[list[object]] = []
@@ -496,7 +590,7 @@ class StoreBatch:
             if path:
                 self.files[kind].append((path, sha))
         for kind, columns in (result.inline or {}).items():
-            self.inline[kind].append(_inline_table(kind, columns, sha))
+            _extend_inline(self.inline[kind], kind, columns, sha)
         self.declared.extend([sha, *key] for key in result.declared_keys or ())
         self.columns.extend([sha, c.unit, c.col_index, c.header, c.label, c.confidence,
                              c.reason] for c in result.columns or ())
@@ -518,8 +612,8 @@ class StoreBatch:
         for kind in ("row_keys", "findings", "records"):
             _insert_files(db, kind, self.files[kind], key)
             if self.inline[kind]:
-                _insert_arrow(db, _INSERTS[kind].format(rows="_bs_rows"),
-                              pa.concat_tables(self.inline[kind]))
+                _insert_inline(db, _INSERTS[kind].format(rows="_bs_rows"), kind,
+                               self.inline[kind])
         if self.declared:
             rows = pa.table({name: [row[i] for row in self.declared] for i, name in enumerate(
                 ("sha256", "unit", "kind", "columns", "ref_table", "ref_columns"))})
@@ -547,12 +641,36 @@ class StoreBatch:
             _discard_files(result)
 
 
-def _inline_table(kind: str, columns: dict[str, list[Any]], sha: str) -> Any:
-    """A content's inline rows of ``kind`` as an Arrow table, its sha256 added as ``_sha``."""
+def _extend_inline(into: dict[str, list[Any]], kind: str, columns: dict[str, list[Any]],
+                   sha: str) -> None:
+    """Append a content's inline rows of ``kind`` (its columns' values) to the batch's."""
+    from breachscope.results import SCHEMAS
+
+    names = SCHEMAS[kind].names
+    for name in names:
+        into.setdefault(name, []).extend(columns[name])
+    into.setdefault("_sha", []).extend([sha] * len(columns[names[0]]))
+
+
+def _inline_schema(kind: str) -> Any:
     import pyarrow as pa
 
-    table = pa.table(columns, schema=SCHEMAS[kind])
-    return table.append_column("_sha", pa.array([sha] * table.num_rows, pa.string()))
+    return SCHEMAS[kind].append(pa.field("_sha", pa.string()))
+
+
+def _insert_inline(db: duckdb.DuckDBPyConnection, sql: str, kind: str,
+                   columns: dict[str, list[Any]]) -> None:
+    """Run ``sql`` (``... FROM _bs_rows``) over a batch's inline rows of ``kind``: as list
+    parameters (:func:`_insert_lists`), or through an Arrow table when there are many."""
+    import pyarrow as pa
+
+    schema = _inline_schema(kind)
+    types = [_SQL_TYPES.get(str(field.type)) for field in schema]
+    if len(columns["_sha"]) <= _AS_LISTS_ROWS and all(types):
+        _insert_lists(db, sql, schema.names, types,  # type: ignore[arg-type]
+                      [columns[name] for name in schema.names])
+        return
+    _insert_arrow(db, sql, pa.table(columns, schema=schema))
 
 
 #: Arrow types of the staged tables -> DuckDB's, for :func:`_insert_arrow`'s list parameters.
@@ -572,21 +690,28 @@ def _insert_arrow(db: duckdb.DuckDBPyConnection, sql: str, rows: Any,
     machine), and a batch of letters is a few small tables per flush."""
     types = [_SQL_TYPES.get(str(field.type)) for field in rows.schema]
     if rows.num_rows <= _AS_LISTS_ROWS and all(types):
-        unnested = ", ".join(f"unnest(?::{t}[]) AS \"{name}\""
-                             for t, name in zip(types, rows.column_names, strict=True))
         columns = [rows.column(i).to_pylist() for i in range(rows.num_columns)]
-        # Parameters bind in the order of their ``?``: the statement's own before FROM
-        # (``SELECT ..., ? FROM _bs_rows``), then the columns', then the statement's after.
-        before = sql[:sql.index("_bs_rows")].count("?")
-        own = params or []
-        db.execute(sql.replace("_bs_rows", f"(SELECT {unnested}) AS _bs_rows", 1),
-                   [*own[:before], *columns, *own[before:]])
+        _insert_lists(db, sql, rows.column_names, types, columns,  # type: ignore[arg-type]
+                      params)
         return
     db.register("_bs_rows", rows)
     try:
         db.execute(sql, params or [])
     finally:
         db.unregister("_bs_rows")
+
+
+def _insert_lists(db: duckdb.DuckDBPyConnection, sql: str, names: list[str], types: list[str],
+                  columns: list[list[Any]], params: list[object] | None = None) -> None:
+    """:func:`_insert_arrow`'s small-table path: one list parameter per column."""
+    unnested = ", ".join(f"unnest(?::{t}[]) AS \"{name}\""
+                         for t, name in zip(types, names, strict=True))
+    # Parameters bind in the order of their ``?``: the statement's own before FROM
+    # (``SELECT ..., ? FROM _bs_rows``), then the columns', then the statement's after.
+    before = sql[:sql.index("_bs_rows")].count("?")
+    own = params or []
+    db.execute(sql.replace("_bs_rows", f"(SELECT {unnested}) AS _bs_rows", 1),
+               [*own[:before], *columns, *own[before:]])
 
 
 def _insert_files(db: duckdb.DuckDBPyConnection, kind: str, files: list[tuple[str, str]],

@@ -83,6 +83,26 @@ class ContentResult:
         return pq.read_table(path)
 
 
+#: ``limit_hit`` of a batch member's result that the batch did not read: its type turned out
+#: not to be one a batch reads (an archive named ``.txt``), so the pipeline runs it as a task
+#: of its own. Not a status: such a result is never stored.
+NOT_BATCHED = "not batched"
+
+
+@dataclass(slots=True)
+class BatchResult:
+    """What a batch task returns: one result per file, in the batch's order, for the first
+    ``len(results)`` files (a batch stops early after a file hit the memory limit, or when its
+    worker holds too much memory to go on: the pipeline runs the rest as tasks of their own).
+    ``limit_hit`` and ``tasks_before`` are the attributes :func:`~breachscope.worker.run_task`
+    reads and sets on any task's result; the pipeline derives each file's ``tasks_before``
+    from the batch's."""
+
+    results: list[ContentResult] = field(default_factory=list)
+    limit_hit: str | None = None
+    tasks_before: int = 0
+
+
 NO_SPACE_REASON = "no space left on device (retryable)"
 
 

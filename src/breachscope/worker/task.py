@@ -10,6 +10,7 @@ import contextlib
 import os
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from breachscope import memwatch
@@ -42,17 +43,30 @@ def process_content(
     path: str, file_type: str | None, work_dir: str, settings: ScanSettings, depth: int = 0
 ) -> ContentResult:
     """Sniff, then expand or scan one content. Never raises for a bad file."""
+    return _process(path, file_type, work_dir, settings, depth)
+
+
+def _process(
+    path: str, file_type: str | None, work_dir: str, settings: ScanSettings, depth: int = 0,
+    read: ReadAhead | None = None,
+) -> ContentResult:
+    """:func:`process_content`; with ``read``, the content's units as a batch task read them
+    ahead (:func:`process_batch`): the time they took counts against the content's limit."""
     from breachscope.ingest.archives import ARCHIVE_TYPES
     from breachscope.sealed_blobs import SealedBlobError
 
     started = time.perf_counter()
+    timeout = settings.timeout
+    if read is not None and timeout > 0:
+        timeout = max(timeout - read.seconds, 1e-6)
     try:
         with _readable(Path(path), file_type, Path(work_dir)) as (readable, file_type):
             if file_type in ARCHIVE_TYPES:
                 result = expand(readable, file_type, Path(work_dir), settings, depth)
             else:
-                with time_limit(settings.timeout), using_passwords(settings.passwords):
-                    result = _scan(readable, file_type, Path(work_dir), settings, depth)
+                with time_limit(timeout), using_passwords(settings.passwords):
+                    result = _scan(readable, file_type, Path(work_dir), settings, depth,
+                                   read)
     except SealedBlobError as exc:
         result = ContentResult("failed", str(exc))
     except TaskTimeout:
@@ -65,8 +79,25 @@ def process_content(
             raise
         result = ContentResult("failed", NO_SPACE_REASON)
     result.file_type = result.file_type or file_type
-    result.seconds = time.perf_counter() - started
+    result.seconds = time.perf_counter() - started + (read.seconds if read else 0.0)
     return result
+
+
+@dataclass(slots=True)
+class ReadAhead:
+    """A content's units read ahead by a batch task (:mod:`breachscope.worker.batch`), and
+    the extractor's error that ended the reading, if any (an ``ExtractionError``, a
+    ``PartialContent``...): replayed by :func:`_scan` as the extractor would have streamed
+    them, the error raised where the extractor raised it."""
+
+    units: list[object]
+    error: BaseException | None
+    seconds: float
+
+    def replay(self) -> Iterator[object]:
+        yield from self.units
+        if self.error is not None:
+            raise self.error
 
 
 #: Types whose extractor cannot read an in-memory file by its ``/proc/self/fd/N`` path (it
@@ -113,7 +144,8 @@ def _readable(
 
 
 def _scan(
-    path: Path, file_type: str, work_dir: Path, settings: ScanSettings, depth: int
+    path: Path, file_type: str, work_dir: Path, settings: ScanSettings, depth: int,
+    read: ReadAhead | None = None,
 ) -> ContentResult:
     from breachscope.detect.dispatch import StreamingDetector
     from breachscope.extract.dispatch import UnsupportedType, partition
@@ -135,7 +167,8 @@ def _scan(
     units: Iterator[object] = iter(())
     try:
         try:
-            units = partition(path, file_type)  # raises UnsupportedType at once
+            # raises UnsupportedType at once (a batch's read ahead: at the first unit)
+            units = partition(path, file_type) if read is None else read.replay()
             for unit in units:
                 if isinstance(unit, EmbeddedFile):  # an attachment: scanned as a member
                     if expander is None:
