@@ -7,6 +7,8 @@ another case or accents, same name + phone, same name + e-mail), then times
 the peak RSS of the process (``resource.getrusage``).
 
     .venv/bin/python bench/people_scale.py --records 1000000 --memory-limit 1GB
+    nice -n 10 .venv/bin/python bench/people_scale.py --records 10000000 --linkage exact \
+        --case /big/case10m        # 10 M records: docs/performance.md, "Linkage at scale"
 """
 
 from __future__ import annotations
@@ -103,6 +105,8 @@ def main() -> int:
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--memory-limit", default="1GB")
     parser.add_argument("--threads", type=int, default=0, help="0: DuckDB's default")
+    parser.add_argument("--linkage", choices=["exact", "splink"], default=None,
+                        help="the resolution method (default: the product's, splink)")
     parser.add_argument("--case", type=Path, help="keep the case here (default: a temp dir)")
     parser.add_argument("--generate-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -127,7 +131,7 @@ def main() -> int:
             n_records = db.execute("SELECT count(*) FROM records").fetchone()[0]
             rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
             t0 = time.perf_counter()
-            n_people = rebuild_people(case)
+            n_people = rebuild_people(case, linkage=args.linkage)
             t_resolve = time.perf_counter() - t0
             t0 = time.perf_counter()
             assess_case(case)

@@ -22,6 +22,8 @@ Tables
 from __future__ import annotations
 
 import datetime as dt
+import os
+import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,6 +36,12 @@ from breachscope import __version__
 SCHEMA_VERSION = 5
 DB_NAME = "case.duckdb"
 WORK_DIR = "work"
+#: The store's DuckDB memory_limit unless given (``scan --db-memory-limit``) or set in the
+#: environment: beyond it DuckDB spills to ``CASE/spill``.
+DEFAULT_DB_MEMORY_LIMIT = "1GB"
+DB_MEMORY_LIMIT_ENV = "BREACHSCOPE_DB_MEMORY_LIMIT"
+_MEMORY_SIZE = re.compile(r"\s*\d+(\.\d+)?\s*([KMGT]i?B|B)\s*", re.IGNORECASE)
+
 
 # The hospital's patient index (MPI) as `breachscope link` read it, and the person → index
 # links it found; both rebuilt by every `link` run.
@@ -178,12 +186,25 @@ class CaseError(Exception):
     """The case store cannot be used (not a case, newer schema, locked...)."""
 
 
+def db_memory_limit(given: str | None = None) -> str:
+    """The store's DuckDB ``memory_limit``: ``given``, else the ``BREACHSCOPE_DB_MEMORY_LIMIT``
+    environment variable (empty: unset), else 1GB. A size with its unit (``4GB``, ``512MiB``);
+    anything else raises :class:`CaseError`."""
+    value = given if given is not None else os.environ.get(DB_MEMORY_LIMIT_ENV) or None
+    if value is None:
+        return DEFAULT_DB_MEMORY_LIMIT
+    if not _MEMORY_SIZE.fullmatch(value):
+        source = "the store's memory limit" if given is not None else DB_MEMORY_LIMIT_ENV
+        raise CaseError(f"{source} must be a size with its unit, such as 4GB or 512MiB")
+    return value.strip()
+
+
 class Case:
     """An open case directory. Use as a context manager, or call :meth:`close`."""
 
     def __init__(
         self, directory: Path, *, create: bool = True, key: str | None = None,
-        memory_limit: str = "1GB",
+        memory_limit: str | None = None,
     ) -> None:
         self.dir = Path(directory)
         db_path = self.dir / DB_NAME
@@ -193,7 +214,8 @@ class Case:
         self.encrypted = key is not None
         # Contents recorded done that this run redoes (``retry_on_rescan``).
         self.retry: set[str] = set()
-        self.db = _connect(db_path, key, memory_limit, self.dir / "spill")
+        # memory_limit: see db_memory_limit (given, else the environment, else 1GB).
+        self.db = _connect(db_path, key, db_memory_limit(memory_limit), self.dir / "spill")
         self._migrate()
 
     # -- lifecycle -------------------------------------------------------------------------

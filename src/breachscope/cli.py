@@ -13,6 +13,7 @@ import typer
 
 from breachscope import __version__
 from breachscope.case import Case, CaseError
+from breachscope.case import db_memory_limit as store_memory_limit
 from breachscope.ingest.archives import ArchiveLimits
 from breachscope.settings import (
     DEFAULT_ARCHIVE_TIMEOUT,
@@ -162,6 +163,12 @@ def scan(
         typer.Option("--units", help="The hospital's care-unit table (CSV: code, label, "
                      "optional sensitive column), to decode unit codes."),
     ] = None,
+    db_memory_limit: Annotated[
+        str | None,
+        typer.Option(help="Memory of the case store (DuckDB, main process: people resolution, "
+                     "linkage), e.g. 4GB; beyond it DuckDB spills to CASE/spill. Default: "
+                     "BREACHSCOPE_DB_MEMORY_LIMIT, else 1GB."),
+    ] = None,
 ) -> None:
     """Scan files, directories and archives into the case; re-running resumes."""
     import contextlib
@@ -191,6 +198,10 @@ def scan(
     except OSError as exc:
         raise _fail(f"cannot read passwords file {passwords}: {exc.strerror}", EXIT_USAGE) from None
     unit_rows = _read_units(units) if units is not None else None
+    try:
+        store_memory = store_memory_limit(db_memory_limit)
+    except CaseError as exc:
+        raise _fail(str(exc), EXIT_USAGE) from None
     settings = ScanSettings(
         timeout=timeout, archive_timeout=archive_timeout, memory_limit_mb=memory_limit,
         archive=dataclasses.replace(
@@ -201,7 +212,7 @@ def scan(
         passwords=known_passwords,
     )
     try:
-        with Case(case, key=_key(key_file)) as store, \
+        with Case(case, key=_key(key_file), memory_limit=store_memory) as store, \
                 contextlib.nullcontext() if ray_executor is None else ray_executor, \
                 ScanProgress(total_size(paths)) as progress:
             if linkage is not None:

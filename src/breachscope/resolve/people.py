@@ -60,7 +60,7 @@ _COMPAT_RANGES = (
 )
 _TMP = ("_bs_raw", "_bs_placeholders", "_bs_rec", "_bs_keys", "_bs_edges", "_bs_lab",
         "_bs_lab_next", "_bs_root", "_bs_exact", "_bs_splink_edges", "_bs_context",
-        "_bs_people")
+        "_bs_people", "_bs_p_base", "_bs_p_votes", "_bs_p_modes", "_bs_p_lists")
 LINKAGE_METHODS = ("exact", "splink")
 LINKAGE_ENV = "BREACHSCOPE_LINKAGE"
 #: Where Splink scores pairs: in process (DuckDB) or in a Spark session (resolve.spark).
@@ -327,47 +327,69 @@ _MODE_FIELDS = ("last_name", "first_name", "birth_date", "nir", "postal_code", "
 _ROLE = ("CASE WHEN bool_or(role_hint = 'PATIENT') THEN 'PATIENT' "
          "WHEN bool_or(role_hint = 'STAFF') THEN 'STAFF' ELSE 'UNKNOWN' END")
 
-_SELECT_PEOPLE = f"""
-WITH base AS (
-    SELECT x.root, x.rn, x.shared, r.role_hint, r.phones, r.emails,
+# The people, from ``_bs_root`` (one row per record: rn, record_id, root, shared, person_id),
+# in stages: the records' fields (``base``), the votes for each single-valued field
+# (``votes``), the winning values (``modes``), role and contact lists (``lists``), the people.
+# ``{base}``... name each stage's input: a CTE in _SELECT_PEOPLE (one statement, for the few
+# people of a review decision), a temp table in :func:`_build_people` (resolution: each stage
+# a statement of its own, written out before the next starts, spills alone; as one statement
+# the aggregations and joins held their states at once: out of memory at 10 M records under
+# the 1 GB memory_limit). Each person's ``person_id`` travels with its records, so no last
+# join of the people with their ids is needed.
+_PEOPLE_STAGES = {
+    "base": f"""
+    SELECT x.root, x.rn, x.shared, x.person_id, r.role_hint, r.phones, r.emails,
         nullif(coalesce(nullif(r.last_name, ''),
                         CASE WHEN coalesce(r.first_name, '') = '' THEN r.full_name END),
                '') AS last_name,
         {", ".join(f"nullif(r.{f}, '') AS {f}" for f in _MODE_FIELDS[1:])}
-    FROM _bs_root x JOIN records r USING (record_id)
-),
-votes AS (
+    FROM _bs_root x JOIN records r USING (record_id)""",
+    "votes": f"""
     SELECT root, field, value, count(*) AS n, min(rn) AS first_rn
-    FROM (UNPIVOT (SELECT root, rn, {", ".join(_MODE_FIELDS)} FROM base WHERE shared)
+    FROM (UNPIVOT (SELECT root, rn, {", ".join(_MODE_FIELDS)} FROM {{base}} WHERE shared)
           ON {", ".join(_MODE_FIELDS)} INTO NAME field VALUE value)
-    GROUP BY ALL
-),
-modes AS (
+    GROUP BY ALL""",
+    "modes": f"""
     SELECT root,
         {", ".join(f"max_by(value, (n::HUGEINT << 64) - first_rn) "
                    f"FILTER (WHERE field = '{f}') AS {f}" for f in _MODE_FIELDS)}
-    FROM votes GROUP BY root
-),
-lists AS (
-    SELECT root, {_ROLE} AS role,
+    FROM {{votes}} GROUP BY root""",
+    "lists": f"""
+    SELECT root, person_id, {_ROLE} AS role,
         coalesce(list_sort(list_distinct(flatten(list(phones)))), []) AS phones,
         coalesce(list_sort(list_distinct(flatten(list(emails)))), []) AS emails
-    FROM base WHERE shared GROUP BY root
-),
-people AS (
-    SELECT l.root, l.role, {", ".join(f"m.{f}" for f in _MODE_FIELDS)}, l.phones, l.emails
-    FROM lists l LEFT JOIN modes m USING (root)
+    FROM {{base}} WHERE shared GROUP BY root, person_id""",
+    "people": f"""
+    SELECT l.person_id, l.role, {", ".join(f"m.{f}" for f in _MODE_FIELDS)}, l.phones, l.emails
+    FROM {{lists}} l LEFT JOIN {{modes}} m USING (root)
     UNION ALL
-    SELECT root, CASE WHEN role_hint IN ('PATIENT', 'STAFF') THEN role_hint
-                      ELSE 'UNKNOWN' END,
+    SELECT person_id, CASE WHEN role_hint IN ('PATIENT', 'STAFF') THEN role_hint
+                           ELSE 'UNKNOWN' END,
         {", ".join(_MODE_FIELDS)},
         coalesce(list_sort(list_distinct(phones)), []),
         coalesce(list_sort(list_distinct(emails)), [])
-    FROM base WHERE NOT shared
-)
-SELECT ids.person_id, people.* EXCLUDE (root)
-FROM people JOIN (SELECT root, person_id FROM _bs_root WHERE rn = root) ids USING (root)
-"""
+    FROM {{base}} WHERE NOT shared""",
+}
+_STAGE_NAMES = {name: name for name in _PEOPLE_STAGES}
+_STAGE_TABLES = {name: f"_bs_p_{name}" for name in _PEOPLE_STAGES if name != "people"}
+
+#: The people in one statement (``person_id`` and the ``people`` columns).
+_SELECT_PEOPLE = ("WITH " + ",\n".join(
+    f"{name} AS ({sql.format(**_STAGE_NAMES)}\n)" for name, sql in _PEOPLE_STAGES.items())
+    + "\nSELECT * FROM people\n")
+
+
+def _build_people(db: duckdb.DuckDBPyConnection) -> None:
+    """The people into ``temp._bs_people``, one stage at a time (see _PEOPLE_STAGES)."""
+    for name, sql in _PEOPLE_STAGES.items():
+        target = "_bs_people" if name == "people" else _STAGE_TABLES[name]
+        db.execute(f"CREATE OR REPLACE TEMP TABLE {target} AS {sql.format(**_STAGE_TABLES)}")
+        for used in _STAGE_USES.get(name, ()):
+            db.execute(f"DROP TABLE IF EXISTS temp.{_STAGE_TABLES[used]}")
+
+
+# The stages no longer needed once a stage is written (dropped to free memory and spill).
+_STAGE_USES = {"modes": ("votes",), "people": ("base", "lists", "modes")}
 
 
 def replace_people(db: duckdb.DuckDBPyConnection, select_sql: str) -> None:
@@ -495,7 +517,7 @@ def _rebuild(case: Case, method: str, max_rounds: int, backend: str = "duckdb") 
     db = case.db
     start = time.perf_counter()
     linkage_error = ""
-    candidate_pairs = 0
+    candidate_pairs = capped_blocks = 0
     try:
         # With the linkage, a bare first and last name is no exact key (see _STEP_KEYS).
         bare_full = "FALSE" if method == "splink" else "TRUE"
@@ -512,7 +534,8 @@ def _rebuild(case: Case, method: str, max_rounds: int, backend: str = "duckdb") 
                        "SELECT r.rn, coalesce(l.lbl, r.rn) AS grp "
                        "FROM _bs_rec r LEFT JOIN _bs_lab l ON l.v = r.rn")
             try:
-                candidate_pairs = splink_edges(db, backend=backend).candidate_pairs
+                stats = splink_edges(db, backend=backend)
+                candidate_pairs, capped_blocks = stats.candidate_pairs, stats.capped_blocks
             except Exception as exc:  # any failure falls back to the exact keys
                 # Out of memory under a small --memory-limit, mostly: the people still exist,
                 # made with the exact keys only, and the case says why.
@@ -532,13 +555,14 @@ def _rebuild(case: Case, method: str, max_rounds: int, backend: str = "duckdb") 
         # The people computed apart from their insertion: the aggregation spills, and the
         # table's key index is then built alone (both in one statement: out of memory at
         # 10 M records under the 1 GB memory_limit).
-        db.execute(f"CREATE OR REPLACE TEMP TABLE _bs_people AS {_SELECT_PEOPLE}")
+        _build_people(db)
         with case.transaction():
             db.execute("INSERT OR REPLACE INTO meta VALUES ('unresolved_mentions', ?), "
                        "('unresolved_people', ?), ('people_linkage', ?), ('linkage_error', ?), "
-                       "('linkage_placeholders', ?), ('linkage_candidate_pairs', ?)",
+                       "('linkage_placeholders', ?), ('linkage_candidate_pairs', ?), "
+                       "('linkage_capped_blocks', ?)",
                        [str(mentions), str(mention_people), method, linkage_error,
-                        placeholders, str(candidate_pairs)])
+                        placeholders, str(candidate_pairs), str(capped_blocks)])
             replace_people(db, "SELECT * FROM _bs_people")
             db.execute("DELETE FROM person_records")
             db.execute("INSERT INTO person_records SELECT person_id, record_id FROM _bs_root")

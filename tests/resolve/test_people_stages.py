@@ -1,0 +1,53 @@
+"""The people aggregation in stages (``resolve.people._build_people``: one statement per stage,
+each written to a temp table, so DuckDB spills each alone: 10 M records under the 1 GB
+memory_limit) gives the people of the one-statement ``_SELECT_PEOPLE`` (the review's regrouping
+uses it) and of the Python reference, here under a small memory limit."""
+
+from __future__ import annotations
+
+import pytest
+from people_reference import insert_records, reference_people
+from test_people import PEOPLE_FIELDS, _random_records
+
+from breachscope.case import Case
+from breachscope.resolve import people, placeholders
+
+
+def _rows(db, sql: str) -> dict[str, tuple]:
+    return {r[0]: r[1:] for r in db.execute(
+        f"SELECT {', '.join(PEOPLE_FIELDS)} FROM ({sql})").fetchall()}
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_stages_give_the_people_of_one_statement_and_of_the_reference(tmp_path, seed,
+                                                                      monkeypatch):
+    monkeypatch.setattr(placeholders, "MAX_OWNER_NAMES", 10**9)   # as in test_people
+    records = _random_records(seed, 3000)
+    with Case(tmp_path / "case", memory_limit="32MB") as case:
+        db = case.db
+        insert_records(db, records)
+        db.execute("SET threads = 1")
+        # Resolution up to the roots, kept (rebuild_people drops its temp tables).
+        people.install_fold_macro(db)
+        people.prepare_records(db)
+        for step in (people._STEP_MENTIONS, people._STEP_KEYS, people._STEP_EDGES):
+            db.execute(step.replace("{bare_full}", "TRUE"))
+        people._propagate(db, 100)
+        db.execute(people._STEP_ROOTS)
+        one_statement = _rows(db, people._SELECT_PEOPLE)
+        people._build_people(db)
+        staged = _rows(db, "SELECT * FROM _bs_people")
+        leftovers = {t for (t,) in db.execute(
+            "SELECT table_name FROM duckdb_tables() "
+            "WHERE starts_with(table_name, '_bs_p_')").fetchall()}
+        rebuild = people.rebuild_people(case, linkage="exact")
+        stored = _rows(db, "SELECT * FROM people")
+    expected = reference_people(records)
+    assert len(expected) > 100
+    assert staged == one_statement
+    assert stored == staged and rebuild == len(staged)
+    assert leftovers == set()      # each stage's inputs dropped once used
+    fields = PEOPLE_FIELDS[1:]
+    for pid, person in expected.items():
+        assert dict(zip(fields, staged[pid], strict=True)) == {
+            k: v for k, v in person.items() if k in fields}, pid
