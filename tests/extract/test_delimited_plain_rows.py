@@ -14,11 +14,11 @@ from breachscope.extract import delimited, stream
 from breachscope.extract.delimited import partition_delimited
 
 
-def _cell(rng: random.Random, delimiter: str, plain: bool) -> str:
+def _cell(rng: random.Random, delimiter: str, plain: bool, padded: bool) -> str:
     kind = rng.random()
     if plain or kind < 0.7:
-        return rng.choice(["DUPONT", "Zoé", " Hélène ", "", "12/03/1950", "0612345678",
-                           "a b", "x" * rng.randint(1, 30)])
+        return rng.choice([" Hélène " if padded else "Hélène", "DUPONT", "Zoé", "",
+                           "12/03/1950", "0612345678", "a b", "x" * rng.randint(1, 30)])
     if kind < 0.8:
         return f'"a{delimiter}b ""q"" c"'
     if kind < 0.9:
@@ -35,11 +35,12 @@ def _csv(rng: random.Random) -> str:
         lines += ["Extraction du 11/02/2024", ""]
     lines.append(delimiter.join(f"COL{i}" for i in range(width)))
     n_rows = rng.randint(150, 400)
+    padded = rng.random() < 0.5  # cells to trim (else only inner blanks)
     dirty_from = rng.randint(0, n_rows * 2)  # quotes and oddities from this row on, maybe never
     for r in range(n_rows):
         plain = r < dirty_from
-        cells = [_cell(rng, delimiter, plain) for _ in range(rng.choice([width, width, width - 1,
-                                                                           width + 1]))]
+        n_cells = rng.choice([width, width, width - 1, width + 1])
+        cells = [_cell(rng, delimiter, plain, padded) for _ in range(n_cells)]
         line = delimiter.join(cells)
         if not plain and rng.random() < 0.05:
             line += "\r" + delimiter.join(cells)  # a lone CR: two lines for the reader

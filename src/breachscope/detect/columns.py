@@ -567,6 +567,7 @@ def restore_phone_zeros(table: TableUnit, indexes: list[int]) -> None:
             cell = row[index].strip()
             if _NINE_DIGITS.fullmatch(cell):
                 row[index] = "0" + cell
+    table.forget_columns()
 
 
 _DECIMAL = re.compile(r"[-+]?\d+[.,]\d+")

@@ -27,6 +27,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import re
 from collections import Counter, deque
 from collections.abc import Iterator
@@ -390,15 +391,21 @@ def _plain_rows(path: Path, encoding: str, bom_length: int, delimiter: str, afte
             number, text = after_line, text[cut + 1 :]
         if '"' in text or _has_lone_cr(text.removesuffix("\r")):
             break
-        lines = text.split("\n")
-        carry = lines.pop()
+        text = text.replace("\r\n", "\n")  # a \r ending the block stays in the carry
+        cut = text.rfind("\n")
+        block, carry = text[:max(cut, 0)], text[cut + 1 :]
+        lines = block.split("\n") if cut >= 0 else []
         if len(carry) > max_line or (lines and max(map(len, lines)) > max_line):
-            text = "\n".join([*lines, carry])
             break
-        for line in lines:
+        if not lines:
+            continue
+        if _padded(delimiter).search(block):  # some cell to trim
+            rows = [[c.strip() for c in line.split(delimiter)] for line in lines]
+        else:  # no blank next to a delimiter or a line end: the cells are already trimmed
+            rows = [line.split(delimiter) for line in lines]
+        for cells in rows:
             number += 1
-            cells = [c.strip() for c in line.split(delimiter)]
-            if span(cells):
+            if cells[-1] or span(cells):
                 yield (number, cells)
     else:
         if carry and number >= after_line:
@@ -438,6 +445,15 @@ def _generic_after(path: Path, encoding: str, bom_length: int, delimiter: str,
             for _unit in feed.giant_units():  # a giant line of the head: already read
                 pass
     yield from _rows(feed, delimiter)
+
+
+@functools.cache
+def _padded(delimiter: str) -> re.Pattern[str]:
+    """Whitespace (``str.strip``'s, line breaks excepted) next to a delimiter, at the start or
+    the end of a line: a cell that needs trimming."""
+    d = re.escape(delimiter)
+    blank = r"[^\S\n]" if delimiter != "\t" else r"[^\S\n\t]"
+    return re.compile(rf"{blank}(?:{d}|\n|\Z)|(?:{d}|\n|\A){blank}")
 
 
 def _has_lone_cr(text: str) -> bool:

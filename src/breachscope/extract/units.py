@@ -53,6 +53,10 @@ class TableUnit:
     row_numbers: list[int | str] = field(default_factory=list)
 
     kind: str = field(default="table", init=False)
+    # The rows transposed once (zip in C) on the first call of column(): detection reads each
+    # column several times. Cleared by whoever changes cells in place (forget_columns).
+    _columns: list[tuple[str, ...]] | None = field(default=None, init=False, repr=False,
+                                                   compare=False)
 
     def __post_init__(self) -> None:
         width = len(self.header)
@@ -64,7 +68,14 @@ class TableUnit:
             self.row_numbers = list(range(2, len(self.rows) + 2))
 
     def column(self, index: int) -> list[str]:
-        return [row[index] for row in self.rows]
+        if self._columns is None:
+            self._columns = list(zip(*self.rows, strict=True)) if self.rows else [
+                () for _ in self.header]
+        return list(self._columns[index])
+
+    def forget_columns(self) -> None:
+        """Cells were changed in place: :meth:`column` reads the rows again."""
+        self._columns = None
 
 
 @dataclass(slots=True)
