@@ -88,3 +88,16 @@ def test_a_plain_export_takes_the_fast_path(tmp_path: Path,
     assert units[-1].rows[-1] == ["DUPONT999", "Marie", "0612345678"]
     assert units[-1].row_numbers[-1] == 1001
     assert len(generic_rows) < 100  # the head only; the rest split in bulk
+
+
+def test_needs_trim_says_when_a_cell_has_blanks_at_an_end() -> None:
+    rng = random.Random(1)
+    alphabet = ["a", "é", " ", "\t", "\xa0", "\u3000", "\x1f", ";", ",", "\n", "b"]
+    for _ in range(3000):
+        delimiter = rng.choice([";", ",", "\t"])
+        block = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12)))
+        cells = [c for line in block.split("\n") for c in line.split(delimiter)]
+        expected = any(c != c.strip() for c in cells)
+        found = delimited._needs_trim(block, delimiter)
+        # Never a cell left untrimmed; exact on ASCII (any non-ASCII blank: trimmed anyway).
+        assert found if expected else (not found or not block.isascii()), (block, delimiter)
