@@ -5,7 +5,9 @@ What a task gets and returns is what a local task gets and returns: the path of 
 and of the case's work area, and a :class:`~breachscope.worker.ContentResult` whose result
 files are in that work area. So on a cluster the dump and the case directory must be on a path
 every node mounts at the same place (docs/ray.md); nothing else travels but Ray's own task
-arguments and return values (no protocol of ours).
+arguments and return values (no protocol of ours). A batch of small contents
+(:mod:`breachscope.worker.batch`) is one such task, scheduled as ``run_task(process_batch,
+...)``; it returns a :class:`~breachscope.worker.model.BatchResult`.
 
 The worker's protections apply in every Ray worker process: :func:`init_worker` runs once per
 process (offline guard, temporary files in the case's work area, address-space backstop, the
