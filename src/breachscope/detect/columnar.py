@@ -80,7 +80,7 @@ def encode_column(cells: list[str], label: str,
 
 
 def _repeat(value: str, n: int) -> pa.Array:
-    return pa.array(itertools.repeat(value, n), pa.string())
+    return pa.repeat(pa.scalar(value, pa.string()), n)
 
 
 def column_findings(column: EncodedColumn, locations: pa.Array, where: str,
