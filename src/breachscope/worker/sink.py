@@ -12,6 +12,7 @@ import contextlib
 import itertools
 import os
 from collections.abc import Sequence
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -152,16 +153,21 @@ class ResultSink:
                 and 0 < buffered <= INLINE_ROWS)
 
     def _keep_inline(self) -> None:
-        from breachscope.results import row_keys_table
-
+        """The buffered results as plain column lists (what the main process stages): built
+        straight from the objects, not through Arrow tables and back (that round trip was
+        a fifth to a third of a letter's worker time)."""
         if self.findings:
-            self.inline["findings"] = self._findings_table().to_pydict()
+            self.inline["findings"] = _columns("findings", self.findings)
             self.n_findings = self._buffered["findings"]
         if self.records:
-            self.inline["records"] = self._records_table(0).to_pydict()
-            self.n_records = self._buffered["records"]
+            columns = _columns("records", self.records)
+            n = self._buffered["records"]
+            self.inline["records"] = {"idx": list(range(n)), **columns}
+            self.n_records = n
         if self.row_keys:
-            self.inline["row_keys"] = row_keys_table(self.row_keys).to_pydict()
+            names = ("unit", "row_location", "column_name", "value")
+            self.inline["row_keys"] = {name: _clean_strings(list(values)) for name, values in
+                                       zip(names, zip(*self.row_keys, strict=True), strict=True)}
             self.n_row_keys = len(self.row_keys)
         self.findings, self.records, self.row_keys = [], [], []
         self._buffered = {"findings": 0, "records": 0}
@@ -194,3 +200,61 @@ class ResultSink:
 def _concat(tables: list[pa.Table], schema: pa.Schema) -> pa.Table:
     return pa.concat_tables(tables) if len(tables) > 1 else (
         tables[0] if tables else schema.empty_table())
+
+
+_FINDING_STRINGS = ("location", "entity", "value", "detector")
+
+
+def _columns(kind: str, pieces: list[Any]) -> dict[str, list[Any]]:
+    """Column lists of buffered results (object lists and Arrow tables, in order), in the
+    schema's column order (``records``: without ``idx``)."""
+    from breachscope.results import SCHEMAS
+
+    names = [n for n in SCHEMAS[kind].names if n != "idx"]
+    out: dict[str, list[Any]] = {name: [] for name in names}
+    for piece in pieces:
+        part = piece.to_pydict() if isinstance(piece, pa.Table) else (
+            _finding_columns(piece) if kind == "findings" else _record_columns(piece))
+        for name in names:
+            out[name].extend(part[name])
+    return out
+
+
+def _finding_columns(findings: list[Finding]) -> dict[str, list[Any]]:
+    columns = {name: _clean_strings(list(map(attrgetter(name), findings)))
+               for name in _FINDING_STRINGS}
+    columns["confidence"] = [float(f.confidence) for f in findings]
+    return columns
+
+
+def _record_columns(records: list[Record]) -> dict[str, list[Any]]:
+    from breachscope.results import _RECORD_LISTS, _RECORD_STRINGS
+
+    columns: dict[str, list[Any]] = {
+        name: _clean_strings(list(map(attrgetter(name), records))) for name in _RECORD_STRINGS}
+    for name in _RECORD_LISTS:
+        columns[name] = _clean_lists([list(v) for v in map(attrgetter(name), records)])
+    columns["entities"] = [sorted(r.entities) for r in records]
+    return columns
+
+
+def _clean_strings(values: list[Any]) -> list[Any]:
+    """``values`` as Arrow would store them (:func:`breachscope.results.clean`): one encoding
+    of all of them joined tells whether any holds a lone surrogate."""
+    from breachscope.results import clean
+
+    try:
+        "".join(filter(None, values)).encode("utf-8")
+    except UnicodeEncodeError:
+        return [clean(v) for v in values]
+    return values
+
+
+def _clean_lists(values: list[list[str]]) -> list[list[str]]:
+    from breachscope.results import clean
+
+    try:
+        "".join(itertools.chain.from_iterable(values)).encode("utf-8")
+    except UnicodeEncodeError:
+        return [[clean(v) or "" for v in inner] for inner in values]
+    return values
