@@ -215,7 +215,9 @@ def generate_dump(out: Path, size: int, *, seed: int = 7, work: Path | None = No
             if path.suffix.lower() in LETTER_SUFFIXES and "courriers" in rel:
                 letters.append((rel, data))
             elif path.suffix.lower() in TABLE_SUFFIXES:
-                tables.append((rel, data))
+                # Each base's exports under their own folder: with several bases the same
+                # relative path would otherwise be written over (a 1 GB dump was 372 MB).
+                tables.append((f"{rel}" if n_bases == 1 else f"base{b}/{rel}", data))
     letter_texts = [d.decode("utf-8", "replace") for r, d in letters if r.endswith(".txt")]
 
     # Scanned pages and text-layer PDFs: a few, drawn from the letters.
