@@ -522,9 +522,11 @@ def _rebuild(case: Case, method: str, max_rounds: int, backend: str = "duckdb") 
         # With the linkage, a bare first and last name is no exact key (see _STEP_KEYS).
         bare_full = "FALSE" if method == "splink" else "TRUE"
         placeholders = prepare_records(db)
+        log.debug("people: records prepared, %.1f s", time.perf_counter() - start)
         for step in (_STEP_MENTIONS, _STEP_KEYS, _STEP_EDGES):
             db.execute(step.replace("{bare_full}", bare_full))
         db.execute("INSERT INTO _bs_edges SELECT a, b FROM _bs_context")
+        log.debug("people: keys and edges, %.1f s", time.perf_counter() - start)
         if method == "splink":
             # The probabilistic linkage compares each record with the evidence of its whole
             # exact-key group (see resolve.linkage), so the exact groups come first.
@@ -555,7 +557,9 @@ def _rebuild(case: Case, method: str, max_rounds: int, backend: str = "duckdb") 
         # The people computed apart from their insertion: the aggregation spills, and the
         # table's key index is then built alone (both in one statement: out of memory at
         # 10 M records under the 1 GB memory_limit).
+        log.debug("people: roots, %.1f s", time.perf_counter() - start)
         _build_people(db)
+        log.debug("people: aggregated, %.1f s", time.perf_counter() - start)
         with case.transaction():
             db.execute("INSERT OR REPLACE INTO meta VALUES ('unresolved_mentions', ?), "
                        "('unresolved_people', ?), ('people_linkage', ?), ('linkage_error', ?), "
@@ -574,6 +578,7 @@ def _rebuild(case: Case, method: str, max_rounds: int, backend: str = "duckdb") 
                     "INSERT INTO linkage_pairs SELECT ra.record_id, rb.record_id, e.p "
                     "FROM _bs_splink_edges e JOIN _bs_rec ra ON ra.rn = e.a "
                     "JOIN _bs_rec rb ON rb.rn = e.b")
+        log.debug("people: stored, %.1f s", time.perf_counter() - start)
         return db.execute("SELECT count(*) FROM people").fetchone()[0]
     finally:
         for table in _TMP:
