@@ -193,7 +193,12 @@ def generate_dump(out: Path, size: int, *, seed: int = 7, work: Path | None = No
     work = work or out.parent / "bases"
     manifest = Manifest(size, seed)
 
+    written: set[str] = set()
+
     def write(rel: str, data: bytes, kind: str | None = None) -> None:
+        if rel in written:  # the manifest would count bytes the dump does not hold
+            raise ValueError(f"generated twice: {rel}")
+        written.add(rel)
         path = out / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
