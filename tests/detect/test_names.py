@@ -353,3 +353,31 @@ def test_numbered_patients_and_parents_fields(text: str, value: str, role: str) 
 
 def test_no_name_after_a_parent_field_without_one() -> None:
     assert _values("Père : inconnu. Mère : décédée.") == []
+
+
+def test_a_spacy_load_cut_by_a_time_limit_is_tried_again(monkeypatch) -> None:
+    """A task's time limit that interrupts the model's load (a BaseException raised by the
+    signal handler) must not leave spaCy off for the rest of the worker."""
+    import spacy
+
+    from breachscope.detect import names
+
+    class Interrupted(BaseException):
+        pass
+
+    calls: list[str] = []
+    model = object()
+
+    def load(name: str, **_kwargs: object) -> object:
+        calls.append(name)
+        if len(calls) == 1:
+            raise Interrupted
+        return model
+
+    monkeypatch.setattr(names, "_NLP", None)
+    monkeypatch.setattr(names, "_NLP_TRIED", False)
+    monkeypatch.setattr(spacy, "load", load)
+    with pytest.raises(Interrupted):
+        names._nlp()
+    assert names._nlp() is model
+    assert names._nlp() is model and len(calls) == 2

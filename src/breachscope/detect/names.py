@@ -536,7 +536,6 @@ def _nlp() -> Any:
     """The French pipeline with only what NER needs, loaded once per process, or ``None``."""
     global _NLP, _NLP_TRIED
     if not _NLP_TRIED:
-        _NLP_TRIED = True
         try:
             import spacy
 
@@ -547,6 +546,9 @@ def _nlp() -> Any:
             )
         except (ImportError, OSError, ValueError):  # not installed, or a version mismatch
             _NLP = None
+        # Only once the load ended: a task's time limit that interrupts it (the model takes
+        # seconds to load) must not leave spaCy off, silently, for the rest of the worker.
+        _NLP_TRIED = True
     return _NLP
 
 
