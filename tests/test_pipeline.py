@@ -67,15 +67,16 @@ def test_a_worker_that_dies_fails_its_file_alone(tmp_path):
 def test_a_stuck_worker_is_killed_at_the_hard_limit(tmp_path, monkeypatch):
     import breachscope.pipeline as pipeline
 
-    # A hard limit of 5 + 5 s: far under the hang's tripwire (60 s), and room enough for the
-    # one-row CSV on a loaded machine (1 + 0.5 s failed it at a load average of 9).
+    # A hard limit of 10 + 5 s: far under the hang's tripwire (60 s), and room enough for the
+    # one-row CSV on a loaded machine (1 + 0.5 s failed it at a load average of 9; 5 s failed
+    # it at 5-8, when it was batched with the hang and read again by a fresh worker).
     monkeypatch.setattr(pipeline, "GRACE", 5.0)
     dump = tmp_path / "dump"
     dump.mkdir()
     pid_note = tmp_path / "hung-worker.pid"
     (dump / "hang.txt").write_bytes(HANG_MARKER + b"\n" + str(pid_note).encode() + b"\n")
     (dump / "ok.csv").write_text("Nom;Prénom\nDUPONT;Jean\n", encoding="utf-8")
-    settings = ScanSettings(timeout=5, archive_timeout=5)
+    settings = ScanSettings(timeout=10, archive_timeout=10)
     with Case(tmp_path / "case") as case:
         summary = scan([dump], case, workers=2, settings=settings, task=crashing_task)
         rows = dict(case.db.execute(

@@ -6,6 +6,7 @@ case store keeps for every content (``contents.type``, ``size``, ``seconds``, ``
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import subprocess
 import sys
@@ -92,6 +93,11 @@ def run_scan(paths: list[Path], case: Path, *, workers: int, log: Path,
     last_child = first_child if last_child is None else last_child
     stages = {"startup_s": first_child, "workers_s": last_child - first_child,
               "tail_s": wall - last_child, "peak_rss_tail_mb": peak_tail / 1e6}
+    recorded = _recorded_stages(case)
+    if recorded:  # the scan's own timings (meta.scan_stages): no guess from CPU samples
+        files_s = recorded.pop("files_s")
+        stages.update(workers_s=max(0.0, files_s - first_child), tail_s=wall - files_s,
+                      source="meta.scan_stages", **recorded)
     reader.join(timeout=5)
     log.write_text("\n".join(f"{t:8.2f}s  {text}" for t, text in lines) + "\n", encoding="utf-8")
     if proc.returncode != 0:
@@ -103,6 +109,19 @@ def run_scan(paths: list[Path], case: Path, *, workers: int, log: Path,
             "stages": stages,
             "output_timeline": [{"t_s": round(t, 2), "line": text[:120]} for t, text in lines
                                 if text.strip()][-40:]}
+
+
+def _recorded_stages(case: Path) -> dict[str, float]:
+    """The durations the scan recorded (``files_s``: walk and workers, then each step after
+    them), or ``{}`` for a version that did not record them."""
+    import duckdb
+
+    try:
+        with duckdb.connect(str(case / "case.duckdb"), read_only=True) as db:
+            row = db.execute("SELECT value FROM meta WHERE key = 'scan_stages'").fetchone()
+    except duckdb.Error:
+        return {}
+    return json.loads(row[0]) if row else {}
 
 
 def per_format(case: Path) -> tuple[list[dict], dict]:

@@ -96,7 +96,8 @@ def markdown(report: dict) -> str:
              f"{_f(e['contents_per_s'])} contents/s (archive members included) |",
              f"| stages | start-up {_f(st['startup_s'], 1)} s, workers {_f(st['workers_s'], 1)} s, "
              f"after the workers {_f(st['tail_s'], 1)} s (peak RSS {_f(st['peak_rss_tail_mb'], 0)}"
-             " MB) |",
+             " MB)" + "".join(f"; {k.removesuffix('_s')} {_f(st[k], 1)} s" for k in
+                              ("people_s", "relate_s", "assess_s") if k in st) + " |",
              f"| CPU time, process tree | {_f(e['cpu_s'], 1)} s ({_f(e['mb_per_cpu_s'], 3)} MB "
              "per CPU second) |",
              f"| pages in dump | {e['pages']} |",

@@ -91,6 +91,7 @@ class _TaskRunner:
                  executor: Executor | None = None) -> None:
         self.case = case
         self.walker = walker
+        self.closed = False
         self.settings = settings
         self.workers = max(1, workers)
         self.on_stored = on_stored
@@ -379,6 +380,10 @@ class _TaskRunner:
                 self.on_event(event, count)
 
     def close(self) -> None:
+        """Stop the pools and the memory guard (again: a no-op)."""
+        if self.closed:
+            return
+        self.closed = True
         self.guard.stop()
         self.events.cancel_join_thread()
         for pool in (self.pool, self.fresh_pool):
@@ -459,6 +464,7 @@ def scan(
                 if on_progress:
                     on_progress(None, None, walker.stats.top_bytes_done)
             runner.drain()  # ends with the last batch committed
+        runner.close()  # the workers' memory is given back before people are resolved
         walker.flush_files()
         with case.transaction():  # one commit, not one per archive
             for container in walker.stats.pending_archives:
@@ -472,15 +478,18 @@ def scan(
             "SELECT value FROM meta WHERE key = 'people_linkage'").fetchone()
         # Re-resolve when records changed, or when the people were made with another method
         # (a case resolved by an earlier version, or BREACHSCOPE_LINKAGE set for this run).
+        stages = {"files_s": time.perf_counter() - started}
         if case.people_stale() or (resolved_with and resolved_with[0] != linkage_method(case)):
             # the reviewers' decisions (breachscope.review.apply) around resolution; roles
             # and sensitive flags they set are applied inside assess_case
-            suppress_false_positives(case)
-            rebuild_people(case)
-            apply_structure(case)
-            relate_case(case)
-            assess_case(case)
+            for name, step in (("suppress_s", suppress_false_positives),
+                               ("people_s", rebuild_people), ("structure_s", apply_structure),
+                               ("relate_s", relate_case), ("assess_s", assess_case)):
+                step_started = time.perf_counter()
+                step(case)
+                stages[name] = time.perf_counter() - step_started
             case.set_people_stale(False)
+        _record_stages(case, stages)
     except BaseException:
         # What was received whole is kept (an interrupted scan resumes from there); a
         # failure here (the same error again) leaves those contents to the next run.
@@ -501,6 +510,15 @@ def scan(
         run_id, walker.stats.files, counts["scanned"], counts["failed"], totals["findings"],
         totals["people"], time.perf_counter() - started, counts["partial"],
     )
+
+
+def _record_stages(case: Case, stages: dict[str, float]) -> None:
+    """The run's stage durations in ``meta.scan_stages`` (JSON, seconds): where a scan's time
+    went, for the benchmarks and for a user wondering why a scan is slow."""
+    import json
+
+    case.db.execute("INSERT OR REPLACE INTO meta VALUES ('scan_stages', ?)",
+                    [json.dumps({k: round(v, 3) for k, v in stages.items()})])
 
 
 @contextlib.contextmanager

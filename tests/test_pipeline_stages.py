@@ -1,0 +1,41 @@
+"""A scan records where its time went (``meta.scan_stages``) and gives the workers' memory back
+before it resolves people."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import psutil
+
+from breachscope import pipeline
+from breachscope.case import Case
+
+
+def test_stages_are_recorded_and_workers_are_gone_before_people(tmp_path: Path,
+                                                                monkeypatch) -> None:
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    for i in range(4):
+        (dump / f"liste{i}.csv").write_text(
+            "NOM;PRENOM;DATE_NAISSANCE;TEL\nDUPONT;Marie;12/03/1950;0612345678\n"
+            f"MARTIN;Paul;01/02/1960;06123456{i:02d}\n", encoding="utf-8")
+    children_at_people: list[int] = []
+    rebuild = pipeline.rebuild_people
+
+    def watched(case: Case) -> None:
+        workers = [p for p in psutil.Process().children(recursive=True)
+                   if "resource_tracker" not in " ".join(p.cmdline())]
+        children_at_people.append(len(workers))
+        rebuild(case)
+
+    monkeypatch.setattr(pipeline, "rebuild_people", watched)
+    with Case(tmp_path / "case") as case:
+        summary = pipeline.scan([dump], case, workers=1)
+        stages = json.loads(case.db.execute(
+            "SELECT value FROM meta WHERE key = 'scan_stages'").fetchone()[0])
+    assert summary.n_scanned == 4
+    assert children_at_people == [0]  # the pool stopped: no worker process left
+    assert set(stages) >= {"files_s", "people_s", "relate_s", "assess_s"}
+    assert all(v >= 0 for v in stages.values())
+    assert stages["files_s"] <= summary.seconds
