@@ -133,52 +133,71 @@ def build_sensitive_evidence(case: Case) -> None:
     _load_words_table(db)
     unit_re = sensitive_unit_regex().replace("'", "''")
     entities = ", ".join(f"'{e}'" for e in _EVIDENCE_ENTITIES)
+    # Several statements, each into a table of the store (not TEMP: DuckDB keeps temporary
+    # tables in memory, and a DISTINCT into one failed where the same into a table spilled),
+    # not one: DuckDB holds every join and aggregation state of a statement at once, and on a
+    # 1 GB dump (90 M findings, 7.6 M records) the single statement ran out of its 1 GB
+    # memory limit; each step alone spills.
+    db.execute(
+        """
+        CREATE OR REPLACE TABLE _bs_rec AS
+        SELECT r.record_id, r.sha256, r.location, r.role_hint, r.care_unit,
+            r.icd10_codes, pr.person_id, p.role
+        FROM records r JOIN person_records pr USING (record_id)
+            JOIN people p USING (person_id)
+        WHERE r.role_hint IS DISTINCT FROM 'STAFF'
+        """
+    )
     db.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE _bs_ev AS
-        WITH rec AS (
-            SELECT r.record_id, r.sha256, r.location, r.role_hint, r.care_unit,
-                r.icd10_codes, pr.person_id, p.role
-            FROM records r JOIN person_records pr USING (record_id)
-                JOIN people p USING (person_id)
-            WHERE r.role_hint IS DISTINCT FROM 'STAFF'
-        ),
-        facts_all AS (   -- the record's own table row, its attached facts, its own fields
-            SELECT rec.record_id, f.sha256, f.location, f.entity, f.value
-            FROM findings f JOIN rec ON f.sha256 = rec.sha256
-                AND regexp_replace(f.location, ', column .*$', '') = rec.location
-            WHERE f.entity IN ({entities}) AND regexp_matches(rec.location, '{_TABLE_ROW_RECORD}')
-            UNION ALL
-            SELECT fa.record_id, fa.sha256, fa.location, fa.entity, fa.value
-            FROM facts fa WHERE fa.entity IN ({entities})
-            UNION ALL
-            SELECT record_id, sha256, location, 'CARE_UNIT', care_unit FROM rec
-            WHERE care_unit <> ''
-            UNION ALL
-            SELECT record_id, sha256, location, 'ICD10_CODE', unnest(icd10_codes) FROM rec
-        ),
-        judged AS (
-            SELECT fa.*, rec.person_id, rec.role, rec.role_hint,
-                CASE fa.entity
-                    WHEN 'ICD10_CODE' THEN {code_category_sql("fa.value")}
-                    WHEN 'PROCEDURE' THEN coalesce({code_category_sql("fa.value")}, w.category)
+        CREATE OR REPLACE TABLE _bs_fa AS   -- the record's own table row's findings
+        SELECT rec.record_id, f.sha256, f.location, f.entity, f.value
+        FROM (SELECT sha256, location, entity, value,
+                     regexp_replace(location, ', column .*$', '') AS row_location
+              FROM findings WHERE entity IN ({entities})) f
+            JOIN (SELECT record_id, sha256, location FROM _bs_rec
+                  WHERE regexp_matches(location, '{_TABLE_ROW_RECORD}')) rec
+            ON f.sha256 = rec.sha256 AND f.row_location = rec.location
+        """
+    )
+    db.execute(
+        f"""
+        INSERT INTO _bs_fa   -- its attached facts, its own fields
+        SELECT fa.record_id, fa.sha256, fa.location, fa.entity, fa.value
+        FROM facts fa WHERE fa.entity IN ({entities})
+        UNION ALL
+        SELECT record_id, sha256, location, 'CARE_UNIT', care_unit FROM _bs_rec
+        WHERE care_unit <> ''
+        UNION ALL
+        SELECT record_id, sha256, location, 'ICD10_CODE', unnest(icd10_codes) FROM _bs_rec
+        """
+    )
+    # Each distinct (entity, value) judged once: its category and the reason shown.
+    db.execute(
+        f"""
+        CREATE OR REPLACE TABLE _bs_vals AS
+        WITH judged AS (
+            SELECT v.entity, v.value,
+                CASE v.entity
+                    WHEN 'ICD10_CODE' THEN {code_category_sql("v.value")}
+                    WHEN 'PROCEDURE' THEN coalesce({code_category_sql("v.value")}, w.category)
                     WHEN 'MEDICATION' THEN d.category
                     WHEN 'DIAGNOSIS' THEN w.category
                     WHEN 'CARE_UNIT' THEN CASE
                         WHEN uv.status = 'unknown_code' THEN 'unknown_unit'
                         WHEN uv.value IS NOT NULL THEN uv.sensitive_category
-                        WHEN regexp_matches(fold(fa.value), '{unit_re}') THEN 'sensitive_unit'
+                        WHEN regexp_matches(fold(v.value), '{unit_re}') THEN 'sensitive_unit'
                         END
                     END AS category,
-                CASE WHEN fa.entity = 'CARE_UNIT' THEN uv.status END AS unit_status,
+                CASE WHEN v.entity = 'CARE_UNIT' THEN uv.status END AS unit_status,
                 uv.label AS unit_label
-            FROM facts_all fa JOIN rec USING (record_id)
+            FROM (SELECT DISTINCT entity, value FROM _bs_fa) v
                 -- plain equalities (hash joins); the CASE above reads each for its entity
-                LEFT JOIN unit_values uv ON uv.value = fa.value
-                LEFT JOIN _bs_drugs d ON d.value = fa.value
-                LEFT JOIN _bs_words w ON w.value = fa.value
+                LEFT JOIN unit_values uv ON uv.value = v.value
+                LEFT JOIN _bs_drugs d ON d.value = v.value
+                LEFT JOIN _bs_words w ON w.value = v.value
         )
-        SELECT DISTINCT person_id, record_id, sha256, location, category,
+        SELECT entity, value, category,
             CASE entity
                 WHEN 'ICD10_CODE' THEN 'ICD-10 code ' || value
                 WHEN 'PROCEDURE' THEN CASE WHEN regexp_matches(value, '^[A-Z]{{4}}[0-9]{{3}}')
@@ -194,18 +213,38 @@ def build_sensitive_evidence(case: Case) -> None:
                      ELSE 'unit ' || value END
                 END AS reason,
             category <> 'unknown_unit' AS decided
-        FROM judged
+        FROM judged WHERE category IS NOT NULL
+        """
+    )
+    # The rows that are evidence first (a few distinct values: most units are not
+    # sensitive), then their people.
+    db.execute(
+        """
+        CREATE OR REPLACE TABLE _bs_hit AS
+        SELECT fa.record_id, fa.sha256, fa.location, fa.entity, v.category, v.reason, v.decided
+        FROM _bs_fa fa JOIN _bs_vals v USING (entity, value)
+        """
+    )
+    db.execute(
+        """
+        CREATE OR REPLACE TABLE _bs_ev AS
+        SELECT rec.person_id, h.record_id, h.sha256, h.location, h.category,
+            h.reason, h.decided
+        FROM _bs_hit h
+            JOIN (SELECT record_id, person_id, role, role_hint FROM _bs_rec) rec
+            USING (record_id)
         -- a staff member's unit is the workplace (unless the row says patient)
-        WHERE category IS NOT NULL
-            AND NOT (entity = 'CARE_UNIT' AND role = 'STAFF'
-                     AND role_hint IS DISTINCT FROM 'PATIENT')
+        WHERE NOT (h.entity = 'CARE_UNIT' AND rec.role = 'STAFF'
+                   AND rec.role_hint IS DISTINCT FROM 'PATIENT')
         """
     )
     with case.transaction():
         db.execute("DELETE FROM sensitive_evidence")
-        db.execute("INSERT INTO sensitive_evidence SELECT * FROM _bs_ev")
-    for table in ("_bs_ev", "_bs_drugs", "_bs_words"):
+        db.execute("INSERT INTO sensitive_evidence SELECT DISTINCT * FROM _bs_ev")
+    for table in ("_bs_drugs", "_bs_words"):
         db.execute(f"DROP TABLE IF EXISTS temp.{table}")
+    for table in ("_bs_ev", "_bs_hit", "_bs_vals", "_bs_fa", "_bs_rec"):
+        db.execute(f"DROP TABLE IF EXISTS main.{table}")
 
 
 def assess_people(case: Case) -> None:
