@@ -52,13 +52,16 @@ def _resolve(tmp_path, backend):
 
 @pytest.mark.slow
 @pytest.mark.skipif(not spark.available(), reason="pyspark or Java missing")
-def test_spark_backend_finds_the_pairs_and_people_duckdb_finds(tmp_path):
+def test_spark_backend_finds_the_pairs_and_people_duckdb_finds(tmp_path, capfd):
     from breachscope.offline import forbid_network
 
     forbid_network()  # as in a scan: the JVM's bridge is reached on loopback only
     people, pairs, linkage = _resolve(tmp_path, "duckdb")
     assert linkage == "splink" and pairs
+    capfd.readouterr()
     assert (people, pairs, linkage) == _resolve(tmp_path, "spark")
+    # The JVM's start-up warnings stay off the console (its own log4j2 configuration).
+    assert " WARN " not in capfd.readouterr().err
     # Spark's scratch files were in the case and are gone.
     assert not (tmp_path / "spark" / "spill" / "linkage-spark").exists()
 

@@ -87,6 +87,17 @@ def available() -> bool:
     return bool(os.environ.get("JAVA_HOME") or shutil.which("java"))
 
 
+_LOG4J2 = """\
+rootLogger.level = error
+rootLogger.appenderRef.stderr.ref = console
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n
+"""
+
+
 @contextlib.contextmanager
 def session(scratch: Path, memory: str | None = None) -> Iterator[object]:
     """A local SparkSession for one linkage, stopped afterwards. ``scratch``: Spark's local
@@ -97,6 +108,11 @@ def session(scratch: Path, memory: str | None = None) -> Iterator[object]:
 
     scratch.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    # The JVM logs from its start, before setLogLevel below can quiet it: its own log4j2
+    # configuration (errors only, on stderr) keeps its WARN lines (the local directory, I/O
+    # encryption without RPC encryption — the RPC is loopback only) off the user's console.
+    logging_conf = scratch / "log4j2.properties"
+    logging_conf.write_text(_LOG4J2, encoding="utf-8")
     conf = (SparkConf()
             .setMaster(os.environ.get(MASTER_ENV) or "local[2]")
             .setAppName("breachscope-linkage")
@@ -112,7 +128,9 @@ def session(scratch: Path, memory: str | None = None) -> Iterator[object]:
             .set("spark.sql.ansi.enabled", "false")   # as DuckDB: a bad cast is NULL
             .set("spark.driver.memory", memory or os.environ.get(DRIVER_MEMORY_ENV) or "2g")
             .set("spark.jars", similarity_jar_location())
-            .set("spark.jars.ivy", str(scratch / "ivy")))
+            .set("spark.jars.ivy", str(scratch / "ivy"))
+            .set("spark.driver.extraJavaOptions",
+                 f"-Dlog4j2.configurationFile={logging_conf.as_uri()}"))
     spark = SparkSession.builder.config(conf=conf).getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     try:
