@@ -142,3 +142,23 @@ def test_prior_of_a_collapsed_input_counts_the_pairs_of_a_join():
     assert found > n / 4                      # neither the floor of the prior ...
     assert linkage.PRIOR_BOUNDS[0] < expected < linkage.PRIOR_BOUNDS[1]   # ... nor its bounds
     assert linkage.estimate_prior(db, "g", n) == pytest.approx(expected, rel=1e-12)
+
+
+def test_a_jvm_failure_keeps_its_java_cause_masked() -> None:
+    from breachscope.resolve.people import linkage_error_text
+
+    class Py4JJavaError(Exception):
+        pass
+
+    exc = Py4JJavaError(
+        "An error occurred while calling o123.collectToPython.\n"
+        ": org.apache.spark.SparkException: Job aborted due to stage failure\n"
+        "\tat org.apache.spark.scheduler.DAGScheduler.failJobAndIndependentStages\n"
+        "Caused by: java.lang.OutOfMemoryError: Java heap space for jean.dupont@example.org\n"
+        "\tat java.base/java.util.Arrays.copyOf(Arrays.java:3537)\n")
+    text = linkage_error_text(exc)
+    assert text.startswith("Py4JJavaError: An error occurred while calling o123")
+    assert "cause: java.lang.OutOfMemoryError: Java heap space" in text
+    assert "jean.dupont@example.org" not in text and "\n" not in text
+    plain = linkage_error_text(MemoryError("out of memory"))
+    assert plain == "MemoryError: out of memory"

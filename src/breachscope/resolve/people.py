@@ -36,6 +36,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import re
 import time
 import unicodedata
 from itertools import chain
@@ -497,6 +498,23 @@ def _placeholder_counts(db: duckdb.DuckDBPyConnection) -> str:
     return text
 
 
+_JAVA_CAUSE = re.compile(r"^\s*(?:Caused by: )?((?:[\w$]+\.)+[\w$]*(?:Exception|Error)\b.*)$")
+
+
+def linkage_error_text(exc: BaseException) -> str:
+    """What ``meta.linkage_error`` keeps of a failed linkage: the error's first line and, for
+    an error from the JVM (the Spark backend, whose message is a whole Java stack), its
+    deepest Java cause (``java.lang.OutOfMemoryError: ...``) or the Python cause; masked."""
+    lines = str(exc).splitlines() or [""]
+    text = lines[0]
+    causes = [m.group(1) for line in lines[1:] if (m := _JAVA_CAUSE.match(line))]
+    if causes:
+        text += f" — cause: {causes[-1]}"
+    elif exc.__cause__ is not None:
+        text += f" — cause: {type(exc.__cause__).__name__}: {str(exc.__cause__)[:120]}"
+    return f"{type(exc).__name__}: {scrub(text, limit=300)}"
+
+
 def rebuild_people(case: Case, *, max_rounds: int = 100, linkage: str | None = None,
                    backend: str | None = None) -> int:
     """Recompute ``people`` and ``person_records`` from all records; returns the count.
@@ -543,8 +561,7 @@ def _rebuild(case: Case, method: str, max_rounds: int, backend: str = "duckdb") 
                 # made with the exact keys only, and the case says why.
                 log.warning("probabilistic linkage failed (%s); people from exact keys only",
                             type(exc).__name__)
-                first_line = (str(exc).splitlines() or [""])[0]
-                linkage_error = f"{type(exc).__name__}: {scrub(first_line, limit=200)}"
+                linkage_error = linkage_error_text(exc)
                 method = "exact"
                 db.execute("CREATE OR REPLACE TEMP TABLE _bs_splink_edges "
                            "(a BIGINT, b BIGINT, p DOUBLE)")
