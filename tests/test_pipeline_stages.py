@@ -12,6 +12,22 @@ from breachscope import pipeline
 from breachscope.case import Case
 
 
+def _live_workers() -> list[psutil.Process]:
+    """Child processes still running, multiprocessing's resource tracker apart (a stopped
+    worker not reaped yet is a zombie: ended)."""
+    out = []
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if child.status() == psutil.STATUS_ZOMBIE:
+                continue
+            if "resource_tracker" in " ".join(child.cmdline()):
+                continue
+        except psutil.Error:  # ended meanwhile
+            continue
+        out.append(child)
+    return out
+
+
 def test_stages_are_recorded_and_workers_are_gone_before_people(tmp_path: Path,
                                                                 monkeypatch) -> None:
     dump = tmp_path / "dump"
@@ -24,9 +40,7 @@ def test_stages_are_recorded_and_workers_are_gone_before_people(tmp_path: Path,
     rebuild = pipeline.rebuild_people
 
     def watched(case: Case) -> None:
-        workers = [p for p in psutil.Process().children(recursive=True)
-                   if "resource_tracker" not in " ".join(p.cmdline())]
-        children_at_people.append(len(workers))
+        children_at_people.append(len(_live_workers()))
         rebuild(case)
 
     monkeypatch.setattr(pipeline, "rebuild_people", watched)
