@@ -57,15 +57,16 @@ class EncodedColumn:
         return pa.array(lists, _STRINGS).take(self.indices)
 
 
-def encode_column(cells: list[str], label: str,
+def encode_column(cells: list[str] | pa.Array, label: str,
                   normalize: Callable[[str], Normalized]) -> EncodedColumn:
-    """The column dictionary-encoded (Arrow hashes the cells in C) and each distinct cell
-    normalized once. ``normalize`` receives the stripped cell; blank cells and placeholders
-    (``NULL``, ``-``) have no value."""
+    """The column (a list of cells, or an Arrow string array) dictionary-encoded (Arrow
+    hashes the cells in C) and each distinct cell normalized once. ``normalize`` receives the
+    stripped cell; blank cells and placeholders (``NULL``, ``-``) have no value."""
     from breachscope.detect.columns import is_placeholder
 
     try:
-        encoded = pa.array(cells, pa.string()).dictionary_encode()
+        array = cells if isinstance(cells, pa.Array) else pa.array(cells, pa.string())
+        encoded = array.dictionary_encode()
         indices, distinct = encoded.indices, encoded.dictionary.to_pylist()
     except UnicodeEncodeError:  # a lone surrogate (undecodable byte kept): hash in Python
         positions: dict[str, int] = {}

@@ -47,6 +47,7 @@ from breachscope.entities import (
     resolve,
     spec,
 )
+from breachscope.extract._arrow_table import ArrowTableUnit
 from breachscope.extract.units import TableUnit
 
 SAMPLE_SIZE = 200
@@ -557,11 +558,22 @@ def _missing_zero_share(sample: list[str]) -> float:
     return nine if nine and nine + valid >= PHONE_ZEROS_SHARE else 0.0
 
 
+def _with_zero_kept(cell: str) -> str:
+    """A cell as :func:`restore_phone_zeros` leaves it: ``0`` + the stripped cell when that
+    is 9 digits, else the cell untouched."""
+    stripped = cell.strip()
+    return "0" + stripped if _NINE_DIGITS.fullmatch(stripped) else cell
+
+
 def restore_phone_zeros(table: TableUnit, indexes: list[int]) -> None:
     """Prefix with ``0`` the 9-digit cells (first digit 1–7 or 9) of the columns
     ``indexes`` of ``table``, in place: done by :func:`classify_columns` on the chunk it
     classifies; a later chunk of the same table needs it for the columns whose
     :attr:`ColumnLabel.phone_zeros` is set."""
+    if isinstance(table, ArrowTableUnit):  # Arrow columns: each distinct cell once
+        for index in indexes:
+            table.map_column(index, _with_zero_kept)
+        return
     for row in table.rows:
         for index in indexes:
             cell = row[index].strip()

@@ -9,6 +9,7 @@ distinct value; its findings and the table's records are then built as Arrow arr
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from datetime import date
 from functools import cache
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from breachscope.detect.columnar import (
     EncodedColumn,
@@ -43,6 +45,7 @@ from breachscope.detect.secrets import mask_cell
 from breachscope.detect.text import scan_text
 from breachscope.detect.validators import nir_is_strict
 from breachscope.entities import SPECS, Cells, EntitySpec, resolve
+from breachscope.extract._arrow_table import ArrowTableUnit
 from breachscope.extract.units import TableUnit, TextUnit
 
 Normalizer = Callable[[str], tuple[str, ...]]
@@ -182,8 +185,16 @@ def detect_table(table: TableUnit, *, today: date | None = None,
         restore_phone_zeros(table, zeros)  # a later chunk: the phones stored as numbers
     role = role_hint(table, columns)
     prefix = f"{table.name}, " if table.name else ""
-    row_locations = [f"{prefix}row {n}" for n in table.row_numbers]
-    locations = pa.array(row_locations, pa.string())
+    arrow = isinstance(table, ArrowTableUnit)
+    if arrow:  # cells and row numbers already Arrow arrays: no Python object per row
+        locations = pc.binary_join_element_wise(
+            f"{prefix}row ", table.arrow_numbers.cast(pa.string()), "")
+        # As strings only for the columns without a label (their cells are scanned as text).
+        row_locations = locations.to_pylist() if any(
+            c.label is None for c in columns) else []
+    else:
+        row_locations = [f"{prefix}row {n}" for n in table.row_numbers]
+        locations = pa.array(row_locations, pa.string())
     labelled: list[EncodedColumn] = []
     findings = FindingBatch()
     for column in columns:
@@ -192,7 +203,8 @@ def detect_table(table: TableUnit, *, today: date | None = None,
         normalize, detector = _normalizers().get(column.label, (_as_found, "column+header"))
         if column.label == "CREDENTIAL":  # masked values (secrets.py), keyed by the header
             normalize, detector = _credential_normalizer(column.header), "column+credential"
-        encoded = encode_column(table.column(column.index), column.label, normalize)
+        encoded = encode_column(table.arrow_column(column.index) if arrow
+                                else table.column(column.index), column.label, normalize)
         labelled.append(encoded)
         findings.add_table(column_findings(encoded, locations,
                                            f", column {_column_name(column)}",
@@ -208,8 +220,9 @@ def detect_table(table: TableUnit, *, today: date | None = None,
     records = RecordBatch()
     if labelled:
         records.add_table(column_records(labelled, locations, role))
-    return TableDetection(columns, findings, records, role, _row_keys(table, columns,
-                                                                      row_locations))
+    row_keys = (_arrow_row_keys(table, columns, locations) if arrow
+                else _row_keys(table, columns, row_locations))
+    return TableDetection(columns, findings, records, role, row_keys)
 
 
 def _confidence(column: ColumnLabel) -> Callable[[str], float]:
@@ -232,6 +245,24 @@ def _row_keys(table: TableUnit, columns: list[ColumnLabel],
         out.extend((location, name, value) for location, value in
                    zip(row_locations, map(cache.__getitem__, cells), strict=True)
                    if value is not None)
+    return out
+
+
+def _arrow_row_keys(table: ArrowTableUnit, columns: list[ColumnLabel],
+                    locations: pa.Array) -> list[tuple[str, str, str]]:
+    """:func:`_row_keys` of an :class:`ArrowTableUnit`: each key column dictionary-encoded,
+    each distinct cell read as a key once, the rows with a key picked by Arrow."""
+    labels = {c.index: c.label for c in columns}
+    out: list[tuple[str, str, str]] = []
+    for index in key_column_indexes(table.header, labels):
+        name = table.header[index].strip() or str(index + 1)
+        encoded = table.arrow_column(index).dictionary_encode()
+        keys = pa.array([key_value(cell) for cell in encoded.dictionary.to_pylist()],
+                        pa.string()).take(encoded.indices)
+        found = keys.is_valid()
+        values = keys.filter(found).to_pylist()
+        out.extend(zip(locations.filter(found).to_pylist(),
+                       itertools.repeat(name, len(values)), values, strict=True))
     return out
 
 

@@ -7,6 +7,14 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 
+import pyarrow as pa
+
+from breachscope.extract._arrow_table import (
+    ArrowRows,
+    ArrowTableUnit,
+    row_chars,
+    rows_to_columns,
+)
 from breachscope.extract.units import TableUnit, TextUnit
 
 #: How many leading non-empty rows are examined to find the header.
@@ -130,44 +138,118 @@ def table_width(header: Sequence[str], rows: Sequence[Sequence[str]]) -> int:
 
 
 def table_chunks(name: str, header: Sequence[str],
-                 items: Iterable[tuple[int, list[str]] | Iterable[TableUnit | TextUnit]],
+                 items: Iterable[tuple[int, list[str]] | ArrowRows
+                                 | Iterable[TableUnit | TextUnit]],
                  ) -> Iterator[TableUnit | TextUnit]:
     """Stream a table's data rows as :class:`TableUnit` chunks of at most :data:`CHUNK_ROWS`
     rows (and about :data:`CHUNK_CHARS` characters), all with the same ``name`` and column
     names.
 
-    ``items`` are data rows ``(row number, cells)`` (blank rows already left out) or, between
-    them, iterables of units produced in place (a line too long for a table, read as text):
-    those are yielded as they come. The width is the header's, widened by the first chunk's
-    rows (capped at :data:`MAX_COLUMNS`); non-empty cells of any row beyond it are not dropped:
-    they become a :class:`TextUnit` (same ``name``, ``first_line`` = the row number) after the
-    chunk. A table without data rows still gives one (empty) unit."""
-    names: list[str] | None = None
-    batch: list[tuple[int, list[str]]] = []
-    chars = 0
-
-    def flush() -> Iterator[TableUnit | TextUnit]:
-        nonlocal names
-        if names is None:
-            names = column_names(header, table_width(header, [c for _, c in batch]) or 1)
-        width = len(names)
-        # A row no wider than the table is handed over as it is (no copy per row).
-        yield TableUnit(header=names, rows=[cells if len(cells) <= width else cells[:width]
-                                            for _, cells in batch], name=name,
-                        row_numbers=[number for number, _ in batch])
-        for number, cells in batch:
-            if len(cells) > width and span(cells) > width:
-                extra = " ".join(c for c in cells[width:] if c)
-                yield TextUnit(text=extra, name=name, first_line=number)
-
+    ``items`` are data rows ``(row number, cells)`` (blank rows already left out), blocks of
+    such rows read by Arrow (:class:`~breachscope.extract._arrow_table.ArrowRows`, from
+    plain CSV text) or, between them, iterables of units produced in place (a line too long
+    for a table, read as text): those are yielded as they come. The width is the header's,
+    widened by the first chunk's rows (capped at :data:`MAX_COLUMNS`); non-empty cells of any
+    row beyond it are not dropped: they become a :class:`TextUnit` (same ``name``,
+    ``first_line`` = the row number) after the chunk. A table without data rows still gives
+    one (empty) unit. A chunk holding Arrow rows is an
+    :class:`~breachscope.extract._arrow_table.ArrowTableUnit`, the same rows and numbers as
+    a ``TableUnit`` made of the same cells as lists."""
+    chunk = _Chunk(name, header)
     for item in items:
         if isinstance(item, tuple):
-            batch.append(item)
-            chars += sum(map(len, item[1]))
-            if len(batch) >= CHUNK_ROWS or chars > CHUNK_CHARS:
-                yield from flush()
-                batch, chars = [], 0
+            chunk.lists.append(item)
+            chunk.count += 1
+            chunk.chars += sum(map(len, item[1]))
+            if chunk.count >= CHUNK_ROWS or chunk.chars > CHUNK_CHARS:
+                yield from chunk.flush()
+        elif isinstance(item, ArrowRows):
+            yield from chunk.add_arrow(item)
         else:
             yield from item
-    if batch or names is None:
-        yield from flush()
+    if chunk.count or chunk.names is None:
+        yield from chunk.flush()
+
+
+class _Chunk:
+    """The rows of the chunk being filled: runs of list rows and Arrow blocks, in order."""
+
+    def __init__(self, name: str, header: Sequence[str]) -> None:
+        self.name = name
+        self.header = header
+        self.names: list[str] | None = None
+        self.pieces: list[list[tuple[int, list[str]]] | ArrowRows] = []
+        self.lists: list[tuple[int, list[str]]] = []  # the current run of list rows
+        self.count = 0
+        self.chars = 0
+
+    def add_arrow(self, rows: ArrowRows) -> Iterator[TableUnit | TextUnit]:
+        """Add Arrow rows, flushing where one list row at a time would have flushed."""
+        while len(rows):
+            room = CHUNK_ROWS - self.count
+            lengths = row_chars(rows.table).to_numpy(zero_copy_only=False)
+            cumulative = lengths.cumsum() + self.chars
+            over = int((cumulative > CHUNK_CHARS).argmax()) + 1 if (
+                cumulative[-1] > CHUNK_CHARS) else None
+            take = min(room, over) if over is not None else room
+            if take > len(rows):  # no limit reached in these rows
+                self._close_run()
+                self.pieces.append(rows)
+                self.count += len(rows)
+                self.chars = int(cumulative[-1])
+                return
+            self._close_run()
+            self.pieces.append(rows.slice(0, take))
+            self.count += take
+            self.chars = int(cumulative[take - 1])
+            yield from self.flush()
+            rows = rows.slice(take)
+
+    def _close_run(self) -> None:
+        if self.lists:
+            self.pieces.append(self.lists)
+            self.lists = []
+
+    def flush(self) -> Iterator[TableUnit | TextUnit]:
+        self._close_run()
+        pieces, self.pieces, self.count, self.chars = self.pieces, [], 0, 0
+        lists = [piece for piece in pieces if not isinstance(piece, ArrowRows)]
+        if self.names is None:
+            width = table_width(self.header, [c for piece in lists for _, c in piece])
+            for piece in pieces:
+                if isinstance(piece, ArrowRows) and piece.table.num_columns > width:
+                    width = max(width, min(piece.span(), MAX_COLUMNS))
+            self.names = column_names(self.header, width or 1)
+        width = len(self.names)
+        if len(lists) == len(pieces):
+            batch = [row for piece in lists for row in piece]
+            # A row no wider than the table is handed over as it is (no copy per row).
+            yield TableUnit(header=self.names, rows=[
+                cells if len(cells) <= width else cells[:width] for _, cells in batch],
+                name=self.name, row_numbers=[number for number, _ in batch])
+        else:
+            yield self._arrow_unit(pieces, width)
+        for piece in pieces:
+            if isinstance(piece, ArrowRows):
+                yield from piece.overflow(width, self.name)
+                continue
+            for number, cells in piece:
+                if len(cells) > width and span(cells) > width:
+                    extra = " ".join(c for c in cells[width:] if c)
+                    yield TextUnit(text=extra, name=self.name, first_line=number)
+
+    def _arrow_unit(self, pieces: list[list[tuple[int, list[str]]] | ArrowRows],
+                    width: int) -> ArrowTableUnit:
+        parts: list[list[pa.Array]] = []
+        numbers: list[pa.Array] = []
+        for piece in pieces:
+            if isinstance(piece, ArrowRows):
+                parts.append(piece.columns(width))
+                numbers.append(piece.numbers)
+            else:
+                parts.append(rows_to_columns([c[:width] for _, c in piece], width))
+                numbers.append(pa.array([n for n, _ in piece], pa.int64()))
+        columns = [pa.concat_arrays([part[j] for part in parts]) if len(parts) > 1
+                   else parts[0][j] for j in range(width)]
+        return ArrowTableUnit(list(self.names or []), columns, self.name,
+                              pa.concat_arrays(numbers) if len(numbers) > 1 else numbers[0])

@@ -34,6 +34,15 @@ from itertools import chain
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from breachscope.extract._arrow_table import (
+    ArrowRows,
+    filled_rows,
+    read_plain_block,
+    row_chars,
+)
 from breachscope.extract._table import HEADER_SEARCH_ROWS, find_header, span, table_chunks
 from breachscope.extract.stream import decoded_chunks, segments, stream_encoding
 from breachscope.extract.text import text_units
@@ -353,19 +362,23 @@ def _reread(feed: _Feed, lines: list[tuple[int, str]], delimiter: str,
 
 
 def _plain_rows(path: Path, encoding: str, bom_length: int, delimiter: str, after_line: int,
-                max_line: int) -> Iterator[tuple[int, list[str]] | Iterator[TableUnit | TextUnit]]:
+                max_line: int) -> Iterator[
+                    tuple[int, list[str]] | ArrowRows | Iterator[TableUnit | TextUnit]]:
     """The data rows after physical line ``after_line``, as :func:`_records` reads them, with
     a fast path for *plain* text: while a decoded block holds no quote, no lone ``\r`` and no
     line too long for the parser, its records are its lines and its cells the pieces between
     delimiters, so the block is split with ``str.split`` (in C) instead of going line by line
     through the CSV reader (issue 15: two thirds of a large export's extraction time). At the
-    first block that is not plain, the rest of the file goes through :func:`_records`.
+    first block that is not plain, the rest of the file goes through :func:`_records`. A
+    plain block whose cells need no trimming is read by Arrow's CSV reader when it gives the
+    same rows (:func:`_arrow_rows`), as :class:`ArrowRows`.
 
     Physical lines are counted as :func:`~breachscope.extract.stream.segments` counts them
     (``\n``, ``\r\n``); a lone ``\r`` before ``after_line`` makes the count uncertain, and
     the whole rest then goes through :func:`_records` too."""
     chunks = decoded_chunks(path, encoding, bom_length)
     number, carry = 0, ""
+    arrow_failures = 0
     for chunk in chunks:
         text = carry + chunk
         if number < after_line:  # skip the lines already read (title, header, head rows)
@@ -393,6 +406,15 @@ def _plain_rows(path: Path, encoding: str, bom_length: int, delimiter: str, afte
         text = text.replace("\r\n", "\n")  # a \r ending the block stays in the carry
         cut = text.rfind("\n")
         block, carry = text[:max(cut, 0)], text[cut + 1 :]
+        if arrow_failures < MAX_ARROW_FAILURES and cut > 0 and len(carry) <= max_line and (
+                not _needs_trim(block, delimiter)):
+            rows = _arrow_rows(block, delimiter, number, max_line)
+            if rows is not None:
+                number += block.count("\n") + 1
+                if len(rows):
+                    yield rows
+                continue
+            arrow_failures += 1
         lines = block.split("\n") if cut >= 0 else []
         if len(carry) > max_line or (lines and max(map(len, lines)) > max_line):
             break
@@ -420,6 +442,31 @@ def _plain_rows(path: Path, encoding: str, bom_length: int, delimiter: str, afte
     feed = _Feed(segments(chain([text], chunks)), max_line)
     feed.number = number
     yield from _rows(feed, delimiter)
+
+
+#: Plain blocks Arrow may refuse (ragged lines, blank lines) before a file's remaining
+#: blocks are no longer offered to it (each refusal costs a parse of the block).
+MAX_ARROW_FAILURES = 3
+
+
+def _arrow_rows(block: str, delimiter: str, number: int, max_line: int) -> ArrowRows | None:
+    """The data rows of a plain ``block`` whose first line is line ``number + 1``, read by
+    Arrow (:func:`~breachscope.extract._arrow_table.read_plain_block`; its cells need no
+    trimming), all-empty lines left out; None when Arrow cannot give exactly the rows the
+    Python split gives, or when a line may be longer than ``max_line`` (the Python path
+    then decides, exactly)."""
+    table = read_plain_block(block, delimiter)
+    if table is None or table.num_rows != block.count("\n") + 1:
+        return None
+    # A line's characters are its cells' and its delimiters'.
+    if len(block) > max_line and (
+            pc.max(row_chars(table)).as_py() + table.num_columns - 1 > max_line):
+        return None
+    numbers = pa.array(range(number + 1, number + 1 + table.num_rows), pa.int64())
+    filled = filled_rows(table)
+    if not pc.all(filled).as_py():
+        table, numbers = table.filter(filled), numbers.filter(filled)
+    return ArrowRows(table, numbers)
 
 
 def _rows(feed: _Feed, delimiter: str) -> Iterator[
