@@ -3,7 +3,9 @@
 - openpyxl in ``read_only`` (streamed rows, bounded memory) and ``data_only`` mode: formulas
   are never evaluated, only the values Excel cached are read; macros and external links are
   not loaded. Each sheet's rows are emitted as :class:`TableUnit` chunks of at most
-  ``CHUNK_ROWS`` rows, same name and header.
+  ``CHUNK_ROWS`` rows, same name and header. The rows themselves are parsed by
+  :mod:`breachscope.extract.xlsx_rows` (openpyxl's own steps on a C-parsed tree: the same
+  values, several times faster), or by openpyxl's reader for a sheet with a DTD.
 - openpyxl parses the workbook's XML with ``defusedxml`` when it is installed (a dependency
   of breachscope): an entity declaration (billion laughs, XXE) is refused, never expanded.
   :func:`partition_xlsx` refuses to read a workbook without it (``openpyxl.xml.DEFUSEDXML``).
@@ -58,6 +60,7 @@ from breachscope.extract.units import EmbeddedFile, ExtractionError, TableUnit, 
 from breachscope.extract.xlsx_comments import comment_units
 from breachscope.extract.xlsx_links import link_units
 from breachscope.extract.xlsx_pivot import pivot_units
+from breachscope.extract.xlsx_rows import FALLBACK, SheetRows
 
 # Zip bombs dressed as workbooks are refused by ``_office.check_zip`` (its limits).
 
@@ -132,7 +135,7 @@ def _partition_sheet(sheet) -> Iterator[TableUnit | TextUnit]:  # type: ignore[n
     name = f"sheet {sheet.title}"
     if hasattr(sheet, "reset_dimensions"):
         sheet.reset_dimensions()  # the stored dimension is often wrong: read every row
-    rows = _string_rows(sheet)
+    rows = _rows(sheet)
     head = list(islice(rows, HEADER_SEARCH_ROWS))
     if not head:
         return
@@ -149,8 +152,28 @@ def _partition_sheet(sheet) -> Iterator[TableUnit | TextUnit]:  # type: ignore[n
     yield from table_chunks(name, header, chain(head[data_start:], rows))
 
 
+def _rows(sheet) -> Iterator[tuple[int, list[str]]]:  # type: ignore[no-untyped-def]
+    """Non-empty rows as ``(excel row number, cells)``, trailing empty cells dropped: read by
+    :class:`~breachscope.extract.xlsx_rows.SheetRows` (the same rows as openpyxl's reader,
+    several times faster), or by openpyxl's reader when the sheet has a DTD."""
+    if not hasattr(sheet, "_get_source"):  # not a read-only worksheet
+        yield from _string_rows(sheet)
+        return
+    fast = iter(SheetRows(sheet, _padded))
+    try:
+        first = next(fast)
+    except StopIteration:
+        return
+    except FALLBACK:
+        yield from _string_rows(sheet)
+        return
+    yield first
+    yield from fast
+
+
 def _string_rows(sheet) -> Iterator[tuple[int, list[str]]]:  # type: ignore[no-untyped-def]
-    """Non-empty rows as ``(excel row number, cells)``, trailing empty cells dropped."""
+    """Non-empty rows as ``(excel row number, cells)``, trailing empty cells dropped, read by
+    openpyxl's own reader (``defusedxml``: a DTD's entities are refused)."""
     number = 0
     for row in sheet.iter_rows():
         number += 1
