@@ -52,6 +52,9 @@ _ROW_OR_DATA = (ROW_TAG, SHEET_DATA_TAG)
 _T_TAG = f"{{{SHEET_MAIN_NS}}}t"
 # A plain coordinate, split as ``coordinate_to_tuple`` splits it (letters, then digits).
 _COORDINATE = re.compile(r"([A-Z]{1,3})([0-9]+)").fullmatch
+_COLUMNS = {column_letter: i for i, column_letter in enumerate(
+    (a + b for a in ("", *"ABCDEFGHIJKLMNOPQRSTUVWXYZ") for b in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"),
+    start=1) if i <= 702}
 # The prolog before the root element: XML declaration, processing instructions, comments,
 # blanks. What follows it is either the root element or a DOCTYPE.
 _PROLOG = re.compile(rb"(?:\xef\xbb\xbf)?(?:\s+|<\?.*?\?>|<!--.*?-->)*", re.S)
@@ -169,10 +172,13 @@ class SheetRows:
         return self.row_counter, [self.parse_cell(el) for el in row]
 
     def parse_cell(self, element: Element) -> tuple[int, int, Any, int | str]:
-        """``WorkSheetParser.parse_cell`` in ``data_only`` mode (no rich text)."""
-        data_type = element.get("t", "n")
-        coordinate = element.get("r")
-        style_id: int | str = element.get("s", 0)
+        """``WorkSheetParser.parse_cell`` in ``data_only`` mode (no rich text). The usual
+        cell (a coordinate, a string or a number without a date style) takes the first
+        branches."""
+        get = element.get
+        data_type = get("t", "n")
+        coordinate = get("r")
+        style_id: int | str = get("s", 0)
         if style_id:
             style_id = int(style_id)
         value: Any = None if data_type == "inlineStr" else (
@@ -180,7 +186,9 @@ class SheetRows:
         if coordinate:
             m = _COORDINATE(coordinate)
             if m is not None:
-                row, column = int(m.group(2)), column_index_from_string(m.group(1))
+                letters, digits = m.groups()
+                row, column = int(digits), _COLUMNS.get(letters) or column_index_from_string(
+                    letters)
             else:
                 row, column = coordinate_to_tuple(coordinate)
             self.col_counter = column
@@ -188,7 +196,9 @@ class SheetRows:
             self.col_counter += 1
             row, column = self.row_counter, self.col_counter
         if value is not None:
-            if data_type == "n":
+            if data_type == "s":
+                value = self.shared_strings[int(value)]
+            elif data_type == "n":
                 value = _cast_number(value)
                 if style_id in self.date_formats:
                     try:
@@ -196,8 +206,6 @@ class SheetRows:
                                            timedelta=style_id in self.timedelta_formats)
                     except (OverflowError, ValueError):
                         value = "#VALUE!"
-            elif data_type == "s":
-                value = self.shared_strings[int(value)]
             elif data_type == "b":
                 value = bool(int(value))
             elif data_type == "d":
@@ -218,22 +226,40 @@ class SheetRows:
         if not cells:
             return 0, []
         width = cells[-1][1]
-        placed: list[tuple[int, Any, int | str] | None] = [None] * width
-        for row, column, value, style_id in cells:
+        previous = 0
+        for cell in cells:
+            if not previous < cell[1]:
+                break
+            previous = cell[1]
+        else:  # the usual row: columns in order, each once
+            return self.texts(cells)
+        placed: list[tuple[int, int, Any, int | str]] = []
+        at: dict[int, int] = {}
+        for cell in cells:  # a later cell of a column replaces the earlier one
+            column = cell[1]
             if 1 <= column <= width:
-                placed[column - 1] = (row, value, style_id)
+                if column in at:
+                    placed[at[column]] = cell
+                else:
+                    at[column] = len(placed)
+                    placed.append(cell)
+        placed.sort(key=lambda cell: cell[1])
+        return self.texts(placed)
+
+    def texts(self, cells: list[tuple[int, int, Any, int | str]]) -> tuple[int, list[str]]:
+        """Cells of distinct columns in order, as the strings of a row with the columns
+        between them empty: ``(row of the first cell with one, cells)``, trailing empty
+        cells dropped."""
         real = 0
         texts: list[str] = []
         end = 0
         text_of = self.text
-        for cell in placed:
-            if cell is None:
-                texts.append("")
-                continue
-            row, value, style_id = cell
+        for row, column, value, style_id in cells:
+            if len(texts) < column - 1:
+                texts.extend([""] * (column - 1 - len(texts)))
             if not real and row:
                 real = row
-            text = text_of(value, style_id)
+            text = value.strip() if value.__class__ is str else text_of(value, style_id)
             texts.append(text)
             if text:
                 end = len(texts)
