@@ -30,7 +30,7 @@ from pebble import ProcessExpired
 from breachscope.assess.categories import assess_case
 from breachscope.case import Case
 from breachscope.executors import Executor, LocalExecutor, Pool
-from breachscope.ingest.walk import Entry, Walker
+from breachscope.ingest.walk import Entry, PendingArchive, Walker
 from breachscope.memwatch import MemoryGuard
 from breachscope.offline import forbid_network
 from breachscope.relate.attach import relate_case
@@ -44,6 +44,8 @@ from breachscope.worker import (
     ContentResult,
     no_space,
     process_content,
+    process_content_by_page,
+    process_pdf_page,
     run_task,
 )
 from breachscope.worker.batch import BATCH_SUFFIXES, BATCH_TYPES, process_batch
@@ -77,6 +79,40 @@ class ScanSummary:
 
 ProgressCallback = Callable[[Entry | None, ContentResult | None, int], None]
 Task = Callable[..., ContentResult]  # process_content's signature, run in a worker process
+#: Pages of one document stopped by the time limit after which its pages still queued are
+#: not read (each page has the per-file limit: without this, a document of hostile pages
+#: could take the limit once per page, 2 000 times).
+MAX_PAGE_TIMEOUTS = 3
+#: A page's records are numbered from (page number) x this (``record_id`` is the content's
+#: sha256 and the record's number in it): the document's own records keep 0, 1, 2...
+PAGE_RECORDS = 1_000_000
+
+
+@dataclass(slots=True)
+class PageTask:
+    """One PDF page to OCR in a task of its own (issue 15): ``entry`` is its document."""
+
+    entry: Entry
+    file_type: str
+    index: int  # 0-based
+    first_line: int  # text-layer lines its OCR lines are numbered after
+
+
+@dataclass
+class _PagedDocument:
+    """A document whose pages are being OCR'd by tasks of their own: stored ``pending`` with
+    its own results, done (``pending`` entry of the walker's containers, status finished
+    at the end of the scan) once every page's results are stored; its blob is kept until
+    then. A page that fails makes the document ``partial`` with the page and the reason."""
+
+    entry: Entry
+    result: ContentResult
+    container: PendingArchive
+    n_pages: int
+    left: int
+    failed: list[tuple[int, str]]  # (page number, reason)
+    no_space: bool = False
+    timeouts: int = 0  # pages stopped by the time limit
 
 
 class _TaskRunner:
@@ -111,16 +147,19 @@ class _TaskRunner:
         # problem: issue 12). Created when first needed.
         self.fresh_pool: Pool | None = None
         self.guard = MemoryGuard(settings.memory_limit_mb * 1024 * 1024).start()
-        # A task's content, or a batch's contents (a list), by the task's future.
-        self.in_flight: dict[Future[Any], Entry | list[Entry]] = {}
+        # A task's content, a batch's contents (a list), or a PDF page, by the task's future.
+        self.in_flight: dict[Future[Any], Entry | list[Entry] | PageTask] = {}
         self.first_try: dict[Future[Any], ContentResult] = {}  # retries in flight
         self.recycled: dict[str, int] = {}  # sha256 -> times its worker had to be replaced
         self.queue: deque[Entry] = deque()  # members waiting for a free slot
         self.forming: list[Entry] = []  # small contents waiting for their batch to be sent
         self.forming_bytes = 0
         self.alone: set[str] = set()  # contents a batch gave back: one task each from now
-        # Results waiting for their commit (entry, result, status), and since when.
-        self.batch: list[tuple[Entry, ContentResult, str | None]] = []
+        self.pages: deque[PageTask] = deque()  # PDF pages to OCR, before any other content
+        self.paged: dict[str, _PagedDocument] = {}  # documents with pages not stored yet
+        # Results waiting for their commit (entry, result, status, page: None for a
+        # content's own), and since when.
+        self.batch: list[tuple[Entry, ContentResult, str | None, PageTask | None]] = []
         self.batch_shas: set[str] = set()
         self.batch_since = 0.0
 
@@ -136,6 +175,8 @@ class _TaskRunner:
         no worker waits for it. ``draining``: the walk is over, everything goes."""
         limit = 2 * self.workers
         while True:
+            while self.pages and len(self.in_flight) < limit:
+                self._schedule_page(self.pages.popleft())
             while self.queue:
                 entry = self.queue[0]
                 if self._batchable(entry):
@@ -153,7 +194,7 @@ class _TaskRunner:
             if self.forming and not self.queue and len(self.in_flight) < limit:
                 self._send_forming()
                 continue
-            if self.queue or (draining and self.in_flight):
+            if self.queue or self.pages or (draining and self.in_flight):
                 self._wait_one()
             elif draining and self.forming:
                 continue
@@ -190,10 +231,23 @@ class _TaskRunner:
         hard = (max(self.settings.timeout, self.settings.archive_timeout) if unknown
                 else self.settings.timeout) + GRACE
         pool = self._fresh_pool() if fresh else self.pool
+        # The scan's own task leaves a PDF's pages to OCR to tasks of their own.
+        task = process_content_by_page if self.task is process_content else self.task
         fut = pool.schedule(
-            run_task, args=(self.task, str(entry.real), entry.file_type, self.work_dir,
+            run_task, args=(task, str(entry.real), entry.file_type, self.work_dir,
                             self.settings, entry.depth), timeout=hard)
         self.in_flight[fut] = entry
+        return fut
+
+    def _schedule_page(self, page: PageTask, *, fresh: bool = False) -> Future[ContentResult]:
+        """A page's task: its own time limit (the scan's per-file limit), in any worker."""
+        pool = self._fresh_pool() if fresh else self.pool
+        entry = page.entry
+        fut = pool.schedule(
+            run_task, args=(process_pdf_page, str(entry.real), page.file_type, self.work_dir,
+                            self.settings, entry.depth, page.index, page.first_line),
+            timeout=self.settings.timeout + GRACE)
+        self.in_flight[fut] = page
         return fut
 
     def _fresh_pool(self) -> Pool:
@@ -221,6 +275,8 @@ class _TaskRunner:
             task = self.in_flight.pop(fut)
             if isinstance(task, list):
                 self._batch_done(fut, task)
+            elif isinstance(task, PageTask):
+                self._page_done(task, self._result(fut), self.first_try.pop(fut, None))
             else:
                 self._content_done(task, self._result(fut), self.first_try.pop(fut, None))
         return True
@@ -237,6 +293,32 @@ class _TaskRunner:
         if first is not None:
             result = _after_retry(first, result)
         self._store(entry, result)
+
+    def _page_done(self, page: PageTask, result: ContentResult,
+                   first: ContentResult | None = None) -> None:
+        """A page's result, retried as a content's would be, into the batch to commit."""
+        if result.limit_hit == "recycle":
+            key = f"{page.entry.sha256}:{page.index}"
+            count = self.recycled[key] = self.recycled.get(key, 0) + 1
+            self._schedule_page(page, fresh=count >= MAX_RECYCLES)
+            return
+        if first is None and _worth_a_fresh_worker(result):
+            self.first_try[self._schedule_page(page, fresh=True)] = result
+            return
+        if first is not None:
+            result = _after_retry(first, result)
+        doc = self.paged.get(page.entry.sha256)
+        if doc is None:  # its document failed to be stored
+            _discard_files(result)
+            return
+        if result.limit_hit == "time":
+            doc.timeouts += 1
+            if doc.timeouts == MAX_PAGE_TIMEOUTS:
+                self._drop_pages(doc)
+        if not self.batch:
+            self.batch_since = time.monotonic()
+        self.batch.append((page.entry, result, None, page))
+        self._flush_if_due()
 
     def _batch_done(self, fut: Future[Any], entries: list[Entry]) -> None:
         """Each content of a batch as if it had been a task of its own; the contents the
@@ -297,10 +379,29 @@ class _TaskRunner:
             self.flush()
         if not self.batch:
             self.batch_since = time.monotonic()
-        # scanned, with attachments: "pending" until they are stored too (finish_container)
-        self.batch.append((entry, result, "pending" if result.members else None))
+        # scanned, with attachments or pages to OCR: "pending" until they are stored too
+        # (finish_container)
+        pending = bool(result.members or result.ocr_pages)
+        self.batch.append((entry, result, "pending" if pending else None, None))
         self.batch_shas.add(entry.sha256)
+        if result.ocr_pages:
+            self._queue_pages(entry, result)
         self._flush_if_due()
+
+    def _queue_pages(self, entry: Entry, result: ContentResult) -> None:
+        """The document's pages to OCR, queued ahead of other contents; the document is
+        finished as a container (:meth:`Case.finish_container`, at the end of the scan)."""
+        sha = entry.sha256
+        container = next((c for c in reversed(self.walker.stats.pending_archives)
+                          if c.sha256 == sha), None)  # it has members too
+        if container is None:
+            container = PendingArchive(sha, entry.size, result.file_type or "pdf",
+                                       result.status, result.reason)
+            self.walker.stats.pending_archives.append(container)
+        n = len(result.ocr_pages)
+        self.paged[sha] = _PagedDocument(entry, result, container, n, n, [])
+        self.pages.extend(PageTask(entry, result.file_type or "pdf", index, first_line)
+                          for index, first_line in result.ocr_pages)
 
     def _flush_if_due(self) -> None:
         if self.batch and (len(self.batch) >= BATCH_RESULTS
@@ -317,31 +418,65 @@ class _TaskRunner:
         staged = StoreBatch()
         try:
             with self.case.transaction() as db:
-                for entry, result, status in batch:
+                for entry, result, status, page in batch:
                     store_result(self.case, entry, result, run_id, status=status,
-                                 results_key=key, batch=staged)
+                                 results_key=key, batch=staged, page=_page_number(page))
                 staged.write(db, run_id, key)
         except Exception as exc:
             if not no_space(exc):
                 raise
             # The store's disk is full (the batch was rolled back): each content on its own,
             # as one batch of one, so that only those that cannot be written fail.
-            results = [self._store_alone(entry, result, status)
-                       for entry, result, status in batch]
+            results = [self._store_alone(entry, result, status, page)
+                       for entry, result, status, page in batch]
         else:
             staged.committed()
-            results = [result for _entry, result, _status in batch]
-        for (entry, _result, _status), result in zip(batch, results, strict=True):
-            self._done(entry, result)
+            results = [result for _entry, result, _status, _page in batch]
+        for (entry, _result, _status, page), result in zip(batch, results, strict=True):
+            if page is not None:
+                self._page_stored(page, result)
+            elif result.ocr_pages and entry.sha256 in self.paged:
+                continue  # done once its pages are
+            else:
+                self._done(entry, result)
 
-    def _store_alone(self, entry: Entry, result: ContentResult,
-                     status: str | None) -> ContentResult:
+    def _drop_pages(self, doc: _PagedDocument) -> None:
+        """The document's pages still queued are not read: each is recorded failed."""
+        sha = doc.entry.sha256
+        dropped = [p for p in self.pages if p.entry.sha256 == sha]
+        if not dropped:
+            return
+        self.pages = deque(p for p in self.pages if p.entry.sha256 != sha)
+        reason = f"not read: {MAX_PAGE_TIMEOUTS} pages of the document hit the time limit"
+        for page in dropped:
+            self.batch.append((page.entry, ContentResult("failed", reason), None, page))
+
+    def _page_stored(self, page: PageTask, result: ContentResult) -> None:
+        """One page less to wait for; the document is done with its last page."""
+        doc = self.paged.get(page.entry.sha256)
+        if doc is None:
+            return
+        if result.status in ("failed", "partial"):
+            doc.failed.append((page.index + 1, result.reason or result.status))
+            doc.no_space = doc.no_space or result.reason == NO_SPACE_REASON
+        doc.left -= 1
+        if doc.left:
+            return
+        del self.paged[page.entry.sha256]
+        _finish_pages(doc)
+        self._done(doc.entry, doc.result)
+
+    def _store_alone(self, entry: Entry, result: ContentResult, status: str | None,
+                     page: PageTask | None = None) -> ContentResult:
         try:
             store_result(self.case, entry, result, self.walker.run_id, status=status,
-                         results_key=self.results_key)
+                         results_key=self.results_key, page=_page_number(page))
         except Exception as exc:
             if not no_space(exc):
                 raise
+            if page is not None:  # the document is redone whole by the next scan
+                _discard_files(result)
+                return ContentResult("failed", NO_SPACE_REASON, result.file_type)
             return self._store_failed(entry, result)
         return result
 
@@ -350,9 +485,13 @@ class _TaskRunner:
         can be written) and the scan goes on; a later scan of the case redoes it."""
         _discard_files(result)
         # Its members were recorded (and are scanned): the container must not be marked
-        # done at the end of the scan, so that the next scan redoes it.
+        # done at the end of the scan, so that the next scan redoes it. Its pages to OCR
+        # are not read (nor stored, if in flight).
         self.walker.stats.pending_archives = [
             p for p in self.walker.stats.pending_archives if p.sha256 != entry.sha256]
+        if self.paged.pop(entry.sha256, None) is not None:
+            self.pages = deque(p for p in self.pages if p.entry.sha256 != entry.sha256)
+            result.ocr_pages = []
         failed = ContentResult("failed", NO_SPACE_REASON, result.file_type)
         with contextlib.suppress(Exception):
             store_result(self.case, entry, failed, self.walker.run_id)
@@ -364,7 +503,7 @@ class _TaskRunner:
         self.on_stored(entry, result)
 
     def drain(self) -> None:
-        while self.queue or self.in_flight or self.forming:
+        while self.queue or self.in_flight or self.forming or self.pages:
             self._pump(draining=True)
         self.flush()
         self._pass_events()
@@ -390,6 +529,30 @@ class _TaskRunner:
             if pool is not None:
                 pool.stop()
                 pool.join(timeout=10)
+
+
+def _page_number(page: PageTask | None) -> int | None:
+    return None if page is None else page.index + 1
+
+
+def _finish_pages(doc: _PagedDocument) -> None:
+    """The document's final status once its pages are stored: ``partial`` when a page
+    failed (the pages and the first reason said), ``failed`` for a full disk (redone whole
+    by the next scan), as it was otherwise."""
+    if not doc.failed:
+        return
+    container = doc.container
+    if doc.no_space:
+        container.status, container.reason = "failed", NO_SPACE_REASON
+    else:
+        number, reason = doc.failed[0]
+        said = (f"{len(doc.failed)} of {doc.n_pages} pages to OCR not read whole: "
+                f"page {number}: {reason}")
+        if container.status == "scanned":
+            container.status, container.reason = "partial", said
+        else:
+            container.reason = f"{container.reason}; {said}" if container.reason else said
+    doc.result.status, doc.result.reason = container.status, container.reason
 
 
 def _worth_a_fresh_worker(result: ContentResult) -> bool:
@@ -541,18 +704,20 @@ def _storing(case: Case) -> Iterator[None]:
 
 def store_result(
     case: Case, entry: Entry, result: ContentResult, run_id: int, *, status: str | None = None,
-    results_key: bytes | None = None, batch: StoreBatch | None = None,
+    results_key: bytes | None = None, batch: StoreBatch | None = None, page: int | None = None,
 ) -> None:
     """Write one content's results and its status in a single transaction (resume unit).
     ``status="pending"`` stores the results but leaves the content to redo after a crash.
     ``results_key`` opens the sealed result files of an encrypted case. With ``batch``, the
     content is only staged there: the caller writes the batch (:meth:`StoreBatch.write`) in
-    its own transaction, with other contents, then calls :meth:`StoreBatch.committed`."""
+    its own transaction, with other contents, then calls :meth:`StoreBatch.committed`.
+    ``page``: the results of that page (1-based) of the PDF ``entry``, added to the
+    document's (stored ``pending`` before); its parts and seconds counted in its row."""
     if batch is not None:
-        batch.add(entry, result, status)
+        batch.add(entry, result, status, page=page)
         return
     alone = StoreBatch()
-    alone.add(entry, result, status)
+    alone.add(entry, result, status, page=page)
     with case.transaction() as db:
         alone.write(db, run_id, results_key)
     alone.committed()
@@ -583,7 +748,9 @@ class StoreBatch:
         self.entries: list[Entry] = []
         self.results: list[ContentResult] = []
         self.replaced: list[str] = []  # contents whose earlier rows go first
-        self.files: dict[str, list[tuple[str, str]]] = {k: [] for k in _INSERTS}
+        # Result files (path, sha256, first record number: a PDF page's records follow
+        # its document's, PAGE_RECORDS), by kind.
+        self.files: dict[str, list[tuple[str, str, int]]] = {k: [] for k in _INSERTS}
         # Small contents' rows returned with their results (worker.sink.INLINE_ROWS): per
         # table, its columns' values for the whole batch, with each row's content sha256 as
         # ``_sha`` (as _SHA_BY_FILE gives it). Lists, not an Arrow table per content: building
@@ -593,25 +760,33 @@ class StoreBatch:
         self.declared: list[list[object]] = []
         self.columns: list[list[object]] = []
         self.contents: list[list[object]] = []
+        self.pages: list[list[object]] = []  # (sha256, parts, seconds) of PDF pages
 
-    def add(self, entry: Entry, result: ContentResult, status: str | None) -> None:
+    def add(self, entry: Entry, result: ContentResult, status: str | None, *,
+            page: int | None = None) -> None:
         sha = entry.sha256
         self.entries.append(entry)
         self.results.append(result)
-        if entry.had_row:  # results of an earlier run (or attempt) to replace
+        if entry.had_row and page is None:  # results of an earlier run (or attempt) to replace
             # A DELETE by sha256 scans the whole table (16 ms at 20 000 findings, 205 ms at
             # 2 million): for a content the case never had, there is nothing to delete.
             self.replaced.append(sha)
+        first = page * PAGE_RECORDS if page is not None else 0
         for kind, path in (("row_keys", result.row_keys_file),
                            ("findings", result.findings_file),
                            ("records", result.records_file)):
             if path:
-                self.files[kind].append((path, sha))
+                self.files[kind].append((path, sha, first if kind == "records" else 0))
         for kind, columns in (result.inline or {}).items():
+            if first and kind == "records":
+                columns = {**columns, "idx": [first + i for i in columns["idx"]]}
             _extend_inline(self.inline[kind], kind, columns, sha)
         self.declared.extend([sha, *key] for key in result.declared_keys or ())
         self.columns.extend([sha, c.unit, c.col_index, c.header, c.label, c.confidence,
                              c.reason] for c in result.columns or ())
+        if page is not None:  # the document's row is written with its own result
+            self.pages.append([sha, result.n_units, result.seconds])
+            return
         self.contents.append([sha, entry.size, result.file_type or entry.file_type or "unknown",
                               status or result.status, result.reason, result.n_units,
                               result.seconds])
@@ -642,13 +817,17 @@ class StoreBatch:
                 ("sha256", "unit", "col_index", "header", "label", "confidence", "reason"))})
             _insert_arrow(db, "INSERT INTO columns SELECT sha256, unit, col_index, header, "
                           "label, confidence, reason FROM _bs_rows", rows)
-        rows = pa.table({name: [row[i] for row in self.contents] for i, name in enumerate(
-            ("sha256", "size", "type", "status", "reason", "n_units", "seconds"))})
-        # The SQL of Case.set_content, for many rows.
-        _insert_arrow(db, "INSERT OR REPLACE INTO contents "
-                      "(sha256, size, type, doc_class, status, reason, n_units, seconds, run_id) "
-                      "SELECT sha256, size, type, NULL, status, reason, n_units, seconds, ? "
-                      "FROM _bs_rows", rows, [run_id])
+        if self.contents:
+            rows = pa.table({name: [row[i] for row in self.contents] for i, name in enumerate(
+                ("sha256", "size", "type", "status", "reason", "n_units", "seconds"))})
+            # The SQL of Case.set_content, for many rows.
+            _insert_arrow(db, "INSERT OR REPLACE INTO contents "
+                          "(sha256, size, type, doc_class, status, reason, n_units, seconds, "
+                          "run_id) SELECT sha256, size, type, NULL, status, reason, n_units, "
+                          "seconds, ? FROM _bs_rows", rows, [run_id])
+        for sha, n_units, seconds in self.pages:  # a few per batch: OCR takes seconds a page
+            db.execute("UPDATE contents SET n_units = n_units + ?, seconds = seconds + ? "
+                       "WHERE sha256 = ?", [n_units, seconds, sha])
 
     def committed(self) -> None:
         """After the commit: the contents now have rows (stored again, pending then done:
@@ -732,30 +911,42 @@ def _insert_lists(db: duckdb.DuckDBPyConnection, sql: str, names: list[str], typ
                [*own[:before], *columns, *own[before:]])
 
 
-def _insert_files(db: duckdb.DuckDBPyConnection, kind: str, files: list[tuple[str, str]],
-                  key: bytes | None) -> None:
+def _insert_files(db: duckdb.DuckDBPyConnection, kind: str,
+                  files: list[tuple[str, str, int]], key: bytes | None) -> None:
     """Insert the rows of a batch's result files of one ``kind``: the Parquet files in one
-    statement (DuckDB reads them in the order given), sealed files one at a time."""
+    statement (DuckDB reads them in the order given), sealed files and a PDF page's records
+    (numbered from ``first``) one at a time."""
     sql = _INSERTS[kind]
-    plain = [(path, sha) for path, sha in files if not path.endswith(SEALED_SUFFIX)]
+    plain = [(path, sha) for path, sha, first in files
+             if not path.endswith(SEALED_SUFFIX) and not first]
     if plain:
         paths, shas = [p for p, _ in plain], [s for _, s in plain]
         db.execute(sql.format(rows=_SHA_BY_FILE), [paths, shas, paths])
-    for path, sha in files:
+    for path, sha, first in files:
         if path.endswith(SEALED_SUFFIX):
-            _insert_sealed(db, sql, sha, path, kind, key)
+            _insert_sealed(db, sql, sha, path, kind, key, first)
+        elif first:
+            db.execute(sql.format(rows=f"(SELECT ?::VARCHAR AS _sha, {_RENUMBERED} "
+                                       "FROM read_parquet(?))"), [sha, first, path])
+
+
+#: The select list of a PDF page's records file: its records numbered from ``?``.
+_RENUMBERED = "* REPLACE (idx + ?::BIGINT AS idx)"
 
 
 def _insert_sealed(db: duckdb.DuckDBPyConnection, sql: str, sha: str, path: str, kind: str,
-                   key: bytes | None) -> None:
+                   key: bytes | None, first: int = 0) -> None:
     """Run ``sql`` (an INSERT ... FROM {rows}) over a sealed result file (an encrypted case):
     its batches are opened here one at a time, never written in clear."""
     if key is None:
         raise ValueError("sealed result file without the scan's key")
+    rows, params = "(SELECT ?::VARCHAR AS _sha, * FROM sealed_batch)", [sha]
+    if first:
+        rows, params = (f"(SELECT ?::VARCHAR AS _sha, {_RENUMBERED} FROM sealed_batch)",
+                        [sha, first])
     for table in read_sealed(path, key, kind):
         db.register("sealed_batch", table)
         try:
-            db.execute(sql.format(rows="(SELECT ?::VARCHAR AS _sha, * FROM sealed_batch)"),
-                       [sha])
+            db.execute(sql.format(rows=rows), params)
         finally:
             db.unregister("sealed_batch")

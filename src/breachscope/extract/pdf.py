@@ -13,6 +13,10 @@ fields, with ``pypdfium2`` (PDFium).
   (at most :data:`~breachscope.extract.ocr.MAX_OCR_PIXELS` pixels, the scale lowered beyond);
   the OCR units carry the OCR confidence. When the page has a text layer too, it is kept and
   the OCR lines are numbered after its lines. A page with no text and no image is blank.
+  In a scan's worker (:func:`deferring_ocr`), a page to OCR is not read in the document's
+  task: :func:`partition_pdf` yields an :class:`OcrPageRef` instead, and the pipeline reads
+  the page in a task of its own (:func:`ocr_pdf_page`, same units, same names and line
+  numbers), so that the scanned pages of one PDF use every worker (issue 15).
 - Pictures on pages not OCR'd whole (at least :data:`MIN_PICTURE_PIXELS` pixels, under
   :data:`PICTURE_MAX_SHARE` of the page) → members ``page 3 image 1.png``, OCR'd as images.
 - Attached files — the document's embedded files (the ``EmbeddedFiles`` name tree, which is
@@ -45,14 +49,17 @@ fields, with ``pypdfium2`` (PDFium).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from breachscope.events import emit
 from breachscope.extract._office import UniqueNames, byte_chunks, refused_chunks
-from breachscope.extract.ocr import MAX_OCR_PIXELS, ocr_page
+from breachscope.extract.ocr import MAX_OCR_PIXELS, ocr_page, ocr_unavailable_reason
+from breachscope.extract.partial import PartialContent
 from breachscope.extract.text import split_text
 from breachscope.extract.units import (
     EmbeddedFile,
@@ -88,6 +95,10 @@ MAX_FORM_FIELDS = 10_000
 MAX_FIELD_CHARS = 64 * 1024
 #: Rendering resolution for OCR (Tesseract reads best around 300 dpi).
 RENDER_DPI = 300
+#: Pages of one document left to tasks of their own at most (:func:`deferring_ocr`; as many
+#: as the frames of a multi-page image): the document's own task no longer bounds their OCR
+#: time, so a document of 100 000 tiny scanned pages is cut here, ``partial``.
+MAX_OCR_PAGES = 2000
 
 
 def _source(path: Path) -> Any:
@@ -222,17 +233,46 @@ def _render(page: Any) -> Any:
         bitmap.close()
 
 
-def partition_pdf(path: Path) -> Iterator[TextUnit | EmbeddedFile]:
+@dataclass(slots=True)
+class OcrPageRef:
+    """A page to read by OCR in a task of its own (:func:`ocr_pdf_page`): its 0-based
+    ``index`` and the number of text-layer lines its OCR lines are numbered after."""
+
+    index: int
+    first_line: int = 0
+
+
+_defer_ocr = [False]
+
+
+@contextlib.contextmanager
+def deferring_ocr() -> Iterator[None]:
+    """While active, :func:`partition_pdf` yields an :class:`OcrPageRef` for each page to
+    OCR instead of reading it (the pipeline's worker; other callers get the OCR units)."""
+    before = _defer_ocr[0]
+    _defer_ocr[0] = True
+    try:
+        yield
+    finally:
+        _defer_ocr[0] = before
+
+
+def partition_pdf(path: Path) -> Iterator[TextUnit | EmbeddedFile | OcrPageRef]:
     """Text of every page, OCR where the text layer does not cover the page's image,
     attached files, form fields (see the module docstring)."""
     import pypdfium2 as pdfium
 
     path = Path(path)
+    # Deferred only where OCR can run: otherwise the first scanned page fails the document
+    # here, with the reason, as it always did.
+    defer = _defer_ocr[0] and ocr_unavailable_reason() is None
     document = _open(path)
     unreadable = 0
     found = _Attachments()
     pictures = _Pictures()
-    emit("ocr_pages_total", count_scanned_pages(path))  # for the progress bar
+    deferred = 0
+    if not defer:
+        emit("ocr_pages_total", count_scanned_pages(path))  # for the progress bar
     try:
         n_pages = len(document)
         for index in range(n_pages):
@@ -245,7 +285,7 @@ def partition_pdf(path: Path) -> Iterator[TextUnit | EmbeddedFile]:
             try:
                 try:
                     text, scanned = _read_page(page)
-                    image = _render(page) if scanned else None
+                    image = _render(page) if scanned and not defer else None
                 except (pdfium.PdfiumError, ValueError):
                     unreadable += 1
                     continue
@@ -256,11 +296,16 @@ def partition_pdf(path: Path) -> Iterator[TextUnit | EmbeddedFile]:
             finally:
                 page.close()
             lines = 0
-            if image is None or sum(not c.isspace() for c in text) >= MIN_TEXT_CHARS:
+            if not scanned or sum(not c.isspace() for c in text) >= MIN_TEXT_CHARS:
                 for unit in split_text(text, name=name):
                     lines = unit.first_line + unit.text.count("\n")
                     yield unit
-            if image is not None:
+            if scanned and defer:
+                deferred += 1
+                if deferred <= MAX_OCR_PAGES:
+                    emit("ocr_pages_total", 1)
+                    yield OcrPageRef(index, lines)
+            elif image is not None:
                 for unit in ocr_page(image, name):
                     unit.first_line += lines
                     yield unit
@@ -279,6 +324,35 @@ def partition_pdf(path: Path) -> Iterator[TextUnit | EmbeddedFile]:
     yield from _form_fields(path)
     if unreadable:
         raise ExtractionError(f"damaged pdf: {unreadable} of {n_pages} pages unreadable")
+    if deferred > MAX_OCR_PAGES:
+        raise PartialContent(f"pdf: {deferred} pages to OCR, the first {MAX_OCR_PAGES} read")
+
+
+def ocr_pdf_page(path: Path, index: int, first_line: int = 0) -> Iterator[TextUnit]:
+    """The OCR units of one page (:class:`OcrPageRef`), as :func:`partition_pdf` reads them
+    when it does not defer: named ``page N``, lines numbered after ``first_line`` (the
+    page's text-layer lines). The document is opened again (with the scan's passwords),
+    only this page loaded and rendered."""
+    import pypdfium2 as pdfium
+
+    name = f"page {index + 1}"
+    document = _open(Path(path))
+    try:
+        try:
+            page = document[index]
+        except (pdfium.PdfiumError, IndexError):
+            raise ExtractionError(f"damaged pdf: {name} unreadable") from None
+        try:
+            image = _render(page)
+        except (pdfium.PdfiumError, ValueError):
+            raise ExtractionError(f"damaged pdf: {name} cannot be rendered") from None
+        finally:
+            page.close()
+    finally:
+        document.close()
+    for unit in ocr_page(image, name):
+        unit.first_line += first_line
+        yield unit
 
 
 # -- pictures on text pages ----------------------------------------------------------------

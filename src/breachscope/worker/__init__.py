@@ -35,10 +35,15 @@ from breachscope.worker.sandbox import (
     time_limit,
     warm_up,
 )
-from breachscope.worker.task import process_content
+from breachscope.worker.task import (
+    process_content,
+    process_content_by_page,
+    process_pdf_page,
+)
 
 __all__ = [
     "AS_BACKSTOP_FACTOR", "EXIT_RECYCLE", "NO_SPACE_REASON", "ColumnRow", "ContentResult",
     "DeclaredKey", "ExpandedMember", "TaskTimeout", "init_worker", "no_space",
-    "process_content", "run_task", "time_limit", "warm_up",
+    "process_content", "process_content_by_page", "process_pdf_page", "run_task",
+    "time_limit", "warm_up",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,12 +46,39 @@ def process_content(
     return _process(path, file_type, work_dir, settings, depth)
 
 
+def process_content_by_page(
+    path: str, file_type: str | None, work_dir: str, settings: ScanSettings, depth: int = 0
+) -> ContentResult:
+    """:func:`process_content`, leaving the PDF pages to OCR to tasks of their own: they are
+    listed in the result's ``ocr_pages`` and the pipeline runs :func:`process_pdf_page` on
+    each (issue 15: the scanned pages of one PDF on every worker)."""
+    from breachscope.extract.pdf import deferring_ocr
+
+    with deferring_ocr():
+        return _process(path, file_type, work_dir, settings, depth)
+
+
+def process_pdf_page(
+    path: str, file_type: str | None, work_dir: str, settings: ScanSettings, depth: int,
+    index: int, first_line: int,
+) -> ContentResult:
+    """OCR one page of a PDF (an ``ocr_pages`` entry of its document's result) under the
+    worker's limits, as a content of its own would be: its findings and records (located
+    ``page N, line L`` as when the document's task read it) are the document's. Never
+    raises for a bad page: a failure is this page's status and reason."""
+    from breachscope.extract.pdf import ocr_pdf_page
+
+    return _process(path, file_type or "pdf", work_dir, settings, depth,
+                    source=lambda readable: ocr_pdf_page(readable, index, first_line))
+
+
 def _process(
     path: str, file_type: str | None, work_dir: str, settings: ScanSettings, depth: int = 0,
-    read: ReadAhead | None = None,
+    read: ReadAhead | None = None, source: Callable[[Path], Iterator[object]] | None = None,
 ) -> ContentResult:
     """:func:`process_content`; with ``read``, the content's units as a batch task read them
-    ahead (:func:`process_batch`): the time they took counts against the content's limit."""
+    ahead (:func:`process_batch`): the time they took counts against the content's limit;
+    with ``source``, the units it gives for the readable file instead of its extractor's."""
     from breachscope.ingest.archives import ARCHIVE_TYPES
     from breachscope.sealed_blobs import SealedBlobError
 
@@ -66,7 +93,7 @@ def _process(
             else:
                 with time_limit(timeout), using_passwords(settings.passwords):
                     result = _scan(readable, file_type, Path(work_dir), settings, depth,
-                                   read)
+                                   read, source)
     except SealedBlobError as exc:
         result = ContentResult("failed", str(exc))
     except TaskTimeout:
@@ -145,11 +172,27 @@ def _readable(
 
 def _scan(
     path: Path, file_type: str, work_dir: Path, settings: ScanSettings, depth: int,
-    read: ReadAhead | None = None,
+    read: ReadAhead | None = None, source: Callable[[Path], Iterator[object]] | None = None,
+) -> ContentResult:
+    """Extract and detect; the PDF pages left to tasks of their own (``OcrPageRef``) are
+    listed in ``ocr_pages`` whatever stopped the reading (they were found before it), unless
+    the content is to be redone whole (no space left) or was not read (skipped)."""
+    pages: list[tuple[int, int]] = []
+    result = _scan_units(path, file_type, work_dir, settings, depth, read, source, pages)
+    if result.status != "skipped" and result.reason != NO_SPACE_REASON:
+        result.ocr_pages = pages
+    return result
+
+
+def _scan_units(
+    path: Path, file_type: str, work_dir: Path, settings: ScanSettings, depth: int,
+    read: ReadAhead | None, source: Callable[[Path], Iterator[object]] | None,
+    pages: list[tuple[int, int]],
 ) -> ContentResult:
     from breachscope.detect.dispatch import StreamingDetector
     from breachscope.extract.dispatch import UnsupportedType, partition
     from breachscope.extract.partial import PartialContent
+    from breachscope.extract.pdf import OcrPageRef
     from breachscope.extract.units import EncryptedContent, ExtractionError, TableUnit
     from breachscope.filetypes import BY_NAME
 
@@ -168,8 +211,12 @@ def _scan(
     try:
         try:
             # raises UnsupportedType at once (a batch's read ahead: at the first unit)
-            units = partition(path, file_type) if read is None else read.replay()
+            units = (source(path) if source is not None else
+                     partition(path, file_type) if read is None else read.replay())
             for unit in units:
+                if isinstance(unit, OcrPageRef):  # OCR'd by a task of its own
+                    pages.append((unit.index, unit.first_line))
+                    continue
                 if isinstance(unit, EmbeddedFile):  # an attachment: scanned as a member
                     if expander is None:
                         expander = new_expander(work_dir, settings, members)
