@@ -1,0 +1,140 @@
+"""OCR one page per task (issue 15): the scanned pages of a PDF are read by tasks of their own,
+so that they use every worker; their findings are the document's, located as before."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from samples import scans
+
+from breachscope.case import Case
+from breachscope.detect.dispatch import detect_units
+from breachscope.extract.dispatch import partition
+from breachscope.pipeline import scan
+from breachscope.settings import ScanSettings
+from breachscope.worker import ContentResult, process_content_by_page, process_pdf_page
+
+pytestmark = pytest.mark.slow
+
+
+def _page_lines(i: int) -> list[str]:
+    return [f"Patient : MARTIN{chr(65 + i)} Paul, né le {10 + i}/03/1954",
+            f"NIR 1 54 03 75 123 {400 + i:03d} 55", f"Tél 06 12 34 56 {10 + i:02d}",
+            *[f"Compte rendu de consultation, paragraphe {k}" for k in range(1, 9)]]
+
+
+def _scanned_pdf(path: Path, n: int = 3) -> Path:
+    """``n`` scanned pages (no text layer), a different patient on each, then a scanned page
+    with a one-line stamp in its text layer (its OCR lines are numbered after the stamp's)."""
+    from fpdf import FPDF
+
+    pdf = FPDF(format="A4")
+    pdf.add_font("DejaVu", fname=str(scans.font_path()))
+    pdf.set_font("DejaVu", size=11)
+    for i in range(n + 1):
+        image = path.with_name(f"page{i}.png")
+        scans.page_image(_page_lines(i)).save(image)
+        pdf.add_page()
+        pdf.image(str(image), x=10, y=30, w=190)
+        if i == n:
+            pdf.text(10, 15, "Document numérisé le 12/01/2024 par le secrétariat")
+        image.unlink()
+    pdf.output(str(path))
+    return path
+
+
+def _inline(path: Path) -> list[tuple]:
+    """The findings of the document read in one go (every page OCR'd in turn)."""
+    units = list(partition(path, "pdf"))
+    return sorted((f.entity, f.value, f.location, f.confidence)
+                  for f in detect_units(units).findings)
+
+
+def _stored(case: Case) -> list[tuple]:
+    return sorted(case.db.execute(
+        "SELECT entity, value, location, confidence FROM findings").fetchall())
+
+
+@pytest.fixture(scope="module")
+def scanned(tmp_path_factory) -> tuple[Path, list[tuple]]:
+    dump = tmp_path_factory.mktemp("dump")
+    path = _scanned_pdf(dump / "courrier.pdf")
+    return dump, _inline(path)
+
+
+def test_pages_to_ocr_are_left_to_page_tasks(scanned, tmp_path):
+    dump, inline = scanned
+    path, work = str(dump / "courrier.pdf"), str(tmp_path)
+    document = process_content_by_page(path, None, work, ScanSettings())
+    assert document.status == "scanned"
+    assert [index for index, _ in document.ocr_pages] == [0, 1, 2, 3]
+    assert document.ocr_pages[3][1] == 1  # the stamp's line comes first on page 4
+    assert document.table("findings") is None or not any(
+        row.startswith("page 1,") for row in document.table("findings")["location"].to_pylist())
+    page = process_pdf_page(path, "pdf", work, ScanSettings(), 0, 3, 1)
+    assert page.status == "scanned" and page.n_units > 0
+    got = sorted((r["entity"], r["value"], r["location"], r["confidence"])
+                 for r in page.table("findings").to_pylist())
+    assert got == [f for f in inline if f[2].startswith("page 4,")]
+    assert min(int(loc.rsplit(" ", 1)[1]) for _e, _v, loc, _c in got) > 1
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_scan_stores_the_pages_findings_as_the_documents(scanned, tmp_path, workers):
+    dump, inline = scanned
+    with Case(tmp_path / "case") as case:
+        summary = scan([dump], case, workers=workers)
+        assert summary.n_scanned == 1 and summary.n_failed == 0
+        assert _stored(case) == inline  # same findings, same locations (page N, line L)
+        assert {loc.split(",")[0] for _e, _v, loc, _c in inline} == {
+            "page 1", "page 2", "page 3", "page 4"}
+        status, n_units = case.db.execute("SELECT status, n_units FROM contents").fetchone()
+        assert status == "scanned"
+        assert n_units == len(list(partition(dump / "courrier.pdf", "pdf")))
+        ids = [r for (r,) in case.db.execute("SELECT record_id FROM records").fetchall()]
+        assert len(ids) >= 4 and len(ids) == len(set(ids))
+
+
+def task_with_a_missing_page(path: str, file_type: str | None, work_dir: str,
+                             settings: ScanSettings, depth: int = 0) -> ContentResult:
+    """The document's task, plus a page 100 that the document does not have."""
+    result = process_content_by_page(path, file_type, work_dir, settings, depth)
+    result.ocr_pages.append((99, 0))
+    return result
+
+
+def test_a_failed_page_is_recorded_and_the_other_pages_kept(scanned, tmp_path):
+    dump, inline = scanned
+    with Case(tmp_path / "case") as case:
+        scan([dump], case, workers=2, task=task_with_a_missing_page)
+        status, reason = case.db.execute("SELECT status, reason FROM contents").fetchone()
+        assert status == "partial"
+        assert reason == ("1 of 5 pages to OCR not read whole: page 100: "
+                          "damaged pdf: page 100 unreadable")
+        assert _stored(case) == inline
+
+
+def test_a_killed_scan_redoes_the_document_and_stores_each_page_once(scanned, tmp_path):
+    dump, inline = scanned
+    with Case(tmp_path / "case") as case:
+        scan([dump], case, workers=2)
+        records = case.db.execute("SELECT count(*) FROM records").fetchone()[0]
+        # What a kill leaves: the document pending, some of its pages stored, others not.
+        case.db.execute("UPDATE contents SET status = 'pending'")
+        case.db.execute("DELETE FROM findings WHERE location LIKE 'page 2,%'")
+        case.db.execute("DELETE FROM records WHERE location LIKE 'page 2,%'")
+        again = scan([dump], case, workers=2)
+        assert again.n_scanned == 1
+        assert _stored(case) == inline  # page 2 back, the others not twice
+        assert case.db.execute("SELECT count(*) FROM records").fetchone()[0] == records
+        assert case.db.execute("SELECT status FROM contents").fetchone()[0] == "scanned"
+
+
+def test_an_encrypted_case_stores_the_same_pages(scanned, tmp_path):
+    dump, inline = scanned
+    with Case(tmp_path / "case", key="correct horse battery staple") as case:
+        scan([dump], case, workers=2)
+        assert _stored(case) == inline
+        ids = [r for (r,) in case.db.execute("SELECT record_id FROM records").fetchall()]
+        assert len(ids) >= 4 and len(ids) == len(set(ids))
