@@ -57,11 +57,20 @@ class EncodedColumn:
         return pa.array(lists, _STRINGS).take(self.indices)
 
 
+#: A memo (:func:`encode_column`) keeps cells up to this long...
+MEMO_CELL_CHARS = 128
+
+
 def encode_column(cells: list[str] | pa.Array, label: str,
-                  normalize: Callable[[str], Normalized]) -> EncodedColumn:
+                  normalize: Callable[[str], Normalized],
+                  memo: dict[str, Normalized] | None = None,
+                  memo_room: int = 0) -> EncodedColumn:
     """The column (a list of cells, or an Arrow string array) dictionary-encoded (Arrow
     hashes the cells in C) and each distinct cell normalized once. ``normalize`` receives the
-    stripped cell; blank cells and placeholders (``NULL``, ``-``) have no value."""
+    stripped cell; blank cells and placeholders (``NULL``, ``-``) have no value. ``memo``:
+    cells of this column normalized before (an earlier chunk of the table), read instead of
+    normalized again, and filled with up to ``memo_room`` new short cells (``normalize``
+    must be a function of the cell alone)."""
     from breachscope.detect.columns import is_placeholder
 
     try:
@@ -73,10 +82,17 @@ def encode_column(cells: list[str] | pa.Array, label: str,
         indices = pa.array([positions.setdefault(c, len(positions)) for c in cells], pa.int32())
         distinct = list(positions)
     normalized: list[Normalized] = []
+    memo = {} if memo is None else memo
+    room = memo_room
     for cell in distinct:
-        stripped = cell.strip()
-        normalized.append(normalize(stripped) if stripped and not is_placeholder(stripped)
-                          else ())
+        found = memo.get(cell)
+        if found is None:
+            stripped = cell.strip()
+            found = normalize(stripped) if stripped and not is_placeholder(stripped) else ()
+            if room > 0 and len(cell) <= MEMO_CELL_CHARS:
+                memo[cell] = found
+                room -= 1
+        normalized.append(found)
     return EncodedColumn(label, indices, normalized)
 
 

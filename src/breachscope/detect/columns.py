@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cache, lru_cache
 
@@ -76,6 +76,11 @@ class ColumnLabel:
     #: A phone column whose numbers lost their leading 0 (stored as numbers in a sheet):
     #: :func:`restore_phone_zeros` puts it back in each chunk's cells.
     phone_zeros: bool = False
+    #: The column's distinct cells already normalized by detection (cell -> values), kept
+    #: from one chunk of the table to the next (its labels are the same objects): a long
+    #: export repeats its people, dates and places from chunk to chunk (issue 15).
+    memo: dict[str, tuple[str, ...]] = field(default_factory=dict, init=False,
+                                             compare=False, repr=False)
 
 
 _PLACEHOLDER_LENGTH = max(map(len, PLACEHOLDERS))

@@ -50,6 +50,10 @@ from breachscope.extract.units import TableUnit, TextUnit
 
 Normalizer = Callable[[str], tuple[str, ...]]
 
+#: Distinct cells a table's labelled columns remember from chunk to chunk, in all
+#: (:attr:`ColumnLabel.memo`; cells of at most ``columnar.MEMO_CELL_CHARS``: a few MB).
+MEMO_CELLS = 100_000
+
 
 @dataclass(slots=True)
 class TableDetection:
@@ -197,6 +201,9 @@ def detect_table(table: TableUnit, *, today: date | None = None,
         locations = pa.array(row_locations, pa.string())
     labelled: list[EncodedColumn] = []
     findings = FindingBatch()
+    # Cells normalized in earlier chunks of the table are not normalized again: at most
+    # MEMO_CELLS remembered per table, shared by its labelled columns.
+    memo_room = MEMO_CELLS // max(1, sum(1 for c in columns if c.label is not None))
     for column in columns:
         if column.label is None:
             continue
@@ -204,7 +211,8 @@ def detect_table(table: TableUnit, *, today: date | None = None,
         if column.label == "CREDENTIAL":  # masked values (secrets.py), keyed by the header
             normalize, detector = _credential_normalizer(column.header), "column+credential"
         encoded = encode_column(table.arrow_column(column.index) if arrow
-                                else table.column(column.index), column.label, normalize)
+                                else table.column(column.index), column.label, normalize,
+                                column.memo, memo_room - len(column.memo))
         labelled.append(encoded)
         findings.add_table(column_findings(encoded, locations,
                                            f", column {_column_name(column)}",

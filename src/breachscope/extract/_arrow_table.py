@@ -36,7 +36,7 @@ def read_plain_block(block: str, delimiter: str) -> pa.Table | None:
     ``\\r``) as string columns ``c0..cN``, or None when Arrow would not give exactly what
     ``[line.split(delimiter) for line in block.split("\\n")]`` gives: a blank line (Arrow
     skips it, the line count would drift), lines with different numbers of cells, or an
-    encoding error. The caller has checked that no cell needs trimming."""
+    encoding error. Cells are not trimmed (:func:`trimmed`)."""
     if not block or block[0] == "\n" or "\n\n" in block or block[-1] == "\n":
         return None
     newline = block.find("\n")
@@ -62,6 +62,18 @@ def read_plain_block(block: str, delimiter: str) -> pa.Table | None:
                 check_utf8=False))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError):
         return None  # ragged lines (the message quotes a line: never shown)
+
+
+#: ``str.strip``'s whitespace (every character ``str.isspace`` accepts; a test holds the
+#: two equal): what :func:`trimmed` removes at both ends of a cell, as ``str.strip`` does.
+PY_WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003"
+                 "\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+
+
+def trimmed(table: pa.Table) -> pa.Table:
+    """Every cell ``str.strip``-ped (Arrow's ``utf8_trim`` with Python's whitespace)."""
+    return pa.Table.from_arrays([pc.utf8_trim(column, PY_WHITESPACE) for column in
+                                 table.columns], names=table.column_names)
 
 
 def filled_rows(table: pa.Table) -> pa.Array:

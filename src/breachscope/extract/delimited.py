@@ -42,6 +42,7 @@ from breachscope.extract._arrow_table import (
     filled_rows,
     read_plain_block,
     row_chars,
+    trimmed,
 )
 from breachscope.extract._table import HEADER_SEARCH_ROWS, find_header, span, table_chunks
 from breachscope.extract.stream import decoded_chunks, segments, stream_encoding
@@ -370,8 +371,8 @@ def _plain_rows(path: Path, encoding: str, bom_length: int, delimiter: str, afte
     delimiters, so the block is split with ``str.split`` (in C) instead of going line by line
     through the CSV reader (issue 15: two thirds of a large export's extraction time). At the
     first block that is not plain, the rest of the file goes through :func:`_records`. A
-    plain block whose cells need no trimming is read by Arrow's CSV reader when it gives the
-    same rows (:func:`_arrow_rows`), as :class:`ArrowRows`.
+    plain block is read by Arrow's CSV reader when it gives the same rows
+    (:func:`_arrow_rows`), as :class:`ArrowRows`.
 
     Physical lines are counted as :func:`~breachscope.extract.stream.segments` counts them
     (``\n``, ``\r\n``); a lone ``\r`` before ``after_line`` makes the count uncertain, and
@@ -406,8 +407,7 @@ def _plain_rows(path: Path, encoding: str, bom_length: int, delimiter: str, afte
         text = text.replace("\r\n", "\n")  # a \r ending the block stays in the carry
         cut = text.rfind("\n")
         block, carry = text[:max(cut, 0)], text[cut + 1 :]
-        if arrow_failures < MAX_ARROW_FAILURES and cut > 0 and len(carry) <= max_line and (
-                not _needs_trim(block, delimiter)):
+        if arrow_failures < MAX_ARROW_FAILURES and cut > 0 and len(carry) <= max_line:
             rows = _arrow_rows(block, delimiter, number, max_line)
             if rows is not None:
                 number += block.count("\n") + 1
@@ -462,6 +462,7 @@ def _arrow_rows(block: str, delimiter: str, number: int, max_line: int) -> Arrow
     if len(block) > max_line and (
             pc.max(row_chars(table)).as_py() + table.num_columns - 1 > max_line):
         return None
+    table = trimmed(table)  # as str.strip (cheaper than _needs_trim's searches)
     numbers = pa.array(range(number + 1, number + 1 + table.num_rows), pa.int64())
     filled = filled_rows(table)
     if not pc.all(filled).as_py():
