@@ -124,6 +124,13 @@ _FAST_ROW = {
                    rf"\s*\)", re.S)
     for bs, lit in _LITERAL.items()
 }
+# A whole row with its opening parenthesis and the ``,`` or ``;`` after it: the loop over
+# the rows of an ``INSERT`` matches each row at once, the general tokenizer taking over at
+# anything else (a comment, an expression, a row cut by the end of the buffer).
+_FAST_TUPLE = {
+    bs: re.compile(rf"\s*\({_FAST_ROW[bs].pattern}(?:\s*([,;]))?", re.S)
+    for bs in _LITERAL
+}
 _FAST_VALUES = {
     True: re.compile(r"'((?:[^'\\]++|\\.|'')*+)'|(?i:(NULL))|([^\s,']+)", re.S),
     False: re.compile(r"'((?:[^']++|'')*+)'|(?i:(NULL))|([^\s,']+)"),
@@ -140,6 +147,9 @@ _CONSTRAINTS = {"PRIMARY", "KEY", "UNIQUE", "INDEX", "CONSTRAINT", "FOREIGN", "C
 _INSERT_MODIFIERS = {"LOW_PRIORITY", "DELAYED", "HIGH_PRIORITY", "IGNORE", "INTO"}
 
 EOF = ("", "")
+#: The fast paths for rows of plain literals (``INSERT``) and for ``COPY`` blocks; without
+#: them (tests) the general tokenizer reads everything, the reference they must agree with.
+_FAST = True
 
 
 class _BadStatement(Exception):
@@ -168,6 +178,11 @@ def _unescape_copy(field: str) -> str:
     return _COPY_ESCAPE.sub(sub, field)
 
 
+def _copy_cells(raw: list[str]) -> list[str]:
+    """The cells of a ``COPY`` row from its tab-separated fields."""
+    return ["" if f == "\\N" else _unescape_copy(f) if "\\" in f else f for f in raw]
+
+
 def _bytes_text(data: bytes) -> str:
     """Binary data as a cell: its text when it is valid, printable UTF-8, else ``""``."""
     try:
@@ -186,6 +201,27 @@ def _hex_text(digits: str) -> str:
         return _bytes_text(bytes.fromhex(digits))
     except ValueError:
         return ""
+
+
+def _literal_cells(row: str, backslash: bool) -> list[str]:
+    """The cells of a row of plain literals matched by :data:`_FAST_ROW` (without its
+    parentheses)."""
+    values = _FAST_VALUES[backslash].findall(row)
+    if len(values) > 4 * MAX_COLUMNS:
+        raise _BadStatement("too many values")
+    if "\\" not in row and "''" not in row:
+        return [text or number for text, _null, number in values]
+    cells = []
+    for text, null, number in values:
+        if number:
+            cells.append(number)
+        elif null or not text:
+            cells.append("")
+        elif backslash and "\\" in text:
+            cells.append(_unescape_mysql(text, "'"))
+        else:
+            cells.append(text.replace("''", "'") if "''" in text else text)
+    return cells
 
 
 class _Lexer:
@@ -511,7 +547,8 @@ class _Keys:
 
 
 class _Table:
-    __slots__ = ("bare", "batch", "chars", "columns", "count", "header", "index", "keys", "name")
+    __slots__ = ("bare", "batch", "chars", "columns", "count", "header", "index", "keys", "name",
+                 "plan")
 
     def __init__(self, name: str, bare: str = "") -> None:
         self.name = name
@@ -523,6 +560,8 @@ class _Table:
         self.batch: list[tuple[int, list[str]]] = []
         self.chars = 0
         self.count = 0
+        # where the cells of the last column list go: (that list, width, positions)
+        self.plan: tuple[list[str], int, list[int], bool] | None = None
 
     def set_columns(self, columns: list[str]) -> None:
         self.columns = columns[:MAX_COLUMNS]
@@ -538,21 +577,37 @@ class _Table:
     def place(self, cells: list[str], names: list[str]) -> list[str]:
         """Cells given with a column list, put at their columns' positions (new names become
         columns until the header is fixed, then they go after it)."""
+        width = len(self.header) if self.header is not None else len(self.columns)
+        plan = self.plan
+        if plan is None or plan[0] is not names or plan[1] != width:
+            plan = self.plan = self.new_plan(names)
+        width, positions = plan[1], plan[2]
+        if plan[3] and len(cells) == width:
+            return cells  # the columns in the table's order
+        row = [""] * width
+        extra: list[str] = []
+        for i, cell in zip(positions, cells, strict=False):
+            if i >= 0:
+                row[i] = cell
+            elif cell:
+                extra.append(cell)
+        return row + extra
+
+    def new_plan(self, names: list[str]) -> tuple[list[str], int, list[int], bool]:
+        """Where the cells of a column list go (``-1``: after the header). Every row of a
+        statement has the same list: it is worked out once (adding its new names as columns
+        is done then; doing it again would add nothing)."""
         if self.header is None:
             for name in names:
                 if name.lower() not in self.index and len(self.columns) < MAX_COLUMNS:
                     self.index[name.lower()] = len(self.columns)
                     self.columns.append(name)
         width = len(self.header) if self.header is not None else len(self.columns)
-        row = [""] * width
-        extra: list[str] = []
-        for name, cell in zip(names, cells, strict=False):
+        positions = []
+        for name in names:
             i = self.index.get(name.lower())
-            if i is not None and i < width:
-                row[i] = cell
-            elif cell:
-                extra.append(cell)
-        return row + extra
+            positions.append(i if i is not None and i < width else -1)
+        return names, width, positions, positions == list(range(width))
 
     def flush(self) -> Iterator[TableUnit | TextUnit]:
         if self.header is None:
@@ -623,13 +678,23 @@ class _Dump:
 
     def add_row(self, table: _Table, cells: list[str],
                 names: list[str] | None) -> Iterator[TableUnit | TextUnit]:
+        if self.added(table, cells, names):
+            yield from self.flush_full(table)
+
+    def added(self, table: _Table, cells: list[str], names: list[str] | None) -> bool:
+        """Add a row; True when chunks are to be emitted (:meth:`flush_full`)."""
         table.add(cells, names)
         self.rows += 1
         self.buffered += 1
+        return (len(table.batch) >= CHUNK_ROWS or table.chars > CHUNK_CHARS
+                or self.buffered > MAX_BUFFERED_ROWS)
+
+    def flush_full(self, table: _Table) -> Iterator[TableUnit | TextUnit]:
+        """The chunk of ``table`` when it is full, else every table's rows."""
         if len(table.batch) >= CHUNK_ROWS or table.chars > CHUNK_CHARS:
             self.buffered -= len(table.batch)
             yield from table.flush()
-        elif self.buffered > MAX_BUFFERED_ROWS:
+        else:
             yield from self.flush_all()
 
     def flush_all(self) -> Iterator[TableUnit | TextUnit]:
@@ -754,10 +819,16 @@ class _Dump:
                 return self.skip()
             self.bad((kind, text), "VALUES expected")
         while True:
-            kind, text = lex.next()
-            if kind != "p" or text != "(":
-                self.bad((kind, text), "row expected")
-            yield from self.add_row(table, self.row_values(), names)
+            end = ""
+            if _FAST and lex.peeked is None:
+                end = yield from self.fast_rows(table, names)
+                if end == ";":
+                    return None
+            if end != ")":  # else a row was read, and what follows it is not , or ;
+                kind, text = lex.next()
+                if kind != "p" or text != "(":
+                    self.bad((kind, text), "row expected")
+                yield from self.add_row(table, self.row_values(), names)
             kind, text = lex.next()
             if kind == "p" and text == ",":
                 continue
@@ -771,33 +842,40 @@ class _Dump:
                 return None
             self.bad((kind, text), "',' or ';' expected")
 
+    def fast_rows(self, table: _Table,
+                  names: list[str] | None) -> Iterator[TableUnit | TextUnit | str]:
+        """The rows of plain literals that follow, each matched at once with its ``(`` and
+        the ``,`` or ``;`` after it (see :data:`_FAST_TUPLE`). Returns ``";"`` at the end of
+        the statement, ``")"`` after a row not followed by ``,``/``;`` (a comment, ``ON
+        DUPLICATE KEY``...), ``""`` when the next row is not plain (or is cut by the end of
+        the buffer): the general tokenizer reads on from there."""
+        lex = self.lex
+        backslash = not lex.standard
+        tuple_re = _FAST_TUPLE[backslash]
+        while True:
+            if len(lex.buf) - lex.pos < LOOKAHEAD:
+                lex.ensure(LOOKAHEAD)
+            m = tuple_re.match(lex.buf, lex.pos)
+            if not m or (m.end() >= len(lex.buf) and not lex.eof) or (
+                    m.end() - m.start() > MAX_CELL):  # the general path cuts long values
+                return ""
+            lex.pos = m.end()
+            if self.added(table, _literal_cells(m.group(1), backslash), names):
+                yield from self.flush_full(table)
+            if m.group(2) != ",":
+                return m.group(2) or ")"
+
     def row_values(self) -> list[str]:
         """The values of one row, after its opening parenthesis."""
         lex = self.lex
-        if lex.peeked is None:
+        if _FAST and lex.peeked is None:
             if len(lex.buf) - lex.pos < LOOKAHEAD:
                 lex.ensure(LOOKAHEAD)
             backslash = not lex.standard
             m = _FAST_ROW[backslash].match(lex.buf, lex.pos)
-            if m and (m.end() < len(lex.buf) or lex.eof):
+            if m and (m.end() < len(lex.buf) or lex.eof) and m.end() - m.start() <= MAX_CELL:
                 lex.pos = m.end()
-                values = _FAST_VALUES[backslash].findall(m.group(1))
-                if len(values) > 4 * MAX_COLUMNS:
-                    raise _BadStatement("too many values")
-                row = m.group(1)
-                if "\\" not in row and "''" not in row:
-                    return [text or number for text, _null, number in values]
-                cells = []
-                for text, null, number in values:
-                    if number:
-                        cells.append(number)
-                    elif null or not text:
-                        cells.append("")
-                    elif backslash and "\\" in text:
-                        cells.append(_unescape_mysql(text, "'"))
-                    else:
-                        cells.append(text.replace("''", "'") if "''" in text else text)
-                return cells
+                return _literal_cells(m.group(1), backslash)
         cells: list[str] = []
         while True:
             kind, text = lex.next()
@@ -1096,9 +1174,8 @@ class _Dump:
         lex.rest_of_line()
         csv_format = "CSV" in options
         for cells in self.copy_rows():
-            if csv_format:
-                continue
-            yield from self.add_row(table, cells, names)
+            if not csv_format and self.added(table, cells, names):
+                yield from self.flush_full(table)
         if csv_format:
             raise _BadStatement("COPY in CSV format")
         return None
@@ -1110,16 +1187,20 @@ class _Dump:
             lex.ensure(LOOKAHEAD)
             if lex.pos >= len(lex.buf):
                 return
-            end = lex.buf.find("\n", lex.pos)
-            if end != -1:
-                line = lex.buf[lex.pos:end]
-                lex.pos = end + 1
-                raw = line.removesuffix("\r").split("\t")
-            else:
+            # every complete line of the buffer at once (one line without the fast paths)
+            end = lex.buf.rfind("\n", lex.pos) if _FAST else lex.buf.find("\n", lex.pos)
+            if end == -1:
                 raw = self.long_copy_row()
-            if len(raw) == 1 and raw[0] == "\\.":
-                return
-            yield ["" if f == "\\N" else _unescape_copy(f) if "\\" in f else f for f in raw]
+                if len(raw) == 1 and raw[0] == "\\.":
+                    return
+                yield _copy_cells(raw)
+                continue
+            for line in lex.buf[lex.pos:end].split("\n"):
+                lex.pos += len(line) + 1
+                raw = line.removesuffix("\r").split("\t")
+                if len(raw) == 1 and raw[0] == "\\.":
+                    return
+                yield _copy_cells(raw)
 
     def long_copy_row(self) -> list[str]:
         """A COPY row longer than the buffer, read field by field."""
