@@ -294,23 +294,60 @@ def worth_checking(name: str, value: str) -> bool:
 def _valid_shares(sample: list[str], n: int) -> dict[str, float]:
     """Per check, the share of the sample it accepts: each distinct value checked once (a
     column repeats its units, dates, codes), and not at all by a check that cannot accept it
-    (:data:`_WORTH_CHECKING`)."""
-    shapes = [_Shape.of(v, c) for v, c in Counter(sample).items()]
-    accepted: dict[str, list[_Shape]] = {}
-    for name, check in _sample_validators().items():
+    (:data:`_WORTH_CHECKING`). Which checks accept a value is remembered for the worker's
+    next tables (:func:`_accepted_memo`): a leak's exports repeat their people, dates and
+    places from file to file."""
+    validators = _sample_validators()
+    memo = _accepted_memo()
+    totals = dict.fromkeys(validators, 0)
+    for value, count in Counter(sample).items():
+        names = memo.get(value)
+        if names is None:
+            names = _accepted(value, validators)
+            if len(value) <= _MEMO_VALUE_CHARS and len(memo) < _MEMO_VALUES:
+                memo[value] = names
+        for name in names:
+            totals[name] += count
+    return {name: total / n for name, total in totals.items()}
+
+
+def _accepted(value: str, validators: dict[str, Callable[[str], str | None]],
+              ) -> tuple[str, ...]:
+    """The sample checks that accept ``value``, in order."""
+    shape = _Shape.of(value)
+    accepted: list[str] = []
+    seen: set[str] = set()
+    for name, check in validators.items():
         need = _WORTH_CHECKING.get(name)
-        candidates = shapes if need is None else [s for s in shapes if need(s)]
-        if name == "DATE_LOOSE" and "DATE" in accepted:
+        if name == "DATE_LOOSE" and "DATE" in seen:
             # A written date is one for both checks; the loose one adds only Excel serials
             # and YYYYMMDD, all digits (and dots): the other values need no second parse.
-            dates = {id(s) for s in accepted["DATE"]}
-            found = accepted["DATE"] + [
-                s for s in candidates if id(s) not in dates
-                and _DIGITS_AND_DOTS.fullmatch(s.value.strip()) and check(s.value) is not None]
+            ok = "DATE" in accepted or (
+                (need is None or need(shape)) and _DIGITS_AND_DOTS.fullmatch(value.strip())
+                is not None and check(value) is not None)
         else:
-            found = [s for s in candidates if check(s.value) is not None]
-        accepted[name] = found
-    return {name: sum(s.count for s in found) / n for name, found in accepted.items()}
+            ok = (need is None or need(shape)) and check(value) is not None
+        seen.add(name)
+        if ok:
+            accepted.append(name)
+    return tuple(accepted)
+
+
+#: Sampled values whose accepted checks a worker remembers, and their longest length.
+_MEMO_VALUES = 200_000
+_MEMO_VALUE_CHARS = 128
+_memo: dict[str, tuple[str, ...]] = {}
+_memo_day: list[date] = []
+
+
+def _accepted_memo() -> dict[str, tuple[str, ...]]:
+    """The checks that accepted each value seen so far in this process: forgotten when the
+    day changes (a date check depends on today) or when full."""
+    today = date.today()
+    if _memo_day != [today] or len(_memo) >= _MEMO_VALUES:
+        _memo.clear()
+        _memo_day[:] = [today]
+    return _memo
 
 
 _DIGITS_AND_DOTS = re.compile(r"[\d.]+")

@@ -158,10 +158,26 @@ def french_score(text: str) -> float:
     return score
 
 
+#: The last guesses of :func:`_single_byte` (a file's head is guessed twice: when its type
+#: is sniffed, then when it is read; the guess costs a French score per candidate).
+_RECENT_GUESSES: dict[bytes, str] = {}
+_RECENT_SIZE = 4
+
+
 def _single_byte(data: bytes) -> str:
     """The single-byte encoding of :data:`WESTERN_ENCODINGS` whose reading of ``data`` is
     the most French, preferring the earlier ones: a later candidate must beat the best so
     far by a margin (1 point and 5 % of the non-ASCII bytes)."""
+    found = _RECENT_GUESSES.get(data)
+    if found is None:
+        found = _guess_single_byte(data)
+        if len(_RECENT_GUESSES) >= _RECENT_SIZE:
+            del _RECENT_GUESSES[next(iter(_RECENT_GUESSES))]
+        _RECENT_GUESSES[data] = found
+    return found
+
+
+def _guess_single_byte(data: bytes) -> str:
     high = len(data) - len(data.translate(None, _HIGH_BYTES))
     margin = max(1.0, 0.05 * high)
     best, best_score = WESTERN_ENCODINGS[0], None
