@@ -16,6 +16,7 @@ from breachscope.assess.severity import MANY_FILES, install_severity_macros
 from breachscope.case import Case
 from breachscope.detect.health import find_medication_names
 from breachscope.entities import CATEGORY_ORDER, SPECS, entities_where
+from breachscope.relate.attach import row_location_sql
 from breachscope.resolve.people import install_fold_macro, replace_people
 
 # Per entity its category and whether a staff row's value is about the workplace: the entity
@@ -153,7 +154,7 @@ def build_sensitive_evidence(case: Case) -> None:
         CREATE OR REPLACE TABLE _bs_fa AS   -- the record's own table row's findings
         SELECT rec.record_id, f.sha256, f.location, f.entity, f.value
         FROM (SELECT sha256, location, entity, value,
-                     regexp_replace(location, ', column .*$', '') AS row_location
+                     {row_location_sql('location')} AS row_location
               FROM findings WHERE entity IN ({entities})) f
             JOIN (SELECT record_id, sha256, location FROM _bs_rec
                   WHERE regexp_matches(location, '{_TABLE_ROW_RECORD}')) rec
