@@ -8,7 +8,7 @@ import os
 import re
 import struct
 from collections.abc import Iterator
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import BinaryIO
 
 import pyarrow as pa
@@ -44,10 +44,12 @@ SCHEMAS = {"findings": FINDINGS_SCHEMA, "records": RECORDS_SCHEMA, "row_keys": R
 
 
 def row_keys_table(row_keys: list[tuple[str, str, str, str]]) -> pa.Table:
-    """Key column cells of table rows: (unit, row location, column name, value)."""
-    columns = list(zip(*row_keys, strict=True)) or [() for _ in ROW_KEYS_SCHEMA.names]
-    return pa.Table.from_arrays([_strings(list(column)) for column in columns],
-                                schema=ROW_KEYS_SCHEMA)
+    """Key column cells of table rows: (unit, row location, column name, value). Each column
+    taken with an item getter mapped over the list (``zip(*row_keys)`` of 130 000 keys took
+    ten times longer)."""
+    return pa.Table.from_arrays(
+        [_strings(list(map(itemgetter(i), row_keys))) for i in range(len(ROW_KEYS_SCHEMA))],
+        schema=ROW_KEYS_SCHEMA)
 
 
 _SURROGATES = re.compile("[\ud800-\udfff]")

@@ -41,11 +41,15 @@ class EncodedColumn:
     label: str
     indices: pa.Array
     normalized: list[Normalized]
+    _first: pa.Array | None = None  # first_values(), read for findings and for records
 
     def first_values(self) -> pa.Array:
         """Each row's first value (null when the cell has none)."""
-        first = pa.array([clean(v[0]) if v else None for v in self.normalized], pa.string())
-        return first.take(self.indices)
+        if self._first is None:
+            first = pa.array([clean(v[0]) if v else None for v in self.normalized],
+                             pa.string())
+            self._first = first.take(self.indices)
+        return self._first
 
     def filled(self) -> pa.Array:
         """Each row: whether its cell has a value."""

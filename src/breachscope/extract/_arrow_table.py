@@ -32,12 +32,14 @@ MAX_ARROW_COLUMNS = 1024
 
 
 def read_plain_block(block: str, delimiter: str) -> pa.Table | None:
-    """The lines of a plain ``block`` (``\\n``-separated, no final newline, no quote, no lone
-    ``\\r``) as string columns ``c0..cN``, or None when Arrow would not give exactly what
-    ``[line.split(delimiter) for line in block.split("\\n")]`` gives: a blank line (Arrow
+    """The lines of a plain ``block`` (separated by ``\\n`` or ``\\r\\n``, no final line
+    break, no quote, no lone ``\\r``) as string columns ``c0..cN``, or None when Arrow would
+    not give exactly what ``[line.split(delimiter) for line in block.split("\\n")]`` gives
+    (after ``\\r\\n`` became ``\\n``): a blank line (Arrow
     skips it, the line count would drift), lines with different numbers of cells, or an
     encoding error. Cells are not trimmed (:func:`trimmed`)."""
-    if not block or block[0] == "\n" or "\n\n" in block or block[-1] == "\n":
+    if (not block or block[0] == "\n" or block.startswith("\r\n") or "\n\n" in block
+            or "\n\r\n" in block or block[-1] in "\r\n"):
         return None
     newline = block.find("\n")
     width = (block[:newline] if newline >= 0 else block).count(delimiter) + 1

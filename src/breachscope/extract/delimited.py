@@ -404,17 +404,21 @@ def _plain_rows(path: Path, encoding: str, bom_length: int, delimiter: str, afte
             number, text = after_line, text[cut + 1 :]
         if '"' in text or _has_lone_cr(text.removesuffix("\r")):
             break
-        text = text.replace("\r\n", "\n")  # a \r ending the block stays in the carry
         cut = text.rfind("\n")
-        block, carry = text[:max(cut, 0)], text[cut + 1 :]
-        if arrow_failures < MAX_ARROW_FAILURES and cut > 0 and len(carry) <= max_line:
+        if arrow_failures < MAX_ARROW_FAILURES and cut > 0 and len(text) - cut <= max_line:
+            # Arrow reads CRLF as it is (no copy of the block without its \r).
+            block = text[:cut].removesuffix("\r")
             rows = _arrow_rows(block, delimiter, number, max_line)
             if rows is not None:
                 number += block.count("\n") + 1
+                carry = text[cut + 1 :]
                 if len(rows):
                     yield rows
                 continue
             arrow_failures += 1
+        text = text.replace("\r\n", "\n")  # a \r ending the block stays in the carry
+        cut = text.rfind("\n")
+        block, carry = text[:max(cut, 0)], text[cut + 1 :]
         lines = block.split("\n") if cut >= 0 else []
         if len(carry) > max_line or (lines and max(map(len, lines)) > max_line):
             break
@@ -450,11 +454,11 @@ MAX_ARROW_FAILURES = 3
 
 
 def _arrow_rows(block: str, delimiter: str, number: int, max_line: int) -> ArrowRows | None:
-    """The data rows of a plain ``block`` whose first line is line ``number + 1``, read by
-    Arrow (:func:`~breachscope.extract._arrow_table.read_plain_block`; its cells need no
-    trimming), all-empty lines left out; None when Arrow cannot give exactly the rows the
-    Python split gives, or when a line may be longer than ``max_line`` (the Python path
-    then decides, exactly)."""
+    """The data rows of a plain ``block`` (lines ended by ``\\n`` or ``\\r\\n``) whose first
+    line is line ``number + 1``, read by Arrow
+    (:func:`~breachscope.extract._arrow_table.read_plain_block`), cells trimmed, all-empty
+    lines left out; None when Arrow cannot give exactly the rows the Python split gives, or
+    when a line may be longer than ``max_line`` (the Python path then decides, exactly)."""
     table = read_plain_block(block, delimiter)
     if table is None or table.num_rows != block.count("\n") + 1:
         return None
