@@ -104,14 +104,22 @@ def _repeat(value: str, n: int) -> pa.Array:
     return pa.repeat(pa.scalar(value, pa.string()), n)
 
 
+Confidence = Callable[[str], float] | float
+
+
 def column_findings(column: EncodedColumn, locations: pa.Array, where: str,
-                    confidence: Callable[[str], float], detector: str) -> pa.Table:
+                    confidence: Confidence, detector: str) -> pa.Table:
     """One finding per value of each cell of a labelled column: ``location`` is the row's
-    location followed by ``where`` (``, column TEL``)."""
+    location followed by ``where`` (``, column TEL``). ``confidence``: the findings', or a
+    function of the value that gives it."""
     values = column.first_values()
-    rows = pc.indices_nonzero(values.is_valid())
-    table = _findings(column.label, values.take(rows), locations.take(rows), where,
-                      confidence, detector)
+    if values.null_count:
+        rows = pc.indices_nonzero(values.is_valid())
+        table = _findings(column.label, values.take(rows), locations.take(rows), where,
+                          confidence, detector)
+    else:  # every row has a value: no copy of the rows
+        rows = None
+        table = _findings(column.label, values, locations, where, confidence, detector)
     # Cells with several values (two phones in one cell): the values after the first, put
     # after their row's first value (a stable sort on the row).
     extra = [d for d, v in enumerate(column.normalized) if len(v) > 1]
@@ -126,20 +134,24 @@ def column_findings(column: EncodedColumn, locations: pa.Array, where: str,
     more = _findings(column.label, pa.array(extra_values, pa.string()),
                      locations.take(pa.array(extra_rows, pa.int64())), where, confidence,
                      detector)
-    order = pc.sort_indices(pa.concat_arrays([rows.cast(pa.int64()),
-                                              pa.array(extra_rows, pa.int64())]))
+    first_rows = rows.cast(pa.int64()) if rows is not None else pa.array(
+        range(len(values)), pa.int64())
+    order = pc.sort_indices(pa.concat_arrays([first_rows, pa.array(extra_rows, pa.int64())]))
     return pa.concat_tables([table, more]).take(order)
 
 
 def _findings(label: str, values: pa.Array, locations: pa.Array, where: str,
-              confidence: Callable[[str], float], detector: str) -> pa.Table:
+              confidence: Confidence, detector: str) -> pa.Table:
     n = len(values)
     located = pc.binary_join_element_wise(locations, where, "") if n else locations
-    encoded = values.dictionary_encode()
-    scores = pa.array([confidence(v) for v in encoded.dictionary.to_pylist()], pa.float64())
+    if callable(confidence):
+        encoded = values.dictionary_encode()
+        scores = pa.array([confidence(v) for v in encoded.dictionary.to_pylist()],
+                          pa.float64()).take(encoded.indices)
+    else:
+        scores = pa.repeat(pa.scalar(float(confidence), pa.float64()), n)
     return pa.Table.from_arrays([
-        located.cast(pa.string()), _repeat(label, n), values,
-        scores.take(encoded.indices), _repeat(detector, n),
+        located.cast(pa.string()), _repeat(label, n), values, scores, _repeat(detector, n),
     ], schema=FINDINGS_SCHEMA)
 
 
@@ -179,22 +191,34 @@ def column_records(columns: Sequence[EncodedColumn], locations: pa.Array,
     keep = _identifies(fields, n)
     if keep is None:
         return RECORDS_NO_INDEX.empty_table()
-    rows = pc.indices_nonzero(keep)
+    if keep.null_count == 0 and pc.all(keep).as_py():  # every row kept: no copy of them
+
+        def pick(array: pa.Array) -> pa.Array:
+            return array
+
+        kept = n
+    else:
+        rows = pc.indices_nonzero(keep)
+
+        def pick(array: pa.Array) -> pa.Array:
+            return array.take(rows)
+
+        kept = len(rows)
     out: list[pa.Array] = []
     for name in _RECORD_COLUMNS:
         field = RECORDS_NO_INDEX.field(name)
         if name == "location":
-            out.append(locations.take(rows).cast(pa.string()))
+            out.append(pick(locations).cast(pa.string()))
         elif name == "role_hint":
-            out.append(_repeat(role_hint, len(rows)))
+            out.append(_repeat(role_hint, kept))
         elif name == "entities":
-            out.append(_entities(columns).take(rows))
+            out.append(pick(_entities(columns)))
         elif name in fields:
-            out.append(fields[name].take(rows))
+            out.append(pick(fields[name]))
         elif field.type == _STRINGS:
-            out.append(pa.array(itertools.repeat([], len(rows)), _STRINGS))
+            out.append(pa.array(itertools.repeat([], kept), _STRINGS))
         else:
-            out.append(pa.nulls(len(rows), pa.string()))
+            out.append(pa.nulls(kept, pa.string()))
     return pa.Table.from_arrays(out, schema=RECORDS_NO_INDEX)
 
 

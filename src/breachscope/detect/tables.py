@@ -233,12 +233,12 @@ def detect_table(table: TableUnit, *, today: date | None = None,
     return TableDetection(columns, findings, records, role, row_keys)
 
 
-def _confidence(column: ColumnLabel) -> Callable[[str], float]:
-    """A labelled column's findings' confidence, value by value: the column's, except that a
-    probable (non-strict) NIR is not certain, whatever the column."""
+def _confidence(column: ColumnLabel) -> Callable[[str], float] | float:
+    """A labelled column's findings' confidence: the column's, except that a probable
+    (non-strict) NIR is not certain, whatever the column (a function of the value)."""
     confidence = column.confidence
     if column.label != "NIR":
-        return lambda _value: confidence
+        return confidence
     return lambda value: confidence if nir_is_strict(value) else min(confidence, 0.9)
 
 
