@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 
 from breachscope.extract.spreadsheet import _padded, _string_rows, partition_xlsx
 from breachscope.extract.units import ExtractionError
-from breachscope.extract.xlsx_rows import FALLBACK, SheetRows, plain_prolog
+from breachscope.extract.xlsx_rows import FALLBACK, SheetRows, plain_prolog, sized_sheets
 
 NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 STRINGS = ["NOM", "  Hélène  ", "a_x000D_b", "", "1 70 01 75 123 456 78", "x&y<z>"]
@@ -90,8 +90,10 @@ def _sheet_xml(rng: random.Random, n_strings: int) -> str:
         if rng.random() < 0.03:
             cells.append("<extLst/>")
         rows.append(f"<row{r_attr}>{''.join(cells)}</row>")
+    dimension = rng.choice(['<dimension ref="A1"/>', '<dimension ref="B2:D9"/>', "", ""])
+    after = rng.choice(["", "", '<dimension ref="A1:C3"/>'])  # after the data: not seen
     return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<!-- made by hand -->'
-            f"<worksheet {NS}><dimension ref=\"A1\"/><sheetData>{''.join(rows)}</sheetData>"
+            f"<worksheet {NS}>{dimension}<sheetData>{''.join(rows)}</sheetData>{after}"
             "<mergeCells count=\"0\"/></worksheet>")
 
 
@@ -114,6 +116,25 @@ def _outcome(rows) -> tuple[list, str]:  # type: ignore[no-untyped-def]
     except Exception as exc:
         return got, f"{type(exc).__name__}: {exc}"
     return got, ""
+
+
+def _opened(path: Path, sized: bool) -> tuple[list, str]:
+    """The sheets' dimensions as the workbook is opened (openpyxl's, or :class:`SizedSheet`'s),
+    or the error that stops the opening."""
+    try:
+        if sized:
+            with sized_sheets():
+                wb = load_workbook(path, read_only=True, data_only=True)
+        else:
+            wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:
+        return [], f"{type(exc).__name__}: {exc} / {exc.__cause__!r}"
+    dims = [(type(s).__name__ != "ReadOnlyWorksheet", s._min_column, s._min_row, s._max_column,
+             s._max_row) for s in wb.worksheets]
+    wb.close()
+    n_sized = sum(d[0] for d in dims)
+    assert n_sized == (len(dims) if sized else 0)
+    return [d[1:] for d in dims], ""
 
 
 def _both(path: Path) -> tuple[list, list]:
@@ -140,8 +161,13 @@ def test_random_sheets_read_as_openpyxl_reads_them(tmp_path: Path) -> None:
         xml = _sheet_xml(rng, len([s for s in STRINGS if s]))
         if i % 25 == 24:
             xml = xml[: rng.randrange(len(xml))]  # cut: broken XML after some rows
-        old, new = _both(_with_sheet(base, tmp_path / f"w{i}.xlsx", xml))
+        path = _with_sheet(base, tmp_path / f"w{i}.xlsx", xml)
+        old, new = _both(path)
         assert new == old, i
+        dims, error = _opened(path, sized=False)
+        sized_dims, sized_error = _opened(path, sized=True)
+        assert sized_dims == dims, i
+        assert sized_error == error, i
         errors += any(err for _, err in old)
     assert errors >= 6  # the cut sheets (and bad coordinates) fail the same way
 

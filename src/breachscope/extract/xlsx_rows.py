@@ -9,9 +9,11 @@ its tree built in C) and each ``<row>`` element is turned into strings by the ve
 openpyxl's ``WorkSheetParser.parse_row`` / ``parse_cell`` and ``ReadOnlyWorksheet._get_row``
 (same shared strings, date and time-delta styles, epoch, number formats, all taken from the
 openpyxl workbook), so the values, the row numbers and the errors are those openpyxl gives.
-python-calamine was measured too (40 times faster still) but gives other values for error
-cells, ``_x000D_`` escapes, integers beyond 2**53 and some date serials, and no number
-formats (the leading zeros of ``00000``): it is not used for workbooks.
+python-calamine was measured too (about 40 times faster than openpyxl on the throughput
+dump's workbooks) but gives other values: error cells (``#N/A``) are lost, ``_x000D_`` escapes
+are decoded, every number is a float (an integer beyond 2**53 loses digits), dates follow its
+own reading of the number formats, and the formats themselves (the leading zeros of
+``00000``) are not given: it is not used for workbooks.
 
 Hostile XML: the C parser would expand entities a DTD declares, so a sheet whose prolog holds
 a ``<!DOCTYPE`` (or that is not ASCII-compatible, where the prolog cannot be checked as bytes)
@@ -25,19 +27,25 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import IO, Any
 from xml.etree.ElementTree import Element, XMLPullParser
 
 from openpyxl.cell.text import Text
+from openpyxl.reader import excel
 from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_MAX_SIZE
 from openpyxl.utils import column_index_from_string, coordinate_to_tuple
 from openpyxl.utils.datetime import from_excel, from_ISO8601
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from openpyxl.worksheet._reader import (
+    DATA_TAG,
+    DIMENSION_TAG,
     INLINE_STRING,
     ROW_TAG,
     VALUE_TAG,
     _cast_number,
 )
+from openpyxl.worksheet.dimensions import SheetDimension
 from openpyxl.xml.constants import SHEET_MAIN_NS
 
 from breachscope.extract._office import cell_text
@@ -47,7 +55,7 @@ READ_SIZE = 16 * 1024
 #: Bytes of the sheet searched for the end of its prolog (XML declaration, comments).
 PROLOG_LIMIT = 64 * 1024
 
-SHEET_DATA_TAG = f"{{{SHEET_MAIN_NS}}}sheetData"
+SHEET_DATA_TAG = DATA_TAG
 _ROW_OR_DATA = (ROW_TAG, SHEET_DATA_TAG)
 _T_TAG = f"{{{SHEET_MAIN_NS}}}t"
 # A plain coordinate, split as ``coordinate_to_tuple`` splits it (letters, then digits).
@@ -75,6 +83,72 @@ def plain_prolog(head: bytes) -> bool:
     return head[end:end + 1] == b"<" and head[end + 1:end + 2] not in (b"!", b"?", b"")
 
 
+def _plain_head(source: IO[bytes]) -> bytes | None:
+    """The first bytes of a sheet, or None when its prolog is not plain (see
+    :func:`plain_prolog`)."""
+    head = source.read(READ_SIZE)
+    while len(head) < PROLOG_LIMIT and not plain_prolog(head):
+        more = source.read(READ_SIZE)
+        if not more:
+            break
+        head += more
+    return head if plain_prolog(head) else None
+
+
+class SizedSheet(ReadOnlyWorksheet):
+    """openpyxl's read-only worksheet, its size (the ``<dimension>`` element openpyxl looks
+    for when the workbook is opened) found by the C parser: openpyxl's ``parse_dimensions``
+    runs its Python parser up to that element or, when the sheet has none (openpyxl's own
+    write-only mode writes none), through the whole ``<sheetData>`` — as long as reading the
+    rows. Same events, same result, same errors; a sheet with a DTD is sized by openpyxl."""
+
+    def _get_size(self) -> None:
+        with self._get_source() as source:
+            head = _plain_head(source)
+            dimensions = None if head is None else _dimensions(source, head)
+        if head is None:
+            super()._get_size()
+        elif dimensions is not None:
+            self._min_column, self._min_row, self._max_column, self._max_row = dimensions
+
+
+def _dimensions(source: IO[bytes], data: bytes) -> tuple[int, int, int, int] | None:
+    """``WorkSheetParser.parse_dimensions`` on the C parser."""
+    parser = XMLPullParser(events=("end",))
+    while True:
+        try:
+            parser.feed(data)
+            failure = None
+        except SyntaxError as exc:  # the events before the error count first
+            failure = exc
+        for _event, element in parser.read_events():
+            if element.tag == DIMENSION_TAG:
+                return SheetDimension.from_tree(element).boundaries
+            if element.tag == DATA_TAG:
+                return None
+            element.clear()
+        if failure is not None:
+            raise failure
+        data = source.read(READ_SIZE)
+        if not data:
+            break
+    parser.close()
+    return None
+
+
+@contextmanager
+def sized_sheets() -> Iterator[None]:
+    """While opening a workbook (``load_workbook(read_only=True)``), its worksheets are
+    :class:`SizedSheet`: openpyxl's reader takes the class it makes them of from its module
+    (no thread opens workbooks in a worker beside this one)."""
+    saved = excel.ReadOnlyWorksheet
+    excel.ReadOnlyWorksheet = SizedSheet  # type: ignore[misc]
+    try:
+        yield
+    finally:
+        excel.ReadOnlyWorksheet = saved  # type: ignore[misc]
+
+
 class SheetRows:
     """Rows of one read-only openpyxl worksheet as ``(row number, cells)``, the numbering
     and the cells of ``spreadsheet``'s reader over ``sheet.iter_rows()`` (see the module
@@ -97,13 +171,8 @@ class SheetRows:
     def __iter__(self) -> Iterator[tuple[int, list[str]]]:
         """Raises :class:`FALLBACK` before any row when the sheet needs openpyxl's reader."""
         with self.sheet._get_source() as source:
-            head = source.read(READ_SIZE)
-            while len(head) < PROLOG_LIMIT and not plain_prolog(head):
-                more = source.read(READ_SIZE)
-                if not more:
-                    break
-                head += more
-            if not plain_prolog(head):
+            head = _plain_head(source)
+            if head is None:
                 raise FALLBACK
             yield from self._rows(source, head)
 
