@@ -138,3 +138,23 @@ def test_detection_of_arrow_units_is_that_of_list_units(
     assert with_arrow == without
     findings, records, row_keys = with_arrow
     assert len(findings) > 5000 and len(records) > 1000 and len(row_keys) == 2500
+
+
+def test_wider_and_narrower_blocks_after_the_first_chunk(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The width is fixed by the first chunk: a later Arrow block with more cells gives
+    text units for its extra non-empty cells, one with fewer is padded, as list rows are."""
+    lines = ["NOM;PRENOM;TEL"] + [f"DUPONT{i};Marie;0612345678" for i in range(400)]
+    lines += [f"MARTIN{i};Paul;0612345679;{'extra' if i % 3 else ''};" for i in range(400)]
+    lines += [f"DURAND{i};Zoé" for i in range(400)]
+    path = tmp_path / "export.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    monkeypatch.setattr(stream, "BLOCK_BYTES", 2048)
+    monkeypatch.setattr(_table, "CHUNK_ROWS", 300)
+    with_arrow = _read(path, monkeypatch, arrow=True)
+    without = _read(path, monkeypatch, arrow=False)
+    assert _plain(with_arrow) == _plain(without)
+    assert any(isinstance(u, ArrowTableUnit) for u in with_arrow)
+    texts = [u for u in with_arrow if u.kind == "text"]
+    assert len(texts) == 266 and texts[0].text == "extra"
+    assert with_arrow[-1].rows[-1] == ["DURAND399", "Zoé", ""]
