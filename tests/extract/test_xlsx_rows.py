@@ -7,6 +7,7 @@ written by openpyxl."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import random
 import zipfile
 from pathlib import Path
@@ -15,10 +16,17 @@ from xml.sax.saxutils import escape
 import openpyxl
 import pytest
 from openpyxl import load_workbook
+from openpyxl.reader.strings import read_string_table
 
 from breachscope.extract.spreadsheet import _padded, _string_rows, partition_xlsx
 from breachscope.extract.units import ExtractionError
-from breachscope.extract.xlsx_rows import FALLBACK, SheetRows, plain_prolog, sized_sheets
+from breachscope.extract.xlsx_rows import (
+    FALLBACK,
+    SheetRows,
+    plain_prolog,
+    sized_sheets,
+    string_table,
+)
 
 NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 STRINGS = ["NOM", "  Hélène  ", "a_x000D_b", "", "1 70 01 75 123 456 78", "x&y<z>"]
@@ -239,3 +247,45 @@ def test_rows_read_are_dropped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     wb.close()
     assert [n for n, _ in got] == list(range(1, 5001))
     assert max(sizes) < 600  # the rows of one read (16 KiB), never the 5 000
+
+
+def _sst(rng: random.Random) -> str:
+    items = []
+    for _ in range(rng.randint(0, 120)):
+        kind = rng.random()
+        text = escape(rng.choice([*STRINGS, "a_x005F_x000D_b", "  "]))
+        if kind < 0.6:
+            items.append(f"<si><t>{text}</t></si>")
+        elif kind < 0.7:
+            items.append(f'<si><t xml:space="preserve">{text}</t></si>')
+        elif kind < 0.8:
+            items.append(f"<si><r><rPr><b/></rPr><t>{text}</t></r><r><t>x</t></r>"
+                         '<rPh sb="0" eb="1"><t>ph</t></rPh></si>')
+        elif kind < 0.85:
+            items.append("<si><t/></si>")
+        elif kind < 0.9:
+            items.append(f"<si><t>a</t><t>{text}</t></si>")
+        elif kind < 0.93:
+            items.append(f'<si foo="1"><t>{text}</t></si>')
+        else:
+            items.append(f"<si>{text}<t>b</t></si>")
+    xml = (f'<?xml version="1.0" encoding="UTF-8"?>\n<sst {NS} count="{len(items)}">'
+           f"{''.join(items)}</sst>")
+    if rng.random() < 0.1:
+        xml = xml[: rng.randrange(len(xml))]
+    return xml
+
+
+def test_shared_strings_read_as_openpyxl_reads_them() -> None:
+    rng = random.Random(151)
+    for i in range(300):
+        data = _sst(rng).encode("utf-8")
+        if i % 50 == 49:
+            data = b'<?xml version="1.0"?><!DOCTYPE sst>' + data.split(b"?>", 1)[1]
+        outcomes = []
+        for read in (read_string_table, string_table):
+            try:
+                outcomes.append((read(io.BytesIO(data)), ""))
+            except Exception as exc:
+                outcomes.append(([], f"{type(exc).__name__}: {exc}"))
+        assert outcomes[1] == outcomes[0], i

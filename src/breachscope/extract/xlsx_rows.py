@@ -33,6 +33,7 @@ from xml.etree.ElementTree import Element, XMLPullParser
 
 from openpyxl.cell.text import Text
 from openpyxl.reader import excel
+from openpyxl.reader.strings import read_string_table as _openpyxl_string_table
 from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_MAX_SIZE
 from openpyxl.utils import column_index_from_string, coordinate_to_tuple
 from openpyxl.utils.datetime import from_excel, from_ISO8601
@@ -58,6 +59,7 @@ PROLOG_LIMIT = 64 * 1024
 SHEET_DATA_TAG = DATA_TAG
 _ROW_OR_DATA = (ROW_TAG, SHEET_DATA_TAG)
 _T_TAG = f"{{{SHEET_MAIN_NS}}}t"
+_SI_TAG = f"{{{SHEET_MAIN_NS}}}si"
 # A plain coordinate, split as ``coordinate_to_tuple`` splits it (letters, then digits).
 _COORDINATE = re.compile(r"([A-Z]{1,3})([0-9]+)").fullmatch
 _COLUMNS = {column_letter: i for i, column_letter in enumerate(
@@ -136,17 +138,61 @@ def _dimensions(source: IO[bytes], data: bytes) -> tuple[int, int, int, int] | N
     return None
 
 
+def string_table(source: IO[bytes]) -> list[str]:
+    """openpyxl's ``read_string_table`` (the shared strings, read when a workbook is opened)
+    on the C parser: each ``<si>``'s ``Text.content`` (a plain ``<si><t>`` read directly),
+    ``x005F_`` removed, the same errors. A part with a DTD is read by openpyxl's."""
+    head = _plain_head(source)
+    if head is None:
+        source.seek(0)
+        return _openpyxl_string_table(source)  # type: ignore[no-any-return]
+    strings: list[str] = []
+    parser = XMLPullParser(events=("start", "end"))
+    root: Element | None = None
+    data = head
+    while True:
+        try:
+            parser.feed(data)
+            failure = None
+        except SyntaxError as exc:
+            failure = exc
+        for event, node in parser.read_events():
+            if event == "start":
+                if root is None:
+                    root = node
+                continue
+            if node.tag != _SI_TAG:
+                continue
+            if len(node) == 1 and not node.attrib and node[0].tag == _T_TAG:
+                text = node[0].text or ""
+            else:
+                text = Text.from_tree(node).content
+            strings.append(text.replace("x005F_", ""))
+            node.clear()
+            if root is not None and len(root) > 64:
+                del root[:-1]  # strings read: only the last may still be open
+        if failure is not None:
+            raise failure
+        data = source.read(READ_SIZE)
+        if not data:
+            break
+    parser.close()
+    return strings
+
+
 @contextmanager
 def sized_sheets() -> Iterator[None]:
     """While opening a workbook (``load_workbook(read_only=True)``), its worksheets are
-    :class:`SizedSheet`: openpyxl's reader takes the class it makes them of from its module
-    (no thread opens workbooks in a worker beside this one)."""
-    saved = excel.ReadOnlyWorksheet
+    :class:`SizedSheet` and its shared strings are read by :func:`string_table`: openpyxl's
+    reader takes both from its module (no thread opens workbooks in a worker beside this
+    one)."""
+    saved = excel.ReadOnlyWorksheet, excel.read_string_table
     excel.ReadOnlyWorksheet = SizedSheet  # type: ignore[misc]
+    excel.read_string_table = string_table
     try:
         yield
     finally:
-        excel.ReadOnlyWorksheet = saved  # type: ignore[misc]
+        excel.ReadOnlyWorksheet, excel.read_string_table = saved  # type: ignore[misc]
 
 
 class SheetRows:
