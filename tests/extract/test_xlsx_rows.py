@@ -24,7 +24,7 @@ from breachscope.extract.xlsx_rows import (
     FALLBACK,
     SheetRows,
     plain_prolog,
-    sized_sheets,
+    fast_open,
     string_table,
 )
 
@@ -131,7 +131,7 @@ def _opened(path: Path, sized: bool) -> tuple[list, str]:
     or the error that stops the opening."""
     try:
         if sized:
-            with sized_sheets():
+            with fast_open():
                 wb = load_workbook(path, read_only=True, data_only=True)
         else:
             wb = load_workbook(path, read_only=True, data_only=True)

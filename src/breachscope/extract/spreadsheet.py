@@ -60,7 +60,7 @@ from breachscope.extract.units import EmbeddedFile, ExtractionError, TableUnit, 
 from breachscope.extract.xlsx_comments import comment_units
 from breachscope.extract.xlsx_links import link_units
 from breachscope.extract.xlsx_pivot import pivot_units
-from breachscope.extract.xlsx_rows import FALLBACK, SheetRows, sized_sheets
+from breachscope.extract.xlsx_rows import FALLBACK, SheetRows, fast_open
 
 # Zip bombs dressed as workbooks are refused by ``_office.check_zip`` (its limits).
 
@@ -93,7 +93,7 @@ def _sheets(path: Path) -> Iterator[TableUnit | TextUnit]:
         # a workbook in a leak may be named anything.
         with warnings.catch_warnings(), path.open("rb") as handle:
             warnings.simplefilter("ignore")  # openpyxl warns about unsupported extensions
-            with sized_sheets():  # the sheets' <dimension> looked for by the C parser
+            with fast_open():  # sheet sizes and shared strings read by the C parser
                 workbook = load_workbook(handle, read_only=True, data_only=True,
                                          keep_links=False, keep_vba=False)
             try:

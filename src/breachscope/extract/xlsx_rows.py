@@ -15,6 +15,12 @@ are decoded, every number is a float (an integer beyond 2**53 loses digits), dat
 own reading of the number formats, and the formats themselves (the leading zeros of
 ``00000``) are not given: it is not used for workbooks.
 
+Opening the workbook has the same cost in openpyxl: its shared strings and each sheet's size
+(the ``<dimension>`` looked for through the whole sheet when there is none, as in the
+workbooks openpyxl writes) are parsed by the same Python parser. :func:`fast_open` has
+openpyxl use :func:`string_table` and :class:`SizedSheet` instead: the same steps on the C
+parser.
+
 Hostile XML: the C parser would expand entities a DTD declares, so a sheet whose prolog holds
 a ``<!DOCTYPE`` (or that is not ASCII-compatible, where the prolog cannot be checked as bytes)
 is read by openpyxl's own reader (:data:`FALLBACK`), whose ``defusedxml`` refuses entity
@@ -181,7 +187,7 @@ def string_table(source: IO[bytes]) -> list[str]:
 
 
 @contextmanager
-def sized_sheets() -> Iterator[None]:
+def fast_open() -> Iterator[None]:
     """While opening a workbook (``load_workbook(read_only=True)``), its worksheets are
     :class:`SizedSheet` and its shared strings are read by :func:`string_table`: openpyxl's
     reader takes both from its module (no thread opens workbooks in a worker beside this
