@@ -23,8 +23,8 @@ from breachscope.extract.units import ExtractionError
 from breachscope.extract.xlsx_rows import (
     FALLBACK,
     SheetRows,
-    plain_prolog,
     fast_open,
+    plain_prolog,
     string_table,
 )
 
