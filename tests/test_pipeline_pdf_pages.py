@@ -138,3 +138,23 @@ def test_an_encrypted_case_stores_the_same_pages(scanned, tmp_path):
         assert _stored(case) == inline
         ids = [r for (r,) in case.db.execute("SELECT record_id FROM records").fetchall()]
         assert len(ids) >= 4 and len(ids) == len(set(ids))
+
+
+def test_a_scanned_pdf_in_a_zip_of_an_encrypted_case(scanned, tmp_path):
+    """A member's blob (sealed in an encrypted case) is read by each page task, and deleted
+    only once the last page is stored."""
+    import zipfile
+
+    dump, inline = scanned
+    zipped = tmp_path / "dump"
+    zipped.mkdir()
+    with zipfile.ZipFile(zipped / "courriers.zip", "w") as archive:
+        archive.write(dump / "courrier.pdf", "2024/courrier.pdf")
+    with Case(tmp_path / "case", key="correct horse battery staple") as case:
+        scan([zipped], case, workers=2)
+        assert _stored(case) == inline
+        statuses = dict(case.db.execute(
+            "SELECT f.path, c.status FROM files f JOIN contents c USING (sha256)").fetchall())
+        assert statuses == {"courriers.zip": "scanned",
+                            "courriers.zip!/2024/courrier.pdf": "scanned"}
+        assert not list((case.dir / "work").glob("blobs/*"))
