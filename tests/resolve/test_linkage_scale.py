@@ -19,8 +19,8 @@ pytest.importorskip("splink")
 _NO_COLLAPSE = """
 CREATE OR REPLACE TEMP TABLE _bs_link_groups AS
 SELECT unique_id, 1::BIGINT AS _n, [unique_id] AS _members, COLUMNS(c -> c <> 'unique_id')
-FROM _bs_link_in
-"""
+FROM ({input})
+""".replace("{input}", linkage._INPUT_SQL)
 
 
 def _people(case: Case) -> list[list[str]]:
