@@ -158,3 +158,17 @@ def test_wider_and_narrower_blocks_after_the_first_chunk(
     texts = [u for u in with_arrow if u.kind == "text"]
     assert len(texts) == 266 and texts[0].text == "extra"
     assert with_arrow[-1].rows[-1] == ["DURAND399", "Zoé", ""]
+
+
+def test_an_arrow_unit_pickles_and_copies_as_itself() -> None:
+    import copy
+    import pickle
+
+    import pyarrow as pa
+
+    unit = ArrowTableUnit(["A", "B"], [pa.array(["x", "y"]), pa.array(["", "z"])], "t",
+                          pa.array([2, 5], pa.int64()))
+    for other in (pickle.loads(pickle.dumps(unit)), copy.copy(unit), copy.deepcopy(unit)):
+        assert isinstance(other, ArrowTableUnit)
+        assert other.rows == [["x", ""], ["y", "z"]] and other.row_numbers == [2, 5]
+        assert other == unit and len(other.rows) == 2

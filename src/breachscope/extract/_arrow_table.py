@@ -266,6 +266,11 @@ class ArrowTableUnit(TableUnit):
         self._lists = {}
         self._rows = None
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled (or copied) as its columns: TableUnit's slot state would set ``rows``."""
+        return (ArrowTableUnit, (self.header, self.arrow_columns, self.name,
+                                 self.arrow_numbers))
+
     def __eq__(self, other: object) -> bool:
         if isinstance(other, TableUnit):
             return (self.header, list(self.rows), self.name, list(self.row_numbers)) == (
