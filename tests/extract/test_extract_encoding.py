@@ -160,3 +160,19 @@ def test_cp1252_export_scanned_names_right_and_each_patient_once(tmp_path) -> No
     assert ("BÉRANGER", "STÉPHANIE") in names
     assert ("MARTIN", "HÉLÈNE") in names
     assert all("…" not in last + first for last, first in rows)
+
+
+@pytest.mark.parametrize("delimiter", [b";", b",", b"\t"])
+def test_no_break_space_trailing_a_cell_is_cp1252_not_a_dos_page(delimiter: bytes) -> None:
+    # A Windows export whose only non-ASCII byte is a no-break space left at the end of a
+    # cell: in cp850/cp437 the byte is "á", and the file was read as "Marieá"
+    row = b"DUPONT" + delimiter + b"Marie\xa0" + delimiter + b"12\r\n"
+    text, encoding = decode_bytes(b"nom" + delimiter + b"prenom\r\n" + row * 30)
+    assert encoding == "cp1252"
+    assert "Marie\xa0" + delimiter.decode() in text
+
+
+def test_french_typography_spaces_are_cp1252() -> None:
+    text, encoding = decode_bytes("Montant\xa0: 1\xa0200\xa0€ «\xa0urgent\xa0»".encode("cp1252"))
+    assert encoding == "cp1252"
+    assert text == "Montant\xa0: 1\xa0200\xa0€ «\xa0urgent\xa0»"

@@ -114,6 +114,9 @@ _OTHER_LATIN = frozenset("áíóúñãõåøßìòÁÍÓÚÑÃÕÅØÌÒ")
 _FRENCH_SIGNS = frozenset("«»’‘“”€°–—…•·²³½¼¾§µ±×÷©®™¤£¥¢¦¨´¸¹ºª¬¯ \u00a0\u202f")
 #: Signs that may stand between two letters of one word.
 _IN_WORD_SIGNS = frozenset("’‘·")
+#: No-break spaces (U+00A0, U+202F), and what French typography puts after them.
+_FRENCH_SPACES = frozenset("\u00a0\u202f")
+_SPACED_AFTER = frozenset(";:!?»%€,\t\r\n ")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
@@ -150,6 +153,13 @@ def french_score(text: str) -> float:
                 score -= 3  # "STéPHANIE", "éCOLE"
             elif before.isupper() and i >= 2 and text[i - 2].isupper():
                 score -= 2  # "HÉLèNE" end of an upper-case word
+            continue
+        if char in _FRENCH_SPACES and (after in _SPACED_AFTER or before == "«"
+                                       or (before.isdigit() and after.isdigit())):
+            # French typography: a no-break space before ; : ! ? » %, after «, between
+            # digit groups, or trailing a cell before its delimiter ("Marie\xa0;"): the
+            # same byte is "á" in the DOS code pages, which outscored cp1252 on such exports
+            score += 1
             continue
         if _is_letter(before) and _is_letter(after) and char not in _IN_WORD_SIGNS:
             score -= 4  # a sign inside a word: "ST…PHANIE", "Leƒon"
