@@ -9,11 +9,13 @@ import re
 import struct
 from collections.abc import Iterator
 from operator import attrgetter, itemgetter
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import pyarrow as pa
 
-from breachscope.detect.model import Finding, Record
+if TYPE_CHECKING:  # annotations only: importing detect here made a cycle (detect.columnar
+    # imports this module), and ``import breachscope.results`` failed as a first import
+    from breachscope.detect.model import Finding, Record
 
 _STRINGS = pa.list_(pa.string())
 
