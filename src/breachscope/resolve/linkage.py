@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import shutil
 import time
 from collections.abc import Collection
@@ -621,12 +622,51 @@ class LinkageStats(NamedTuple):
 # record (a first name and a city) thus stay apart as before, copies with a NIR join.
 # The records are grouped as they are prepared, never stored one by one: the 7.6 M records of
 # a 1 GB dump (14 476 distinct) ran out of the 1 GB memory limit as a table of their own.
+#
+# Two steps (issue 15): the records whose *inputs* are equal (their exact-key group and every
+# field the preparation reads) are grouped first, the preparation — folding, gazetteers,
+# regular expressions, one row per record — runs once per distinct input, then the prepared
+# rows are grouped as before (two inputs may prepare alike: "Dupont" and "DUPONT"). The same
+# groups as preparing every record: a group's aggregates in the preparation (min, and/or,
+# distinct contacts) do not change when its records come once per distinct input. At 1 GB,
+# 7.6 M records prepared one by one cost 136 CPU s.
+_RAW_COLUMNS = ("address", "birth_date", "city", "emails", "full_name", "nir", "patient_id",
+                "phones", "sex")
+_RAW_SQL = f"""
+CREATE OR REPLACE TEMP TABLE _bs_link_raw AS
+SELECT min(b.rn) AS rn, count(*) AS _raw_n, list(b.rn) AS _raw_members, e.grp,
+    b.* EXCLUDE (rn, record_id),
+    {", ".join(f"r.{c} AS r_{c}" for c in _RAW_COLUMNS)}
+FROM _bs_rec b JOIN _bs_exact e USING (rn) JOIN records r USING (record_id)
+GROUP BY ALL
+"""
+
+
+def _from_raw(sql: str) -> str:
+    """:data:`_INPUT_SQL` over ``_bs_link_raw`` (one row per distinct input) instead of the
+    records: each replacement must apply exactly as written."""
+    for old, new in (("    FROM _bs_rec b\n", "    FROM _bs_link_raw b\n"),
+                     ("SELECT b.rn, e.grp,", "SELECT b.rn, b.grp,"),
+                     ("FROM oriented b JOIN _bs_exact e USING (rn) "
+                      "JOIN records r USING (record_id),", "FROM oriented b,")):
+        if sql.count(old) != 1:
+            raise AssertionError(f"linkage input: {old!r} not found once")
+        sql = sql.replace(old, new)
+    sql, n = re.subn(r"\br\.(\w+)", lambda m: f"b.r_{m.group(1)}", sql)
+    if n != 14 or re.search(r"\be\.", sql):
+        raise AssertionError("linkage input: records' fields not all read from the inputs")
+    return sql
+
+
 _COLLAPSE_SQL = """
 CREATE OR REPLACE TEMP TABLE _bs_link_groups AS
-SELECT min(unique_id) AS unique_id, count(*) AS _n,
-    list(unique_id ORDER BY unique_id) AS _members, COLUMNS(c -> c <> 'unique_id')
-FROM ({input}) GROUP BY ALL
-""".replace("{input}", _INPUT_SQL)
+SELECT min(unique_id) AS unique_id, sum(_raw_n)::BIGINT AS _n,
+    list_sort(flatten(list(_raw_members))) AS _members,
+    COLUMNS(c -> c NOT IN ('unique_id', '_raw_n', '_raw_members'))
+FROM (SELECT i.*, x._raw_n, x._raw_members
+      FROM ({input}) i JOIN _bs_link_raw x ON x.rn = i.unique_id)
+GROUP BY ALL
+""".replace("{input}", _from_raw(_INPUT_SQL))
 _SPLINK_INPUT_SQL = """
 SELECT * EXCLUDE (_members), NULL::BIGINT AS twin_of FROM _bs_link_groups
 UNION ALL BY NAME
@@ -657,7 +697,7 @@ e AS (
 )
 SELECT DISTINCT greatest(x, y) AS a, least(x, y) AS b, p FROM e WHERE x <> y
 """
-_LINK_TMP = ("_bs_link_groups",)
+_LINK_TMP = ("_bs_link_raw", "_bs_link_groups")
 
 
 def splink_edges(db: duckdb.DuckDBPyConnection, *, threshold: float | None = None,
@@ -676,7 +716,9 @@ def splink_edges(db: duckdb.DuckDBPyConnection, *, threshold: float | None = Non
     _register_gazetteers(db)
     try:
         try:
+            db.execute(_RAW_SQL)
             db.execute(_COLLAPSE_SQL)
+            db.execute("DROP TABLE _bs_link_raw")
         finally:
             db.unregister("_bs_first_names")
             db.unregister("_bs_surnames")
