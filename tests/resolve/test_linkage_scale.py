@@ -93,3 +93,42 @@ def test_collapsed_linkage_finds_the_people_that_scoring_every_pair_finds(tmp_pa
     assert collapsed == every
     if copies > 1:
         assert every_pairs > 10 * collapsed_pairs
+
+
+def test_inputs_grouped_first_give_the_groups_of_preparing_every_record(tmp_path, monkeypatch):
+    """Splink's collapsed input (records with equal inputs grouped, then prepared once) is the
+    one preparing every record and grouping the prepared rows gives: same groups, members,
+    counts and columns — copies, case variants ("Lefèvre"/"LEFEVRE" prepare alike) and
+    records of one exact group with different contacts included."""
+    records = [
+        *_copies(PEOPLE, 3),
+        rec("x1", "DUPONT", "Marie", "1970-01-02", phones=["0611111111"]),
+        rec("x2", "Dupont", "MARIE", "1970-01-02", phones=["0611111111"]),
+        rec("x3", "Dupont", "Marie", "1970-01-02", nir="270017512345621",
+            emails=["m.dupont@example.org"]),
+    ]
+    seen: dict[str, list[tuple]] = {}
+
+    def compare(db, **_kwargs):
+        linkage._register_gazetteers(db)
+        db.execute("CREATE OR REPLACE TEMP TABLE _ref AS SELECT min(unique_id) AS unique_id, "
+                   "count(*) AS _n, list(unique_id ORDER BY unique_id) AS _members, "
+                   f"COLUMNS(c -> c <> 'unique_id') FROM ({linkage._INPUT_SQL}) GROUP BY ALL")
+        db.execute(linkage._RAW_SQL)
+        seen["distinct_inputs"] = db.execute("SELECT count(*) FROM _bs_link_raw").fetchall()
+        db.execute(linkage._COLLAPSE_SQL)
+        for name in ("_ref", "_bs_link_groups"):
+            seen[name] = db.execute(f"SELECT * FROM {name} ORDER BY unique_id").fetchall()
+            seen[name + " types"] = db.execute(f"DESCRIBE {name}").fetchall()
+        raise RuntimeError("compared")
+
+    monkeypatch.setattr(linkage, "splink_edges", compare)
+    with Case(tmp_path / "case") as case:
+        insert_records(case.db, records)
+        rebuild_people(case, linkage="splink")
+    assert seen["_bs_link_groups"] == seen["_ref"]
+    assert seen["_bs_link_groups types"] == seen["_ref types"]
+    # the copies were grouped before preparation, and some distinct inputs prepared alike
+    assert seen["distinct_inputs"][0][0] < len(records)
+    assert len(seen["_ref"]) < seen["distinct_inputs"][0][0]
+    assert sum(row[1] for row in seen["_ref"]) <= len(records)
