@@ -167,3 +167,42 @@ def test_chinook_every_invoice_and_line_reaches_its_customer(tmp_path):
             "JOIN records r USING (record_id)").fetchall())
     assert len(expected) == 412 + 2240
     assert {k: found.get(k) for k in expected} == expected
+
+
+@pytest.mark.slow
+def test_copies_of_exports_link_pairwise_and_rows_reach_their_patient_once(tmp_path):
+    """Two copies of a patient export and two of a stay export: each stay column links to both
+    patient copies (a group of parent columns, walked once per group); a stay reaches its
+    patient through either copy, and a stay whose IPP the two copies give to two different
+    people is ambiguous (attached to no one)."""
+    dump = tmp_path / "dump"
+    names = ["MARTIN", "BERNARD", "THOMAS", "PETIT", "ROBERT", "RICHARD"]
+    for copy in ("a", "b"):
+        rows = ["ipp;nom;prenom;date_naissance"]
+        for i, name in enumerate(names):
+            # copy b gives IPP 205 to someone else (a reused number)
+            person = (f"DURAND;Paul;1950-05-0{i}" if (copy == "b" and i == 5)
+                      else f"{name};Anne;1980-01-0{i + 1}")
+            rows.append(f"{200 + i};{person}")
+        _write(dump / f"site_{copy}" / "patients.csv", "\n".join(rows) + "\n")
+        stays = ["nda;ipp;dp"]
+        first = 900 if copy == "a" else 950  # each copy its own stay numbers
+        stays += [f"{first + i};{200 + i};{'F20.0' if i == 0 else 'J18.9'}"
+                  for i in range(len(names))]
+        _write(dump / f"site_{copy}" / "sejours.csv", "\n".join(stays) + "\n")
+    with _scan(dump, tmp_path / "case") as case:
+        parents = case.db.execute(
+            "SELECT count(DISTINCT (parent_sha256, parent_column)) FROM key_links "
+            "WHERE accepted AND child_column = 'ipp' GROUP BY child_sha256").fetchall()
+        assert parents and all(n >= 2 for (n,) in parents)
+        reached = dict(case.db.execute(
+            "SELECT r.last_name, count(DISTINCT f.sha256) FROM facts f "
+            "JOIN records r USING (record_id) WHERE f.entity = 'ICD10_CODE' "
+            "AND f.via = 'row_link' GROUP BY r.last_name").fetchall())
+        # each of the two stay exports gives MARTIN his stay, once each
+        assert reached["MARTIN"] == 2
+        assert all(reached.get(name) == 2 for name in names[:5])
+        # IPP 205: RICHARD in one copy, DURAND in the other: that stay is nobody's
+        assert "RICHARD" not in reached and "DURAND" not in reached
+        people = dict(case.db.execute("SELECT last_name, sensitive FROM people").fetchall())
+        assert people["MARTIN"] is True and people["BERNARD"] is False
