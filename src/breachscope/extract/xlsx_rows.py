@@ -120,27 +120,35 @@ class SizedSheet(ReadOnlyWorksheet):
             self._min_column, self._min_row, self._max_column, self._max_row = dimensions
 
 
-def _dimensions(source: IO[bytes], data: bytes) -> tuple[int, int, int, int] | None:
-    """``WorkSheetParser.parse_dimensions`` on the C parser."""
-    parser = XMLPullParser(events=("end",))
+def _events(source: IO[bytes], data: bytes,
+            events: tuple[str, ...]) -> Iterator[tuple[str, Element]]:
+    """The C parser's ``(event, element)`` pairs over ``data`` then the rest of ``source``, a
+    block of :data:`READ_SIZE` at a time; a syntax error is raised after the events parsed
+    before it (openpyxl gives the rows before a cut too). Stopping early reads no further."""
+    parser = XMLPullParser(events=events)
     while True:
         try:
             parser.feed(data)
             failure = None
-        except SyntaxError as exc:  # the events before the error count first
+        except SyntaxError as exc:
             failure = exc
-        for _event, element in parser.read_events():
-            if element.tag == DIMENSION_TAG:
-                return SheetDimension.from_tree(element).boundaries
-            if element.tag == DATA_TAG:
-                return None
-            element.clear()
+        yield from parser.read_events()
         if failure is not None:
             raise failure
         data = source.read(READ_SIZE)
         if not data:
             break
     parser.close()
+
+
+def _dimensions(source: IO[bytes], data: bytes) -> tuple[int, int, int, int] | None:
+    """``WorkSheetParser.parse_dimensions`` on the C parser."""
+    for _event, element in _events(source, data, ("end",)):
+        if element.tag == DIMENSION_TAG:
+            return SheetDimension.from_tree(element).boundaries
+        if element.tag == DATA_TAG:
+            return None
+        element.clear()
     return None
 
 
@@ -153,36 +161,22 @@ def string_table(source: IO[bytes]) -> list[str]:
         source.seek(0)
         return _openpyxl_string_table(source)  # type: ignore[no-any-return]
     strings: list[str] = []
-    parser = XMLPullParser(events=("start", "end"))
     root: Element | None = None
-    data = head
-    while True:
-        try:
-            parser.feed(data)
-            failure = None
-        except SyntaxError as exc:
-            failure = exc
-        for event, node in parser.read_events():
-            if event == "start":
-                if root is None:
-                    root = node
-                continue
-            if node.tag != _SI_TAG:
-                continue
-            if len(node) == 1 and not node.attrib and node[0].tag == _T_TAG:
-                text = node[0].text or ""
-            else:
-                text = Text.from_tree(node).content
-            strings.append(text.replace("x005F_", ""))
-            node.clear()
-            if root is not None and len(root) > 64:
-                del root[:-1]  # strings read: only the last may still be open
-        if failure is not None:
-            raise failure
-        data = source.read(READ_SIZE)
-        if not data:
-            break
-    parser.close()
+    for event, node in _events(source, head, ("start", "end")):
+        if event == "start":
+            if root is None:
+                root = node
+            continue
+        if node.tag != _SI_TAG:
+            continue
+        if len(node) == 1 and not node.attrib and node[0].tag == _T_TAG:
+            text = node[0].text or ""
+        else:
+            text = Text.from_tree(node).content
+        strings.append(text.replace("x005F_", ""))
+        node.clear()
+        if root is not None and len(root) > 64:
+            del root[:-1]  # strings read: only the last may still be open
     return strings
 
 
@@ -232,47 +226,35 @@ class SheetRows:
         """``ReadOnlyWorksheet._cells_by_row`` with ``min_row=1``, no maximum, and
         ``spreadsheet._string_rows``' numbering: rows missing between two rows count as
         empty rows, a row given again (or out of order) is skipped."""
-        parser = XMLPullParser(events=("start", "end"))
         counter = 1
         number = 0
         self.parent = None
-        while True:
-            try:
-                parser.feed(data)
-                failure = None
-            except SyntaxError as exc:  # the rows before the error are given first
-                failure = exc
-            for event, element in parser.read_events():
-                tag = element.tag
-                if tag not in _ROW_OR_DATA:
-                    continue
-                if tag == SHEET_DATA_TAG:
-                    if event == "start":
-                        self.parent = element
-                    continue
-                if event != "end":
-                    continue
-                idx, cells = self.parse_row(element)
-                element.clear()
-                parent = self.parent
-                if parent is not None and len(parent) > 64:
-                    del parent[:-1]  # rows read: only the open one may still be filled
-                number += idx - counter if idx > counter else 0
-                counter = max(counter, idx)
-                if counter <= idx:
-                    counter += 1
-                    number += 1
-                    real, texts = self.get_row(cells)
-                    if real:
-                        number = real
-                    if texts:
-                        yield number, texts
-            if failure is not None:
-                raise failure
-            data = source.read(READ_SIZE)
-            if not data:
-                break
-        parser.close()
+        # the rows before a syntax error are given first
+        for event, element in _events(source, data, ("start", "end")):
+            tag = element.tag
+            if tag not in _ROW_OR_DATA:
+                continue
+            if tag == SHEET_DATA_TAG:
+                if event == "start":
+                    self.parent = element
+                continue
+            if event != "end":
+                continue
+            idx, cells = self.parse_row(element)
+            element.clear()
+            parent = self.parent
+            if parent is not None and len(parent) > 64:
+                del parent[:-1]  # rows read: only the open one may still be filled
+            number += idx - counter if idx > counter else 0
+            counter = max(counter, idx)
+            if counter <= idx:
+                counter += 1
+                number += 1
+                real, texts = self.get_row(cells)
+                if real:
+                    number = real
+                if texts:
+                    yield number, texts
 
     def parse_row(self, row: Element) -> tuple[int, list[tuple[int, int, Any, int | str]]]:
         """``WorkSheetParser.parse_row``: the row's index and its cells as
