@@ -403,8 +403,9 @@ def ocr_page(image: Image, name: str) -> Iterator[TextUnit]:
         emit("ocr_pages_done", 1)  # progress bar: one page less to read
 
 
-def _read_level(page: Image) -> str:
-    """Tesseract's TSV for ``page`` once its small skew is corrected."""
+def _read_level(page: Image) -> tuple[str, bytes | None]:
+    """Tesseract's TSV for ``page`` once its small skew is corrected, and the PNG it read
+    when that is ``page`` itself (no skew): the orientation check may reuse it."""
     from PIL import Image as PILImage
 
     languages = "+".join(lang for lang in LANGUAGES if lang in _installed_languages())
@@ -417,7 +418,7 @@ def _read_level(page: Image) -> str:
     done = _run(["-l", languages, "--psm", "3", "tsv"], "OCR", png)
     if done.returncode != 0:
         raise ExtractionError(f"OCR failed (tesseract exit status {done.returncode})")
-    return done.stdout.decode("utf-8", errors="replace")
+    return done.stdout.decode("utf-8", errors="replace"), None if skew else png
 
 
 def _ocr_page(image: Image, name: str) -> Iterator[TextUnit]:
@@ -425,20 +426,21 @@ def _ocr_page(image: Image, name: str) -> Iterator[TextUnit]:
     if reason:
         raise ExtractionError(reason)
     page = bounded(to_greyscale(image))
-    tsv = _read_level(page)
+    tsv, png = _read_level(page)
     confidence = _mean_confidence(tsv)
     # Orientation detection only for a page read badly (or not at all): Tesseract's OSD cost
     # more CPU than the reading itself (0.84 s against 0.55 s on a typed A4 page at 150 dpi),
     # and an upright page reads at ~0.95 while the same page upside down or on its side reads
     # at ~0.4 (Tesseract's layout analysis turns a page by 90 or 270 degrees by itself).
     if confidence is None or confidence < REORIENT_BELOW:
-        rotate = _orientation(_png(page))
+        rotate = _orientation(_png(page) if png is None else png)
         if rotate:
-            turned = _read_level(page.rotate(-rotate, expand=True))  # PIL turns anticlockwise
+            turned, _ = _read_level(page.rotate(-rotate, expand=True))  # PIL: anticlockwise
             turned_confidence = _mean_confidence(turned)
             if turned_confidence is not None and (confidence is None
                                                   or turned_confidence > confidence):
                 tsv, confidence = turned, turned_confidence
+    del page, png
     if confidence is None:
         return
     text = text_from_tsv(tsv)
