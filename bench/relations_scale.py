@@ -77,7 +77,7 @@ def generate(case_dir: Path, n: int, memory_limit: str) -> None:
                 unnest([(500000000 + s)::VARCHAR, ipp::VARCHAR, uf]) AS v FROM stays)
         """)
         db.execute("""
-        INSERT INTO findings
+        INSERT INTO plain_findings
         SELECT 'dump', 'table sejour, row ' || (s + 1) || ', column ' || c, e, v, 0.9, 'bench'
         FROM (SELECT s, unnest(['uf', 'date_entree', 'dp']) AS c,
                   unnest(['CARE_UNIT', 'VISIT_DATE', 'ICD10_CODE']) AS e,
@@ -90,7 +90,7 @@ def generate(case_dir: Path, n: int, memory_limit: str) -> None:
             (500000000 + (hash(range) % {n_stays})::BIGINT)::VARCHAR FROM range({n_diag})
         """)
         db.execute(f"""
-        INSERT INTO findings
+        INSERT INTO plain_findings
         SELECT 'dump', 'table diagnostic, row ' || (range + 1) || ', column code', 'ICD10_CODE',
             {_sql_list(CODES)}[(1 + hash(range + 11) % {len(CODES)})::BIGINT], 0.95, 'bench'
         FROM range({n_diag})

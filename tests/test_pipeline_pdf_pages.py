@@ -11,6 +11,7 @@ from samples import scans
 from breachscope.case import Case
 from breachscope.detect.dispatch import detect_units
 from breachscope.extract.dispatch import partition
+from breachscope.findings_store import delete_findings
 from breachscope.pipeline import scan
 from breachscope.settings import ScanSettings
 from breachscope.worker import ContentResult, process_content_by_page, process_pdf_page
@@ -122,7 +123,7 @@ def test_a_killed_scan_redoes_the_document_and_stores_each_page_once(scanned, tm
         records = case.db.execute("SELECT count(*) FROM records").fetchone()[0]
         # What a kill leaves: the document pending, some of its pages stored, others not.
         case.db.execute("UPDATE contents SET status = 'pending'")
-        case.db.execute("DELETE FROM findings WHERE location LIKE 'page 2,%'")
+        delete_findings(case.db, "location LIKE 'page 2,%'")
         case.db.execute("DELETE FROM records WHERE location LIKE 'page 2,%'")
         again = scan([dump], case, workers=2)
         assert again.n_scanned == 1

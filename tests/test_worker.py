@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import duckdb
-from tests_helpers import make_zip
+from tests_helpers import FILES_ONLY_ENV, files_or_inline_task, make_zip
 
 from breachscope.settings import ScanSettings
 from breachscope.worker import process_content
@@ -176,23 +176,8 @@ def test_a_small_content_returns_its_rows_inline_and_writes_no_file(tmp_path, mo
     # Past the threshold (or for an encrypted case) the rows go to files, as before.
     monkeypatch.setattr(sink, "INLINE_ROWS", 0)
     big = process_content(str(path), None, str(work), ScanSettings())
-    assert big.inline == {} and big.findings_file and big.records_file
+    assert big.inline == {} and big.cells_file and big.records_file
     assert big.table("findings").to_pylist() == result.table("findings").to_pylist()
-
-
-FILES_ONLY_ENV = "BREACHSCOPE_TEST_RESULTS_IN_FILES"
-
-
-def files_or_inline_task(path, file_type, work_dir, settings, depth=0):
-    """The real task, in a worker that writes every result to files when the environment
-    says so (a worker process does not see the test's monkeypatching)."""
-    import os
-
-    from breachscope.worker import sink
-
-    if os.environ.get(FILES_ONLY_ENV):
-        sink.INLINE_ROWS = 0
-    return process_content(path, file_type, work_dir, settings, depth)
 
 
 def test_inline_and_file_results_reach_the_store_alike(tmp_path, monkeypatch):

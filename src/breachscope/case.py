@@ -12,7 +12,13 @@ Tables
 - ``contents``: one row per distinct content: sniffed type, status, reason, document class.
   A content row with status other than ``pending`` means "done, do not scan again".
 - ``columns``: how each table column was classified (for review and tuning).
-- ``findings``: detected values, per content, with location.
+- ``findings``: detected values, per content, with location. A view over
+  ``plain_findings`` (one row per finding) and, for the cells of labelled table columns,
+  ``finding_columns`` (one row per column of a content: location prefix and suffix, entity,
+  detector) with ``finding_cells`` (row number, value, confidence per cell): a cell's
+  location is rebuilt as prefix || row || suffix (issue 15, session 10: a location string
+  per cell was a third of the cost of storing a finding). Write to the tables
+  (:mod:`breachscope.findings_store`), read the view.
 - ``records``: per-person groups of findings in one place (a table row...).
 - ``people``, ``person_records``: the resolved people, rebuilt by the resolve stage.
 - ``decisions``, ``suppressed_*``, ``qc_samples``: reviewers' corrections and quality control
@@ -33,7 +39,7 @@ import duckdb
 
 from breachscope import __version__
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 DB_NAME = "case.duckdb"
 WORK_DIR = "work"
 #: The store's DuckDB memory_limit unless given (``scan --db-memory-limit``) or set in the
@@ -129,6 +135,24 @@ CREATE TABLE IF NOT EXISTS qc_samples (
 );
 """
 
+# The findings of labelled table columns, one row per cell, and the ``findings`` view (see
+# the module's docstring).
+_FINDING_CELLS = """
+CREATE TABLE IF NOT EXISTS finding_columns (
+    column_id BIGINT, sha256 VARCHAR, loc_prefix VARCHAR, loc_suffix VARCHAR,
+    entity VARCHAR, detector VARCHAR
+);
+CREATE TABLE IF NOT EXISTS finding_cells (
+    column_id BIGINT, n BIGINT, value VARCHAR, confidence DOUBLE
+);
+CREATE OR REPLACE VIEW findings AS
+    SELECT sha256, location, entity, value, confidence, detector FROM plain_findings
+    UNION ALL
+    SELECT c.sha256, concat(c.loc_prefix, f.n, c.loc_suffix) AS location, c.entity,
+        f.value, f.confidence, c.detector
+    FROM finding_cells f JOIN finding_columns c USING (column_id);
+"""
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 CREATE SEQUENCE IF NOT EXISTS run_ids START 1;
@@ -149,10 +173,11 @@ CREATE TABLE IF NOT EXISTS columns (
     sha256 VARCHAR, unit VARCHAR, col_index INTEGER, header VARCHAR, label VARCHAR,
     confidence DOUBLE, reason VARCHAR
 );
-CREATE TABLE IF NOT EXISTS findings (
+CREATE TABLE IF NOT EXISTS plain_findings (
     sha256 VARCHAR, location VARCHAR, entity VARCHAR, value VARCHAR,
     confidence DOUBLE, detector VARCHAR
 );
+""" + _FINDING_CELLS + """
 CREATE TABLE IF NOT EXISTS records (
     record_id VARCHAR PRIMARY KEY, sha256 VARCHAR, location VARCHAR,
     last_name VARCHAR, first_name VARCHAR, full_name VARCHAR, birth_date VARCHAR, sex VARCHAR,
@@ -171,6 +196,8 @@ CREATE TABLE IF NOT EXISTS person_records (person_id VARCHAR, record_id VARCHAR)
 
 # Migrations from version N to N+1, applied in order to an existing case.
 _MIGRATIONS: dict[int, str] = {
+    # v6: labelled columns' cells stored apart; ``findings`` becomes a view.
+    5: "ALTER TABLE findings RENAME TO plain_findings;" + _FINDING_CELLS,
     # v2: the ICD-10 codes and CCAM acts of a record, for the sensitive flag of people.
     1: "ALTER TABLE records ADD COLUMN IF NOT EXISTS icd10_codes VARCHAR[]",
     # v3: the hospital's patient index and the links to it (`breachscope link`).

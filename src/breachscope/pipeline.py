@@ -27,6 +27,7 @@ from typing import Any
 import duckdb
 from pebble import ProcessExpired
 
+from breachscope import findings_store
 from breachscope.assess.categories import assess_case
 from breachscope.case import Case
 from breachscope.executors import Executor, LocalExecutor, Pool
@@ -55,7 +56,8 @@ GRACE = 30.0  # seconds the hard limit adds to a task's own time limit
 MAX_RECYCLES = 3  # times a content is re-queued because its worker had to be replaced
 BATCH_RESULTS = 64  # contents stored in one transaction at most...
 BATCH_SECONDS = 0.5  # ...and no result waits longer than this for its commit
-RESULT_TABLES = ("findings", "records", "columns", "row_keys", "declared_keys")
+# A content's rows in the store besides its findings (findings_store.delete_contents).
+RESULT_TABLES = ("records", "columns", "row_keys", "declared_keys")
 # Small contents go to the workers in batches (worker.batch; issue 15: scheduling, pickling
 # and handling one task per letter; docs/performance.md "Small files per task"): a content of
 # at most SMALL_BYTES whose type a batch reads, up to TASK_FILES contents or TASK_BYTES bytes
@@ -579,7 +581,8 @@ def _after_retry(first: ContentResult, retry: ContentResult) -> ContentResult:
 
 
 def _discard_files(result: ContentResult) -> None:
-    for path in (result.findings_file, result.records_file, result.row_keys_file):
+    for path in (result.findings_file, result.records_file, result.row_keys_file,
+                 result.cells_file):
         if path:
             Path(path).unlink(missing_ok=True)
 
@@ -729,8 +732,8 @@ _SHA_BY_FILE = ("(SELECT map(?::VARCHAR[], ?::VARCHAR[])[filename] AS _sha, * "
 _INSERTS = {
     "row_keys": "INSERT INTO row_keys SELECT _sha, unit, row_location, column_name, value "
                 "FROM {rows}",
-    "findings": "INSERT INTO findings SELECT _sha, location, entity, value, confidence, "
-                "detector FROM {rows}",
+    "findings": f"INSERT INTO {findings_store.PLAIN} SELECT _sha, location, entity, value, "
+                "confidence, detector FROM {rows}",
     "records": "INSERT INTO records SELECT left(_sha, 20) || ':' || idx, _sha, location, "
                "last_name, first_name, full_name, birth_date, sex, nir, phones, emails, "
                "address, postal_code, city, ibans, patient_id, care_unit, visit_date, "
@@ -757,6 +760,8 @@ class StoreBatch:
         # two small tables per letter was the main process's first cost per letter once the
         # tasks were batched (0.45 ms each; issue 15).
         self.inline: dict[str, dict[str, list[Any]]] = {k: {} for k in _INSERTS}
+        # Labelled columns' cells (worker.sink): (cells file, sha256, its columns).
+        self.cells: list[tuple[str, str, list[tuple[str, str, str, str]]]] = []
         self.declared: list[list[object]] = []
         self.columns: list[list[object]] = []
         self.contents: list[list[object]] = []
@@ -777,6 +782,8 @@ class StoreBatch:
                            ("records", result.records_file)):
             if path:
                 self.files[kind].append((path, sha, first if kind == "records" else 0))
+        if result.cells_file:
+            self.cells.append((result.cells_file, sha, result.cell_columns))
         for kind, columns in (result.inline or {}).items():
             if first and kind == "records":
                 columns = {**columns, "idx": [first + i for i in columns["idx"]]}
@@ -799,6 +806,7 @@ class StoreBatch:
             return
         db.execute("INSERT OR REPLACE INTO meta VALUES ('people_stale', '1')")
         if self.replaced:
+            findings_store.delete_contents(db, self.replaced)
             for table in RESULT_TABLES:
                 db.execute(f"DELETE FROM {table} WHERE sha256 IN (SELECT unnest(?))",
                            [self.replaced])
@@ -807,6 +815,8 @@ class StoreBatch:
             if self.inline[kind]:
                 _insert_inline(db, _INSERTS[kind].format(rows="_bs_rows"), kind,
                                self.inline[kind])
+        if self.cells:
+            _insert_cells(db, self.cells, key)
         if self.declared:
             rows = pa.table({name: [row[i] for row in self.declared] for i, name in enumerate(
                 ("sha256", "unit", "kind", "columns", "ref_table", "ref_columns"))})
@@ -924,26 +934,62 @@ def _insert_files(db: duckdb.DuckDBPyConnection, kind: str,
         db.execute(sql.format(rows=_SHA_BY_FILE), [paths, shas, paths])
     for path, sha, first in files:
         if path.endswith(SEALED_SUFFIX):
-            _insert_sealed(db, sql, sha, path, kind, key, first)
+            rows, params = "(SELECT ?::VARCHAR AS _sha, * FROM sealed_batch)", [sha]
+            if first:
+                rows = f"(SELECT ?::VARCHAR AS _sha, {_RENUMBERED} FROM sealed_batch)"
+                params.append(first)
+            _insert_sealed(db, sql, path, kind, key, rows, params)
         elif first:
             db.execute(sql.format(rows=f"(SELECT ?::VARCHAR AS _sha, {_RENUMBERED} "
                                        "FROM read_parquet(?))"), [sha, first, path])
+
+
+def _insert_cells(db: duckdb.DuckDBPyConnection,
+                  files: list[tuple[str, str, list[tuple[str, str, str, str]]]],
+                  key: bytes | None) -> None:
+    """Insert labelled columns' cells (``finding_cells``) and their columns
+    (``finding_columns``): a file's ``column`` numbers its content's columns from 0, the store's
+    ``column_id`` from the first free id on (each file's columns after the previous file's)."""
+    import pyarrow as pa
+
+    first = findings_store.next_column_id(db)
+    bases, columns = [], []
+    for _path, sha, cell_columns in files:
+        bases.append(first)
+        columns.extend([first + i, sha, *column] for i, column in enumerate(cell_columns))
+        first += len(cell_columns)
+    rows = pa.table({name: [row[i] for row in columns] for i, name in enumerate(
+        ("column_id", "sha256", "loc_prefix", "loc_suffix", "entity", "detector"))})
+    _insert_arrow(db, "INSERT INTO finding_columns SELECT column_id, sha256, loc_prefix, "
+                  "loc_suffix, entity, detector FROM _bs_rows", rows)
+    insert = "INSERT INTO finding_cells SELECT _base + \"column\", n, value, confidence FROM {rows}"
+    plain = [(path, base) for (path, _, _), base in zip(files, bases, strict=True)
+             if not path.endswith(SEALED_SUFFIX)]
+    if plain:
+        paths = [p for p, _ in plain]
+        db.execute(insert.format(rows=_BASE_BY_FILE), [paths, [b for _, b in plain], paths])
+    for (path, _, _), base in zip(files, bases, strict=True):
+        if path.endswith(SEALED_SUFFIX):
+            _insert_sealed(db, insert, path, "cells", key,
+                           "(SELECT ?::BIGINT AS _base, * FROM sealed_batch)", [base])
+
+
+#: Each cells file's first ``column_id``, by the name of the file its rows were read from.
+_BASE_BY_FILE = ("(SELECT map(?::VARCHAR[], ?::BIGINT[])[filename] AS _base, * "
+                 "FROM read_parquet(?::VARCHAR[], filename = true))")
 
 
 #: The select list of a PDF page's records file: its records numbered from ``?``.
 _RENUMBERED = "* REPLACE (idx + ?::BIGINT AS idx)"
 
 
-def _insert_sealed(db: duckdb.DuckDBPyConnection, sql: str, sha: str, path: str, kind: str,
-                   key: bytes | None, first: int = 0) -> None:
-    """Run ``sql`` (an INSERT ... FROM {rows}) over a sealed result file (an encrypted case):
-    its batches are opened here one at a time, never written in clear."""
+def _insert_sealed(db: duckdb.DuckDBPyConnection, sql: str, path: str, kind: str,
+                   key: bytes | None, rows: str, params: list[object]) -> None:
+    """Run ``sql`` (an INSERT ... FROM {rows}, ``rows`` selecting from ``sealed_batch``,
+    binding ``params``) over a sealed result file (an encrypted case): its batches are
+    opened here one at a time, never written in clear."""
     if key is None:
         raise ValueError("sealed result file without the scan's key")
-    rows, params = "(SELECT ?::VARCHAR AS _sha, * FROM sealed_batch)", [sha]
-    if first:
-        rows, params = (f"(SELECT ?::VARCHAR AS _sha, {_RENUMBERED} FROM sealed_batch)",
-                        [sha, first])
     for table in read_sealed(path, key, kind):
         db.register("sealed_batch", table)
         try:

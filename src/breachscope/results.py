@@ -41,8 +41,19 @@ ROW_KEYS_SCHEMA = pa.schema([
 ])
 
 
+#: The findings of labelled table columns without a location string per cell (the store's
+#: ``finding_cells``; issue 15, session 10): ``column`` numbers the content's
+#: (location prefix, location suffix, entity, detector) — ``ContentResult.cell_columns`` — and
+#: a cell's location is the prefix, its row number ``n`` and the suffix (``row 12, column TEL``).
+CELLS_SCHEMA = pa.schema([
+    ("column", pa.int32()), ("n", pa.int64()), ("value", pa.string()),
+    ("confidence", pa.float64()),
+])
+
+
 #: Each kind of result table's schema (a worker's files, or its inline columns).
-SCHEMAS = {"findings": FINDINGS_SCHEMA, "records": RECORDS_SCHEMA, "row_keys": ROW_KEYS_SCHEMA}
+SCHEMAS = {"findings": FINDINGS_SCHEMA, "records": RECORDS_SCHEMA, "row_keys": ROW_KEYS_SCHEMA,
+           "cells": CELLS_SCHEMA}
 
 
 def row_keys_table(row_keys: list[tuple[str, str, str, str]]) -> pa.Table:

@@ -55,7 +55,7 @@ def test_encoded_column_normalizes_each_distinct_cell_once() -> None:
     cells = ["a", " a ", "a", "", "NULL", "b/c", "b/c", "a", "\udce9t\udce9"]
     column = encode_column(cells, "PHONE", normalize)
     assert sorted(calls) == ["a", "a", "b/c", "\udce9t\udce9"]  # "a" and " a " differ as cells
-    table = column_findings(column, pa.array([f"row {i}" for i in range(len(cells))]),
+    table = column_findings(column, pa.array(range(len(cells)), pa.int64()), "row ",
                             ", column TEL", lambda v: 0.5 if v == "b" else 0.9, "column+x")
     batch = FindingBatch()
     batch.add_table(table)

@@ -12,6 +12,7 @@ import duckdb
 import pytest
 
 from breachscope.case import SCHEMA_VERSION, Case
+from breachscope.findings_store import delete_contents
 from breachscope.pipeline import scan
 from breachscope.report.exports import export
 from breachscope.report.lookup import describe_person, find_people
@@ -219,9 +220,11 @@ def test_a_version_4_case_gains_the_review_tables(tmp_path: Path) -> None:
     db = duckdb.connect(str(path / "case.duckdb"))
     db.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
     db.execute("INSERT INTO meta VALUES ('schema_version', '4')")
+    db.execute("CREATE TABLE findings (sha256 VARCHAR, location VARCHAR, entity VARCHAR, "
+               "value VARCHAR, confidence DOUBLE, detector VARCHAR)")
     db.close()
     with Case(path) as case:
-        assert case.schema_version == SCHEMA_VERSION == 5
+        assert case.schema_version == SCHEMA_VERSION == 6
         for table in ("decisions", "suppressed_findings", "suppressed_records", "qc_samples",
                       "review_events"):
             assert case.db.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,)
@@ -243,8 +246,8 @@ def test_a_content_stored_anew_keeps_its_false_positive_out(scanned) -> None:
     assert case.db.execute("SELECT emails FROM records WHERE record_id = ?",
                            [paul]).fetchone() == ([],)
     # what store_result does when the content is stored again
-    case.db.execute("DELETE FROM findings WHERE sha256 = ?", [sha])
-    case.db.executemany("INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?)", findings)
+    delete_contents(case.db, [sha])
+    case.db.executemany("INSERT INTO plain_findings VALUES (?, ?, ?, ?, ?, ?)", findings)
     case.db.execute("UPDATE records SET emails = ?, entities = ? WHERE record_id = ?",
                     [*scanned_record, paul])
     case.db.execute("UPDATE contents SET run_id = run_id + 10 WHERE sha256 = ?", [sha])

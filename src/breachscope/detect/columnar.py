@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 
 from breachscope.detect.model import Finding, Record
 from breachscope.detect.records import _LIST_FIELDS, _SINGLE_FIELDS, split_full_name
-from breachscope.results import FINDINGS_SCHEMA, RECORDS_SCHEMA, clean
+from breachscope.results import CELLS_SCHEMA, FINDINGS_SCHEMA, RECORDS_SCHEMA, clean
 
 _STRINGS = pa.list_(pa.string())
 Normalized = tuple[str, ...]
@@ -107,52 +107,83 @@ def _repeat(value: str, n: int) -> pa.Array:
 Confidence = Callable[[str], float] | float
 
 
-def column_findings(column: EncodedColumn, locations: pa.Array, where: str,
-                    confidence: Confidence, detector: str) -> pa.Table:
-    """One finding per value of each cell of a labelled column: ``location`` is the row's
-    location followed by ``where`` (``, column TEL``). ``confidence``: the findings', or a
-    function of the value that gives it."""
+@dataclass(frozen=True, slots=True)
+class ColumnCells:
+    """A labelled column's findings without a location string per cell (issue 15, session
+    10): a cell's location is ``prefix``, its row number and ``suffix`` (``row `` 12
+    ``, column TEL``); ``cells`` (:data:`~breachscope.results.CELLS_SCHEMA` without
+    ``column``) holds one row per value. The store keeps them so (``finding_cells``): a
+    location string per cell was a third of the cost of inserting a finding."""
+
+    prefix: str
+    suffix: str
+    entity: str
+    detector: str
+    cells: pa.Table  # n (int64; strings for rows not numbered by integers), value, confidence
+
+    @property
+    def num_rows(self) -> int:
+        return self.cells.num_rows
+
+    def findings(self) -> pa.Table:
+        """The same findings as a :data:`~breachscope.results.FINDINGS_SCHEMA` table."""
+        n = self.cells.num_rows
+        located = pc.binary_join_element_wise(
+            self.prefix, self.cells.column("n").cast(pa.string()), self.suffix, "")
+        return pa.Table.from_arrays([
+            located.cast(pa.string()), _repeat(self.entity, n), self.cells.column("value"),
+            self.cells.column("confidence"), _repeat(self.detector, n),
+        ], schema=FINDINGS_SCHEMA)
+
+
+_CELLS_NO_COLUMN = pa.schema([f for f in CELLS_SCHEMA if f.name != "column"])
+
+
+def column_findings(column: EncodedColumn, numbers: pa.Array, prefix: str, where: str,
+                    confidence: Confidence, detector: str) -> ColumnCells:
+    """One finding per value of each cell of a labelled column, the cell's location being
+    ``prefix``, its row number (``numbers``: int64, one per row) and ``where``
+    (``, column TEL``). ``confidence``: the findings', or a function of the value that
+    gives it."""
     values = column.first_values()
     if values.null_count:
         rows = pc.indices_nonzero(values.is_valid())
-        table = _findings(column.label, values.take(rows), locations.take(rows), where,
-                          confidence, detector)
+        table = _cells(values.take(rows), numbers.take(rows), confidence)
     else:  # every row has a value: no copy of the rows
         rows = None
-        table = _findings(column.label, values, locations, where, confidence, detector)
+        table = _cells(values, numbers, confidence)
     # Cells with several values (two phones in one cell): the values after the first, put
     # after their row's first value (a stable sort on the row).
     extra = [d for d, v in enumerate(column.normalized) if len(v) > 1]
-    if not extra:
-        return table
-    owner = pc.is_in(column.indices, pa.array(extra, column.indices.type))
-    owners = pc.indices_nonzero(owner).to_pylist()
-    distinct = column.indices.take(pa.array(owners, pa.int64())).to_pylist()
-    extra_rows = [r for r, d in zip(owners, distinct, strict=True)
-                  for _ in column.normalized[d][1:]]
-    extra_values = [clean(v) for d in distinct for v in column.normalized[d][1:]]
-    more = _findings(column.label, pa.array(extra_values, pa.string()),
-                     locations.take(pa.array(extra_rows, pa.int64())), where, confidence,
-                     detector)
-    first_rows = rows.cast(pa.int64()) if rows is not None else pa.array(
-        range(len(values)), pa.int64())
-    order = pc.sort_indices(pa.concat_arrays([first_rows, pa.array(extra_rows, pa.int64())]))
-    return pa.concat_tables([table, more]).take(order)
+    if extra:
+        owner = pc.is_in(column.indices, pa.array(extra, column.indices.type))
+        owners = pc.indices_nonzero(owner).to_pylist()
+        distinct = column.indices.take(pa.array(owners, pa.int64())).to_pylist()
+        extra_rows = [r for r, d in zip(owners, distinct, strict=True)
+                      for _ in column.normalized[d][1:]]
+        extra_values = [clean(v) for d in distinct for v in column.normalized[d][1:]]
+        more = _cells(pa.array(extra_values, pa.string()),
+                      numbers.take(pa.array(extra_rows, pa.int64())), confidence)
+        first_rows = rows.cast(pa.int64()) if rows is not None else pa.array(
+            range(len(values)), pa.int64())
+        order = pc.sort_indices(pa.concat_arrays([first_rows, pa.array(extra_rows,
+                                                                        pa.int64())]))
+        table = pa.concat_tables([table, more]).take(order)
+    return ColumnCells(prefix, where, column.label, detector, table)
 
 
-def _findings(label: str, values: pa.Array, locations: pa.Array, where: str,
-              confidence: Confidence, detector: str) -> pa.Table:
+def _cells(values: pa.Array, numbers: pa.Array, confidence: Confidence) -> pa.Table:
     n = len(values)
-    located = pc.binary_join_element_wise(locations, where, "") if n else locations
     if callable(confidence):
         encoded = values.dictionary_encode()
         scores = pa.array([confidence(v) for v in encoded.dictionary.to_pylist()],
                           pa.float64()).take(encoded.indices)
     else:
         scores = pa.repeat(pa.scalar(float(confidence), pa.float64()), n)
-    return pa.Table.from_arrays([
-        located.cast(pa.string()), _repeat(label, n), values, scores, _repeat(detector, n),
-    ], schema=FINDINGS_SCHEMA)
+    # ``numbers`` as given: int64, or strings for rows numbered otherwise (a JSON document's
+    # dotted paths), whose findings are stored with their locations (tables.py).
+    return pa.Table.from_arrays([numbers, values.cast(pa.string()), scores],
+                                names=_CELLS_NO_COLUMN.names)
 
 
 # -- records ---------------------------------------------------------------------------------
@@ -329,10 +360,10 @@ class _TableSequence(Sequence[Any]):
     __slots__ = ("_items", "_objects")
 
     def __init__(self) -> None:
-        self._items: list[pa.Table | list[Any]] = []
+        self._items: list[pa.Table | ColumnCells | list[Any]] = []
         self._objects: list[Any] | None = None
 
-    def add_table(self, table: pa.Table) -> None:
+    def add_table(self, table: pa.Table | ColumnCells) -> None:
         if table.num_rows:
             self._items.append(table)
             self._objects = None
@@ -343,7 +374,7 @@ class _TableSequence(Sequence[Any]):
             self._items.append(objects)
             self._objects = None
 
-    def pieces(self) -> list[pa.Table | list[Any]]:
+    def pieces(self) -> list[pa.Table | ColumnCells | list[Any]]:
         """The tables and object lists, in the order they were added."""
         return list(self._items)
 
@@ -353,11 +384,11 @@ class _TableSequence(Sequence[Any]):
     def _all(self) -> list[Any]:
         if self._objects is None:
             self._objects = [obj for item in self._items for obj in (
-                self._to_objects(item) if isinstance(item, pa.Table) else item)]
+                item if isinstance(item, list) else self._to_objects(item))]
         return self._objects
 
     def __len__(self) -> int:
-        return sum(item.num_rows if isinstance(item, pa.Table) else len(item)
+        return sum(len(item) if isinstance(item, list) else item.num_rows
                    for item in self._items)
 
     @overload
@@ -382,10 +413,12 @@ class _TableSequence(Sequence[Any]):
 
 
 class FindingBatch(_TableSequence):
-    """A table's findings: Arrow tables (:data:`~breachscope.results.FINDINGS_SCHEMA`) for
-    its labelled columns, ``Finding`` objects for the rest (identifiers in free text)."""
+    """A table's findings: :class:`ColumnCells` for its labelled columns, ``Finding``
+    objects for the rest (identifiers in free text)."""
 
-    def _to_objects(self, table: pa.Table) -> list[Finding]:
+    def _to_objects(self, table: pa.Table | ColumnCells) -> list[Finding]:
+        if isinstance(table, ColumnCells):
+            table = table.findings()
         return [Finding(r["entity"], r["value"], r["location"], r["confidence"], r["detector"])
                 for r in table.to_pylist()]
 

@@ -171,6 +171,14 @@ def role_hint(table: TableUnit, columns: list[ColumnLabel]) -> str:
     return "PATIENT" if "NIR" in labels else "UNKNOWN"
 
 
+def _row_numbers(numbers: list[int | str]) -> pa.Array:
+    """A table's row numbers as an int64 array; as strings when some are not integers (a
+    JSON document's dotted paths, ``12.3``)."""
+    if all(type(n) is int for n in numbers):
+        return pa.array(numbers, pa.int64())
+    return pa.array([str(n) for n in numbers], pa.string())
+
+
 def _column_name(column: ColumnLabel) -> str:
     return column.header.strip() or str(column.index + 1)
 
@@ -191,14 +199,16 @@ def detect_table(table: TableUnit, *, today: date | None = None,
     prefix = f"{table.name}, " if table.name else ""
     arrow = isinstance(table, ArrowTableUnit)
     if arrow:  # cells and row numbers already Arrow arrays: no Python object per row
+        numbers = table.arrow_numbers
         locations = pc.binary_join_element_wise(
-            f"{prefix}row ", table.arrow_numbers.cast(pa.string()), "")
+            f"{prefix}row ", numbers.cast(pa.string()), "")
         # As strings only for the columns without a label (their cells are scanned as text).
         row_locations = locations.to_pylist() if any(
             c.label is None for c in columns) else []
     else:
         row_locations = [f"{prefix}row {n}" for n in table.row_numbers]
         locations = pa.array(row_locations, pa.string())
+        numbers = _row_numbers(table.row_numbers)
     labelled: list[EncodedColumn] = []
     findings = FindingBatch()
     # Cells normalized in earlier chunks of the table are not normalized again: at most
@@ -214,9 +224,11 @@ def detect_table(table: TableUnit, *, today: date | None = None,
                                 else table.column(column.index), column.label, normalize,
                                 column.memo, memo_room - len(column.memo))
         labelled.append(encoded)
-        findings.add_table(column_findings(encoded, locations,
-                                           f", column {_column_name(column)}",
-                                           _confidence(column), detector))
+        cells = column_findings(encoded, numbers, f"{prefix}row ",
+                                f", column {_column_name(column)}", _confidence(column),
+                                detector)
+        # Rows numbered otherwise than by integers: findings with their locations.
+        findings.add_table(cells if pa.types.is_integer(numbers.type) else cells.findings())
     for column in columns:
         if column.label is None:
             cells = table.column(column.index)

@@ -3,6 +3,8 @@ person look like outside the case store (CONTRACT.md columns)."""
 
 from __future__ import annotations
 
+from breachscope import findings_store
+
 FILES_SQL = """
 SELECT f.path AS file,
        CASE WHEN starts_with(f.sha256, 'unread:') THEN NULL ELSE f.sha256 END AS sha256,
@@ -23,10 +25,10 @@ LEFT JOIN (
 ORDER BY f.path
 """
 
-FINDINGS_SQL = """
+FINDINGS_SQL = f"""
 SELECT f.path AS file, x.location, x.entity, x.value, x.confidence, x.detector
-FROM findings x JOIN files f USING (sha256)
-ORDER BY f.path, x.rowid
+FROM {findings_store.IN_ORDER} x JOIN files f USING (sha256)
+ORDER BY f.path, x._k1, x._k2, x._k3
 """
 
 # After the contract's columns: ``mpi_*``, ``identified``, ``sensitive_reasons`` (the

@@ -32,6 +32,7 @@ from collections import Counter
 import duckdb
 
 from breachscope.case import Case
+from breachscope.findings_store import PLAIN, delete_findings
 from breachscope.review.decisions import (
     ANCHORS,
     STRUCTURE_KINDS,
@@ -114,8 +115,8 @@ def suppress_false_positives(case: Case) -> bool:
     with case.transaction():
         # Rows of a content stored again since (a retried or re-read content) are stale: the
         # content's fresh rows are in the tables already.
-        db.execute("""
-            INSERT INTO findings SELECT s.sha256, s.location, s.entity, s.value, s.confidence,
+        db.execute(f"""
+            INSERT INTO {PLAIN} SELECT s.sha256, s.location, s.entity, s.value, s.confidence,
                 s.detector
             FROM suppressed_findings s JOIN contents c USING (sha256)
             WHERE c.run_id IS NOT DISTINCT FROM s.content_run_id""")
@@ -154,7 +155,7 @@ def _suppress_findings(case: Case, decisions: list[Decision]) -> None:
                 JOIN (SELECT {keys}, min(decision_id) AS decision_id FROM _bs_fp
                       GROUP BY ALL) fp USING ({keys})
                 LEFT JOIN contents c ON c.sha256 = f.sha256""")
-            db.execute(f"DELETE FROM findings WHERE ({keys}) IN (SELECT ({keys}) FROM _bs_fp)")
+            delete_findings(db, f"({keys}) IN (SELECT ({keys}) FROM _bs_fp)")
     finally:
         db.execute("DROP TABLE IF EXISTS temp._bs_fp")
 
@@ -181,7 +182,7 @@ def _suppress(case: Case, decision: Decision, *, findings_done: bool = False) ->
                 f"f.entity, f.value, f.confidence, f.detector FROM findings f LEFT JOIN "
                 f"contents c USING (sha256) WHERE {match.replace('sha256', 'f.sha256')}",
                 [decision.decision_id, *params])
-            db.execute(f"DELETE FROM findings WHERE {match}", params)
+            delete_findings(db, match, params)
         for record in _records_holding(db, t):
             changed = _strip_record(db, record, t)
             if changed:

@@ -10,6 +10,8 @@ from typing import Any
 
 import duckdb
 
+from breachscope import findings_store
+
 PAGE = 50
 RECORDS_SHOWN = 200
 FINDINGS_SHOWN = 500
@@ -223,8 +225,9 @@ def file_findings(
 ) -> tuple[list[dict], int]:
     total = db.execute("SELECT count(*) FROM findings WHERE sha256 = ?", [sha256]).fetchone()[0]
     rows = db.execute(
-        f"SELECT sha256, location, entity, value, confidence, detector FROM findings "
-        f"WHERE sha256 = ? ORDER BY rowid LIMIT {PAGE * 2} OFFSET ?", [sha256, offset]).fetchall()
+        f"SELECT sha256, location, entity, value, confidence, detector "
+        f"FROM {findings_store.IN_ORDER} WHERE sha256 = ? ORDER BY _k1, _k2, _k3 "
+        f"LIMIT {PAGE * 2} OFFSET ?", [sha256, offset]).fetchall()
     cols = ["sha256", "location", "entity", "value", "confidence", "detector"]
     return [dict(zip(cols, r, strict=True)) for r in rows], int(total)
 

@@ -68,6 +68,10 @@ class ContentResult:
     # stores the document "pending", runs worker.task.process_pdf_page on each page and
     # stores the pages' results as the document's.
     ocr_pages: list[tuple[int, int]] = field(default_factory=list)
+    # Labelled table columns' findings (results.CELLS_SCHEMA; worker.sink): the file, and
+    # what its ``column`` numbers (location prefix, location suffix, entity, detector).
+    cells_file: str | None = None
+    cell_columns: list[tuple[str, str, str, str]] = field(default_factory=list)
 
     def table(self, kind: str) -> Any:
         """The content's rows of ``kind`` as an Arrow table, wherever they are (inline, or
@@ -79,13 +83,37 @@ class ContentResult:
             from breachscope.results import SCHEMAS
 
             return pa.table(self.inline[kind], schema=SCHEMAS[kind])
+        import pyarrow.parquet as pq
+
+        if kind == "findings" and self.cells_file:
+            return self._findings_with_cells()
         path = {"findings": self.findings_file, "records": self.records_file,
                 "row_keys": self.row_keys_file}[kind]
         if path is None:
             return None
+        return pq.read_table(path)
+
+    def _findings_with_cells(self) -> Any:
+        """The findings file's rows, then the cells file's as findings (their locations
+        rebuilt as the store's ``findings`` view does)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
         import pyarrow.parquet as pq
 
-        return pq.read_table(path)
+        from breachscope.results import FINDINGS_SCHEMA
+
+        cells = pq.read_table(self.cells_file)
+        columns = list(zip(*self.cell_columns, strict=True)) or [(), (), (), ()]
+        prefix, suffix, entity, detector = (
+            pa.array(part, pa.string()).take(cells.column("column")) for part in columns)
+        located = pc.binary_join_element_wise(
+            prefix, cells.column("n").cast(pa.string()), suffix, "")
+        tables = [pa.Table.from_arrays(
+            [located, entity, cells.column("value"), cells.column("confidence"), detector],
+            schema=FINDINGS_SCHEMA)]
+        if self.findings_file:
+            tables.insert(0, pq.read_table(self.findings_file))
+        return pa.concat_tables(tables)
 
 
 #: ``limit_hit`` of a batch member's result that the batch did not read: its type turned out

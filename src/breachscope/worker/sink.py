@@ -53,13 +53,19 @@ class ResultSink:
         self.findings_path = self.dir / f"{tag}-findings{suffix}"
         self.records_path = self.dir / f"{tag}-records{suffix}"
         self.row_keys_path = self.dir / f"{tag}-row_keys{suffix}"
+        self.cells_path = self.dir / f"{tag}-cells{suffix}"
         # Buffered results, in order: object lists, or Arrow tables from a table's columns
         # (detect/columnar.py: a labelled column's findings never become objects).
         self.findings: list[list[Finding] | pa.Table] = []
         self.records: list[list[Record] | pa.Table] = []
+        # Labelled columns' findings (detect.columnar.ColumnCells), written apart: the
+        # ``cells`` file, its ``column`` numbering ``cell_columns``'s entries (location prefix,
+        # location suffix, entity, detector), one per column of the content.
+        self.cells: list[Any] = []
+        self._cell_columns: dict[tuple[str, str, str, str], int] = {}
         self._buffered = {"findings": 0, "records": 0}
         self.row_keys: list[tuple[str, str, str, str]] = []
-        self.n_findings = self.n_records = self.n_row_keys = 0
+        self.n_findings = self.n_records = self.n_row_keys = self.n_cells = 0
         self._writers: dict[str, object] = {}
         self.inline: dict[str, dict[str, list]] = {}  # kind -> columns, for a small content
         self._previous_keys: set[tuple[str, str, str]] = set()
@@ -89,11 +95,14 @@ class ResultSink:
             self._flush()
 
     def _buffer(self, kind: str, into: list[Any], items: Sequence[Any]) -> None:
-        from breachscope.detect.columnar import _TableSequence
+        from breachscope.detect.columnar import ColumnCells, _TableSequence
 
         pieces = items.pieces() if isinstance(items, _TableSequence) else [list(items)]
         for piece in pieces:
-            if len(piece):
+            if isinstance(piece, ColumnCells):
+                self.cells.append(piece)
+                self._buffered[kind] += piece.num_rows
+            elif len(piece):
                 into.append(piece)
                 self._buffered[kind] += len(piece)
 
@@ -114,14 +123,35 @@ class ResultSink:
         index = pa.array(range(first, first + table.num_rows), pa.int64())
         return table.add_column(0, RECORDS_SCHEMA.field("idx"), index)
 
+    def _cells_table(self) -> pa.Table:
+        """The buffered labelled columns' cells, each numbered by its column."""
+        from breachscope.results import CELLS_SCHEMA
+
+        tables = []
+        for piece in self.cells:
+            key = (piece.prefix, piece.suffix, piece.entity, piece.detector)
+            column = self._cell_columns.setdefault(key, len(self._cell_columns))
+            cells = piece.cells
+            tables.append(pa.Table.from_arrays([
+                pa.repeat(pa.scalar(column, pa.int32()), cells.num_rows),
+                cells.column("n").cast(pa.int64()), cells.column("value"),
+                cells.column("confidence")], schema=CELLS_SCHEMA))
+        return _concat(tables, CELLS_SCHEMA)
+
     def _flush(self) -> None:
         from breachscope.results import row_keys_table
 
+        if self.cells:
+            table = self._cells_table()
+            self._write("cells", self.cells_path, table)
+            self.n_cells += table.num_rows
+            self.cells = []
         if self.findings:
             table = self._findings_table()
             self._write("findings", self.findings_path, table)
             self.n_findings += table.num_rows
-            self.findings, self._buffered["findings"] = [], 0
+            self.findings = []
+        self._buffered["findings"] = 0
         if self.records:
             table = self._records_table(self.n_records)
             self._write("records", self.records_path, table)
@@ -166,7 +196,10 @@ class ResultSink:
     def _keep_inline(self) -> None:
         """The buffered results as plain column lists (what the main process stages): built
         straight from the objects, not through Arrow tables and back (that round trip was
-        a fifth to a third of a letter's worker time)."""
+        a fifth to a third of a letter's worker time). Labelled columns' cells inline are
+        findings with their locations (a few thousand at most)."""
+        self.findings.extend(piece.findings() for piece in self.cells)
+        self.cells = []
         if self.findings:
             self.inline["findings"] = _columns("findings", self.findings)
             self.n_findings = self._buffered["findings"]
@@ -198,14 +231,25 @@ class ResultSink:
     def row_keys_file(self) -> str | None:
         return self._file("row_keys", self.row_keys_path, self.n_row_keys)
 
+    @property
+    def cells_file(self) -> str | None:
+        return self._file("cells", self.cells_path, self.n_cells)
+
+    @property
+    def cell_columns(self) -> list[tuple[str, str, str, str]]:
+        """What the ``column`` of the cells file numbers: (location prefix, location suffix,
+        entity, detector), in order."""
+        return list(self._cell_columns) if self.n_cells else []
+
     def discard(self) -> None:
         with contextlib.suppress(Exception):
             self.close()
         self.findings_path.unlink(missing_ok=True)
         self.records_path.unlink(missing_ok=True)
         self.row_keys_path.unlink(missing_ok=True)
+        self.cells_path.unlink(missing_ok=True)
         self.inline = {}
-        self.n_findings = self.n_records = self.n_row_keys = 0
+        self.n_findings = self.n_records = self.n_row_keys = self.n_cells = 0
 
 
 def _concat(tables: list[pa.Table], schema: pa.Schema) -> pa.Table:

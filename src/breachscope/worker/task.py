@@ -312,6 +312,7 @@ def _partial(
                              members=members)
     return ContentResult(
         status, reason, file_type, n_units, 0.0, sink.findings_file, sink.records_file,
-        sink.n_findings, sink.n_records, columns, members, sink.row_keys_file,
+        sink.n_findings + sink.n_cells, sink.n_records, columns, members, sink.row_keys_file,
         [key for keys in declared or [] for key in keys], inline=sink.inline,
+        cells_file=sink.cells_file, cell_columns=sink.cell_columns,
     )
