@@ -55,9 +55,11 @@ def test_a_version_1_case_is_migrated(tmp_path):
     db.execute("INSERT INTO meta VALUES ('schema_version', '1')")
     db.execute("CREATE TABLE records (record_id VARCHAR PRIMARY KEY, sha256 VARCHAR)")
     db.execute("INSERT INTO records VALUES ('r1', 's1')")
+    db.execute("CREATE TABLE findings (sha256 VARCHAR, location VARCHAR, entity VARCHAR, "
+               "value VARCHAR, confidence DOUBLE, detector VARCHAR)")
     db.close()
     with Case(path) as case:
-        assert case.schema_version == SCHEMA_VERSION == 5
+        assert case.schema_version == SCHEMA_VERSION == 6
         assert case.db.execute("SELECT record_id, icd10_codes FROM records").fetchall() == [
             ("r1", None)]
         # v4: the relational tables exist, empty
