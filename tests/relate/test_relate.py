@@ -206,3 +206,53 @@ def test_copies_of_exports_link_pairwise_and_rows_reach_their_patient_once(tmp_p
         assert "RICHARD" not in reached and "DURAND" not in reached
         people = dict(case.db.execute("SELECT last_name, sensitive FROM people").fetchall())
         assert people["MARTIN"] is True and people["BERNARD"] is False
+
+
+@pytest.mark.slow
+def test_facts_are_the_same_whether_findings_are_cells_or_rows(split_exports, tmp_path,
+                                                                 monkeypatch):
+    """A big content's labelled columns are stored as cells (finding_cells), a small one's
+    as findings one row each: relations and assessment give the same facts either way."""
+    from tests_helpers import FILES_ONLY_ENV, files_or_inline_task
+
+    outputs = {}
+    for files_only in ("", "1"):
+        monkeypatch.setenv(FILES_ONLY_ENV, files_only)
+        with Case(tmp_path / f"case{files_only}") as case:
+            scan([split_exports], case, workers=1, task=files_or_inline_task)
+            cells = case.db.execute("SELECT count(*) FROM finding_cells").fetchone()[0]
+            assert (cells > 0) is bool(files_only)
+            outputs[files_only] = [case.db.execute(sql).fetchall() for sql in (
+                "SELECT r.last_name, f.sha256, f.location, f.entity, f.value, f.via, f.hops "
+                "FROM facts f JOIN records r USING (record_id) ORDER BY ALL",
+                "SELECT sha256, row_location, hops FROM attached_rows ORDER BY ALL",
+                "SELECT * FROM orphan_rows ORDER BY ALL",
+                "SELECT p.last_name, e.* EXCLUDE (person_id) FROM sensitive_evidence e "
+                "JOIN people p USING (person_id) ORDER BY ALL",
+                "SELECT last_name, categories, sensitive, severity FROM people ORDER BY ALL")]
+    assert outputs[""] == outputs["1"]
+    assert len(outputs["1"][0]) > 20  # facts reached
+
+
+@pytest.mark.parametrize(("prefix", "suffix"), [
+    ("row ", ", column nir"),
+    ("table patient, row ", ", column nom"),
+    ("sheet a, column b, row ", ", column c"),   # ", column " before the row number
+    ("row ", ", col x"),                           # a suffix of another shape
+    ("table t\nu, row ", ", column v"),            # a line break: the regular expression
+    ("row ", ", column a\nb"),
+    ("row ", ""),
+])
+def test_a_cells_row_part_is_the_row_part_of_its_location(prefix, suffix):
+    import duckdb
+
+    from breachscope.relate.attach import _cell_row_location_sql, row_location_sql
+
+    db = duckdb.connect()
+    db.execute("CREATE TABLE c AS SELECT ? AS loc_prefix, ? AS loc_suffix", [prefix, suffix])
+    db.execute("CREATE TABLE f AS SELECT unnest([1, 12, 123456]::BIGINT[]) AS n")
+    fast = db.execute(f"SELECT {_cell_row_location_sql()} FROM f, c ORDER BY n").fetchall()
+    full = db.execute(
+        f"SELECT {row_location_sql('concat(c.loc_prefix, f.n, c.loc_suffix)')} FROM f, c "
+        "ORDER BY n").fetchall()
+    assert fast == full
