@@ -59,7 +59,7 @@ _COMPAT_RANGES = (
     range(0xA0, 0x300), range(0x370, 0x400), range(0x587, 0x588), range(0x1E00, 0x2190),
     range(0x3000, 0x3001), range(0xFB00, 0xFB18), range(0xFF01, 0xFF5F),
 )
-_TMP = ("_bs_raw", "_bs_placeholders", "_bs_rec", "_bs_keys", "_bs_edges", "_bs_lab",
+_TMP = ("_bs_raw", "_bs_placeholders", "_bs_rec", "_bs_kgroups", "_bs_keys", "_bs_edges", "_bs_lab",
         "_bs_lab_next", "_bs_root", "_bs_exact", "_bs_splink_edges", "_bs_context",
         "_bs_people", "_bs_p_base", "_bs_p_votes", "_bs_p_modes", "_bs_p_lists")
 LINKAGE_METHODS = ("exact", "splink")
@@ -126,20 +126,61 @@ CASE WHEN regexp_matches(nir, '^[1278]\d{4}')
 # Numbered by a window over the record ids alone, then joined: a window over all these
 # columns is held in memory by DuckDB 1.4 (10 M records under the 1 GB memory_limit: out of
 # memory), while the join spills.
+# Names are folded once per distinct value (``folded``), then joined: a dump repeats its
+# names (7.6 M records, a few thousand distinct names at 1 GB), and fold() per record cost
+# more than half of this statement. fold() of a non-NULL name is never NULL, and fold('')
+# is '': ``coalesce(ff.folded, '')`` is fold(coalesce(first_name, '')).
+#
+# With them, what the mentions' steps (_STEP_MENTIONS, _STEP_KEYS, _UNRESOLVED) read of the
+# records, so that none of them joins the 7.6 M records again by their string ids (13 CPU s
+# for _STEP_MENTIONS alone at 1 GB): ``fno``, the record's file as a number (files are few:
+# an equality of numbers is an equality of sha256); ``mention``, a surname and no first name,
+# NIR, birth date, phone or e-mail (raw values: a placeholder still counts); ``detailed``, an
+# address or a patient number; ``bare``, a mention with neither, outside a table row (the
+# regular expression on the location only for mentions: few records).
 _STEP_RAW = """
 CREATE OR REPLACE TEMP TABLE _bs_raw AS
 WITH numbered AS (
     SELECT record_id, row_number() OVER (ORDER BY record_id) AS rn FROM records
+),
+folded AS (
+    SELECT name, fold(name) AS folded FROM (
+        SELECT last_name AS name FROM records
+        UNION SELECT first_name FROM records
+        UNION SELECT full_name FROM records)
+    WHERE name <> ''
+),
+files AS (
+    SELECT sha256, row_number() OVER () AS fno
+    FROM (SELECT DISTINCT sha256 FROM records WHERE sha256 IS NOT NULL)
+),
+prepared AS (
+    SELECT n.rn, record_id, left(r.nir, 13) AS nir,
+        r.birth_date, r.phones, r.emails, r.postal_code, trim(r.patient_id) AS patient_id,
+        CASE WHEN r.last_name <> '' THEN fl.folded
+             WHEN r.full_name <> '' THEN fu.folded END AS fold_last,
+        CASE WHEN r.last_name <> '' THEN coalesce(ff.folded, '')
+             WHEN r.full_name <> '' THEN ''
+             -- Only a first name: no name key (fold_last is NULL), but the linkage sees it.
+             WHEN r.first_name <> '' THEN ff.folded END AS fold_first,
+        f.fno,
+        coalesce(r.nir, '') = '' AND coalesce(r.birth_date, '') = ''
+            AND coalesce(len(r.phones), 0) = 0 AND coalesce(len(r.emails), 0) = 0
+            AS no_contact,
+        coalesce(r.address, '') <> '' OR coalesce(r.patient_id, '') <> '' AS detailed,
+        r.location
+    FROM records r JOIN numbered n USING (record_id)
+    LEFT JOIN folded fl ON fl.name = r.last_name
+    LEFT JOIN folded ff ON ff.name = r.first_name
+    LEFT JOIN folded fu ON fu.name = r.full_name
+    LEFT JOIN files f ON f.sha256 = r.sha256
 )
-SELECT n.rn, record_id, left(nir, 13) AS nir,
-    birth_date, phones, emails, postal_code, trim(patient_id) AS patient_id,
-    CASE WHEN last_name <> '' THEN fold(last_name)
-         WHEN full_name <> '' THEN fold(full_name) END AS fold_last,
-    CASE WHEN last_name <> '' THEN fold(coalesce(first_name, ''))
-         WHEN full_name <> '' THEN ''
-         -- Only a first name: no name key (fold_last is NULL), but the linkage sees it.
-         WHEN first_name <> '' THEN fold(first_name) END AS fold_first
-FROM records JOIN numbered n USING (record_id)
+SELECT * EXCLUDE (no_contact, location),
+    coalesce(fold_first, '') = '' AND no_contact AS mention,
+    CASE WHEN coalesce(fold_first, '') = '' AND no_contact AND NOT detailed
+         THEN NOT regexp_matches(coalesce(location, ''), '(^|, )row \\d+$')
+         ELSE FALSE END AS bare
+FROM prepared
 """
 
 # The records resolution works on: placeholder values (resolve.placeholders: 01/01/1900, a
@@ -204,9 +245,34 @@ FROM (
 # A key is one string: kind, folded last, folded first and value separated by U+001F, which
 # fold never leaves in a name (it is whitespace), so two keys are equal only when all parts are.
 # A NULL inside a phone or e-mail list is kept apart from '' (no trailing separator).
+#
+# Records with equal key inputs (NIR, birth date, phones, e-mails, folded names) have equal
+# keys, bare surnames aside (they depend on the record's file and address): the NIR, name +
+# birth date and name + contact keys are computed once per group of such records
+# (``_bs_kgroups``: its smallest record ``rn`` and its ``members``), not per record: a dump
+# repeats its people (7.6 M records at 1 GB, some 15 000 distinct), and building, spanning
+# and grouping some 16 M key strings cost 22 CPU s there. A group's key stands in
+# ``_bs_keys`` for its smallest record, and _STEP_EDGES links the other members to it: the
+# same components as every record's keys (the members share the group's keys), the same
+# spans (a group's records have one birth date). Bare surname keys stay per record. Only
+# records that may have a grouped key are grouped (a bare surname record never is).
 _STEP_KEYS = """
+CREATE OR REPLACE TEMP TABLE _bs_kgroups AS
+SELECT min(rn) AS rn, list(rn) AS members, nir, birth_date, phones, emails, name
+FROM (
+    SELECT rn, nir, birth_date, phones, emails,
+        'n' || chr(31) || fold_last || chr(31) || fold_first AS name
+    FROM _bs_rec
+)
+WHERE nir <> ''
+    OR (name IS NOT NULL AND (birth_date <> '' OR len(emails) > 0 OR len(phones) > 0))
+GROUP BY nir, birth_date, phones, emails, name;
+
 CREATE OR REPLACE TEMP TABLE _bs_keys AS
 WITH named AS (
+    SELECT rn, nir, birth_date, phones, emails, name FROM _bs_kgroups
+),
+each_record AS (
     SELECT rn, nir, birth_date, phones, emails,
         'n' || chr(31) || fold_last || chr(31) || fold_first AS name
     FROM _bs_rec
@@ -235,7 +301,7 @@ SELECT rn, key FROM (
     WHERE coalesce(s.span, 0) < 15
 )
 UNION ALL
-SELECT rn, name FROM named
+SELECT rn, name FROM each_record
     WHERE name IS NOT NULL AND coalesce(nir, '') = '' AND coalesce(birth_date, '') = ''
         AND coalesce(len(emails), 0) = 0 AND coalesce(len(phones), 0) = 0
         AND rn NOT IN (SELECT a FROM _bs_context)
@@ -243,17 +309,25 @@ SELECT rn, name FROM named
         -- else is no key, it may be any of the namesakes (the linkage weighs how common).
         AND ({bare_full} OR (ends_with(name, chr(31)) AND rn NOT IN (
             -- a surname with an address or a patient number: the linkage weighs them
-            SELECT b.rn FROM _bs_rec b JOIN records r USING (record_id)
-            WHERE coalesce(r.address, '') <> '' OR coalesce(r.patient_id, '') <> '')))
+            -- (only surnames matter here: the name ends with its empty first name)
+            SELECT rn FROM _bs_raw WHERE detailed AND fold_first = '')))
 """
 
-# Each record of a key is linked to the key's smallest record (its anchor). (GROUP BY and a
-# join rather than a window, for memory: see the span in _STEP_KEYS.)
+# Each record of a key is linked to the key's smallest record (its anchor), and each member
+# of a group of records with equal keys (_bs_kgroups) having a key to the group's smallest
+# record, which stands for it in _bs_keys. (GROUP BY and a join rather than a window, for
+# memory: see the span in _STEP_KEYS.)
 _STEP_EDGES = """
 CREATE OR REPLACE TEMP TABLE _bs_edges AS
-SELECT DISTINCT k.rn AS a, x.anchor AS b
-FROM _bs_keys k JOIN (SELECT key, min(rn) AS anchor FROM _bs_keys GROUP BY key) x USING (key)
-WHERE k.rn <> x.anchor
+SELECT DISTINCT a, b FROM (
+    SELECT k.rn AS a, x.anchor AS b
+    FROM _bs_keys k JOIN (SELECT key, min(rn) AS anchor FROM _bs_keys GROUP BY key) x
+        USING (key)
+    UNION ALL
+    SELECT unnest(members) AS a, rn AS b FROM _bs_kgroups
+    WHERE len(members) > 1 AND rn IN (SELECT rn FROM _bs_keys)
+)
+WHERE a <> b
 """
 
 # A bare surname ("Mme Moreau" in a letter) joins the one person of its own file who bears
@@ -265,21 +339,16 @@ WHERE k.rn <> x.anchor
 # weighs, not a mention of the table's other bearer of that surname.
 # Built before the keys: a mention placed this way leaves the bare-name key, so other
 # "Moreau" mentions elsewhere do not follow it to Julie.
+# (The records' file, names and bareness are those of _bs_raw: see _STEP_RAW.)
 _STEP_MENTIONS = """
 CREATE OR REPLACE TEMP TABLE _bs_context AS
 WITH rec AS (
-    SELECT b.rn, r.sha256, b.fold_last, b.fold_first,
-        coalesce(b.fold_first, '') = '' AND coalesce(r.nir, '') = ''
-            AND coalesce(r.birth_date, '') = '' AND coalesce(len(r.phones), 0) = 0
-            AND coalesce(len(r.emails), 0) = 0 AND coalesce(r.patient_id, '') = ''
-            AND coalesce(r.address, '') = ''
-            AND NOT regexp_matches(coalesce(r.location, ''), '(^|, )row \\d+$') AS bare
-    FROM _bs_rec b JOIN records r USING (record_id)
-    WHERE r.sha256 IS NOT NULL AND coalesce(b.fold_last, '') <> ''
+    SELECT rn, fno, fold_last, fold_first, bare FROM _bs_raw
+    WHERE fno IS NOT NULL AND coalesce(fold_last, '') <> ''
 ),
 candidates AS (
     SELECT m.rn AS a, min(n.rn) AS b, count(DISTINCT n.fold_first) AS names
-    FROM rec m JOIN rec n ON n.sha256 = m.sha256 AND n.fold_last = m.fold_last
+    FROM rec m JOIN rec n ON n.fno = m.fno AND n.fold_last = m.fold_last
         AND NOT n.bare AND n.fold_first <> ''
     WHERE m.bare GROUP BY m.rn
 )
@@ -407,12 +476,10 @@ def replace_people(db: duckdb.DuckDBPyConnection, select_sql: str) -> None:
 
 
 # Records that are bare mentions (a surname, nothing else) and the people made only of them.
+# (``mention``: see _STEP_RAW.)
 _UNRESOLVED = """
 WITH bare AS (
-    SELECT x.root, coalesce(b.fold_first, '') = '' AND coalesce(r.nir, '') = ''
-        AND coalesce(r.birth_date, '') = '' AND coalesce(len(r.phones), 0) = 0
-        AND coalesce(len(r.emails), 0) = 0 AS bare
-    FROM _bs_root x JOIN _bs_rec b USING (rn) JOIN records r ON r.record_id = x.record_id
+    SELECT x.root, b.mention AS bare FROM _bs_root x JOIN _bs_raw b USING (rn)
 )
 SELECT coalesce(sum(n), 0), count(*) FROM (
     SELECT root, count(*) AS n FROM bare GROUP BY root HAVING bool_and(bare))
