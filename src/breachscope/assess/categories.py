@@ -127,57 +127,91 @@ def build_sensitive_evidence(case: Case) -> None:
     """``sensitive_evidence``: every reason to flag a person for sensitive care, with the file
     and location it comes from, from each record (not a professional's) and its facts: ICD-10
     codes and CCAM acts, care units (decoded through ``unit_values``; a unit code no table
-    explains is *undecided* evidence), drugs of a sensitive class and explicit words."""
+    explains is *undecided* evidence), drugs of a sensitive class and explicit words.
+
+    The values are judged first (a few thousand distinct ones), then only the findings, facts
+    and record fields holding a value that is evidence are matched to their records and
+    people: on a 1 GB dump (90 M findings, 12 M facts, 7.6 M records) a record's table row's
+    findings, facts and fields were copied whole (~25 M rows) before being judged."""
     db = case.db
     install_fold_macro(db)
     _load_drug_table(db)
     _load_words_table(db)
-    unit_re = sensitive_unit_regex().replace("'", "''")
-    entities = ", ".join(f"'{e}'" for e in _EVIDENCE_ENTITIES)
     # Several statements, each into a table of the store (not TEMP: DuckDB keeps temporary
     # tables in memory, and a DISTINCT into one failed where the same into a table spilled),
     # not one: DuckDB holds every join and aggregation state of a statement at once, and on a
-    # 1 GB dump (90 M findings, 7.6 M records) the single statement ran out of its 1 GB
-    # memory limit; each step alone spills.
+    # 1 GB dump the single statement ran out of its 1 GB memory limit; each step alone spills.
+    db.execute(f"CREATE OR REPLACE TABLE _bs_vals AS {_judged_values_sql()}")
+    db.execute(f"CREATE OR REPLACE TABLE _bs_hit AS {_row_hits_sql()}")
+    entities = ", ".join(f"'{e}'" for e in _EVIDENCE_ENTITIES)
+    db.execute(
+        f"""
+        INSERT INTO _bs_hit   -- a record's attached facts, its own fields
+        SELECT fa.record_id, fa.sha256, fa.location, fa.entity, v.category, v.reason, v.decided
+        FROM facts fa JOIN _bs_vals v USING (entity, value)
+        WHERE fa.entity IN ({entities})
+        UNION ALL
+        SELECT r.record_id, r.sha256, r.location, v.entity, v.category, v.reason, v.decided
+        FROM records r JOIN _bs_vals v ON v.entity = 'CARE_UNIT' AND v.value = r.care_unit
+        WHERE r.care_unit <> ''
+        UNION ALL
+        SELECT r.record_id, r.sha256, r.location, v.entity, v.category, v.reason, v.decided
+        FROM (SELECT record_id, sha256, location, unnest(icd10_codes) AS code FROM records) r
+            JOIN _bs_vals v ON v.entity = 'ICD10_CODE' AND v.value = r.code
+        """
+    )
+    # Then their people (a record not a professional's, linked to a person).
     db.execute(
         """
-        CREATE OR REPLACE TABLE _bs_rec AS
-        SELECT r.record_id, r.sha256, r.location, r.role_hint, r.care_unit,
-            r.icd10_codes, pr.person_id, p.role
-        FROM records r JOIN person_records pr USING (record_id)
-            JOIN people p USING (person_id)
+        CREATE OR REPLACE TABLE _bs_ev AS
+        SELECT pr.person_id, h.record_id, h.sha256, h.location, h.category,
+            h.reason, h.decided
+        FROM _bs_hit h JOIN records r USING (record_id)
+            JOIN person_records pr USING (record_id) JOIN people p USING (person_id)
         WHERE r.role_hint IS DISTINCT FROM 'STAFF'
+            -- a staff member's unit is the workplace (unless the row says patient)
+            AND NOT (h.entity = 'CARE_UNIT' AND p.role = 'STAFF'
+                     AND r.role_hint IS DISTINCT FROM 'PATIENT')
         """
     )
-    db.execute(
-        f"""
-        CREATE OR REPLACE TABLE _bs_fa AS   -- the record's own table row's findings
-        SELECT rec.record_id, f.sha256, f.location, f.entity, f.value
-        FROM (SELECT sha256, location, entity, value,
-                     {row_location_sql('location')} AS row_location
-              FROM findings WHERE entity IN ({entities})) f
-            JOIN (SELECT record_id, sha256, location FROM _bs_rec
-                  WHERE regexp_matches(location, '{_TABLE_ROW_RECORD}')) rec
-            ON f.sha256 = rec.sha256 AND f.row_location = rec.location
-        """
-    )
-    db.execute(
-        f"""
-        INSERT INTO _bs_fa   -- its attached facts, its own fields
-        SELECT fa.record_id, fa.sha256, fa.location, fa.entity, fa.value
-        FROM facts fa WHERE fa.entity IN ({entities})
-        UNION ALL
-        SELECT record_id, sha256, location, 'CARE_UNIT', care_unit FROM _bs_rec
-        WHERE care_unit <> ''
-        UNION ALL
-        SELECT record_id, sha256, location, 'ICD10_CODE', unnest(icd10_codes) FROM _bs_rec
-        """
-    )
-    # Each distinct (entity, value) judged once: its category and the reason shown.
-    db.execute(
-        f"""
-        CREATE OR REPLACE TABLE _bs_vals AS
-        WITH judged AS (
+    with case.transaction():
+        db.execute("DELETE FROM sensitive_evidence")
+        db.execute("INSERT INTO sensitive_evidence SELECT DISTINCT * FROM _bs_ev")
+    for table in ("_bs_drugs", "_bs_words"):
+        db.execute(f"DROP TABLE IF EXISTS temp.{table}")
+    for table in ("_bs_ev", "_bs_hit", "_bs_vals"):
+        db.execute(f"DROP TABLE IF EXISTS main.{table}")
+
+
+def _judged_values_sql() -> str:
+    """SQL: each distinct (entity, value) that may be evidence, judged once: its category and
+    the reason shown; only the values that are evidence. The candidates are every value of
+    those entities in the findings, the facts and the records' own fields, not only the ones
+    of records' rows: a value's judgement depends on the value alone, and the distinct values
+    are read without matching rows to records first."""
+    unit_re = sensitive_unit_regex().replace("'", "''")
+    entities = ", ".join(f"'{e}'" for e in _EVIDENCE_ENTITIES)
+    return f"""
+        WITH candidates AS (
+            SELECT DISTINCT entity, value FROM (
+                SELECT entity, value FROM plain_findings WHERE entity IN ({entities})
+                UNION ALL
+                -- a column's distinct values (its cells read only when it is of an entity
+                -- that may be evidence)
+                SELECT c.entity, f.value
+                FROM (SELECT DISTINCT column_id, value FROM finding_cells
+                      WHERE column_id IN (SELECT column_id FROM finding_columns
+                                          WHERE entity IN ({entities}))) f
+                    JOIN finding_columns c USING (column_id)
+                UNION ALL
+                SELECT entity, value FROM facts WHERE entity IN ({entities})
+                UNION ALL
+                SELECT 'CARE_UNIT', care_unit FROM records WHERE care_unit <> ''
+                UNION ALL
+                SELECT 'ICD10_CODE', unnest(icd10_codes) FROM records
+            )
+        ),
+        judged AS (
             SELECT v.entity, v.value,
                 CASE v.entity
                     WHEN 'ICD10_CODE' THEN {code_category_sql("v.value")}
@@ -192,7 +226,7 @@ def build_sensitive_evidence(case: Case) -> None:
                     END AS category,
                 CASE WHEN v.entity = 'CARE_UNIT' THEN uv.status END AS unit_status,
                 uv.label AS unit_label
-            FROM (SELECT DISTINCT entity, value FROM _bs_fa) v
+            FROM candidates v
                 -- plain equalities (hash joins); the CASE above reads each for its entity
                 LEFT JOIN unit_values uv ON uv.value = v.value
                 LEFT JOIN _bs_drugs d ON d.value = v.value
@@ -215,37 +249,28 @@ def build_sensitive_evidence(case: Case) -> None:
                 END AS reason,
             category <> 'unknown_unit' AS decided
         FROM judged WHERE category IS NOT NULL
-        """
-    )
-    # The rows that are evidence first (a few distinct values: most units are not
-    # sensitive), then their people.
-    db.execute(
-        """
-        CREATE OR REPLACE TABLE _bs_hit AS
-        SELECT fa.record_id, fa.sha256, fa.location, fa.entity, v.category, v.reason, v.decided
-        FROM _bs_fa fa JOIN _bs_vals v USING (entity, value)
-        """
-    )
-    db.execute(
-        """
-        CREATE OR REPLACE TABLE _bs_ev AS
-        SELECT rec.person_id, h.record_id, h.sha256, h.location, h.category,
-            h.reason, h.decided
-        FROM _bs_hit h
-            JOIN (SELECT record_id, person_id, role, role_hint FROM _bs_rec) rec
-            USING (record_id)
-        -- a staff member's unit is the workplace (unless the row says patient)
-        WHERE NOT (h.entity = 'CARE_UNIT' AND rec.role = 'STAFF'
-                   AND rec.role_hint IS DISTINCT FROM 'PATIENT')
-        """
-    )
-    with case.transaction():
-        db.execute("DELETE FROM sensitive_evidence")
-        db.execute("INSERT INTO sensitive_evidence SELECT DISTINCT * FROM _bs_ev")
-    for table in ("_bs_drugs", "_bs_words"):
-        db.execute(f"DROP TABLE IF EXISTS temp.{table}")
-    for table in ("_bs_ev", "_bs_hit", "_bs_vals", "_bs_fa", "_bs_rec"):
-        db.execute(f"DROP TABLE IF EXISTS main.{table}")
+    """
+
+
+def _row_hits_sql() -> str:
+    """SQL: the findings that are evidence (``_bs_vals``) in a record's own table row (a
+    record located ``[table x, ]row 12``: its row's findings are its own), with the record.
+    Only those findings' locations are rebuilt and cut to their row, and matched to records;
+    a column's cells are matched to the evidence values of its entity (a few per column)."""
+    return f"""
+        SELECT r.record_id, f.sha256, f.location, f.entity, f.category, f.reason, f.decided
+        FROM (SELECT *, {row_location_sql('location')} AS row_location FROM (
+                SELECT p.sha256, p.location, v.*
+                FROM plain_findings p JOIN _bs_vals v USING (entity, value)
+                UNION ALL
+                SELECT c.sha256, concat(c.loc_prefix, f.n, c.loc_suffix) AS location, v.*
+                FROM finding_cells f
+                    JOIN (finding_columns c JOIN _bs_vals v USING (entity))
+                    ON f.column_id = c.column_id AND f.value = v.value
+            )) f
+            JOIN records r ON r.sha256 = f.sha256 AND r.location = f.row_location
+        WHERE regexp_matches(f.row_location, '{_TABLE_ROW_RECORD}')
+    """
 
 
 def assess_people(case: Case) -> None:
