@@ -127,3 +127,15 @@ def test_a_version_5_case_keeps_its_findings(tmp_path: Path) -> None:
                      "column+nir_key")]
         assert case.db.execute("SELECT * FROM findings").fetchall() == expected
         assert case.db.execute("SELECT * FROM plain_findings").fetchall() == expected
+
+
+def test_counts_per_content_and_entity_are_the_views(scanned: Case) -> None:
+    from breachscope.findings_store import COUNTS
+
+    db = scanned.db
+    counted = db.execute(f"SELECT sha256, entity, sum(n) FROM {COUNTS} GROUP BY ALL "
+                         "ORDER BY ALL").fetchall()
+    viewed = db.execute("SELECT sha256, entity, count(*) FROM findings GROUP BY ALL "
+                        "ORDER BY ALL").fetchall()
+    assert counted == viewed and len(counted) >= 3
+    assert scanned.counts()["findings_distinct"] == sum(n for *_, n in viewed)

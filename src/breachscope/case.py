@@ -449,9 +449,12 @@ class Case:
         out = {}
         for table in ("files", "contents", "records", "people"):
             out[table] = self.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-        out["findings_distinct"] = self.db.execute("SELECT count(*) FROM findings").fetchone()[0]
+        from breachscope.findings_store import COUNTS
+
+        out["findings_distinct"] = self.db.execute(
+            f"SELECT coalesce(sum(n), 0) FROM {COUNTS}").fetchone()[0]
         out["findings"] = self.db.execute(
-            "SELECT count(*) FROM findings JOIN files USING (sha256)").fetchone()[0]
+            f"SELECT coalesce(sum(n), 0) FROM {COUNTS} JOIN files USING (sha256)").fetchone()[0]
         return out
 
 

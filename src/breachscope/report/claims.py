@@ -16,6 +16,8 @@ import re
 import unicodedata
 from typing import Any
 
+from breachscope import findings_store
+
 # How far above the finding a claimed figure may be and still count as confirmed: attackers
 # round up, and a dump holds a little more than what a scan can read.
 TOLERANCE = 1.10
@@ -148,6 +150,6 @@ def _kind_found(case, entities: tuple[str, ...], category: str) -> tuple[int, in
                    OR record_id IN (SELECT record_id FROM facts WHERE entity IN ({names}))"""
         ).fetchone()[0]
     findings = db.execute(
-        f"SELECT count(*) FROM findings x JOIN files f USING (sha256) "
-        f"WHERE x.entity IN ({names})").fetchone()[0]
+        f"SELECT coalesce(sum(x.n), 0) FROM {findings_store.COUNTS} x "
+        f"JOIN files f USING (sha256) WHERE x.entity IN ({names})").fetchone()[0]
     return int(people), int(findings)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from breachscope import findings_store
 
-FILES_SQL = """
+FILES_SQL = f"""
 SELECT f.path AS file,
        CASE WHEN starts_with(f.sha256, 'unread:') THEN NULL ELSE f.sha256 END AS sha256,
        f.size AS size,
@@ -17,7 +17,8 @@ SELECT f.path AS file,
        coalesce(np.n, 0) AS n_people
 FROM files f
 LEFT JOIN contents c USING (sha256)
-LEFT JOIN (SELECT sha256, count(*) AS n FROM findings GROUP BY sha256) nf USING (sha256)
+LEFT JOIN (SELECT sha256, sum(n) AS n FROM {findings_store.COUNTS} GROUP BY sha256) nf
+    USING (sha256)
 LEFT JOIN (
     SELECT r.sha256, count(DISTINCT pr.person_id) AS n
     FROM records r JOIN person_records pr USING (record_id) GROUP BY r.sha256

@@ -8,7 +8,7 @@ from typing import Any
 
 import duckdb
 
-from breachscope import __version__
+from breachscope import __version__, findings_store
 from breachscope.case import Case
 from breachscope.report.claims import check_claim, parse_claim
 from breachscope.report.pathmask import KnownValues, known_values, mask_path, mask_text
@@ -62,7 +62,8 @@ def build_summary(case: Case, claim: str | None = None, *,
     ).fetchall())
     unresolved_people = int(meta.get("unresolved_people") or 0)
     findings_total = db.execute(
-        "SELECT count(*) FROM findings x JOIN files f USING (sha256)").fetchone()[0]
+        f"SELECT coalesce(sum(x.n), 0) FROM {findings_store.COUNTS} x "
+        "JOIN files f USING (sha256)").fetchone()[0]
     by_entity = {
         entity: {"findings": int(n), "distinct_values": int(d)}
         for entity, n, d in db.execute(

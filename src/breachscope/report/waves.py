@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from breachscope import findings_store
+
 
 def build_waves(case) -> dict[str, Any]:
     db = case.db
@@ -37,8 +39,9 @@ def build_waves(case) -> dict[str, Any]:
         "OR c.run_id IS NULL) FROM files f LEFT JOIN contents c USING (sha256)", [last]
     ).fetchone()
     findings_new, findings_before = db.execute(
-        "SELECT count(*) FILTER (WHERE c.run_id = $1), count(*) FILTER (WHERE c.run_id <> $1 "
-        "OR c.run_id IS NULL) FROM findings x JOIN files f USING (sha256) "
+        "SELECT coalesce(sum(x.n) FILTER (WHERE c.run_id = $1), 0), "
+        "coalesce(sum(x.n) FILTER (WHERE c.run_id <> $1 OR c.run_id IS NULL), 0) "
+        f"FROM {findings_store.COUNTS} x JOIN files f USING (sha256) "
         "LEFT JOIN contents c ON c.sha256 = x.sha256", [last]
     ).fetchone()
     people_new, people_total = db.execute(
