@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from breachscope import findings_store
 from breachscope.case import Case
 from breachscope.report.summary import build_summary
 
@@ -90,7 +91,8 @@ def gather_facts(case: Case) -> dict[str, Any]:
     nir_people = db.execute("SELECT count(*) FROM people WHERE coalesce(nir, '') <> ''"
                             ).fetchone()[0]
     with_data = db.execute(
-        "SELECT count(DISTINCT f.path) FROM files f JOIN findings x USING (sha256)").fetchone()[0]
+        "SELECT count(DISTINCT f.path) FROM files f "
+        f"SEMI JOIN {findings_store.COUNTS} x USING (sha256)").fetchone()[0]
     by_role_cat: dict[str, dict[str, int]] = {}
     for key, n in people.get("by_role_and_category", {}).items():
         role, _, cat = str(key).partition("/")

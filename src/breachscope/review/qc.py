@@ -29,6 +29,7 @@ import json
 import secrets
 from dataclasses import dataclass
 
+from breachscope import findings_store
 from breachscope.case import Case
 from breachscope.ingest.archives import ARCHIVE_TYPES
 
@@ -45,7 +46,7 @@ SELECT c.sha256, (SELECT min_by(f.path, (length(f.path), f.path)) FROM files f
 FROM contents c
 WHERE c.status IN ('scanned', 'partial')
     AND c.type NOT IN ({", ".join(f"'{t}'" for t in sorted(ARCHIVE_TYPES))})
-    AND NOT EXISTS (SELECT 1 FROM findings x WHERE x.sha256 = c.sha256)
+    AND NOT EXISTS (SELECT 1 FROM {findings_store.COUNTS} x WHERE x.sha256 = c.sha256)
     AND EXISTS (SELECT 1 FROM files f WHERE f.sha256 = c.sha256)
 """
 # The table rows read in which the scan found no one: no record there, none attached.
@@ -229,7 +230,8 @@ def estimate(case: Case, *, store: bool = True) -> QcEstimate:
         "nothing_found": db.execute(f"SELECT count(*) FROM ({_NOTHING_FOUND})").fetchone()[0],
         "unattributed_rows": db.execute(
             f"SELECT count(*) FROM ({_UNATTRIBUTED_ROWS})").fetchone()[0],
-        "found": db.execute("SELECT count(*) FROM findings").fetchone()[0],
+        "found": db.execute(
+            f"SELECT coalesce(sum(n), 0) FROM {findings_store.COUNTS}").fetchone()[0],
     }
     last = db.execute("SELECT max(marked_at) FROM qc_samples").fetchone()[0]
     result = QcEstimate(rate(*counts["nothing_found"]), rate(*counts["found"]), population,
