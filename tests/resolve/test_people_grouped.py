@@ -17,7 +17,7 @@ import pytest
 from people_reference import insert_records
 
 from breachscope.case import Case
-from breachscope.resolve import people, placeholders
+from breachscope.resolve import linkage, people, placeholders
 
 # ----------------------------------------------------------------- the statements as they were
 
@@ -159,6 +159,17 @@ WHERE known
 
 
 
+OLD_LINK_RAW = """
+CREATE OR REPLACE TEMP TABLE _bs_link_raw AS
+SELECT min(b.rn) AS rn, count(*) AS _raw_n, list(b.rn) AS _raw_members, e.grp,
+    b.* EXCLUDE (rn, record_id),
+    r.address AS r_address, r.birth_date AS r_birth_date, r.city AS r_city,
+    r.emails AS r_emails, r.full_name AS r_full_name, r.nir AS r_nir,
+    r.patient_id AS r_patient_id, r.phones AS r_phones, r.sex AS r_sex
+FROM _bs_rec b JOIN _bs_exact e USING (rn) JOIN records r USING (record_id)
+GROUP BY ALL
+"""
+
 
 def _old_link_components(db, max_rounds: int) -> int:
     """The linkage's pairs added to the records' exact-key edges, all propagated again (before
@@ -237,25 +248,27 @@ def _resolve(tmp_path, name: str, records: list[dict], linkage: str) -> dict:
         }
 
 
-@pytest.mark.parametrize(("seed", "linkage"), [(1, "exact"), (2, "exact"), (3, "splink"),
+@pytest.mark.parametrize(("seed", "method"), [(1, "exact"), (2, "exact"), (3, "splink"),
                                              (4, "splink")])
 def test_grouped_statements_resolve_as_the_per_record_ones(tmp_path, monkeypatch, seed,
-                                                           linkage):
+                                                           method):
     records = _records(seed)
-    new = _resolve(tmp_path, "new", records, linkage)
+    new = _resolve(tmp_path, "new", records, method)
     for name, sql in (("_STEP_RAW", OLD_RAW), ("_STEP_MENTIONS", OLD_MENTIONS),
                       ("_STEP_KEYS", OLD_KEYS), ("_STEP_EDGES", OLD_EDGES),
                       ("_UNRESOLVED", OLD_UNRESOLVED)):
         monkeypatch.setattr(people, name, sql)
     monkeypatch.setattr(placeholders, "FREQUENT_SQL", OLD_FREQUENT)
     monkeypatch.setattr(people, "_link_components", _old_link_components)
-    old = _resolve(tmp_path, "old", records, linkage)
+    monkeypatch.setattr(linkage, "_RAW_SQL", OLD_LINK_RAW)
+    old = _resolve(tmp_path, "old", records, method)
     # A case that exercises every rewritten part: copies merged, placeholders set aside,
     # bare surnames placed by their file or left unresolved.
     meta = dict(new["meta"])
     assert len(records) > 1500 and 50 < new["count"] < len(records) / 2
     assert "phone" in meta["linkage_placeholders"] and "birth" in meta["linkage_placeholders"]
     assert int(meta["unresolved_mentions"]) > 0
+    assert meta["linkage_error"] == "" and (method == "exact") == (not new["pairs"])
     assert new == old
 
 

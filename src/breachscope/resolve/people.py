@@ -169,7 +169,11 @@ prepared AS (
             AND coalesce(len(r.phones), 0) = 0 AND coalesce(len(r.emails), 0) = 0
             AS no_contact,
         coalesce(r.address, '') <> '' OR coalesce(r.patient_id, '') <> '' AS detailed,
-        r.location
+        r.location,
+        -- The raw fields the linkage reads besides (resolve.linkage._RAW_SQL), so that it
+        -- joins these rows by number rather than the records by their string ids.
+        r.address AS r_address, r.city AS r_city, r.full_name AS r_full_name,
+        r.nir AS r_nir, r.patient_id AS r_patient_id, r.sex AS r_sex
     FROM records r JOIN numbered n USING (record_id)
     LEFT JOIN folded fl ON fl.name = r.last_name
     LEFT JOIN folded ff ON ff.name = r.first_name
