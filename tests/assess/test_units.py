@@ -371,3 +371,36 @@ def test_a_short_label_in_capitals_in_a_unit_table_is_its_label(tmp_path, cli):
             "SELECT value, status || ':' || coalesce(label, '') FROM unit_values").fetchall())
     assert values["1102"] == "decoded:UHCD"
     assert values["3201"] == "decoded:Psychiatrie adulte"
+
+
+@pytest.mark.parametrize(("prefix", "suffix"), [
+    ("row ", ", column uf"),
+    ("table sejour, row ", ", column libelle_uf"),
+    ("row 3, row ", ", column uf"),                # two row parts: the first one counts
+    ("sheet a, column b, row ", ", column c"),     # ", column " before the row number
+    ("row ", ", column a, line 2"),                # a multi-line cell's line
+    ("row ", ", col x"),                           # a suffix of another shape
+    ("arrow ", ", column a"),                      # no row part: not a cell
+    ("table t\nu, row ", ", column v"),            # a line break
+    ("row ", ""),
+    (None, ", column a"),
+])
+def test_unit_cells_read_from_columns_as_from_their_locations(tmp_path, prefix, suffix):
+    """Care-unit cells read from their column's prefix and suffix are those read from each
+    cell's location rebuilt by the ``findings`` view, whatever the column's shape."""
+    from breachscope.assess.units import _located_unit_cells_sql, _unit_cells_sql
+
+    with Case(tmp_path / "case") as case:
+        db = case.db
+        db.execute("INSERT INTO finding_columns VALUES (1, 'a', ?, ?, 'CARE_UNIT', 'x'), "
+                   "(2, 'a', 'row ', ', column nom', 'LAST_NAME', 'x')", [prefix, suffix])
+        db.execute("INSERT INTO finding_cells VALUES (1, 1, ' PSY ', 1), (1, 12, '3201', 1), "
+                   "(1, -4, 'U45', 1), (1, NULL, 'CMP', 1), (1, 123456, '  ', 1), "
+                   "(2, 1, 'MARTIN', 1)")
+        db.execute("INSERT INTO plain_findings VALUES ('a', 'row 7, column uf', 'CARE_UNIT', "
+                   "'USLD', 1, 'x'), ('a', 'page 2', 'CARE_UNIT', 'CMP', 1, 'x')")
+        rows = sorted(db.execute(_unit_cells_sql()).fetchall(), key=repr)
+        reference = sorted(db.execute(_located_unit_cells_sql(
+            "(SELECT * FROM findings WHERE entity = 'CARE_UNIT')")).fetchall(), key=repr)
+    assert rows == reference
+    assert ("a", "", "row 7", "uf", "USLD") in rows

@@ -502,6 +502,49 @@ def _unit_sql(row_loc: str) -> str:
             f"THEN left({row_loc}, strpos({row_loc}, ', row ') - 1) ELSE NULL END")
 
 
+def _located_unit_cells_sql(rows: str) -> str:
+    """SQL: ``(sha256, unit, row_loc, col, value)`` of the table cells among ``rows`` (care-unit
+    findings: ``sha256, location, value``), from each one's location."""
+    return f"""
+        SELECT sha256, {_unit_sql("row_loc")} AS unit, row_loc, col, value
+        FROM (SELECT sha256, {_ROW_LOC} AS row_loc, {_COLUMN} AS col, trim(value) AS value
+              FROM {rows} WHERE {_IS_CELL} AND trim(value) <> '')
+        WHERE unit IS NOT NULL"""
+
+
+# A labelled column (of ``finding_columns``) whose cells are located "[<unit>, ]row N, column
+# C" and nothing more (every column of a dump so far): its cells' unit, row location and
+# column come from its prefix and suffix, not from each cell's location rebuilt and searched
+# (8 M care-unit cells at 1 GB). Exact: the row number (digits, maybe a sign) holds none of
+# the strings searched (``row ``, ``, row ``, ``, column ``, ``, line ``), so a location
+# holds one where its prefix or suffix does (a NULL row number too: the test checks it).
+_PLAIN_COLUMN = ("coalesce((loc_prefix = 'row ' OR ends_with(loc_prefix, ', row ')) "
+                 "AND NOT contains(loc_prefix, ', column ') "
+                 "AND NOT contains(loc_prefix, ', line ') "
+                 "AND starts_with(loc_suffix, ', column ') "
+                 "AND NOT contains(loc_suffix, ', line '), false)")
+
+
+def _unit_cells_sql() -> str:
+    """SQL: ``(sha256, unit, row_loc, col, value)`` of every care-unit finding in a table
+    cell (value trimmed, not empty): :func:`_located_unit_cells_sql` over the ``findings``
+    view, read from its tables, a plain column's cells (:data:`_PLAIN_COLUMN`) without their
+    locations."""
+    # the columns first (a few hundred), each judged plain or not once
+    cells = (f"finding_cells f JOIN (SELECT *, {_PLAIN_COLUMN} AS plain FROM finding_columns "
+             "WHERE entity = 'CARE_UNIT') c USING (column_id)")
+    located = ("(SELECT sha256, location, value FROM plain_findings WHERE entity = 'CARE_UNIT' "
+               "UNION ALL SELECT c.sha256, concat(c.loc_prefix, f.n, c.loc_suffix), f.value "
+               f"FROM {cells} WHERE NOT c.plain)")
+    return f"""
+        SELECT c.sha256, {_unit_sql("c.loc_prefix")} AS unit,
+            concat(c.loc_prefix, f.n) AS row_loc, substr(c.loc_suffix, 10) AS col,
+            trim(f.value) AS value
+        FROM {cells} WHERE c.plain AND trim(f.value) <> ''
+        UNION ALL
+        {_located_unit_cells_sql(located)}"""
+
+
 def find_unit_tables(case: Case) -> list[UnitTable]:
     """Find the unit tables of the dump and write them to ``care_units`` (source
     ``dump:<path>#<unit>``), replacing the dump rows found before.
@@ -519,22 +562,30 @@ def find_unit_tables(case: Case) -> list[UnitTable]:
     code_like = code_like_sql("value")
     label_like = label_like_sql("value")
     try:
+        # The contents with care-unit findings, numbered: the tables below carry this number
+        # (``sid``), not the 64-character sha256, through joins and distinct counts over
+        # millions of cells (1 GB dump: 8 M care-unit cells, 13.5 M key cells), and row keys of
+        # other contents (which pair with no label) are left out.
+        db.execute("""
+            CREATE OR REPLACE TEMP TABLE _bs_unit_shas AS
+            SELECT sha256, row_number() OVER () AS sid FROM (
+                SELECT sha256 FROM plain_findings WHERE entity = 'CARE_UNIT'
+                UNION SELECT sha256 FROM finding_columns WHERE entity = 'CARE_UNIT')
+        """)
         db.execute(f"""
             CREATE OR REPLACE TEMP TABLE _bs_unit_cells AS
-            SELECT sha256, {_unit_sql("row_loc")} AS unit, row_loc, col, value
-            FROM (SELECT sha256, {_ROW_LOC} AS row_loc, {_COLUMN} AS col, trim(value) AS value
-                  FROM findings
-                  WHERE entity = 'CARE_UNIT' AND {_IS_CELL} AND trim(value) <> '')
-            WHERE unit IS NOT NULL
+            SELECT sid, unit, row_loc, col, value
+            FROM ({_unit_cells_sql()}) JOIN _bs_unit_shas USING (sha256)
         """)
         db.execute(f"""
             CREATE OR REPLACE TEMP TABLE _bs_unit_keys AS
-            SELECT sha256, {_unit_sql("row_loc")} AS unit, row_loc, col, value
+            SELECT sid, {_unit_sql("row_loc")} AS unit, row_loc, col, value
             FROM (SELECT sha256,
                       CASE WHEN contains(row_location, ', row ') OR coalesce(unit, '') = ''
                            THEN row_location ELSE unit || ', ' || row_location END AS row_loc,
                       column_name AS col, trim(value) AS value
                   FROM row_keys WHERE trim(value) <> '')
+                JOIN _bs_unit_shas USING (sha256)
             WHERE unit IS NOT NULL
         """)
         # What each distinct value is (few values: classify each once).
@@ -560,64 +611,66 @@ def find_unit_tables(case: Case) -> list[UnitTable]:
                 SELECT * FROM _bs_unit_cells
                     SEMI JOIN (SELECT value FROM _bs_unit_kinds WHERE is_label) USING (value)
             )
-            SELECT sha256, unit, row_loc, c.col AS code_col, l.col AS label_col,
+            SELECT sid, unit, row_loc, c.col AS code_col, l.col AS label_col,
                 c.value AS code, l.value AS label
-            FROM _bs_unit_codes c JOIN labels l USING (sha256, unit, row_loc)
+            FROM _bs_unit_codes c JOIN labels l USING (sid, unit, row_loc)
             WHERE c.col <> l.col
         """)
         tables = db.execute(f"""
             WITH column_rows AS (   -- rows of the label column holding a readable label
-                SELECT sha256, unit, col, count(DISTINCT row_loc) AS n
+                SELECT sid, unit, col, count(DISTINCT row_loc) AS n
                 FROM _bs_unit_cells
-                SEMI JOIN (SELECT DISTINCT sha256, label_col AS col FROM _bs_unit_pairs)
-                    USING (sha256, col)
+                SEMI JOIN (SELECT DISTINCT sid, label_col AS col FROM _bs_unit_pairs)
+                    USING (sid, col)
                 SEMI JOIN (SELECT value FROM _bs_unit_kinds WHERE is_label) USING (value)
                 GROUP BY ALL
             ),
             per_code AS (
-                SELECT sha256, unit, code_col, label_col, upper(code) AS code,
+                SELECT sid, unit, code_col, label_col, upper(code) AS code,
                     count(DISTINCT lower(label)) AS n_labels
                 FROM _bs_unit_pairs GROUP BY ALL
             ),
             stats AS (
-                SELECT p.sha256, p.unit, p.code_col, p.label_col,
+                SELECT p.sid, p.unit, p.code_col, p.label_col,
                     count(DISTINCT p.row_loc) AS n_rows,
                     count(DISTINCT upper(p.code)) AS n_codes,
                     count(DISTINCT lower(p.label)) AS n_labels
                 FROM _bs_unit_pairs p GROUP BY ALL
             ),
             conflicts AS (
-                SELECT sha256, unit, code_col, label_col, count(*) AS n_conflicts
+                SELECT sid, unit, code_col, label_col, count(*) AS n_conflicts
                 FROM per_code WHERE n_labels > 1 GROUP BY ALL
             ),
             accepted AS (
                 SELECT s.*, row_number() OVER (
-                    PARTITION BY s.sha256, s.unit, s.code_col
+                    PARTITION BY s.sid, s.unit, s.code_col
                     ORDER BY s.n_labels DESC, s.n_rows DESC, s.label_col) AS rank
                 FROM stats s
-                JOIN column_rows r ON r.sha256 = s.sha256 AND r.unit = s.unit
+                JOIN column_rows r ON r.sid = s.sid AND r.unit = s.unit
                     AND r.col = s.label_col
-                LEFT JOIN conflicts c ON c.sha256 = s.sha256 AND c.unit = s.unit
+                LEFT JOIN conflicts c ON c.sid = s.sid AND c.unit = s.unit
                     AND c.code_col = s.code_col AND c.label_col = s.label_col
                 WHERE s.n_codes >= {MIN_TABLE_CODES}
                     AND s.n_rows >= {MIN_PAIRED_SHARE} * r.n
                     AND coalesce(c.n_conflicts, 0) <= {MAX_CONFLICT_SHARE} * s.n_codes
                     AND s.n_labels >= {MIN_LABELS_PER_CODE} * s.n_codes
             )
-            SELECT a.sha256, a.unit, a.code_col, a.label_col, a.n_codes,
+            SELECT s.sha256, a.unit, a.code_col, a.label_col, a.n_codes,
                 coalesce((SELECT first(f.path ORDER BY length(f.path), f.path)
-                          FROM files f WHERE f.sha256 = a.sha256), a.sha256) AS path
-            FROM accepted a WHERE rank = 1
+                          FROM files f WHERE f.sha256 = s.sha256), s.sha256) AS path
+            FROM accepted a JOIN _bs_unit_shas s USING (sid) WHERE rank = 1
             ORDER BY path, a.unit, a.code_col
         """).fetchall()
         found = [UnitTable(_dump_source(path, unit), sha, unit, code_col, label_col, n)
                  for sha, unit, code_col, label_col, n, path in tables]
-        db.execute("CREATE OR REPLACE TEMP TABLE _bs_unit_tables (sha256 VARCHAR, unit VARCHAR, "
+        db.execute("CREATE OR REPLACE TEMP TABLE _bs_unit_tables (sid BIGINT, unit VARCHAR, "
                    "code_col VARCHAR, label_col VARCHAR, source VARCHAR)")
         if found:
             db.execute(
-                "INSERT INTO _bs_unit_tables SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), "
-                "unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[])",
+                "INSERT INTO _bs_unit_tables SELECT s.sid, t.* EXCLUDE (sha256) FROM (SELECT "
+                "unnest(?::VARCHAR[]) AS sha256, unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), "
+                "unnest(?::VARCHAR[]), unnest(?::VARCHAR[])) t JOIN _bs_unit_shas s "
+                "USING (sha256)",
                 [[t.sha256 for t in found], [t.unit for t in found],
                  [t.code_column for t in found], [t.label_column for t in found],
                  [t.source for t in found]])
@@ -629,8 +682,8 @@ def find_unit_tables(case: Case) -> list[UnitTable]:
                 SELECT DISTINCT t.source, c.row_loc, c.value AS code, l.value AS label
                 FROM _bs_unit_tables t
                 JOIN _bs_unit_codes c
-                    ON c.sha256 = t.sha256 AND c.unit = t.unit AND c.col = t.code_col
-                JOIN _bs_unit_cells l ON l.sha256 = t.sha256 AND l.unit = t.unit
+                    ON c.sid = t.sid AND c.unit = t.unit AND c.col = t.code_col
+                JOIN _bs_unit_cells l ON l.sid = t.sid AND l.unit = t.unit
                     AND l.col = t.label_col AND l.row_loc = c.row_loc
                 WHERE upper(l.value) <> upper(c.value)
             ),
@@ -642,8 +695,8 @@ def find_unit_tables(case: Case) -> list[UnitTable]:
             FROM counted GROUP BY source, key ORDER BY source, code
         """).fetchall()
     finally:
-        for table in ("_bs_unit_cells", "_bs_unit_keys", "_bs_unit_kinds", "_bs_unit_codes",
-                      "_bs_unit_pairs", "_bs_unit_tables"):
+        for table in ("_bs_unit_shas", "_bs_unit_cells", "_bs_unit_keys", "_bs_unit_kinds",
+                      "_bs_unit_codes", "_bs_unit_pairs", "_bs_unit_tables"):
             db.execute(f"DROP TABLE IF EXISTS temp.{table}")
     with case.transaction() as tx:
         tx.execute(f"DELETE FROM care_units WHERE starts_with(source, '{DUMP_PREFIX}')")
