@@ -171,6 +171,13 @@ GROUP BY ALL
 """
 
 
+def _old_exact_components(db, max_rounds: int) -> int:
+    """The bare surnames' edges added to every record's key edges, all propagated (before
+    people._exact_components propagated over the groups of equal keys)."""
+    db.execute("INSERT INTO _bs_edges SELECT a, b FROM _bs_context")
+    return people._propagate(db, max_rounds)
+
+
 def _old_link_components(db, max_rounds: int) -> int:
     """The linkage's pairs added to the records' exact-key edges, all propagated again (before
     people._link_components contracted the exact groups)."""
@@ -259,6 +266,7 @@ def test_grouped_statements_resolve_as_the_per_record_ones(tmp_path, monkeypatch
                       ("_UNRESOLVED", OLD_UNRESOLVED)):
         monkeypatch.setattr(people, name, sql)
     monkeypatch.setattr(placeholders, "FREQUENT_SQL", OLD_FREQUENT)
+    monkeypatch.setattr(people, "_exact_components", _old_exact_components)
     monkeypatch.setattr(people, "_link_components", _old_link_components)
     monkeypatch.setattr(linkage, "_RAW_SQL", OLD_LINK_RAW)
     old = _resolve(tmp_path, "old", records, method)

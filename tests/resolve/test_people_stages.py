@@ -32,7 +32,7 @@ def test_stages_give_the_people_of_one_statement_and_of_the_reference(tmp_path, 
         people.prepare_records(db)
         for step in (people._STEP_MENTIONS, people._STEP_KEYS, people._STEP_EDGES):
             db.execute(step.replace("{bare_full}", "TRUE"))
-        people._propagate(db, 100)
+        people._exact_components(db, 100)
         db.execute(people._STEP_ROOTS)
         one_statement = _rows(db, people._SELECT_PEOPLE)
         people._build_people(db)

@@ -59,10 +59,10 @@ _COMPAT_RANGES = (
     range(0xA0, 0x300), range(0x370, 0x400), range(0x587, 0x588), range(0x1E00, 0x2190),
     range(0x3000, 0x3001), range(0xFB00, 0xFB18), range(0xFF01, 0xFF5F),
 )
-_TMP = ("_bs_raw", "_bs_placeholders", "_bs_rec", "_bs_kgroups", "_bs_keys", "_bs_edges",
-        "_bs_lab", "_bs_lab_next", "_bs_lab_exact", "_bs_gedges", "_bs_root", "_bs_exact",
-        "_bs_splink_edges", "_bs_context",
-        "_bs_people", "_bs_p_base", "_bs_p_votes", "_bs_p_modes", "_bs_p_lists")
+_TMP = ("_bs_raw", "_bs_placeholders", "_bs_rec", "_bs_kgroups", "_bs_members", "_bs_keys",
+        "_bs_edges", "_bs_lab", "_bs_lab_next", "_bs_lab_exact", "_bs_gedges", "_bs_root",
+        "_bs_exact", "_bs_splink_edges", "_bs_context", "_bs_people", "_bs_p_base",
+        "_bs_p_votes", "_bs_p_modes", "_bs_p_lists")
 LINKAGE_METHODS = ("exact", "splink")
 LINKAGE_ENV = "BREACHSCOPE_LINKAGE"
 #: Where Splink scores pairs: in process (DuckDB) or in a Spark session (resolve.spark).
@@ -318,21 +318,44 @@ SELECT rn, name FROM each_record
             SELECT rn FROM _bs_raw WHERE detailed AND fold_first = '')))
 """
 
-# Each record of a key is linked to the key's smallest record (its anchor), and each member
-# of a group of records with equal keys (_bs_kgroups) having a key to the group's smallest
-# record, which stands for it in _bs_keys. (GROUP BY and a join rather than a window, for
-# memory: see the span in _STEP_KEYS.)
+# Each record of a key is linked to the key's smallest record (its anchor). A group of records
+# with equal keys (_bs_kgroups) stands in _bs_keys for its smallest record ``rep``; the
+# other members of a group having a key are listed apart (``_bs_members``) and take their
+# ``rep``'s label after the propagation (_exact_components): the propagation runs over the
+# groups, not the 7.6 M records of a 1 GB dump. (GROUP BY and a join rather than a window,
+# for memory: see the span in _STEP_KEYS.)
 _STEP_EDGES = """
-CREATE OR REPLACE TEMP TABLE _bs_edges AS
-SELECT DISTINCT a, b FROM (
-    SELECT k.rn AS a, x.anchor AS b
-    FROM _bs_keys k JOIN (SELECT key, min(rn) AS anchor FROM _bs_keys GROUP BY key) x
-        USING (key)
-    UNION ALL
-    SELECT unnest(members) AS a, rn AS b FROM _bs_kgroups
+CREATE OR REPLACE TEMP TABLE _bs_members AS
+SELECT rn, rep FROM (
+    SELECT unnest(members) AS rn, rn AS rep FROM _bs_kgroups
     WHERE len(members) > 1 AND rn IN (SELECT rn FROM _bs_keys)
 )
-WHERE a <> b
+WHERE rn <> rep;
+
+CREATE OR REPLACE TEMP TABLE _bs_edges AS
+SELECT DISTINCT k.rn AS a, x.anchor AS b
+FROM _bs_keys k JOIN (SELECT key, min(rn) AS anchor FROM _bs_keys GROUP BY key) x USING (key)
+WHERE k.rn <> x.anchor
+"""
+
+# A bare surname's edge to the record it names (_bs_context), that record standing for its
+# group's ``rep`` when it is a member of one (a bare surname is in no group).
+_STEP_CONTEXT_EDGES = """
+INSERT INTO _bs_edges
+SELECT c.a, coalesce(m.rep, c.b) FROM _bs_context c LEFT JOIN _bs_members m ON m.rn = c.b
+WHERE c.a <> coalesce(m.rep, c.b)
+"""
+
+# The labels of the records, from those of the groups: a member takes its ``rep``'s label, or
+# the ``rep`` itself (the group's smallest record) when no edge reaches the group; a ``rep``
+# with members but no edge is labelled by itself. Members are in no edge, so no record twice.
+_STEP_MEMBER_LABELS = """
+CREATE OR REPLACE TEMP TABLE _bs_lab_next AS
+SELECT v, lbl FROM _bs_lab
+UNION ALL
+SELECT m.rn, coalesce(l.lbl, m.rep) FROM _bs_members m LEFT JOIN _bs_lab l ON l.v = m.rep
+UNION ALL
+SELECT DISTINCT m.rep, m.rep FROM _bs_members m ANTI JOIN _bs_lab l ON l.v = m.rep
 """
 
 # A bare surname ("Mme Moreau" in a letter) joins the one person of its own file who bears
@@ -566,6 +589,22 @@ WHERE g.v IS NOT NULL OR x.rn IN (SELECT v FROM _bs_lab_exact)
 """
 
 
+def _exact_components(db: duckdb.DuckDBPyConnection, max_rounds: int) -> int:
+    """The labels (``_bs_lab``) of the components of the exact keys and the bare surnames'
+    context, after _STEP_KEYS and _STEP_EDGES; returns the rounds of propagation.
+
+    Propagated over the groups of equal key inputs (their ``rep``) and the records outside
+    them, then spread to the groups' members: each ``rep`` is its group's smallest record, so
+    a component's smallest label is its smallest record, as when every record's keys were
+    edges; and a record is labelled exactly when its component has two records or more."""
+    db.execute(_STEP_CONTEXT_EDGES)
+    rounds = _propagate(db, max_rounds)
+    db.execute(_STEP_MEMBER_LABELS)
+    db.execute("DROP TABLE _bs_lab")
+    db.execute("ALTER TABLE _bs_lab_next RENAME TO _bs_lab")
+    return rounds
+
+
 def _link_components(db: duckdb.DuckDBPyConnection, max_rounds: int) -> int:
     """The labels (``_bs_lab``) of the components of the exact-key edges and the linkage's
     pairs (``_bs_splink_edges``), from the exact components already labelled (``_bs_lab``,
@@ -656,13 +695,12 @@ def _rebuild(case: Case, method: str, max_rounds: int, backend: str = "duckdb") 
         log.debug("people: records prepared, %.1f s", time.perf_counter() - start)
         for step in (_STEP_MENTIONS, _STEP_KEYS, _STEP_EDGES):
             db.execute(step.replace("{bare_full}", bare_full))
-        db.execute("INSERT INTO _bs_edges SELECT a, b FROM _bs_context")
         log.debug("people: keys and edges, %.1f s", time.perf_counter() - start)
         if method == "splink":
             # The probabilistic linkage compares each record with the evidence of its whole
             # exact-key group (see resolve.linkage), so the exact groups come first.
             from breachscope.resolve.linkage import splink_edges
-            rounds = _propagate(db, max_rounds)
+            rounds = _exact_components(db, max_rounds)
             db.execute("CREATE OR REPLACE TEMP TABLE _bs_exact AS "
                        "SELECT r.rn, coalesce(l.lbl, r.rn) AS grp "
                        "FROM _bs_rec r LEFT JOIN _bs_lab l ON l.v = r.rn")
@@ -680,7 +718,7 @@ def _rebuild(case: Case, method: str, max_rounds: int, backend: str = "duckdb") 
                            "(a BIGINT, b BIGINT, p DOUBLE)")
             rounds += _link_components(db, max_rounds)
         else:
-            rounds = _propagate(db, max_rounds)
+            rounds = _exact_components(db, max_rounds)
         log.debug("people: %d label rounds, %.1f s", rounds, time.perf_counter() - start)
         db.execute(_STEP_ROOTS)
         mentions, mention_people = db.execute(_UNRESOLVED).fetchone()
