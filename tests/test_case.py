@@ -1,5 +1,6 @@
 import duckdb
 import pytest
+from tests_helpers import old_case
 
 from breachscope.case import SCHEMA_VERSION, Case, CaseError
 
@@ -49,14 +50,9 @@ def test_copy_members_rewrites_prefix(tmp_path):
 def test_a_version_1_case_is_migrated(tmp_path):
     """A case written by the first schema (no ``records.icd10_codes``) opens and migrates."""
     path = tmp_path / "old"
-    path.mkdir()
-    db = duckdb.connect(str(path / "case.duckdb"))
-    db.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
-    db.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+    db = old_case(path, 1)
     db.execute("CREATE TABLE records (record_id VARCHAR PRIMARY KEY, sha256 VARCHAR)")
     db.execute("INSERT INTO records VALUES ('r1', 's1')")
-    db.execute("CREATE TABLE findings (sha256 VARCHAR, location VARCHAR, entity VARCHAR, "
-               "value VARCHAR, confidence DOUBLE, detector VARCHAR)")
     db.close()
     with Case(path) as case:
         assert case.schema_version == SCHEMA_VERSION == 6

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from tests_helpers import FILES_ONLY_ENV, files_or_inline_task
+from tests_helpers import FILES_ONLY_ENV, files_or_inline_task, old_case
 
 from breachscope.case import SCHEMA_VERSION, Case
 from breachscope.findings_store import delete_contents, delete_findings
@@ -112,12 +112,7 @@ def test_an_encrypted_case_stores_the_same_findings(scanned: Case, tmp_path: Pat
 
 def test_a_version_5_case_keeps_its_findings(tmp_path: Path) -> None:
     path = tmp_path / "old"
-    path.mkdir()
-    db = duckdb.connect(str(path / "case.duckdb"))
-    db.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
-    db.execute("INSERT INTO meta VALUES ('schema_version', '5')")
-    db.execute("CREATE TABLE findings (sha256 VARCHAR, location VARCHAR, entity VARCHAR, "
-               "value VARCHAR, confidence DOUBLE, detector VARCHAR)")
+    db = old_case(path, 5)
     db.execute("INSERT INTO findings VALUES ('s', 'row 2, column nir', 'NIR', "
                "'254037512345655', 0.99, 'column+nir_key')")
     db.close()

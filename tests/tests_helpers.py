@@ -44,3 +44,18 @@ def files_or_inline_task(path, file_type, work_dir, settings, depth=0):
     if os.environ.get(FILES_ONLY_ENV):
         sink.INLINE_ROWS = 0
     return process_content(path, file_type, work_dir, settings, depth)
+
+
+def old_case(path, version: int):
+    """An open DuckDB store at ``path/case.duckdb`` as a case of schema ``version`` (before 6)
+    had it: ``meta`` and the ``findings`` table (every schema before 6 kept findings in one
+    table). The caller adds what else it needs and closes it."""
+    import duckdb
+
+    path.mkdir()
+    db = duckdb.connect(str(path / "case.duckdb"))
+    db.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    db.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(version)])
+    db.execute("CREATE TABLE findings (sha256 VARCHAR, location VARCHAR, entity VARCHAR, "
+               "value VARCHAR, confidence DOUBLE, detector VARCHAR)")
+    return db

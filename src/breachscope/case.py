@@ -38,6 +38,7 @@ from pathlib import Path
 import duckdb
 
 from breachscope import __version__
+from breachscope.findings_store import COUNTS
 
 SCHEMA_VERSION = 6
 DB_NAME = "case.duckdb"
@@ -449,8 +450,6 @@ class Case:
         out = {}
         for table in ("files", "contents", "records", "people"):
             out[table] = self.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-        from breachscope.findings_store import COUNTS
-
         out["findings_distinct"] = self.db.execute(
             f"SELECT coalesce(sum(n), 0) FROM {COUNTS}").fetchone()[0]
         out["findings"] = self.db.execute(

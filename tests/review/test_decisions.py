@@ -8,8 +8,8 @@ import csv
 import json
 from pathlib import Path
 
-import duckdb
 import pytest
+from tests_helpers import old_case
 
 from breachscope.case import SCHEMA_VERSION, Case
 from breachscope.findings_store import delete_contents
@@ -216,12 +216,7 @@ def test_bad_decisions_are_refused(scanned) -> None:
 
 def test_a_version_4_case_gains_the_review_tables(tmp_path: Path) -> None:
     path = tmp_path / "old"
-    path.mkdir()
-    db = duckdb.connect(str(path / "case.duckdb"))
-    db.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
-    db.execute("INSERT INTO meta VALUES ('schema_version', '4')")
-    db.execute("CREATE TABLE findings (sha256 VARCHAR, location VARCHAR, entity VARCHAR, "
-               "value VARCHAR, confidence DOUBLE, detector VARCHAR)")
+    db = old_case(path, 4)
     db.close()
     with Case(path) as case:
         assert case.schema_version == SCHEMA_VERSION == 6
