@@ -51,13 +51,18 @@ def test_a_version_1_case_is_migrated(tmp_path):
     """A case written by the first schema (no ``records.icd10_codes``) opens and migrates."""
     path = tmp_path / "old"
     db = old_case(path, 1)
-    db.execute("CREATE TABLE records (record_id VARCHAR PRIMARY KEY, sha256 VARCHAR)")
     db.execute("INSERT INTO records VALUES ('r1', 's1')")
     db.close()
     with Case(path) as case:
-        assert case.schema_version == SCHEMA_VERSION == 6
+        assert case.schema_version == SCHEMA_VERSION == 7
         assert case.db.execute("SELECT record_id, icd10_codes FROM records").fetchall() == [
             ("r1", None)]
+        # v7: no key on records any more (its index cost every insert), same columns
+        assert case.db.execute(
+            "SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'records'"
+        ).fetchone() == (0,)
+        assert [r[0] for r in case.db.execute("DESCRIBE records").fetchall()][:3] == [
+            "record_id", "sha256", "icd10_codes"]
         # v4: the relational tables exist, empty
         for table in ("row_keys", "declared_keys", "key_links", "attached_rows", "facts",
                       "orphan_rows", "care_units", "unit_values", "sensitive_evidence"):

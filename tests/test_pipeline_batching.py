@@ -194,3 +194,7 @@ def test_a_scan_killed_with_results_waiting_redoes_them_once(tmp_path):
         assert case.db.execute(
             "SELECT count(*) - count(DISTINCT (sha256, location, entity, value)) "
             "FROM findings").fetchone()[0] == 0
+        # records have no key in the store (schema 7): redone contents must not repeat ids
+        n, distinct = case.db.execute(
+            "SELECT count(*), count(DISTINCT record_id) FROM records").fetchone()
+        assert n == distinct >= 12

@@ -94,6 +94,9 @@ def test_no_space_in_a_worker_never_stops_the_scan_and_the_next_scan_retries(
         summary = scan([dump], case, workers=1, task=full_disk_task)
         second = _statuses(case)
         assert _nirs(case) == [NIR]
+        n, distinct = case.db.execute(  # records of the retried contents, once each
+            "SELECT count(*), count(DISTINCT record_id) FROM records").fetchone()
+        assert n == distinct >= 2
     assert second["list.csv"] == "scanned:"
     assert second["export.zip"] == "scanned:"
     assert second["export.zip!/inner/list2.csv"] == "scanned:"

@@ -48,8 +48,9 @@ def files_or_inline_task(path, file_type, work_dir, settings, depth=0):
 
 def old_case(path, version: int):
     """An open DuckDB store at ``path/case.duckdb`` as a case of schema ``version`` (before 6)
-    had it: ``meta`` and the ``findings`` table (every schema before 6 kept findings in one
-    table). The caller adds what else it needs and closes it."""
+    had it: ``meta``, the ``findings`` table (every schema before 6 kept findings in one
+    table) and ``records`` keyed by its id (until schema 7), with its first columns. The
+    caller adds what else it needs and closes it."""
     import duckdb
 
     path.mkdir()
@@ -58,4 +59,5 @@ def old_case(path, version: int):
     db.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(version)])
     db.execute("CREATE TABLE findings (sha256 VARCHAR, location VARCHAR, entity VARCHAR, "
                "value VARCHAR, confidence DOUBLE, detector VARCHAR)")
+    db.execute("CREATE TABLE records (record_id VARCHAR PRIMARY KEY, sha256 VARCHAR)")
     return db

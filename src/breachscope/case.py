@@ -40,7 +40,7 @@ import duckdb
 from breachscope import __version__
 from breachscope.findings_store import COUNTS
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 DB_NAME = "case.duckdb"
 WORK_DIR = "work"
 #: The store's DuckDB memory_limit unless given (``scan --db-memory-limit``) or set in the
@@ -180,7 +180,7 @@ CREATE TABLE IF NOT EXISTS plain_findings (
 );
 """ + _FINDING_CELLS + """
 CREATE TABLE IF NOT EXISTS records (
-    record_id VARCHAR PRIMARY KEY, sha256 VARCHAR, location VARCHAR,
+    record_id VARCHAR, sha256 VARCHAR, location VARCHAR,
     last_name VARCHAR, first_name VARCHAR, full_name VARCHAR, birth_date VARCHAR, sex VARCHAR,
     nir VARCHAR, phones VARCHAR[], emails VARCHAR[], address VARCHAR, postal_code VARCHAR,
     city VARCHAR, ibans VARCHAR[], patient_id VARCHAR, care_unit VARCHAR, visit_date VARCHAR,
@@ -195,8 +195,24 @@ CREATE TABLE IF NOT EXISTS people (
 CREATE TABLE IF NOT EXISTS person_records (person_id VARCHAR, record_id VARCHAR);
 """ + _MPI_TABLES + _RELATIONAL_TABLES + _REVIEW_TABLES
 
+#: ``records.record_id`` was a PRIMARY KEY until schema 7. DuckDB maintains a key's ART index
+#: on every insert, in memory: the scan's store writes paid ~8 µs per record for it (7.6 M
+#: records at 1 GB; issue 15, session 11), and the index of a 10 GB dump's records grows with
+#: them, against the 4 GB memory target. Nothing reads through the index (joins are hash
+#: joins; the review's point lookups by record id scan one column), and ids are unique by
+#: construction: a content's sha256 prefix and the record's number in it, a re-scanned
+#: content's rows deleted first (tests check it). DuckDB cannot drop a key in place: the table
+#: is copied (``CREATE TABLE AS`` keeps the columns, their order and types).
+_RECORDS_WITHOUT_KEY = """
+CREATE TABLE _bs_records_v7 AS SELECT * FROM records;
+DROP TABLE records;
+ALTER TABLE _bs_records_v7 RENAME TO records;
+"""
+
 # Migrations from version N to N+1, applied in order to an existing case.
 _MIGRATIONS: dict[int, str] = {
+    # v7: ``records`` without its PRIMARY KEY (see _RECORDS_WITHOUT_KEY).
+    6: _RECORDS_WITHOUT_KEY,
     # v6: labelled columns' cells stored apart; ``findings`` becomes a view.
     5: "ALTER TABLE findings RENAME TO plain_findings;" + _FINDING_CELLS,
     # v2: the ICD-10 codes and CCAM acts of a record, for the sensitive flag of people.
