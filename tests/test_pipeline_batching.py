@@ -60,6 +60,7 @@ class CountingDB:
         self.tx_wrote_contents = False
         self.content_commits = 0
         self.files_statements = 0
+        self.stale_marks = 0
 
     def execute(self, sql: str, *args, **kwargs):
         self._count(sql)
@@ -83,6 +84,8 @@ class CountingDB:
                 self.content_commits += 1
         if "INTO FILES" in text:
             self.files_statements += 1
+        if "INTO META VALUES ('PEOPLE_STALE', '1')" in text:
+            self.stale_marks += 1
 
     def __getattr__(self, name: str):
         return getattr(self._db, name)
@@ -120,6 +123,8 @@ def test_results_are_committed_in_batches_and_reach_their_own_content(tmp_path, 
     # and the 20 walked files in one statement (one per file before)
     assert counting.content_commits == 3
     assert counting.files_statements == 1
+    # the people made before are stale from the first commit on: said once, not per batch
+    assert counting.stale_marks == 1
 
 
 def test_a_failure_while_storing_a_batch_leaves_nothing_half_stored(tmp_path, monkeypatch):
@@ -129,8 +134,8 @@ def test_a_failure_while_storing_a_batch_leaves_nothing_half_stored(tmp_path, mo
     expected = make_dump(tmp_path / "dump", 6)
     real = pipeline.StoreBatch.write
 
-    def broken(self, db, run_id, key):
-        real(self, db, run_id, key)  # everything written, then the commit never comes
+    def broken(self, db, run_id, key, **kwargs):
+        real(self, db, run_id, key, **kwargs)  # everything written, then the commit never comes
         raise RuntimeError("store broken")
 
     monkeypatch.setattr(pipeline.StoreBatch, "write", broken)
@@ -186,6 +191,7 @@ def test_a_scan_killed_with_results_waiting_redoes_them_once(tmp_path):
         committed = case.db.execute(
             "SELECT count(*) FROM contents WHERE status = 'scanned'").fetchone()[0]
         assert committed == 10
+        assert case.people_stale()  # committed with the first batch: the next scan resolves
         assert case.db.execute(
             "SELECT count(DISTINCT sha256) FROM findings").fetchone()[0] == 10
         summary = scan([tmp_path / "dump"], case, workers=1)

@@ -164,6 +164,7 @@ class _TaskRunner:
         self.batch: list[tuple[Entry, ContentResult, str | None, PageTask | None]] = []
         self.batch_shas: set[str] = set()
         self.batch_since = 0.0
+        self.marked_stale = False  # a batch of this scan committed ``people_stale``
 
     def submit(self, entry: Entry) -> None:
         self.queue.append(entry)
@@ -423,7 +424,7 @@ class _TaskRunner:
                 for entry, result, status, page in batch:
                     store_result(self.case, entry, result, run_id, status=status,
                                  results_key=key, batch=staged, page=_page_number(page))
-                staged.write(db, run_id, key)
+                staged.write(db, run_id, key, mark_stale=not self.marked_stale)
         except Exception as exc:
             if not no_space(exc):
                 raise
@@ -433,6 +434,7 @@ class _TaskRunner:
                        for entry, result, status, page in batch]
         else:
             staged.committed()
+            self.marked_stale = True
             results = [result for _entry, result, _status, _page in batch]
         for (entry, _result, _status, page), result in zip(batch, results, strict=True):
             if page is not None:
@@ -798,13 +800,17 @@ class StoreBatch:
                               status or result.status, result.reason, result.n_units,
                               result.seconds])
 
-    def write(self, db: duckdb.DuckDBPyConnection, run_id: int, key: bytes | None) -> None:
-        """Write everything staged; inside the caller's transaction."""
+    def write(self, db: duckdb.DuckDBPyConnection, run_id: int, key: bytes | None, *,
+              mark_stale: bool = True) -> None:
+        """Write everything staged; inside the caller's transaction. ``mark_stale=False``
+        when an earlier batch of the same scan already committed ``people_stale`` (nothing
+        clears it before the scan's people stage; a statement per batch was ~1 ms)."""
         import pyarrow as pa
 
         if not self.entries:
             return
-        db.execute("INSERT OR REPLACE INTO meta VALUES ('people_stale', '1')")
+        if mark_stale:
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('people_stale', '1')")
         if self.replaced:
             findings_store.delete_contents(db, self.replaced)
             for table in RESULT_TABLES:
@@ -884,8 +890,12 @@ def _insert_inline(db: duckdb.DuckDBPyConnection, sql: str, kind: str,
 _SQL_TYPES = {"string": "VARCHAR", "large_string": "VARCHAR", "double": "DOUBLE",
               "int64": "BIGINT", "int32": "INTEGER", "bool": "BOOLEAN",
               "list<item: string>": "VARCHAR[]"}
-#: Up to this many rows, a staged table is sent as one list parameter per column.
-_AS_LISTS_ROWS = 20_000
+#: Up to this many rows, a staged table is sent as one list parameter per column. DuckDB
+#: converts list parameters value by value (3.6 µs a row of findings), an Arrow table in bulk
+#: (0.7 µs a row at 20 000 rows) after a fixed cost of about 1.7 ms a statement: lists win
+#: below ~300 rows (measured on findings rows, 100 to 20 000; issue 15, session 11: the
+#: threshold was 20 000, and a batch of letters' inline rows, ~2 000, cost 2.6× too much).
+_AS_LISTS_ROWS = 300
 
 
 def _insert_arrow(db: duckdb.DuckDBPyConnection, sql: str, rows: Any,
