@@ -11,6 +11,15 @@ from typer.testing import CliRunner
 from breachscope.cli import app
 
 
+@pytest.fixture
+def program_ocr(monkeypatch: pytest.MonkeyPatch) -> None:
+    """OCR through the ``tesseract`` program, as without ``tesserocr`` (the engine kept in
+    the worker is otherwise used: extract.ocr_resident)."""
+    from breachscope.extract import ocr_resident
+
+    monkeypatch.setattr(ocr_resident, "library", lambda binary: None)
+
+
 @pytest.fixture(scope="session")
 def demo_leak(tmp_path_factory: pytest.TempPathFactory):
     from breachscope.demo import generate_leak

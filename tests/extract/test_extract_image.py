@@ -66,8 +66,8 @@ def test_rotated_scan_is_turned_upright(tmp_path, rotate):
 
 
 @pytest.mark.parametrize(("rotate", "osd_runs"), [(0, 0), (180, 1)])
-def test_orientation_is_detected_only_for_a_page_read_badly(tmp_path, monkeypatch, rotate,
-                                                            osd_runs):
+def test_orientation_is_detected_only_for_a_page_read_badly(tmp_path, monkeypatch, program_ocr,
+                                                            rotate, osd_runs):
     """OSD costs more than reading an upright page: it runs only when the first reading is
     poor (an upside-down page), and the page is then read again upright."""
     calls: list[list[str]] = []

@@ -1,5 +1,6 @@
 """A page read badly is checked for orientation with the very PNG the reading was given
-when no skew was corrected, instead of encoding the page a second time."""
+when no skew was corrected, instead of encoding the page a second time (the ``tesseract``
+program's path: the engine kept in the worker is given pixels, no PNG)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from breachscope.extract import ocr
 
 
 @pytest.mark.parametrize(("skew", "encodings"), [(0.0, 2), (3.0, 3)])
-def test_orientation_check_reuses_the_png_of_an_unskewed_page(monkeypatch, skew, encodings):
+def test_orientation_check_reuses_the_png_of_an_unskewed_page(monkeypatch, program_ocr, skew,
+                                                              encodings):
     encoded: list[bytes] = []
     sent: list[tuple[list[str], bytes]] = []
     png, run = ocr._png, ocr._run

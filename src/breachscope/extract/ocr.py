@@ -8,7 +8,9 @@ Used by :mod:`breachscope.extract.pdf` (pages without a text layer) and
   (``OMP_THREAD_LIMIT=1``: scan workers are already parallel), its input and output through
   pipes: no page image or text is ever written to disk (it would lie in clear beside an
   encrypted case and outlive a ``kill -9``). It reads a PNG we made from decoded pixels,
-  never the file from the dump.
+  never the file from the dump. Where ``tesserocr`` wraps that same Tesseract, the engine
+  stays loaded in the worker instead (:mod:`breachscope.extract.ocr_resident`: same input,
+  same output, without reloading the models for every page).
 - Steps: the page is bounded to :data:`MAX_OCR_PIXELS` (downscaled beyond), made greyscale;
   a small skew (a page put askew on the scanner glass) is estimated and corrected
   (:func:`estimate_skew`); then the page is read in French and English (``-l fra+eng``) in
@@ -37,6 +39,7 @@ from typing import TYPE_CHECKING
 
 from breachscope.childproc import dies_with_parent
 from breachscope.events import emit
+from breachscope.extract import ocr_resident
 from breachscope.extract.text import split_text
 from breachscope.extract.units import ExtractionError, TextUnit
 
@@ -326,24 +329,31 @@ def _png(image: Image) -> bytes:
     return buffer.getvalue()
 
 
-def _orientation(page: bytes) -> int:
-    """Degrees to turn the page clockwise to make it upright, per Tesseract's OSD; 0 when
-    OSD has too little text or is unsure."""
+def _orientation(page: Image, png: bytes | None = None) -> int:
+    """Degrees to turn ``page`` clockwise to make it upright, per Tesseract's OSD; 0 when
+    OSD has too little text or is unsure. ``png``: the page already encoded, if it was."""
     if "osd" not in _installed_languages():
         return 0
-    done = _run(["--psm", "0"], "OCR orientation", page)
-    if done.returncode != 0:
-        return 0  # typically "Too few characters": leave the page as it is
-    rotate, confidence = 0, 0.0
-    for line in done.stdout.decode("ascii", "replace").splitlines():
-        key, _, value = line.partition(":")
-        try:
-            if key.strip() == "Rotate":
-                rotate = int(value.strip())
-            elif key.strip() == "Orientation confidence":
-                confidence = float(value.strip())
-        except ValueError:
+    module = ocr_resident.library(tesseract_path())
+    if module is not None:
+        found = ocr_resident.orientation(module, page)
+        if found is None:
             return 0
+        rotate, confidence = found
+    else:
+        done = _run(["--psm", "0"], "OCR orientation", _png(page) if png is None else png)
+        if done.returncode != 0:
+            return 0  # typically "Too few characters": leave the page as it is
+        rotate, confidence = 0, 0.0
+        for line in done.stdout.decode("ascii", "replace").splitlines():
+            key, _, value = line.partition(":")
+            try:
+                if key.strip() == "Rotate":
+                    rotate = int(value.strip())
+                elif key.strip() == "Orientation confidence":
+                    confidence = float(value.strip())
+            except ValueError:
+                return 0
     if rotate % 90 or confidence < MIN_ORIENTATION_CONFIDENCE:
         return 0
     return rotate % 360
@@ -413,6 +423,9 @@ def _read_level(page: Image) -> tuple[str, bytes | None]:
     if skew:
         page = page.convert("L").rotate(skew, resample=PILImage.Resampling.BICUBIC,
                                         expand=True, fillcolor=255)
+    module = ocr_resident.library(tesseract_path())
+    if module is not None:  # the same Tesseract, already loaded in this worker
+        return ocr_resident.read_tsv(module, page, languages, OCR_TIMEOUT), None
     png = _png(page)
     del page
     done = _run(["-l", languages, "--psm", "3", "tsv"], "OCR", png)
@@ -433,7 +446,7 @@ def _ocr_page(image: Image, name: str) -> Iterator[TextUnit]:
     # and an upright page reads at ~0.95 while the same page upside down or on its side reads
     # at ~0.4 (Tesseract's layout analysis turns a page by 90 or 270 degrees by itself).
     if confidence is None or confidence < REORIENT_BELOW:
-        rotate = _orientation(_png(page) if png is None else png)
+        rotate = _orientation(page, png)
         if rotate:
             turned, _ = _read_level(page.rotate(-rotate, expand=True))  # PIL: anticlockwise
             turned_confidence = _mean_confidence(turned)

@@ -63,6 +63,9 @@ def init_worker(memory_limit_mb: int, events: object = None, temp_dir: str | Non
     # The same for the programs a worker runs (tesseract, antiword, LibreOffice), which inherit
     # the address-space backstop: glibc reads the variable when they start.
     os.environ["MALLOC_ARENA_MAX"] = "2"
+    # One OpenMP thread: scan workers are already parallel. Read by libgomp when it is first
+    # loaded: Tesseract kept in the worker (extract.ocr_resident) or run as a program.
+    os.environ["OMP_THREAD_LIMIT"] = "1"
 
     if memory_limit_mb > 0:
         limit = memory_limit_mb * 1024 * 1024
