@@ -127,3 +127,33 @@ def test_two_sources_with_the_same_names_keep_both_files(tmp_path, cli):
     assert ("x.csv", "254037512345655") in nirs
     assert ("x (2).csv", "185027512345625") in nirs
     assert ("y.zip!\\/z.csv", "297019912345681") in nirs
+
+
+def test_a_resumed_walk_copies_members_only_for_contents_that_have_some(tmp_path, monkeypatch):
+    """A second scan of a dump grown with copies: the copy of an archive gets the archive's
+    members under its own name; copies of plain files, and files already recorded, ask the
+    store for no other path (a path lookup per file made resuming a 10 GB dump slow)."""
+    from breachscope.pipeline import scan
+
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    archive = make_zip({"inner.csv": CSV + b"in the archive\n"})
+    (dump / "a.zip").write_bytes(archive)
+    for i in range(4):
+        (dump / f"f{i}.csv").write_bytes(CSV + str(i).encode())
+    with Case(tmp_path / "case") as case:
+        scan([dump], case, workers=1)
+    (dump / "b.zip").write_bytes(archive)  # the same content at a new path
+    (dump / "copy_f0.csv").write_bytes(CSV + b"0")
+    asked: list[str | None] = []
+    lookup = Case.path_for_content
+    monkeypatch.setattr(Case, "path_for_content",
+                        lambda self, sha, exclude=None: asked.append(exclude)
+                        or lookup(self, sha, exclude))
+    with Case(tmp_path / "case") as case:
+        summary = scan([dump], case, workers=1)
+        rows = dict(case.db.execute("SELECT path, sha256 FROM files").fetchall())
+    assert summary.n_scanned == 0  # nothing new to read
+    assert rows["b.zip!/inner.csv"] == rows["a.zip!/inner.csv"]
+    assert rows["copy_f0.csv"] == rows["f0.csv"]
+    assert sorted(asked) == ["a.zip", "b.zip"]  # the two copies of the archive only
