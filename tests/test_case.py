@@ -67,3 +67,23 @@ def test_a_version_1_case_is_migrated(tmp_path):
         for table in ("row_keys", "declared_keys", "key_links", "attached_rows", "facts",
                       "orphan_rows", "care_units", "unit_values", "sensitive_evidence"):
             assert case.db.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,)
+
+
+def test_what_a_killed_process_spilled_is_deleted_when_the_case_is_opened(tmp_path):
+    """DuckDB removes its spill files when it closes, not when the next connection opens: a
+    killed resolution left them behind (38 GB at 10 GB). Other files stay."""
+    with Case(tmp_path / "c"):
+        pass
+    spill = tmp_path / "c" / "spill"
+    (spill / "linkage").mkdir(parents=True)
+    stale = [spill / "duckdb_temp_storage_DEFAULT-0.tmp", spill / "duckdb_temp_block-4.block",
+             spill / "linkage" / "duckdb_temp_storage_DEFAULT-3.tmp"]
+    for path in stale:
+        path.write_bytes(b"\0" * 4096)
+    (spill / "notes.txt").write_text("kept")
+    with Case(tmp_path / "c") as case:
+        assert not any(path.exists() for path in stale)
+        assert (spill / "notes.txt").read_text() == "kept"
+        # and the store still spills there when it must
+        assert case.db.execute("SELECT current_setting('temp_directory')").fetchone()[0] == \
+            str(spill)

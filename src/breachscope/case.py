@@ -27,6 +27,7 @@ Tables
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import re
@@ -260,6 +261,7 @@ class Case:
         self.retry: set[str] = set()
         # memory_limit: see db_memory_limit (given, else the environment, else 1GB).
         self.db = _connect(db_path, key, db_memory_limit(memory_limit), self.dir / "spill")
+        _clear_stale_spill(self.dir / "spill")
         self._migrate()
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -471,6 +473,21 @@ class Case:
         out["findings"] = self.db.execute(
             f"SELECT coalesce(sum(n), 0) FROM {COUNTS} JOIN files USING (sha256)").fetchone()[0]
         return out
+
+
+def _clear_stale_spill(spill_dir: Path) -> None:
+    """Delete what DuckDB spilled for an earlier process that did not close (``kill -9``,
+    a crash, a stopped scan): DuckDB removes its temporary files when it closes, not when the
+    next connection opens, and a killed people resolution of a 10 GB dump left 38 GB in
+    ``CASE/spill`` (issue 15, session 11). Called once the store is open: DuckDB's lock on
+    the store file means no other process is using the case, and this connection has
+    spilled nothing yet. ``spill/linkage`` (the linkage's own connection) too."""
+    if not spill_dir.is_dir():
+        return
+    for path in spill_dir.rglob("duckdb_temp_*"):
+        with contextlib.suppress(OSError):
+            if path.is_file():
+                path.unlink()
 
 
 def _connect(
