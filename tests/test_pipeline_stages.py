@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import psutil
+import pytest
 
 from breachscope import pipeline
 from breachscope.case import Case
@@ -55,3 +56,26 @@ def test_stages_are_recorded_and_workers_are_gone_before_people(tmp_path: Path,
     assert set(stages) >= {"files_s", "people_s", "relate_s", "assess_s"}
     assert all(v >= 0 for v in stages.values())
     assert stages["files_s"] <= summary.seconds
+
+
+def test_a_stage_that_stops_the_scan_leaves_the_durations_before_it(tmp_path: Path,
+                                                                    monkeypatch) -> None:
+    """People resolution out of spill space stopped the 10 GB scan after 45 minutes of
+    files: that duration is recorded as each stage ends, not only at the end."""
+    from breachscope.resolve.spill import SpillCapReached
+
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    (dump / "liste.csv").write_text("NOM;PRENOM\nDUPONT;Marie\n", encoding="utf-8")
+
+    def out_of_spill(case: Case) -> None:
+        raise SpillCapReached("people resolution: the spill folder spill reached its cap")
+
+    monkeypatch.setattr(pipeline, "relate_case", out_of_spill)
+    with Case(tmp_path / "case") as case:
+        with pytest.raises(SpillCapReached):
+            pipeline.scan([dump], case, workers=1)
+        stages = json.loads(case.db.execute(
+            "SELECT value FROM meta WHERE key = 'scan_stages'").fetchone()[0])
+        assert case.people_stale()  # the next scan resolves again
+    assert set(stages) == {"files_s", "suppress_s", "people_s", "structure_s"}

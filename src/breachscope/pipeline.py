@@ -647,6 +647,9 @@ def scan(
         # Re-resolve when records changed, or when the people were made with another method
         # (a case resolved by an earlier version, or BREACHSCOPE_LINKAGE set for this run).
         stages = {"files_s": time.perf_counter() - started}
+        # Recorded as each stage ends: a step that stops the scan (people resolution out of
+        # spill space at 10 GB) still leaves the files phase's duration.
+        _record_stages(case, stages)
         if case.people_stale() or (resolved_with and resolved_with[0] != linkage_method(case)):
             # the reviewers' decisions (breachscope.review.apply) around resolution; roles
             # and sensitive flags they set are applied inside assess_case
@@ -656,8 +659,8 @@ def scan(
                 step_started = time.perf_counter()
                 step(case)
                 stages[name] = time.perf_counter() - step_started
+                _record_stages(case, stages)
             case.set_people_stale(False)
-        _record_stages(case, stages)
     except BaseException:
         # What was received whole is kept (an interrupted scan resumes from there); a
         # failure here (the same error again) leaves those contents to the next run.
