@@ -112,9 +112,7 @@ def orientation(module: Any, page: Image) -> tuple[int, float] | None:
     api = _engine(module, "osd", PSM_OSD_ONLY)
     _set_image(api, page)
     try:
-        found = api.DetectOrientationScript()
-    except RuntimeError:
-        found = None
+        found = api.DetectOrientationScript()  # None where the program says "Too few characters"
     finally:
         api.Clear()
     if not found:
