@@ -13,9 +13,9 @@ line): PyPI's binary wheel bundles a newer Tesseract (5.5 against Debian's 5.3) 
 differs on some words (``aiguë`` read ``aigué``, an e-mail address cut in two), and a scan's
 findings must not depend on how the tool was installed. Otherwise, and whenever the library is
 missing, :mod:`breachscope.extract.ocr` runs the program as before. Same input, same output:
-the PNG the program would have read is what the library is given (``SetImage`` encodes the
-PIL image as PNG), the TSV the same rows (the program's header line added), the orientation
-verdict the same ``Rotate`` / confidence pair ``--psm 0`` prints.
+the pixels of the PNG the program would have read, with no stated resolution either
+(:func:`_set_image`), the TSV the same rows (the program's header line added), the
+orientation verdict the same ``Rotate`` / confidence pair ``--psm 0`` prints.
 
 Failure modes: a page that takes too long is cancelled by the library's own time-out (and the
 worker's alarm, which ``tesserocr`` honours between steps); a crash inside Tesseract takes the

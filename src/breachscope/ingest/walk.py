@@ -299,19 +299,10 @@ class Walker:
         return dict(rows)
 
     def _containers(self, shas: set[str]) -> set[str]:
-        """Those of ``shas`` recorded somewhere with members of their own (a message with
-        attachments, a document with embedded files): their members are copied to the new
-        place. One query, instead of a path lookup per already-known member."""
-        if not shas:
-            return set()
-        import pyarrow as pa
-
-        db = self.case.db
-        with _registered(db, "_bs_known", pa.table({"sha256": list(shas)})):
-            rows = db.execute(
-                "SELECT DISTINCT p.sha256 FROM files p JOIN _bs_known USING (sha256) "
-                "WHERE EXISTS (SELECT 1 FROM files c WHERE c.parent = p.path)").fetchall()
-        return {r[0] for r in rows}
+        """Those of ``shas`` that may be recorded somewhere with members of their own (a
+        message with attachments, a document with embedded files): their members are copied
+        to the new place (:meth:`_may_have_members`, no query per container)."""
+        return {sha for sha in shas if self._may_have_members(sha)}
 
     # -- shared ------------------------------------------------------------------------------
 
