@@ -10,7 +10,7 @@ from people_reference import insert_records
 from test_people import rec
 
 from breachscope.case import Case
-from breachscope.resolve import linkage
+from breachscope.resolve import linkage, people
 from breachscope.resolve.people import rebuild_people
 
 pytest.importorskip("splink")
@@ -21,6 +21,13 @@ CREATE OR REPLACE TEMP TABLE _bs_link_groups AS
 SELECT unique_id, 1::BIGINT AS _n, [unique_id] AS _members, COLUMNS(c -> c <> 'unique_id')
 FROM ({input})
 """.replace("{input}", linkage._INPUT_SQL)
+
+
+def _one_signature_per_record(monkeypatch) -> None:
+    """Resolution over every record, as before records were grouped into signatures
+    (``resolve.people._signature_sql``): the record id among the signature's columns."""
+    monkeypatch.setattr(people, "_SIGNATURE_SQL",
+                        people._signature_sql((*people._SIG_COLUMNS, "record_id")))
 
 
 def _people(case: Case) -> list[list[str]]:
@@ -86,6 +93,7 @@ def test_collapsed_linkage_finds_the_people_that_scoring_every_pair_finds(tmp_pa
         rebuild_people(case, linkage="splink")
         collapsed, collapsed_pairs = _people(case), int(_meta(case, "linkage_candidate_pairs"))
     monkeypatch.setattr(linkage, "_COLLAPSE_SQL", _NO_COLLAPSE)
+    _one_signature_per_record(monkeypatch)
     with Case(tmp_path / "every_pair") as case:
         insert_records(case.db, records)
         rebuild_people(case, linkage="splink")
@@ -123,6 +131,7 @@ def test_inputs_grouped_first_give_the_groups_of_preparing_every_record(tmp_path
         raise RuntimeError("compared")
 
     monkeypatch.setattr(linkage, "splink_edges", compare)
+    _one_signature_per_record(monkeypatch)
     with Case(tmp_path / "case") as case:
         insert_records(case.db, records)
         rebuild_people(case, linkage="splink")

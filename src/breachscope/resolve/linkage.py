@@ -113,7 +113,7 @@ own AS (
         -- ... and as one string without separators: "brewster place" = "brewsterplace".
         nullif(regexp_replace(fold(coalesce(r.address, '')), '[^A-Z0-9]+', '', 'g'), '')
             AS address_text
-    FROM oriented b JOIN _bs_exact e USING (rn) JOIN records r USING (record_id),
+    FROM oriented b JOIN _bs_exact e USING (rn) JOIN _bs_sig r USING (rn),
     LATERAL (SELECT
         nullif(regexp_extract(fold(coalesce(r.full_name, '')), '{_MARRIED}', 1), '')
             AS first_part,
@@ -638,8 +638,8 @@ _RAW_COLUMNS = ("address", "birth_date", "city", "emails", "full_name", "nir", "
 _RAW_IN_RAW = {"birth_date": "birth_date", "emails": "emails", "phones": "phones"}
 _RAW_SQL = f"""
 CREATE OR REPLACE TEMP TABLE _bs_link_raw AS
-SELECT min(b.rn) AS rn, count(*) AS _raw_n, list(b.rn) AS _raw_members, e.grp,
-    b.* EXCLUDE (rn, record_id),
+SELECT min(b.rn) AS rn, sum(x.n)::BIGINT AS _raw_n, list(b.rn) AS _raw_members, e.grp,
+    b.* EXCLUDE (rn, first_id),
     {", ".join(f"x.{_RAW_IN_RAW.get(c, 'r_' + c)} AS r_{c}" for c in _RAW_COLUMNS)}
 FROM _bs_rec b JOIN _bs_exact e USING (rn) JOIN _bs_raw x USING (rn)
 GROUP BY ALL
@@ -652,7 +652,7 @@ def _from_raw(sql: str) -> str:
     for old, new in (("    FROM _bs_rec b\n", "    FROM _bs_link_raw b\n"),
                      ("SELECT b.rn, e.grp,", "SELECT b.rn, b.grp,"),
                      ("FROM oriented b JOIN _bs_exact e USING (rn) "
-                      "JOIN records r USING (record_id),", "FROM oriented b,")):
+                      "JOIN _bs_sig r USING (rn),", "FROM oriented b,")):
         if sql.count(old) != 1:
             raise AssertionError(f"linkage input: {old!r} not found once")
         sql = sql.replace(old, new)
@@ -701,13 +701,21 @@ e AS (
 )
 SELECT DISTINCT greatest(x, y) AS a, least(x, y) AS b, p FROM e WHERE x <> y
 """
+# The members of the groups matched with their own twin: their records are one person, even
+# where a group is one input (resolve.people: a signature standing for many records).
+_JOINED_SQL = """
+INSERT INTO _bs_splink_joined
+SELECT unnest(g._members) FROM _bs_link_groups g
+SEMI JOIN _bs_splink_arrow s ON least(s.l, s.r) < 0 AND greatest(s.l, s.r) = g.unique_id
+"""
 _LINK_TMP = ("_bs_link_raw", "_bs_link_groups")
 
 
 def splink_edges(db: duckdb.DuckDBPyConnection, *, threshold: float | None = None,
                  backend: str = "duckdb") -> LinkageStats:
-    """Create ``temp._bs_splink_edges(a, b)`` (record numbers ``rn`` of ``_bs_rec``, a > b)
-    with the pairs Splink scores at or above ``threshold``; returns its :class:`LinkageStats`.
+    """Create ``temp._bs_splink_edges(a, b)`` (numbers ``rn`` of ``_bs_rec``, a > b) with the
+    pairs Splink scores at or above ``threshold``, and ``temp._bs_splink_joined(rn)``, the
+    inputs matched with a copy of themselves; returns its :class:`LinkageStats`.
     Identical records are scored once (:data:`_COLLAPSE_SQL`). Splink's connection gets the
     case connection's ``memory_limit`` and a capped spill directory inside the case's, so
     nothing is written outside the case; reaching the cap raises
@@ -717,6 +725,7 @@ def splink_edges(db: duckdb.DuckDBPyConnection, *, threshold: float | None = Non
         threshold = THRESHOLD
     start = time.perf_counter()
     db.execute("CREATE OR REPLACE TEMP TABLE _bs_splink_edges (a BIGINT, b BIGINT, p DOUBLE)")
+    db.execute("CREATE OR REPLACE TEMP TABLE _bs_splink_joined (rn BIGINT)")
     _register_gazetteers(db)
     try:
         try:
@@ -738,6 +747,7 @@ def splink_edges(db: duckdb.DuckDBPyConnection, *, threshold: float | None = Non
         db.register("_bs_splink_arrow", edges)
         try:
             db.execute(_EDGES_SQL)
+            db.execute(_JOINED_SQL)
         finally:
             db.unregister("_bs_splink_arrow")
         pairs = db.execute("SELECT count(*) FROM _bs_splink_edges").fetchone()[0]

@@ -59,7 +59,8 @@ _COMPAT_RANGES = (
     range(0xA0, 0x300), range(0x370, 0x400), range(0x587, 0x588), range(0x1E00, 0x2190),
     range(0x3000, 0x3001), range(0xFB00, 0xFB18), range(0xFF01, 0xFF5F),
 )
-_TMP = ("_bs_raw", "_bs_placeholders", "_bs_rec", "_bs_kgroups", "_bs_members", "_bs_keys",
+_TMP = ("_bs_prose_files", "_bs_sig", "_bs_split", "_bs_splink_joined", "_bs_raw",
+        "_bs_placeholders", "_bs_rec", "_bs_kgroups", "_bs_members", "_bs_keys",
         "_bs_edges", "_bs_lab", "_bs_lab_next", "_bs_lab_exact", "_bs_gedges", "_bs_root",
         "_bs_exact", "_bs_splink_edges", "_bs_context", "_bs_people", "_bs_p_base",
         "_bs_p_votes", "_bs_p_modes", "_bs_p_lists")
@@ -123,40 +124,97 @@ CASE WHEN regexp_matches(nir, '^[1278]\d{4}')
      THEN NULL ELSE nir END
 """
 
-# The records with their folded names and their raw key values (placeholders still in).
-# Numbered by a window over the record ids alone, then joined: a window over all these
-# columns is held in memory by DuckDB 1.4 (10 M records under the 1 GB memory_limit: out of
-# memory), while the join spills.
-# Names are folded once per distinct value (``folded``), then joined: a dump repeats its
-# names (7.6 M records, a few thousand distinct names at 1 GB), and fold() per record cost
-# more than half of this statement. fold() of a non-NULL name is never NULL, and fold('')
-# is '': ``coalesce(ff.folded, '')`` is fold(coalesce(first_name, '')).
+# Resolution works on the records' *signatures*, not on the records themselves: the distinct
+# rows of every field it reads (names, birth date, sex, NIR, phones, e-mails, address, postal
+# code, city, patient number, role hint), with, for the records of a file holding prose (a
+# letter, a note: any record not in a table row), their file and whether they are a table row
+# (the mentions step, _STEP_MENTIONS, pairs a letter's "Mme Moreau" with a name of the same
+# file). A dump repeats its people: 77.4 M records at 10 GB are 0.72 M signatures (7.6 M and
+# 0.16 M at 1 GB), and every step below is a statement over signatures. (Issue 15: numbering
+# and preparing the 77 M records one by one spilled more than 40 GB.)
 #
-# With them, what the mentions' steps (_STEP_MENTIONS, _STEP_KEYS, _UNRESOLVED) read of the
-# records, so that none of them joins the 7.6 M records again by their string ids (13 CPU s
-# for _STEP_MENTIONS alone at 1 GB): ``fno``, the record's file as a number (files are few:
-# an equality of numbers is an equality of sha256); ``mention``, a surname and no first name,
-# NIR, birth date, phone or e-mail (raw values: a placeholder still counts); ``detailed``, an
-# address or a patient number; ``bare``, a mention with neither, outside a table row (the
-# regular expression on the location only for mentions: few records).
+# ``n`` is a signature's number of records, ``first_id`` its smallest record id: signatures
+# are numbered (``rn``) in ``first_id`` order, so that the smallest signature of a person
+# holds its smallest record, as when records were numbered. Records of one signature have
+# the same keys and are compared alike by the linkage: they end in one person, unless they
+# share no key, are not matched with a copy of themselves by the linkage (a first name and a
+# city, twice) and are linked to nothing else: then each of them is a person of its own
+# (``whole`` is false in ``_bs_root``, see _STEP_ROOTS).
+_ROW_LOCATION = r"regexp_matches(coalesce(r.location, ''), '(^|, )row \d+$')"
+# The raw fields of a signature (the records' own columns).
+_SIG_FIELDS = ("last_name", "first_name", "full_name", "birth_date", "sex", "nir", "phones",
+               "emails", "address", "postal_code", "city", "patient_id", "role_hint")
+# The files holding a record outside a table row: only their records keep their file and
+# row-ness in their signature (a table export's rows are not split by file).
+_STEP_PROSE_FILES = f"""
+CREATE OR REPLACE TEMP TABLE _bs_prose_files AS
+SELECT DISTINCT sha256 FROM records r WHERE sha256 IS NOT NULL AND NOT {_ROW_LOCATION}
+"""
+# Each record's signature columns: its fields, ``file`` and ``is_row`` (a record without a
+# content is its own question: its row-ness is read; a record of a table-only file is a row).
+_RECORD_SIGNATURE = f"""
+SELECT r.record_id, {", ".join(f"r.{f}" for f in _SIG_FIELDS)}, p.sha256 AS file,
+    CASE WHEN p.sha256 IS NOT NULL OR r.sha256 IS NULL THEN {_ROW_LOCATION} ELSE TRUE END
+        AS is_row
+FROM records r LEFT JOIN _bs_prose_files p USING (sha256)
+"""
+_SIG_COLUMNS = (*_SIG_FIELDS, "file", "is_row")
+
+
+def _signature_sql(columns: tuple[str, ...] = _SIG_COLUMNS) -> dict[str, str]:
+    """The statements that group records by ``columns`` (their signature) and map them back:
+    ``signatures`` creates ``_bs_sig``; ``split`` creates ``_bs_split``, the records of the
+    signatures that are not one person (few: copies of a sparse record); ``person_records``
+    selects every record's person. The records are joined back to their signature by a hash
+    join on every signature column (NULLs equal), streaming the records once. (A test passes
+    ``record_id`` among the columns: one signature per record, resolution as it was.)"""
+    with_root = f"""
+FROM ({_RECORD_SIGNATURE}) r
+JOIN (SELECT s.*, x.whole, x.person_id FROM _bs_sig s JOIN _bs_root x USING (rn){{where}}) s
+    ON {" AND ".join(f"r.{c} IS NOT DISTINCT FROM s.{c}" for c in columns)}
+"""
+    return {
+        "signatures": f"""
+CREATE OR REPLACE TEMP TABLE _bs_sig AS
+SELECT row_number() OVER (ORDER BY first_id) AS rn, *
+FROM (SELECT count(*) AS n, min(record_id) AS first_id, {", ".join(columns)}
+      FROM ({_RECORD_SIGNATURE}) GROUP BY ALL)
+""",
+        "split": ("CREATE OR REPLACE TEMP TABLE _bs_split AS SELECT s.rn, r.record_id "
+                  + with_root.replace("{where}", " WHERE NOT x.whole")),
+        "person_records": ("SELECT CASE WHEN s.whole THEN s.person_id "
+                           "ELSE 'P' || left(sha256(r.record_id), 12) END, r.record_id "
+                           + with_root.replace("{where}", "")),
+    }
+
+
+_SIGNATURE_SQL = _signature_sql()
+
+# The signatures with their folded names and their raw key values (placeholders still in).
+# Names are folded once per distinct value (``folded``), then joined: fold() per signature
+# costs more than the rest. fold() of a non-NULL name is never NULL, and fold('') is '':
+# ``coalesce(ff.folded, '')`` is fold(coalesce(first_name, '')).
+#
+# With them, what the mentions' steps (_STEP_MENTIONS, _STEP_KEYS, _UNRESOLVED) read:
+# ``fno``, the signature's file as a number (NULL outside the files holding prose: see
+# _signature_sql); ``mention``, a surname and no first name, NIR, birth date, phone or
+# e-mail (raw values: a placeholder still counts); ``detailed``, an address or a patient
+# number; ``bare``, a mention with neither, outside a table row.
 _STEP_RAW = """
 CREATE OR REPLACE TEMP TABLE _bs_raw AS
-WITH numbered AS (
-    SELECT record_id, row_number() OVER (ORDER BY record_id) AS rn FROM records
-),
-folded AS (
+WITH folded AS (
     SELECT name, fold(name) AS folded FROM (
-        SELECT last_name AS name FROM records
-        UNION SELECT first_name FROM records
-        UNION SELECT full_name FROM records)
+        SELECT last_name AS name FROM _bs_sig
+        UNION SELECT first_name FROM _bs_sig
+        UNION SELECT full_name FROM _bs_sig)
     WHERE name <> ''
 ),
 files AS (
-    SELECT sha256, row_number() OVER () AS fno
-    FROM (SELECT DISTINCT sha256 FROM records WHERE sha256 IS NOT NULL)
+    SELECT file, row_number() OVER () AS fno
+    FROM (SELECT DISTINCT file FROM _bs_sig WHERE file IS NOT NULL)
 ),
 prepared AS (
-    SELECT n.rn, record_id, left(r.nir, 13) AS nir,
+    SELECT r.rn, r.n, r.first_id, left(r.nir, 13) AS nir,
         r.birth_date, r.phones, r.emails, r.postal_code, trim(r.patient_id) AS patient_id,
         CASE WHEN r.last_name <> '' THEN fl.folded
              WHEN r.full_name <> '' THEN fu.folded END AS fold_last,
@@ -169,22 +227,19 @@ prepared AS (
             AND coalesce(len(r.phones), 0) = 0 AND coalesce(len(r.emails), 0) = 0
             AS no_contact,
         coalesce(r.address, '') <> '' OR coalesce(r.patient_id, '') <> '' AS detailed,
-        r.location,
-        -- The raw fields the linkage reads besides (resolve.linkage._RAW_SQL), so that it
-        -- joins these rows by number rather than the records by their string ids.
+        r.is_row,
+        -- The raw fields the linkage reads besides (resolve.linkage._RAW_SQL).
         r.address AS r_address, r.city AS r_city, r.full_name AS r_full_name,
         r.nir AS r_nir, r.patient_id AS r_patient_id, r.sex AS r_sex
-    FROM records r JOIN numbered n USING (record_id)
+    FROM _bs_sig r
     LEFT JOIN folded fl ON fl.name = r.last_name
     LEFT JOIN folded ff ON ff.name = r.first_name
     LEFT JOIN folded fu ON fu.name = r.full_name
-    LEFT JOIN files f ON f.sha256 = r.sha256
+    LEFT JOIN files f ON f.file = r.file
 )
-SELECT * EXCLUDE (no_contact, location),
+SELECT * EXCLUDE (no_contact, is_row),
     coalesce(fold_first, '') = '' AND no_contact AS mention,
-    CASE WHEN coalesce(fold_first, '') = '' AND no_contact AND NOT detailed
-         THEN NOT regexp_matches(coalesce(location, ''), '(^|, )row \\d+$')
-         ELSE FALSE END AS bare
+    coalesce(fold_first, '') = '' AND no_contact AND NOT detailed AND NOT is_row AS bare
 FROM prepared
 """
 
@@ -235,11 +290,11 @@ def _records_sql(kinds: set[str]) -> str:
     with_clause = ("WITH" + ",".join(ctes)) if ctes else ""
     return f"""
 CREATE OR REPLACE TEMP TABLE _bs_rec AS
-SELECT rn, record_id, {_OWN_NIR} AS nir, birth_date, phones, emails, postal_code,
+SELECT rn, first_id, {_OWN_NIR} AS nir, birth_date, phones, emails, postal_code,
     nullif(patient_id, '') AS patient_id, fold_last, fold_first
 FROM (
     {with_clause}
-    SELECT r.rn, r.record_id, r.fold_last, r.fold_first,
+    SELECT r.rn, r.first_id, r.fold_last, r.fold_first,
         {", ".join(f"{expr} AS {col}" for col, expr in cols.items())}
     FROM _bs_raw r
     {" ".join(joins)}
@@ -406,19 +461,30 @@ WITH m AS MATERIALIZED (
 SELECT m.v, p.lbl FROM m JOIN m AS p ON p.v = m.lbl
 """
 
-# Records outside the label table share no key with any other: they are people by themselves.
+# Each signature's person (``root``: its component's smallest signature; ``person_id`` from
+# that signature's smallest record id, the person's smallest record) and whether its records
+# are one person (``whole``): its component has other signatures, or it has a key of its own
+# (_bs_keys, a key group's member, a placed mention), or the linkage matched it with a copy of
+# itself (``_bs_splink_joined``), or it is one record. Otherwise each of its records is a
+# person of its own, as when resolution numbered records (``_bs_split``).
 _STEP_ROOTS = """
 CREATE OR REPLACE TEMP TABLE _bs_root AS
-WITH rooted AS (
-    SELECT r.rn, r.record_id, coalesce(l.lbl, r.rn) AS root, l.v IS NOT NULL AS shared
-    FROM _bs_rec r LEFT JOIN _bs_lab l ON l.v = r.rn
+WITH joined AS (
+    SELECT rn FROM _bs_keys UNION SELECT rn FROM _bs_members UNION SELECT a FROM _bs_context
+    UNION SELECT rn FROM _bs_splink_joined
+),
+rooted AS (
+    SELECT r.rn, r.first_id, coalesce(l.lbl, r.rn) AS root,
+        l.v IS NOT NULL OR r.n = 1 OR r.rn IN (SELECT rn FROM joined) AS whole
+    FROM _bs_raw r LEFT JOIN _bs_lab l ON l.v = r.rn
 )
 SELECT rooted.*, ids.person_id
 FROM rooted JOIN (
-    SELECT rn AS root, 'P' || left(sha256(record_id), 12) AS person_id
+    SELECT rn AS root, 'P' || left(sha256(first_id), 12) AS person_id
     FROM rooted WHERE rn = root
 ) ids USING (root)
 """
+
 
 # Single-valued person fields: the most common non-empty value, ties to the smallest record.
 _MODE_FIELDS = ("last_name", "first_name", "birth_date", "nir", "postal_code", "city")
@@ -434,17 +500,28 @@ _ROLE = ("CASE WHEN bool_or(role_hint = 'PATIENT') THEN 'PATIENT' "
 # the aggregations and joins held their states at once: out of memory at 10 M records under
 # the 1 GB memory_limit). Each person's ``person_id`` travels with its records, so no last
 # join of the people with their ids is needed.
-_PEOPLE_STAGES = {
-    "base": f"""
-    SELECT x.root, x.rn, x.shared, x.person_id, r.role_hint, r.phones, r.emails,
+_BASE_FIELDS = """r.role_hint, r.phones, r.emails,
         nullif(coalesce(nullif(r.last_name, ''),
                         CASE WHEN coalesce(r.first_name, '') = '' THEN r.full_name END),
                '') AS last_name,
-        {", ".join(f"nullif(r.{f}, '') AS {f}" for f in _MODE_FIELDS[1:])}
-    FROM _bs_root x JOIN records r USING (record_id)""",
+        """ + ", ".join(f"nullif(r.{f}, '') AS {f}" for f in _MODE_FIELDS[1:])
+# The ``base`` stage: every record (``w``: 1) of a review decision's ``_bs_root``...
+_BASE_RECORDS = f"""
+    SELECT x.root, x.rn, x.shared, x.person_id, 1 AS w, {_BASE_FIELDS}
+    FROM _bs_root x JOIN records r USING (record_id)"""
+# ... or, in resolution, the signatures of the people (``w``: their records), and each record
+# of the signatures that are not one person as a person of its own.
+_BASE_SIGNATURES = f"""
+    SELECT x.root, x.rn, TRUE AS shared, x.person_id, r.n AS w, {_BASE_FIELDS}
+    FROM _bs_root x JOIN _bs_sig r USING (rn) WHERE x.whole
+    UNION ALL
+    SELECT sp.rn, sp.rn, FALSE, 'P' || left(sha256(sp.record_id), 12), 1, {_BASE_FIELDS}
+    FROM _bs_split sp JOIN _bs_sig r USING (rn)"""
+_PEOPLE_STAGES = {
+    "base": "{source}",
     "votes": f"""
-    SELECT root, field, value, count(*) AS n, min(rn) AS first_rn
-    FROM (UNPIVOT (SELECT root, rn, {", ".join(_MODE_FIELDS)} FROM {{base}} WHERE shared)
+    SELECT root, field, value, sum(w) AS n, min(rn) AS first_rn
+    FROM (UNPIVOT (SELECT root, rn, w, {", ".join(_MODE_FIELDS)} FROM {{base}} WHERE shared)
           ON {", ".join(_MODE_FIELDS)} INTO NAME field VALUE value)
     GROUP BY ALL""",
     "modes": f"""
@@ -468,7 +545,7 @@ _PEOPLE_STAGES = {
         coalesce(list_sort(list_distinct(emails)), [])
     FROM {{base}} WHERE NOT shared""",
 }
-_STAGE_NAMES = {name: name for name in _PEOPLE_STAGES}
+_STAGE_NAMES = {name: name for name in _PEOPLE_STAGES} | {"source": _BASE_RECORDS}
 _STAGE_TABLES = {name: f"_bs_p_{name}" for name in _PEOPLE_STAGES if name != "people"}
 
 #: The people in one statement (``person_id`` and the ``people`` columns).
@@ -481,7 +558,8 @@ def _build_people(db: duckdb.DuckDBPyConnection) -> None:
     """The people into ``temp._bs_people``, one stage at a time (see _PEOPLE_STAGES)."""
     for name, sql in _PEOPLE_STAGES.items():
         target = "_bs_people" if name == "people" else _STAGE_TABLES[name]
-        db.execute(f"CREATE OR REPLACE TEMP TABLE {target} AS {sql.format(**_STAGE_TABLES)}")
+        sql = sql.format(**_STAGE_TABLES, source=_BASE_SIGNATURES)
+        db.execute(f"CREATE OR REPLACE TEMP TABLE {target} AS {sql}")
         for used in _STAGE_USES.get(name, ()):
             db.execute(f"DROP TABLE IF EXISTS temp.{_STAGE_TABLES[used]}")
 
@@ -503,14 +581,16 @@ def replace_people(db: duckdb.DuckDBPyConnection, select_sql: str) -> None:
     db.execute(f"INSERT INTO people BY NAME {select_sql}")
 
 
-# Records that are bare mentions (a surname, nothing else) and the people made only of them.
-# (``mention``: see _STEP_RAW.)
+# Records that are bare mentions (a surname, nothing else) and the people made only of them
+# (a signature that is not one person is as many people as records). (``mention``: see
+# _STEP_RAW.)
 _UNRESOLVED = """
 WITH bare AS (
-    SELECT x.root, b.mention AS bare FROM _bs_root x JOIN _bs_raw b USING (rn)
+    SELECT x.root, x.whole, b.n, b.mention AS bare FROM _bs_root x JOIN _bs_raw b USING (rn)
 )
-SELECT coalesce(sum(n), 0), count(*) FROM (
-    SELECT root, count(*) AS n FROM bare GROUP BY root HAVING bool_and(bare))
+SELECT coalesce(sum(n), 0)::BIGINT, coalesce(sum(people), 0)::BIGINT FROM (
+    SELECT root, sum(n) AS n, CASE WHEN bool_and(whole) THEN 1 ELSE sum(n) END AS people
+    FROM bare GROUP BY root HAVING bool_and(bare))
 """
 
 
@@ -630,6 +710,10 @@ def prepare_records(db: duckdb.DuckDBPyConnection) -> str:
     """Build ``temp._bs_rec`` (the records as resolution sees them: folded names, placeholder
     values blanked, own NIR) with ``temp._bs_raw`` and ``temp._bs_placeholders``; returns the
     placeholder counts (:func:`_placeholder_counts`). Needs the ``fold`` macro."""
+    # No signature is matched with its copies until the linkage says so (resolve.linkage).
+    db.execute("CREATE OR REPLACE TEMP TABLE _bs_splink_joined (rn BIGINT)")
+    db.execute(_STEP_PROSE_FILES)
+    db.execute(_SIGNATURE_SQL["signatures"])
     db.execute(_STEP_RAW)
     db.execute(placeholders_sql())
     placeholders = _placeholder_counts(db)
@@ -716,11 +800,16 @@ def _rebuild(case: Case, method: str, max_rounds: int, backend: str = "duckdb") 
                 method = "exact"
                 db.execute("CREATE OR REPLACE TEMP TABLE _bs_splink_edges "
                            "(a BIGINT, b BIGINT, p DOUBLE)")
+                db.execute("CREATE OR REPLACE TEMP TABLE _bs_splink_joined (rn BIGINT)")
             rounds += _link_components(db, max_rounds)
         else:
             rounds = _exact_components(db, max_rounds)
         log.debug("people: %d label rounds, %.1f s", rounds, time.perf_counter() - start)
         db.execute(_STEP_ROOTS)
+        if db.execute("SELECT count(*) FROM _bs_root WHERE NOT whole").fetchone()[0]:
+            db.execute(_SIGNATURE_SQL["split"])
+        else:
+            db.execute("CREATE OR REPLACE TEMP TABLE _bs_split (rn BIGINT, record_id VARCHAR)")
         mentions, mention_people = db.execute(_UNRESOLVED).fetchone()
         # The people computed apart from their insertion: the aggregation spills, and the
         # table's key index is then built alone (both in one statement: out of memory at
@@ -737,13 +826,13 @@ def _rebuild(case: Case, method: str, max_rounds: int, backend: str = "duckdb") 
                         placeholders, str(candidate_pairs), str(capped_blocks)])
             replace_people(db, "SELECT * FROM _bs_people")
             db.execute("DELETE FROM person_records")
-            db.execute("INSERT INTO person_records SELECT person_id, record_id FROM _bs_root")
+            db.execute("INSERT INTO person_records " + _SIGNATURE_SQL["person_records"])
             # The pairs the probabilistic linkage accepted, with their match probability:
             # the review UI shows them as the evidence of a merge (by record ids, stable).
             db.execute("DELETE FROM linkage_pairs")
             if method == "splink":
                 db.execute(
-                    "INSERT INTO linkage_pairs SELECT ra.record_id, rb.record_id, e.p "
+                    "INSERT INTO linkage_pairs SELECT ra.first_id, rb.first_id, e.p "
                     "FROM _bs_splink_edges e JOIN _bs_rec ra ON ra.rn = e.a "
                     "JOIN _bs_rec rb ON rb.rn = e.b")
         log.debug("people: stored, %.1f s", time.perf_counter() - start)

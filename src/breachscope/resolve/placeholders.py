@@ -129,9 +129,9 @@ def static_sql(kind: str, value: str = "value", today: dt.date | None = None) ->
 FREQUENT_SQL = """
 CREATE OR REPLACE TEMP TABLE _bs_placeholders AS
 WITH _raw AS (
-    SELECT nir, birth_date, phones, emails, postal_code, patient_id, who, count(*) AS n
+    SELECT nir, birth_date, phones, emails, postal_code, patient_id, who, sum(n) AS n
     FROM (SELECT nir, birth_date, phones, emails, postal_code, patient_id,
-              coalesce(nullif(fold_last, ''), fold_first) AS who
+              coalesce(nullif(fold_last, ''), fold_first) AS who, n
           FROM _bs_raw)
     GROUP BY ALL
 ),
