@@ -79,3 +79,41 @@ def test_a_stage_that_stops_the_scan_leaves_the_durations_before_it(tmp_path: Pa
             "SELECT value FROM meta WHERE key = 'scan_stages'").fetchone()[0])
         assert case.people_stale()  # the next scan resolves again
     assert set(stages) == {"files_s", "suppress_s", "people_s", "structure_s"}
+
+
+def test_relations_and_assessment_spill_under_the_cap(tmp_path: Path, monkeypatch) -> None:
+    """Relating tables and assessing people join every table row: their spill is capped as
+    resolution's (at 10 GB, relating spilled 19 GB before it was stopped by hand), and a
+    query reaching the cap stops the scan with a sentence naming the stage."""
+    import duckdb
+
+    from breachscope.resolve.spill import SPILL_LIMIT_ENV, SpillCapReached
+
+    monkeypatch.setenv(SPILL_LIMIT_ENV, "123MiB")
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    (dump / "liste.csv").write_text("NOM;PRENOM\nDUPONT;Marie\n", encoding="utf-8")
+    caps: dict[str, str] = {}
+    relate = pipeline.relate_case
+
+    def watched_relate(case: Case) -> None:
+        caps["relate"] = case.db.execute(
+            "SELECT current_setting('max_temp_directory_size')").fetchone()[0]
+        relate(case)
+
+    def assess_out_of_spill(case: Case) -> None:
+        caps["assess"] = case.db.execute(
+            "SELECT current_setting('max_temp_directory_size')").fetchone()[0]
+        # DuckDB's own error when a query passes max_temp_directory_size
+        raise duckdb.OutOfMemoryException(
+            "failed to offload data block of size 256.0 KiB (max_temp_directory_size)")
+
+    monkeypatch.setattr(pipeline, "relate_case", watched_relate)
+    monkeypatch.setattr(pipeline, "assess_case", assess_out_of_spill)
+    with Case(tmp_path / "case") as case:
+        with pytest.raises(SpillCapReached, match=r"^assessing people: the spill folder spill "
+                                                  r"reached its cap of 123\.0 MiB"):
+            pipeline.scan([dump], case, workers=1)
+        after = case.db.execute("SELECT current_setting('max_temp_directory_size')").fetchone()
+    assert caps == {"relate": "123.0 MiB", "assess": "123.0 MiB"}
+    assert after[0] != "123.0 MiB"  # restored once the stage is over

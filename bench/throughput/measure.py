@@ -43,8 +43,10 @@ def _tree_rss(proc: psutil.Process) -> tuple[int, int, int, dict[int, float]]:
 
 
 def run_scan(paths: list[Path], case: Path, *, workers: int, log: Path,
-             extra: list[str] | None = None) -> dict:
-    """Scan ``paths`` into ``case`` with the CLI; return wall time and memory figures."""
+             extra: list[str] | None = None, keep_failed: bool = False) -> dict:
+    """Scan ``paths`` into ``case`` with the CLI; return wall time and memory figures. A scan
+    that exits non-zero raises, unless ``keep_failed``: then its figures are returned with
+    ``returncode`` and ``failure`` (the stages it recorded are in ``stages``)."""
     cmd = [breachscope_exe(), "scan", *map(str, paths), "--case", str(case),
            "--workers", str(workers), *(extra or [])]
     started = time.perf_counter()
@@ -100,9 +102,14 @@ def run_scan(paths: list[Path], case: Path, *, workers: int, log: Path,
                       source="meta.scan_stages", **recorded)
     reader.join(timeout=5)
     log.write_text("\n".join(f"{t:8.2f}s  {text}" for t, text in lines) + "\n", encoding="utf-8")
-    if proc.returncode != 0:
+    if proc.returncode != 0 and not keep_failed:
         raise RuntimeError(f"breachscope scan exited {proc.returncode}; see {log}")
-    return {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime,
+    return {"returncode": proc.returncode,
+            # The scan's last words when it failed (its one-sentence reason: the CLI masks
+            # identifiers in what it prints).
+            "failure": ([text for _, text in lines if text.strip()] or [""])[-1][:300]
+            if proc.returncode else None,
+            "wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime,
             "max_rss_one_process_mb": usage.ru_maxrss / 1e3,
             "peak_rss_main_mb": peak_main / 1e6,
             "peak_rss_tree_mb": peak_tree / 1e6, "max_processes": max_procs,

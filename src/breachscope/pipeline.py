@@ -36,6 +36,7 @@ from breachscope.memwatch import MemoryGuard
 from breachscope.offline import forbid_network
 from breachscope.relate.attach import relate_case
 from breachscope.resolve.people import linkage_method, rebuild_people
+from breachscope.resolve.spill import capped
 from breachscope.results import SCHEMAS, SEALED_SUFFIX, new_results_key, read_sealed
 from breachscope.review.apply import apply_structure, suppress_false_positives
 from breachscope.settings import ScanSettings
@@ -657,7 +658,13 @@ def scan(
                                ("people_s", rebuild_people), ("structure_s", apply_structure),
                                ("relate_s", relate_case), ("assess_s", assess_case)):
                 step_started = time.perf_counter()
-                step(case)
+                if name in _SPILLING_STAGES:
+                    # Their joins over every table row spill: capped like resolution's, so
+                    # a huge dump stops with one sentence rather than fill the disk.
+                    with capped(case.db, "spill", _SPILLING_STAGES[name]):
+                        step(case)
+                else:
+                    step(case)
                 stages[name] = time.perf_counter() - step_started
                 _record_stages(case, stages)
             case.set_people_stale(False)
@@ -681,6 +688,11 @@ def scan(
         run_id, walker.stats.files, counts["scanned"], counts["failed"], totals["findings"],
         totals["people"], time.perf_counter() - started, counts["partial"],
     )
+
+
+#: The stages after the files whose spill is capped (resolve.spill), with their name for the
+#: message (people resolution caps its own).
+_SPILLING_STAGES = {"relate_s": "relating tables", "assess_s": "assessing people"}
 
 
 def _record_stages(case: Case, stages: dict[str, float]) -> None:

@@ -98,3 +98,22 @@ def test_presidio_ran_on_every_stratum(report) -> None:
     assert p["presidio"]["mb_per_s"] > 0 and p["breachscope"]["mb_per_s"] > 0
     assert p["presidio"]["results"] > 0  # Presidio found something: it really analysed text
     assert p["ratio"] == pytest.approx(p["breachscope"]["mb_per_s"] / p["presidio"]["mb_per_s"])
+
+
+def test_a_scan_that_stops_is_reported_with_its_reason(tmp_path: Path, report) -> None:
+    """A scan exiting non-zero (at 10 GB: a spill cap) raises by default; kept, its figures
+    come back with the exit code and its last words, and the report says it did not finish."""
+    from bench.throughput import measure
+
+    report, _out = report
+    missing = tmp_path / "no such dump"
+    with pytest.raises(RuntimeError, match="exited"):
+        measure.run_scan([missing], tmp_path / "case", workers=1, log=tmp_path / "a.log")
+    scan = measure.run_scan([missing], tmp_path / "case2", workers=1, log=tmp_path / "b.log",
+                            keep_failed=True)
+    assert scan["returncode"] != 0 and scan["failure"]
+    assert report["scan"]["returncode"] == 0 and report["scan"]["failure"] is None
+    stopped = {**report, "scan": {**report["scan"], **scan, "stages": report["scan"]["stages"]}}
+    text = throughput.markdown(stopped)
+    assert "**The scan did not finish** (exit" in text and scan["failure"] in text
+    assert "did not finish" not in throughput.markdown(report)

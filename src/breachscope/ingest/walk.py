@@ -155,6 +155,13 @@ class Walker:
         self._fresh: bool | None = None
         # Contents recorded with members of their own when first asked (_may_have_members).
         self._with_members: set[str] | None = None
+        # A resumed or re-scanned case: what the store knew when the walk began, read in two
+        # queries (_snapshot): the top-level files' (sha256, size, mtime) by path and the
+        # contents' statuses. Two point queries per file were 83 % of the walk resuming a
+        # 10 GB dump (246 000 files: minutes). Contents handed out in this run are in
+        # ``seen`` and asked of the store as they are met again.
+        self._known_top: dict[str, tuple[str, int, float | None]] | None = None
+        self._statuses: dict[str, str] | None = None
 
     # -- top level ---------------------------------------------------------------------------
 
@@ -168,9 +175,20 @@ class Walker:
         unique = UniqueLabels()
         self._fresh = not self.case.db.execute(
             "SELECT EXISTS (SELECT 1 FROM files) OR EXISTS (SELECT 1 FROM contents)").fetchone()[0]
+        if not self._fresh:
+            self._snapshot()
         for name, real, root in top_level_files(sources):
             yield from self._top_file(unique(escape_separator(name)), real, root)
         self.flush_files()
+
+    def _snapshot(self) -> None:
+        """Read what the store knows of top-level files and contents (see ``__init__``); the
+        contents this run retries (``Case.retry``) have no status, as ``content_status`` says."""
+        db = self.case.db
+        self._known_top = {path: (sha, size, mtime) for path, sha, size, mtime in db.execute(
+            "SELECT path, sha256, size, mtime FROM files WHERE parent IS NULL").fetchall()}
+        self._statuses = {sha: status for sha, status in db.execute(
+            "SELECT sha256, status FROM contents").fetchall() if sha not in self.case.retry}
 
     def _top_file(self, name: str, real: Path, root: Path) -> Iterator[Entry]:
         self.stats.files += 1
@@ -185,7 +203,12 @@ class Walker:
             elif not stat.S_ISREG(st.st_mode):
                 self.unreadable(name, None, 0, "skipped", "not a regular file")
                 return
-            known = None if self._fresh else self.case.known_file(name)
+            if self._fresh:
+                known = None
+            elif self._known_top is not None:
+                known = self._known_top.get(name)
+            else:
+                known = self.case.known_file(name)
             if known and known[1] == st.st_size and known[2] == st.st_mtime:
                 sha = known[0]
             else:
@@ -335,8 +358,14 @@ class Walker:
                                  "mtime, parent, depth, ? FROM _bs_top_files", [self.run_id])
 
     def _needs_processing(self, entry: Entry) -> bool:
-        status = (None if self._fresh and entry.sha256 not in self.seen
-                  else self.case.content_status(entry.sha256))
+        if entry.sha256 in self.seen:
+            status = self.case.content_status(entry.sha256)
+        elif self._fresh:
+            status = None
+        elif self._statuses is not None:
+            status = self._statuses.get(entry.sha256)
+        else:
+            status = self.case.content_status(entry.sha256)
         entry.had_row = status is not None
         if status is not None and status != "pending":
             if self._may_have_members(entry.sha256):

@@ -168,7 +168,7 @@ def attach_facts(case: Case) -> dict[str, int]:
     finally:
         for table in ("_bs_valmap", "_bs_gmap", "_bs_new", "_bs_ambiguous", "_bs_edges",
                       "_bs_ccols", "_bs_groups", "_bs_cells", "_bs_pcells", "_bs_recs",
-                      "_bs_walk", "_bs_pick"):
+                      "_bs_walk", "_bs_pick", "_bs_recs_sorted"):
             db.execute(f"DROP TABLE IF EXISTS {table}")
 
 
@@ -243,17 +243,25 @@ def _reach_rows(case: Case) -> None:
     )
     # the records that are table rows, numbered (the lowest record of a person is the one a
     # row is attached to), with their person's hash (only compared for equality; a sort of
-    # the person ids was a third of this statement at 1 GB)
+    # the person ids was a third of this statement at 1 GB). Numbered by their place in a
+    # table written in record_id order (its rowid; DuckDB keeps a statement's ORDER BY as
+    # the table's order while preserve_insertion_order is on, its default), not by
+    # row_number() OVER (ORDER BY record_id): that window is held whole in memory — at 10 GB
+    # (77 M records) it had spilled 19 GB when stopped; at 1 GB the sort spills half as much
+    # and takes half the time (6.2 s against 11.9 s).
     db.execute(
         """
-        CREATE OR REPLACE TABLE _bs_recs AS
-        SELECT row_number() OVER (ORDER BY r.record_id) AS rec, r.record_id,
-            hash(pr.person_id) AS pid, hash(r.sha256, r.location) AS rid,
+        CREATE OR REPLACE TABLE _bs_recs_sorted AS
+        SELECT r.record_id, hash(pr.person_id) AS pid, hash(r.sha256, r.location) AS rid,
             r.role_hint = 'STAFF' AS staff
         FROM records r JOIN person_records pr USING (record_id)
         WHERE r.sha256 IN (SELECT DISTINCT sha256 FROM row_keys)
+        ORDER BY r.record_id
         """
     )
+    db.execute("CREATE OR REPLACE TABLE _bs_recs AS "
+               "SELECT rowid + 1 AS rec, * FROM _bs_recs_sorted")
+    db.execute("DROP TABLE _bs_recs_sorted")
     db.execute(
         """
         CREATE OR REPLACE TABLE _bs_walk AS

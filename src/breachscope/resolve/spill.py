@@ -1,4 +1,4 @@
-"""A cap on what people resolution spills to disk.
+"""A cap on what people resolution, relations and assessment spill to disk.
 
 DuckDB writes what does not fit in its ``memory_limit`` to its ``temp_directory`` (the case's
 ``spill/`` for the case connection, ``spill/linkage`` for the linkage's own connection), and by
@@ -89,18 +89,21 @@ def is_spill_cap_error(exc: BaseException | None) -> bool:
     return False
 
 
-def reached(cap: int, where: str) -> SpillCapReached:
-    """The error for a cap reached in the spill folder ``where`` (a name, not a path)."""
+def reached(cap: int, where: str, stage: str = "people resolution") -> SpillCapReached:
+    """The error for a cap reached in the spill folder ``where`` (a name, not a path) during
+    ``stage`` (what the scan was doing, for the message)."""
     return SpillCapReached(
-        f"people resolution: the spill folder {where} reached its cap of {format_size(cap)}; "
+        f"{stage}: the spill folder {where} reached its cap of {format_size(cap)}; "
         f"free disk space or set {SPILL_LIMIT_ENV} higher (e.g. 20GiB), then run the scan "
         "again")
 
 
 @contextlib.contextmanager
-def capped(db: duckdb.DuckDBPyConnection, where: str = "spill") -> Iterator[int]:
+def capped(db: duckdb.DuckDBPyConnection, where: str = "spill",
+           stage: str = "people resolution") -> Iterator[int]:
     """Cap the spill of ``db`` for the duration of the block (the setting is restored after);
-    a query that reaches the cap raises :class:`SpillCapReached`. Yields the cap."""
+    a query that reaches the cap raises :class:`SpillCapReached` naming ``stage``. Yields the
+    cap. (Resolution, relations and assessment run under it: see the pipeline.)"""
     temp_dir, previous = db.execute(
         "SELECT current_setting('temp_directory'), "
         "current_setting('max_temp_directory_size')").fetchone()
@@ -113,7 +116,7 @@ def capped(db: duckdb.DuckDBPyConnection, where: str = "spill") -> Iterator[int]
         yield cap
     except Exception as exc:
         if is_spill_cap_error(exc):
-            raise reached(cap, where) from None
+            raise reached(cap, where, stage) from None
         raise
     finally:
         if explicit is None:
