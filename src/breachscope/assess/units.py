@@ -616,26 +616,43 @@ def find_unit_tables(case: Case) -> list[UnitTable]:
             FROM _bs_unit_codes c JOIN labels l USING (sid, unit, row_loc)
             WHERE c.col <> l.col
         """)
+        # The counts below as distinct rows first (plain aggregations, which spill), then
+        # counted: count(DISTINCT ...) per group holds its sets in memory, and at 10 GB (the
+        # admissions exports' unit columns: every row a pair) it passed a 30 GiB spill cap.
+        db.execute("""
+            CREATE OR REPLACE TEMP TABLE _bs_unit_pvals AS
+            SELECT DISTINCT sid, unit, code_col, label_col, upper(code) AS code,
+                lower(label) AS label
+            FROM _bs_unit_pairs
+        """)
+        db.execute("""
+            CREATE OR REPLACE TEMP TABLE _bs_unit_prows AS
+            SELECT sid, unit, code_col, label_col, count(*) AS n_rows
+            FROM (SELECT DISTINCT sid, unit, code_col, label_col, row_loc FROM _bs_unit_pairs)
+            GROUP BY ALL
+        """)
+        db.execute("""
+            CREATE OR REPLACE TEMP TABLE _bs_unit_colrows AS   -- rows of a label column
+            SELECT sid, unit, col, count(*) AS n              -- holding a readable label
+            FROM (SELECT DISTINCT sid, unit, col, row_loc
+                  FROM _bs_unit_cells
+                  SEMI JOIN (SELECT DISTINCT sid, label_col AS col FROM _bs_unit_pairs)
+                      USING (sid, col)
+                  SEMI JOIN (SELECT value FROM _bs_unit_kinds WHERE is_label) USING (value))
+            GROUP BY ALL
+        """)
         tables = db.execute(f"""
-            WITH column_rows AS (   -- rows of the label column holding a readable label
-                SELECT sid, unit, col, count(DISTINCT row_loc) AS n
-                FROM _bs_unit_cells
-                SEMI JOIN (SELECT DISTINCT sid, label_col AS col FROM _bs_unit_pairs)
-                    USING (sid, col)
-                SEMI JOIN (SELECT value FROM _bs_unit_kinds WHERE is_label) USING (value)
-                GROUP BY ALL
-            ),
+            WITH column_rows AS (SELECT * FROM _bs_unit_colrows),
             per_code AS (
-                SELECT sid, unit, code_col, label_col, upper(code) AS code,
-                    count(DISTINCT lower(label)) AS n_labels
-                FROM _bs_unit_pairs GROUP BY ALL
+                SELECT sid, unit, code_col, label_col, code, count(*) AS n_labels
+                FROM _bs_unit_pvals GROUP BY ALL
             ),
             stats AS (
-                SELECT p.sid, p.unit, p.code_col, p.label_col,
-                    count(DISTINCT p.row_loc) AS n_rows,
-                    count(DISTINCT upper(p.code)) AS n_codes,
-                    count(DISTINCT lower(p.label)) AS n_labels
-                FROM _bs_unit_pairs p GROUP BY ALL
+                SELECT p.sid, p.unit, p.code_col, p.label_col, r.n_rows,
+                    count(DISTINCT p.code) AS n_codes, count(DISTINCT p.label) AS n_labels
+                FROM _bs_unit_pvals p JOIN _bs_unit_prows r
+                    USING (sid, unit, code_col, label_col)
+                GROUP BY p.sid, p.unit, p.code_col, p.label_col, r.n_rows
             ),
             conflicts AS (
                 SELECT sid, unit, code_col, label_col, count(*) AS n_conflicts
@@ -696,7 +713,8 @@ def find_unit_tables(case: Case) -> list[UnitTable]:
         """).fetchall()
     finally:
         for table in ("_bs_unit_shas", "_bs_unit_cells", "_bs_unit_keys", "_bs_unit_kinds",
-                      "_bs_unit_codes", "_bs_unit_pairs", "_bs_unit_tables"):
+                      "_bs_unit_codes", "_bs_unit_pairs", "_bs_unit_tables", "_bs_unit_pvals",
+                      "_bs_unit_prows", "_bs_unit_colrows"):
             db.execute(f"DROP TABLE IF EXISTS temp.{table}")
     with case.transaction() as tx:
         tx.execute(f"DELETE FROM care_units WHERE starts_with(source, '{DUMP_PREFIX}')")
