@@ -404,3 +404,23 @@ def test_unit_cells_read_from_columns_as_from_their_locations(tmp_path, prefix, 
             "(SELECT * FROM findings WHERE entity = 'CARE_UNIT')")).fetchall(), key=repr)
     assert rows == reference
     assert ("a", "", "row 7", "uf", "USLD") in rows
+
+
+def test_unit_tables_are_read_on_their_first_rows(tmp_path, monkeypatch):
+    """Cells and key cells of rows numbered above MAX_TABLE_ROWS are not read: a 10 GB dump's
+    admissions (77 M rows, each pairing a unit code with its label) passed a 30 GiB spill
+    cap when all were kept; a unit table is whole in its first rows."""
+    from breachscope.assess import units
+
+    monkeypatch.setattr(units, "MAX_TABLE_ROWS", 10)
+    with Case(tmp_path / "case") as case:
+        db = case.db
+        db.execute("INSERT INTO finding_columns VALUES (1, 'a', 'row ', ', column uf', "
+                   "'CARE_UNIT', 'x'), (2, 'a', 'table t\nu, row ', ', column v', "
+                   "'CARE_UNIT', 'x')")
+        db.execute("INSERT INTO finding_cells VALUES (1, 1, 'PSY', 1), (1, 10, 'USLD', 1), "
+                   "(1, 11, 'CMP', 1), (2, 3, 'MATER', 1), (2, 30, 'REA', 1)")
+        db.execute("INSERT INTO plain_findings VALUES ('a', 'row 7, column x', 'CARE_UNIT', "
+                   "'HDJ', 1, 'x'), ('a', 'row 70, column x', 'CARE_UNIT', 'ORL', 1, 'x')")
+        values = {v for (*_, v) in db.execute(units._unit_cells_sql()).fetchall()}
+    assert values == {"PSY", "USLD", "MATER", "HDJ"}

@@ -67,6 +67,11 @@ MAX_CONFLICT_SHARE = 0.1
 #: ... and at least this many distinct labels per distinct code (a stay id paired with its
 #: unit's label is not a unit table: thousands of ids, a few labels).
 MIN_LABELS_PER_CODE = 0.5
+#: Unit tables are found and read on the rows numbered up to this in each table: a unit
+#: table (a few hundred units) is whole, and an export pairing each row's unit code with its
+#: label shows its pairs long before (the admissions of a 10 GB dump: 77 M rows, whose cells,
+#: key cells and pairs, all kept, passed a 30 GiB spill cap). Issue 15, session 12.
+MAX_TABLE_ROWS = 20_000
 
 
 class UnitFileError(Exception):
@@ -502,14 +507,20 @@ def _unit_sql(row_loc: str) -> str:
             f"THEN left({row_loc}, strpos({row_loc}, ', row ') - 1) ELSE NULL END")
 
 
+def _row_number_sql(row_loc: str) -> str:
+    """SQL: the row number of a row location (``[<unit>, ]row N``), NULL if none."""
+    return f"TRY_CAST(regexp_extract({row_loc}, 'row ([-+]?\\d+)$', 1) AS BIGINT)"
+
+
 def _located_unit_cells_sql(rows: str) -> str:
     """SQL: ``(sha256, unit, row_loc, col, value)`` of the table cells among ``rows`` (care-unit
-    findings: ``sha256, location, value``), from each one's location."""
+    findings: ``sha256, location, value``), from each one's location; rows numbered up to
+    :data:`MAX_TABLE_ROWS`."""
     return f"""
         SELECT sha256, {_unit_sql("row_loc")} AS unit, row_loc, col, value
         FROM (SELECT sha256, {_ROW_LOC} AS row_loc, {_COLUMN} AS col, trim(value) AS value
               FROM {rows} WHERE {_IS_CELL} AND trim(value) <> '')
-        WHERE unit IS NOT NULL"""
+        WHERE unit IS NOT NULL AND {_row_number_sql("row_loc")} <= {MAX_TABLE_ROWS}"""
 
 
 # A labelled column (of ``finding_columns``) whose cells are located "[<unit>, ]row N, column
@@ -527,9 +538,9 @@ _PLAIN_COLUMN = ("coalesce((loc_prefix = 'row ' OR ends_with(loc_prefix, ', row 
 
 def _unit_cells_sql() -> str:
     """SQL: ``(sha256, unit, row_loc, col, value)`` of every care-unit finding in a table
-    cell (value trimmed, not empty): :func:`_located_unit_cells_sql` over the ``findings``
-    view, read from its tables, a plain column's cells (:data:`_PLAIN_COLUMN`) without their
-    locations."""
+    cell of a row numbered up to :data:`MAX_TABLE_ROWS` (value trimmed, not empty):
+    :func:`_located_unit_cells_sql` over the ``findings`` view, read from its tables, a plain
+    column's cells (:data:`_PLAIN_COLUMN`) without their locations."""
     # the columns first (a few hundred), each judged plain or not once
     cells = (f"finding_cells f JOIN (SELECT *, {_PLAIN_COLUMN} AS plain FROM finding_columns "
              "WHERE entity = 'CARE_UNIT') c USING (column_id)")
@@ -540,7 +551,7 @@ def _unit_cells_sql() -> str:
         SELECT c.sha256, {_unit_sql("c.loc_prefix")} AS unit,
             concat(c.loc_prefix, f.n) AS row_loc, substr(c.loc_suffix, 10) AS col,
             trim(f.value) AS value
-        FROM {cells} WHERE c.plain AND trim(f.value) <> ''
+        FROM {cells} WHERE c.plain AND trim(f.value) <> '' AND f.n <= {MAX_TABLE_ROWS}
         UNION ALL
         {_located_unit_cells_sql(located)}"""
 
@@ -586,7 +597,7 @@ def find_unit_tables(case: Case) -> list[UnitTable]:
                       column_name AS col, trim(value) AS value
                   FROM row_keys WHERE trim(value) <> '')
                 JOIN _bs_unit_shas USING (sha256)
-            WHERE unit IS NOT NULL
+            WHERE unit IS NOT NULL AND {_row_number_sql("row_loc")} <= {MAX_TABLE_ROWS}
         """)
         # What each distinct value is (few values: classify each once).
         db.execute(f"""
