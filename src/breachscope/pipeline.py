@@ -36,7 +36,7 @@ from breachscope.memwatch import MemoryGuard
 from breachscope.offline import forbid_network
 from breachscope.relate.attach import relate_case
 from breachscope.resolve.people import linkage_method, rebuild_people
-from breachscope.resolve.spill import capped, unordered
+from breachscope.resolve.spill import TABLES_CAP, capped, unordered
 from breachscope.results import SCHEMAS, SEALED_SUFFIX, new_results_key, read_sealed
 from breachscope.review.apply import apply_structure, suppress_false_positives
 from breachscope.settings import ScanSettings
@@ -661,7 +661,8 @@ def scan(
                 if name in _SPILLING_STAGES:
                     # Their joins over every table row spill: capped like resolution's, so
                     # a huge dump stops with one sentence rather than fill the disk.
-                    with capped(case.db, "spill", _SPILLING_STAGES[name]), unordered(case.db):
+                    with capped(case.db, "spill", _SPILLING_STAGES[name], TABLES_CAP), \
+                            unordered(case.db):
                         step(case)
                 else:
                     step(case)

@@ -207,8 +207,17 @@ def test_a_phone_of_a_family_is_no_placeholder_but_one_of_eleven_names_is(case):
 def test_spill_cap_setting(tmp_path, monkeypatch):
     monkeypatch.delenv(SPILL_LIMIT_ENV, raising=False)
     assert 0 < spill_cap(tmp_path) <= 10 * 2**30
+    # relations and assessment: a larger default, still at most half the free disk
+    from collections import namedtuple
+
+    from breachscope.resolve import spill
+    usage = namedtuple("usage", "total used free")
+    for free in (200 * 2**30, 30 * 2**30):
+        monkeypatch.setattr(spill.shutil, "disk_usage", lambda _p, f=free: usage(0, 0, f))
+        assert spill_cap(tmp_path, spill.TABLES_CAP) == min(spill.TABLES_CAP, free // 2)
+        assert spill_cap(tmp_path) == min(10 * 2**30, free // 2)
     monkeypatch.setenv(SPILL_LIMIT_ENV, "512MiB")
-    assert spill_cap(tmp_path) == 512 * 2**20
+    assert spill_cap(tmp_path) == 512 * 2**20 == spill_cap(tmp_path, spill.TABLES_CAP)
     assert parse_size("1.5 GB") == 1_500_000_000 and parse_size("90% of disk") is None
 
 

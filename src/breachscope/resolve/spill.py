@@ -31,6 +31,10 @@ from breachscope.case import CaseError
 SPILL_LIMIT_ENV = "BREACHSCOPE_SPILL_LIMIT"
 #: The cap when the environment does not set one (and half the free disk is more).
 DEFAULT_CAP = 10 * 2**30
+#: The same for relating tables and assessing people, which join every table row (a 10 GB
+#: dump's relations spilled 15.5 GB at their peak; issue 15, session 12). Resolution keeps
+#: the smaller cap: past it the linkage falls back to the exact keys, sooner the better.
+TABLES_CAP = 48 * 2**30
 #: Share of the spill disk's free space the cap may take.
 FREE_SHARE = 0.5
 
@@ -60,15 +64,16 @@ def format_size(n: int) -> str:
     return f"{n} bytes"
 
 
-def spill_cap(directory: Path | str | None) -> int:
-    """The cap in bytes for a spill folder: see the module's docstring."""
+def spill_cap(directory: Path | str | None, default: int = DEFAULT_CAP) -> int:
+    """The cap in bytes for a spill folder: see the module's docstring (``default`` in place
+    of :data:`DEFAULT_CAP`)."""
     configured = os.environ.get(SPILL_LIMIT_ENV, "").strip()
     if configured:
         size = parse_size(configured)
         if size is None or size <= 0:
             raise CaseError(f"{SPILL_LIMIT_ENV} must be a size such as 10GiB or 512MiB")
         return size
-    cap = DEFAULT_CAP
+    cap = default
     if directory:
         path = Path(directory)
         while not path.exists() and path != path.parent:
@@ -100,14 +105,15 @@ def reached(cap: int, where: str, stage: str = "people resolution") -> SpillCapR
 
 @contextlib.contextmanager
 def capped(db: duckdb.DuckDBPyConnection, where: str = "spill",
-           stage: str = "people resolution") -> Iterator[int]:
+           stage: str = "people resolution", default: int = DEFAULT_CAP) -> Iterator[int]:
     """Cap the spill of ``db`` for the duration of the block (the setting is restored after);
     a query that reaches the cap raises :class:`SpillCapReached` naming ``stage``. Yields the
-    cap. (Resolution, relations and assessment run under it: see the pipeline.)"""
+    cap. (Resolution, relations and assessment run under it, the last two with ``default``
+    :data:`TABLES_CAP`: see the pipeline.)"""
     temp_dir, previous = db.execute(
         "SELECT current_setting('temp_directory'), "
         "current_setting('max_temp_directory_size')").fetchone()
-    cap = spill_cap(temp_dir)
+    cap = spill_cap(temp_dir, default)
     explicit = parse_size(str(previous))
     if explicit is not None and explicit < cap and not os.environ.get(SPILL_LIMIT_ENV):
         cap = explicit  # a lower cap set on the connection by the case stays
