@@ -296,28 +296,46 @@ def assess_people(case: Case) -> None:
     # per fact a bit, OR-ed: plain aggregates, which spill (a list per record did not)
     fact_bit = _entity_bit_sql("f.entity").replace(
         "role_hint IS NOT DISTINCT FROM 'STAFF'", staff).replace("role_hint", "r.role_hint")
+    # Three statements, each into a table of the store, then the people: as one statement
+    # the joins of every record with its person and the aggregations were held at once (a
+    # 10 GB dump, 77 M records: past a 30 GiB spill cap). Each alone spills.
     try:
         db.execute(
             f"""
+            CREATE OR REPLACE TABLE _bs_fact_masks AS   -- facts take their record's role:
+            SELECT f.record_id, bit_or({fact_bit}) AS mask   -- a shift is no stay
+            -- a bit per entity: each record's entities once (12 M facts, 1 GB dump); facts
+            -- are attached to few records (a person's lowest), so these joins are small
+            FROM (SELECT DISTINCT record_id, entity FROM facts) f
+                JOIN records r USING (record_id)
+                JOIN person_records pr USING (record_id) JOIN people p USING (person_id)
+            GROUP BY f.record_id, r.role_hint, p.role
+            """
+        )
+        db.execute(
+            f"""
+            CREATE OR REPLACE TABLE _bs_per_file AS   -- a person's records, file by file
+            SELECT pr.person_id, r.sha256,
+                bit_or({record_mask} | coalesce(fm.mask, 0)) AS mask,
+                bool_or(coalesce(r.address <> '', false)) AS address
+            FROM person_records pr JOIN records r USING (record_id)
+                JOIN people p USING (person_id)
+                LEFT JOIN _bs_fact_masks fm USING (record_id)
+            GROUP BY pr.person_id, r.sha256
+            """
+        )
+        db.execute(
+            f"""
+            CREATE OR REPLACE TABLE _bs_per_person AS
+            SELECT person_id, bit_or(mask) AS mask, bool_or(address) AS address,
+                count(sha256) >= {MANY_FILES} AS many_files
+            FROM _bs_per_file GROUP BY person_id
+            """
+        )
+        db.execute(
+            f"""
             CREATE OR REPLACE TEMP TABLE _bs_assessed AS
-            WITH fact_masks AS (   -- facts take their record's role: a shift is no stay
-                SELECT f.record_id, bit_or({fact_bit}) AS mask
-                -- a bit per entity: each record's entities once (12 M facts, 1 GB dump)
-                FROM (SELECT DISTINCT record_id, entity FROM facts) f
-                    JOIN records r USING (record_id)
-                    JOIN person_records pr USING (record_id) JOIN people p USING (person_id)
-                GROUP BY f.record_id, r.role_hint, p.role
-            ),
-            per_person AS (
-                SELECT pr.person_id,
-                    bit_or({record_mask} | coalesce(fm.mask, 0)) AS mask,
-                    bool_or(coalesce(r.address <> '', false)) AS address,
-                    count(DISTINCT r.sha256) >= {MANY_FILES} AS many_files
-                FROM person_records pr JOIN records r USING (record_id)
-                    JOIN people p USING (person_id)
-                    LEFT JOIN fact_masks fm USING (record_id)
-                GROUP BY pr.person_id
-            ),
+            WITH per_person AS (SELECT * FROM _bs_per_person),
             flagged AS (
                 SELECT DISTINCT person_id FROM sensitive_evidence WHERE decided
             ),
@@ -347,6 +365,8 @@ def assess_people(case: Case) -> None:
             replace_people(db, "SELECT * FROM _bs_assessed")
     finally:
         db.execute("DROP TABLE IF EXISTS temp._bs_assessed")
+        for table in ("_bs_fact_masks", "_bs_per_file", "_bs_per_person"):
+            db.execute(f"DROP TABLE IF EXISTS main.{table}")
 
 
 def assess_documents(case: Case) -> None:
