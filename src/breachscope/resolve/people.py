@@ -11,9 +11,14 @@ Folding removes accents and case and collapses hyphens, apostrophes and spaces: 
 ``fold`` (:func:`install_fold_macro`) reproduces :func:`breachscope.detect.validators.fold`.
 
 Everything runs as SQL over the case store, so the main process keeps a bounded memory whatever
-the size of the dump (DuckDB spills to disk under its ``memory_limit``):
-1. every record gets a number ``rn`` in ``record_id`` order and its keys are listed;
-2. each key links its records to the smallest of them (its anchor): an edge table;
+the size of the dump (DuckDB spills to disk under its ``memory_limit``), and over *signatures*
+rather than records: the distinct rows of the fields resolution reads (see _SIG_FIELDS), which
+a dump repeats (77.4 M records, 0.72 M signatures at 10 GB). Records of one signature are one
+person unless nothing joins them (then a person each); the records are mapped back to their
+person once, at the end (:func:`_signature_sql`).
+1. every signature gets a number ``rn`` in the order of its smallest ``record_id`` and its
+   keys are listed;
+2. each key links its signatures to the smallest of them (its anchor): an edge table;
 3. label propagation over the edges: each record's label becomes the smallest label among the
    records it shares a key with, plus a pointer jump (label of the label), repeated until no
    label changes (3–5 rounds in practice, logarithmic in the longest chain);
