@@ -87,3 +87,31 @@ def test_what_a_killed_process_spilled_is_deleted_when_the_case_is_opened(tmp_pa
         # and the store still spills there when it must
         assert case.db.execute("SELECT current_setting('temp_directory')").fetchone()[0] == \
             str(spill)
+
+
+def test_empty_table_keeps_the_table_as_declared_and_rolls_back(tmp_path):
+    """Emptying a large table drops and re-creates it (a DELETE of every row keeps an undo
+    record per row in memory until the commit): the same columns and key, and a rolled-back
+    transaction gives the rows back."""
+    from breachscope.case import empty_table
+
+    with Case(tmp_path / "case") as case:
+        db = case.db
+        db.execute("INSERT INTO people (person_id, role) VALUES ('P1', 'PATIENT')")
+        db.execute("INSERT INTO person_records VALUES ('P1', 'r1'), ('P1', 'r2')")
+        ddl = {t: db.execute("SELECT sql FROM duckdb_tables() WHERE table_name = ?",
+                             [t]).fetchone()[0] for t in ("people", "person_records")}
+        with pytest.raises(RuntimeError), case.transaction():
+            empty_table(db, "person_records")
+            assert db.execute("SELECT count(*) FROM person_records").fetchone()[0] == 0
+            raise RuntimeError("rolled back")
+        assert db.execute("SELECT count(*) FROM person_records").fetchone()[0] == 2
+        with case.transaction():
+            empty_table(db, "people")
+            empty_table(db, "person_records")
+        assert db.execute("SELECT count(*) FROM people").fetchone()[0] == 0
+        assert {t: db.execute("SELECT sql FROM duckdb_tables() WHERE table_name = ?",
+                              [t]).fetchone()[0] for t in ddl} == ddl
+        db.execute("INSERT INTO people (person_id) VALUES ('P2')")
+        with pytest.raises(duckdb.ConstraintException):   # its key is still there
+            db.execute("INSERT INTO people (person_id) VALUES ('P2')")

@@ -475,6 +475,18 @@ class Case:
         return out
 
 
+def empty_table(db: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Empty ``table`` of the store by dropping it and creating it again from its own DDL,
+    inside the caller's transaction. ``DELETE FROM`` every row keeps each row's undo record
+    in memory until the commit, outside DuckDB's ``memory_limit``: re-resolving a 10 GB
+    dump (77 M ``person_records``, 124 M ``facts``) took the main process past 4 GB."""
+    ddl = db.execute(
+        "SELECT sql FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND schema_name = current_schema() AND table_name = ?", [table]).fetchone()[0]
+    db.execute(f"DROP TABLE {table}")
+    db.execute(ddl)
+
+
 def _clear_stale_spill(spill_dir: Path) -> None:
     """Delete what DuckDB spilled for an earlier process that did not close (``kill -9``,
     a crash, a stopped scan): DuckDB removes its temporary files when it closes, not when the

@@ -13,7 +13,7 @@ from breachscope.assess.sensitive import (
     text_sensitive_category,
 )
 from breachscope.assess.severity import MANY_FILES, install_severity_macros
-from breachscope.case import Case
+from breachscope.case import Case, empty_table
 from breachscope.detect.health import find_medication_names
 from breachscope.entities import CATEGORY_ORDER, SPECS, entities_where
 from breachscope.relate.attach import row_location_sql
@@ -175,7 +175,7 @@ def build_sensitive_evidence(case: Case) -> None:
         """
     )
     with case.transaction():
-        db.execute("DELETE FROM sensitive_evidence")
+        empty_table(db, "sensitive_evidence")   # not DELETE: see empty_table
         db.execute("INSERT INTO sensitive_evidence SELECT DISTINCT * FROM _bs_ev")
     for table in ("_bs_drugs", "_bs_words"):
         db.execute(f"DROP TABLE IF EXISTS temp.{table}")

@@ -25,7 +25,7 @@ the nearest patient record above it on the same page, else the document's only p
 
 from __future__ import annotations
 
-from breachscope.case import Case
+from breachscope.case import Case, empty_table
 
 MAX_HOPS = 4
 # Share of a parent column's values (among rows already reached) that must belong to one
@@ -95,9 +95,8 @@ def attach_facts(case: Case) -> dict[str, int]:
     try:
         _reach_rows(case)
         with case.transaction():
-            db.execute("DELETE FROM facts")
-            db.execute("DELETE FROM orphan_rows")
-            db.execute("DELETE FROM attached_rows")
+            for table in ("facts", "orphan_rows", "attached_rows"):
+                empty_table(db, table)   # not DELETE: see empty_table
             db.execute(
                 """
                 INSERT INTO attached_rows

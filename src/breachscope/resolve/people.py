@@ -48,7 +48,7 @@ from itertools import chain
 
 import duckdb
 
-from breachscope.case import Case
+from breachscope.case import Case, empty_table
 from breachscope.detect.validators import _FOLD_EXTRA, _FOLD_SEPARATORS
 from breachscope.masking import scrub
 from breachscope.resolve.placeholders import placeholders_sql
@@ -496,8 +496,9 @@ _MODE_FIELDS = ("last_name", "first_name", "birth_date", "nir", "postal_code", "
 _ROLE = ("CASE WHEN bool_or(role_hint = 'PATIENT') THEN 'PATIENT' "
          "WHEN bool_or(role_hint = 'STAFF') THEN 'STAFF' ELSE 'UNKNOWN' END")
 
-# The people, from ``_bs_root`` (one row per record: rn, record_id, root, shared, person_id),
-# in stages: the records' fields (``base``), the votes for each single-valued field
+# The people in stages: the fields of their records (``base``: one row per record of a review
+# decision's ``_bs_root``, or per signature in resolution, weighed ``w``), the votes for each
+# single-valued field
 # (``votes``), the winning values (``modes``), role and contact lists (``lists``), the people.
 # ``{base}``... name each stage's input: a CTE in _SELECT_PEOPLE (one statement, for the few
 # people of a review decision), a temp table in :func:`_build_people` (resolution: each stage
@@ -577,12 +578,7 @@ def replace_people(db: duckdb.DuckDBPyConnection, select_sql: str) -> None:
     """Replace every row of ``people`` by the rows of ``select_sql`` (matched by column name),
     inside the caller's transaction. The table is dropped and re-created from its own DDL:
     deleting a million rows from a keyed table costs DuckDB far more than building it anew."""
-    ddl = db.execute(
-        "SELECT sql FROM duckdb_tables() WHERE database_name = current_database() "
-        "AND schema_name = current_schema() AND table_name = 'people'"
-    ).fetchone()[0]
-    db.execute("DROP TABLE people")
-    db.execute(ddl)
+    empty_table(db, "people")
     db.execute(f"INSERT INTO people BY NAME {select_sql}")
 
 
@@ -830,11 +826,11 @@ def _rebuild(case: Case, method: str, max_rounds: int, backend: str = "duckdb") 
                        [str(mentions), str(mention_people), method, linkage_error,
                         placeholders, str(candidate_pairs), str(capped_blocks)])
             replace_people(db, "SELECT * FROM _bs_people")
-            db.execute("DELETE FROM person_records")
+            empty_table(db, "person_records")
             db.execute("INSERT INTO person_records " + _SIGNATURE_SQL["person_records"])
             # The pairs the probabilistic linkage accepted, with their match probability:
             # the review UI shows them as the evidence of a merge (by record ids, stable).
-            db.execute("DELETE FROM linkage_pairs")
+            empty_table(db, "linkage_pairs")
             if method == "splink":
                 db.execute(
                     "INSERT INTO linkage_pairs SELECT ra.first_id, rb.first_id, e.p "
