@@ -55,8 +55,14 @@ from breachscope.worker.model import NOT_BATCHED, BatchResult
 
 GRACE = 30.0  # seconds the hard limit adds to a task's own time limit
 MAX_RECYCLES = 3  # times a content is re-queued because its worker had to be replaced
-BATCH_RESULTS = 64  # contents stored in one transaction at most...
-BATCH_SECONDS = 0.5  # ...and no result waits longer than this for its commit
+BATCH_RESULTS = 256  # contents stored in one transaction at most...
+# ...and no result waits longer than this for its commit. Each commit of table rows leaves
+# partly filled row groups that DuckDB compresses again when it merges them at its next
+# checkpoint: on four hospitals' exports (214 MB of CSV) the files phase, bound by the main
+# process's writes, took 65.6 s with 0.5 s, 51 s with 3 s and 5 s, 57 s with 10 s (the
+# workers idle while one long flush runs); issue 15, docs/performance.md.
+BATCH_SECONDS = 3.0
+POLL_SECONDS = 0.5  # how long the main process waits for a task before its other duties
 # A content's rows in the store besides its findings (findings_store.delete_contents).
 RESULT_TABLES = ("records", "columns", "row_keys", "declared_keys")
 # Small contents go to the workers in batches (worker.batch; issue 15: scheduling, pickling
@@ -264,10 +270,10 @@ class _TaskRunner:
             pass
 
     def _collect(self, *, block: bool) -> bool:
-        """Handle the tasks that are done (waiting up to :data:`BATCH_SECONDS` for one when
+        """Handle the tasks that are done (waiting up to :data:`POLL_SECONDS` for one when
         ``block``); whether there were any."""
         if block:
-            done, _ = wait(list(self.in_flight), timeout=BATCH_SECONDS,
+            done, _ = wait(list(self.in_flight), timeout=POLL_SECONDS,
                            return_when=FIRST_COMPLETED)
         else:
             done = {fut for fut in self.in_flight if fut.done()}
@@ -709,12 +715,14 @@ def _record_stages(case: Case, stages: dict[str, float]) -> None:
 def _storing(case: Case) -> Iterator[None]:
     """The store's settings while the workers run: one DuckDB thread (the statements are
     small, the cores are the workers'; the default two threads cost the main process 60 %
-    more CPU on a replay of a scan's inserts), and a checkpoint every 64 MB of log rather
-    than 16 MB (each checkpoint rewrites the tables' last row groups; half the COMMIT time
-    on that replay). A kill -9 meanwhile is recovered by DuckDB from its log as before."""
+    more CPU on a replay of a scan's inserts), and a checkpoint every 256 MB of log rather
+    than 16 MB (each checkpoint rewrites the tables' last row groups and merges partly
+    filled ones: half the COMMIT time on that replay at 16 MB; 64 → 256 MB with 3 s batches,
+    files phase of 214 MB of exports 53.7 → 51 s). A kill -9 meanwhile is recovered by
+    DuckDB from its log as before."""
     db = case.db
     db.execute("SET threads = 1")
-    db.execute("SET checkpoint_threshold = '64MB'")
+    db.execute("SET checkpoint_threshold = '256MB'")
     try:
         yield
     finally:
