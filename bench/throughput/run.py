@@ -120,6 +120,7 @@ def markdown(report: dict) -> str:
                      f"{r['not_scanned']} |")
     p = report["presidio"]
     if p:
+        apart = p.get("breachscope_fixed_apart") or {}
         lines += ["", f"## Presidio on a stratified sample ({p['files']} files, "
                   f"{_f(p['mb'])} MB)", "",
                   "| tool | MB/s | seconds |", "|---|---|---|",
@@ -128,10 +129,14 @@ def markdown(report: dict) -> str:
                   f"| breachscope (worker seconds only) | "
                   f"{_f(p['breachscope']['mb_per_worker_s'], 3)} | "
                   f"{_f(p['breachscope']['worker_s'], 1)} |",
+                  f"| breachscope ({p['breachscope']['workers']} workers, wall less a one-letter "
+                  f"scan's {_f(p.get('fixed_s'), 1)} s: start-up, models, a case's stages) | "
+                  f"{_f(apart.get('mb_per_s'), 3)} | {_f(apart.get('seconds'), 1)} |",
                   f"| Presidio + spaCy fr (1 process, model load apart) | "
                   f"{_f(p['presidio']['mb_per_s'], 3)} | {_f(p['presidio']['analyze_s'], 1)} |",
                   "", f"Ratio: **{_f(p['ratio'])}×** ({_f(p['ratio_per_process'])}× per "
-                  f"process, {_f(p['ratio_worker_time'])}× on worker time); "
+                  f"process, {_f(p['ratio_worker_time'])}× on worker time, "
+                  f"{_f(p.get('ratio_fixed_apart'))}× with both tools' fixed costs apart); "
                   f"target ≥ {report['targets']['presidio_ratio']}×."]
     return "\n".join(lines) + "\n"
 

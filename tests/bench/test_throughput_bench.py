@@ -98,6 +98,15 @@ def test_presidio_ran_on_every_stratum(report) -> None:
     assert p["presidio"]["mb_per_s"] > 0 and p["breachscope"]["mb_per_s"] > 0
     assert p["presidio"]["results"] > 0  # Presidio found something: it really analysed text
     assert p["ratio"] == pytest.approx(p["breachscope"]["mb_per_s"] / p["presidio"]["mb_per_s"])
+    # breachscope's fixed cost (a one-letter scan) measured and, when the sample's scan took
+    # longer, set apart as Presidio's model load is: the ratio then follows from those figures
+    assert p["fixed_s"] > 0
+    apart = p["breachscope_fixed_apart"]
+    if apart:
+        assert apart["seconds"] == pytest.approx(p["breachscope"]["wall_s"] - p["fixed_s"])
+        assert p["ratio_fixed_apart"] == pytest.approx(
+            apart["mb_per_s"] / p["presidio"]["mb_per_s"])
+        assert p["ratio_fixed_apart"] > p["ratio"]
 
 
 def test_a_scan_that_stops_is_reported_with_its_reason(tmp_path: Path, report) -> None:
