@@ -314,7 +314,7 @@ FROM (
 # Records with equal key inputs (NIR, birth date, phones, e-mails, folded names) have equal
 # keys, bare surnames aside (they depend on the record's file and address): the NIR, name +
 # birth date and name + contact keys are computed once per group of such records
-# (``_bs_kgroups``: its smallest record ``rn`` and its ``members``), not per record: a dump
+# (``_bs_kgroups``: its smallest record ``rn``, its size ``n_members``), not per record: a dump
 # repeats its people (7.6 M records at 1 GB, some 15 000 distinct), and building, spanning
 # and grouping some 16 M key strings cost 22 CPU s there. A group's key stands in
 # ``_bs_keys`` for its smallest record, and _STEP_EDGES links the other members to it: the
@@ -323,7 +323,7 @@ FROM (
 # records that may have a grouped key are grouped (a bare surname record never is).
 _STEP_KEYS = """
 CREATE OR REPLACE TEMP TABLE _bs_kgroups AS
-SELECT min(rn) AS rn, list(rn) AS members, nir, birth_date, phones, emails, name
+SELECT min(rn) AS rn, count(*) AS n_members, nir, birth_date, phones, emails, name
 FROM (
     SELECT rn, nir, birth_date, phones, emails,
         'n' || chr(31) || fold_last || chr(31) || fold_first AS name
@@ -380,17 +380,25 @@ SELECT rn, name FROM each_record
 
 # Each record of a key is linked to the key's smallest record (its anchor). A group of records
 # with equal keys (_bs_kgroups) stands in _bs_keys for its smallest record ``rep``; the
-# other members of a group having a key are listed apart (``_bs_members``) and take their
+# other members of a group having a key (found by joining the records back to their group on
+# the five key inputs, NULLs equal as in GROUP BY: a ``list(rn)`` per group ran out of the
+# 1 GB store limit at 10 M distinct records) are listed apart (``_bs_members``) and take their
 # ``rep``'s label after the propagation (_exact_components): the propagation runs over the
 # groups, not the 7.6 M records of a 1 GB dump. (GROUP BY and a join rather than a window,
 # for memory: see the span in _STEP_KEYS.)
 _STEP_EDGES = """
 CREATE OR REPLACE TEMP TABLE _bs_members AS
-SELECT rn, rep FROM (
-    SELECT unnest(members) AS rn, rn AS rep FROM _bs_kgroups
-    WHERE len(members) > 1 AND rn IN (SELECT rn FROM _bs_keys)
-)
-WHERE rn <> rep;
+SELECT r.rn, g.rn AS rep
+FROM (
+    SELECT rn, nir, birth_date, phones, emails,
+        'n' || chr(31) || fold_last || chr(31) || fold_first AS name
+    FROM _bs_rec
+) r
+JOIN _bs_kgroups g
+    ON r.nir IS NOT DISTINCT FROM g.nir AND r.birth_date IS NOT DISTINCT FROM g.birth_date
+    AND r.phones IS NOT DISTINCT FROM g.phones AND r.emails IS NOT DISTINCT FROM g.emails
+    AND r.name IS NOT DISTINCT FROM g.name
+WHERE g.n_members > 1 AND g.rn IN (SELECT rn FROM _bs_keys) AND r.rn <> g.rn;
 
 CREATE OR REPLACE TEMP TABLE _bs_edges AS
 SELECT DISTINCT k.rn AS a, x.anchor AS b
