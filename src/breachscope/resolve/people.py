@@ -311,6 +311,14 @@ FROM (
 # fold never leaves in a name (it is whitespace), so two keys are equal only when all parts are.
 # A NULL inside a phone or e-mail list is kept apart from '' (no trailing separator).
 #
+# Each record's key inputs, its folded names as one string (``_bs_kgroups`` groups records by
+# them, ``_bs_members`` joins records back to their group on them).
+_KEY_INPUTS = """
+    SELECT rn, nir, birth_date, phones, emails,
+        'n' || chr(31) || fold_last || chr(31) || fold_first AS name
+    FROM _bs_rec
+"""
+
 # Records with equal key inputs (NIR, birth date, phones, e-mails, folded names) have equal
 # keys, bare surnames aside (they depend on the record's file and address): the NIR, name +
 # birth date and name + contact keys are computed once per group of such records
@@ -325,10 +333,7 @@ _STEP_KEYS = """
 CREATE OR REPLACE TEMP TABLE _bs_kgroups AS
 SELECT min(rn) AS rn, count(*) AS n_members, nir, birth_date, phones, emails, name
 FROM (
-    SELECT rn, nir, birth_date, phones, emails,
-        'n' || chr(31) || fold_last || chr(31) || fold_first AS name
-    FROM _bs_rec
-)
+""" + _KEY_INPUTS + """)
 WHERE nir <> ''
     OR (name IS NOT NULL AND (birth_date <> '' OR len(emails) > 0 OR len(phones) > 0))
 GROUP BY nir, birth_date, phones, emails, name;
@@ -338,10 +343,7 @@ WITH named AS (
     SELECT rn, nir, birth_date, phones, emails, name FROM _bs_kgroups
 ),
 each_record AS (
-    SELECT rn, nir, birth_date, phones, emails,
-        'n' || chr(31) || fold_last || chr(31) || fold_first AS name
-    FROM _bs_rec
-)
+""" + _KEY_INPUTS + """)
 SELECT rn, 'nir' || chr(31) || nir AS key FROM named WHERE nir <> ''
 UNION ALL
 SELECT rn, 'b' || name || chr(31) || birth_date FROM named
@@ -390,10 +392,7 @@ _STEP_EDGES = """
 CREATE OR REPLACE TEMP TABLE _bs_members AS
 SELECT r.rn, g.rn AS rep
 FROM (
-    SELECT rn, nir, birth_date, phones, emails,
-        'n' || chr(31) || fold_last || chr(31) || fold_first AS name
-    FROM _bs_rec
-) r
+""" + _KEY_INPUTS + """) r
 JOIN _bs_kgroups g
     ON r.nir IS NOT DISTINCT FROM g.nir AND r.birth_date IS NOT DISTINCT FROM g.birth_date
     AND r.phones IS NOT DISTINCT FROM g.phones AND r.emails IS NOT DISTINCT FROM g.emails
