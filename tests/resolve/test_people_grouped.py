@@ -138,3 +138,16 @@ def test_the_generated_case_places_bare_surnames_by_their_file(tmp_path):
         people.prepare_records(case.db)
         case.db.execute(people._STEP_MENTIONS)
         assert case.db.execute("SELECT count(*) FROM _bs_context").fetchone()[0] >= 3
+
+
+def test_records_reach_their_person_when_signature_hashes_collide(tmp_path, monkeypatch):
+    """``person_records`` joins records to their signature on a 64-bit hash of its columns,
+    and on every column for the signatures whose hash collides: with a hash of three values
+    (every signature collides) the records' people are the same."""
+    records = _records(1)
+    new = _resolve(tmp_path, "new", records, "exact")
+    monkeypatch.setattr(people, "_SIGNATURE_SQL",
+                        people._signature_sql(sig_hash="hash({}) % 3"))
+    collided = _resolve(tmp_path, "collided", records, "exact")
+    assert len(new["records"]) == len(records)
+    assert new == collided

@@ -19,10 +19,19 @@ def _rows(db, sql: str) -> dict[str, tuple]:
         f"SELECT {', '.join(PEOPLE_FIELDS)} FROM ({sql})").fetchall()}
 
 
-@pytest.mark.parametrize("seed", [4, 5])
+@pytest.mark.parametrize(("seed", "part_rows"), [(4, 10**6), (5, 10**6), (4, 400)])
 def test_stages_give_the_people_of_one_statement_and_of_the_reference(tmp_path, seed,
-                                                                      monkeypatch):
+                                                                      part_rows, monkeypatch):
+    """``part_rows`` 400: the contact lists written in several parts of the people (as at
+    10 M records, where one aggregation of them ran out of memory)."""
     monkeypatch.setattr(placeholders, "MAX_OWNER_NAMES", 10**9)   # as in test_people
+    monkeypatch.setattr(people, "LIST_PART_ROWS", part_rows)
+    parts = []
+    write = people._write_in_parts
+    monkeypatch.setattr(people, "_write_in_parts", lambda db, target, sql: (
+        parts.append(db.execute(
+            "SELECT count(*) FROM _bs_p_base WHERE shared").fetchone()[0] // part_rows),
+        write(db, target, sql)))
     records = _random_records(seed, 3000)
     with Case(tmp_path / "case", memory_limit="32MB") as case:
         db = case.db
@@ -49,6 +58,7 @@ def test_stages_give_the_people_of_one_statement_and_of_the_reference(tmp_path, 
     assert staged == one_statement
     assert rebuild == len(staged)
     assert leftovers == set()      # each stage's inputs dropped once used
+    assert (parts[0] >= 2) == (part_rows < 10**6), parts
     fields = PEOPLE_FIELDS[1:]
     for pid, person in expected.items():
         assert dict(zip(fields, staged[pid], strict=True)) == {

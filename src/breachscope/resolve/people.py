@@ -69,6 +69,12 @@ _TMP = ("_bs_prose_files", "_bs_sig", "_bs_split", "_bs_splink_joined", "_bs_raw
         "_bs_edges", "_bs_lab", "_bs_lab_next", "_bs_lab_exact", "_bs_gedges", "_bs_root",
         "_bs_exact", "_bs_splink_edges", "_bs_context", "_bs_people", "_bs_p_base",
         "_bs_p_votes", "_bs_p_modes", "_bs_p_lists")
+# The work tables done with once the roots and the unresolved mentions are known, dropped
+# before the people are built: temp tables that do not fit in memory are written out to the
+# spill folder uncompressed, and at 10 M distinct records these filled its 10 GiB cap.
+_BEFORE_PEOPLE = ("_bs_raw", "_bs_placeholders", "_bs_kgroups", "_bs_members", "_bs_keys",
+                  "_bs_edges", "_bs_lab", "_bs_lab_next", "_bs_lab_exact", "_bs_gedges",
+                  "_bs_exact", "_bs_splink_joined", "_bs_context")
 LINKAGE_METHODS = ("exact", "splink")
 LINKAGE_ENV = "BREACHSCOPE_LINKAGE"
 #: Where Splink scores pairs: in process (DuckDB) or in a Spark session (resolve.spark).
@@ -166,13 +172,18 @@ FROM records r LEFT JOIN _bs_prose_files p USING (sha256)
 _SIG_COLUMNS = (*_SIG_FIELDS, "file", "is_row")
 
 
-def _signature_sql(columns: tuple[str, ...] = _SIG_COLUMNS) -> dict[str, str]:
+def _signature_sql(columns: tuple[str, ...] = _SIG_COLUMNS,
+                   sig_hash: str = "hash({})") -> dict[str, str]:
     """The statements that group records by ``columns`` (their signature) and map them back:
     ``signatures`` creates ``_bs_sig``; ``split`` creates ``_bs_split``, the records of the
     signatures that are not one person (few: copies of a sparse record); ``person_records``
     selects every record's person. The records are joined back to their signature by a hash
-    join on every signature column (NULLs equal), streaming the records once. (A test passes
-    ``record_id`` among the columns: one signature per record, resolution as it was.)"""
+    join on every signature column (NULLs equal), streaming the records once; for every
+    record's person, on a 64-bit hash of those columns instead, so that the join's table is
+    narrow (at 10 M distinct records the join on every column spilled past 10 GiB), and on
+    every column for the signatures whose hash collides with another's. (A test passes
+    ``record_id`` among the columns: one signature per record, resolution as it was; another
+    a ``sig_hash`` that collides often.)"""
     with_root = f"""
 FROM ({_RECORD_SIGNATURE}) r
 JOIN (SELECT s.*, x.whole, x.person_id FROM _bs_sig s JOIN _bs_root x USING (rn){{where}}) s
@@ -187,9 +198,23 @@ FROM (SELECT count(*) AS n, min(record_id) AS first_id, {", ".join(columns)}
 """,
         "split": ("CREATE OR REPLACE TEMP TABLE _bs_split AS SELECT s.rn, r.record_id "
                   + with_root.replace("{where}", " WHERE NOT x.whole")),
-        "person_records": ("SELECT CASE WHEN s.whole THEN s.person_id "
-                           "ELSE 'P' || left(sha256(r.record_id), 12) END, r.record_id "
-                           + with_root.replace("{where}", "")),
+        "person_records": f"""
+WITH hashed AS (SELECT rn, {sig_hash.format(", ".join(columns))} AS sh FROM _bs_sig),
+collided AS (SELECT sh FROM hashed GROUP BY sh HAVING count(*) > 1),
+narrow AS (
+    SELECT h.sh, x.whole, x.person_id FROM hashed h JOIN _bs_root x USING (rn)
+    ANTI JOIN collided c ON c.sh = h.sh
+)
+SELECT CASE WHEN s.whole THEN s.person_id ELSE 'P' || left(sha256(r.record_id), 12) END,
+    r.record_id
+FROM (SELECT record_id, {sig_hash.format(", ".join(columns))} AS sh
+      FROM ({_RECORD_SIGNATURE})) r
+JOIN narrow s USING (sh)
+UNION ALL
+SELECT CASE WHEN s.whole THEN s.person_id ELSE 'P' || left(sha256(r.record_id), 12) END,
+    r.record_id
+{with_root.replace("{where}", " WHERE " + sig_hash.format(", ".join(f"s.{c}" for c in columns))
+                   + " IN (SELECT sh FROM collided)")}""",
     }
 
 
@@ -523,10 +548,15 @@ _BASE_RECORDS = f"""
     SELECT x.root, x.rn, x.shared, x.person_id, 1 AS w, {_BASE_FIELDS}
     FROM _bs_root x JOIN records r USING (record_id)"""
 # ... or, in resolution, the signatures of the people (``w``: their records), and each record
-# of the signatures that are not one person as a person of its own.
+# of the signatures that are not one person as a person of its own. A person of one signature
+# is not ``shared``: its fields are its signature's, no vote or list aggregate needed (at 10 M
+# distinct records, 7.57 of the 8.62 M people are one record; voting over all of them spilled
+# past 10 GiB).
 _BASE_SIGNATURES = f"""
-    SELECT x.root, x.rn, TRUE AS shared, x.person_id, r.n AS w, {_BASE_FIELDS}
-    FROM _bs_root x JOIN _bs_sig r USING (rn) WHERE x.whole
+    SELECT x.root, x.rn, c.n > 1 AS shared, x.person_id, r.n AS w, {_BASE_FIELDS}
+    FROM _bs_root x JOIN _bs_sig r USING (rn)
+    JOIN (SELECT root, count(*) AS n FROM _bs_root WHERE whole GROUP BY root) c USING (root)
+    WHERE x.whole
     UNION ALL
     SELECT sp.rn, sp.rn, FALSE, 'P' || left(sha256(sp.record_id), 12), 1, {_BASE_FIELDS}
     FROM _bs_split sp JOIN _bs_sig r USING (rn)"""
@@ -546,7 +576,7 @@ _PEOPLE_STAGES = {
     SELECT root, person_id, {_ROLE} AS role,
         coalesce(list_sort(list_distinct(flatten(list(phones)))), []) AS phones,
         coalesce(list_sort(list_distinct(flatten(list(emails)))), []) AS emails
-    FROM {{base}} WHERE shared GROUP BY root, person_id""",
+    FROM {{base}} WHERE shared{{part}} GROUP BY root, person_id""",
     "people": f"""
     SELECT l.person_id, l.role, {", ".join(f"m.{f}" for f in _MODE_FIELDS)}, l.phones, l.emails
     FROM {{lists}} l LEFT JOIN {{modes}} m USING (root)
@@ -558,7 +588,7 @@ _PEOPLE_STAGES = {
         coalesce(list_sort(list_distinct(emails)), [])
     FROM {{base}} WHERE NOT shared""",
 }
-_STAGE_NAMES = {name: name for name in _PEOPLE_STAGES} | {"source": _BASE_RECORDS}
+_STAGE_NAMES = {name: name for name in _PEOPLE_STAGES} | {"source": _BASE_RECORDS, "part": ""}
 _STAGE_TABLES = {name: f"_bs_p_{name}" for name in _PEOPLE_STAGES if name != "people"}
 
 #: The people in one statement (``person_id`` and the ``people`` columns).
@@ -567,14 +597,36 @@ _SELECT_PEOPLE = ("WITH " + ",\n".join(
     + "\nSELECT * FROM people\n")
 
 
+#: Rows of ``base`` per part of the ``lists`` stage. DuckDB's list aggregates keep their states
+#: in memory (they do not spill, 1.4): the contact lists of 8.6 M people in one aggregation ran
+#: out of the 1 GB memory_limit (10 M distinct records, bench/people_scale.py). Written in parts
+#: of people (a hash of their root), each aggregation holds about this many records' lists.
+LIST_PART_ROWS = 1_000_000
+
+
 def _build_people(db: duckdb.DuckDBPyConnection) -> None:
     """The people into ``temp._bs_people``, one stage at a time (see _PEOPLE_STAGES)."""
     for name, sql in _PEOPLE_STAGES.items():
         target = "_bs_people" if name == "people" else _STAGE_TABLES[name]
-        sql = sql.format(**_STAGE_TABLES, source=_BASE_SIGNATURES)
-        db.execute(f"CREATE OR REPLACE TEMP TABLE {target} AS {sql}")
+        if name == "lists":
+            _write_in_parts(db, target, sql)
+        else:
+            sql = sql.format(**_STAGE_TABLES, source=_BASE_SIGNATURES, part="")
+            db.execute(f"CREATE OR REPLACE TEMP TABLE {target} AS {sql}")
         for used in _STAGE_USES.get(name, ()):
             db.execute(f"DROP TABLE IF EXISTS temp.{_STAGE_TABLES[used]}")
+
+
+def _write_in_parts(db: duckdb.DuckDBPyConnection, target: str, sql: str) -> None:
+    """Stage ``sql`` (a ``{part}`` filter in its ``base``) into ``target``, in as many parts of
+    the people as ``base``'s shared rows need (see LIST_PART_ROWS)."""
+    (rows,) = db.execute(f"SELECT count(*) FROM {_STAGE_TABLES['base']} WHERE shared").fetchone()
+    parts = max(1, -(-rows // LIST_PART_ROWS))
+    for i in range(parts):
+        part = f" AND hash(root) % {parts} = {i}" if parts > 1 else ""
+        select = sql.format(**_STAGE_TABLES, source=_BASE_SIGNATURES, part=part)
+        db.execute(f"CREATE OR REPLACE TEMP TABLE {target} AS {select}" if i == 0
+                   else f"INSERT INTO {target} {select}")
 
 
 # The stages no longer needed once a stage is written (dropped to free memory and spill).
@@ -819,6 +871,8 @@ def _rebuild(case: Case, method: str, max_rounds: int, backend: str = "duckdb") 
         else:
             db.execute("CREATE OR REPLACE TEMP TABLE _bs_split (rn BIGINT, record_id VARCHAR)")
         mentions, mention_people = db.execute(_UNRESOLVED).fetchone()
+        for table in _BEFORE_PEOPLE:
+            db.execute(f"DROP TABLE IF EXISTS temp.{table}")
         # The people computed apart from their insertion: the aggregation spills, and the
         # table's key index is then built alone (both in one statement: out of memory at
         # 10 M records under the 1 GB memory_limit).
@@ -832,9 +886,12 @@ def _rebuild(case: Case, method: str, max_rounds: int, backend: str = "duckdb") 
                        "('linkage_capped_blocks', ?)",
                        [str(mentions), str(mention_people), method, linkage_error,
                         placeholders, str(candidate_pairs), str(capped_blocks)])
-            replace_people(db, "SELECT * FROM _bs_people")
+            # The records' people first: their join (records to signatures) spills, which
+            # it could not do under 1 GB at 10 M records with the people's key index, built
+            # by the people's insertion, held in memory beside it.
             empty_table(db, "person_records")
             db.execute("INSERT INTO person_records " + _SIGNATURE_SQL["person_records"])
+            replace_people(db, "SELECT * FROM _bs_people")
             # The pairs the probabilistic linkage accepted, with their match probability:
             # the review UI shows them as the evidence of a merge (by record ids, stable).
             empty_table(db, "linkage_pairs")
