@@ -302,3 +302,26 @@ def test_a_scan_whose_resolution_reaches_the_cap_stops_cleanly_and_the_next_reso
     assert "Traceback" not in result.output and "DUPONT" not in result.output
     monkeypatch.setattr(pipeline, "rebuild_people", real)
     assert " 1 people" in cli("scan", dump, "--case", tmp_path / "case").output
+
+
+def test_resolution_on_the_case_connection_takes_the_tables_cap(tmp_path, monkeypatch):
+    """The exact keys and the people spill in proportion to the records (9.1 GB at 10 M
+    distinct records): on the case's connection resolution takes TABLES_CAP (at most half the
+    free disk), not the linkage's 10 GiB, and restores the setting after."""
+    from collections import namedtuple
+
+    from breachscope.resolve import people, spill
+    monkeypatch.delenv(SPILL_LIMIT_ENV, raising=False)
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(spill.shutil, "disk_usage", lambda _p: usage(0, 0, 200 * 2**30))
+    seen = []
+    build = people._build_people
+    monkeypatch.setattr(people, "_build_people", lambda db: (seen.append(db.execute(
+        "SELECT current_setting('max_temp_directory_size')").fetchone()[0]), build(db)))
+    with Case(tmp_path / "case") as c:
+        insert_records(c.db, [rec(f"r{i}", "DUPONT", "Marie", "1980-01-02") for i in (1, 2)])
+        before = c.db.execute("SELECT current_setting('max_temp_directory_size')").fetchone()
+        assert rebuild_people(c, linkage="exact") == 1
+        after = c.db.execute("SELECT current_setting('max_temp_directory_size')").fetchone()
+    assert seen == [spill.format_size(spill.TABLES_CAP)] and spill.TABLES_CAP > spill.DEFAULT_CAP
+    assert after == before

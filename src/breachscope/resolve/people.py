@@ -52,7 +52,7 @@ from breachscope.case import Case, empty_table
 from breachscope.detect.validators import _FOLD_EXTRA, _FOLD_SEPARATORS
 from breachscope.masking import scrub
 from breachscope.resolve.placeholders import placeholders_sql
-from breachscope.resolve.spill import capped
+from breachscope.resolve.spill import TABLES_CAP, capped
 
 log = logging.getLogger(__name__)
 
@@ -822,8 +822,11 @@ def rebuild_people(case: Case, *, max_rounds: int = 100, linkage: str | None = N
     backend = linkage_backend(case, backend) if method == "splink" else "duckdb"
     install_fold_macro(db)
     # Everything resolution spills is capped (resolve.spill): a dump built to blow up the
-    # linkage stops with a clear message instead of filling the disk.
-    with capped(db, "spill"):
+    # linkage stops with a clear message instead of filling the disk. The linkage's own
+    # connection keeps the smaller cap (resolve.linkage); the steps on the case's connection
+    # (exact keys, labels, the people) spill in proportion to the records, as relations do,
+    # and take the tables' cap: 10 M distinct records spill 9.1 GB there.
+    with capped(db, "spill", default=TABLES_CAP):
         return _rebuild(case, method, max_rounds, backend)
 
 

@@ -8,7 +8,8 @@ of people sharing a default value) could then fill the disk of the machine holdi
 Resolution sets DuckDB's ``max_temp_directory_size`` on both connections to
 :func:`spill_cap`: ``BREACHSCOPE_SPILL_LIMIT`` when set (``512MiB``, ``20GiB``, ``2GB`` or a
 number of bytes), else the smaller of :data:`DEFAULT_CAP` (10 GiB: the linkage of a million
-records spills about 1.5 GB) and half the free space of the spill folder's disk. A cap already
+records spills about 1.5 GB; :data:`TABLES_CAP` on the case's connection, whose steps spill in
+proportion to the case) and half the free space of the spill folder's disk. A cap already
 set lower on the case connection is kept. When the cap is reached DuckDB stops the query, and
 :class:`SpillCapReached` says so in one sentence: the linkage falls back to the exact keys
 (``meta.linkage_error``), the exact keys stop the scan with that message (people stay to be
@@ -32,8 +33,10 @@ SPILL_LIMIT_ENV = "BREACHSCOPE_SPILL_LIMIT"
 #: The cap when the environment does not set one (and half the free disk is more).
 DEFAULT_CAP = 10 * 2**30
 #: The same for relating tables and assessing people, which join every table row (a 10 GB
-#: dump's relations spilled 15.5 GB at their peak; issue 15, session 12). Resolution keeps
-#: the smaller cap: past it the linkage falls back to the exact keys, sooner the better.
+#: dump's relations spilled 15.5 GB at their peak; issue 15, session 12), and for the steps
+#: of resolution on the case's connection (exact keys, the people: 9.1 GB at 10 M distinct
+#: records, session 14). The linkage's own connection keeps the smaller cap: past it the
+#: linkage falls back to the exact keys, sooner the better.
 TABLES_CAP = 48 * 2**30
 #: Share of the spill disk's free space the cap may take.
 FREE_SHARE = 0.5
