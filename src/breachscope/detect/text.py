@@ -236,7 +236,10 @@ def _unglued(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 def _emails(text: str) -> Iterator[tuple[int, int, str, float, str]]:
-    for m in _EMAIL_CANDIDATE.finditer(text):
+    # The plain and the spaced addresses hold an '@': a text without one (a line of words
+    # megabytes long) skips their passes; the obfuscated ones ("[at]") are searched anyway.
+    at = "@" in text
+    for m in _EMAIL_CANDIDATE.finditer(text) if at else ():
         if _URL_USERINFO.search(text, max(0, m.start() - 200), m.start()):
             continue
         start, end = _unglued(text, *m.span())
@@ -246,7 +249,7 @@ def _emails(text: str) -> Iterator[tuple[int, int, str, float, str]]:
             yield start, end, value, 0.8 if glued else 0.95, (
                 "regex+email_unglued" if glued else "regex+email"
             )
-    for m in _around(text, _SPACED_AT, _SPACED_EMAIL):
+    for m in _around(text, _SPACED_AT, _SPACED_EMAIL) if at else ():
         if " " in m.group() and (value := normalize_email(m.group().replace(" ", ""))):
             yield m.start(), m.end(), value, 0.8, "regex+email_spaced"
     for m in _around(text, _OBFUSCATION_HINT, _OBFUSCATED_EMAIL):
@@ -416,7 +419,11 @@ class _RunContext:
         """A NIR cue ending at most 100 characters before, with at most one line break
         between."""
         if self._cues is None:
-            self._cues = [cue.end() for cue in _NIR_CUE.finditer(self.text)]
+            # Near digits only, as _keyless_nirs finds its cues: a cue that counts ends at
+            # most 100 characters before a run of digits (a 64 MB line of words held one run
+            # and cost a pass of the pattern over all of it).
+            self._cues = [cue.end() for cue in
+                          finditer_near_digits(_NIR_CUE, self.text, before=160, after=1)]
         k = bisect_right(self._cues, start) - 1
         if k < 0 or self._cues[k] < start - 100:
             return False
