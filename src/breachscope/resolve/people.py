@@ -205,16 +205,17 @@ narrow AS (
     SELECT h.sh, x.whole, x.person_id FROM hashed h JOIN _bs_root x USING (rn)
     ANTI JOIN collided c ON c.sh = h.sh
 )
-SELECT CASE WHEN s.whole THEN s.person_id ELSE 'P' || left(sha256(r.record_id), 12) END,
-    r.record_id
-FROM (SELECT record_id, {sig_hash.format(", ".join(columns))} AS sh
-      FROM ({_RECORD_SIGNATURE})) r
-JOIN narrow s USING (sh)
-UNION ALL
-SELECT CASE WHEN s.whole THEN s.person_id ELSE 'P' || left(sha256(r.record_id), 12) END,
-    r.record_id
-{with_root.replace("{where}", " WHERE " + sig_hash.format(", ".join(f"s.{c}" for c in columns))
-                   + " IN (SELECT sh FROM collided)")}""",
+SELECT CASE WHEN whole THEN person_id ELSE 'P' || left(sha256(record_id), 12) END, record_id
+FROM (
+    SELECT s.whole, s.person_id, r.record_id
+    FROM (SELECT record_id, {sig_hash.format(", ".join(columns))} AS sh
+          FROM ({_RECORD_SIGNATURE})) r
+    JOIN narrow s USING (sh)
+    UNION ALL
+    SELECT s.whole, s.person_id, r.record_id
+    {with_root.replace("{where}", " WHERE " + sig_hash.format(", ".join(f"s.{c}" for c in columns))
+                       + " IN (SELECT sh FROM collided)")}
+) mapped""",
     }
 
 
