@@ -14,7 +14,7 @@ from breachscope.extract.dispatch import partition
 from breachscope.findings_store import delete_findings
 from breachscope.pipeline import scan
 from breachscope.settings import ScanSettings
-from breachscope.worker import ContentResult, process_content_by_page, process_pdf_page
+from breachscope.worker import ContentResult, process_content_by_page, process_ocr_page
 
 pytestmark = pytest.mark.slow
 
@@ -73,7 +73,7 @@ def test_pages_to_ocr_are_left_to_page_tasks(scanned, tmp_path):
     assert document.ocr_pages[3][1] == 1  # the stamp's line comes first on page 4
     assert document.table("findings") is None or not any(
         row.startswith("page 1,") for row in document.table("findings")["location"].to_pylist())
-    page = process_pdf_page(path, "pdf", work, ScanSettings(), 0, 3, 1)
+    page = process_ocr_page(path, "pdf", work, ScanSettings(), 0, 3, 1)
     assert page.status == "scanned" and page.n_units > 0
     got = sorted((r["entity"], r["value"], r["location"], r["confidence"])
                  for r in page.table("findings").to_pylist())

@@ -55,8 +55,8 @@ def main() -> None:
         make_pdf(work / "dump" / "scan.pdf", args.pages)
         log = work / "tasks.jsonl"
         os.environ["BENCH_TASK_LOG"] = str(log)
-        if hasattr(pipeline, "process_pdf_page"):
-            pipeline.process_pdf_page = timed_tasks.page  # type: ignore[attr-defined]
+        if hasattr(pipeline, "process_ocr_page"):
+            pipeline.process_ocr_page = timed_tasks.page  # type: ignore[attr-defined]
         load = os.getloadavg()
         started = time.perf_counter()
         with Case(work / "case") as case:

@@ -34,4 +34,4 @@ def content(*args: Any) -> Any:
 
 
 def page(*args: Any) -> Any:
-    return _logged("page", worker.process_pdf_page, args)  # type: ignore[attr-defined]
+    return _logged("page", worker.process_ocr_page, args)  # type: ignore[attr-defined]

@@ -47,7 +47,7 @@ from breachscope.worker import (
     no_space,
     process_content,
     process_content_by_page,
-    process_pdf_page,
+    process_ocr_page,
     run_task,
 )
 from breachscope.worker.batch import BATCH_SUFFIXES, BATCH_TYPES, process_batch
@@ -99,7 +99,8 @@ PAGE_RECORDS = 1_000_000
 
 @dataclass(slots=True)
 class PageTask:
-    """One PDF page to OCR in a task of its own (issue 15): ``entry`` is its document."""
+    """One page to OCR in a task of its own (issue 15; a PDF's scanned page, a multi-page
+    image's frame): ``entry`` is its document."""
 
     entry: Entry
     file_type: str
@@ -156,7 +157,7 @@ class _TaskRunner:
         # problem: issue 12). Created when first needed.
         self.fresh_pool: Pool | None = None
         self.guard = MemoryGuard(settings.memory_limit_mb * 1024 * 1024).start()
-        # A task's content, a batch's contents (a list), or a PDF page, by the task's future.
+        # A task's content, a batch's contents (a list), or a page to OCR, by the task's future.
         self.in_flight: dict[Future[Any], Entry | list[Entry] | PageTask] = {}
         self.first_try: dict[Future[Any], ContentResult] = {}  # retries in flight
         self.recycled: dict[str, int] = {}  # sha256 -> times its worker had to be replaced
@@ -164,7 +165,8 @@ class _TaskRunner:
         self.forming: list[Entry] = []  # small contents waiting for their batch to be sent
         self.forming_bytes = 0
         self.alone: set[str] = set()  # contents a batch gave back: one task each from now
-        self.pages: deque[PageTask] = deque()  # PDF pages to OCR, before any other content
+        # pages to OCR (a PDF's, a multi-page image's), before any other content
+        self.pages: deque[PageTask] = deque()
         self.paged: dict[str, _PagedDocument] = {}  # documents with pages not stored yet
         # Results waiting for their commit (entry, result, status, page: None for a
         # content's own), and since when.
@@ -241,7 +243,7 @@ class _TaskRunner:
         hard = (max(self.settings.timeout, self.settings.archive_timeout) if unknown
                 else self.settings.timeout) + GRACE
         pool = self._fresh_pool() if fresh else self.pool
-        # The scan's own task leaves a PDF's pages to OCR to tasks of their own.
+        # The scan's own task leaves a document's pages to OCR to tasks of their own.
         task = process_content_by_page if self.task is process_content else self.task
         fut = pool.schedule(
             run_task, args=(task, str(entry.real), entry.file_type, self.work_dir,
@@ -254,7 +256,7 @@ class _TaskRunner:
         pool = self._fresh_pool() if fresh else self.pool
         entry = page.entry
         fut = pool.schedule(
-            run_task, args=(process_pdf_page, str(entry.real), page.file_type, self.work_dir,
+            run_task, args=(process_ocr_page, str(entry.real), page.file_type, self.work_dir,
                             self.settings, entry.depth, page.index, page.first_line),
             timeout=self.settings.timeout + GRACE)
         self.in_flight[fut] = page
@@ -740,8 +742,9 @@ def store_result(
     ``results_key`` opens the sealed result files of an encrypted case. With ``batch``, the
     content is only staged there: the caller writes the batch (:meth:`StoreBatch.write`) in
     its own transaction, with other contents, then calls :meth:`StoreBatch.committed`.
-    ``page``: the results of that page (1-based) of the PDF ``entry``, added to the
-    document's (stored ``pending`` before); its parts and seconds counted in its row."""
+    ``page``: the results of that page (1-based) of the document ``entry`` (a PDF, a
+    multi-page image), added to the document's (stored ``pending`` before); its parts and
+    seconds counted in its row."""
     if batch is not None:
         batch.add(entry, result, status, page=page)
         return
@@ -777,7 +780,7 @@ class StoreBatch:
         self.entries: list[Entry] = []
         self.results: list[ContentResult] = []
         self.replaced: list[str] = []  # contents whose earlier rows go first
-        # Result files (path, sha256, first record number: a PDF page's records follow
+        # Result files (path, sha256, first record number: a page's records follow
         # its document's, PAGE_RECORDS), by kind.
         self.files: dict[str, list[tuple[str, str, int]]] = {k: [] for k in _INSERTS}
         # Small contents' rows returned with their results (worker.sink.INLINE_ROWS): per
@@ -791,7 +794,7 @@ class StoreBatch:
         self.declared: list[list[object]] = []
         self.columns: list[list[object]] = []
         self.contents: list[list[object]] = []
-        self.pages: list[list[object]] = []  # (sha256, parts, seconds) of PDF pages
+        self.pages: list[list[object]] = []  # (sha256, parts, seconds) of OCR'd pages
 
     def add(self, entry: Entry, result: ContentResult, status: str | None, *,
             page: int | None = None) -> None:
@@ -958,7 +961,7 @@ def _insert_lists(db: duckdb.DuckDBPyConnection, sql: str, names: list[str], typ
 def _insert_files(db: duckdb.DuckDBPyConnection, kind: str,
                   files: list[tuple[str, str, int]], key: bytes | None) -> None:
     """Insert the rows of a batch's result files of one ``kind``: the Parquet files in one
-    statement (DuckDB reads them in the order given), sealed files and a PDF page's records
+    statement (DuckDB reads them in the order given), sealed files and an OCR'd page's records
     (numbered from ``first``) one at a time."""
     sql = _INSERTS[kind]
     plain = [(path, sha) for path, sha, first in files
@@ -1013,7 +1016,7 @@ _BASE_BY_FILE = ("(SELECT map(?::VARCHAR[], ?::BIGINT[])[filename] AS _base, * "
                  "FROM read_parquet(?::VARCHAR[], filename = true))")
 
 
-#: The select list of a PDF page's records file: its records numbered from ``?``.
+#: The select list of an OCR'd page's records file: its records numbered from ``?``.
 _RENUMBERED = "* REPLACE (idx + ?::BIGINT AS idx)"
 
 

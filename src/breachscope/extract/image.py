@@ -13,6 +13,10 @@ registered on first use) and AVIF (Pillow's own plugin, or pillow-heif's).
   At most :data:`MAX_FRAMES` frames are read. An animated GIF or WebP (a slideshow of
   scans, a banner) → units named ``frame N`` for at most :data:`MAX_ANIMATION_FRAMES` frames,
   each composited as displayed; beyond the cap the file is ``partial``.
+- In a scan's worker the frames of a multi-page image (not an animation, whose frames are
+  composited one after another) are OCR'd by tasks of their own, as a scanned PDF's pages
+  are (:mod:`breachscope.extract.ocr_pages`): a 40-page fax uses every worker. Every frame's
+  header is checked first, so a bomb frame still fails the file at once.
 - Each frame is made 8-bit grey (or kept 1-bit) here, in the way that costs least memory:
   a palette image without transparency is mapped through its palette straight to grey (one
   byte per pixel, never an RGBA copy of a 300-dpi page), transparent areas become white
@@ -34,6 +38,7 @@ from typing import TYPE_CHECKING
 
 from breachscope.events import emit
 from breachscope.extract.ocr import MAX_OCR_PIXELS, ocr_page
+from breachscope.extract.ocr_pages import OcrPageRef, ocr_deferred
 from breachscope.extract.partial import PartialContent
 from breachscope.extract.units import ExtractionError, TextUnit
 from breachscope.filetypes import IMAGE_TYPES
@@ -47,7 +52,7 @@ MAX_FRAMES = 2000
 MAX_ANIMATION_FRAMES = 20
 
 __all__ = ["IMAGE_TYPES", "MAX_ANIMATION_FRAMES", "MAX_FRAMES", "count_ocr_pages",
-           "open_image", "partition_image"]
+           "ocr_image_frame", "open_image", "partition_image"]
 
 
 def _too_large(pixels: int) -> ExtractionError:
@@ -150,29 +155,40 @@ def _frames(image: Image, limit: int) -> Iterator[Image]:
     """Each frame of ``image`` (at most ``limit``), decoded (bounded for OCR), size-checked
     before decoding."""
     for index in range(limit):
-        if index:
-            try:
-                image.seek(index)
-            except EOFError:
-                return
-            except _DECODE_ERRORS as exc:
-                raise _damaged(exc) from None
-        _check_size(image)
-        try:
-            width, height = image.size
-            if image.format == "JPEG" and width * height > MAX_OCR_PIXELS:
-                # Let the JPEG decoder downscale (by 1/2, 1/4, 1/8) while decoding.
-                factor = (MAX_OCR_PIXELS / (width * height)) ** 0.5
-                image.draft("L", (int(width * factor) + 1, int(height * factor) + 1))
-            image.load()
-            frame = ocr_ready(image)
-            if frame is image and getattr(image, "n_frames", 1) > 1:
-                frame = image.copy()
-        except _DECODE_ERRORS as exc:
-            raise _damaged(exc) from None
-        yield frame
+        if index and not _seek(image, index):
+            return
+        yield _decoded(image)
         if getattr(image, "n_frames", 1) <= 1:
             return
+
+
+def _seek(image: Image, index: int) -> bool:
+    """Go to frame ``index`` (its header read, no pixel decoded); False past the last."""
+    try:
+        image.seek(index)
+    except EOFError:
+        return False
+    except _DECODE_ERRORS as exc:
+        raise _damaged(exc) from None
+    return True
+
+
+def _decoded(image: Image) -> Image:
+    """The current frame, size-checked, then decoded as OCR reads it."""
+    _check_size(image)
+    try:
+        width, height = image.size
+        if image.format == "JPEG" and width * height > MAX_OCR_PIXELS:
+            # Let the JPEG decoder downscale (by 1/2, 1/4, 1/8) while decoding.
+            factor = (MAX_OCR_PIXELS / (width * height)) ** 0.5
+            image.draft("L", (int(width * factor) + 1, int(height * factor) + 1))
+        image.load()
+        frame = ocr_ready(image)
+        if frame is image and getattr(image, "n_frames", 1) > 1:
+            frame = image.copy()
+    except _DECODE_ERRORS as exc:
+        raise _damaged(exc) from None
+    return frame
 
 
 def ocr_ready(image: Image) -> Image:
@@ -201,8 +217,10 @@ def ocr_ready(image: Image) -> Image:
     return image.convert("L")
 
 
-def partition_image(path: Path) -> Iterator[TextUnit]:
-    """OCR every frame of an image file (see the module docstring)."""
+def partition_image(path: Path) -> Iterator[TextUnit | OcrPageRef]:
+    """OCR every frame of an image file (see the module docstring). In a scan's worker
+    (:func:`~breachscope.extract.ocr_pages.deferring_ocr`) the frames of a multi-page image
+    are left to tasks of their own (:func:`ocr_image_frame`): an :class:`OcrPageRef` each."""
     with open_image(Path(path)) as image:
         try:
             frames = int(getattr(image, "n_frames", 1))
@@ -211,14 +229,37 @@ def partition_image(path: Path) -> Iterator[TextUnit]:
             raise _damaged(exc) from None
         limit = MAX_ANIMATION_FRAMES if animated else MAX_FRAMES
         label = "frame" if animated else "page"
-        emit("ocr_pages_total", min(frames, limit))  # for the progress bar
-        for number, frame in enumerate(_frames(image, limit), start=1):
-            yield from ocr_page(frame, f"{label} {number}" if frames > 1 else "")
-            del frame
+        if frames > 1 and not animated and ocr_deferred():
+            # Every frame's header checked before any is left to a task: a bomb frame fails
+            # the file at once, as when the frames are read here.
+            n = 0
+            while n < min(frames, limit) and (n == 0 or _seek(image, n)):
+                _check_size(image)
+                n += 1
+            emit("ocr_pages_total", n)
+            yield from (OcrPageRef(index) for index in range(n))
+        else:
+            emit("ocr_pages_total", min(frames, limit))  # for the progress bar
+            for number, frame in enumerate(_frames(image, limit), start=1):
+                yield from ocr_page(frame, f"{label} {number}" if frames > 1 else "")
+                del frame
         if frames > limit:
             what = "animation" if animated else "image"
             raise PartialContent(f"{frames - limit} of {frames} frames not read "
                                  f"({what} longer than {limit} frames)")
+
+
+def ocr_image_frame(path: Path, index: int, first_line: int = 0) -> Iterator[TextUnit]:
+    """The OCR units of one frame of a multi-page image (an :class:`OcrPageRef` of
+    :func:`partition_image`), as :func:`partition_image` reads it when it does not defer:
+    named ``page N``, lines numbered after ``first_line``. Only that frame is decoded."""
+    with open_image(Path(path)) as image:
+        if index and not _seek(image, index):
+            raise ExtractionError(f"damaged image: page {index + 1} unreadable")
+        frame = _decoded(image)
+    for unit in ocr_page(frame, f"page {index + 1}"):
+        unit.first_line += first_line
+        yield unit
 
 
 def count_ocr_pages(path: Path, file_type: str) -> int:

@@ -13,10 +13,11 @@ fields, with ``pypdfium2`` (PDFium).
   (at most :data:`~breachscope.extract.ocr.MAX_OCR_PIXELS` pixels, the scale lowered beyond);
   the OCR units carry the OCR confidence. When the page has a text layer too, it is kept and
   the OCR lines are numbered after its lines. A page with no text and no image is blank.
-  In a scan's worker (:func:`deferring_ocr`), a page to OCR is not read in the document's
-  task: :func:`partition_pdf` yields an :class:`OcrPageRef` instead, and the pipeline reads
-  the page in a task of its own (:func:`ocr_pdf_page`, same units, same names and line
-  numbers), so that the scanned pages of one PDF use every worker (issue 15).
+  In a scan's worker (:func:`~breachscope.extract.ocr_pages.deferring_ocr`), a page to OCR
+  is not read in the document's task: :func:`partition_pdf` yields an
+  :class:`~breachscope.extract.ocr_pages.OcrPageRef` instead, and the pipeline reads the page
+  in a task of its own (:func:`ocr_pdf_page`, same units, same names and line numbers), so
+  that the scanned pages of one PDF use every worker (issue 15).
 - Pictures on pages not OCR'd whole (at least :data:`MIN_PICTURE_PIXELS` pixels, under
   :data:`PICTURE_MAX_SHARE` of the page) → members ``page 3 image 1.png``, OCR'd as images.
 - Attached files — the document's embedded files (the ``EmbeddedFiles`` name tree, which is
@@ -49,16 +50,19 @@ fields, with ``pypdfium2`` (PDFium).
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from breachscope.events import emit
 from breachscope.extract._office import UniqueNames, byte_chunks, refused_chunks
-from breachscope.extract.ocr import MAX_OCR_PIXELS, ocr_page, ocr_unavailable_reason
+from breachscope.extract.ocr import MAX_OCR_PIXELS, ocr_page
+from breachscope.extract.ocr_pages import (
+    MAX_OCR_PAGES,
+    OcrPageRef,
+    ocr_deferred,
+)
 from breachscope.extract.partial import PartialContent
 from breachscope.extract.text import split_text
 from breachscope.extract.units import (
@@ -95,10 +99,6 @@ MAX_FORM_FIELDS = 10_000
 MAX_FIELD_CHARS = 64 * 1024
 #: Rendering resolution for OCR (Tesseract reads best around 300 dpi).
 RENDER_DPI = 300
-#: Pages of one document left to tasks of their own at most (:func:`deferring_ocr`; as many
-#: as the frames of a multi-page image): the document's own task no longer bounds their OCR
-#: time, so a document of 100 000 tiny scanned pages is cut here, ``partial``.
-MAX_OCR_PAGES = 2000
 
 
 def _source(path: Path) -> Any:
@@ -233,39 +233,13 @@ def _render(page: Any) -> Any:
         bitmap.close()
 
 
-@dataclass(slots=True)
-class OcrPageRef:
-    """A page to read by OCR in a task of its own (:func:`ocr_pdf_page`): its 0-based
-    ``index`` and the number of text-layer lines its OCR lines are numbered after."""
-
-    index: int
-    first_line: int = 0
-
-
-_defer_ocr = [False]
-
-
-@contextlib.contextmanager
-def deferring_ocr() -> Iterator[None]:
-    """While active, :func:`partition_pdf` yields an :class:`OcrPageRef` for each page to
-    OCR instead of reading it (the pipeline's worker; other callers get the OCR units)."""
-    before = _defer_ocr[0]
-    _defer_ocr[0] = True
-    try:
-        yield
-    finally:
-        _defer_ocr[0] = before
-
-
 def partition_pdf(path: Path) -> Iterator[TextUnit | EmbeddedFile | OcrPageRef]:
     """Text of every page, OCR where the text layer does not cover the page's image,
     attached files, form fields (see the module docstring)."""
     import pypdfium2 as pdfium
 
     path = Path(path)
-    # Deferred only where OCR can run: otherwise the first scanned page fails the document
-    # here, with the reason, as it always did.
-    defer = _defer_ocr[0] and ocr_unavailable_reason() is None
+    defer = ocr_deferred()
     document = _open(path)
     unreadable = 0
     found = _Attachments()

@@ -38,12 +38,12 @@ from breachscope.worker.sandbox import (
 from breachscope.worker.task import (
     process_content,
     process_content_by_page,
-    process_pdf_page,
+    process_ocr_page,
 )
 
 __all__ = [
     "AS_BACKSTOP_FACTOR", "EXIT_RECYCLE", "NO_SPACE_REASON", "ColumnRow", "ContentResult",
     "DeclaredKey", "ExpandedMember", "TaskTimeout", "init_worker", "no_space",
-    "process_content", "process_content_by_page", "process_pdf_page", "run_task",
+    "process_content", "process_content_by_page", "process_ocr_page", "run_task",
     "time_limit", "warm_up",
 ]

@@ -63,10 +63,11 @@ class ContentResult:
     # "records", "row_keys") -> column name -> values, the files' columns
     # (worker.sink.INLINE_ROWS; results.SCHEMAS gives their types).
     inline: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
-    # PDF pages left to tasks of their own (worker.task.process_content_by_page): (0-based
-    # page index, text-layer lines the page's OCR lines are numbered after). The pipeline
-    # stores the document "pending", runs worker.task.process_pdf_page on each page and
-    # stores the pages' results as the document's.
+    # Pages to OCR left to tasks of their own (worker.task.process_content_by_page; a PDF's
+    # scanned pages, a multi-page image's frames): (0-based page index, text-layer lines the
+    # page's OCR lines are numbered after). The pipeline stores the document "pending", runs
+    # worker.task.process_ocr_page on each page and stores the pages' results as the
+    # document's.
     ocr_pages: list[tuple[int, int]] = field(default_factory=list)
     # Labelled table columns' findings (results.CELLS_SCHEMA; worker.sink): the file, and
     # what its ``column`` numbers (location prefix, location suffix, entity, detector).

@@ -49,27 +49,31 @@ def process_content(
 def process_content_by_page(
     path: str, file_type: str | None, work_dir: str, settings: ScanSettings, depth: int = 0
 ) -> ContentResult:
-    """:func:`process_content`, leaving the PDF pages to OCR to tasks of their own: they are
-    listed in the result's ``ocr_pages`` and the pipeline runs :func:`process_pdf_page` on
-    each (issue 15: the scanned pages of one PDF on every worker)."""
-    from breachscope.extract.pdf import deferring_ocr
+    """:func:`process_content`, leaving the pages to OCR (a PDF's scanned pages, the frames
+    of a multi-page image) to tasks of their own: they are listed in the result's
+    ``ocr_pages`` and the pipeline runs :func:`process_ocr_page` on each (issue 15: the
+    scanned pages of one document on every worker)."""
+    from breachscope.extract.ocr_pages import deferring_ocr
 
     with deferring_ocr():
         return _process(path, file_type, work_dir, settings, depth)
 
 
-def process_pdf_page(
+def process_ocr_page(
     path: str, file_type: str | None, work_dir: str, settings: ScanSettings, depth: int,
     index: int, first_line: int,
 ) -> ContentResult:
-    """OCR one page of a PDF (an ``ocr_pages`` entry of its document's result) under the
-    worker's limits, as a content of its own would be: its findings and records (located
-    ``page N, line L`` as when the document's task read it) are the document's. Never
-    raises for a bad page: a failure is this page's status and reason."""
+    """OCR one page of a document (an ``ocr_pages`` entry of its result: a PDF page, a frame
+    of a multi-page image) under the worker's limits, as a content of its own would be: its
+    findings and records (located ``page N, line L`` as when the document's task read it)
+    are the document's. Never raises for a bad page: a failure is this page's status and
+    reason."""
+    from breachscope.extract.image import IMAGE_TYPES, ocr_image_frame
     from breachscope.extract.pdf import ocr_pdf_page
 
+    read = ocr_image_frame if file_type in IMAGE_TYPES else ocr_pdf_page
     return _process(path, file_type or "pdf", work_dir, settings, depth,
-                    source=lambda readable: ocr_pdf_page(readable, index, first_line))
+                    source=lambda readable: read(readable, index, first_line))
 
 
 def _process(
@@ -174,7 +178,7 @@ def _scan(
     path: Path, file_type: str, work_dir: Path, settings: ScanSettings, depth: int,
     read: ReadAhead | None = None, source: Callable[[Path], Iterator[object]] | None = None,
 ) -> ContentResult:
-    """Extract and detect; the PDF pages left to tasks of their own (``OcrPageRef``) are
+    """Extract and detect; the pages left to tasks of their own (``OcrPageRef``) are
     listed in ``ocr_pages`` whatever stopped the reading (they were found before it), unless
     the content is to be redone whole (no space left) or was not read (skipped)."""
     pages: list[tuple[int, int]] = []
@@ -191,8 +195,8 @@ def _scan_units(
 ) -> ContentResult:
     from breachscope.detect.dispatch import StreamingDetector
     from breachscope.extract.dispatch import UnsupportedType, partition
+    from breachscope.extract.ocr_pages import OcrPageRef
     from breachscope.extract.partial import PartialContent
-    from breachscope.extract.pdf import OcrPageRef
     from breachscope.extract.units import EncryptedContent, ExtractionError, TableUnit
     from breachscope.filetypes import BY_NAME
 
