@@ -54,7 +54,7 @@ def test_a_version_1_case_is_migrated(tmp_path):
     db.execute("INSERT INTO records VALUES ('r1', 's1')")
     db.close()
     with Case(path) as case:
-        assert case.schema_version == SCHEMA_VERSION == 7
+        assert case.schema_version == SCHEMA_VERSION == 8
         assert case.db.execute("SELECT record_id, icd10_codes FROM records").fetchall() == [
             ("r1", None)]
         # v7: no key on records any more (its index cost every insert), same columns

@@ -39,7 +39,7 @@ def _scanned_pdf(path: Path, n: int = 3) -> Path:
         pdf.add_page()
         pdf.image(str(image), x=10, y=30, w=190)
         if i == n:
-            pdf.text(10, 15, "Document numérisé le 12/01/2024 par le secrétariat")
+            pdf.text(10, 15, "Document numérisé le 12/01/2024, secrétariat : 03 20 10 20 30")
         image.unlink()
     pdf.output(str(path))
     return path
@@ -77,8 +77,11 @@ def test_pages_to_ocr_are_left_to_page_tasks(scanned, tmp_path):
     assert page.status == "scanned" and page.n_units > 0
     got = sorted((r["entity"], r["value"], r["location"], r["confidence"])
                  for r in page.table("findings").to_pylist())
-    assert got == [f for f in inline if f[2].startswith("page 4,")]
-    assert min(int(loc.rsplit(" ", 1)[1]) for _e, _v, loc, _c in got) > 1
+    # the page's OCR lines, numbered after its text layer's line (the stamp, read by the
+    # document's own task)
+    assert got == [f for f in inline
+                   if f[2].startswith("page 4,") and int(f[2].rsplit(" ", 1)[1]) > 1]
+    assert got and ("PHONE", "+33320102030", "page 4, line 1") not in {f[:3] for f in got}
 
 
 @pytest.mark.parametrize("workers", [1, 2])
@@ -159,3 +162,59 @@ def test_a_scanned_pdf_in_a_zip_of_an_encrypted_case(scanned, tmp_path):
         assert statuses == {"courriers.zip": "scanned",
                             "courriers.zip!/2024/courrier.pdf": "scanned"}
         assert not list((case.dir / "work").glob("blobs/*"))
+
+
+@pytest.mark.parametrize("last_first", [False, True])
+def test_a_killed_scan_keeps_the_pages_stored_and_reads_only_the_others(
+        scanned, tmp_path, monkeypatch, last_first):
+    """A scan killed after some pages of a scanned document were stored: the next scan reads
+    the document's own pages again but OCRs only the pages not stored (a 300-page scan killed
+    at page 290 is not read again from page 1). ``last_first``: page 4 (one text-layer line,
+    its OCR lines numbered after it) is the one kept."""
+    import breachscope.pipeline as pipeline
+
+    dump, inline = scanned
+    monkeypatch.setattr(pipeline, "BATCH_RESULTS", 1)  # each result committed on its own
+    queue_pages, page_stored = pipeline._TaskRunner._queue_pages, pipeline._TaskRunner._page_stored
+
+    def queued(self, entry, result, n_pages):
+        queue_pages(self, entry, result, n_pages)
+        if last_first:
+            self.pages.reverse()
+
+    def killed(self, page, result):
+        page_stored(self, page, result)
+        raise KeyboardInterrupt  # the scan is stopped once a page is stored
+
+    monkeypatch.setattr(pipeline._TaskRunner, "_queue_pages", queued)
+    monkeypatch.setattr(pipeline._TaskRunner, "_page_stored", killed)
+    with Case(tmp_path / "case") as case:
+        with pytest.raises(KeyboardInterrupt):
+            scan([dump], case, workers=1)
+        assert case.db.execute("SELECT status FROM contents").fetchone()[0] == "pending"
+        done = {p for (p,) in case.db.execute("SELECT page FROM ocr_pages_done").fetchall()}
+        assert done and done < {1, 2, 3, 4}
+        assert (4 in done) == last_first
+        # page 4's text layer (the stamp, line 1) holds a finding, its OCR lines follow
+        assert ("PHONE", "+33320102030", "page 4, line 1") in {f[:3] for f in inline}
+    monkeypatch.setattr(pipeline._TaskRunner, "_page_stored", page_stored)
+    scheduled: list[int] = []
+    schedule_page = pipeline._TaskRunner._schedule_page
+
+    def counted(self, page, *, fresh=False):
+        scheduled.append(page.index + 1)
+        return schedule_page(self, page, fresh=fresh)
+
+    monkeypatch.setattr(pipeline._TaskRunner, "_schedule_page", counted)
+    with Case(tmp_path / "case") as case:
+        again = scan([dump], case, workers=2)
+        assert again.n_scanned == 1 and again.n_failed == 0
+        assert sorted(scheduled) == sorted({1, 2, 3, 4} - done)  # only the pages not stored
+        assert _stored(case) == inline  # the kept pages' findings once, the others back
+        ids = [r for (r,) in case.db.execute("SELECT record_id FROM records").fetchall()]
+        whole = detect_units(list(partition(dump / "courrier.pdf", "pdf"))).records
+        assert len(ids) == len(set(ids)) == len(whole) >= 4
+        status, n_units = case.db.execute("SELECT status, n_units FROM contents").fetchone()
+        assert status == "scanned"
+        assert n_units == len(list(partition(dump / "courrier.pdf", "pdf")))
+        assert case.db.execute("SELECT count(*) FROM ocr_pages_done").fetchone()[0] == 0

@@ -41,7 +41,7 @@ import duckdb
 from breachscope import __version__
 from breachscope.findings_store import COUNTS
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 DB_NAME = "case.duckdb"
 WORK_DIR = "work"
 #: The store's DuckDB memory_limit unless given (``scan --db-memory-limit``) or set in the
@@ -155,6 +155,17 @@ CREATE OR REPLACE VIEW findings AS
     FROM finding_cells f JOIN finding_columns c USING (column_id);
 """
 
+# The pages of a document OCR'd by tasks of their own (pipeline, issue 15) whose results are
+# stored, while the document is not finished (schema v8): a scan killed meanwhile leaves the
+# document ``pending``, and the next scan keeps these pages' rows (their findings located
+# ``page N, line L`` past the page's ``first_line`` text-layer lines, their records numbered
+# from N x PAGE_RECORDS) instead of OCR'ing them again. Emptied of a document once it is done.
+_OCR_PAGES_DONE = """
+CREATE TABLE IF NOT EXISTS ocr_pages_done (
+    sha256 VARCHAR, page INTEGER, first_line INTEGER, n_units INTEGER, seconds DOUBLE
+);
+"""
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 CREATE SEQUENCE IF NOT EXISTS run_ids START 1;
@@ -194,7 +205,7 @@ CREATE TABLE IF NOT EXISTS people (
     severity_score DOUBLE
 );
 CREATE TABLE IF NOT EXISTS person_records (person_id VARCHAR, record_id VARCHAR);
-""" + _MPI_TABLES + _RELATIONAL_TABLES + _REVIEW_TABLES
+""" + _MPI_TABLES + _RELATIONAL_TABLES + _REVIEW_TABLES + _OCR_PAGES_DONE
 
 #: ``records.record_id`` was a PRIMARY KEY until schema 7. DuckDB maintains a key's ART index
 #: on every insert, in memory: the scan's store writes paid ~8 µs per record for it (7.6 M
@@ -212,6 +223,8 @@ ALTER TABLE _bs_records_v7 RENAME TO records;
 
 # Migrations from version N to N+1, applied in order to an existing case.
 _MIGRATIONS: dict[int, str] = {
+    # v8: the OCR'd pages of unfinished documents (see _OCR_PAGES_DONE).
+    7: _OCR_PAGES_DONE,
     # v7: ``records`` without its PRIMARY KEY (see _RECORDS_WITHOUT_KEY).
     6: _RECORDS_WITHOUT_KEY,
     # v6: labelled columns' cells stored apart; ``findings`` becomes a view.

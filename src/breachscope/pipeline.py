@@ -391,18 +391,23 @@ class _TaskRunner:
             self.flush()
         if not self.batch:
             self.batch_since = time.monotonic()
+        n_pages = len(result.ocr_pages)
+        if result.ocr_pages and entry.had_row:  # a killed scan's document: its pages stored
+            done = pages_done(self.case, entry.sha256)  # are kept (StoreBatch.write)
+            result.ocr_pages = [p for p in result.ocr_pages if p[0] + 1 not in done]
         # scanned, with attachments or pages to OCR: "pending" until they are stored too
         # (finish_container)
         pending = bool(result.members or result.ocr_pages)
         self.batch.append((entry, result, "pending" if pending else None, None))
         self.batch_shas.add(entry.sha256)
         if result.ocr_pages:
-            self._queue_pages(entry, result)
+            self._queue_pages(entry, result, n_pages)
         self._flush_if_due()
 
-    def _queue_pages(self, entry: Entry, result: ContentResult) -> None:
-        """The document's pages to OCR, queued ahead of other contents; the document is
-        finished as a container (:meth:`Case.finish_container`, at the end of the scan)."""
+    def _queue_pages(self, entry: Entry, result: ContentResult, n_pages: int) -> None:
+        """The document's pages to OCR (of its ``n_pages``: those a killed scan stored are
+        not read again), queued ahead of other contents; the document is finished as a
+        container (:meth:`Case.finish_container`, at the end of the scan)."""
         sha = entry.sha256
         container = next((c for c in reversed(self.walker.stats.pending_archives)
                           if c.sha256 == sha), None)  # it has members too
@@ -410,8 +415,8 @@ class _TaskRunner:
             container = PendingArchive(sha, entry.size, result.file_type or "pdf",
                                        result.status, result.reason)
             self.walker.stats.pending_archives.append(container)
-        n = len(result.ocr_pages)
-        self.paged[sha] = _PagedDocument(entry, result, container, n, n, [])
+        self.paged[sha] = _PagedDocument(entry, result, container, n_pages,
+                                         len(result.ocr_pages), [])
         self.pages.extend(PageTask(entry, result.file_type or "pdf", index, first_line)
                           for index, first_line in result.ocr_pages)
 
@@ -432,7 +437,8 @@ class _TaskRunner:
             with self.case.transaction() as db:
                 for entry, result, status, page in batch:
                     store_result(self.case, entry, result, run_id, status=status,
-                                 results_key=key, batch=staged, page=_page_number(page))
+                                 results_key=key, batch=staged, page=_page_number(page),
+                                 first_line=page.first_line if page else 0)
                 staged.write(db, run_id, key, mark_stale=not self.marked_stale)
         except Exception as exc:
             if not no_space(exc):
@@ -483,7 +489,8 @@ class _TaskRunner:
                      page: PageTask | None = None) -> ContentResult:
         try:
             store_result(self.case, entry, result, self.walker.run_id, status=status,
-                         results_key=self.results_key, page=_page_number(page))
+                         results_key=self.results_key, page=_page_number(page),
+                         first_line=page.first_line if page else 0)
         except Exception as exc:
             if not no_space(exc):
                 raise
@@ -649,6 +656,9 @@ def scan(
                     container.sha256, size=container.size, file_type=container.file_type,
                     status=container.status, reason=container.reason, run_id=run_id,
                 )
+            # the OCR'd pages of finished documents are no longer to keep for a resume
+            case.db.execute("DELETE FROM ocr_pages_done WHERE sha256 NOT IN "
+                            "(SELECT sha256 FROM contents WHERE status = 'pending')")
         if on_progress:
             on_progress(None, None, walker.stats.top_bytes_done)
         resolved_with = case.db.execute(
@@ -736,6 +746,7 @@ def _storing(case: Case) -> Iterator[None]:
 def store_result(
     case: Case, entry: Entry, result: ContentResult, run_id: int, *, status: str | None = None,
     results_key: bytes | None = None, batch: StoreBatch | None = None, page: int | None = None,
+    first_line: int = 0,
 ) -> None:
     """Write one content's results and its status in a single transaction (resume unit).
     ``status="pending"`` stores the results but leaves the content to redo after a crash.
@@ -744,12 +755,13 @@ def store_result(
     its own transaction, with other contents, then calls :meth:`StoreBatch.committed`.
     ``page``: the results of that page (1-based) of the document ``entry`` (a PDF, a
     multi-page image), added to the document's (stored ``pending`` before); its parts and
-    seconds counted in its row."""
+    seconds counted in its row; ``first_line``: the page's text-layer lines (its OCR lines
+    are numbered after them)."""
     if batch is not None:
-        batch.add(entry, result, status, page=page)
+        batch.add(entry, result, status, page=page, first_line=first_line)
         return
     alone = StoreBatch()
-    alone.add(entry, result, status, page=page)
+    alone.add(entry, result, status, page=page, first_line=first_line)
     with case.transaction() as db:
         alone.write(db, run_id, results_key)
     alone.committed()
@@ -794,10 +806,11 @@ class StoreBatch:
         self.declared: list[list[object]] = []
         self.columns: list[list[object]] = []
         self.contents: list[list[object]] = []
-        self.pages: list[list[object]] = []  # (sha256, parts, seconds) of OCR'd pages
+        # (sha256, page, first line, parts, seconds, read whole?) of OCR'd pages
+        self.pages: list[list[object]] = []
 
     def add(self, entry: Entry, result: ContentResult, status: str | None, *,
-            page: int | None = None) -> None:
+            page: int | None = None, first_line: int = 0) -> None:
         sha = entry.sha256
         self.entries.append(entry)
         self.results.append(result)
@@ -821,7 +834,8 @@ class StoreBatch:
         self.columns.extend([sha, c.unit, c.col_index, c.header, c.label, c.confidence,
                              c.reason] for c in result.columns or ())
         if page is not None:  # the document's row is written with its own result
-            self.pages.append([sha, result.n_units, result.seconds])
+            self.pages.append([sha, page, first_line, result.n_units, result.seconds,
+                               result.status == "scanned"])
             return
         self.contents.append([sha, entry.size, result.file_type or entry.file_type or "unknown",
                               status or result.status, result.reason, result.n_units,
@@ -838,11 +852,17 @@ class StoreBatch:
             return
         if mark_stale:
             db.execute("INSERT OR REPLACE INTO meta VALUES ('people_stale', '1')")
+        resumed: list[str] = []
         if self.replaced:
-            findings_store.delete_contents(db, self.replaced)
-            for table in RESULT_TABLES:
-                db.execute(f"DELETE FROM {table} WHERE sha256 IN (SELECT unnest(?))",
-                           [self.replaced])
+            resumed = _resumed_documents(db, self.replaced)
+            plain = [sha for sha in self.replaced if sha not in resumed]
+            if plain:
+                findings_store.delete_contents(db, plain)
+                for table in RESULT_TABLES:
+                    db.execute(f"DELETE FROM {table} WHERE sha256 IN (SELECT unnest(?))",
+                               [plain])
+            if resumed:
+                _delete_all_but_pages_done(db, resumed)
         for kind in ("row_keys", "findings", "records"):
             _insert_files(db, kind, self.files[kind], key)
             if self.inline[kind]:
@@ -868,9 +888,17 @@ class StoreBatch:
                           "(sha256, size, type, doc_class, status, reason, n_units, seconds, "
                           "run_id) SELECT sha256, size, type, NULL, status, reason, n_units, "
                           "seconds, ? FROM _bs_rows", rows, [run_id])
-        for sha, n_units, seconds in self.pages:  # a few per batch: OCR takes seconds a page
+        if resumed:  # the parts and seconds of the pages kept, back in the document's row
+            db.execute("UPDATE contents SET n_units = n_units + d.n, seconds = seconds + d.s "
+                       "FROM (SELECT sha256, sum(n_units) AS n, sum(seconds) AS s "
+                       "      FROM ocr_pages_done WHERE sha256 IN (SELECT unnest(?)) "
+                       "      GROUP BY sha256) d WHERE contents.sha256 = d.sha256", [resumed])
+        for sha, page, first_line, n_units, seconds, whole in self.pages:  # a few per batch
             db.execute("UPDATE contents SET n_units = n_units + ?, seconds = seconds + ? "
                        "WHERE sha256 = ?", [n_units, seconds, sha])
+            if whole:  # kept by a scan that resumes the document (a failed page is redone)
+                db.execute("INSERT INTO ocr_pages_done VALUES (?, ?, ?, ?, ?)",
+                           [sha, page, first_line, n_units, seconds])
 
     def committed(self) -> None:
         """After the commit: the contents now have rows (stored again, pending then done:
@@ -879,6 +907,52 @@ class StoreBatch:
             entry.had_row = True
         for result in self.results:
             _discard_files(result)
+
+
+def _resumed_documents(db: duckdb.DuckDBPyConnection, shas: list[str]) -> list[str]:
+    """Of the contents stored again, the documents a killed scan left with OCR'd pages
+    stored (``ocr_pages_done``): their pages' rows are kept (see :func:`pages_done`)."""
+    return [sha for (sha,) in db.execute(
+        "SELECT DISTINCT sha256 FROM ocr_pages_done WHERE sha256 IN (SELECT unnest(?))",
+        [shas]).fetchall()]
+
+
+def _delete_all_but_pages_done(db: duckdb.DuckDBPyConnection, shas: list[str]) -> None:
+    """Delete the rows of documents stored again, but those of their pages OCR'd before the
+    scan was killed: a page's findings are located ``page N, line L`` past the page's
+    text-layer lines (the document's task gives those again), its records numbered from
+    N x :data:`PAGE_RECORDS`; OCR'd text has no table cells, row keys or columns."""
+    db.execute(
+        f"""
+        DELETE FROM {findings_store.PLAIN} f
+        WHERE sha256 IN (SELECT unnest(?)) AND NOT EXISTS (
+            SELECT 1 FROM ocr_pages_done d
+            WHERE d.sha256 = f.sha256
+                AND starts_with(f.location, 'page ' || d.page || ', line ')
+                AND TRY_CAST(regexp_extract(f.location, '^page \\d+, line (\\d+)$', 1)
+                             AS INTEGER) > d.first_line)
+        """, [shas])
+    db.execute(
+        f"""
+        DELETE FROM records r
+        WHERE sha256 IN (SELECT unnest(?)) AND NOT EXISTS (
+            SELECT 1 FROM ocr_pages_done d
+            WHERE d.sha256 = r.sha256 AND TRY_CAST(split_part(r.record_id, ':', 2) AS BIGINT)
+                // {PAGE_RECORDS} = d.page)
+        """, [shas])
+    db.execute("DELETE FROM finding_cells WHERE column_id IN (SELECT column_id FROM "
+               "finding_columns WHERE sha256 IN (SELECT unnest(?)))", [shas])
+    db.execute("DELETE FROM finding_columns WHERE sha256 IN (SELECT unnest(?))", [shas])
+    for table in RESULT_TABLES:
+        if table != "records":
+            db.execute(f"DELETE FROM {table} WHERE sha256 IN (SELECT unnest(?))", [shas])
+
+
+def pages_done(case: Case, sha256: str) -> set[int]:
+    """The pages (1-based) of the document ``sha256`` whose OCR results a killed scan
+    stored: a scan resuming the document keeps them and OCRs only the others."""
+    return {page for (page,) in case.db.execute(
+        "SELECT page FROM ocr_pages_done WHERE sha256 = ?", [sha256]).fetchall()}
 
 
 def _extend_inline(into: dict[str, list[Any]], kind: str, columns: dict[str, list[Any]],
