@@ -40,8 +40,10 @@ LETTER = (
 
 
 def _dump(root: Path) -> Path:
-    """A CSV export, a DOCX letter and a zip with a staff table and a note."""
+    """A CSV export, a DOCX letter, a two-page fax (its pages OCR'd by tasks of their own)
+    and a zip with a staff table and a note."""
     import docx
+    from samples import scans
 
     dump = root / "dump"
     dump.mkdir()
@@ -50,6 +52,7 @@ def _dump(root: Path) -> Path:
     for line in LETTER:
         document.add_paragraph(line)
     document.save(str(dump / "lettre.docx"))
+    scans.make_tiff(dump / "fax.tif")
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("export/staff.csv", "nom,prenom,email,telephone\n"
@@ -95,11 +98,13 @@ def test_ray_scan_stores_what_a_local_scan_stores(two_scans):
     # included, was scanned, and the patients were found.
     files = list(csv.DictReader(io.StringIO("\n".join(_header_first(ray_exports["files"])))))
     by_name = {row["file"]: row for row in files}
-    for name in ("patients.csv", "lettre.docx", "backup.zip", "backup.zip!/export/staff.csv",
-                 "backup.zip!/notes/cr.txt"):
+    for name in ("patients.csv", "lettre.docx", "fax.tif", "backup.zip",
+                 "backup.zip!/export/staff.csv", "backup.zip!/notes/cr.txt"):
         assert by_name[name]["status"] == "scanned", name
     findings = "\n".join(ray_exports["findings"])
     assert "marie.dupont@example.fr" in findings
+    # the fax's pages were OCR'd by tasks of their own, on Ray
+    assert any(line.startswith('fax.tif,"page 2, line ') for line in ray_exports["findings"])
     assert "jean.durand@chu-exemple.fr" in findings
     assert len(ray_exports["people"]) >= 3  # header + people
 
