@@ -14,7 +14,12 @@ from breachscope.extract.dispatch import partition
 from breachscope.findings_store import delete_findings
 from breachscope.pipeline import scan
 from breachscope.settings import ScanSettings
-from breachscope.worker import ContentResult, process_content_by_page, process_ocr_page
+from breachscope.worker import (
+    ContentResult,
+    process_content,
+    process_content_by_page,
+    process_ocr_page,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -217,4 +222,41 @@ def test_a_killed_scan_keeps_the_pages_stored_and_reads_only_the_others(
         status, n_units = case.db.execute("SELECT status, n_units FROM contents").fetchone()
         assert status == "scanned"
         assert n_units == len(list(partition(dump / "courrier.pdf", "pdf")))
+        assert case.db.execute("SELECT count(*) FROM ocr_pages_done").fetchone()[0] == 0
+
+
+def task_reading_whole(path: str, file_type: str | None, work_dir: str,
+                       settings: ScanSettings, depth: int = 0) -> ContentResult:
+    """The document read in one task, every page OCR'd in turn (as where OCR cannot be
+    deferred): its result lists no page to OCR."""
+    return process_content(path, file_type, work_dir, settings, depth)
+
+
+def test_a_resumed_document_read_whole_keeps_nothing_of_its_pages(scanned, tmp_path,
+                                                                  monkeypatch):
+    """A killed scan stored some pages; the next scan reads the document whole (its task
+    lists no page): the pages stored before are not kept beside the new reading."""
+    import breachscope.pipeline as pipeline
+
+    dump, inline = scanned
+    monkeypatch.setattr(pipeline, "BATCH_RESULTS", 1)
+    page_stored = pipeline._TaskRunner._page_stored
+
+    def killed(self, page, result):
+        page_stored(self, page, result)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipeline._TaskRunner, "_page_stored", killed)
+    with Case(tmp_path / "case") as case:
+        with pytest.raises(KeyboardInterrupt):
+            scan([dump], case, workers=1)
+        assert case.db.execute("SELECT count(*) FROM ocr_pages_done").fetchone()[0] >= 1
+    monkeypatch.setattr(pipeline._TaskRunner, "_page_stored", page_stored)
+    with Case(tmp_path / "case") as case:
+        scan([dump], case, workers=2, task=task_reading_whole)
+        assert _stored(case) == inline  # once each: nothing of the killed scan's pages kept
+        ids = [r for (r,) in case.db.execute("SELECT record_id FROM records").fetchall()]
+        assert len(ids) == len(set(ids)) == len(
+            detect_units(list(partition(dump / "courrier.pdf", "pdf"))).records)
+        assert case.db.execute("SELECT status FROM contents").fetchone()[0] == "scanned"
         assert case.db.execute("SELECT count(*) FROM ocr_pages_done").fetchone()[0] == 0

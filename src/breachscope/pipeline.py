@@ -392,8 +392,14 @@ class _TaskRunner:
         if not self.batch:
             self.batch_since = time.monotonic()
         n_pages = len(result.ocr_pages)
-        if result.ocr_pages and entry.had_row:  # a killed scan's document: its pages stored
-            done = pages_done(self.case, entry.sha256)  # are kept (StoreBatch.write)
+        if entry.had_row:  # a killed scan's document: the pages it stored are kept
+            done = pages_done(self.case, entry.sha256)  # (StoreBatch.write)
+            if done and not done <= {index + 1 for index, _ in result.ocr_pages}:
+                # not read page by page now (OCR unavailable, the document failed): redone
+                # whole, nothing kept
+                self.case.db.execute("DELETE FROM ocr_pages_done WHERE sha256 = ?",
+                                     [entry.sha256])
+                done = set()
             result.ocr_pages = [p for p in result.ocr_pages if p[0] + 1 not in done]
         # scanned, with attachments or pages to OCR: "pending" until they are stored too
         # (finish_container)
