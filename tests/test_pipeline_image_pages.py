@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 from samples import scans
-from test_pipeline_pdf_pages import _page_lines
+from test_pipeline_pdf_pages import _page_lines, task_with_a_missing_page
 
 from breachscope.case import Case
 from breachscope.detect.dispatch import detect_units
 from breachscope.extract.dispatch import partition
 from breachscope.pipeline import scan
 from breachscope.settings import ScanSettings
-from breachscope.worker import ContentResult, process_content_by_page, process_ocr_page
+from breachscope.worker import process_content_by_page, process_ocr_page
 
 pytestmark = pytest.mark.slow
 
@@ -80,18 +80,10 @@ def test_a_scan_stores_the_frames_findings_as_the_documents(fax, tmp_path, worke
         assert len(ids) >= N_PAGES and len(ids) == len(set(ids))
 
 
-def task_with_a_missing_frame(path: str, file_type: str | None, work_dir: str,
-                              settings: ScanSettings, depth: int = 0) -> ContentResult:
-    """The fax's task, plus a page 100 that the fax does not have."""
-    result = process_content_by_page(path, file_type, work_dir, settings, depth)
-    result.ocr_pages.append((99, 0))
-    return result
-
-
 def test_a_failed_frame_is_recorded_and_the_other_frames_kept(fax, tmp_path):
     dump, inline = fax
     with Case(tmp_path / "case") as case:
-        scan([dump], case, workers=2, task=task_with_a_missing_frame)
+        scan([dump], case, workers=2, task=task_with_a_missing_page)
         status, reason = case.db.execute("SELECT status, reason FROM contents").fetchone()
         assert status == "partial"
         assert reason == ("1 of 4 pages to OCR not read whole: page 100: "
