@@ -793,7 +793,7 @@ def _score(db: duckdb.DuckDBPyConnection, records, n: int, threshold: float,
                 shutil.rmtree(scratch, ignore_errors=True)
         # Splink's settings validation checks a user's hand-written settings for typos; ours
         # are generated and covered by the tests, and the check (sqlglot parsing every
-        # comparison) was 1.2 s of every scan's fixed cost (issue 15).
+        # comparison) doubled the linker's construction: 0.23-0.42 s -> 0.11-0.13 s.
         linker = Linker(sdf, settings(prior, twins=True, capped=capped),
                         log_level=logging.WARNING, validate_settings=False)
         for column, table in frequencies.items():

@@ -121,11 +121,10 @@ def _use_temp_dir(temp_dir: str) -> None:
 
 def warm_up() -> None:
     """Load what every file needs before the first file's time limit starts: the extractors,
-    the detectors, pyarrow (and the pandas it imports), the drug-name automaton and the name
-    gazetteers (about 2 s on this machine; the gazetteers 0.2 s and 27 MB, else paid by the
-    first letter). Paid inside the first file's limit, a two-row CSV failed "time limit
-    exceeded" under a tight ``--timeout`` on a busy machine. Best effort: a failure here
-    shows up on the files."""
+    the detectors, pyarrow, the drug-name automaton and the name gazetteers (about 1.7 s on
+    this machine; the gazetteers 0.2 s and 27 MB, else paid by the first letter). Paid
+    inside the first file's limit, a two-row CSV failed "time limit exceeded" under a tight
+    ``--timeout`` on a busy machine. Best effort: a failure here shows up on the files."""
     with contextlib.suppress(Exception):
         import breachscope.detect.dispatch
         import breachscope.extract.dispatch
@@ -136,11 +135,6 @@ def warm_up() -> None:
         _automaton()
         first_names()
         surnames()
-        # pyarrow imports pandas (when installed) on its first conversion of a Python
-        # sequence: 0.26-0.37 s and 16 MB, else paid inside the first table's time.
-        import pyarrow as pa
-
-        pa.array([0])
 
 
 def _on_alarm(signum: int, frame: FrameType | None) -> None:
