@@ -54,7 +54,7 @@ def test_a_version_1_case_is_migrated(tmp_path):
     db.execute("INSERT INTO records VALUES ('r1', 's1')")
     db.close()
     with Case(path) as case:
-        assert case.schema_version == SCHEMA_VERSION == 8
+        assert case.schema_version == SCHEMA_VERSION == 9
         assert case.db.execute("SELECT record_id, icd10_codes FROM records").fetchall() == [
             ("r1", None)]
         # v7: no key on records any more (its index cost every insert), same columns
@@ -67,6 +67,31 @@ def test_a_version_1_case_is_migrated(tmp_path):
         for table in ("row_keys", "declared_keys", "key_links", "attached_rows", "facts",
                       "orphan_rows", "care_units", "unit_values", "sensitive_evidence"):
             assert case.db.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,)
+
+
+def test_a_version_8_case_keeps_its_facts_and_reads_cell_facts_through_the_view(tmp_path):
+    """Schema 9 splits ``facts``: the rows of a version-8 case become ``plain_facts``, and the
+    ``facts`` view adds the cell facts (``fact_cells``) with the sha256, location and entity
+    of their column."""
+    path = tmp_path / "c"
+    with Case(path):
+        pass
+    db = duckdb.connect(str(path / "case.duckdb"))   # back to version 8, one fact stored
+    db.execute("DROP VIEW facts; DROP TABLE fact_cells; ALTER TABLE plain_facts RENAME TO facts")
+    db.execute("INSERT INTO facts VALUES ('r1', 's1', 'page 1, line 3', 'DIAGNOSIS', "
+               "'diabète', 'document', 0)")
+    db.execute("UPDATE meta SET value = '8' WHERE key = 'schema_version'")
+    db.close()
+    with Case(path) as case:
+        assert case.schema_version == 9
+        db = case.db
+        db.execute("INSERT INTO finding_columns VALUES (7, 's2', 'table sejour, row ', "
+                   "', column diag', 'ICD10_CODE', 'column')")
+        db.execute("INSERT INTO fact_cells VALUES ('r2', 7, 12, 'F32.1', 1)")
+        assert db.execute("SELECT * FROM facts ORDER BY record_id").fetchall() == [
+            ("r1", "s1", "page 1, line 3", "DIAGNOSIS", "diabète", "document", 0),
+            ("r2", "s2", "table sejour, row 12, column diag", "ICD10_CODE", "F32.1",
+             "row_link", 1)]
 
 
 def test_what_a_killed_process_spilled_is_deleted_when_the_case_is_opened(tmp_path):

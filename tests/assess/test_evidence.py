@@ -39,7 +39,7 @@ def test_cells_plain_findings_facts_and_fields_are_evidence(tmp_path):
                    "(1, 6, 'J45', 1.0), (1, 9, 'F20.1', 1.0), (2, 5, 'PSY', 1.0)")
         db.execute("INSERT INTO plain_findings VALUES (?, 'table t, row 2, column dp', "
                    "'ICD10_CODE', 'F10.2', 1.0, 'icd10')", [SHA])
-        db.execute("INSERT INTO facts VALUES ('r6', ?, 'row 8, column dr', 'ICD10_CODE', "
+        db.execute("INSERT INTO plain_facts VALUES ('r6', ?, 'row 8, column dr', 'ICD10_CODE', "
                    "'J45', 'row_link', 1), ('r1', ?, 'row 7, column um', 'CARE_UNIT', "
                    "'CSAPA', 'row_link', 1)", [SHA, SHA])
         db.execute("INSERT INTO unit_values VALUES ('PSY', 'PSY', 'Psychiatrie', "
