@@ -128,11 +128,14 @@ def attach_facts(case: Case) -> dict[str, int]:
             db.execute(
                 """
                 INSERT INTO orphan_rows
-                -- rows of tables whose links lead to people, that reach no one
+                -- rows of tables whose links lead to people, that reach no one; the tables
+                -- holding records found by the rows' ids, as the walk finds rows (a join on
+                -- the two strings was 4.0 s at 1 GB, this 1.7 s)
                 WITH RECURSIVE leads(sha256, unit) AS (
                     SELECT DISTINCT k.sha256, k.unit
-                    FROM records r JOIN row_keys k
-                        ON k.sha256 = r.sha256 AND k.row_location = r.location
+                    FROM row_keys k SEMI JOIN (SELECT hash(sha256, location) AS rid
+                                               FROM records) r
+                        ON r.rid = hash(k.sha256, k.row_location)
                     UNION
                     SELECT l.child_sha256, l.child_unit FROM _bs_edges l
                     JOIN leads p ON p.sha256 = l.parent_sha256 AND p.unit = l.parent_unit
