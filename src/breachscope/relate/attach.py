@@ -171,7 +171,7 @@ def attach_facts(case: Case) -> dict[str, int]:
     finally:
         for table in ("_bs_valmap", "_bs_gmap", "_bs_new", "_bs_ambiguous", "_bs_edges",
                       "_bs_ccols", "_bs_groups", "_bs_cells", "_bs_pcells", "_bs_recs",
-                      "_bs_walk", "_bs_pick", "_bs_recs_sorted", "_bs_cand"):
+                      "_bs_walk", "_bs_pick", "_bs_recs_sorted", "_bs_cand", "_bs_recs_joined"):
             db.execute(f"DROP TABLE IF EXISTS {table}")
 
 
@@ -251,19 +251,24 @@ def _reach_rows(case: Case) -> None:
     # the table's order while preserve_insertion_order is on, its default), not by
     # row_number() OVER (ORDER BY record_id): that window is held whole in memory — at 10 GB
     # (77 M records) it had spilled 19 GB when stopped; at 1 GB the sort spills half as much
-    # and takes half the time (6.2 s against 11.9 s).
-    ordered = db.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
-    db.execute("SET preserve_insertion_order = true")   # the rowid below is the rank
+    # and takes half the time (6.2 s against 11.9 s). The join is written first, then sorted:
+    # as one statement (join and ORDER BY with insertion order kept), the 77 M records of a
+    # 10 GB dump ran out of memory under a 2 GB or 4 GB store limit (not under 1 GB: DuckDB
+    # then planned otherwise); in two, it completes under 1, 2 and 4 GB (issue 15, session 16).
     db.execute(
         """
-        CREATE OR REPLACE TABLE _bs_recs_sorted AS
+        CREATE OR REPLACE TABLE _bs_recs_joined AS
         SELECT r.record_id, hash(pr.person_id) AS pid, hash(r.sha256, r.location) AS rid,
             r.role_hint = 'STAFF' AS staff
         FROM records r JOIN person_records pr USING (record_id)
         WHERE r.sha256 IN (SELECT DISTINCT sha256 FROM row_keys)
-        ORDER BY r.record_id
         """
     )
+    ordered = db.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
+    db.execute("SET preserve_insertion_order = true")   # the rowid below is the rank
+    db.execute("CREATE OR REPLACE TABLE _bs_recs_sorted AS "
+               "SELECT * FROM _bs_recs_joined ORDER BY record_id")
+    db.execute("DROP TABLE _bs_recs_joined")
     db.execute("CREATE OR REPLACE TABLE _bs_recs AS "
                "SELECT rowid + 1 AS rec, * FROM _bs_recs_sorted")
     db.execute(f"SET preserve_insertion_order = {str(ordered).lower()}")
