@@ -72,6 +72,13 @@ CREATE TABLE IF NOT EXISTS mpi_links (
 # What leaked about each person (schema v4): the leaked databases rebuilt (key columns of every
 # table row, declared keys, the key graph), facts attached to the record of their person, the
 # hospital's care units, and the evidence behind each sensitive flag.
+# ``facts`` as schema v4 created it: a table, ``plain_facts`` since v9 (_FACTS_SPLIT).
+_FACTS_TABLE = """
+CREATE TABLE IF NOT EXISTS facts (
+    record_id VARCHAR, sha256 VARCHAR, location VARCHAR, entity VARCHAR, value VARCHAR,
+    via VARCHAR, hops INTEGER
+);
+"""
 _RELATIONAL_TABLES = """
 CREATE TABLE IF NOT EXISTS row_keys (
     sha256 VARCHAR, unit VARCHAR, row_location VARCHAR, column_name VARCHAR, value VARCHAR
@@ -86,10 +93,7 @@ CREATE TABLE IF NOT EXISTS key_links (
     method VARCHAR, inclusion DOUBLE, child_values BIGINT, matched_values BIGINT,
     child_rows BIGINT, orphan_rows BIGINT, accepted BOOLEAN, reason VARCHAR
 );
-CREATE TABLE IF NOT EXISTS facts (
-    record_id VARCHAR, sha256 VARCHAR, location VARCHAR, entity VARCHAR, value VARCHAR,
-    via VARCHAR, hops INTEGER
-);
+""" + _FACTS_TABLE + """
 CREATE TABLE IF NOT EXISTS attached_rows (
     sha256 VARCHAR, row_location VARCHAR, record_id VARCHAR, hops INTEGER
 );
@@ -185,11 +189,7 @@ CREATE OR REPLACE VIEW facts AS
         c.entity, f.value, 'row_link' AS via, f.hops
     FROM fact_cells f JOIN finding_columns c USING (column_id);
 """
-_FACTS_SPLIT = """
-CREATE TABLE IF NOT EXISTS facts (
-    record_id VARCHAR, sha256 VARCHAR, location VARCHAR, entity VARCHAR, value VARCHAR,
-    via VARCHAR, hops INTEGER
-);
+_FACTS_SPLIT = _FACTS_TABLE + """
 ALTER TABLE facts RENAME TO plain_facts;
 """ + _FACT_CELLS
 
