@@ -256,3 +256,49 @@ def test_a_cells_row_part_is_the_row_part_of_its_location(prefix, suffix):
         f"SELECT {row_location_sql('concat(c.loc_prefix, f.n, c.loc_suffix)')} FROM f, c "
         "ORDER BY n").fetchall()
     assert fast == full
+
+
+def test_a_record_number_gives_its_id_back_and_orders_by_content_then_index():
+    """The walk numbers records by their id (content digits, then index as a number) and
+    gives facts their record's id back from the number alone."""
+    import duckdb
+
+    from breachscope.relate.attach import record_id_sql, record_number_sql
+
+    ids = ["ffffffffffffffffffff:281474976710655", "00000000000000000001:0",
+           "0ed3bd36d043ac1499b5:10", "0ed3bd36d043ac1499b5:2", "0ed3bd36d043ac1499b5:1000003"]
+    db = duckdb.connect()
+    db.execute("CREATE TABLE r AS SELECT unnest(?::VARCHAR[]) AS record_id", [ids])
+    rows = db.execute(f"SELECT record_id, {record_id_sql(record_number_sql('record_id'))} "
+                      f"FROM r ORDER BY {record_number_sql('record_id')}").fetchall()
+    assert [back for _, back in rows] == [given for given, _ in rows]
+    assert [given for given, _ in rows] == [
+        "00000000000000000001:0", "0ed3bd36d043ac1499b5:2", "0ed3bd36d043ac1499b5:10",
+        "0ed3bd36d043ac1499b5:1000003", "ffffffffffffffffffff:281474976710655"]
+
+
+def test_a_stay_belongs_to_its_patients_first_row(tmp_path):
+    """A patient listed twice in an export (rows 4 and 12, same IPP, one person): their
+    stay's facts are attached to the record of row 4 — the first by number, where record ids
+    sorted as strings put ``:10`` before ``:2``."""
+    dump = tmp_path / "dump"
+    names = ["BERNARD", "THOMAS", "MARTIN", "PETIT", "ROBERT", "RICHARD", "DURAND", "DUBOIS",
+             "MOREAU", "LAURENT"]
+    rows = ["ipp;nom;prenom;date_naissance"]
+    rows += [f"{200 + i};{name};Anne;19{50 + i}-0{1 + i % 9}-1{i}"
+             for i, name in enumerate(names)]
+    rows.append(rows[3])                                  # MARTIN again: row 12, record :10
+    _write(dump / "patients.csv", "\n".join(rows) + "\n")
+    stays = ["nda;ipp;dp"] + [f"{900 + i + 20 * k};{200 + i};{'F20.0' if i == 2 else 'J18.9'}"
+                              for k in range(2) for i in range(len(names))]  # two stays each
+    _write(dump / "sejours.csv", "\n".join(stays) + "\n")
+    with _scan(dump, tmp_path / "case") as case:
+        martin = case.db.execute(
+            "SELECT r.record_id, r.location FROM records r WHERE r.last_name = 'MARTIN' "
+            "ORDER BY r.location").fetchall()
+        assert [location for _, location in martin] == ["row 12", "row 4"]
+        assert martin[0][0].endswith(":10") and martin[1][0].endswith(":2")
+        attached = case.db.execute(
+            "SELECT DISTINCT r.location FROM facts f JOIN records r USING (record_id) "
+            "WHERE f.entity = 'ICD10_CODE' AND f.value = 'F20.0'").fetchall()
+        assert attached == [("row 4",)]

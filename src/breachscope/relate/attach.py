@@ -59,6 +59,28 @@ def row_location_sql(location: str) -> str:
             f"ELSE {location} END")
 
 
+# A record id is ``left(sha256, 20) || ':' || index`` (``pipeline``'s records insert; see
+# ``review.decisions``): 80 bits of hexadecimal and an index, held whole by a 128-bit integer.
+_INDEX_BITS = 48
+_INDEX_MASK = (1 << _INDEX_BITS) - 1
+
+
+def record_number_sql(record_id: str) -> str:
+    """SQL: the record id as an unsigned 128-bit integer — its content's 20 hexadecimal digits
+    (two casts of 40 bits: DuckDB reads hexadecimal into 64-bit integers only), then its
+    index. Ordered as (content, index): a person's lowest is their first record of their
+    first content, the index compared as a number (``:2`` before ``:10``)."""
+    return (f"((('0x' || left({record_id}, 10))::UBIGINT::UHUGEINT << {_INDEX_BITS + 40}) "
+            f"| (('0x' || substr({record_id}, 11, 10))::UBIGINT::UHUGEINT << {_INDEX_BITS}) "
+            f"| split_part({record_id}, ':', 2)::UBIGINT::UHUGEINT)")
+
+
+def record_id_sql(number: str) -> str:
+    """SQL: the record id of :func:`record_number_sql`'s number."""
+    return (f"lpad(lower(hex({number} >> {_INDEX_BITS})), 20, '0') || ':' "
+            f"|| ({number} & {_INDEX_MASK}::UHUGEINT)::UBIGINT")
+
+
 def _cell_row_location_sql() -> str:
     """SQL: :func:`row_location_sql` of a cell's location (``f``: ``finding_cells``, ``c``:
     its ``finding_columns`` row) without building the location when the column's text makes
@@ -79,11 +101,10 @@ def _cell_row_location_sql() -> str:
 # facts at 1 GB: 13.7 s written as strings, 5.3 s as references; issue 15, session 16).
 _CELL_FACTS = f"""
 INSERT INTO fact_cells
-SELECT x.record_id, f.column_id, f.n, f.value, w.hops
+SELECT {record_id_sql("w.rec")}, f.column_id, f.n, f.value, w.hops
 FROM finding_cells f
 JOIN finding_columns c USING (column_id)
 JOIN _bs_walk w ON w.rid = hash(c.sha256, {_cell_row_location_sql()})
-JOIN _bs_recs x ON x.rec = w.rec
 WHERE w.hops > 0 AND c.entity NOT IN ({_list(NOT_A_FACT)})
     AND c.sha256 IN (SELECT DISTINCT sha256 FROM attached_rows)
 """
@@ -99,27 +120,25 @@ def attach_facts(case: Case) -> dict[str, int]:
             for table in ("plain_facts", "fact_cells", "orphan_rows", "attached_rows"):
                 empty_table(db, table)   # not DELETE: see empty_table
             db.execute(
-                """
+                f"""
                 INSERT INTO attached_rows
-                SELECT k.sha256, k.row_location, x.record_id, w.hops
+                SELECT k.sha256, k.row_location, {record_id_sql("w.rec")}, w.hops
                 FROM row_keys k
                 JOIN _bs_ccols c ON k.sha256 = c.child_sha256 AND k.unit = c.child_unit
                     AND k.column_name = c.child_column
                 JOIN _bs_pick p
                     ON p.ccol = c.ccol AND p.rid = hash(k.sha256, k.row_location)
                 JOIN _bs_walk w ON w.rid = p.rid
-                JOIN _bs_recs x ON x.rec = w.rec
-                """
+                                """
             )
             db.execute(
                 f"""
                 INSERT INTO plain_facts
-                SELECT x.record_id, f.sha256, f.location, f.entity, f.value, 'row_link',
-                    w.hops
+                SELECT {record_id_sql('w.rec')}, f.sha256, f.location, f.entity, f.value,
+                    'row_link', w.hops
                 FROM plain_findings f
                 JOIN _bs_walk w ON w.rid = hash(f.sha256, {row_location_sql('f.location')})
-                JOIN _bs_recs x ON x.rec = w.rec
-                WHERE w.hops > 0 AND f.entity NOT IN ({_list(NOT_A_FACT)})
+                                WHERE w.hops > 0 AND f.entity NOT IN ({_list(NOT_A_FACT)})
                     AND f.sha256 IN (SELECT DISTINCT sha256 FROM attached_rows)
                 """
             )
@@ -170,18 +189,18 @@ def attach_facts(case: Case) -> dict[str, int]:
         return counts
     finally:
         for table in ("_bs_valmap", "_bs_gmap", "_bs_new", "_bs_ambiguous", "_bs_edges",
-                      "_bs_ccols", "_bs_groups", "_bs_cells", "_bs_pcells", "_bs_recs",
-                      "_bs_walk", "_bs_pick", "_bs_recs_sorted", "_bs_cand", "_bs_recs_joined"):
+                      "_bs_ccols", "_bs_groups", "_bs_cells", "_bs_pcells", "_bs_walk",
+                      "_bs_pick", "_bs_cand"):
             db.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def _reach_rows(case: Case) -> None:
     """``_bs_walk(rid, rec, pid, hops, staff)``: every table row (by id) and the record of
-    the person it is about (``_bs_recs``: records by rank); ``_bs_ambiguous``: rows reaching
-    several people; ``_bs_pick``: one child cell of each row reached, to name it.
+    the person it is about (by number, :func:`record_number_sql`); ``_bs_ambiguous``: rows
+    reaching several people; ``_bs_pick``: one child cell of each row reached, to name it.
 
     A 1 GB dump has ten million rows: the walk works on compact ids — a row is the 64-bit
-    hash of (content, row location), a record its rank, a person the hash of its id — so
+    hash of (content, row location), a record its number, a person the hash of its id — so
     that its tables and joins stay small (strings ran DuckDB out of memory at that size; a
     collision among ten million rows or people has a probability of about 3 in a million).
     The work tables are tables of the store, which DuckDB's buffer manager can evict to
@@ -244,39 +263,20 @@ def _reach_rows(case: Case) -> None:
             AND k.unit = p.parent_unit AND k.column_name = p.parent_column
         """
     )
-    # the records that are table rows, numbered (the lowest record of a person is the one a
-    # row is attached to), with their person's hash (only compared for equality; a sort of
-    # the person ids was a third of this statement at 1 GB). Numbered by their place in a
-    # table written in record_id order (its rowid; DuckDB keeps a statement's ORDER BY as
-    # the table's order while preserve_insertion_order is on, its default), not by
-    # row_number() OVER (ORDER BY record_id): that window is held whole in memory — at 10 GB
-    # (77 M records) it had spilled 19 GB when stopped; at 1 GB the sort spills half as much
-    # and takes half the time (6.2 s against 11.9 s). The join is written first, then sorted:
-    # as one statement (join and ORDER BY with insertion order kept), the 77 M records of a
-    # 10 GB dump ran out of memory under a 2 GB or 4 GB store limit (not under 1 GB: DuckDB
-    # then planned otherwise); in two, it completes under 1, 2 and 4 GB (issue 15, session 16).
+    # The records that are table rows, each with its person's hash (only compared for
+    # equality) and its number (``rec``, :func:`record_number_sql`: the record id read as an
+    # integer, so that the lowest record of a person is a ``min`` over integers and a row's
+    # record is given back its id without a join). Until session 17 the records were ranked
+    # by sorting their ids (join, sort, number: 125 s at 10 GB, 77 M records) and every
+    # statement writing facts joined the ranks back to the ids (issue 15).
     db.execute(
-        """
-        CREATE OR REPLACE TABLE _bs_recs_joined AS
-        SELECT r.record_id, hash(pr.person_id) AS pid, hash(r.sha256, r.location) AS rid,
-            r.role_hint = 'STAFF' AS staff
+        f"""
+        CREATE OR REPLACE TABLE _bs_walk AS
+        SELECT DISTINCT hash(r.sha256, r.location) AS rid,
+            {record_number_sql("r.record_id")} AS rec, hash(pr.person_id) AS pid,
+            0::INTEGER AS hops, r.role_hint = 'STAFF' AS staff
         FROM records r JOIN person_records pr USING (record_id)
         WHERE r.sha256 IN (SELECT DISTINCT sha256 FROM row_keys)
-        """
-    )
-    ordered = db.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
-    db.execute("SET preserve_insertion_order = true")   # the rowid below is the rank
-    db.execute("CREATE OR REPLACE TABLE _bs_recs_sorted AS "
-               "SELECT * FROM _bs_recs_joined ORDER BY record_id")
-    db.execute("DROP TABLE _bs_recs_joined")
-    db.execute("CREATE OR REPLACE TABLE _bs_recs AS "
-               "SELECT rowid + 1 AS rec, * FROM _bs_recs_sorted")
-    db.execute(f"SET preserve_insertion_order = {str(ordered).lower()}")
-    db.execute("DROP TABLE _bs_recs_sorted")
-    db.execute(
-        """
-        CREATE OR REPLACE TABLE _bs_walk AS
-        SELECT DISTINCT rid, rec, pid, 0::INTEGER AS hops, staff FROM _bs_recs
         """
     )
     db.execute("CREATE OR REPLACE TABLE _bs_ambiguous (rid UBIGINT)")
