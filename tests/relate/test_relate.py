@@ -259,22 +259,26 @@ def test_a_cells_row_part_is_the_row_part_of_its_location(prefix, suffix):
 
 
 def test_a_record_number_gives_its_id_back_and_orders_by_content_then_index():
-    """The walk numbers records by their id (content digits, then index as a number) and
-    gives facts their record's id back from the number alone."""
+    """The walk numbers records by their content's rank and their index, and gives facts
+    their record's id back from the number and the content's prefix alone."""
     import duckdb
 
     from breachscope.relate.attach import record_id_sql, record_number_sql
 
-    ids = ["ffffffffffffffffffff:281474976710655", "00000000000000000001:0",
+    ids = ["ffffffffffffffffffff:1099511627775", "00000000000000000001:0",
            "0ed3bd36d043ac1499b5:10", "0ed3bd36d043ac1499b5:2", "0ed3bd36d043ac1499b5:1000003"]
     db = duckdb.connect()
     db.execute("CREATE TABLE r AS SELECT unnest(?::VARCHAR[]) AS record_id", [ids])
-    rows = db.execute(f"SELECT record_id, {record_id_sql(record_number_sql('record_id'))} "
-                      f"FROM r ORDER BY {record_number_sql('record_id')}").fetchall()
+    db.execute("CREATE TABLE c AS SELECT row_number() OVER (ORDER BY prefix) AS rank, prefix "
+               "FROM (SELECT DISTINCT left(record_id, 20) AS prefix FROM r)")
+    number = record_number_sql("c.rank", "r.record_id")
+    rows = db.execute(
+        f"SELECT r.record_id, {record_id_sql(number, 'c.prefix')} FROM r "
+        f"JOIN c ON c.prefix = left(r.record_id, 20) ORDER BY {number}").fetchall()
     assert [back for _, back in rows] == [given for given, _ in rows]
     assert [given for given, _ in rows] == [
         "00000000000000000001:0", "0ed3bd36d043ac1499b5:2", "0ed3bd36d043ac1499b5:10",
-        "0ed3bd36d043ac1499b5:1000003", "ffffffffffffffffffff:281474976710655"]
+        "0ed3bd36d043ac1499b5:1000003", "ffffffffffffffffffff:1099511627775"]
 
 
 def test_a_stay_belongs_to_its_patients_first_row(tmp_path):

@@ -312,25 +312,33 @@ def assess_people(case: Case) -> None:
             """
         )
         # Each record reduced to a few numbers before it meets its person: its mask as a
-        # staff member's and as anyone else's (its person's role decides after the join),
-        # its file as a hash, its address as a flag. Joined whole (its entities, a 64-digit
-        # sha256, its address), the 77 M records of a 10 GB dump spilled 19 GB here.
+        # staff member's and as anyone else's, its file as a hash, its address as a flag.
+        # Joined whole (its entities, a 64-digit sha256, its address), the 77 M records of a
+        # 10 GB dump spilled 19 GB here. Then grouped by person and file before the person's
+        # role is read: a record whose row says staff or patient has its mask whatever the
+        # person's role; another's mask waits, as staff's and as other's, for the role
+        # (the join with ``people`` on the groups, not on every record).
         as_staff = _record_mask_sql().replace("role_hint IS NOT DISTINCT FROM 'STAFF'", "TRUE")
         as_other = _record_mask_sql().replace("role_hint IS NOT DISTINCT FROM 'STAFF'", "FALSE")
-        record_staff = staff.replace("role_hint", "r.role_hint")
         db.execute(
             f"""
             CREATE OR REPLACE TABLE _bs_per_file AS   -- a person's records, file by file
             SELECT pr.person_id, r.file,
-                bit_or(CASE WHEN {record_staff} THEN r.as_staff ELSE r.as_other END
-                       | coalesce(fm.mask, 0)) AS mask,
+                bit_or(CASE WHEN r.role_hint = 'STAFF' THEN r.as_staff
+                            WHEN r.role_hint = 'PATIENT' THEN r.as_other ELSE 0 END
+                       | coalesce(fm.mask, 0)) AS fixed,
+                bit_or(CASE WHEN r.role_hint IS DISTINCT FROM 'STAFF'
+                            AND r.role_hint IS DISTINCT FROM 'PATIENT' THEN r.as_staff END)
+                    AS if_staff,
+                bit_or(CASE WHEN r.role_hint IS DISTINCT FROM 'STAFF'
+                            AND r.role_hint IS DISTINCT FROM 'PATIENT' THEN r.as_other END)
+                    AS if_other,
                 bool_or(r.address) AS address
             FROM (SELECT record_id, role_hint, {as_staff} AS as_staff, {as_other} AS as_other,
                       CASE WHEN sha256 IS NOT NULL THEN hash(sha256) END AS file,
                       coalesce(address <> '', false) AS address
                   FROM records) r
                 JOIN person_records pr USING (record_id)
-                JOIN people p USING (person_id)
                 LEFT JOIN _bs_fact_masks fm USING (record_id)
             GROUP BY pr.person_id, r.file
             """
@@ -338,9 +346,13 @@ def assess_people(case: Case) -> None:
         db.execute(
             f"""
             CREATE OR REPLACE TABLE _bs_per_person AS
-            SELECT person_id, bit_or(mask) AS mask, bool_or(address) AS address,
-                count(file) >= {MANY_FILES} AS many_files
-            FROM _bs_per_file GROUP BY person_id
+            SELECT person_id,
+                bit_or(coalesce(f.fixed, 0) | coalesce(CASE WHEN p.role = 'STAFF'
+                                                            THEN f.if_staff
+                                                            ELSE f.if_other END, 0)) AS mask,
+                bool_or(f.address) AS address, count(f.file) >= {MANY_FILES} AS many_files
+            FROM _bs_per_file f JOIN people p USING (person_id)
+            GROUP BY person_id
             """
         )
         db.execute(

@@ -60,25 +60,30 @@ def row_location_sql(location: str) -> str:
 
 
 # A record id is ``left(sha256, 20) || ':' || index`` (``pipeline``'s records insert; see
-# ``review.decisions``): 80 bits of hexadecimal and an index, held whole by a 128-bit integer.
-_INDEX_BITS = 48
+# ``review.decisions``). In the walk a record is a 64-bit number: its content's rank among the
+# contents with table rows (``_bs_contents``, sorted by sha256), then its index (40 bits: a
+# trillion records per content).
+_INDEX_BITS = 40
 _INDEX_MASK = (1 << _INDEX_BITS) - 1
 
 
-def record_number_sql(record_id: str) -> str:
-    """SQL: the record id as an unsigned 128-bit integer — its content's 20 hexadecimal digits
-    (two casts of 40 bits: DuckDB reads hexadecimal into 64-bit integers only), then its
-    index. Ordered as (content, index): a person's lowest is their first record of their
-    first content, the index compared as a number (``:2`` before ``:10``)."""
-    return (f"((('0x' || left({record_id}, 10))::UBIGINT::UHUGEINT << {_INDEX_BITS + 40}) "
-            f"| (('0x' || substr({record_id}, 11, 10))::UBIGINT::UHUGEINT << {_INDEX_BITS}) "
-            f"| split_part({record_id}, ':', 2)::UBIGINT::UHUGEINT)")
+def record_number_sql(rank: str, record_id: str) -> str:
+    """SQL: the number of a record given its content's ``rank`` (``_bs_contents.rank``) and its
+    ``record_id``. Ordered as (content, index): a person's lowest is their first record of
+    their first content, the index compared as a number (``:2`` before ``:10``)."""
+    return (f"(({rank})::UBIGINT << {_INDEX_BITS}) "
+            f"| split_part({record_id}, ':', 2)::UBIGINT")
 
 
-def record_id_sql(number: str) -> str:
-    """SQL: the record id of :func:`record_number_sql`'s number."""
-    return (f"lpad(lower(hex({number} >> {_INDEX_BITS})), 20, '0') || ':' "
-            f"|| ({number} & {_INDEX_MASK}::UHUGEINT)::UBIGINT")
+def record_id_sql(number: str, prefix: str) -> str:
+    """SQL: the record id of :func:`record_number_sql`'s ``number``, given its content's
+    ``prefix`` (``_bs_contents.prefix`` of the rank ``number >> 40``)."""
+    return f"{prefix} || ':' || ({number} & {_INDEX_MASK}::UBIGINT)"
+
+
+def _content_of(number: str) -> str:
+    """SQL join clause: the content (``rc``) of a record number."""
+    return f"JOIN _bs_contents rc ON rc.rank = {number} >> {_INDEX_BITS}"
 
 
 def _cell_row_location_sql() -> str:
@@ -101,10 +106,11 @@ def _cell_row_location_sql() -> str:
 # facts at 1 GB: 13.7 s written as strings, 5.3 s as references; issue 15, session 16).
 _CELL_FACTS = f"""
 INSERT INTO fact_cells
-SELECT {record_id_sql("w.rec")}, f.column_id, f.n, f.value, w.hops
+SELECT {record_id_sql("w.rec", "rc.prefix")}, f.column_id, f.n, f.value, w.hops
 FROM finding_cells f
 JOIN finding_columns c USING (column_id)
 JOIN _bs_walk w ON w.rid = hash(c.sha256, {_cell_row_location_sql()})
+{_content_of("w.rec")}
 WHERE w.hops > 0 AND c.entity NOT IN ({_list(NOT_A_FACT)})
     AND c.sha256 IN (SELECT DISTINCT sha256 FROM attached_rows)
 """
@@ -122,23 +128,25 @@ def attach_facts(case: Case) -> dict[str, int]:
             db.execute(
                 f"""
                 INSERT INTO attached_rows
-                SELECT k.sha256, k.row_location, {record_id_sql("w.rec")}, w.hops
+                SELECT k.sha256, k.row_location, {record_id_sql("w.rec", "rc.prefix")}, w.hops
                 FROM row_keys k
                 JOIN _bs_ccols c ON k.sha256 = c.child_sha256 AND k.unit = c.child_unit
                     AND k.column_name = c.child_column
                 JOIN _bs_pick p
                     ON p.ccol = c.ccol AND p.rid = hash(k.sha256, k.row_location)
                 JOIN _bs_walk w ON w.rid = p.rid
-                                """
+                {_content_of("w.rec")}
+                """
             )
             db.execute(
                 f"""
                 INSERT INTO plain_facts
-                SELECT {record_id_sql('w.rec')}, f.sha256, f.location, f.entity, f.value,
-                    'row_link', w.hops
+                SELECT {record_id_sql('w.rec', 'rc.prefix')}, f.sha256, f.location, f.entity,
+                    f.value, 'row_link', w.hops
                 FROM plain_findings f
                 JOIN _bs_walk w ON w.rid = hash(f.sha256, {row_location_sql('f.location')})
-                                WHERE w.hops > 0 AND f.entity NOT IN ({_list(NOT_A_FACT)})
+                {_content_of("w.rec")}
+                WHERE w.hops > 0 AND f.entity NOT IN ({_list(NOT_A_FACT)})
                     AND f.sha256 IN (SELECT DISTINCT sha256 FROM attached_rows)
                 """
             )
@@ -190,7 +198,7 @@ def attach_facts(case: Case) -> dict[str, int]:
     finally:
         for table in ("_bs_valmap", "_bs_gmap", "_bs_new", "_bs_ambiguous", "_bs_edges",
                       "_bs_ccols", "_bs_groups", "_bs_cells", "_bs_pcells", "_bs_walk",
-                      "_bs_pick", "_bs_cand"):
+                      "_bs_pick", "_bs_cand", "_bs_contents"):
             db.execute(f"DROP TABLE IF EXISTS {table}")
 
 
@@ -264,19 +272,32 @@ def _reach_rows(case: Case) -> None:
         """
     )
     # The records that are table rows, each with its person's hash (only compared for
-    # equality) and its number (``rec``, :func:`record_number_sql`: the record id read as an
-    # integer, so that the lowest record of a person is a ``min`` over integers and a row's
-    # record is given back its id without a join). Until session 17 the records were ranked
-    # by sorting their ids (join, sort, number: 125 s at 10 GB, 77 M records) and every
-    # statement writing facts joined the ranks back to the ids (issue 15).
+    # equality) and its number (``rec``, :func:`record_number_sql`: its content's rank, then
+    # its index), so that the lowest record of a person is a ``min`` over integers and a
+    # row's record is given its id back by a join with the few contents. Until session 17
+    # the records were ranked by sorting their ids (join, sort, number: 125 s at 10 GB, 77 M
+    # records), and each statement writing facts joined the ranks back to the ids; a
+    # 128-bit number read from the id's hexadecimal digits (no contents table) made the
+    # walk's aggregates and the ids' writing slower than the sort saved (issue 15).
+    db.execute(
+        """
+        CREATE OR REPLACE TABLE _bs_contents AS
+        SELECT row_number() OVER (ORDER BY sha256) AS rank, sha256, left(sha256, 20) AS prefix
+        FROM (SELECT DISTINCT sha256 FROM row_keys)
+        """
+    )
+    # Not DISTINCT: a row met twice at hop 0 changes nothing below (the maps take a min, a
+    # max and a bool_and; the walk's other uses are anti-joins and rows of later hops, one
+    # each), and at 10 GB the aggregation of 77 M rows with the join ran out of the 1 GB
+    # memory limit.
     db.execute(
         f"""
         CREATE OR REPLACE TABLE _bs_walk AS
-        SELECT DISTINCT hash(r.sha256, r.location) AS rid,
-            {record_number_sql("r.record_id")} AS rec, hash(pr.person_id) AS pid,
+        SELECT hash(r.sha256, r.location) AS rid,
+            {record_number_sql("c.rank", "r.record_id")} AS rec, hash(pr.person_id) AS pid,
             0::INTEGER AS hops, r.role_hint = 'STAFF' AS staff
-        FROM records r JOIN person_records pr USING (record_id)
-        WHERE r.sha256 IN (SELECT DISTINCT sha256 FROM row_keys)
+        FROM records r JOIN _bs_contents c USING (sha256)
+            JOIN person_records pr USING (record_id)
         """
     )
     db.execute("CREATE OR REPLACE TABLE _bs_ambiguous (rid UBIGINT)")
