@@ -77,3 +77,47 @@ def test_scan_refuses_a_bad_limit(tmp_path, cli, monkeypatch):
     assert res.exit_code == 2
     assert "size with its unit" in res.output
     assert not (tmp_path / "case").exists()
+
+
+def test_stages_without_workers_get_more_memory_unless_a_limit_was_chosen(tmp_path, monkeypatch):
+    """Relations and assessment run after the workers are gone: under 2GB by default, under
+    the user's limit when one was given (option or environment); the limit is restored."""
+    monkeypatch.delenv(DB_MEMORY_LIMIT_ENV, raising=False)
+    with Case(tmp_path / "a") as case:
+        with case.alone():
+            alone = _limit(case)
+        after = _limit(case)
+    with Case(tmp_path / "b", memory_limit="300MB") as case, case.alone():
+        given = _limit(case)
+    monkeypatch.setenv(DB_MEMORY_LIMIT_ENV, "3GB")
+    with Case(tmp_path / "c") as case, case.alone():
+        from_env = _limit(case)
+    assert (alone, after) == ("1.8 GiB", "953.6 MiB")
+    assert (given, from_env) == ("286.1 MiB", "2.7 GiB")
+
+
+@pytest.mark.slow
+def test_a_scan_relates_and_assesses_alone(tmp_path, monkeypatch):
+    """The scan's relations and assessment run under the larger limit, its files under the
+    default one."""
+    import breachscope.pipeline
+    from breachscope.pipeline import scan
+
+    monkeypatch.delenv(DB_MEMORY_LIMIT_ENV, raising=False)
+    seen: dict[str, str] = {}
+    for name in ("relate_case", "assess_case"):
+        real = getattr(breachscope.pipeline, name)
+
+        def recording(case, real=real, name=name):
+            seen[name] = _limit(case)
+            return real(case)
+
+        monkeypatch.setattr(breachscope.pipeline, name, recording)
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    (dump / "patients.csv").write_text("Nom;Prénom;Né le\nDUPONT;Marie;12/03/1954\n",
+                                       encoding="utf-8")
+    with Case(tmp_path / "case") as case:
+        scan([dump], case, workers=1)
+        assert _limit(case) == "953.6 MiB"
+    assert seen == {"relate_case": "1.8 GiB", "assess_case": "1.8 GiB"}
