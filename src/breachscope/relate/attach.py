@@ -128,14 +128,13 @@ def attach_facts(case: Case) -> dict[str, int]:
             db.execute(
                 f"""
                 INSERT INTO attached_rows
-                SELECT k.sha256, k.row_location, {record_id_sql("w.rec", "rc.prefix")}, w.hops
+                SELECT k.sha256, k.row_location, {record_id_sql("p.rec", "rc.prefix")}, p.hops
                 FROM row_keys k
                 JOIN _bs_ccols c ON k.sha256 = c.child_sha256 AND k.unit = c.child_unit
                     AND k.column_name = c.child_column
-                JOIN _bs_pick p
+                JOIN _bs_pick p   -- with its record: no join with the walk (issue 15)
                     ON p.ccol = c.ccol AND p.rid = hash(k.sha256, k.row_location)
-                JOIN _bs_walk w ON w.rid = p.rid
-                {_content_of("w.rec")}
+                {_content_of("p.rec")}
                 """
             )
             db.execute(
@@ -205,7 +204,8 @@ def attach_facts(case: Case) -> dict[str, int]:
 def _reach_rows(case: Case) -> None:
     """``_bs_walk(rid, rec, pid, hops, staff)``: every table row (by id) and the record of
     the person it is about (by number, :func:`record_number_sql`); ``_bs_ambiguous``: rows
-    reaching several people; ``_bs_pick``: one child cell of each row reached, to name it.
+    reaching several people; ``_bs_pick``: one child cell of each row reached, to name it,
+    with the row's record and hops.
 
     A 1 GB dump has ten million rows: the walk works on compact ids — a row is the 64-bit
     hash of (content, row location), a record its number, a person the hash of its id — so
@@ -376,8 +376,8 @@ def _reach_rows(case: Case) -> None:
     db.execute(
         """
         CREATE OR REPLACE TABLE _bs_pick AS
-        SELECT c.rid, min(c.ccol) AS ccol
-        FROM _bs_cells c SEMI JOIN (SELECT rid FROM _bs_walk WHERE hops > 0) w USING (rid)
+        SELECT c.rid, min(c.ccol) AS ccol, any_value(w.rec) AS rec, any_value(w.hops) AS hops
+        FROM _bs_cells c JOIN (SELECT rid, rec, hops FROM _bs_walk WHERE hops > 0) w USING (rid)
         GROUP BY c.rid
         """
     )
