@@ -52,10 +52,6 @@ WORK_DIR = "work"
 #: The store's DuckDB memory_limit unless given (``scan --db-memory-limit``) or set in the
 #: environment: beyond it DuckDB spills to ``CASE/spill``.
 DEFAULT_DB_MEMORY_LIMIT = "1GB"
-#: The same default for the scan's stages after the files (relations, assessment), when the
-#: workers are gone and the store has the machine to itself: their joins over every table row
-#: spill less (relations at 10 GB: 965 → 741 s, peak 3.4 GB; issue 15, session 16).
-DEFAULT_DB_MEMORY_LIMIT_ALONE = "2GB"
 DB_MEMORY_LIMIT_ENV = "BREACHSCOPE_DB_MEMORY_LIMIT"
 _MEMORY_SIZE = re.compile(r"\s*\d+(\.\d+)?\s*([KMGT]i?B|B)\s*", re.IGNORECASE)
 
@@ -306,11 +302,7 @@ class Case:
         # Contents recorded done that this run redoes (``retry_on_rescan``).
         self.retry: set[str] = set()
         # memory_limit: see db_memory_limit (given, else the environment, else 1GB).
-        self.memory_limit = db_memory_limit(memory_limit)
-        self.db = _connect(db_path, key, self.memory_limit, self.dir / "spill")
-        # A limit the user chose is kept for every stage (see DEFAULT_DB_MEMORY_LIMIT_ALONE).
-        self.memory_limit_chosen = (memory_limit is not None
-                                    or bool(os.environ.get(DB_MEMORY_LIMIT_ENV)))
+        self.db = _connect(db_path, key, db_memory_limit(memory_limit), self.dir / "spill")
         _clear_stale_spill(self.dir / "spill")
         self._migrate()
 
@@ -324,19 +316,6 @@ class Case:
 
     def close(self) -> None:
         self.db.close()
-
-    @contextmanager
-    def alone(self) -> Iterator[None]:
-        """The store's memory limit for a stage that runs with no worker beside it:
-        :data:`DEFAULT_DB_MEMORY_LIMIT_ALONE` unless the user chose one (restored after)."""
-        if self.memory_limit_chosen:
-            yield
-            return
-        self.db.execute(f"SET memory_limit = '{DEFAULT_DB_MEMORY_LIMIT_ALONE}'")
-        try:
-            yield
-        finally:
-            self.db.execute(f"SET memory_limit = '{self.memory_limit}'")
 
     @property
     def work_dir(self) -> Path:

@@ -686,7 +686,7 @@ def scan(
                     # Their joins over every table row spill: capped like resolution's, so
                     # a huge dump stops with one sentence rather than fill the disk.
                     with capped(case.db, "spill", _SPILLING_STAGES[name], TABLES_CAP), \
-                            unordered(case.db), case.alone():
+                            unordered(case.db):
                         step(case)
                 else:
                     step(case)
