@@ -140,7 +140,8 @@ def unordered(db: duckdb.DuckDBPyConnection) -> Iterator[None]:
     writing a table (``CREATE TABLE ... AS``) then need not keep its rows in the order they
     were produced, which holds them in memory. At 10 GB (77 M records, 137 M key cells) a
     relations statement ran out of the 1 GB memory limit with it on ("failed to pin block").
-    A statement whose table's order matters sets it back itself (``relate.attach``)."""
+    A statement whose table's order matters must set it back itself (none does since the
+    relations number records instead of ranking them by a sorted table, session 17)."""
     previous = db.execute("SELECT current_setting('preserve_insertion_order')").fetchone()[0]
     db.execute("SET preserve_insertion_order = false")
     try:
