@@ -10,6 +10,7 @@ boundaries into pieces under spaCy's ``max_length``). MB/s are over the same byt
 
 from __future__ import annotations
 
+import hashlib
 import random
 import shutil
 import sys
@@ -86,6 +87,11 @@ def run(dump: Path, out: Path, *, sample_mb: float, workers: int) -> dict:
         s["files"] += 1
         s["bytes"] += path.stat().st_size
     n_bytes = sum(s["bytes"] for s in strata.values())
+    # Ratios of two runs compare only on the same sample: the dump is a function of its size
+    # and seed, but of the generator's code too (a 50 MB sample held 31 files, then 33).
+    digest = hashlib.sha256()
+    for path in sorted(sample.iterdir()):
+        digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
 
     case = out / "presidio_sample_case"
     shutil.rmtree(case, ignore_errors=True)
@@ -112,7 +118,7 @@ def run(dump: Path, out: Path, *, sample_mb: float, workers: int) -> dict:
     pr_mbps = mb / analyze_s
     marginal_s = bs["wall_s"] - fixed_s
     apart = {"seconds": marginal_s, "mb_per_s": mb / marginal_s} if marginal_s > 0 else {}
-    return {"files": len(files), "mb": mb, "strata": strata,
+    return {"files": len(files), "mb": mb, "strata": strata, "sample_sha256": digest.hexdigest(),
             "versions": presidio_runner.versions(),
             "presidio": {"load_s": load_s, "analyze_s": analyze_s, "mb_per_s": pr_mbps,
                          "results": n_results, "processes": 1},

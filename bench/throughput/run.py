@@ -122,7 +122,7 @@ def markdown(report: dict) -> str:
     if p:
         apart = p.get("breachscope_fixed_apart") or {}
         lines += ["", f"## Presidio on a stratified sample ({p['files']} files, "
-                  f"{_f(p['mb'])} MB)", "",
+                  f"{_f(p['mb'])} MB, sample {p.get('sample_sha256', '?')[:12]})", "",
                   "| tool | MB/s | seconds |", "|---|---|---|",
                   f"| breachscope ({p['breachscope']['workers']} workers, wall) | "
                   f"{_f(p['breachscope']['mb_per_s'], 3)} | {_f(p['breachscope']['wall_s'], 1)} |",

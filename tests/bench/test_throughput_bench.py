@@ -92,11 +92,17 @@ def test_per_format_covers_the_generated_types(report) -> None:
 
 
 def test_presidio_ran_on_every_stratum(report) -> None:
-    rep, _ = report
+    rep, out = report
     p = rep["presidio"]
     assert set(p["strata"]) == set(presidio_bench.STRATA.values())
     assert p["presidio"]["mb_per_s"] > 0 and p["breachscope"]["mb_per_s"] > 0
     assert p["presidio"]["results"] > 0  # Presidio found something: it really analysed text
+    # the sample is named by its files' names and bytes: two runs' ratios compare if equal
+    digest = hashlib.sha256()
+    for path in sorted((out / "presidio_sample").iterdir()):
+        digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    assert p["sample_sha256"] == digest.hexdigest()
+    assert p["sample_sha256"][:12] in (out / "throughput.md").read_text()
     assert p["ratio"] == pytest.approx(p["breachscope"]["mb_per_s"] / p["presidio"]["mb_per_s"])
     # breachscope's fixed cost (a one-letter scan) measured and, when the sample's scan took
     # longer, set apart as Presidio's model load is: the ratio then follows from those figures

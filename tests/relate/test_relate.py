@@ -279,6 +279,10 @@ def test_a_record_number_gives_its_id_back_and_orders_by_content_then_index():
     assert [given for given, _ in rows] == [
         "00000000000000000001:0", "0ed3bd36d043ac1499b5:2", "0ed3bd36d043ac1499b5:10",
         "0ed3bd36d043ac1499b5:1000003", "ffffffffffffffffffff:1099511627775"]
+    # one past the 40 bits of an index: the statement stops, no number is shared
+    db.execute("INSERT INTO r VALUES ('ffffffffffffffffffff:1099511627776')")
+    with pytest.raises(duckdb.InvalidInputException, match="record index past"):
+        db.execute(f"SELECT {number} FROM r JOIN c ON c.prefix = left(r.record_id, 20)")
 
 
 def test_a_stay_belongs_to_its_patients_first_row(tmp_path):
@@ -306,3 +310,17 @@ def test_a_stay_belongs_to_its_patients_first_row(tmp_path):
             "SELECT DISTINCT r.location FROM facts f JOIN records r USING (record_id) "
             "WHERE f.entity = 'ICD10_CODE' AND f.value = 'F20.0'").fetchall()
         assert attached == [("row 4",)]
+
+
+def test_relations_stop_on_more_contents_than_record_numbers_hold(split_exports, tmp_path,
+                                                                   monkeypatch):
+    """Past 2^24 contents with table rows a content's rank would overflow into its records'
+    indexes: relations stop with a reason (checked here with the limit set to 2)."""
+    from breachscope.relate import attach
+
+    with _scan(split_exports, tmp_path / "case") as case:
+        monkeypatch.setattr(attach, "_MAX_CONTENTS", 2)
+        with pytest.raises(attach.RelateError, match=r"at most 2 contents .* has 3"):
+            attach.relate_case(case)
+        monkeypatch.setattr(attach, "_MAX_CONTENTS", 3)
+        assert attach.relate_case(case)["row_link"] > 0

@@ -67,12 +67,23 @@ _INDEX_BITS = 40
 _INDEX_MASK = (1 << _INDEX_BITS) - 1
 
 
+_MAX_CONTENTS = (1 << (64 - _INDEX_BITS)) - 1
+
+
+class RelateError(RuntimeError):
+    """A case past what the relations' record numbers can hold (:func:`record_number_sql`)."""
+
+
 def record_number_sql(rank: str, record_id: str) -> str:
     """SQL: the number of a record given its content's ``rank`` (``_bs_contents.rank``) and its
     ``record_id``. Ordered as (content, index): a person's lowest is their first record of
-    their first content, the index compared as a number (``:2`` before ``:10``)."""
-    return (f"(({rank})::UBIGINT << {_INDEX_BITS}) "
-            f"| split_part({record_id}, ':', 2)::UBIGINT")
+    their first content, the index compared as a number (``:2`` before ``:10``). An index
+    past 40 bits (an OCR'd document of over a million pages: a page's records are numbered
+    from page x 1 000 000) stops the statement rather than mix two records' numbers."""
+    index = f"split_part({record_id}, ':', 2)::UBIGINT"
+    return (f"CASE WHEN {index} <= {_INDEX_MASK} "
+            f"THEN (({rank})::UBIGINT << {_INDEX_BITS}) | {index} "
+            f"ELSE error('relations: a record index past 2^{_INDEX_BITS}') END")
 
 
 def record_id_sql(number: str, prefix: str) -> str:
@@ -286,6 +297,10 @@ def _reach_rows(case: Case) -> None:
         FROM (SELECT DISTINCT sha256 FROM row_keys)
         """
     )
+    (n_contents,) = db.execute("SELECT count(*) FROM _bs_contents").fetchone()
+    if n_contents > _MAX_CONTENTS:  # a rank past 24 bits would mix records' numbers
+        raise RelateError(f"relations number records within at most {_MAX_CONTENTS} contents "
+                          f"with table rows; this case has {n_contents}")
     # Not DISTINCT: a row met twice at hop 0 changes nothing below (the maps take a min, a
     # max and a bool_and; the walk's other uses are anti-joins and rows of later hops, one
     # each), and at 10 GB the aggregation of 77 M rows with the join ran out of the 1 GB
