@@ -361,3 +361,45 @@ def test_a_nir_without_its_key_is_the_same_nir(case, linkage):
         rec("b", "Durand", "Claire", nir="2850575123456"),
         rec("c", "DURAND", "Paul", "1983-02-01", nir="183027512345611"),
     ], linkage=linkage) == [["a", "b"], ["c"]]
+
+
+def test_splink_is_not_set_up_when_no_pair_meets_a_blocking_rule(case, monkeypatch, tmp_path):
+    """A letter's patient and its signatory share no key: no pair for Splink to score, so its
+    set-up (a third of a one-letter scan after the files) is skipped; the people are those
+    Splink would have made, and the case records the method."""
+    from breachscope.resolve import linkage
+
+    calls = []
+
+    def splink_set_up(*args, **kwargs):
+        calls.append(1)
+        raise RuntimeError("Splink set up")
+
+    monkeypatch.setattr(linkage, "_score", splink_set_up)
+    assert groups(case, [
+        rec("a", "Moreau", "Julie", "1980-02-02", postal_code="33000"),
+        rec("b", "Lambert", "Paul", "1961-11-30", phones=["0556000000"]),
+    ]) == [["a"], ["b"]]
+    assert calls == [] and meta(case, "people_linkage") == "splink"
+    # a pair meeting a rule (the same birth date): Splink is set up (and here fails, so the
+    # people fall back to the exact keys)
+    with Case(tmp_path / "other") as other:
+        assert groups(other, [rec("a", "Moreau", "Julie", "1980-02-02"),
+                              rec("b", "Lambert", "Paul", "1980-02-02")]) == [["a"], ["b"]]
+        assert calls == [1] and meta(other, "people_linkage") == "exact"
+
+
+@pytest.mark.parametrize("few", [0, 1000])
+def test_people_are_the_same_whether_or_not_pairs_are_asked_first(case, monkeypatch, few):
+    """The shortcut changes nothing: with it (1 000 inputs) and without it (0), the same
+    people, twins of identical records included."""
+    from breachscope.resolve import linkage
+
+    monkeypatch.setattr(linkage, "FEW_INPUTS", few)
+    assert groups(case, [
+        rec("a", "Lefèvre", "Hélène", "1961-04-07", postal_code="75011", phones=["0611223344"]),
+        rec("b", "LEFEVRE", "Helen", "1961-04-07", postal_code="75011"),
+        rec("c", "Moreau", "Julie", "1980-02-02", postal_code="33000"),
+        rec("d", "Moreau", "Julie", "1980-02-02", postal_code="33000"),   # identical: a twin
+        rec("e", "Lambert", "Paul", "1955-12-01"),
+    ]) == [["a", "b"], ["c", "d"], ["e"]]
