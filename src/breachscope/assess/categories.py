@@ -49,11 +49,45 @@ def _entity_bit_sql(entity: str) -> str:
             f"THEN 0 ELSE CASE {entity} {whens} ELSE 0 END END")
 
 
-def _record_mask_sql() -> str:
-    """SQL: the categories of one record (columns ``entities``, ``role_hint``) as a bit mask,
-    bit i for ``CATEGORY_ORDER[i]``; the rules of :func:`record_categories`."""
-    bit = _entity_bit_sql("e")
-    return f"coalesce(list_aggregate(list_transform(entities, lambda e: {bit}), 'bit_or'), 0)"
+# A list of entities' categories as one 64-bit mask: bit i for ``CATEGORY_ORDER[i]`` from an
+# entity that counts for anyone, bit 32 + i from one that a staff row does not count
+# (``STAFF_NOT_HEALTH``); :func:`_staff_mask_sql` and :func:`_other_mask_sql` read it.
+_STAFF_SHIFT = 32
+_LOW_BITS = (1 << _STAFF_SHIFT) - 1
+# Joins a record's entities into one string (key of its list's masks): no entity name holds it.
+_LIST_SEPARATOR = "chr(31)"
+
+
+def _list_mask_sql(entities: str) -> str:
+    """SQL: the two-part category mask of a list of entities (the SQL expression
+    ``entities``); the rules of :func:`record_categories`."""
+    def bit(entity: str, category: str) -> int:
+        shift = _STAFF_SHIFT if entity in STAFF_NOT_HEALTH else 0
+        return (1 << CATEGORY_ORDER.index(category)) << shift
+
+    whens = " ".join(f"WHEN '{e}' THEN {bit(e, cat)}" for e, cat in ENTITY_CATEGORY.items())
+    return (f"coalesce(list_aggregate(list_transform({entities}, "
+            f"lambda e: (CASE e {whens} ELSE 0 END)::UBIGINT), 'bit_or'), 0::UBIGINT)")
+
+
+def _staff_mask_sql(mask: str) -> str:
+    """SQL: the categories of a staff member's record from its :func:`_list_mask_sql`."""
+    return f"({mask} & {_LOW_BITS}::UBIGINT)"
+
+
+def _other_mask_sql(mask: str) -> str:
+    """SQL: the categories of anyone else's record from its :func:`_list_mask_sql`."""
+    return f"(({mask} & {_LOW_BITS}::UBIGINT) | ({mask} >> {_STAFF_SHIFT}))"
+
+
+def _list_masks_cte() -> str:
+    """SQL: ``lists(k, m)``, the :func:`_list_mask_sql` of each distinct list of entities of
+    the records (``k``: the list joined by :data:`_LIST_SEPARATOR`). Records of one table share a
+    few lists (49 distinct among the 7.6 M records of a 1 GB dump): the categories computed per
+    distinct list and joined back cost a third of computing them per record (issue 15)."""
+    return (f"lists AS (SELECT k, {_list_mask_sql(f'string_split(k, {_LIST_SEPARATOR})')} AS m "
+            f"FROM (SELECT DISTINCT array_to_string(entities, {_LIST_SEPARATOR}) AS k "
+            f"FROM records))")
 
 
 def _categories_sql(mask: str) -> str:
@@ -147,31 +181,37 @@ def build_sensitive_evidence(case: Case) -> None:
     db.execute(
         f"""
         INSERT INTO _bs_hit   -- a record's attached facts, its own fields
-        SELECT fa.record_id, fa.sha256, fa.location, fa.entity, v.category, v.reason, v.decided
+        SELECT fa.record_id, fa.sha256, fa.location, fa.entity, v.category, v.reason,
+            v.decided, r.role_hint
         FROM facts fa JOIN _bs_vals v USING (entity, value)
-        WHERE fa.entity IN ({entities})
+            JOIN records r USING (record_id)
+        WHERE fa.entity IN ({entities}) AND r.role_hint IS DISTINCT FROM 'STAFF'
         UNION ALL
-        SELECT r.record_id, r.sha256, r.location, v.entity, v.category, v.reason, v.decided
+        SELECT r.record_id, r.sha256, r.location, v.entity, v.category, v.reason, v.decided,
+            r.role_hint
         FROM records r JOIN _bs_vals v ON v.entity = 'CARE_UNIT' AND v.value = r.care_unit
-        WHERE r.care_unit <> ''
+        WHERE r.care_unit <> '' AND r.role_hint IS DISTINCT FROM 'STAFF'
         UNION ALL
-        SELECT r.record_id, r.sha256, r.location, v.entity, v.category, v.reason, v.decided
-        FROM (SELECT record_id, sha256, location, unnest(icd10_codes) AS code FROM records) r
+        SELECT r.record_id, r.sha256, r.location, v.entity, v.category, v.reason, v.decided,
+            r.role_hint
+        FROM (SELECT record_id, sha256, location, role_hint, unnest(icd10_codes) AS code
+              FROM records WHERE role_hint IS DISTINCT FROM 'STAFF') r
             JOIN _bs_vals v ON v.entity = 'ICD10_CODE' AND v.value = r.code
         """
     )
-    # Then their people (a record not a professional's, linked to a person).
+    # Then their people (a record not a professional's — ``_bs_hit`` keeps only those, with
+    # the record's ``role_hint``: joined again with the records here, the 77 M of a 10 GB dump
+    # were read and hashed for it — linked to a person).
     db.execute(
         """
         CREATE OR REPLACE TABLE _bs_ev AS
         SELECT pr.person_id, h.record_id, h.sha256, h.location, h.category,
             h.reason, h.decided
-        FROM _bs_hit h JOIN records r USING (record_id)
-            JOIN person_records pr USING (record_id) JOIN people p USING (person_id)
-        WHERE r.role_hint IS DISTINCT FROM 'STAFF'
-            -- a staff member's unit is the workplace (unless the row says patient)
-            AND NOT (h.entity = 'CARE_UNIT' AND p.role = 'STAFF'
-                     AND r.role_hint IS DISTINCT FROM 'PATIENT')
+        FROM _bs_hit h JOIN person_records pr USING (record_id)
+            JOIN people p USING (person_id)
+        -- a staff member's unit is the workplace (unless the row says patient)
+        WHERE NOT (h.entity = 'CARE_UNIT' AND p.role = 'STAFF'
+                   AND h.role_hint IS DISTINCT FROM 'PATIENT')
         """
     )
     with case.transaction():
@@ -254,11 +294,13 @@ def _judged_values_sql() -> str:
 
 def _row_hits_sql() -> str:
     """SQL: the findings that are evidence (``_bs_vals``) in a record's own table row (a
-    record located ``[table x, ]row 12``: its row's findings are its own), with the record.
-    Only those findings' locations are rebuilt and cut to their row, and matched to records;
-    a column's cells are matched to the evidence values of its entity (a few per column)."""
+    record located ``[table x, ]row 12``: its row's findings are its own), with the record
+    and its ``role_hint``; a staff record's findings are no one's evidence. Only those
+    findings' locations are rebuilt and cut to their row, and matched to records; a column's
+    cells are matched to the evidence values of its entity (a few per column)."""
     return f"""
-        SELECT r.record_id, f.sha256, f.location, f.entity, f.category, f.reason, f.decided
+        SELECT r.record_id, f.sha256, f.location, f.entity, f.category, f.reason, f.decided,
+            r.role_hint
         FROM (SELECT *, {row_location_sql('location')} AS row_location FROM (
                 SELECT p.sha256, p.location, v.*
                 FROM plain_findings p JOIN _bs_vals v USING (entity, value)
@@ -270,6 +312,7 @@ def _row_hits_sql() -> str:
             )) f
             JOIN records r ON r.sha256 = f.sha256 AND r.location = f.row_location
         WHERE regexp_matches(f.row_location, '{_TABLE_ROW_RECORD}')
+            AND r.role_hint IS DISTINCT FROM 'STAFF'
     """
 
 
@@ -318,11 +361,10 @@ def assess_people(case: Case) -> None:
         # role is read: a record whose row says staff or patient has its mask whatever the
         # person's role; another's mask waits, as staff's and as other's, for the role
         # (the join with ``people`` on the groups, not on every record).
-        as_staff = _record_mask_sql().replace("role_hint IS NOT DISTINCT FROM 'STAFF'", "TRUE")
-        as_other = _record_mask_sql().replace("role_hint IS NOT DISTINCT FROM 'STAFF'", "FALSE")
         db.execute(
             f"""
             CREATE OR REPLACE TABLE _bs_per_file AS   -- a person's records, file by file
+            WITH {_list_masks_cte()}
             SELECT pr.person_id, r.file,
                 bit_or(CASE WHEN r.role_hint = 'STAFF' THEN r.as_staff
                             WHEN r.role_hint = 'PATIENT' THEN r.as_other ELSE 0 END
@@ -334,10 +376,13 @@ def assess_people(case: Case) -> None:
                             AND r.role_hint IS DISTINCT FROM 'PATIENT' THEN r.as_other END)
                     AS if_other,
                 bool_or(r.address) AS address
-            FROM (SELECT record_id, role_hint, {as_staff} AS as_staff, {as_other} AS as_other,
-                      CASE WHEN sha256 IS NOT NULL THEN hash(sha256) END AS file,
-                      coalesce(address <> '', false) AS address
-                  FROM records) r
+            FROM (SELECT r.record_id, r.role_hint,
+                      coalesce({_staff_mask_sql("l.m")}, 0)::INTEGER AS as_staff,
+                      coalesce({_other_mask_sql("l.m")}, 0)::INTEGER AS as_other,
+                      CASE WHEN r.sha256 IS NOT NULL THEN hash(r.sha256) END AS file,
+                      coalesce(r.address <> '', false) AS address
+                  FROM records r LEFT JOIN lists l
+                      ON l.k = array_to_string(r.entities, {_LIST_SEPARATOR})) r
                 JOIN person_records pr USING (record_id)
                 LEFT JOIN _bs_fact_masks fm USING (record_id)
             GROUP BY pr.person_id, r.file
