@@ -126,6 +126,32 @@ def test_ray_executor_without_ray_says_how_to_install(tmp_path, monkeypatch):
     assert not (tmp_path / "case").exists()
 
 
+_TOKEN_PROBE = """
+import os, pathlib, sys
+from breachscope.executors.ray_executor import RayExecutor
+with RayExecutor(workers=1) as executor:
+    from ray._raylet import AuthenticationMode, get_authentication_mode
+    token_auth = get_authentication_mode() == AuthenticationMode.TOKEN
+    answer = executor.ray.get(executor.ray.remote(lambda: 42).remote(), timeout=120)
+print(token_auth, answer, (pathlib.Path.home() / ".ray" / "auth_token").exists())
+"""
+
+
+def test_local_ray_instance_token_is_not_left_in_a_file(tmp_path):
+    """A private instance keeps token authentication, with a token of its own that no other
+    account of the machine can read: Ray would write one to ``~/.ray/auth_token``, mode 0644.
+    Run in a new process with an empty home (Ray caches the first token a process reads)."""
+    import subprocess
+
+    pytest.importorskip("ray")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_AUTH")}
+    env["HOME"] = str(tmp_path)
+    out = subprocess.run([sys.executable, "-c", _TOKEN_PROBE], env=env, capture_output=True,
+                         text=True, timeout=300, check=True).stdout.split()
+    assert out[-3:] == ["True", "42", "False"]  # token auth on, tasks run, no token file
+    assert not (tmp_path / ".ray").exists() or not any((tmp_path / ".ray").iterdir())
+
+
 # -- the worker's protections in Ray worker processes ------------------------------------------
 
 def probe() -> ContentResult:

@@ -181,37 +181,31 @@ def build_sensitive_evidence(case: Case) -> None:
     db.execute(
         f"""
         INSERT INTO _bs_hit   -- a record's attached facts, its own fields
-        SELECT fa.record_id, fa.sha256, fa.location, fa.entity, v.category, v.reason,
-            v.decided, r.role_hint
+        SELECT fa.record_id, fa.sha256, fa.location, fa.entity, v.category, v.reason, v.decided
         FROM facts fa JOIN _bs_vals v USING (entity, value)
-            JOIN records r USING (record_id)
-        WHERE fa.entity IN ({entities}) AND r.role_hint IS DISTINCT FROM 'STAFF'
+        WHERE fa.entity IN ({entities})
         UNION ALL
-        SELECT r.record_id, r.sha256, r.location, v.entity, v.category, v.reason, v.decided,
-            r.role_hint
+        SELECT r.record_id, r.sha256, r.location, v.entity, v.category, v.reason, v.decided
         FROM records r JOIN _bs_vals v ON v.entity = 'CARE_UNIT' AND v.value = r.care_unit
-        WHERE r.care_unit <> '' AND r.role_hint IS DISTINCT FROM 'STAFF'
+        WHERE r.care_unit <> ''
         UNION ALL
-        SELECT r.record_id, r.sha256, r.location, v.entity, v.category, v.reason, v.decided,
-            r.role_hint
-        FROM (SELECT record_id, sha256, location, role_hint, unnest(icd10_codes) AS code
-              FROM records WHERE role_hint IS DISTINCT FROM 'STAFF') r
+        SELECT r.record_id, r.sha256, r.location, v.entity, v.category, v.reason, v.decided
+        FROM (SELECT record_id, sha256, location, unnest(icd10_codes) AS code FROM records) r
             JOIN _bs_vals v ON v.entity = 'ICD10_CODE' AND v.value = r.code
         """
     )
-    # Then their people (a record not a professional's — ``_bs_hit`` keeps only those, with
-    # the record's ``role_hint``: joined again with the records here, the 77 M of a 10 GB dump
-    # were read and hashed for it — linked to a person).
+    # Then their people (a record not a professional's, linked to a person).
     db.execute(
         """
         CREATE OR REPLACE TABLE _bs_ev AS
         SELECT pr.person_id, h.record_id, h.sha256, h.location, h.category,
             h.reason, h.decided
-        FROM _bs_hit h JOIN person_records pr USING (record_id)
-            JOIN people p USING (person_id)
-        -- a staff member's unit is the workplace (unless the row says patient)
-        WHERE NOT (h.entity = 'CARE_UNIT' AND p.role = 'STAFF'
-                   AND h.role_hint IS DISTINCT FROM 'PATIENT')
+        FROM _bs_hit h JOIN records r USING (record_id)
+            JOIN person_records pr USING (record_id) JOIN people p USING (person_id)
+        WHERE r.role_hint IS DISTINCT FROM 'STAFF'
+            -- a staff member's unit is the workplace (unless the row says patient)
+            AND NOT (h.entity = 'CARE_UNIT' AND p.role = 'STAFF'
+                     AND r.role_hint IS DISTINCT FROM 'PATIENT')
         """
     )
     with case.transaction():
@@ -294,13 +288,11 @@ def _judged_values_sql() -> str:
 
 def _row_hits_sql() -> str:
     """SQL: the findings that are evidence (``_bs_vals``) in a record's own table row (a
-    record located ``[table x, ]row 12``: its row's findings are its own), with the record
-    and its ``role_hint``; a staff record's findings are no one's evidence. Only those
-    findings' locations are rebuilt and cut to their row, and matched to records; a column's
-    cells are matched to the evidence values of its entity (a few per column)."""
+    record located ``[table x, ]row 12``: its row's findings are its own), with the record.
+    Only those findings' locations are rebuilt and cut to their row, and matched to records;
+    a column's cells are matched to the evidence values of its entity (a few per column)."""
     return f"""
-        SELECT r.record_id, f.sha256, f.location, f.entity, f.category, f.reason, f.decided,
-            r.role_hint
+        SELECT r.record_id, f.sha256, f.location, f.entity, f.category, f.reason, f.decided
         FROM (SELECT *, {row_location_sql('location')} AS row_location FROM (
                 SELECT p.sha256, p.location, v.*
                 FROM plain_findings p JOIN _bs_vals v USING (entity, value)
@@ -312,7 +304,6 @@ def _row_hits_sql() -> str:
             )) f
             JOIN records r ON r.sha256 = f.sha256 AND r.location = f.row_location
         WHERE regexp_matches(f.row_location, '{_TABLE_ROW_RECORD}')
-            AND r.role_hint IS DISTINCT FROM 'STAFF'
     """
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import os
 import resource
+import secrets
 import signal
 import threading
 import time
@@ -120,6 +121,18 @@ def _ray_task(initargs: tuple[Any, ...], task: Callable[..., ContentResult],
 
 # -- in the main process --------------------------------------------------------------------
 
+def _private_token() -> None:
+    """The token of a private instance in this process's environment (``RAY_AUTH_TOKEN``,
+    inherited by the Ray processes it starts; ``/proc/PID/environ`` is readable by its owner
+    only), not in a file: Ray otherwise writes a new one to ``~/.ray/auth_token`` with the
+    umask's mode (0644: any account of the machine could read it and run code on the instance,
+    which holds the case's data). One token per process, kept: Ray caches the token it first
+    read. A token or token file the user set (``RAY_AUTH_TOKEN``, ``RAY_AUTH_TOKEN_PATH``) is
+    theirs."""
+    if not (os.environ.get("RAY_AUTH_TOKEN") or os.environ.get("RAY_AUTH_TOKEN_PATH")):
+        os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(32)
+
+
 def _loopback_only() -> None:
     """A local instance on 127.0.0.1 only. Ray turns ``_node_ip_address="127.0.0.1"`` into
     the machine's outward address (and finds it with a UDP "connect" to 8.8.8.8), then
@@ -157,6 +170,7 @@ class RayExecutor:
             else:
                 # A private instance on loopback, sized for this scan.
                 _loopback_only()
+                _private_token()
                 self.ray.init(num_cpus=self.workers, object_store_memory=OBJECT_STORE_BYTES,
                               **kwargs)
         except Exception as exc:
