@@ -333,13 +333,18 @@ def assess_people(case: Case) -> None:
     # the joins of every record with its person and the aggregations were held at once (a
     # 10 GB dump, 77 M records: past a 30 GiB spill cap). Each alone spills.
     try:
+        # A bit per entity: each record's entities once (12 M facts, 1 GB dump: 176 862
+        # pairs of 36 107 records). Facts are attached to few records (a person's lowest):
+        # stored first, so that DuckDB knows it and joins them with the records and their
+        # people; as a subquery it joined the 77 M records with their people first, then
+        # the few (1.3 s against 0.6 s at 1 GB).
+        db.execute("CREATE OR REPLACE TABLE _bs_fact_ents AS "
+                   "SELECT DISTINCT record_id, entity FROM facts")
         db.execute(
             f"""
             CREATE OR REPLACE TABLE _bs_fact_masks AS   -- facts take their record's role:
             SELECT f.record_id, bit_or({fact_bit}) AS mask   -- a shift is no stay
-            -- a bit per entity: each record's entities once (12 M facts, 1 GB dump); facts
-            -- are attached to few records (a person's lowest), so these joins are small
-            FROM (SELECT DISTINCT record_id, entity FROM facts) f
+            FROM _bs_fact_ents f
                 JOIN records r USING (record_id)
                 JOIN person_records pr USING (record_id) JOIN people p USING (person_id)
             GROUP BY f.record_id, r.role_hint, p.role
@@ -424,7 +429,7 @@ def assess_people(case: Case) -> None:
             replace_people(db, "SELECT * FROM _bs_assessed")
     finally:
         db.execute("DROP TABLE IF EXISTS temp._bs_assessed")
-        for table in ("_bs_fact_masks", "_bs_per_file", "_bs_per_person"):
+        for table in ("_bs_fact_ents", "_bs_fact_masks", "_bs_per_file", "_bs_per_person"):
             db.execute(f"DROP TABLE IF EXISTS main.{table}")
 
 
