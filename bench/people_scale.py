@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from breachscope.assess.categories import assess_case
-from breachscope.case import Case
+from breachscope.case import Case, entities_text_sql
 from breachscope.resolve.people import rebuild_people
 
 LAST = ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand",
@@ -77,7 +77,7 @@ def generate(case_dir: Path, n: int, memory_limit: str) -> None:
             nir, phones, emails, address, postal_code, city, care_unit, role_hint, entities)
         SELECT 'R' || lpad(p::VARCHAR, 9, '0'), 'file' || (p // 10000), 'row ' || p,
             last_name, first_name, birth_date, nir, phones, emails, address, postal_code, city,
-            care_unit, role_hint, {entities}
+            care_unit, role_hint, {entities_text_sql(entities)}
         FROM persons
         """)
         # Duplicates: another mention of an earlier person, through one kind of key each.
@@ -93,7 +93,7 @@ def generate(case_dir: Path, n: int, memory_limit: str) -> None:
             CASE k WHEN 0 THEN coalesce(nir, '2' || lpad(d::VARCHAR, 14, '0')) END,
             CASE k WHEN 2 THEN phones ELSE [] END,
             CASE k WHEN 3 THEN emails ELSE [] END,
-            'PATIENT', ['LAST_NAME', 'FIRST_NAME', 'VISIT_DATE', 'NIR']
+            'PATIENT', 'FIRST_NAME,LAST_NAME,NIR,VISIT_DATE'
         FROM (SELECT range AS d, hash(range + {n}) % {n_base} AS p, range % 4 AS k
               FROM range({n_dup})) JOIN persons USING (p)
         """)

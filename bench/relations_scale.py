@@ -54,7 +54,7 @@ def generate(case_dir: Path, n: int, memory_limit: str) -> None:
             'NOM' || range, 'Prenom' || (range % 1000),
             strftime(DATE '1930-01-01' + (hash(range) % 30000)::INT, '%Y-%m-%d'),
             (100000000 + range)::VARCHAR, 'PATIENT',
-            ['LAST_NAME', 'FIRST_NAME', 'BIRTH_DATE', 'PATIENT_ID']
+            'BIRTH_DATE,FIRST_NAME,LAST_NAME,PATIENT_ID'
         FROM range({n})
         """)
         db.execute(f"""

@@ -2,7 +2,14 @@ import duckdb
 import pytest
 from tests_helpers import old_case
 
-from breachscope.case import SCHEMA_VERSION, STORAGE_VERSION, Case, CaseError
+from breachscope.case import (
+    SCHEMA_VERSION,
+    STORAGE_VERSION,
+    Case,
+    CaseError,
+    entity_list,
+    entity_list_sql,
+)
 
 
 def test_new_case_has_schema_and_tables(tmp_path):
@@ -66,7 +73,7 @@ def test_a_version_1_case_is_migrated(tmp_path):
     db.execute("INSERT INTO records VALUES ('r1', 's1')")
     db.close()
     with Case(path) as case:
-        assert case.schema_version == SCHEMA_VERSION == 9
+        assert case.schema_version == SCHEMA_VERSION == 10
         assert case.db.execute("SELECT record_id, icd10_codes FROM records").fetchall() == [
             ("r1", None)]
         # v7: no key on records any more (its index cost every insert), same columns
@@ -95,7 +102,7 @@ def test_a_version_8_case_keeps_its_facts_and_reads_cell_facts_through_the_view(
     db.execute("UPDATE meta SET value = '8' WHERE key = 'schema_version'")
     db.close()
     with Case(path) as case:
-        assert case.schema_version == 9
+        assert case.schema_version == 10
         db = case.db
         db.execute("INSERT INTO finding_columns VALUES (7, 's2', 'table sejour, row ', "
                    "', column diag', 'ICD10_CODE', 'column')")
@@ -104,6 +111,33 @@ def test_a_version_8_case_keeps_its_facts_and_reads_cell_facts_through_the_view(
             ("r1", "s1", "page 1, line 3", "DIAGNOSIS", "diabète", "document", 0),
             ("r2", "s2", "table sejour, row 12, column diag", "ICD10_CODE", "F32.1",
              "row_link", 1)]
+
+
+def test_a_version_9_case_gets_its_records_entities_as_text(tmp_path):
+    """Schema 10 stores a record's entity names as one string (sorted, comma-joined): the
+    lists of a version-9 case are converted, an empty list to an empty string, NULL kept;
+    ``entity_list`` reads them back."""
+    path = tmp_path / "c"
+    with Case(path):
+        pass
+    db = duckdb.connect(str(path / "case.duckdb"))   # back to version 9: entities a list
+    db.execute("ALTER TABLE records ALTER entities SET DATA TYPE VARCHAR[] "
+               "USING string_split(entities, ',')")
+    db.execute("INSERT INTO records (record_id, entities) VALUES "
+               "('r1', ['LAST_NAME', 'NIR', 'BIRTH_DATE']), ('r2', []), ('r3', NULL)")
+    db.execute("UPDATE meta SET value = '9' WHERE key = 'schema_version'")
+    db.close()
+    with Case(path) as case:
+        assert case.schema_version == 10
+        rows = case.db.execute("SELECT record_id, entities, typeof(entities) FROM records "
+                               "ORDER BY record_id").fetchall()
+        assert rows == [("r1", "BIRTH_DATE,LAST_NAME,NIR", "VARCHAR"), ("r2", "", "VARCHAR"),
+                        ("r3", None, "VARCHAR")]
+        assert [entity_list(e) for _, e, _ in rows] == [
+            ["BIRTH_DATE", "LAST_NAME", "NIR"], [], None]
+        assert case.db.execute(
+            f"SELECT {entity_list_sql('entities')} FROM records ORDER BY record_id"
+        ).fetchall() == [(["BIRTH_DATE", "LAST_NAME", "NIR"],), ([],), (None,)]
 
 
 def test_what_a_killed_process_spilled_is_deleted_when_the_case_is_opened(tmp_path):

@@ -117,7 +117,7 @@ def test_a_version_5_case_keeps_its_findings(tmp_path: Path) -> None:
                "'254037512345655', 0.99, 'column+nir_key')")
     db.close()
     with Case(path) as case:
-        assert case.schema_version == SCHEMA_VERSION == 9
+        assert case.schema_version == SCHEMA_VERSION == 10
         expected = [("s", "row 2, column nir", "NIR", "254037512345655", 0.99,
                      "column+nir_key")]
         assert case.db.execute("SELECT * FROM findings").fetchall() == expected

@@ -177,6 +177,9 @@ def test_a_scan_killed_with_results_waiting_redoes_them_once(tmp_path):
         pipeline.BATCH_SECONDS = 3600.0
         pipeline.BATCH_RESULTS = 5
         pipeline.TASK_FILES = 1  # one list per task: what is counted here is store batches
+        # two tasks in flight: the marker reaches the worker once the 11th list's result is
+        # collected, two batches of 5 committed (a deeper queue sends it earlier)
+        pipeline.TASKS_PER_WORKER = 2
         with Case({str(case_dir)!r}) as case:
             pipeline.scan([Path({str(tmp_path / 'dump')!r})], case, workers=1, task=killing_task)
     """)

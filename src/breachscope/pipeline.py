@@ -29,7 +29,7 @@ from pebble import ProcessExpired
 
 from breachscope import findings_store
 from breachscope.assess.categories import assess_case
-from breachscope.case import Case
+from breachscope.case import ENTITY_SEPARATOR, Case
 from breachscope.executors import Executor, LocalExecutor, Pool
 from breachscope.ingest.walk import Entry, PendingArchive, Walker
 from breachscope.memwatch import MemoryGuard
@@ -72,6 +72,13 @@ RESULT_TABLES = ("records", "columns", "row_keys", "declared_keys")
 SMALL_BYTES = 64 * 1024
 TASK_FILES = 32
 TASK_BYTES = 1024 * 1024
+#: Tasks in flight per worker. The main process stores results between its looks at the
+#: pool, and a flush of table exports' rows takes it seconds (about as long as the workers
+#: took to produce them): with 2 tasks per worker, the workers ran out of work during each
+#: flush and waited for the next (1 GB dump: files phase 261.7 s with 2, 240.0 s with 8;
+#: issue 15, session 20). Tasks queued in the pool are file names; their time limit starts
+#: when a worker takes them; their results are files on the case's disk until stored.
+TASKS_PER_WORKER = 8
 
 
 @dataclass
@@ -180,12 +187,14 @@ class _TaskRunner:
         self._pump()
 
     def _pump(self, *, draining: bool = False) -> None:
-        """Hand the queued contents to the pool, at most ``2 x workers`` tasks in flight:
-        small ones into the forming batch, the others as tasks of their own. While every
-        slot is taken, small contents keep joining the forming batch (the walk goes on) until
-        it is full; a batch leaves as soon as a slot is free, however few it holds, so that
-        no worker waits for it. ``draining``: the walk is over, everything goes."""
-        limit = 2 * self.workers
+        """Hand the queued contents to the pool, at most :data:`TASKS_PER_WORKER` x workers
+        tasks in flight: small ones into the forming batch, the others as tasks of their own.
+        While the first ``2 x workers`` slots are taken, small contents keep joining the
+        forming batch (the walk goes on) until it is full; a batch leaves as soon as one of
+        those is free, however few it holds, so that no worker waits for it. ``draining``:
+        the walk is over, everything goes."""
+        limit = TASKS_PER_WORKER * self.workers
+        early = 2 * self.workers  # slots a batch not yet full may take
         while True:
             while self.pages and len(self.in_flight) < limit:
                 self._schedule_page(self.pages.popleft())
@@ -203,7 +212,7 @@ class _TaskRunner:
                     self._schedule(self.queue.popleft())
                 else:
                     break
-            if self.forming and not self.queue and len(self.in_flight) < limit:
+            if self.forming and not self.queue and len(self.in_flight) < early:
                 self._send_forming()
                 continue
             if self.queue or self.pages or (draining and self.in_flight):
@@ -784,7 +793,9 @@ _INSERTS = {
     "records": "INSERT INTO records SELECT left(_sha, 20) || ':' || idx, _sha, location, "
                "last_name, first_name, full_name, birth_date, sex, nir, phones, emails, "
                "address, postal_code, city, ibans, patient_id, care_unit, visit_date, "
-               "role_hint, entities, icd10_codes FROM {rows}",
+               # the workers' lists are sorted (Record.entities written sorted)
+               f"role_hint, array_to_string(entities, '{ENTITY_SEPARATOR}'), icd10_codes "
+               "FROM {rows}",
 }
 
 

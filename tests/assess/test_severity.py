@@ -20,7 +20,7 @@ from breachscope.assess.categories import (
 )
 from breachscope.assess.sensitive import is_sensitive_unit
 from breachscope.assess.severity import MANY_FILES, install_severity_macros, level, severity
-from breachscope.case import Case
+from breachscope.case import Case, entities_text_sql, entity_list
 from breachscope.detect.validators import fold
 from breachscope.resolve.people import install_fold_macro, rebuild_people
 
@@ -161,7 +161,7 @@ def _reference_assessment(db) -> dict[str, tuple]:
         "FROM person_records pr JOIN records r USING (record_id)"
     ).fetchall():
         files[pid].add(sha)
-        cats[pid] |= record_categories(entities or [], role_hint)
+        cats[pid] |= record_categories(entity_list(entities) or [], role_hint)
         if unit and role_hint != "STAFF" and is_sensitive_unit(fold(unit)):
             sensitive[pid] = True
         address[pid] |= bool(addr)
@@ -186,7 +186,8 @@ def test_assess_people_in_sql_matches_the_python_rules(case):
                       for k, t in _RECORD_FIELDS.items()})
     case.db.register("new_records", table)
     case.db.execute(f"INSERT INTO records ({', '.join(_RECORD_FIELDS)}) "
-                    f"SELECT {', '.join(_RECORD_FIELDS)} FROM new_records")
+                    f"SELECT * REPLACE ({entities_text_sql('entities')} AS entities) "
+                    "FROM new_records")
     case.db.unregister("new_records")
     assert rebuild_people(case) > 100
     assess_people(case)

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 
 import pyarrow as pa
 
+from breachscope.case import entities_text_sql
 from breachscope.detect.validators import fold
 
 RECORD_FIELDS = {
@@ -28,7 +29,8 @@ def insert_records(db, records: list[dict]) -> None:
                       for k, t in RECORD_FIELDS.items()})
     db.register("new_records", table)
     db.execute(f"INSERT INTO records ({', '.join(RECORD_FIELDS)}) "
-               f"SELECT {', '.join(RECORD_FIELDS)} FROM new_records")
+               f"SELECT * REPLACE ({entities_text_sql('entities')} AS entities) "
+               "FROM new_records")
     db.unregister("new_records")
 
 

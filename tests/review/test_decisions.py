@@ -219,7 +219,7 @@ def test_a_version_4_case_gains_the_review_tables(tmp_path: Path) -> None:
     db = old_case(path, 4)
     db.close()
     with Case(path) as case:
-        assert case.schema_version == SCHEMA_VERSION == 9
+        assert case.schema_version == SCHEMA_VERSION == 10
         for table in ("decisions", "suppressed_findings", "suppressed_records", "qc_samples",
                       "review_events"):
             assert case.db.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,)

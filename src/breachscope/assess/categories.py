@@ -13,7 +13,7 @@ from breachscope.assess.sensitive import (
     text_sensitive_category,
 )
 from breachscope.assess.severity import MANY_FILES, install_severity_macros
-from breachscope.case import Case, empty_table
+from breachscope.case import ENTITY_SEPARATOR, Case, empty_table
 from breachscope.detect.health import find_medication_names
 from breachscope.entities import CATEGORY_ORDER, SPECS, entities_where
 from breachscope.relate.attach import row_location_sql
@@ -54,8 +54,8 @@ def _entity_bit_sql(entity: str) -> str:
 # (``STAFF_NOT_HEALTH``); :func:`_staff_mask_sql` and :func:`_other_mask_sql` read it.
 _STAFF_SHIFT = 32
 _LOW_BITS = (1 << _STAFF_SHIFT) - 1
-# Joins a record's entities into one string (key of its list's masks): no entity name holds it.
-_LIST_SEPARATOR = "chr(31)"
+# How ``records.entities`` joins a record's entity names (the key of its list's masks).
+_LIST_SEPARATOR = f"'{ENTITY_SEPARATOR}'"
 
 
 def _list_mask_sql(entities: str) -> str:
@@ -82,12 +82,12 @@ def _other_mask_sql(mask: str) -> str:
 
 def _list_masks_cte() -> str:
     """SQL: ``lists(k, m)``, the :func:`_list_mask_sql` of each distinct list of entities of
-    the records (``k``: the list joined by :data:`_LIST_SEPARATOR`). Records of one table share a
-    few lists (49 distinct among the 7.6 M records of a 1 GB dump): the categories computed per
-    distinct list and joined back cost a third of computing them per record (issue 15)."""
+    the records (``k``: ``records.entities``, the names joined by :data:`_LIST_SEPARATOR`).
+    Records of one table share a few lists (49 distinct among the 7.6 M records of a 1 GB
+    dump): the categories computed per distinct list and joined back cost a third of
+    computing them per record (issue 15)."""
     return (f"lists AS (SELECT k, {_list_mask_sql(f'string_split(k, {_LIST_SEPARATOR})')} AS m "
-            f"FROM (SELECT DISTINCT array_to_string(entities, {_LIST_SEPARATOR}) AS k "
-            f"FROM records))")
+            f"FROM (SELECT DISTINCT entities AS k FROM records))")
 
 
 def _categories_sql(mask: str) -> str:
@@ -392,8 +392,7 @@ def assess_people(case: Case) -> None:
                       coalesce({_other_mask_sql("l.m")}, 0)::INTEGER AS as_other,
                       CASE WHEN r.sha256 IS NOT NULL THEN hash(r.sha256) END AS file,
                       coalesce(r.address <> '', false) AS address
-                  FROM records r LEFT JOIN lists l
-                      ON l.k = array_to_string(r.entities, {_LIST_SEPARATOR})) r
+                  FROM records r LEFT JOIN lists l ON l.k = r.entities) r
                 JOIN person_records pr USING (record_id)
                 LEFT JOIN _bs_fact_masks fm USING (record_id)
             GROUP BY pr.person_id, r.file

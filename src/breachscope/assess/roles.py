@@ -7,7 +7,7 @@ her hospital is, for this leak, a patient whose care is exposed."""
 
 from __future__ import annotations
 
-from breachscope.case import Case
+from breachscope.case import Case, entity_list_sql
 
 # Public webmail and ISP domains: never an employer's domain.
 PUBLIC_MAIL_DOMAINS = (
@@ -64,7 +64,7 @@ def assess_roles(case: Case) -> int:
                 LEFT JOIN staff_files s ON s.sha256 = r.sha256
             WHERE pr.person_id IN (SELECT person_id FROM people WHERE role = 'UNKNOWN')
             GROUP BY pr.person_id
-            HAVING bool_or(list_contains(r.entities, 'RPPS'))
+            HAVING bool_or(list_contains({entity_list_sql('r.entities')}, 'RPPS'))
                 OR bool_and(CASE WHEN s.sha256 IS NULL THEN false
                                  ELSE r.role_hint = 'UNKNOWN'
                                       AND regexp_matches(r.location, '(^|, )row [^,]+$') END)

@@ -17,6 +17,7 @@ import unicodedata
 from typing import Any
 
 from breachscope import findings_store
+from breachscope.case import entity_list_sql
 
 # How far above the finding a claimed figure may be and still count as confirmed: attackers
 # round up, and a dump holds a little more than what a scan can read.
@@ -146,7 +147,7 @@ def _kind_found(case, entities: tuple[str, ...], category: str) -> tuple[int, in
         people = db.execute(
             f"""SELECT count(DISTINCT pr.person_id) FROM person_records pr
                 JOIN records r USING (record_id)
-                WHERE list_has_any(r.entities, [{names}])
+                WHERE list_has_any({entity_list_sql('r.entities')}, [{names}])
                    OR record_id IN (SELECT record_id FROM facts WHERE entity IN ({names}))"""
         ).fetchone()[0]
     findings = db.execute(

@@ -31,7 +31,7 @@ from collections import Counter
 
 import duckdb
 
-from breachscope.case import Case
+from breachscope.case import Case, entities_text, entity_list
 from breachscope.findings_store import PLAIN, delete_findings
 from breachscope.review.decisions import (
     ANCHORS,
@@ -201,7 +201,7 @@ def _records_holding(db: duckdb.DuckDBPyConnection, t: dict) -> list[dict]:
         "OR starts_with(?, location || ', '))", [t["sha256"], t["location"], t["location"]]
     ).fetchall()
     names = ["record_id", "location", *_RECORD_FIELDS]
-    records = [dict(zip(names, r, strict=True)) for r in rows]
+    records = [_as_read(dict(zip(names, r, strict=True))) for r in rows]
     if records:
         return records
     field = ENTITY_FIELDS.get(t["entity"])
@@ -210,11 +210,17 @@ def _records_holding(db: duckdb.DuckDBPyConnection, t: dict) -> list[dict]:
     rows = db.execute(f"SELECT {cols} FROM records WHERE sha256 = ?", [t["sha256"]]).fetchall()
     out = []
     for r in rows:
-        record = dict(zip(names, r, strict=True))
+        record = _as_read(dict(zip(names, r, strict=True)))
         if not _TABLE_ROW.search(record["location"] or "") and _holds(
                 record[field], t["value"], t["entity"]):
             out.append(record)
     return out
+
+
+def _as_read(record: dict) -> dict:
+    """A record row with its ``entities`` as a list of names (stored as one string)."""
+    record["entities"] = entity_list(record["entities"])
+    return record
 
 
 def _norm(value: str) -> str:
@@ -283,6 +289,10 @@ def _keep_original(db: duckdb.DuckDBPyConnection, record: dict) -> None:
 
 
 def _write_record(db: duckdb.DuckDBPyConnection, record_id: str, fields: dict) -> None:
+    """Set the record's ``fields`` (``entities`` a list of names, as :func:`_as_read` gives
+    it and ``suppressed_records`` keeps it)."""
+    if "entities" in fields:
+        fields = {**fields, "entities": entities_text(fields["entities"])}
     cols = [f for f in _RECORD_FIELDS if f in fields]
     db.execute(f"UPDATE records SET {', '.join(f'{c} = ?' for c in cols)} WHERE record_id = ?",
                [*(fields[c] for c in cols), record_id])

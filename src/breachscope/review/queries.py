@@ -11,6 +11,7 @@ from typing import Any
 import duckdb
 
 from breachscope import findings_store
+from breachscope.case import entity_list_sql
 
 PAGE = 50
 RECORDS_SHOWN = 200
@@ -133,7 +134,8 @@ def person_records(db: duckdb.DuckDBPyConnection, person_id: str) -> tuple[list[
     file, and how many there are."""
     total = db.execute("SELECT count(*) FROM person_records WHERE person_id = ?",
                        [person_id]).fetchone()[0]
-    cols = ", ".join(f"r.{c}" for c in RECORD_COLS)
+    cols = ", ".join(entity_list_sql("r.entities") if c == "entities" else f"r.{c}"
+                     for c in RECORD_COLS)
     rows = db.execute(
         f"""
         SELECT {cols}, (SELECT min(path) FROM files f WHERE f.sha256 = r.sha256) AS path
