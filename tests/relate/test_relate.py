@@ -144,6 +144,45 @@ def test_a_letters_diagnoses_belong_to_its_patient_not_its_signatory(tmp_path):
             assert people["MOREAU"][1] is False and "HEALTH" not in people["MOREAU"][0]
 
 
+def test_a_documents_facts_from_cells_are_those_of_the_findings_view(tmp_path):
+    """Document facts read ``plain_findings`` and the cells of columns whose location is not a
+    table row (tested per column): the same rows as reading every finding of the ``findings``
+    view and testing each location. Cells here: one of a column located on a letter's lines
+    (attached), one of a table column (not a document's), one without a row number."""
+    import re
+
+    from breachscope.relate.attach import _DOCUMENT_FACTS, DOCUMENT_FACTS
+
+    dump = tmp_path / "dump"
+    _write(dump / "courrier.txt", (
+        "Compte rendu d'hospitalisation\n"
+        "Patient : Mme LEFEBVRE Claire, née le 12/03/1961, IPP 4410021\n"
+        "\n"
+        "Motif : syndrome de dépendance à l'alcool (F10.2).\n"))
+    with _scan(dump, tmp_path / "case") as case:
+        db = case.db
+        sha = db.execute("SELECT sha256 FROM files WHERE path = 'courrier.txt'").fetchone()[0]
+        db.execute("INSERT INTO finding_columns VALUES (901, ?, 'line ', '', 'DIAGNOSIS', 'x'), "
+                   "(902, ?, 'row ', ', column diag', 'DIAGNOSIS', 'x'), "
+                   "(903, ?, 'row ', '', 'MEDICATION', 'x')", [sha, sha, sha])
+        db.execute("INSERT INTO finding_cells VALUES (901, 5, 'asthme', 0.9), "
+                   "(902, 2, 'diabète', 0.9), (903, NULL, 'méthadone', 0.9)")
+        select = _DOCUMENT_FACTS.replace("INSERT INTO plain_facts", "")
+        entities = ", ".join(f"'{e}'" for e in DOCUMENT_FACTS)
+        reference = re.sub(
+            r"doc_findings AS \(.*?\n\),\ndoc AS \(",
+            f"doc_findings AS (SELECT sha256, location, entity, value FROM findings "
+            f"WHERE entity IN ({entities})),\ndoc AS (", select, flags=re.DOTALL)
+        assert reference != select
+        got = sorted(db.execute(select).fetchall())
+        assert got == sorted(db.execute(reference).fetchall())
+        placed = {(location, value) for _r, _s, location, _e, value, _v, _h in got}
+        # without a row number a cell of column 903 is no table row: the document's only
+        # person's, as the view read it
+        assert ("line 5", "asthme") in placed and ("row ", "méthadone") in placed
+        assert not any(value == "diabète" for _, value in placed)
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not (CHINOOK / "Chinook_Sqlite.sqlite").exists(),
                     reason="the public Chinook database is not beside the project")
