@@ -252,11 +252,13 @@ ALTER TABLE _bs_records_v7 RENAME TO records;
 
 #: ``records.entities`` (schema v10): the names of the entities a record holds, sorted and
 #: joined by this (no entity name holds it; an empty string for none). Until v9 a list: its
-#: storage was ~40 % of a stored record's CPU (2 M table-row records replayed into a store:
-#: 6.94 s with the list, 4.11 s with the joined string, 4.06 s without the column; a
-#: record's list is one of a few per table, which DuckDB's dictionary compression of a string
-#: stores once; issue 15, sessions 19–20). :func:`entity_list` and :func:`entity_list_sql`
-#: read it back; :func:`entities_text` and :func:`entities_text_sql` write it.
+#: storage was ~40 % of a stored record's CPU (2 M table-row records replayed into a store in
+#: batches of 200 000: 6.94 s with the list, 4.11 s with the joined string, 4.06 s without
+#: the column; ~15 % of the records' inserts in a scan's flushes of table exports; a record's
+#: list is one of a few per table, which DuckDB's dictionary compression of a string stores
+#: once; issue 15, sessions 19–20, docs/performance.md). :func:`entity_list` and
+#: :func:`entity_list_sql` read it back; :func:`entities_text` and :func:`entities_text_sql`
+#: write it.
 ENTITY_SEPARATOR = ","
 
 

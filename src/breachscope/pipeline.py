@@ -75,8 +75,9 @@ TASK_BYTES = 1024 * 1024
 #: Tasks in flight per worker. The main process stores results between its looks at the
 #: pool, and a flush of table exports' rows takes it seconds (about as long as the workers
 #: took to produce them): with 2 tasks per worker, the workers ran out of work during each
-#: flush and waited for the next (1 GB dump: files phase 261.7 s with 2, 240.0 s with 8;
-#: issue 15, session 20). Tasks queued in the pool are file names; their time limit starts
+#: flush and waited for the next (1 GB dump: files phase 261.7 s with 2, 240.0 s with 8, one
+#: run each on a noisy machine; issue 15, session 20). The exports' phase stays bound by the
+#: main process's CPU. Tasks queued in the pool are file names; their time limit starts
 #: when a worker takes them; their results are files on the case's disk until stored.
 TASKS_PER_WORKER = 8
 
