@@ -207,3 +207,50 @@ def test_a_scan_killed_with_results_waiting_redoes_them_once(tmp_path):
         n, distinct = case.db.execute(
             "SELECT count(*), count(DISTINCT record_id) FROM records").fetchone()
         assert n == distinct >= 12
+
+
+def test_a_batch_of_result_files_gives_each_row_its_own_content(tmp_path):
+    """One statement reads a batch's result files: each row takes the sha256 (or the first
+    column id) of the file it came from, by the file's rank in the list, also when the files'
+    columns differ (an older worker's file without a column) and when a content has none."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from breachscope.results import CELLS_SCHEMA, FINDINGS_SCHEMA
+
+    def findings_file(name: str, values: list[str], *, without_detector: bool = False) -> str:
+        table = pa.table({"location": [f"line {i}" for i in range(len(values))],
+                          "entity": ["NIR"] * len(values), "value": values,
+                          "confidence": [0.9] * len(values),
+                          "detector": ["nir"] * len(values)}, schema=FINDINGS_SCHEMA)
+        if without_detector:
+            table = table.drop_columns(["detector"])
+        pq.write_table(table, tmp_path / name)
+        return str(tmp_path / name)
+
+    def cells_file(name: str, columns: list[int], values: list[str]) -> str:
+        pq.write_table(pa.table({"column": columns, "n": list(range(1, len(values) + 1)),
+                                 "value": values, "confidence": [0.9] * len(values)},
+                                schema=CELLS_SCHEMA), tmp_path / name)
+        return str(tmp_path / name)
+
+    files = [(findings_file("a.parquet", ["a1", "a2"]), "sha-a", 0),
+             (findings_file("b.parquet", ["b1"], without_detector=True), "sha-b", 0),
+             (findings_file("c.parquet", ["c1", "c2", "c3"]), "sha-c", 0)]
+    cells = [(cells_file("x.parquet", [0, 1, 1], ["x0", "x1", "x1b"]), "sha-x",
+              [("row ", ", column A", "LAST_NAME", "column"),
+               ("row ", ", column B", "FIRST_NAME", "column")]),
+             (cells_file("y.parquet", [0], ["y0"]), "sha-y",
+              [("row ", ", column C", "PHONE", "column")])]
+    with Case(tmp_path / "case") as case, case.transaction() as db:
+        pipeline._insert_files(db, "findings", files, None)
+        pipeline._insert_cells(db, cells, None)
+        findings = db.execute("SELECT sha256, value, detector FROM plain_findings "
+                              "ORDER BY value").fetchall()
+        cell_rows = db.execute(
+            "SELECT c.sha256, c.loc_suffix, f.value FROM finding_cells f "
+            "JOIN finding_columns c USING (column_id) ORDER BY f.value").fetchall()
+    assert findings == [("sha-a", "a1", "nir"), ("sha-a", "a2", "nir"), ("sha-b", "b1", None),
+                        ("sha-c", "c1", "nir"), ("sha-c", "c2", "nir"), ("sha-c", "c3", "nir")]
+    assert cell_rows == [("sha-x", ", column A", "x0"), ("sha-x", ", column B", "x1"),
+                         ("sha-x", ", column B", "x1b"), ("sha-y", ", column C", "y0")]
