@@ -202,3 +202,37 @@ def test_inline_and_file_results_reach_the_store_alike(tmp_path, monkeypatch):
     assert stored[""] == stored["1"]
     assert ("NIR", "254037512345655") in {(e, v) for e, v, _ in stored[""][0]}
     assert len(stored[""][1]) >= 2
+
+
+def test_workers_run_at_a_lower_priority_than_the_main_process(tmp_path):
+    """The main process stores the results in one thread: served before the workers, it
+    keeps up with them (``sandbox.WORKER_NICENESS``). Lowered once per worker process, not
+    once per scan or task (a Ray worker process is set up again for a later scan)."""
+    import os
+
+    from tests_helpers import niceness_task
+
+    from breachscope.case import Case
+    from breachscope.pipeline import scan
+    from breachscope.worker import sandbox
+
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    for i in range(6):
+        (dump / f"note{i}.bin").write_bytes(b"x" * (70_000 + i))  # not batched: a task each
+    with Case(tmp_path / "case") as case:
+        scan([dump], case, workers=2, task=niceness_task)
+        reasons = {r for (r,) in case.db.execute("SELECT reason FROM contents").fetchall()}
+    assert reasons == {f"nice {os.nice(0) + sandbox.WORKER_NICENESS}"}
+    assert sandbox.WORKER_NICENESS > 0
+
+
+def test_a_worker_process_set_up_twice_is_lowered_once():
+    import subprocess
+    import sys
+
+    code = ("import os\nfrom breachscope.worker import sandbox\nbefore = os.nice(0)\n"
+            "sandbox._lower_priority()\nsandbox._lower_priority()\nprint(os.nice(0) - before)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert int(out) == 5

@@ -46,6 +46,15 @@ def files_or_inline_task(path, file_type, work_dir, settings, depth=0):
     return process_content(path, file_type, work_dir, settings, depth)
 
 
+def niceness_task(path, file_type, work_dir, settings, depth=0):
+    """A task that scans nothing and reports, as its reason, its worker's niceness."""
+    import os
+
+    from breachscope.worker import ContentResult
+
+    return ContentResult("scanned", f"nice {os.nice(0)}", file_type or "text")
+
+
 def old_case(path, version: int):
     """An open DuckDB store at ``path/case.duckdb`` as a case of schema ``version`` (before 6)
     had it: ``meta``, the ``findings`` table (every schema before 6 kept findings in one
