@@ -79,7 +79,7 @@ TASK_BYTES = 1024 * 1024
 #: run each on a noisy machine; issue 15, session 20). With the workers' priority below the
 #: main process's (``sandbox.WORKER_NICENESS``), 40: the workers keep working through a
 #: flush (four hospitals' exports, 214 MB: files phase 22.7-23.0 s with 8 at equal
-#: priorities, 20.1-21.6 s with 40 and the workers niced, alternate runs; 1 GB: 228.1 ->
+#: priorities, 20.1-22.2 s with 40 and the workers niced, alternate runs; 1 GB: 228.1 ->
 #: 211.7 s; session 21). Tasks queued in the pool are file names; their time limit starts
 #: when a worker takes them; their results are files on the case's disk until stored.
 TASKS_PER_WORKER = 40
