@@ -179,3 +179,35 @@ def test_damaged_compressed_part_fails_with_a_reason(tmp_path: Path) -> None:
     with pytest.raises(ExtractionError) as caught:
         list(partition_docx(path))
     assert str(caught.value).startswith("corrupt docx"), str(caught.value)
+
+
+def test_a_letter_s_zip_is_opened_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The checks, the text parts and the drawings read one handle on the zip (issue 15:
+    four openings per letter, each reading the whole central directory)."""
+    path = tmp_path / "lettre.docx"
+    make_docx(path)
+    opened: list[object] = []
+    real_init = zipfile.ZipFile.__init__
+
+    def counting_init(self: zipfile.ZipFile, *args: object, **kwargs: object) -> None:
+        opened.append(args[0] if args else kwargs.get("file"))
+        real_init(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(zipfile.ZipFile, "__init__", counting_init)
+    names = [u.name for u in partition_docx(path)]
+    assert names == ["paragraph 1", "paragraph 2", "table 1", "paragraph 3", "header", "footer"]
+    assert len(opened) == 1
+
+
+def test_an_oversized_text_part_is_refused_and_other_parts_are_not(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from breachscope.extract import _office
+
+    monkeypatch.setattr(_office, "MAX_PARSED_PART", 4000)
+    big_picture = {"word/media/image1.png": b"\x89PNG" + bytes(range(256)) * 40}
+    path = _package(tmp_path / "photo.docx", _p(_r("Courrier")), extra=big_picture)
+    assert [u.name for u in partition_docx(path)] == ["paragraph 1", "image1.png"]
+    path = _package(tmp_path / "long.docx", _p(_r(f"DUPONT {NIR} " * 400)))
+    with pytest.raises(ExtractionError) as caught:
+        list(partition_docx(path))
+    assert str(caught.value) == "docx refused: part word/document.xml is 0 MiB"

@@ -50,11 +50,27 @@ def check_zip(path: Path, kind: str, parsed: Iterable[str] = ()) -> list[zipfile
     """Refuse a zip-based ``kind`` file that is not a zip or would inflate too much; the
     members named in ``parsed`` (XML parts a library loads whole) have their own limit.
     Returns the members."""
+    with open_zip(path, kind) as archive:
+        return checked_members(archive, kind, parsed)
+
+
+def open_zip(path: Path, kind: str) -> zipfile.ZipFile:
+    """The zip of a ``kind`` document, read once for all its parts (its central directory is
+    read whole on opening: issue 15, a letter's zip was opened five times); a file that is not
+    a zip raises :class:`ExtractionError` (``corrupt docx: ...``)."""
     try:
-        with zipfile.ZipFile(path) as archive:
-            members = archive.infolist()
+        return zipfile.ZipFile(path)
     except zipfile.BadZipFile as exc:
         raise ExtractionError(f"corrupt {kind}: {str(exc)[:120]}") from None
+
+
+def checked_members(archive: zipfile.ZipFile, kind: str,
+                    parsed: Iterable[str] | Callable[[str], bool] = ()
+                    ) -> list[zipfile.ZipInfo]:
+    """The members of an open ``kind`` zip, refused (:class:`ExtractionError`) when they would
+    inflate too much or when a member named in ``parsed`` (a collection of names, or a test
+    of a name) is over :data:`MAX_PARSED_PART`."""
+    members = archive.infolist()
     inflated = sum(m.file_size for m in members)
     compressed = sum(m.compress_size for m in members) or 1
     if inflated > MAX_UNCOMPRESSED or (
@@ -64,9 +80,9 @@ def check_zip(path: Path, kind: str, parsed: Iterable[str] = ()) -> list[zipfile
             f"{kind} refused: {inflated // 1024**2} MiB uncompressed "
             f"(ratio {inflated // compressed})"
         )
-    wanted = set(parsed)
+    is_parsed = parsed if callable(parsed) else set(parsed).__contains__
     for member in members:
-        if member.filename in wanted and member.file_size > MAX_PARSED_PART:
+        if member.file_size > MAX_PARSED_PART and is_parsed(member.filename):
             raise ExtractionError(
                 f"{kind} refused: part {member.filename} is {member.file_size // 1024**2} MiB"
             )

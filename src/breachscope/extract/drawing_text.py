@@ -36,24 +36,31 @@ _ERRORS = (KeyError, zipfile.BadZipFile, EOFError, zlib.error, NotImplementedErr
            ValueError, ParseError, DefusedXmlException)
 
 
-def drawing_text_units(path: Path, folder: str) -> Iterator[TextUnit]:
+def drawing_text_units(source: Path | zipfile.ZipFile, folder: str) -> Iterator[TextUnit]:
     """The text of the diagram data and chart parts under ``folder`` (``word/``, ``xl/``) of
-    the zip-based document at ``path``, one unit per part, in part number order. A damaged
-    or refused part gives the lines read before the fault."""
-    patterns = ((re.compile(re.escape(folder) + r"diagrams/data(\d+)\.xml"), "diagram"),
-                (re.compile(re.escape(folder) + r"charts/chart(\d+)\.xml"), "chart"))
+    the zip-based document ``source`` (its path, or its zip already open: it is left open),
+    one unit per part, in part number order. A damaged or refused part gives the lines read
+    before the fault."""
     try:
-        with zipfile.ZipFile(path) as archive:
-            names = archive.namelist()
-            for pattern, label in patterns:
-                parts = sorted((int(m.group(1)), n) for n in names
-                               if (m := pattern.fullmatch(n)))
-                for number, part in parts:
-                    lines = _lines(archive, part)
-                    if lines:
-                        yield from split_text("\n".join(lines), name=f"{label} {number}")
+        if isinstance(source, zipfile.ZipFile):
+            yield from _units(source, folder)
+        else:
+            with zipfile.ZipFile(source) as archive:
+                yield from _units(archive, folder)
     except (zipfile.BadZipFile, OSError):
         return
+
+
+def _units(archive: zipfile.ZipFile, folder: str) -> Iterator[TextUnit]:
+    patterns = ((re.compile(re.escape(folder) + r"diagrams/data(\d+)\.xml"), "diagram"),
+                (re.compile(re.escape(folder) + r"charts/chart(\d+)\.xml"), "chart"))
+    names = archive.namelist()
+    for pattern, label in patterns:
+        parts = sorted((int(m.group(1)), n) for n in names if (m := pattern.fullmatch(n)))
+        for number, part in parts:
+            lines = _lines(archive, part)
+            if lines:
+                yield from split_text("\n".join(lines), name=f"{label} {number}")
 
 
 def _lines(archive: zipfile.ZipFile, part: str) -> list[str]:
