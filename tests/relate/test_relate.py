@@ -363,3 +363,29 @@ def test_relations_stop_on_more_contents_than_record_numbers_hold(split_exports,
             attach.relate_case(case)
         monkeypatch.setattr(attach, "_MAX_CONTENTS", 3)
         assert attach.relate_case(case)["row_link"] > 0
+
+
+@pytest.mark.slow
+def test_a_databases_orphan_stay_is_counted_in_its_table(tmp_path):
+    """In a database the tables are units (``table sejour``): a stay whose patient is not in
+    the patient table is an orphan of ``table sejour``, found because ``table patient`` holds
+    records (named from the records' own locations)."""
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    with sqlite3.connect(dump / "dpi.sqlite") as db:
+        db.execute("CREATE TABLE patient (ipp TEXT, nom TEXT, prenom TEXT, date_naissance TEXT)")
+        db.execute("CREATE TABLE sejour (nda TEXT, ipp TEXT, dp TEXT)")
+        names = ["DUPONT", "MARTIN", "DURAND", "PETIT", "ROUX", "LEROY"]
+        for i, name in enumerate(names):
+            db.execute("INSERT INTO patient VALUES (?, ?, 'Anne', ?)",
+                       (f"{300 + i}", name, f"1960-02-0{i + 1}"))
+            db.execute("INSERT INTO sejour VALUES (?, ?, 'J18.9')", (f"{700 + i}", f"{300 + i}"))
+        db.execute("INSERT INTO sejour VALUES ('799', '399', 'F20.0')")  # no patient 399
+    with _scan(dump, tmp_path / "case") as case:
+        orphans = case.db.execute(
+            "SELECT unit, row_location, column_name, value FROM orphan_rows").fetchall()
+        assert orphans == [("table sejour", "table sejour, row 7", "ipp", "399")]
+        reached = case.db.execute(
+            "SELECT count(*) FROM attached_rows WHERE row_location LIKE 'table sejour, %'"
+        ).fetchone()[0]
+        assert reached == 6

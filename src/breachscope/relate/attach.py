@@ -42,6 +42,11 @@ DOCUMENT_FACTS = ("DIAGNOSIS", "ICD10_CODE", "PROCEDURE", "MEDICATION", "CARE_UN
                   "VISIT_DATE")
 # A finding or record located in a table row: ``[table x, ]row 12[, column C...]``.
 _TABLE_ROW = r"(^|, )row [^,]+(, column |$)"
+# A record that is a table row (``[table x, ]row 12``), and its table's unit (``table x``, or
+# ``''`` for a file that is one table): what ``row_keys`` gives the row's table.
+_TABLE_ROW_END = r"(^|, )row [^,]+$"
+_TABLE_OF_RECORD = ("CASE WHEN starts_with(location, 'row ') THEN '' "
+                    "ELSE regexp_extract(location, '^(.*), row [^,]+$', 1) END")
 
 
 def _list(values: tuple[str, ...]) -> str:
@@ -163,16 +168,17 @@ def attach_facts(case: Case) -> dict[str, int]:
             db.execute(_CELL_FACTS)
             db.execute(_DOCUMENT_FACTS)
             db.execute(
-                """
+                f"""
                 INSERT INTO orphan_rows
                 -- rows of tables whose links lead to people, that reach no one; the tables
-                -- holding records found by the rows' ids, as the walk finds rows (a join on
-                -- the two strings was 4.0 s at 1 GB, this 1.7 s)
+                -- holding records named from the records' locations (a row's location is
+                -- its table's unit, then ``row N``; a table without keys has no links):
+                -- matching every key cell's row to the records instead was 1.4 of the
+                -- statement's 2.4 s at 1 GB, and spilled at 10 GB
                 WITH RECURSIVE leads(sha256, unit) AS (
-                    SELECT DISTINCT k.sha256, k.unit
-                    FROM row_keys k SEMI JOIN (SELECT hash(sha256, location) AS rid
-                                               FROM records) r
-                        ON r.rid = hash(k.sha256, k.row_location)
+                    SELECT DISTINCT sha256, {_TABLE_OF_RECORD} FROM records
+                    WHERE starts_with(location, 'row ') AND NOT contains(location, ',')
+                        OR regexp_matches(location, '{_TABLE_ROW_END}')
                     UNION
                     SELECT l.child_sha256, l.child_unit FROM _bs_edges l
                     JOIN leads p ON p.sha256 = l.parent_sha256 AND p.unit = l.parent_unit
@@ -208,7 +214,7 @@ def attach_facts(case: Case) -> dict[str, int]:
     finally:
         for table in ("_bs_valmap", "_bs_gmap", "_bs_new", "_bs_ambiguous", "_bs_edges",
                       "_bs_ccols", "_bs_groups", "_bs_cells", "_bs_pcells", "_bs_walk",
-                      "_bs_pick", "_bs_cand", "_bs_contents", "_bs_rec0"):
+                      "_bs_pick", "_bs_cand", "_bs_contents", "_bs_rec0", "_bs_prec"):
             db.execute(f"DROP TABLE IF EXISTS {table}")
 
 
@@ -309,22 +315,36 @@ def _reach_rows(case: Case) -> None:
     # max and a bool_and; the walk's other uses are anti-joins and rows of later hops, one
     # each), and at 10 GB the aggregation of 77 M rows with the join ran out of the 1 GB
     # memory limit.
+    # Then each record's person, joined by the records' numbers: ``person_records`` gives
+    # its records' numbers through their ids' prefix (a join with the few contents), so
+    # that the join of the two sides is on integers. On the record ids themselves (77 M
+    # strings on each side at 10 GB) the join was past the memory limit and spilled: 63 s
+    # at 10 GB for 1.4 at 1 GB (issue 15, session 22).
     db.execute(
         f"""
         CREATE OR REPLACE TABLE _bs_rec0 AS
-        SELECT r.record_id, hash(r.sha256, r.location) AS rid,
+        SELECT hash(r.sha256, r.location) AS rid,
             {record_number_sql("c.rank", "r.record_id")} AS rec, r.role_hint = 'STAFF' AS staff
         FROM records r JOIN _bs_contents c USING (sha256)
         """
     )
     db.execute(
+        f"""
+        CREATE OR REPLACE TABLE _bs_prec AS
+        SELECT {record_number_sql("c.rank", "pr.record_id")} AS rec,
+            hash(pr.person_id) AS pid
+        FROM person_records pr JOIN _bs_contents c ON c.prefix = left(pr.record_id, 20)
+        """
+    )
+    db.execute(
         """
         CREATE OR REPLACE TABLE _bs_walk AS
-        SELECT x.rid, x.rec, hash(pr.person_id) AS pid, 0::INTEGER AS hops, x.staff
-        FROM _bs_rec0 x JOIN person_records pr USING (record_id)
+        SELECT x.rid, x.rec, p.pid, 0::INTEGER AS hops, x.staff
+        FROM _bs_rec0 x JOIN _bs_prec p USING (rec)
         """
     )
     db.execute("DROP TABLE _bs_rec0")
+    db.execute("DROP TABLE _bs_prec")
     db.execute("CREATE OR REPLACE TABLE _bs_ambiguous (rid UBIGINT)")
     for hop in range(1, MAX_HOPS + 1):
         if not db.execute("SELECT count(*) FROM _bs_edges").fetchone()[0]:
