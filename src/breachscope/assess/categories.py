@@ -175,21 +175,25 @@ def build_sensitive_evidence(case: Case) -> None:
     # tables in memory, and a DISTINCT into one failed where the same into a table spilled),
     # not one: DuckDB holds every join and aggregation state of a statement at once, and on a
     # 1 GB dump the single statement ran out of its 1 GB memory limit; each step alone spills.
-    db.execute(f"CREATE OR REPLACE TABLE _bs_vals AS {_judged_values_sql()}")
+    # Each judged value numbered (``vid``): the hits below carry the number through their
+    # joins, not the entity, category and reason strings, read back at the end (at 10 GB
+    # the hits' join with the records spilled those strings: 64 s; issue 15, session 22).
+    db.execute("CREATE OR REPLACE TABLE _bs_vals AS "
+               f"SELECT row_number() OVER () AS vid, * FROM ({_judged_values_sql()})")
     db.execute(f"CREATE OR REPLACE TABLE _bs_hit AS {_row_hits_sql()}")
     entities = ", ".join(f"'{e}'" for e in _EVIDENCE_ENTITIES)
     db.execute(
         f"""
         INSERT INTO _bs_hit   -- a record's attached facts, its own fields
-        SELECT fa.record_id, fa.sha256, fa.location, fa.entity, v.category, v.reason, v.decided
+        SELECT fa.record_id, fa.sha256, fa.location, v.vid
         FROM facts fa JOIN _bs_vals v USING (entity, value)
         WHERE fa.entity IN ({entities})
         UNION ALL
-        SELECT r.record_id, r.sha256, r.location, v.entity, v.category, v.reason, v.decided
+        SELECT r.record_id, r.sha256, r.location, v.vid
         FROM records r JOIN _bs_vals v ON v.entity = 'CARE_UNIT' AND v.value = r.care_unit
         WHERE r.care_unit <> ''
         UNION ALL
-        SELECT r.record_id, r.sha256, r.location, v.entity, v.category, v.reason, v.decided
+        SELECT r.record_id, r.sha256, r.location, v.vid
         FROM (SELECT record_id, sha256, location, unnest(icd10_codes) AS code FROM records) r
             JOIN _bs_vals v ON v.entity = 'ICD10_CODE' AND v.value = r.code
         """
@@ -214,12 +218,13 @@ def build_sensitive_evidence(case: Case) -> None:
     db.execute(
         """
         CREATE OR REPLACE TABLE _bs_ev AS
-        SELECT r.person_id, h.record_id, h.sha256, h.location, h.category,
-            h.reason, h.decided
+        SELECT r.person_id, h.record_id, h.sha256, h.location, v.category,
+            v.reason, v.decided
         FROM _bs_hit h JOIN _bs_hit_who r USING (record_id) JOIN people p USING (person_id)
+            JOIN _bs_vals v USING (vid)
         WHERE r.role_hint IS DISTINCT FROM 'STAFF'
             -- a staff member's unit is the workplace (unless the row says patient)
-            AND NOT (h.entity = 'CARE_UNIT' AND p.role = 'STAFF'
+            AND NOT (v.entity = 'CARE_UNIT' AND p.role = 'STAFF'
                      AND r.role_hint IS DISTINCT FROM 'PATIENT')
         """
     )
@@ -307,12 +312,12 @@ def _row_hits_sql() -> str:
     Only those findings' locations are rebuilt and cut to their row, and matched to records;
     a column's cells are matched to the evidence values of its entity (a few per column)."""
     return f"""
-        SELECT r.record_id, f.sha256, f.location, f.entity, f.category, f.reason, f.decided
+        SELECT r.record_id, f.sha256, f.location, f.vid
         FROM (SELECT *, {row_location_sql('location')} AS row_location FROM (
-                SELECT p.sha256, p.location, v.*
+                SELECT p.sha256, p.location, v.vid
                 FROM plain_findings p JOIN _bs_vals v USING (entity, value)
                 UNION ALL
-                SELECT c.sha256, concat(c.loc_prefix, f.n, c.loc_suffix) AS location, v.*
+                SELECT c.sha256, concat(c.loc_prefix, f.n, c.loc_suffix) AS location, v.vid
                 FROM finding_cells f
                     JOIN (finding_columns c JOIN _bs_vals v USING (entity))
                     ON f.column_id = c.column_id AND f.value = v.value
