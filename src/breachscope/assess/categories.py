@@ -16,7 +16,7 @@ from breachscope.assess.severity import MANY_FILES, install_severity_macros
 from breachscope.case import ENTITY_SEPARATOR, Case, empty_table
 from breachscope.detect.health import find_medication_names
 from breachscope.entities import CATEGORY_ORDER, SPECS, entities_where
-from breachscope.relate.attach import row_location_sql
+from breachscope.relate.attach import TABLE_ROW_RECORD, row_location_sql
 from breachscope.resolve.people import install_fold_macro, replace_people
 
 # Per entity its category and whether a staff row's value is about the workplace: the entity
@@ -105,8 +105,6 @@ def sensitive_unit_regex() -> str:
 
 # Entities of a record's facts (its own table row, or attached) that may reveal sensitive care.
 _EVIDENCE_ENTITIES = tuple(sorted(entities_where(lambda s: s.care_evidence)))
-# A record located in a table row (``[table x, ]row 12``): its row's findings are its own.
-_TABLE_ROW_RECORD = r"(^|, )row [^,]+$"
 
 
 def code_category_sql(value: str) -> str:
@@ -323,7 +321,7 @@ def _row_hits_sql() -> str:
                     ON f.column_id = c.column_id AND f.value = v.value
             )) f
             JOIN records r ON r.sha256 = f.sha256 AND r.location = f.row_location
-        WHERE regexp_matches(f.row_location, '{_TABLE_ROW_RECORD}')
+        WHERE regexp_matches(f.row_location, '{TABLE_ROW_RECORD}')
     """
 
 

@@ -44,7 +44,7 @@ DOCUMENT_FACTS = ("DIAGNOSIS", "ICD10_CODE", "PROCEDURE", "MEDICATION", "CARE_UN
 _TABLE_ROW = r"(^|, )row [^,]+(, column |$)"
 # A record that is a table row (``[table x, ]row 12``), and its table's unit (``table x``, or
 # ``''`` for a file that is one table): what ``row_keys`` gives the row's table.
-_TABLE_ROW_END = r"(^|, )row [^,]+$"
+TABLE_ROW_RECORD = r"(^|, )row [^,]+$"
 _TABLE_OF_RECORD = ("CASE WHEN starts_with(location, 'row ') THEN '' "
                     "ELSE regexp_extract(location, '^(.*), row [^,]+$', 1) END")
 
@@ -178,7 +178,7 @@ def attach_facts(case: Case) -> dict[str, int]:
                 WITH RECURSIVE leads(sha256, unit) AS (
                     SELECT DISTINCT sha256, {_TABLE_OF_RECORD} FROM records
                     WHERE starts_with(location, 'row ') AND NOT contains(location, ',')
-                        OR regexp_matches(location, '{_TABLE_ROW_END}')
+                        OR regexp_matches(location, '{TABLE_ROW_RECORD}')
                     UNION
                     SELECT l.child_sha256, l.child_unit FROM _bs_edges l
                     JOIN leads p ON p.sha256 = l.parent_sha256 AND p.unit = l.parent_unit
