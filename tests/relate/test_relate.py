@@ -389,3 +389,53 @@ def test_a_databases_orphan_stay_is_counted_in_its_table(tmp_path):
             "SELECT count(*) FROM attached_rows WHERE row_location LIKE 'table sejour, %'"
         ).fetchone()[0]
         assert reached == 6
+
+
+@pytest.mark.slow
+def test_relations_are_the_same_in_batches_of_contents(split_exports, tmp_path, monkeypatch):
+    """At 10 GB the statements over every table row run on batches of contents (smaller hash
+    tables); a batch of one content each gives the facts, rows reached, orphans and
+    ambiguous rows of one batch for all: a row is joined with rows of its own content, a
+    reached row names a record of another."""
+    from tests_helpers import FILES_ONLY_ENV, files_or_inline_task
+
+    from breachscope.relate import attach
+
+    # a second system whose stays are reached through a copy that gives one IPP to two
+    # people (an ambiguous row) next to the first one's two hops and orphan
+    for copy in ("a", "b"):
+        rows = ["ipp;nom;prenom;date_naissance"]
+        rows += [f"{400 + i};{name};Anne;1980-01-0{i + 1}"
+                 for i, name in enumerate(["BLANC", "GARNIER", "FAURE"])]
+        if copy == "b":
+            rows[-1] = "402;CHEVALIER;Paul;1950-05-02"
+        _write(split_exports / f"site_{copy}" / "patients.csv", "\n".join(rows) + "\n")
+    _write(split_exports / "site_a" / "sejours.csv",
+           "nda;ipp;dp\n" + "".join(f"{800 + i};{400 + i};F20.0\n" for i in range(3)))
+    monkeypatch.setenv(FILES_ONLY_ENV, "1")  # labelled columns as cells (fact_cells)
+    with Case(tmp_path / "case") as case:
+        scan([split_exports], case, workers=1, task=files_or_inline_task)
+
+        def related() -> list[list[tuple]]:
+            counts = attach.relate_case(case)
+            return [sorted(counts.items())] + [case.db.execute(sql).fetchall() for sql in (
+                "SELECT record_id, sha256, location, entity, value, via, hops FROM facts "
+                "ORDER BY ALL",
+                "SELECT * FROM attached_rows ORDER BY ALL",
+                "SELECT * FROM orphan_rows ORDER BY ALL")]
+
+        whole = related()
+        monkeypatch.setattr(attach, "BATCH_ROW_KEYS", 1)
+        batches: list[list[attach.Batch]] = []
+        real_batches = attach._batches
+        monkeypatch.setattr(attach, "_batches",
+                            lambda db: batches.append(real_batches(db)) or batches[-1])
+        assert related() == whole
+        n_cell_facts = case.db.execute("SELECT count(*) FROM fact_cells").fetchone()[0]
+    # six contents with table rows: three exports, two patient copies, a stay export
+    assert [[(b.lo, b.hi) for b in run] for run in batches] == [
+        [(rank, rank) for rank in range(1, 7)]]
+    counts = dict(whole[0])
+    assert counts["ambiguous_rows"] == 1 and counts["orphan_rows"] >= 1
+    assert counts["row_link"] > 20 and len(whole[2]) > 10
+    assert n_cell_facts > 20

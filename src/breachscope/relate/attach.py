@@ -25,6 +25,10 @@ the nearest patient record above it on the same page, else the document's only p
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
+import duckdb
+
 from breachscope.case import Case, empty_table
 
 MAX_HOPS = 4
@@ -79,6 +83,77 @@ class RelateError(RuntimeError):
     """A case past what the relations' record numbers can hold (:func:`record_number_sql`)."""
 
 
+#: Row keys per batch of contents. The statements joining every table row with the walk (a
+#: cell with its row's record, a row with the rows reached, a row's candidates) run on
+#: contents in batches of about this many row keys, each batch's rows on each side of the
+#: join: at 10 GB (137.5 M row keys, 108 M rows in the walk) the join of the 121.8 M cell
+#: facts with the 31.5 M rows reached took 81.8 s as one statement, 46.9 s in five batches
+#: (smaller hash tables, none past the memory limit; issue 15, session 23). A 1 GB dump
+#: (13.7 M row keys) is one batch.
+BATCH_ROW_KEYS = 30_000_000
+# Placeholders of a batch's first and last content rank and sha256 in the statements run
+# per batch.
+_LO, _HI, _LO_SHA, _HI_SHA = "__batch_lo__", "__batch_hi__", "__batch_lo_sha__", "__batch_hi_sha__"
+
+
+class Batch(NamedTuple):
+    """Contents ranked ``lo`` to ``hi`` (``_bs_contents``), sha256 ``lo_sha`` to ``hi_sha``."""
+
+    lo: int
+    hi: int
+    lo_sha: str
+    hi_sha: str
+
+
+def _in_batch(rank: str) -> str:
+    """SQL: the content rank ``rank`` is in the batch being run (:func:`_run_in_batches`)."""
+    return f"{rank} BETWEEN {_LO} AND {_HI}"
+
+
+def _batch_contents(alias: str) -> str:
+    """SQL: the sha256 ``alias`` is of a content in the batch being run: a range of strings,
+    not a join (contents are ranked by sha256), that a scan of every row key tests cheaply
+    (as a join, each batch's pass over the 137.5 M row keys of a 10 GB case took 34 s)."""
+    return f"{alias} BETWEEN '{_LO_SHA}' AND '{_HI_SHA}'"
+
+
+def _batches(db: duckdb.DuckDBPyConnection) -> list[Batch]:
+    """Ranges of content ranks (``_bs_contents``) of about :data:`BATCH_ROW_KEYS` row keys
+    each (a content with more is a batch of its own); at least one range."""
+    ranges: list[Batch] = []
+    first: tuple[int, str] | None = None
+    total = 0
+    last = (0, "")
+    for rank, sha256, n in db.execute(
+            "SELECT rank, sha256, n FROM _bs_contents ORDER BY rank").fetchall():
+        if first is not None and total + n > BATCH_ROW_KEYS:
+            ranges.append(Batch(first[0], last[0], first[1], last[1]))
+            first, total = None, 0
+        if first is None:
+            first = (rank, sha256)
+        total += n
+        last = (rank, sha256)
+    if first is not None:
+        ranges.append(Batch(first[0], last[0], first[1], last[1]))
+    return ranges or [Batch(0, 0, "", "")]
+
+
+def _run_in_batches(db: duckdb.DuckDBPyConnection, batches: list[Batch],
+                    sql: str, *, create: str | None = None) -> None:
+    """Run ``sql`` (a query with :func:`_in_batch` filters) once per batch: inserted into its
+    table if ``sql`` is an ``INSERT``, else made the table ``create`` by the first batch and
+    added to it by the others."""
+    for i, batch in enumerate(batches):
+        if not all(c in "0123456789abcdef" for c in batch.lo_sha + batch.hi_sha):
+            raise RelateError("relations: a content's sha256 is not hexadecimal")
+        statement = (sql.replace(_LO_SHA, batch.lo_sha).replace(_HI_SHA, batch.hi_sha)
+                     .replace(_LO, str(batch.lo)).replace(_HI, str(batch.hi)))
+        if create is not None:
+            verb = f"CREATE OR REPLACE TABLE {create} AS" if i == 0 else f"INSERT INTO {create}"
+            statement = f"{verb} {statement}"
+        db.execute(statement)
+
+
 def record_number_sql(rank: str, record_id: str) -> str:
     """SQL: the number of a record given its content's ``rank`` (``_bs_contents.rank``) and its
     ``record_id``. Ordered as (content, index): a person's lowest is their first record of
@@ -129,6 +204,7 @@ JOIN _bs_walk w ON w.rid = hash(c.sha256, {_cell_row_location_sql()})
 {_content_of("w.rec")}
 WHERE w.hops > 0 AND c.entity NOT IN ({_list(NOT_A_FACT)})
     AND c.sha256 IN (SELECT DISTINCT sha256 FROM attached_rows)
+    AND {_batch_contents("c.sha256")} AND {_in_batch("w.crank")}
 """
 
 
@@ -137,12 +213,11 @@ def attach_facts(case: Case) -> dict[str, int]:
     ambiguous rows)."""
     db = case.db
     try:
-        _reach_rows(case)
+        batches = _reach_rows(case)
         with case.transaction():
             for table in ("plain_facts", "fact_cells", "orphan_rows", "attached_rows"):
                 empty_table(db, table)   # not DELETE: see empty_table
-            db.execute(
-                f"""
+            _run_in_batches(db, batches, f"""
                 INSERT INTO attached_rows
                 SELECT k.sha256, k.row_location, {record_id_sql("p.rec", "rc.prefix")}, p.hops
                 FROM row_keys k
@@ -151,8 +226,9 @@ def attach_facts(case: Case) -> dict[str, int]:
                 JOIN _bs_pick p   -- with its record: no join with the walk (issue 15)
                     ON p.ccol = c.ccol AND p.rid = hash(k.sha256, k.row_location)
                 {_content_of("p.rec")}
-                """
-            )
+                WHERE {_batch_contents("k.sha256")} AND {_in_batch("c.crank")}
+                    AND {_in_batch("p.crank")}
+                """)
             db.execute(
                 f"""
                 INSERT INTO plain_facts
@@ -165,16 +241,16 @@ def attach_facts(case: Case) -> dict[str, int]:
                     AND f.sha256 IN (SELECT DISTINCT sha256 FROM attached_rows)
                 """
             )
-            db.execute(_CELL_FACTS)
+            _run_in_batches(db, batches, _CELL_FACTS)
             db.execute(_DOCUMENT_FACTS)
             db.execute(
                 f"""
-                INSERT INTO orphan_rows
-                -- rows of tables whose links lead to people, that reach no one; the tables
-                -- holding records named from the records' locations (a row's location is
-                -- its table's unit, then ``row N``; a table without keys has no links):
-                -- matching every key cell's row to the records instead was 1.4 of the
-                -- statement's 2.4 s at 1 GB, and spilled at 10 GB
+                CREATE OR REPLACE TABLE _bs_child_tables AS
+                -- tables whose links lead to people; the tables holding records named from
+                -- the records' locations (a row's location is its table's unit, then ``row
+                -- N``; a table without keys has no links): matching every key cell's row to
+                -- the records instead was 1.4 of the statement's 2.4 s at 1 GB, and spilled
+                -- at 10 GB
                 WITH RECURSIVE leads(sha256, unit) AS (
                     SELECT DISTINCT sha256, {_TABLE_OF_RECORD} FROM records
                     WHERE starts_with(location, 'row ') AND NOT contains(location, ',')
@@ -189,10 +265,28 @@ def attach_facts(case: Case) -> dict[str, int]:
                     FROM _bs_edges l JOIN leads p
                         ON p.sha256 = l.parent_sha256 AND p.unit = l.parent_unit
                 )
+                SELECT * FROM child_tables
+                """
+            )
+            # Their rows that reach no one: found among the child cells (``_bs_cells``,
+            # with their content's rank) batch by batch, then named from the row keys in
+            # one pass (a batch reading every row key was 2.3 s at 1 GB, the whole 2.7 s).
+            _run_in_batches(db, batches, f"""
+                SELECT DISTINCT c.rid
+                FROM _bs_cells c
+                JOIN (SELECT cc.ccol FROM _bs_ccols cc JOIN _bs_child_tables t
+                      ON t.sha256 = cc.child_sha256 AND t.unit = cc.child_unit
+                          AND t.column_name = cc.child_column) USING (ccol)
+                ANTI JOIN (SELECT rid FROM _bs_walk WHERE {_in_batch("crank")}) w USING (rid)
+                WHERE {_in_batch("c.crank")}
+                """, create="_bs_orphan_rids")
+            db.execute(
+                """
+                INSERT INTO orphan_rows
                 SELECT k.sha256, k.unit, k.row_location, min(k.column_name),
                     arg_min(k.value, k.column_name)
-                FROM row_keys k JOIN child_tables t USING (sha256, unit, column_name)
-                ANTI JOIN _bs_walk w ON w.rid = hash(k.sha256, k.row_location)
+                FROM row_keys k JOIN _bs_child_tables t USING (sha256, unit, column_name)
+                SEMI JOIN _bs_orphan_rids o ON o.rid = hash(k.sha256, k.row_location)
                 GROUP BY k.sha256, k.unit, k.row_location
                 """
             )
@@ -215,15 +309,17 @@ def attach_facts(case: Case) -> dict[str, int]:
         for table in ("_bs_valmap", "_bs_gmap", "_bs_new", "_bs_ambiguous", "_bs_edges",
                       "_bs_ccols", "_bs_groups", "_bs_cells", "_bs_pcells", "_bs_walk",
                       "_bs_pick", "_bs_cand", "_bs_contents", "_bs_rec0", "_bs_prec",
-                      "_bs_pervalue"):
+                      "_bs_pervalue", "_bs_fresh", "_bs_child_tables",
+                      "_bs_orphan_rids"):
             db.execute(f"DROP TABLE IF EXISTS {table}")
 
 
-def _reach_rows(case: Case) -> None:
-    """``_bs_walk(rid, rec, pid, hops, staff)``: every table row (by id) and the record of
-    the person it is about (by number, :func:`record_number_sql`); ``_bs_ambiguous``: rows
-    reaching several people; ``_bs_pick``: one child cell of each row reached, to name it,
-    with the row's record and hops.
+def _reach_rows(case: Case) -> list[Batch]:
+    """``_bs_walk(rid, rec, pid, hops, staff, crank)``: every table row (by id) and the
+    record of the person it is about (by number, :func:`record_number_sql`), with the rank of
+    the row's own content; ``_bs_ambiguous``: rows reaching several people; ``_bs_pick``: one
+    child cell of each row reached, to name it, with the row's record and hops. Returns the
+    batches of contents (:func:`_batches`) the statements over every row run in.
 
     A 1 GB dump has ten million rows: the walk works on compact ids — a row is the 64-bit
     hash of (content, row location), a record its number, a person the hash of its id — so
@@ -232,6 +328,21 @@ def _reach_rows(case: Case) -> None:
     The work tables are tables of the store, which DuckDB's buffer manager can evict to
     disk."""
     db = case.db
+    # The contents with table rows, ranked by sha256, with their number of row keys (for
+    # the batches). A record's number starts with its content's rank (see below).
+    db.execute(
+        """
+        CREATE OR REPLACE TABLE _bs_contents AS
+        SELECT row_number() OVER (ORDER BY sha256) AS rank, sha256, left(sha256, 20) AS prefix,
+            n
+        FROM (SELECT sha256, count(*) AS n FROM row_keys GROUP BY sha256)
+        """
+    )
+    (n_contents,) = db.execute("SELECT count(*) FROM _bs_contents").fetchone()
+    if n_contents > _MAX_CONTENTS:  # a rank past 24 bits would mix records' numbers
+        raise RelateError(f"relations number records within at most {_MAX_CONTENTS} contents "
+                          f"with table rows; this case has {n_contents}")
+    batches = _batches(db)
     db.execute(
         f"""
         CREATE OR REPLACE TABLE _bs_edges AS
@@ -260,8 +371,8 @@ def _reach_rows(case: Case) -> None:
         )
         SELECT row_number() OVER (ORDER BY child_sha256, child_unit, child_column) AS ccol,
             child_sha256, child_unit, child_column,
-            dense_rank() OVER (ORDER BY pcols) AS pgroup
-        FROM sets
+            dense_rank() OVER (ORDER BY pcols) AS pgroup, k.rank AS crank
+        FROM sets JOIN _bs_contents k ON k.sha256 = sets.child_sha256
         """
     )
     db.execute(
@@ -274,7 +385,7 @@ def _reach_rows(case: Case) -> None:
     db.execute(
         """
         CREATE OR REPLACE TABLE _bs_cells AS
-        SELECT c.ccol, c.pgroup, hash(k.sha256, k.row_location) AS rid, k.value
+        SELECT c.ccol, c.pgroup, hash(k.sha256, k.row_location) AS rid, k.value, c.crank
         FROM _bs_ccols c JOIN row_keys k ON k.sha256 = c.child_sha256
             AND k.unit = c.child_unit AND k.column_name = c.child_column
         """
@@ -282,9 +393,10 @@ def _reach_rows(case: Case) -> None:
     db.execute(
         """
         CREATE OR REPLACE TABLE _bs_pcells AS
-        SELECT p.pcol, hash(k.sha256, k.row_location) AS rid, k.value
-        FROM (SELECT DISTINCT pcol, parent_sha256, parent_unit, parent_column
-              FROM _bs_edges) p
+        SELECT p.pcol, hash(k.sha256, k.row_location) AS rid, k.value, p.crank
+        FROM (SELECT DISTINCT e.pcol, e.parent_sha256, e.parent_unit, e.parent_column,
+                  c.rank AS crank
+              FROM _bs_edges e JOIN _bs_contents c ON c.sha256 = e.parent_sha256) p
         JOIN row_keys k ON k.sha256 = p.parent_sha256
             AND k.unit = p.parent_unit AND k.column_name = p.parent_column
         """
@@ -297,17 +409,6 @@ def _reach_rows(case: Case) -> None:
     # records), and each statement writing facts joined the ranks back to the ids; a
     # 128-bit number read from the id's hexadecimal digits (no contents table) made the
     # walk's aggregates and the ids' writing slower than the sort saved (issue 15).
-    db.execute(
-        """
-        CREATE OR REPLACE TABLE _bs_contents AS
-        SELECT row_number() OVER (ORDER BY sha256) AS rank, sha256, left(sha256, 20) AS prefix
-        FROM (SELECT DISTINCT sha256 FROM row_keys)
-        """
-    )
-    (n_contents,) = db.execute("SELECT count(*) FROM _bs_contents").fetchone()
-    if n_contents > _MAX_CONTENTS:  # a rank past 24 bits would mix records' numbers
-        raise RelateError(f"relations number records within at most {_MAX_CONTENTS} contents "
-                          f"with table rows; this case has {n_contents}")
     # The records' numbers first, then their people: as one statement DuckDB 1.5 estimated
     # the records joined with the few contents at half a million rows, built its hash table
     # on them (77 M at 10 GB) and ran out of the 1 GB memory limit (1.4 chose otherwise);
@@ -325,7 +426,8 @@ def _reach_rows(case: Case) -> None:
         f"""
         CREATE OR REPLACE TABLE _bs_rec0 AS
         SELECT hash(r.sha256, r.location) AS rid,
-            {record_number_sql("c.rank", "r.record_id")} AS rec, r.role_hint = 'STAFF' AS staff
+            {record_number_sql("c.rank", "r.record_id")} AS rec, r.role_hint = 'STAFF' AS staff,
+            c.rank AS crank
         FROM records r JOIN _bs_contents c USING (sha256)
         """
     )
@@ -337,13 +439,11 @@ def _reach_rows(case: Case) -> None:
         FROM person_records pr JOIN _bs_contents c ON c.prefix = left(pr.record_id, 20)
         """
     )
-    db.execute(
-        """
-        CREATE OR REPLACE TABLE _bs_walk AS
-        SELECT x.rid, x.rec, p.pid, 0::INTEGER AS hops, x.staff
+    _run_in_batches(db, batches, f"""
+        SELECT x.rid, x.rec, p.pid, 0::INTEGER AS hops, x.staff, x.crank
         FROM _bs_rec0 x JOIN _bs_prec p USING (rec)
-        """
-    )
+        WHERE {_in_batch("x.crank")} AND {_in_batch(f"p.rec >> {_INDEX_BITS}")}
+        """, create="_bs_walk")
     db.execute("DROP TABLE _bs_rec0")
     db.execute("DROP TABLE _bs_prec")
     db.execute("CREATE OR REPLACE TABLE _bs_ambiguous (rid UBIGINT)")
@@ -354,20 +454,24 @@ def _reach_rows(case: Case) -> None:
         # one person): those of the rows reached so far, merged with the rows the last
         # hop reached (the aggregates merge exactly). Recomputed over every row reached, it
         # was 27-30 s per hop at 10 GB (77 M rows at hop 0; issue 15, session 22).
-        fresh = (f"""SELECT c.pcol, c.value, min(w.rec) AS rec, min(w.pid) AS pid,
-                         max(w.pid) AS last_pid, bool_and(w.staff) AS staff
-                     FROM _bs_pcells c JOIN _bs_walk w USING (rid)
-                     WHERE w.hops = {hop - 1}
-                     GROUP BY c.pcol, c.value""")
-        db.execute(
-            f"CREATE OR REPLACE TABLE _bs_pervalue AS {fresh}" if hop == 1 else f"""
-            CREATE OR REPLACE TABLE _bs_pervalue AS
-            SELECT pcol, value, min(rec) AS rec, min(pid) AS pid, max(last_pid) AS last_pid,
-                bool_and(staff) AS staff
-            FROM (SELECT * FROM _bs_pervalue UNION ALL {fresh})
-            GROUP BY pcol, value
-            """
-        )
+        # A parent column is of one content: its values' aggregates are made batch by batch.
+        _run_in_batches(db, batches, f"""
+            SELECT c.pcol, c.value, min(w.rec) AS rec, min(w.pid) AS pid,
+                max(w.pid) AS last_pid, bool_and(w.staff) AS staff
+            FROM _bs_pcells c JOIN _bs_walk w USING (rid)
+            WHERE w.hops = {hop - 1} AND {_in_batch("c.crank")} AND {_in_batch("w.crank")}
+            GROUP BY c.pcol, c.value
+            """, create="_bs_pervalue" if hop == 1 else "_bs_fresh")
+        if hop > 1:
+            db.execute(
+                """
+                CREATE OR REPLACE TABLE _bs_pervalue AS
+                SELECT pcol, value, min(rec) AS rec, min(pid) AS pid, max(last_pid) AS last_pid,
+                    bool_and(staff) AS staff
+                FROM (SELECT * FROM _bs_pervalue UNION ALL SELECT * FROM _bs_fresh)
+                GROUP BY pcol, value
+                """
+            )
         # parent column value → the one person whose rows hold it
         db.execute(
             f"""
@@ -396,27 +500,25 @@ def _reach_rows(case: Case) -> None:
         # below, the joins' tables (every row reached: 77 M at 10 GB) and the aggregation's
         # were held at once and ran out of the 1 GB memory limit; each alone spills (10 GB:
         # 13.7 M candidates in 18 s, chosen in 3 s).
-        db.execute(
-            """
-            CREATE OR REPLACE TABLE _bs_cand AS
-            SELECT c.rid, v.rec, v.pid, v.staff
+        _run_in_batches(db, batches, f"""
+            SELECT c.rid, v.rec, v.pid, v.staff, c.crank
             FROM _bs_cells c JOIN _bs_gmap v USING (pgroup, value)
-            ANTI JOIN _bs_walk w ON w.rid = c.rid
+            ANTI JOIN (SELECT rid FROM _bs_walk WHERE {_in_batch("crank")}) w ON w.rid = c.rid
             ANTI JOIN _bs_ambiguous a ON a.rid = c.rid
-            """
-        )
+            WHERE {_in_batch("c.crank")}
+            """, create="_bs_cand")
         db.execute(
             """
             CREATE OR REPLACE TABLE _bs_new AS
             WITH per_row AS (   -- a row naming its patient and its physician is the patient's
-                SELECT rid,
+                SELECT rid, crank,
                     min(pid) FILTER (WHERE NOT staff) AS patient,
                     max(pid) FILTER (WHERE NOT staff) AS last_patient,
                     min(rec) FILTER (WHERE NOT staff) AS patient_rec,
                     min(pid) AS anyone, max(pid) AS last_anyone, min(rec) AS any_rec
-                FROM _bs_cand GROUP BY rid
+                FROM _bs_cand GROUP BY rid, crank
             )
-            SELECT rid,
+            SELECT rid, crank,
                 CASE WHEN patient IS NOT NULL THEN patient_rec ELSE any_rec END AS rec,
                 coalesce(patient, anyone) AS pid, patient IS NULL AS staff,
                 CASE WHEN patient IS NOT NULL THEN patient = last_patient
@@ -425,20 +527,22 @@ def _reach_rows(case: Case) -> None:
             """
         )
         added = db.execute(
-            f"INSERT INTO _bs_walk SELECT rid, rec, pid, {hop}, staff FROM _bs_new "
+            f"INSERT INTO _bs_walk SELECT rid, rec, pid, {hop}, staff, crank FROM _bs_new "
             "WHERE one_person").fetchone()[0]
         db.execute("INSERT INTO _bs_ambiguous SELECT rid FROM _bs_new WHERE NOT one_person")
         if not added:
             break
     # one child cell per reached row, chosen on integers, to give the row its names back
-    db.execute(
-        """
-        CREATE OR REPLACE TABLE _bs_pick AS
-        SELECT c.rid, min(c.ccol) AS ccol, any_value(w.rec) AS rec, any_value(w.hops) AS hops
-        FROM _bs_cells c JOIN (SELECT rid, rec, hops FROM _bs_walk WHERE hops > 0) w USING (rid)
-        GROUP BY c.rid
-        """
-    )
+    _run_in_batches(db, batches, f"""
+        SELECT c.rid, min(c.ccol) AS ccol, any_value(w.rec) AS rec, any_value(w.hops) AS hops,
+            c.crank
+        FROM _bs_cells c
+        JOIN (SELECT rid, rec, hops FROM _bs_walk WHERE hops > 0 AND {_in_batch("crank")}) w
+            USING (rid)
+        WHERE {_in_batch("c.crank")}
+        GROUP BY c.rid, c.crank
+        """, create="_bs_pick")
+    return batches
 
 
 _DOCUMENT_FACTS = f"""
