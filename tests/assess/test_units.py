@@ -12,6 +12,7 @@ from breachscope.assess.sensitive import SENSITIVE_UNIT_PATTERNS
 from breachscope.assess.units import (
     UnitFileError,
     UnitRow,
+    _row_number_sql,
     code_like_sql,
     decode_readable_code,
     find_unit_tables,
@@ -424,3 +425,18 @@ def test_unit_tables_are_read_on_their_first_rows(tmp_path, monkeypatch):
                    "'HDJ', 1, 'x'), ('a', 'row 70, column x', 'CARE_UNIT', 'ORL', 1, 'x')")
         values = {v for (*_, v) in db.execute(units._unit_cells_sql()).fetchall()}
     assert values == {"PSY", "USLD", "MATER", "HDJ"}
+
+
+@pytest.mark.parametrize(("row_loc", "number"), [
+    ("row 12", 12), ("row 0012", 12), ("row +5", 5), ("row -3", -3), ("table a, row 7", 7),
+    ("x row 4", 4), ("row 1.5", None), ("row 12x", None), ("row ", None), ("row", None),
+    ("row 99999999999999999999999", None), ("table a, row 1.5", None), (None, None),
+    ("row 1e5", None), ("row 0x1F", None), ("row  5", None), ("row 5 ", None),
+    ("row 18446744073709551615", None),
+])
+def test_a_row_locations_number_is_cut_or_searched_alike(row_loc, number):
+    """A plain ``row N`` is cut rather than searched by the regular expression: the same
+    number (a decimal is no row number, though a cast would round it)."""
+    value = duckdb.execute(f"SELECT {_row_number_sql('x')} FROM (SELECT ?::VARCHAR AS x)",
+                           [row_loc]).fetchone()[0]
+    assert value == number
