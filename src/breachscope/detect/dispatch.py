@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
+from breachscope.detect.columnar import RowKeyBatch
 from breachscope.detect.columns import ColumnLabel, classify_columns
 from breachscope.detect.document_records import build_document_records
 from breachscope.detect.model import Finding, Record
@@ -28,8 +29,9 @@ class DetectionResult:
     findings: list[Finding] = field(default_factory=list)
     records: list[Record] = field(default_factory=list)
     columns: list[tuple[str, ColumnLabel]] = field(default_factory=list)
-    # (unit name, row location, column name, value): key column cells of table rows
-    row_keys: list[tuple[str, str, str, str]] = field(default_factory=list)
+    # (unit name, row location, column name, value): key column cells of table rows (a
+    # RowKeyBatch of Arrow tables for an Arrow table unit's)
+    row_keys: list[tuple[str, str, str, str]] | RowKeyBatch = field(default_factory=list)
     declared_keys: list[KeysUnit] = field(default_factory=list)
 
     def extend(self, other: DetectionResult) -> None:
@@ -93,7 +95,9 @@ class StreamingDetector:
             labels = self._labels[key] = classify_columns(unit, today=self.today)
         detection = detect_table(unit, today=self.today, columns=labels, scan_header=first)
         columns = [(unit.name, column) for column in labels] if first else []
-        row_keys = [(unit.name, *key) for key in detection.row_keys]
+        row_keys = (detection.row_keys.with_unit(unit.name)
+                    if isinstance(detection.row_keys, RowKeyBatch)
+                    else [(unit.name, *key) for key in detection.row_keys])
         return DetectionResult(detection.findings, detection.records, columns, row_keys)
 
 

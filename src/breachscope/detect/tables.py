@@ -9,7 +9,6 @@ distinct value; its findings and the table's records are then built as Arrow arr
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from breachscope.detect.columnar import (
     EncodedColumn,
     FindingBatch,
     RecordBatch,
+    RowKeyBatch,
     column_findings,
     column_records,
     encode_column,
@@ -66,7 +66,8 @@ class TableDetection:
     role_hint: str
     # (row location, column name, value) of every key column cell (detect/keys.py): what
     # joins this table's rows to other tables' (relate/keys.py).
-    row_keys: list[tuple[str, str, str]] = field(default_factory=list)
+    # (row location, column name, value); a RowKeyBatch for an Arrow table's rows
+    row_keys: list[tuple[str, str, str]] | RowKeyBatch = field(default_factory=list)
 
 
 def _one(normalize: Callable[[str], str | None]) -> Normalizer:
@@ -269,20 +270,23 @@ def _row_keys(table: TableUnit, columns: list[ColumnLabel],
 
 
 def _arrow_row_keys(table: ArrowTableUnit, columns: list[ColumnLabel],
-                    locations: pa.Array) -> list[tuple[str, str, str]]:
+                    locations: pa.Array) -> RowKeyBatch:
     """:func:`_row_keys` of an :class:`ArrowTableUnit`: each key column dictionary-encoded,
-    each distinct cell read as a key once, the rows with a key picked by Arrow."""
+    each distinct cell read as a key once, the rows with a key picked by Arrow, and kept as
+    Arrow columns (:class:`RowKeyBatch`)."""
     labels = {c.index: c.label for c in columns}
-    out: list[tuple[str, str, str]] = []
+    out = RowKeyBatch()
     for index in key_column_indexes(table.header, labels):
         name = table.header[index].strip() or str(index + 1)
         encoded = table.arrow_column(index).dictionary_encode()
         keys = pa.array([key_value(cell) for cell in encoded.dictionary.to_pylist()],
                         pa.string()).take(encoded.indices)
         found = keys.is_valid()
-        values = keys.filter(found).to_pylist()
-        out.extend(zip(locations.filter(found).to_pylist(),
-                       itertools.repeat(name, len(values)), values, strict=True))
+        values = keys.filter(found)
+        out.add_table(pa.table({
+            "row_location": locations.filter(found).cast(pa.string()),
+            "column_name": pa.repeat(pa.scalar(name, pa.string()), len(values)),
+            "value": values}))
     return out
 
 

@@ -64,14 +64,16 @@ class ResultSink:
         self.cells: list[Any] = []
         self._cell_columns: dict[tuple[str, str, str, str], int] = {}
         self._buffered = {"findings": 0, "records": 0}
-        self.row_keys: list[tuple[str, str, str, str]] = []
+        # Row keys, in order: tuple lists, or Arrow tables (detect.columnar.RowKeyBatch)
+        self.row_keys: list[list[tuple[str, str, str, str]] | pa.Table] = []
+        self._buffered_keys = 0
         self.n_findings = self.n_records = self.n_row_keys = self.n_cells = 0
         self._writers: dict[str, object] = {}
         self.inline: dict[str, dict[str, list]] = {}  # kind -> columns, for a small content
         self._previous_keys: set[tuple[str, str, str]] = set()
 
     def add(self, findings: Sequence[Finding], records: Sequence[Record],
-            row_keys: list[tuple[str, str, str, str]] | None = None, *,
+            row_keys: Sequence[tuple[str, str, str, str]] | None = None, *,
             overlapping: bool = True) -> None:
         """``overlapping``: the unit may repeat the end of the previous one (pieces of a huge
         line); a table chunk never does (its locations are its own rows), and skips the
@@ -90,8 +92,8 @@ class ResultSink:
         self._buffer("findings", self.findings, findings)
         self._buffer("records", self.records, records)
         if row_keys:
-            self.row_keys.extend(row_keys)
-        if max(*self._buffered.values(), len(self.row_keys)) >= FLUSH_ROWS:
+            self._buffer_keys(row_keys)
+        if max(*self._buffered.values(), self._buffered_keys) >= FLUSH_ROWS:
             self._flush()
 
     def _buffer(self, kind: str, into: list[Any], items: Sequence[Any]) -> None:
@@ -105,6 +107,21 @@ class ResultSink:
             elif len(piece):
                 into.append(piece)
                 self._buffered[kind] += len(piece)
+
+    def _buffer_keys(self, row_keys: Sequence[tuple[str, str, str, str]]) -> None:
+        from breachscope.detect.columnar import RowKeyBatch
+
+        pieces = row_keys.pieces() if isinstance(row_keys, RowKeyBatch) else [list(row_keys)]
+        for piece in pieces:
+            if len(piece) if isinstance(piece, list) else piece.num_rows:
+                self.row_keys.append(piece)
+                self._buffered_keys += len(piece) if isinstance(piece, list) else piece.num_rows
+
+    def _row_keys_table(self) -> pa.Table:
+        from breachscope.results import ROW_KEYS_SCHEMA, row_keys_table
+
+        return _concat([p.cast(ROW_KEYS_SCHEMA) if isinstance(p, pa.Table) else
+                        row_keys_table(p) for p in self.row_keys], ROW_KEYS_SCHEMA)
 
     def _findings_table(self) -> pa.Table:
         from breachscope.results import FINDINGS_SCHEMA, findings_table
@@ -139,8 +156,6 @@ class ResultSink:
         return _concat(tables, CELLS_SCHEMA)
 
     def _flush(self) -> None:
-        from breachscope.results import row_keys_table
-
         if self.cells:
             table = self._cells_table()
             self._write("cells", self.cells_path, table)
@@ -158,9 +173,9 @@ class ResultSink:
             self.n_records += table.num_rows
             self.records, self._buffered["records"] = [], 0
         if self.row_keys:
-            self._write("row_keys", self.row_keys_path, row_keys_table(self.row_keys))
-            self.n_row_keys += len(self.row_keys)
-            self.row_keys = []
+            self._write("row_keys", self.row_keys_path, self._row_keys_table())
+            self.n_row_keys += self._buffered_keys
+            self.row_keys, self._buffered_keys = [], 0
 
     def _write(self, kind: str, path: Path, table: object) -> None:
         import pyarrow.parquet as pq
@@ -189,7 +204,7 @@ class ResultSink:
             writer.close()  # type: ignore[attr-defined]
 
     def _fits_inline(self) -> bool:
-        buffered = sum(self._buffered.values()) + len(self.row_keys)
+        buffered = sum(self._buffered.values()) + self._buffered_keys
         return (not self._writers and not self.key and not self.inline
                 and 0 < buffered <= INLINE_ROWS)
 
@@ -209,11 +224,10 @@ class ResultSink:
             self.inline["records"] = {"idx": list(range(n)), **columns}
             self.n_records = n
         if self.row_keys:
-            names = ("unit", "row_location", "column_name", "value")
-            self.inline["row_keys"] = {name: _clean_strings(list(values)) for name, values in
-                                       zip(names, zip(*self.row_keys, strict=True), strict=True)}
-            self.n_row_keys = len(self.row_keys)
+            self.inline["row_keys"] = _columns("row_keys", self.row_keys)
+            self.n_row_keys = self._buffered_keys
         self.findings, self.records, self.row_keys = [], [], []
+        self._buffered_keys = 0
         self._buffered = {"findings": 0, "records": 0}
 
     def _file(self, kind: str, path: Path, n_rows: int) -> str | None:
@@ -269,7 +283,8 @@ def _columns(kind: str, pieces: list[Any]) -> dict[str, list[Any]]:
     out: dict[str, list[Any]] = {name: [] for name in names}
     for piece in pieces:
         part = piece.to_pydict() if isinstance(piece, pa.Table) else (
-            _finding_columns(piece) if kind == "findings" else _record_columns(piece))
+            _finding_columns(piece) if kind == "findings" else
+            _row_key_columns(piece, names) if kind == "row_keys" else _record_columns(piece))
         for name in names:
             out[name].extend(part[name])
     return out
@@ -280,6 +295,12 @@ def _finding_columns(findings: list[Finding]) -> dict[str, list[Any]]:
                for name in _FINDING_STRINGS}
     columns["confidence"] = [float(f.confidence) for f in findings]
     return columns
+
+
+def _row_key_columns(keys: list[tuple[str, str, str, str]], names: list[str]
+                     ) -> dict[str, list[Any]]:
+    return {name: _clean_strings(list(values))
+            for name, values in zip(names, zip(*keys, strict=True), strict=True)}
 
 
 def _record_columns(records: list[Record]) -> dict[str, list[Any]]:
