@@ -44,6 +44,11 @@ from pathlib import Path
 import duckdb
 
 from breachscope import __version__
+
+# entities_text and entity_list are the store's too (records.entities): re-exported here.
+from breachscope.detect.model import ENTITY_SEPARATOR
+from breachscope.detect.model import entities_text as entities_text
+from breachscope.detect.model import entity_list as entity_list
 from breachscope.findings_store import COUNTS
 
 SCHEMA_VERSION = 10
@@ -258,24 +263,8 @@ ALTER TABLE _bs_records_v7 RENAME TO records;
 #: list is one of a few per table, which DuckDB's dictionary compression of a string stores
 #: once; issue 15, sessions 19–20, docs/performance.md). :func:`entity_list` and
 #: :func:`entity_list_sql` read it back; :func:`entities_text` and :func:`entities_text_sql`
-#: write it.
-ENTITY_SEPARATOR = ","
-
-
-def entities_text(names: object) -> str | None:
-    """``records.entities`` of the entity names ``names`` (``None`` stays ``None``)."""
-    if names is None:
-        return None
-    return ENTITY_SEPARATOR.join(sorted(names))  # type: ignore[call-overload]
-
-
-def entity_list(stored: str | None) -> list[str] | None:
-    """The entity names of a stored ``records.entities`` (``None`` stays ``None``)."""
-    if stored is None:
-        return None
-    return stored.split(ENTITY_SEPARATOR) if stored else []
-
-
+#: write it. The separator and the Python pair live in :mod:`breachscope.detect.model`: the
+#: workers write the joined string in their result files (issue 15, session 24).
 def entities_text_sql(names: str) -> str:
     """SQL: ``records.entities`` of the SQL list of entity names ``names`` (sorted)."""
     return f"array_to_string(list_sort({names}), '{ENTITY_SEPARATOR}')"

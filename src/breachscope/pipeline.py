@@ -29,7 +29,7 @@ from pebble import ProcessExpired
 
 from breachscope import findings_store
 from breachscope.assess.categories import assess_case
-from breachscope.case import ENTITY_SEPARATOR, Case
+from breachscope.case import Case
 from breachscope.executors import Executor, LocalExecutor, Pool
 from breachscope.ingest.walk import Entry, PendingArchive, Walker
 from breachscope.memwatch import MemoryGuard
@@ -801,8 +801,7 @@ _INSERTS = {
     "records": "INSERT INTO records SELECT left(_sha, 20) || ':' || idx, _sha, location, "
                "last_name, first_name, full_name, birth_date, sex, nir, phones, emails, "
                "address, postal_code, city, ibans, patient_id, care_unit, visit_date, "
-               # the workers' lists are sorted (Record.entities written sorted)
-               f"role_hint, array_to_string(entities, '{ENTITY_SEPARATOR}'), icd10_codes "
+               "role_hint, entities, icd10_codes "  # entities joined by the workers
                "FROM {rows}",
 }
 

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, BinaryIO
 
 import pyarrow as pa
 
+from breachscope.detect.model import entities_text
+
 if TYPE_CHECKING:  # annotations only: importing detect here made a cycle (detect.columnar
     # imports this module), and ``import breachscope.results`` failed as a first import
     from breachscope.detect.model import Finding, Record
@@ -30,7 +32,10 @@ RECORDS_SCHEMA = pa.schema([
     ("sex", pa.string()), ("nir", pa.string()), ("phones", _STRINGS), ("emails", _STRINGS),
     ("address", pa.string()), ("postal_code", pa.string()), ("city", pa.string()),
     ("ibans", _STRINGS), ("patient_id", pa.string()), ("care_unit", pa.string()),
-    ("visit_date", pa.string()), ("role_hint", pa.string()), ("entities", _STRINGS),
+    # entities: the names sorted and joined (detect.model.entities_text), as the store keeps
+    # them: joined by the main process, a list column read back was a fifth of the cost of
+    # inserting table rows' records (issue 15, session 24)
+    ("visit_date", pa.string()), ("role_hint", pa.string()), ("entities", pa.string()),
     ("icd10_codes", _STRINGS),
 ])
 
@@ -125,7 +130,7 @@ def records_table(records: list[Record], first_index: int = 0) -> pa.Table:
         columns[name] = _strings(list(map(attrgetter(name), records)))
     for name in _RECORD_LISTS:
         columns[name] = _string_lists(list(map(attrgetter(name), records)))
-    columns["entities"] = _string_lists([sorted(r.entities) for r in records])
+    columns["entities"] = pa.array([entities_text(r.entities) for r in records], pa.string())
     return pa.Table.from_arrays([columns[name] for name in RECORDS_SCHEMA.names],
                                 schema=RECORDS_SCHEMA)
 

@@ -20,7 +20,8 @@ from breachscope.assess.categories import (
 )
 from breachscope.assess.sensitive import is_sensitive_unit
 from breachscope.assess.severity import MANY_FILES, install_severity_macros, level, severity
-from breachscope.case import Case, entities_text_sql, entity_list
+from breachscope.case import Case, entities_text_sql
+from breachscope.detect.model import entity_list
 from breachscope.detect.validators import fold
 from breachscope.resolve.people import install_fold_macro, rebuild_people
 

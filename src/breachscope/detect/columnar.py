@@ -25,7 +25,7 @@ from typing import Any, overload
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from breachscope.detect.model import Finding, Record
+from breachscope.detect.model import Finding, Record, entities_text, entity_list
 from breachscope.detect.records import _LIST_FIELDS, _SINGLE_FIELDS, split_full_name
 from breachscope.results import CELLS_SCHEMA, FINDINGS_SCHEMA, RECORDS_SCHEMA, clean
 
@@ -332,22 +332,23 @@ def _identifies(fields: dict[str, pa.Array], n: int) -> pa.Array | None:
 
 
 def _entities(columns: Sequence[EncodedColumn]) -> pa.Array:
-    """Each row's labels that have a value, sorted (``Record.entities``)."""
+    """Each row's labels that have a value, as ``records.entities`` stores them
+    (:func:`~breachscope.detect.model.entities_text`: sorted, joined)."""
     n = len(columns[0].indices) if columns else 0
     labels = [c.label for c in columns]
     if len(columns) > 62:  # more than an int64 code can hold: row by row
         filled = [c.filled().to_pylist() for c in columns]
-        rows = [sorted({labels[j] for j in range(len(columns)) if filled[j][r]})
+        rows = [entities_text({labels[j] for j in range(len(columns)) if filled[j][r]})
                 for r in range(n)]
-        return pa.array(rows, _STRINGS)
+        return pa.array(rows, pa.string())
     code = pa.array(itertools.repeat(0, n), pa.int64())
     for j, column in enumerate(columns):
         bit = pc.if_else(column.filled(), 1 << j, 0).cast(pa.int64())
         code = pc.bit_wise_or(code, bit)
     encoded = code.dictionary_encode()
-    sets = [sorted({labels[j] for j in range(len(columns)) if value >> j & 1})
+    sets = [entities_text({labels[j] for j in range(len(columns)) if value >> j & 1})
             for value in encoded.dictionary.to_pylist()]
-    return pa.array(sets, _STRINGS).take(encoded.indices)
+    return pa.array(sets, pa.string()).take(encoded.indices)
 
 
 # -- sequences of objects over the tables ----------------------------------------------------
@@ -451,6 +452,6 @@ class RecordBatch(_TableSequence):
     def _to_objects(self, table: pa.Table) -> list[Record]:
         out = []
         for row in table.to_pylist():
-            row["entities"] = set(row["entities"])
+            row["entities"] = set(entity_list(row["entities"]) or ())
             out.append(Record(**row))
         return out

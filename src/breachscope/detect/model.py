@@ -6,6 +6,24 @@ from dataclasses import dataclass, field
 
 # The entity labels and their categories are the registry's: breachscope.entities.
 
+#: A record's entity names as stored (``records.entities``, schema v10, and the workers' result
+#: files): sorted and joined by this (no entity name holds it; an empty string for none).
+ENTITY_SEPARATOR = ","
+
+
+def entities_text(names: object) -> str | None:
+    """``records.entities`` of the entity names ``names`` (``None`` stays ``None``)."""
+    if names is None:
+        return None
+    return ENTITY_SEPARATOR.join(sorted(names))  # type: ignore[call-overload]
+
+
+def entity_list(stored: str | None) -> list[str] | None:
+    """The entity names of a stored ``records.entities`` (``None`` stays ``None``)."""
+    if stored is None:
+        return None
+    return stored.split(ENTITY_SEPARATOR) if stored else []
+
 
 @dataclass(slots=True)
 class Finding:

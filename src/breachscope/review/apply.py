@@ -31,7 +31,8 @@ from collections import Counter
 
 import duckdb
 
-from breachscope.case import Case, entities_text, entity_list
+from breachscope.case import Case
+from breachscope.detect.model import entities_text, entity_list
 from breachscope.findings_store import PLAIN, delete_findings
 from breachscope.review.decisions import (
     ANCHORS,
