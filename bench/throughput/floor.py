@@ -6,10 +6,11 @@
 Every CSV under ``DUMP`` (or the first ``--limit-mb`` megabytes of them) goes through three
 measurements in this process, CPU seconds from ``getrusage``:
 
-1. **parse**: the bytes read, decoded (``breachscope.extract.encoding``) and split into
-   columns of strings by pyarrow's CSV reader in one thread, the delimiter sniffed as
-   breachscope sniffs it; rows pyarrow cannot split are dropped, a file it cannot read at
-   all is left out of every figure. No detection, no validation: less than a scan does.
+1. **parse**: the bytes read and split into columns of strings by pyarrow's CSV reader in one
+   thread, which decodes them itself (the encoding guessed and the delimiter sniffed on the
+   file's head as breachscope does); rows pyarrow cannot split are dropped, a file it cannot
+   read at all is left out of every figure. No detection, no validation: less than a scan
+   does (breachscope decodes in Python, for exact line numbers and lone surrogates).
 2. **store**: those Arrow tables written once each into a new DuckDB database (one thread,
    the storage format breachscope's case store uses), checkpoint included: one copy of each
    cell. A case stores more than one copy (the labelled columns' cells as findings, the
@@ -63,37 +64,49 @@ def table_files(dump: Path, limit_mb: float | None = None) -> list[Path]:
 
 def parse_table(path: Path) -> Any | None:
     """The file's columns as an Arrow table of strings, or ``None`` when pyarrow cannot read it
-    (no delimiter found, a header pyarrow rejects)."""
+    (no delimiter found, bytes its encoding refuses, a header pyarrow rejects). The least a
+    reader can do: the encoding is guessed and the delimiter sniffed on the head only (as
+    breachscope does), and Arrow decodes and splits the raw bytes itself."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
     from breachscope.extract.delimited import sniff_delimiter
-    from breachscope.extract.encoding import decode_bytes
+    from breachscope.extract.encoding import guess_encoding
 
-    text, _encoding = decode_bytes(path.read_bytes())
-    sniffed = sniff_delimiter(text[:65536])
+    data = path.read_bytes()
+    encoding = guess_encoding(data[:_HEAD], partial=len(data) > _HEAD)
+    head = data[:_HEAD].decode(encoding, "replace")
+    sniffed = sniff_delimiter(head)
     if sniffed is None:
         return None
     delimiter = sniffed[0]
+    skip = _title_lines(head, delimiter)
+    lines = head.splitlines()
+    width = lines[skip].count(delimiter) + 1 if skip < len(lines) else 1
+    names = [f"c{i}" for i in range(width)]  # every column a string: nothing inferred
     try:
-        table = pacsv.read_csv(
-            pa.BufferReader(text.encode("utf-8")),
-            read_options=pacsv.ReadOptions(use_threads=False, autogenerate_column_names=True,
-                                           skip_rows=_title_lines(text, delimiter)),
+        return pacsv.read_csv(
+            pa.BufferReader(data),
+            read_options=pacsv.ReadOptions(use_threads=False, column_names=names,
+                                           skip_rows=skip, encoding=encoding),
             parse_options=pacsv.ParseOptions(delimiter=delimiter,
                                              invalid_row_handler=lambda _row: "skip"),
             convert_options=pacsv.ConvertOptions(
-                column_types={}, strings_can_be_null=False, auto_dict_encode=False))
-    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeError):
+                column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False,
+                auto_dict_encode=False))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeError, LookupError):
         return None
-    return table.cast(pa.schema([pa.field(name, pa.string()) for name in table.column_names]))
+
+
+#: The head read for the encoding, the delimiter and the title lines.
+_HEAD = 65536
 
 
 def _title_lines(text: str, delimiter: str) -> int:
     """Lines before the first with the usual number of delimiters (an export's title)."""
     from collections import Counter
 
-    counts = [line.count(delimiter) for line in text[:65536].splitlines()[:50]]
+    counts = [line.count(delimiter) for line in text[:_HEAD].splitlines()[:50]]
     usual = Counter(c for c in counts if c).most_common(1)
     return counts.index(usual[0][0]) if usual else 0
 
