@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, BinaryIO
 
 import pyarrow as pa
 
+# detect.model imports nothing of breachscope (and detect's package imports its modules
+# lazily): no cycle, ``import breachscope.results`` works as a program's first import
 from breachscope.detect.model import entities_text
 
-if TYPE_CHECKING:  # annotations only: importing detect here made a cycle (detect.columnar
-    # imports this module), and ``import breachscope.results`` failed as a first import
+if TYPE_CHECKING:
     from breachscope.detect.model import Finding, Record
 
 _STRINGS = pa.list_(pa.string())

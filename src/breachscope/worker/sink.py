@@ -63,10 +63,9 @@ class ResultSink:
         # location suffix, entity, detector), one per column of the content.
         self.cells: list[Any] = []
         self._cell_columns: dict[tuple[str, str, str, str], int] = {}
-        self._buffered = {"findings": 0, "records": 0}
+        self._buffered = {"findings": 0, "records": 0, "row_keys": 0}
         # Row keys, in order: tuple lists, or Arrow tables (detect.columnar.RowKeyBatch)
         self.row_keys: list[list[tuple[str, str, str, str]] | pa.Table] = []
-        self._buffered_keys = 0
         self.n_findings = self.n_records = self.n_row_keys = self.n_cells = 0
         self._writers: dict[str, object] = {}
         self.inline: dict[str, dict[str, list]] = {}  # kind -> columns, for a small content
@@ -91,9 +90,8 @@ class ResultSink:
             self._previous_keys = keys
         self._buffer("findings", self.findings, findings)
         self._buffer("records", self.records, records)
-        if row_keys:
-            self._buffer_keys(row_keys)
-        if max(*self._buffered.values(), self._buffered_keys) >= FLUSH_ROWS:
+        self._buffer("row_keys", self.row_keys, row_keys or [])
+        if max(self._buffered.values()) >= FLUSH_ROWS:
             self._flush()
 
     def _buffer(self, kind: str, into: list[Any], items: Sequence[Any]) -> None:
@@ -107,15 +105,6 @@ class ResultSink:
             elif len(piece):
                 into.append(piece)
                 self._buffered[kind] += len(piece)
-
-    def _buffer_keys(self, row_keys: Sequence[tuple[str, str, str, str]]) -> None:
-        from breachscope.detect.columnar import RowKeyBatch
-
-        pieces = row_keys.pieces() if isinstance(row_keys, RowKeyBatch) else [list(row_keys)]
-        for piece in pieces:
-            if len(piece) if isinstance(piece, list) else piece.num_rows:
-                self.row_keys.append(piece)
-                self._buffered_keys += len(piece) if isinstance(piece, list) else piece.num_rows
 
     def _row_keys_table(self) -> pa.Table:
         from breachscope.results import ROW_KEYS_SCHEMA, row_keys_table
@@ -174,8 +163,8 @@ class ResultSink:
             self.records, self._buffered["records"] = [], 0
         if self.row_keys:
             self._write("row_keys", self.row_keys_path, self._row_keys_table())
-            self.n_row_keys += self._buffered_keys
-            self.row_keys, self._buffered_keys = [], 0
+            self.n_row_keys += self._buffered["row_keys"]
+            self.row_keys, self._buffered["row_keys"] = [], 0
 
     def _write(self, kind: str, path: Path, table: object) -> None:
         import pyarrow.parquet as pq
@@ -204,7 +193,7 @@ class ResultSink:
             writer.close()  # type: ignore[attr-defined]
 
     def _fits_inline(self) -> bool:
-        buffered = sum(self._buffered.values()) + self._buffered_keys
+        buffered = sum(self._buffered.values())
         return (not self._writers and not self.key and not self.inline
                 and 0 < buffered <= INLINE_ROWS)
 
@@ -225,10 +214,9 @@ class ResultSink:
             self.n_records = n
         if self.row_keys:
             self.inline["row_keys"] = _columns("row_keys", self.row_keys)
-            self.n_row_keys = self._buffered_keys
+            self.n_row_keys = self._buffered["row_keys"]
         self.findings, self.records, self.row_keys = [], [], []
-        self._buffered_keys = 0
-        self._buffered = {"findings": 0, "records": 0}
+        self._buffered = dict.fromkeys(self._buffered, 0)
 
     def _file(self, kind: str, path: Path, n_rows: int) -> str | None:
         return str(path) if n_rows and kind not in self.inline else None
