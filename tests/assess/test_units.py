@@ -13,6 +13,7 @@ from breachscope.assess.units import (
     UnitFileError,
     UnitRow,
     _row_number_sql,
+    _unit_sql,
     code_like_sql,
     decode_readable_code,
     find_unit_tables,
@@ -24,6 +25,7 @@ from breachscope.assess.units import (
 )
 from breachscope.case import Case
 from breachscope.detect.validators import fold
+from breachscope.relate.attach import _TABLE_OF_RECORD
 
 # --------------------------------------------------------------------------- the unit file
 
@@ -440,3 +442,53 @@ def test_a_row_locations_number_is_cut_or_searched_alike(row_loc, number):
     value = duckdb.execute(f"SELECT {_row_number_sql('x')} FROM (SELECT ?::VARCHAR AS x)",
                            [row_loc]).fetchone()[0]
     assert value == number
+
+
+@pytest.mark.parametrize(("row_loc", "unit"), [
+    ("row 12", ""), ("table sejour, row 12", "table sejour"),
+    ("sheet UF, row 1, row 12", "sheet UF, row 1"),        # a sheet named "UF, row 1"
+    ("sheet Se\u0301jours, row 1, row 3", "sheet Se\u0301jours, row 1"),
+    ("sheet a, column b, row 4", "sheet a, column b"), ("table t\nu, row 5", "table t\nu"),
+    ("row 3, row 4", ""), ("a, row -1", "a"),
+])
+def test_a_row_locations_unit_is_cut_where_the_relations_cut_it(row_loc, unit):
+    """The unit of a row location is what precedes its *last* ``, row ``, as the relations
+    take a record's table (``relate.attach``): a unit table or stay in a sheet whose name
+    holds ``, row `` is named alike by both stages."""
+    mine, theirs = duckdb.execute(
+        f"SELECT {_unit_sql('location')}, {_TABLE_OF_RECORD} "
+        "FROM (SELECT ?::VARCHAR AS location)", [row_loc]).fetchone()
+    assert mine == theirs == unit
+    assert duckdb.execute(f"SELECT {_unit_sql('x')} FROM (SELECT 'page 2' AS x)").fetchone() \
+        == (None,)
+
+
+@pytest.mark.slow
+def test_a_unit_table_in_a_sheet_named_like_a_row(tmp_path, cli):
+    """A workbook's sheet named ``UF, row 1`` (Excel allows commas) holds the unit table:
+    its source names the whole sheet, and the stays of another sheet are decoded."""
+    import openpyxl
+
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    book = openpyxl.Workbook()
+    units = book.active
+    units.title = "UF, row 1"
+    for row in (("code", "libelle_uf"), ("3201", "Psychiatrie adulte"), ("U45", "Addictologie"),
+                ("1001", "Cardiologie")):
+        units.append(row)
+    stays = book.create_sheet("Séjours")
+    stays.append(["IPP", "NOM", "PRENOM", "DDN", "UF", "DATE_ENTREE"])
+    stays.append(["100001", "DUPONT", "Marie", "1954-03-12", "3201", "2023-01-02"])
+    stays.append(["100002", "MARTIN", "Jean", "1960-05-01", "U45", "2023-01-03"])
+    book.save(dump / "export.xlsx")
+    case_dir = tmp_path / "case"
+    assert cli("scan", dump, "--case", case_dir, "--workers", "1").exit_code == 0
+    with Case(case_dir, create=False) as case:
+        sources = {r[0] for r in case.db.execute("SELECT source FROM care_units").fetchall()}
+        evidence = {(location.split(", column ")[0], category) for location, category in
+                    case.db.execute("SELECT location, category FROM sensitive_evidence")
+                    .fetchall()}
+    assert sources == {"dump:export.xlsx#sheet UF, row 1"}
+    assert evidence == {("sheet Séjours, row 2", "psychiatry"),
+                        ("sheet Séjours, row 3", "addiction")}

@@ -501,10 +501,13 @@ _COLUMN = (f"CASE WHEN contains(location, ', line ') "
 
 def _unit_sql(row_loc: str) -> str:
     """SQL: the unit name of a row location (``table sejour, row 12`` → ``table sejour``;
-    ``row 12`` → empty; NULL when it is no row location)."""
+    ``row 12`` → empty; NULL when it is no row location). Cut at the *last* ``, row `` (a
+    sheet may be named ``UF, row 1``), as the relations cut a record's location
+    (``relate.attach``); found in the reversed text, no regular expression."""
+    last = f"strpos(reverse({row_loc}), ' wor ,')"  # ', row ' reversed
     return (f"CASE WHEN starts_with({row_loc}, 'row ') THEN '' "
             f"WHEN contains({row_loc}, ', row ') "
-            f"THEN left({row_loc}, strpos({row_loc}, ', row ') - 1) ELSE NULL END")
+            f"THEN left({row_loc}, length({row_loc}) - {last} - 5) ELSE NULL END")
 
 
 def _row_number_sql(row_loc: str) -> str:

@@ -50,7 +50,7 @@ _TABLE_ROW = r"(^|, )row [^,]+(, column |$)"
 # ``''`` for a file that is one table): what ``row_keys`` gives the row's table.
 TABLE_ROW_RECORD = r"(^|, )row [^,]+$"
 _TABLE_OF_RECORD = ("CASE WHEN starts_with(location, 'row ') THEN '' "
-                    "ELSE regexp_extract(location, '^(.*), row [^,]+$', 1) END")
+                    "ELSE regexp_extract(location, '(?s)^(.*), row [^,]+$', 1) END")
 
 
 def _list(values: tuple[str, ...]) -> str:
